@@ -1,0 +1,109 @@
+#include "agent/extract_codec.h"
+#include "core/text.h"
+
+#include <cstring>
+
+
+namespace pprl {
+
+v1::RecordKind ToProto(ExportKind kind) {
+  switch (kind) {
+    case ExportKind::kCases:
+      return v1::CASES;
+    case ExportKind::kIncidents:
+      return v1::INCIDENTS;
+    case ExportKind::kConvictions:
+      return v1::CONVICTIONS;
+  }
+  return v1::RECORD_KIND_UNSPECIFIED;
+}
+
+absl::StatusOr<ExportKind> FromProto(v1::RecordKind kind) {
+  switch (kind) {
+    case v1::CASES:
+      return ExportKind::kCases;
+    case v1::INCIDENTS:
+      return ExportKind::kIncidents;
+    case v1::CONVICTIONS:
+      return ExportKind::kConvictions;
+    default:
+      return absl::InvalidArgumentError(Cat("unknown record kind ", static_cast<int>(kind)));
+  }
+}
+
+void ToProto(const PseudonymousRecord& r, v1::PseudonymisedRecord* out) {
+  out->Clear();
+  out->set_record_id(r.record_id);
+  out->set_event_day(r.event_day);
+  for (const MatchKey& k : r.keys) {
+    v1::MatchKey* mk = out->add_keys();
+    mk->set_level(static_cast<v1::KeyLevel>(static_cast<int>(k.level)));
+    mk->set_digest(reinterpret_cast<const char*>(k.digest.data()), k.digest.size());
+  }
+  if (r.kind == ExportKind::kCases) {
+    const CaseAttributes& a = r.case_attributes;
+    v1::CaseAttributes* c = out->mutable_case_attributes();
+    c->set_age(a.age);
+    c->set_gender(std::string(1, a.gender));
+    c->set_kader(a.kader);
+    if (a.times_discussed) c->set_times_discussed(*a.times_discussed);
+    if (a.life_domains) c->set_life_domains(*a.life_domains);
+    if (a.goals) c->set_goals(*a.goals);
+    if (a.decisions) c->set_decisions(*a.decisions);
+    if (a.actions) c->set_actions(*a.actions);
+  } else if (r.kind == ExportKind::kIncidents) {
+    v1::IncidentAttributes* i = out->mutable_incident_attributes();
+    i->set_category(r.incident_attributes.category);
+    i->set_role(r.incident_attributes.role);
+  }
+}
+
+absl::StatusOr<PseudonymousRecord> FromProto(ExportKind kind, const v1::PseudonymisedRecord& in) {
+  PseudonymousRecord r;
+  r.kind = kind;
+  if (in.record_id().empty() || in.record_id().size() > 128) {
+    return absl::InvalidArgumentError("record id empty or longer than 128 bytes");
+  }
+  r.record_id = in.record_id();
+  r.event_day = in.event_day();
+  if (in.keys_size() == 0) return absl::InvalidArgumentError("record without match keys");
+  for (const v1::MatchKey& mk : in.keys()) {
+    std::optional<KeyLevel> level = KeyLevelFromNumber(mk.level());
+    if (!level) return absl::InvalidArgumentError(Cat("unknown key level ", static_cast<int>(mk.level())));
+    if (mk.digest().size() != kMatchKeyBytes) {
+      return absl::InvalidArgumentError(Cat("a match key has ", mk.digest().size(),
+                                                     " bytes, not ", kMatchKeyBytes));
+    }
+    MatchKey k{*level, {}};
+    std::memcpy(k.digest.data(), mk.digest().data(), kMatchKeyBytes);
+    r.keys.push_back(k);
+  }
+  if (kind == ExportKind::kCases) {
+    if (!in.has_case_attributes()) return absl::InvalidArgumentError("case record without attributes");
+    const v1::CaseAttributes& c = in.case_attributes();
+    CaseAttributes& a = r.case_attributes;
+    if (c.age() < 0 || c.age() > 150) return absl::InvalidArgumentError("age out of range");
+    a.age = c.age();
+    if (c.gender() != "m" && c.gender() != "v" && c.gender() != "o") {
+      return absl::InvalidArgumentError("gender is not m, v or o");
+    }
+    a.gender = c.gender()[0];
+    a.kader = c.kader();
+    if (c.has_times_discussed()) a.times_discussed = c.times_discussed();
+    if (c.has_life_domains()) {
+      if (c.life_domains() < 0 || c.life_domains() > 11) {
+        return absl::InvalidArgumentError("life_domains outside 0..11");
+      }
+      a.life_domains = c.life_domains();
+    }
+    if (c.has_goals()) a.goals = c.goals();
+    if (c.has_decisions()) a.decisions = c.decisions();
+    if (c.has_actions()) a.actions = c.actions();
+  } else if (kind == ExportKind::kIncidents) {
+    r.incident_attributes.category = in.incident_attributes().category();
+    r.incident_attributes.role = in.incident_attributes().role();
+  }
+  return r;
+}
+
+}  // namespace pprl

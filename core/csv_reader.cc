@@ -1,0 +1,246 @@
+#include "core/csv_reader.h"
+
+#include <cstring>
+
+#include "absl/status/status.h"
+
+namespace pprl {
+namespace {
+
+constexpr size_t kBlockSize = 1 << 16;
+
+std::string LineError(int64_t line, std::string_view reason) {
+  return "line " + std::to_string(line) + ": " + std::string(reason);
+}
+
+}  // namespace
+
+bool IsValidUtf8(std::string_view text) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const auto* end = p + text.size();
+  while (p < end) {
+    // Fast path: eight ASCII bytes at a time.
+    if (end - p >= 8) {
+      uint64_t word;
+      std::memcpy(&word, p, 8);
+      if ((word & 0x8080808080808080ULL) == 0) {
+        p += 8;
+        continue;
+      }
+    }
+    unsigned char c = *p;
+    if (c < 0x80) {
+      ++p;
+      continue;
+    }
+    int extra;
+    uint32_t cp;
+    if (c >= 0xC2 && c <= 0xDF) {
+      extra = 1;
+      cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      extra = 2;
+      cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      extra = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (end - p <= extra) return false;
+    for (int i = 1; i <= extra; ++i) {
+      if ((p[i] & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (p[i] & 0x3F);
+    }
+    if ((extra == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+        (extra == 3 && (cp < 0x10000 || cp > 0x10FFFF))) {
+      return false;
+    }
+    p += extra + 1;
+  }
+  return true;
+}
+
+CsvReader::CsvReader(std::istream& in, CsvLimits limits)
+    : in_(in), limits_(limits), buffer_(kBlockSize) {}
+
+bool CsvReader::Fill() {
+  if (pos_ < end_) return true;
+  if (eof_) return false;
+  in_.read(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
+  end_ = static_cast<size_t>(in_.gcount());
+  pos_ = 0;
+  if (end_ == 0) {
+    eof_ = true;
+    return false;
+  }
+  return true;
+}
+
+absl::StatusOr<CsvRow> CsvReader::ReadHeader() {
+  // Skip a UTF-8 byte order mark.
+  if (Fill() && end_ - pos_ >= 3 && std::memcmp(buffer_.data() + pos_, "\xEF\xBB\xBF", 3) == 0) {
+    pos_ += 3;
+    bytes_consumed_ += 3;
+  }
+  // Detect the delimiter by counting ',' and ';' outside quotes on the first line.
+  if (!Fill()) return absl::InvalidArgumentError(LineError(1, "the file is empty (no header row)"));
+  {
+    size_t commas = 0, semicolons = 0;
+    bool quoted = false;
+    for (size_t i = pos_; i < end_; ++i) {
+      char c = buffer_[i];
+      if (c == '"') quoted = !quoted;
+      if (quoted) continue;
+      if (c == '\n' || c == '\r') break;
+      if (c == ',') ++commas;
+      if (c == ';') ++semicolons;
+    }
+    delimiter_ = semicolons > commas ? ';' : ',';
+  }
+  CsvRow row;
+  absl::StatusOr<bool> got = ParseRecord(&row);
+  if (!got.ok()) return got.status();
+  if (!*got) return absl::InvalidArgumentError(LineError(1, "the file is empty (no header row)"));
+  return row;
+}
+
+absl::StatusOr<bool> CsvReader::Next(CsvRow* row) {
+  while (true) {
+    absl::StatusOr<bool> got = ParseRecord(row);
+    if (!got.ok() || !*got) return got;
+    // Skip blank lines: one empty field.
+    if (row->fields.size() == 1 && row->fields[0].empty()) continue;
+    return true;
+  }
+}
+
+absl::StatusOr<bool> CsvReader::ParseRecord(CsvRow* row) {
+  record_.clear();
+  offsets_.clear();
+  row->fields.clear();
+  if (!Fill()) return false;
+  row->line = line_;
+  const int64_t start_line = line_;
+
+  bool in_quotes = false;
+  bool field_was_quoted = false;
+  bool after_quote = false;  // just closed a quoted section of this field
+  bool done = false;
+  auto end_field = [&]() -> absl::Status {
+    offsets_.push_back(static_cast<uint32_t>(record_.size()));
+    if (offsets_.size() > limits_.max_fields) {
+      return absl::InvalidArgumentError(LineError(
+          start_line, "more than " + std::to_string(limits_.max_fields) + " fields in one row"));
+    }
+    field_was_quoted = false;
+    after_quote = false;
+    return absl::OkStatus();
+  };
+
+  while (!done) {
+    if (!Fill()) {
+      if (in_quotes) {
+        return absl::InvalidArgumentError(
+            LineError(start_line, "a quoted field is not closed before the end of the file"));
+      }
+      absl::Status s = end_field();
+      if (!s.ok()) return s;
+      break;
+    }
+    const char* data = buffer_.data();
+    if (in_quotes) {
+      // Copy up to the next quote in one go.
+      const char* q = static_cast<const char*>(std::memchr(data + pos_, '"', end_ - pos_));
+      size_t stop = q ? static_cast<size_t>(q - data) : end_;
+      for (size_t i = pos_; i < stop; ++i) {
+        if (data[i] == '\n') ++line_;
+      }
+      record_.append(data + pos_, stop - pos_);
+      bytes_consumed_ += stop - pos_;
+      pos_ = stop;
+      if (pos_ < end_) {
+        // A quote: either the closing one or the first of a doubled pair.
+        ++pos_;
+        ++bytes_consumed_;
+        if (!Fill()) {
+          in_quotes = false;
+          after_quote = true;
+          continue;
+        }
+        if (buffer_[pos_] == '"') {
+          record_.push_back('"');
+          ++pos_;
+          ++bytes_consumed_;
+        } else {
+          in_quotes = false;
+          after_quote = true;
+        }
+      }
+    } else {
+      // Unquoted: scan to the next special character.
+      size_t i = pos_;
+      while (i < end_) {
+        char c = data[i];
+        if (c == delimiter_ || c == '"' || c == '\n' || c == '\r') break;
+        ++i;
+      }
+      if (after_quote && i > pos_) {
+        return absl::InvalidArgumentError(
+            LineError(line_, "text after the closing quote of a field"));
+      }
+      record_.append(data + pos_, i - pos_);
+      bytes_consumed_ += i - pos_;
+      pos_ = i;
+      if (pos_ == end_) continue;
+      char c = data[pos_];
+      ++pos_;
+      ++bytes_consumed_;
+      if (c == delimiter_) {
+        absl::Status s = end_field();
+        if (!s.ok()) return s;
+      } else if (c == '"') {
+        if (after_quote || field_was_quoted ||
+            record_.size() != (offsets_.empty() ? 0 : offsets_.back())) {
+          return absl::InvalidArgumentError(
+              LineError(line_, "a quote inside an unquoted field (quote the field and double it)"));
+        }
+        in_quotes = true;
+        field_was_quoted = true;
+      } else if (c == '\n') {
+        ++line_;
+        absl::Status s = end_field();
+        if (!s.ok()) return s;
+        done = true;
+      } else {  // '\r': part of CRLF, or a lone CR line end
+        if (Fill() && buffer_[pos_] == '\n') {
+          ++pos_;
+          ++bytes_consumed_;
+        }
+        ++line_;
+        absl::Status s = end_field();
+        if (!s.ok()) return s;
+        done = true;
+      }
+    }
+    if (record_.size() > limits_.max_record_bytes) {
+      return absl::InvalidArgumentError(
+          LineError(start_line, "the row is longer than " +
+                                    std::to_string(limits_.max_record_bytes) + " bytes"));
+    }
+  }
+
+  if (!IsValidUtf8(record_)) {
+    return absl::InvalidArgumentError(
+        LineError(start_line, "the row is not valid UTF-8 (save the export as UTF-8)"));
+  }
+  size_t begin = 0;
+  row->fields.reserve(offsets_.size());
+  for (uint32_t off : offsets_) {
+    row->fields.emplace_back(record_.data() + begin, off - begin);
+    begin = off;
+  }
+  return true;
+}
+
+}  // namespace pprl

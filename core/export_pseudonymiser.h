@@ -1,0 +1,75 @@
+// The whole path from a site's CSV export to pseudonymous records: header resolution, row
+// validation, normalisation and match keys, with the officer's summary.
+//
+// Reads RAW IDENTITIES from the stream and hands only PSEUDONYMS to the sink. Streaming:
+// memory does not grow with the file (except the set of case ids, whose uniqueness is checked).
+// Rows are processed by `threads` workers in batches; the sink sees records in file order, on
+// the calling thread. A call is not thread-safe; separate calls are independent.
+#ifndef PPRL_CORE_EXPORT_PSEUDONYMISER_H_
+#define PPRL_CORE_EXPORT_PSEUDONYMISER_H_
+
+#include <functional>
+#include <istream>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/columns.h"
+#include "core/csv_reader.h"
+#include "core/hmac_key.h"
+#include "core/pseudonymous_record.h"
+#include "core/row_parser.h"
+
+namespace pprl {
+
+struct ExportOptions {
+  ExportKind kind = ExportKind::kCases;
+  std::string file_name;      // for error messages only
+  ColumnMapping mapping;
+  bool skip_invalid = false;  // else one bad row refuses the whole export
+  size_t max_errors_kept = 50;
+  CsvLimits limits;
+  int threads = 1;
+};
+
+// Counts of how identities were made up (for the key-level coverage report).
+struct KeyCoverage {
+  int64_t with_initials = 0;
+  int64_t derived_initials = 0;  // initials taken from first names
+  int64_t without_initials = 0;  // surname + birth date keys only
+  int64_t with_prefix = 0;
+  int64_t folded_non_ascii = 0;
+  int64_t keys_by_level[6] = {};  // index: KeyLevel number
+};
+
+struct ExportSummary {
+  std::string file_name;
+  ExportKind kind = ExportKind::kCases;
+  int64_t rows_read = 0;
+  int64_t rows_valid = 0;
+  int64_t rows_invalid = 0;
+  int64_t error_count = 0;       // all errors, of which the first max_errors_kept are kept
+  std::vector<RowError> errors;
+  KeyCoverage coverage;
+  // True when the export is refused whole (a bad row without skip_invalid): the sink stopped
+  // receiving records at the first bad row and the caller must discard what it received.
+  bool refused = false;
+};
+
+using RecordSink = std::function<absl::Status(const PseudonymousRecord&)>;
+using ProgressCallback = std::function<void(uint64_t bytes_read, int64_t rows_read)>;
+
+// File-level problems (unreadable header, missing column, broken quoting, a sink failure) are
+// the returned status; row problems go into the summary.
+[[nodiscard]] absl::StatusOr<ExportSummary> PseudonymiseExport(std::istream& in,
+                                                               const ExportOptions& options,
+                                                               const HmacKey& key,
+                                                               const RecordSink& sink,
+                                                               const ProgressCallback& progress = {});
+
+// The officer's report as text.
+std::string FormatSummary(const ExportSummary& summary);
+
+}  // namespace pprl
+
+#endif  // PPRL_CORE_EXPORT_PSEUDONYMISER_H_

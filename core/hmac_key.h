@@ -1,0 +1,63 @@
+// The sites' shared secret: 256 random bits, made by `pprl keygen`, kept in a 0600 file.
+//
+// SECRET. HmacKey cannot be printed, streamed or converted to a string, is move-only, and wipes
+// its bytes when destroyed. The key id (a keyed digest of a fixed label) is what travels with
+// an extract; it identifies the key without revealing it. Thread-safe once constructed.
+//
+// The key file functions touch the file system; everything else is pure.
+#ifndef PPRL_CORE_HMAC_KEY_H_
+#define PPRL_CORE_HMAC_KEY_H_
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "core/hmac.h"
+
+namespace pprl {
+
+class HmacKey {
+ public:
+  static constexpr size_t kSize = 32;
+
+  [[nodiscard]] static absl::StatusOr<HmacKey> FromBytes(std::span<const uint8_t> bytes);
+  // 256 bits from OpenSSL's CSPRNG.
+  [[nodiscard]] static absl::StatusOr<HmacKey> Generate();
+
+  HmacKey(HmacKey&& other) noexcept;
+  HmacKey& operator=(HmacKey&& other) noexcept;
+  HmacKey(const HmacKey&) = delete;
+  HmacKey& operator=(const HmacKey&) = delete;
+  ~HmacKey();
+
+  // 32 lower-case hex digits: HMAC(key, "pprl/key-id/v1") truncated to 128 bits.
+  std::string KeyId() const;
+
+  // The HMAC state for match keys (built once per key).
+  const PrecomputedHmac& hmac() const { return *hmac_; }
+
+  // For writing the key file only.
+  std::span<const uint8_t> secret_bytes() const { return bytes_; }
+
+ private:
+  HmacKey() = default;
+  std::array<uint8_t, kSize> bytes_{};
+  std::unique_ptr<PrecomputedHmac> hmac_;
+};
+
+// Writes a new key file with mode 0600; refuses to overwrite an existing file.
+[[nodiscard]] absl::Status WriteKeyFile(const std::string& path, const HmacKey& key);
+
+// Loads a key file; refuses one that the group or others may read or write, or of the wrong
+// size.
+[[nodiscard]] absl::StatusOr<HmacKey> LoadKeyFile(const std::string& path);
+
+// Lower-case hex of bytes.
+std::string ToHex(std::span<const uint8_t> bytes);
+
+}  // namespace pprl
+
+#endif  // PPRL_CORE_HMAC_KEY_H_

@@ -1,0 +1,74 @@
+// Normalisation of the identity fields before hashing: surnames with their Dutch prefixes,
+// initials, first names.
+//
+// RAW IDENTITIES: everything here handles names; it runs at the agent only, and no result may
+// be logged. Error messages name the problem, never the value.
+//
+// Folding uses ICU ("Any-Latin; Latin-ASCII"): diacritics go, non-Latin scripts are
+// transliterated, ligatures and letters such as ß, ø, ı, ĳ are spelled out. Pure ASCII input
+// skips ICU (the common case, and the fast one). A NameNormaliser holds an ICU transliterator
+// and is not thread-safe: use one per thread.
+#ifndef PPRL_CORE_NAME_NORMALISER_H_
+#define PPRL_CORE_NAME_NORMALISER_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+
+#include <unicode/uversion.h>
+
+U_NAMESPACE_BEGIN
+class Transliterator;
+U_NAMESPACE_END
+
+namespace pprl {
+
+struct NormalisedSurname {
+  std::string prefix;   // words joined by one blank, e.g. "van der"; may be empty
+  std::string surname;  // lower-case letters a-z only, e.g. "berg"
+};
+
+class NameNormaliser {
+ public:
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<NameNormaliser>> Create();
+  ~NameNormaliser();
+  NameNormaliser(const NameNormaliser&) = delete;
+  NameNormaliser& operator=(const NameNormaliser&) = delete;
+
+  // To ASCII, case kept: "Çelik-Öztürk" -> "Celik-Ozturk". Characters with no ASCII form are
+  // dropped.
+  void FoldToAscii(std::string_view utf8, std::string* out);
+
+  // Splits the prefix off wherever it was written: "van der Berg", "Berg, van der",
+  // "Berg van der", or in `prefix_column`. Fails when no letters remain or when text after a
+  // comma is not a prefix.
+  [[nodiscard]] absl::StatusOr<NormalisedSurname> Surname(std::string_view surname,
+                                                          std::string_view prefix_column);
+
+  // One lower-case letter per given name: "J.P." "JP" "J. P." -> "jp"; "Th." "Chr." "IJ." -> one
+  // letter each. Empty input gives "".
+  std::string Initials(std::string_view initials);
+
+  // The first letter of each given name: "Jan Pieter" -> "jp", "IJsbrand" -> "i".
+  std::string InitialsFromFirstNames(std::string_view first_names);
+
+ private:
+  explicit NameNormaliser(std::unique_ptr<icu::Transliterator> transliterator);
+  std::unique_ptr<icu::Transliterator> transliterator_;
+  std::string scratch_;
+};
+
+// True if the words (lower case, apostrophes removed, one blank between) are a Dutch or other
+// registered surname prefix ("van der", "t", "in t", "op de", "von", ...).
+bool IsSurnamePrefix(std::string_view words);
+
+// A Dutch-aware phonetic code of a normalised surname (letters a-z): groups sounds that are
+// commonly confused in registration (ij/ei/y, ou/au, ch/g, c/k/ck, ph/f/v, s/z, d/t, double
+// letters), keeps the first sound and drops later vowels. "meijer" "meyer" "meier" -> one code.
+std::string DutchPhonetic(std::string_view surname);
+
+}  // namespace pprl
+
+#endif  // PPRL_CORE_NAME_NORMALISER_H_

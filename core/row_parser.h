@@ -1,0 +1,71 @@
+// Validation of one export row into a pseudonymous record.
+//
+// Takes RAW IDENTITIES (the row's fields) and yields PSEUDONYMS. Errors name the line, the
+// column and the reason and never quote a field's value. Not thread-safe (holds a
+// NameNormaliser): one RowParser per thread.
+#ifndef PPRL_CORE_ROW_PARSER_H_
+#define PPRL_CORE_ROW_PARSER_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/columns.h"
+#include "core/csv_reader.h"
+#include "core/hmac_key.h"
+#include "core/name_normaliser.h"
+#include "core/pseudonymous_record.h"
+
+namespace pprl {
+
+struct RowError {
+  int64_t line = 0;
+  std::string column;  // canonical column name, or "" for the row as a whole
+  std::string reason;
+};
+
+// "cases.csv:7: column birth_date: impossible date: the month has no such day"
+std::string FormatRowError(std::string_view file, const RowError& error);
+
+// How a valid row's identity was made up; summed into the officer's coverage report.
+struct IdentityShape {
+  bool had_initials = false;      // the initials column held letters
+  bool derived_initials = false;  // taken from first_names instead
+  bool had_prefix = false;
+  bool non_ascii = false;         // folded by ICU
+};
+
+class RowParser {
+ public:
+  // `key` must outlive the parser.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<RowParser>> Create(const HmacKey& key,
+                                                                        ExportKind kind,
+                                                                        ColumnLayout layout);
+
+  // True and *record filled when the row is valid; otherwise false and errors appended. With
+  // `hash` false the keys are not computed (validation only).
+  bool Parse(const CsvRow& row, bool hash, PseudonymousRecord* record, IdentityShape* shape,
+             std::vector<RowError>* errors);
+
+ private:
+  RowParser(const HmacKey& key, ExportKind kind, ColumnLayout layout,
+            std::unique_ptr<NameNormaliser> names);
+  std::string_view Get(const CsvRow& row, Field f) const;
+
+  const HmacKey& key_;
+  ExportKind kind_;
+  ColumnLayout layout_;
+  std::unique_ptr<NameNormaliser> names_;
+  NormalisedIdentity identity_;  // reused to avoid allocation
+};
+
+// Attribute parsers (exposed for tests). All trim blanks and ignore case.
+[[nodiscard]] absl::StatusOr<char> ParseGender(std::string_view text);           // m/v/o
+[[nodiscard]] absl::StatusOr<std::optional<bool>> ParseFlag(std::string_view text);
+[[nodiscard]] absl::StatusOr<std::optional<int>> ParseCount(std::string_view text, int min,
+                                                            int max);
+
+}  // namespace pprl
+
+#endif  // PPRL_CORE_ROW_PARSER_H_

@@ -1,0 +1,196 @@
+#include "core/export_pseudonymiser.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "tests/status_matchers.h"
+
+namespace pprl {
+namespace {
+
+using ::pprl::testing::IsOk;
+using ::pprl::testing::StatusIs;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+HmacKey TestKey() { return std::move(*HmacKey::FromBytes(std::vector<uint8_t>(32, 9))); }
+
+struct ExportRun {
+  absl::StatusOr<ExportSummary> summary;
+  std::vector<PseudonymousRecord> records;
+};
+
+ExportRun RunExport(const std::string& csv, ExportKind kind, bool skip_invalid = false, int threads = 1,
+              ColumnMapping mapping = {}) {
+  static HmacKey key = TestKey();
+  std::istringstream in(csv);
+  ExportOptions options;
+  options.kind = kind;
+  options.file_name = "export.csv";
+  options.skip_invalid = skip_invalid;
+  options.threads = threads;
+  options.mapping = std::move(mapping);
+  ExportRun run;
+  run.summary = PseudonymiseExport(in, options, key, [&](const PseudonymousRecord& r) {
+    run.records.push_back(r);
+    return absl::OkStatus();
+  });
+  return run;
+}
+
+constexpr char kCasesHeader[] =
+    "case_id;achternaam;voorletters;geboortedatum;geslacht;kader;first_discussed;"
+    "times_discussed;leefgebieden;goals;decisions;actions\n";
+
+TEST(ExportPseudonymiser, CaseAttributesAreDerived) {
+  ExportRun run = RunExport(std::string(kCasesHeader) +
+                          "C1;Jansen;J.;15-03-1990;M;Risicoburger;2013-03-15;2;9;ja;nee;1\n"
+                          "C2;Bakker;;1995-03-16;vrouw;HIC;2013-03-15;;;;;\n",
+                      ExportKind::kCases);
+  ASSERT_THAT(run.summary, IsOk());
+  ASSERT_EQ(run.records.size(), 2u);
+  const CaseAttributes& a = run.records[0].case_attributes;
+  EXPECT_EQ(run.records[0].record_id, "C1");
+  EXPECT_EQ(a.age, 23);  // the birthday is on the reference date
+  EXPECT_EQ(a.gender, 'm');
+  EXPECT_EQ(a.kader, "risicoburger");
+  EXPECT_EQ(a.times_discussed, 2);
+  EXPECT_EQ(a.life_domains, 9);
+  EXPECT_EQ(a.goals, true);
+  EXPECT_EQ(a.decisions, false);
+  EXPECT_EQ(a.actions, true);
+  EXPECT_EQ(run.records[0].event_day, DaysSinceEpoch({2013, 3, 15}));
+  const CaseAttributes& b = run.records[1].case_attributes;
+  EXPECT_EQ(b.age, 17);  // one day short of 18
+  EXPECT_EQ(b.gender, 'v');
+  EXPECT_EQ(b.kader, "hic");
+  EXPECT_FALSE(b.times_discussed.has_value());
+  EXPECT_FALSE(b.goals.has_value());
+  EXPECT_EQ(run.summary->coverage.with_initials, 1);
+  EXPECT_EQ(run.summary->coverage.without_initials, 1);
+}
+
+TEST(ExportPseudonymiser, BadRowsAreNamedByFileLineColumnAndReason) {
+  ExportRun run = RunExport(std::string(kCasesHeader) +
+                          "C1;Jansen;J.;15-03-1990;m;jeugd;2013-03-15;2;3;1;1;1\n"
+                          "C2;Bakker;A.;31-02-1990;m;jeugd;2013-03-15;2;3;1;1;1\n"
+                          "C3;;A.;01-02-1990;q;jeugd;2013-03-15;-1;12;misschien;1;1\n"
+                          "C1;Visser;B.;01-02-1990;m;jeugd;2013-03-15;1;1;1;1;1\n"
+                          "C5;Smit;B.;01-02-2014;m;jeugd;2013-03-15;1;1;1;1;1\n"
+                          "C6;Smit;B.\n",
+                      ExportKind::kCases);
+  ASSERT_THAT(run.summary, IsOk());
+  const ExportSummary& s = *run.summary;
+  EXPECT_TRUE(s.refused);
+  EXPECT_EQ(s.rows_read, 6);
+  EXPECT_EQ(s.rows_invalid, 5);
+  std::vector<std::string> lines;
+  for (const RowError& e : s.errors) lines.push_back(FormatRowError(s.file_name, e));
+  EXPECT_THAT(lines, ::testing::UnorderedElementsAre(
+                         "export.csv:3: column birth_date: impossible date: the month has no such day",
+                         "export.csv:4: column surname: empty",
+                         "export.csv:4: column gender: not a gender code (m/v/o, man/vrouw/onbekend, M/F)",
+                         "export.csv:4: column times_discussed: outside 0..100000",
+                         "export.csv:4: column life_domains: outside 0..11",
+                         "export.csv:4: column goals: not 0/1, ja/nee or true/false",
+                         "export.csv:5: column case_id: the same case_id as line 2",
+                         "export.csv:6: column birth_date: after first_discussed",
+                         "export.csv:7: expected 12 fields as in the header, found 3"));
+  // Refused: the sink got nothing after the first bad row, and the summary says so.
+  EXPECT_LE(run.records.size(), 1u);
+  std::string text = FormatSummary(s);
+  EXPECT_THAT(text, HasSubstr("REFUSED"));
+  for (const char* identity : {"Bakker", "Visser", "31-02-1990", "1990"}) {
+    EXPECT_THAT(text, Not(HasSubstr(identity)));
+  }
+}
+
+TEST(ExportPseudonymiser, SkipInvalidKeepsTheGoodRows) {
+  ExportRun run = RunExport(
+      "surname,initials,birth_date,incident_id,incident_date,category,role\n"
+      "Jansen,J.,1990-01-01,I1,2013-01-01,Misdrijf,Verdachte\n"
+      "Bakker,A.,1990-13-01,I2,2013-01-01,misdrijf,verdachte\n"
+      "Visser,B.,1990-01-01,I3,2013-02-30,misdrijf,verdachte\n"
+      "Smit,C.,1990-01-01,I4,2013-01-02,verkeer,getuige\n",
+      ExportKind::kIncidents, /*skip_invalid=*/true);
+  ASSERT_THAT(run.summary, IsOk());
+  EXPECT_FALSE(run.summary->refused);
+  EXPECT_EQ(run.summary->rows_valid, 2);
+  EXPECT_EQ(run.summary->rows_invalid, 2);
+  ASSERT_EQ(run.records.size(), 2u);
+  EXPECT_EQ(run.records[0].record_id, "I1");
+  EXPECT_EQ(run.records[0].incident_attributes.category, "misdrijf");
+  EXPECT_EQ(run.records[0].incident_attributes.role, "verdachte");
+  EXPECT_EQ(run.records[1].record_id, "I4");
+  ASSERT_EQ(run.summary->errors.size(), 2u);
+  EXPECT_EQ(FormatRowError("export.csv", run.summary->errors[1]),
+            "export.csv:4: column incident_date: impossible date: the month has no such day");
+}
+
+TEST(ExportPseudonymiser, FileLevelErrorsNameTheFile) {
+  EXPECT_THAT(RunExport("surname,initials\nJansen,J.\n", ExportKind::kConvictions).summary,
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("export.csv: line 1: required column birth_date is missing")));
+  EXPECT_THAT(RunExport("surname,achternaam,birth_date,conviction_id,conviction_date\n",
+                        ExportKind::kConvictions)
+                  .summary,
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("both mean surname")));
+  EXPECT_THAT(RunExport("surname,birth_date,conviction_id,conviction_date\n\"Jansen,1990\n",
+                        ExportKind::kConvictions)
+                  .summary,
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("export.csv: line 2")));
+  EXPECT_THAT(RunExport("", ExportKind::kCases).summary,
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("export.csv: line 1")));
+}
+
+TEST(ExportPseudonymiser, MappingRenamesColumnsAndUnknownColumnsAreIgnored) {
+  ExportRun run = RunExport(
+      "NAAM,GEBDAT,vonnis,datum,offence,notes\nJansen,1990-01-01,V1,2013-05-05,diefstal,x\n",
+      ExportKind::kConvictions, false, 1,
+      {{"NAAM", "surname"}, {"gebdat", "birth_date"}, {"vonnis", "conviction_id"},
+       {"datum", "conviction_date"}});
+  ASSERT_THAT(run.summary, IsOk());
+  ASSERT_EQ(run.records.size(), 1u);
+  EXPECT_EQ(run.records[0].record_id, "V1");
+  EXPECT_THAT(RunExport("a\n", ExportKind::kCases, false, 1, {{"a", "nonsense"}}).summary,
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not a known field")));
+}
+
+TEST(ExportPseudonymiser, ThreadsGiveTheSameRecordsInTheSameOrder) {
+  std::string csv = "surname,initials,birth_date,incident_id,incident_date\n";
+  for (int i = 0; i < 20000; ++i) {
+    csv += "Name" + std::to_string(i % 977) + ",J.," + std::to_string(1 + i % 28) + "-" +
+           std::to_string(1 + i % 12) + "-19" + std::to_string(50 + i % 50) + ",I" +
+           std::to_string(i) + ",2013-01-01\n";
+  }
+  ExportRun one = RunExport(csv, ExportKind::kIncidents, false, 1);
+  ExportRun four = RunExport(csv, ExportKind::kIncidents, false, 4);
+  ASSERT_THAT(one.summary, IsOk());
+  ASSERT_THAT(four.summary, IsOk());
+  ASSERT_EQ(one.records.size(), 20000u);
+  ASSERT_EQ(four.records.size(), one.records.size());
+  for (size_t i = 0; i < one.records.size(); ++i) {
+    ASSERT_EQ(one.records[i].record_id, four.records[i].record_id);
+    ASSERT_EQ(one.records[i].keys, four.records[i].keys);
+  }
+}
+
+TEST(AttributeParsers, AcceptTheDocumentedSpellings) {
+  for (const char* m : {"m", "M", "man", "Man", "male"}) EXPECT_EQ(*ParseGender(m), 'm') << m;
+  for (const char* v : {"v", "V", "vrouw", "F", "female"}) EXPECT_EQ(*ParseGender(v), 'v') << v;
+  for (const char* o : {"o", "O", "onbekend", "", " "}) EXPECT_EQ(*ParseGender(o), 'o') << o;
+  EXPECT_FALSE(ParseGender("q").ok());
+  for (const char* t : {"1", "ja", "JA", "true", "True"}) EXPECT_EQ(**ParseFlag(t), true) << t;
+  for (const char* f : {"0", "nee", "Nee", "false"}) EXPECT_EQ(**ParseFlag(f), false) << f;
+  EXPECT_FALSE(ParseFlag("").value().has_value());
+  EXPECT_FALSE(ParseFlag("2").ok());
+  EXPECT_EQ(**ParseCount(" 11 ", 0, 11), 11);
+  EXPECT_FALSE(ParseCount("12", 0, 11).ok());
+  EXPECT_FALSE(ParseCount("3.5", 0, 11).ok());
+  EXPECT_FALSE(ParseCount("-1", 0, 11).ok());
+}
+
+}  // namespace
+}  // namespace pprl
