@@ -1,8 +1,8 @@
 #include "agent/extract_codec.h"
-#include "core/text.h"
 
 #include <cstring>
 
+#include "core/text.h"
 
 namespace pprl {
 
@@ -69,17 +69,19 @@ absl::StatusOr<PseudonymousRecord> FromProto(ExportKind kind, const v1::Pseudony
   if (in.keys_size() == 0) return absl::InvalidArgumentError("record without match keys");
   for (const v1::MatchKey& mk : in.keys()) {
     std::optional<KeyLevel> level = KeyLevelFromNumber(mk.level());
-    if (!level) return absl::InvalidArgumentError(Cat("unknown key level ", static_cast<int>(mk.level())));
+    if (!level)
+      return absl::InvalidArgumentError(Cat("unknown key level ", static_cast<int>(mk.level())));
     if (mk.digest().size() != kMatchKeyBytes) {
-      return absl::InvalidArgumentError(Cat("a match key has ", mk.digest().size(),
-                                                     " bytes, not ", kMatchKeyBytes));
+      return absl::InvalidArgumentError(
+          Cat("a match key has ", mk.digest().size(), " bytes, not ", kMatchKeyBytes));
     }
     MatchKey k{*level, {}};
     std::memcpy(k.digest.data(), mk.digest().data(), kMatchKeyBytes);
     r.keys.push_back(k);
   }
   if (kind == ExportKind::kCases) {
-    if (!in.has_case_attributes()) return absl::InvalidArgumentError("case record without attributes");
+    if (!in.has_case_attributes())
+      return absl::InvalidArgumentError("case record without attributes");
     const v1::CaseAttributes& c = in.case_attributes();
     CaseAttributes& a = r.case_attributes;
     if (c.age() < 0 || c.age() > 150) return absl::InvalidArgumentError("age out of range");

@@ -1,5 +1,4 @@
 #include "agent/extract_file.h"
-#include "core/text.h"
 
 #include <fcntl.h>
 #include <google/protobuf/io/coded_stream.h>
@@ -9,6 +8,7 @@
 #include <cstdio>
 
 #include "agent/extract_codec.h"
+#include "core/text.h"
 
 namespace pprl {
 namespace {

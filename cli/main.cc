@@ -1,6 +1,5 @@
 // pprl: the command line for every role. Thin: flags become option structs, commands run.
 #include <CLI/CLI.hpp>
-
 #include <iostream>
 
 #include "cli/pseudonymise_command.h"

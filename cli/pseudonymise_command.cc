@@ -1,5 +1,4 @@
 #include "cli/pseudonymise_command.h"
-#include "core/text.h"
 
 #include <sys/stat.h>
 
@@ -14,6 +13,7 @@
 #include "core/export_pseudonymiser.h"
 #include "core/hmac_key.h"
 #include "core/status_macros.h"
+#include "core/text.h"
 
 namespace pprl {
 
@@ -47,21 +47,20 @@ absl::Status RunPseudonymise(const PseudonymiseOptions& options, std::ostream& o
   export_options.kind = options.kind;
   export_options.file_name = std::filesystem::path(options.input).filename().string();
   export_options.skip_invalid = options.skip_invalid;
-  export_options.threads = options.threads > 0
-                               ? options.threads
-                               : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  export_options.threads =
+      options.threads > 0 ? options.threads
+                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   Progress progress("pseudonymising " + export_options.file_name, size);
   absl::StatusOr<ExportSummary> summary = PseudonymiseExport(
-      in, export_options, key,
-      [&](const PseudonymousRecord& r) { return writer->Append(r); },
+      in, export_options, key, [&](const PseudonymousRecord& r) { return writer->Append(r); },
       [&](uint64_t bytes, int64_t rows) { progress.Update(bytes, rows); });
   progress.Finish();
   if (!summary.ok()) return summary.status();
   out << FormatSummary(*summary);
   if (summary->refused) {
-    return absl::InvalidArgumentError(
-        Cat(export_options.file_name, ": refused, ", summary->rows_invalid,
-                     " invalid rows; nothing was written"));
+    return absl::InvalidArgumentError(Cat(export_options.file_name, ": refused, ",
+                                          summary->rows_invalid,
+                                          " invalid rows; nothing was written"));
   }
   PPRL_RETURN_IF_ERROR(writer->Commit());
   out << "wrote " << writer->record_count() << " pseudonymised records to " << options.output

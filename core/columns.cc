@@ -1,8 +1,8 @@
 #include "core/columns.h"
-#include "core/text.h"
 
 #include <utility>
 
+#include "core/text.h"
 
 namespace pprl {
 namespace {
@@ -107,8 +107,8 @@ std::string_view FieldName(Field field) {
 }
 
 bool IsIdentityField(Field field) {
-  return field == Field::kSurname || field == Field::kSurnamePrefix ||
-         field == Field::kInitials || field == Field::kFirstNames || field == Field::kBirthDate;
+  return field == Field::kSurname || field == Field::kSurnamePrefix || field == Field::kInitials ||
+         field == Field::kFirstNames || field == Field::kBirthDate;
 }
 
 absl::StatusOr<ColumnLayout> ColumnLayout::Resolve(const std::vector<std::string_view>& header,
@@ -135,17 +135,16 @@ absl::StatusOr<ColumnLayout> ColumnLayout::Resolve(const std::vector<std::string
     if (!field) continue;  // unknown columns are ignored
     auto& slot = layout.index_[static_cast<size_t>(*field)];
     if (slot) {
-      return absl::InvalidArgumentError(Cat(
-          "line 1: columns ", *slot + 1, " ('", header[*slot], "') and ", i + 1, " ('", header[i],
-          "') both mean ", FieldName(*field)));
+      return absl::InvalidArgumentError(Cat("line 1: columns ", *slot + 1, " ('", header[*slot],
+                                            "') and ", i + 1, " ('", header[i], "') both mean ",
+                                            FieldName(*field)));
     }
     slot = i;
   }
   for (Field f : RequiredFields(kind)) {
     if (!layout.index(f)) {
       return absl::InvalidArgumentError(Cat("line 1: required column ", FieldName(f),
-                                                     " is missing for a ", ExportKindName(kind),
-                                                     " export"));
+                                            " is missing for a ", ExportKindName(kind), " export"));
     }
   }
   return layout;

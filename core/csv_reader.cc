@@ -62,7 +62,10 @@ bool IsValidUtf8(std::string_view text) {
 }
 
 CsvReader::CsvReader(std::istream& in, CsvLimits limits)
-    : in_(in), limits_(limits), buffer_(kBlockSize) {}
+    : in_(in), limits_(limits), buffer_(kBlockSize) {
+  special_.fill(false);
+  for (char c : {delimiter_, '"', '\n', '\r'}) special_[static_cast<unsigned char>(c)] = true;
+}
 
 bool CsvReader::Fill() {
   if (pos_ < end_) return true;
@@ -98,6 +101,8 @@ absl::StatusOr<CsvRow> CsvReader::ReadHeader() {
     }
     delimiter_ = semicolons > commas ? ';' : ',';
   }
+  special_.fill(false);
+  for (char c : {delimiter_, '"', '\n', '\r'}) special_[static_cast<unsigned char>(c)] = true;
   CsvRow row;
   absl::StatusOr<bool> got = ParseRecord(&row);
   if (!got.ok()) return got.status();
@@ -115,11 +120,47 @@ absl::StatusOr<bool> CsvReader::Next(CsvRow* row) {
   }
 }
 
+bool CsvReader::ParseSimpleRecord(CsvRow* row) {
+  // A record with no quote and no CR before its LF, wholly in the buffer (most rows): its fields
+  // are views into the buffer, which stays untouched until the next call.
+  const char* start = buffer_.data() + pos_;
+  const size_t avail = end_ - pos_;
+  const char* nl = static_cast<const char*>(std::memchr(start, '\n', avail));
+  if (nl == nullptr) return false;
+  size_t len = static_cast<size_t>(nl - start);
+  size_t content = len;
+  if (content > 0 && start[content - 1] == '\r') --content;
+  if (content > limits_.max_record_bytes || std::memchr(start, '"', content) != nullptr ||
+      std::memchr(start, '\r', content) != nullptr) {
+    return false;
+  }
+  std::string_view text(start, content);
+  if (!IsValidUtf8(text)) return false;  // the general path reports it
+  size_t begin = 0;
+  while (true) {
+    const void* d = std::memchr(text.data() + begin, delimiter_, text.size() - begin);
+    size_t stop = d ? static_cast<size_t>(static_cast<const char*>(d) - text.data()) : text.size();
+    row->fields.push_back(text.substr(begin, stop - begin));
+    if (d == nullptr) break;
+    begin = stop + 1;
+  }
+  if (row->fields.size() > limits_.max_fields) {
+    row->fields.clear();
+    return false;
+  }
+  row->line = line_;
+  ++line_;
+  pos_ += len + 1;
+  bytes_consumed_ += len + 1;
+  return true;
+}
+
 absl::StatusOr<bool> CsvReader::ParseRecord(CsvRow* row) {
   record_.clear();
   offsets_.clear();
   row->fields.clear();
   if (!Fill()) return false;
+  if (ParseSimpleRecord(row)) return true;
   row->line = line_;
   const int64_t start_line = line_;
 
@@ -180,11 +221,7 @@ absl::StatusOr<bool> CsvReader::ParseRecord(CsvRow* row) {
     } else {
       // Unquoted: scan to the next special character.
       size_t i = pos_;
-      while (i < end_) {
-        char c = data[i];
-        if (c == delimiter_ || c == '"' || c == '\n' || c == '\r') break;
-        ++i;
-      }
+      while (i < end_ && !special_[static_cast<unsigned char>(data[i])]) ++i;
       if (after_quote && i > pos_) {
         return absl::InvalidArgumentError(
             LineError(line_, "text after the closing quote of a field"));
@@ -224,9 +261,9 @@ absl::StatusOr<bool> CsvReader::ParseRecord(CsvRow* row) {
       }
     }
     if (record_.size() > limits_.max_record_bytes) {
-      return absl::InvalidArgumentError(
-          LineError(start_line, "the row is longer than " +
-                                    std::to_string(limits_.max_record_bytes) + " bytes"));
+      return absl::InvalidArgumentError(LineError(
+          start_line,
+          "the row is longer than " + std::to_string(limits_.max_record_bytes) + " bytes"));
     }
   }
 

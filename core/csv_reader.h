@@ -10,6 +10,7 @@
 #ifndef PPRL_CORE_CSV_READER_H_
 #define PPRL_CORE_CSV_READER_H_
 
+#include <array>
 #include <cstdint>
 #include <istream>
 #include <string>
@@ -51,18 +52,21 @@ class CsvReader {
   // Ensures at least one unread byte is buffered; false at end of input.
   bool Fill();
   [[nodiscard]] absl::StatusOr<bool> ParseRecord(CsvRow* row);
+  // The zero-copy path for a plain record; false (and nothing consumed) when it does not apply.
+  bool ParseSimpleRecord(CsvRow* row);
 
   std::istream& in_;
   CsvLimits limits_;
   char delimiter_ = ',';
+  std::array<bool, 256> special_;  // bytes that end an unquoted run
   std::vector<char> buffer_;
   size_t pos_ = 0;
   size_t end_ = 0;
   bool eof_ = false;
   int64_t line_ = 1;
   uint64_t bytes_consumed_ = 0;
-  std::string record_;              // unescaped field bytes of the current record
-  std::vector<uint32_t> offsets_;   // field boundaries within record_
+  std::string record_;             // unescaped field bytes of the current record
+  std::vector<uint32_t> offsets_;  // field boundaries within record_
 };
 
 // True if `text` is well-formed UTF-8 (no overlongs, no surrogates).

@@ -1,14 +1,13 @@
 #include "core/dates.h"
-#include "core/text.h"
 
 #include <array>
 
+#include "core/text.h"
 
 namespace pprl {
 namespace {
 
-constexpr std::string_view kFormats =
-    "YYYY-MM-DD, DD-MM-YYYY, D-M-YYYY, DD/MM/YYYY or D/M/YYYY";
+constexpr std::string_view kFormats = "YYYY-MM-DD, DD-MM-YYYY, D-M-YYYY, DD/MM/YYYY or D/M/YYYY";
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 

@@ -1,18 +1,19 @@
 #include "core/export_pseudonymiser.h"
-#include "core/text.h"
 
+#include <deque>
 #include <future>
 #include <thread>
 #include <unordered_map>
 
 #include "core/status_macros.h"
+#include "core/text.h"
 
 namespace pprl {
 namespace {
 
 constexpr size_t kBatchRows = 4096;
 
-// One row's outcome, filled by a worker.
+// One row's outcome, filled by a worker. Reused across batches so its strings keep capacity.
 struct RowResult {
   bool ok = false;
   PseudonymousRecord record;
@@ -20,39 +21,51 @@ struct RowResult {
   std::vector<RowError> errors;
 };
 
-// Rows of one batch, owning their bytes (the reader's views do not survive the next row).
-struct Batch {
-  std::vector<CsvRow> rows;
-  std::vector<std::string> storage;
+// Rows of one batch in one byte arena (the reader's views do not survive the next row), with
+// the parser that works on it. A slot is owned by one thread at a time.
+struct Slot {
+  struct RowRef {
+    int64_t line;
+    uint32_t first_field;
+    uint32_t field_count;
+  };
+  std::unique_ptr<RowParser> parser;
+  std::string bytes;
+  std::vector<uint32_t> field_ends;  // end of each field in `bytes`
+  std::vector<RowRef> rows;
   std::vector<RowResult> results;
+  CsvRow scratch;
 
   void Add(const CsvRow& row) {
-    size_t total = 0;
-    for (std::string_view f : row.fields) total += f.size();
-    std::string& bytes = storage.emplace_back();
-    bytes.reserve(total);
-    CsvRow& copy = rows.emplace_back();
-    copy.line = row.line;
-    for (std::string_view f : row.fields) bytes.append(f);
-    size_t begin = 0;
+    rows.push_back(RowRef{row.line, static_cast<uint32_t>(field_ends.size()),
+                          static_cast<uint32_t>(row.fields.size())});
     for (std::string_view f : row.fields) {
-      copy.fields.emplace_back(bytes.data() + begin, f.size());
-      begin += f.size();
+      bytes.append(f);
+      field_ends.push_back(static_cast<uint32_t>(bytes.size()));
     }
   }
   void Clear() {
+    bytes.clear();
+    field_ends.clear();
     rows.clear();
-    storage.clear();
-    results.clear();
+  }
+  // Validates and hashes every row of the batch.
+  void Process(bool hash) {
+    if (results.size() < rows.size()) results.resize(rows.size());
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const RowRef& ref = rows[i];
+      scratch.line = ref.line;
+      scratch.fields.clear();
+      for (uint32_t k = ref.first_field; k < ref.first_field + ref.field_count; ++k) {
+        uint32_t begin = k == 0 ? 0 : field_ends[k - 1];
+        scratch.fields.emplace_back(bytes.data() + begin, field_ends[k] - begin);
+      }
+      RowResult& r = results[i];
+      r.errors.clear();
+      r.ok = parser->Parse(scratch, hash, &r.record, &r.shape, &r.errors);
+    }
   }
 };
-
-void ProcessRange(RowParser& parser, Batch& batch, size_t begin, size_t end, bool hash) {
-  for (size_t i = begin; i < end; ++i) {
-    RowResult& r = batch.results[i];
-    r.ok = parser.Parse(batch.rows[i], hash, &r.record, &r.shape, &r.errors);
-  }
-}
 
 }  // namespace
 
@@ -73,42 +86,33 @@ absl::StatusOr<ExportSummary> PseudonymiseExport(std::istream& in, const ExportO
       ColumnLayout::Resolve(header->fields, options.kind, options.mapping);
   if (!layout.ok()) return file_error(layout.status());
 
+  // With one thread everything runs on the caller's thread. With more, the caller reads the
+  // next batch while up to `threads` batches are validated and hashed by workers; results are
+  // taken in file order.
   const int threads = std::max(1, options.threads);
-  std::vector<std::unique_ptr<RowParser>> parsers;
-  for (int t = 0; t < threads; ++t) {
-    PPRL_ASSIGN_OR_RETURN(std::unique_ptr<RowParser> p,
-                          RowParser::Create(key, options.kind, *layout));
-    parsers.push_back(std::move(p));
+  // Two batches more than workers, so that the workers have the next batch ready while the
+  // caller takes results in order and reads on.
+  const int slot_count = threads == 1 ? 1 : threads + 2;
+  std::vector<std::unique_ptr<Slot>> slots;
+  for (int t = 0; t < slot_count; ++t) {
+    auto slot = std::make_unique<Slot>();
+    PPRL_ASSIGN_OR_RETURN(slot->parser, RowParser::Create(key, options.kind, *layout));
+    slots.push_back(std::move(slot));
   }
+  std::vector<Slot*> free_slots;
+  for (auto& slot : slots) free_slots.push_back(slot.get());
+  std::deque<std::pair<Slot*, std::future<void>>> in_flight;
 
   std::unordered_map<std::string, int64_t> case_ids;  // case_id -> first line
-  bool stop_hashing = false;
+  bool refused = false;
   auto add_error = [&](RowError e) {
     ++summary.error_count;
     if (summary.errors.size() < options.max_errors_kept) summary.errors.push_back(std::move(e));
   };
 
-  Batch batch;
-  auto flush = [&]() -> absl::Status {
-    batch.results.resize(batch.rows.size());
-    const bool hash = !stop_hashing;
-    if (threads == 1 || batch.rows.size() < 256) {
-      ProcessRange(*parsers[0], batch, 0, batch.rows.size(), hash);
-    } else {
-      std::vector<std::future<void>> workers;
-      size_t per = (batch.rows.size() + threads - 1) / threads;
-      for (int t = 1; t < threads; ++t) {
-        size_t b = std::min(batch.rows.size(), per * t);
-        size_t e = std::min(batch.rows.size(), per * (t + 1));
-        workers.push_back(std::async(std::launch::async, ProcessRange, std::ref(*parsers[t]),
-                                     std::ref(batch), b, e, hash));
-      }
-      ProcessRange(*parsers[0], batch, 0, std::min(batch.rows.size(), per), hash);
-      for (auto& w : workers) w.get();
-    }
-    for (size_t i = 0; i < batch.results.size(); ++i) {
-      RowResult& r = batch.results[i];
-      const int64_t line = batch.rows[i].line;
+  // Takes one row's result, in file order: uniqueness, counts, the sink.
+  auto consume_one = [&](RowResult& r, int64_t line) -> absl::Status {
+    {
       if (r.ok && options.kind == ExportKind::kCases) {
         auto [it, inserted] = case_ids.emplace(r.record.record_id, line);
         if (!inserted) {
@@ -120,11 +124,8 @@ absl::StatusOr<ExportSummary> PseudonymiseExport(std::istream& in, const ExportO
       if (!r.ok) {
         ++summary.rows_invalid;
         for (RowError& e : r.errors) add_error(std::move(e));
-        if (!options.skip_invalid) {
-          stop_hashing = true;
-          summary.refused = true;
-        }
-        continue;
+        if (!options.skip_invalid) refused = true;
+        return absl::OkStatus();
       }
       ++summary.rows_valid;
       KeyCoverage& c = summary.coverage;
@@ -137,38 +138,108 @@ absl::StatusOr<ExportSummary> PseudonymiseExport(std::istream& in, const ExportO
       }
       if (r.shape.had_prefix) ++c.with_prefix;
       if (r.shape.non_ascii) ++c.folded_non_ascii;
-      if (stop_hashing) continue;
+      if (refused) return absl::OkStatus();  // validation goes on; nothing more goes out
       for (const MatchKey& k : r.record.keys) ++c.keys_by_level[static_cast<int>(k.level)];
-      PPRL_RETURN_IF_ERROR(sink(r.record));
+      return sink(r.record);
     }
-    batch.Clear();
+  };
+  auto consume = [&](Slot& slot) -> absl::Status {
+    for (size_t i = 0; i < slot.rows.size(); ++i) {
+      PPRL_RETURN_IF_ERROR(consume_one(slot.results[i], slot.rows[i].line));
+    }
+    slot.Clear();
+    return absl::OkStatus();
+  };
+  auto finish_oldest = [&]() -> absl::Status {
+    auto [slot, done] = std::move(in_flight.front());
+    in_flight.pop_front();
+    done.get();
+    absl::Status s = consume(*slot);
+    free_slots.push_back(slot);
+    return s;
+  };
+  auto drain = [&] {
+    while (!in_flight.empty()) {
+      in_flight.front().second.wait();
+      in_flight.pop_front();
+    }
+  };
+  auto dispatch = [&](Slot* slot) -> absl::Status {
+    const bool hash = !refused;
+    in_flight.emplace_back(slot,
+                           std::async(std::launch::async, [slot, hash] { slot->Process(hash); }));
     return absl::OkStatus();
   };
 
+  absl::Status status;
   CsvRow row;
-  while (true) {
+  if (threads == 1) {
+    // No batches: each row is validated, hashed and handed out as it is read.
+    RowParser& parser = *slots[0]->parser;
+    RowResult result;
+    while (status.ok()) {
+      absl::StatusOr<bool> got = reader.Next(&row);
+      if (!got.ok()) {
+        status = file_error(got.status());
+        break;
+      }
+      if (!*got) break;
+      ++summary.rows_read;
+      result.errors.clear();
+      result.ok = parser.Parse(row, !refused, &result.record, &result.shape, &result.errors);
+      status = consume_one(result, row.line);
+      if (progress && summary.rows_read % kBatchRows == 0) {
+        progress(reader.bytes_read(), summary.rows_read);
+      }
+    }
+    if (!status.ok()) return status;
+    summary.refused = refused;
+    if (progress) progress(reader.bytes_read(), summary.rows_read);
+    return summary;
+  }
+  Slot* current = nullptr;
+  while (status.ok()) {
+    if (current == nullptr) {
+      if (free_slots.empty()) {
+        status = finish_oldest();
+        if (!status.ok()) break;
+        if (progress) progress(reader.bytes_read(), summary.rows_read);
+      }
+      current = free_slots.back();
+      free_slots.pop_back();
+    }
     absl::StatusOr<bool> got = reader.Next(&row);
-    if (!got.ok()) return file_error(got.status());
+    if (!got.ok()) {
+      status = file_error(got.status());
+      break;
+    }
     if (!*got) break;
     ++summary.rows_read;
-    batch.Add(row);
-    if (batch.rows.size() >= kBatchRows) {
-      PPRL_RETURN_IF_ERROR(flush());
-      if (progress) progress(reader.bytes_read(), summary.rows_read);
+    current->Add(row);
+    if (current->rows.size() >= kBatchRows) {
+      status = dispatch(current);
+      current = nullptr;
     }
   }
-  PPRL_RETURN_IF_ERROR(flush());
+  if (status.ok() && current != nullptr && !current->rows.empty()) {
+    status = dispatch(current);
+    current = nullptr;
+  }
+  while (status.ok() && !in_flight.empty()) status = finish_oldest();
+  drain();  // on an error, wait for the workers before their slots go away
+  if (!status.ok()) return status;
+  summary.refused = refused;
   if (progress) progress(reader.bytes_read(), summary.rows_read);
   return summary;
 }
 
 std::string FormatSummary(const ExportSummary& s) {
   std::string out = Cat(s.file_name, " (", ExportKindName(s.kind), "): ", s.rows_read,
-                                 " rows read, ", s.rows_valid, " valid, ", s.rows_invalid,
-                                 " invalid\n");
+                        " rows read, ", s.rows_valid, " valid, ", s.rows_invalid, " invalid\n");
   if (s.refused) {
-    Append(&out, "REFUSED: the export has invalid rows and nothing was kept; fix them "
-                          "or use --skip-invalid\n");
+    Append(&out,
+           "REFUSED: the export has invalid rows and nothing was kept; fix them "
+           "or use --skip-invalid\n");
   }
   for (const RowError& e : s.errors) Append(&out, "  ", FormatRowError(s.file_name, e), "\n");
   if (s.error_count > static_cast<int64_t>(s.errors.size())) {
@@ -176,9 +247,9 @@ std::string FormatSummary(const ExportSummary& s) {
   }
   const KeyCoverage& c = s.coverage;
   Append(&out, "identities: ", c.with_initials, " with initials, ", c.derived_initials,
-                  " initials derived from first names, ", c.without_initials,
-                  " without initials (surname + birth date keys only), ", c.with_prefix,
-                  " with a surname prefix, ", c.folded_non_ascii, " with diacritics or non-Latin letters\n");
+         " initials derived from first names, ", c.without_initials,
+         " without initials (surname + birth date keys only), ", c.with_prefix,
+         " with a surname prefix, ", c.folded_non_ascii, " with diacritics or non-Latin letters\n");
   if (s.refused) return out;
   Append(&out, "keys by level:");
   for (KeyLevel level : kAllKeyLevels) {

@@ -24,7 +24,7 @@ namespace pprl {
 
 struct ExportOptions {
   ExportKind kind = ExportKind::kCases;
-  std::string file_name;      // for error messages only
+  std::string file_name;  // for error messages only
   ColumnMapping mapping;
   bool skip_invalid = false;  // else one bad row refuses the whole export
   size_t max_errors_kept = 50;
@@ -48,7 +48,7 @@ struct ExportSummary {
   int64_t rows_read = 0;
   int64_t rows_valid = 0;
   int64_t rows_invalid = 0;
-  int64_t error_count = 0;       // all errors, of which the first max_errors_kept are kept
+  int64_t error_count = 0;  // all errors, of which the first max_errors_kept are kept
   std::vector<RowError> errors;
   KeyCoverage coverage;
   // True when the export is refused whole (a bad row without skip_invalid): the sink stopped
@@ -61,11 +61,9 @@ using ProgressCallback = std::function<void(uint64_t bytes_read, int64_t rows_re
 
 // File-level problems (unreadable header, missing column, broken quoting, a sink failure) are
 // the returned status; row problems go into the summary.
-[[nodiscard]] absl::StatusOr<ExportSummary> PseudonymiseExport(std::istream& in,
-                                                               const ExportOptions& options,
-                                                               const HmacKey& key,
-                                                               const RecordSink& sink,
-                                                               const ProgressCallback& progress = {});
+[[nodiscard]] absl::StatusOr<ExportSummary> PseudonymiseExport(
+    std::istream& in, const ExportOptions& options, const HmacKey& key, const RecordSink& sink,
+    const ProgressCallback& progress = {});
 
 // The officer's report as text.
 std::string FormatSummary(const ExportSummary& summary);

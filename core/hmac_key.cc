@@ -1,5 +1,4 @@
 #include "core/hmac_key.h"
-#include "core/text.h"
 
 #include <fcntl.h>
 #include <openssl/crypto.h>
@@ -10,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/text.h"
 
 namespace pprl {
 
@@ -26,8 +26,7 @@ std::string ToHex(std::span<const uint8_t> bytes) {
 
 absl::StatusOr<HmacKey> HmacKey::FromBytes(std::span<const uint8_t> bytes) {
   if (bytes.size() != kSize) {
-    return absl::InvalidArgumentError(
-        Cat("a key has ", kSize, " bytes, not ", bytes.size()));
+    return absl::InvalidArgumentError(Cat("a key has ", kSize, " bytes, not ", bytes.size()));
   }
   HmacKey key;
   std::memcpy(key.bytes_.data(), bytes.data(), kSize);
@@ -72,8 +71,7 @@ absl::Status WriteKeyFile(const std::string& path, const HmacKey& key) {
       return absl::AlreadyExistsError(
           Cat("key file ", path, " exists already; refusing to overwrite a key"));
     }
-    return absl::UnavailableError(Cat("cannot create key file ", path, ": ",
-                                               std::strerror(errno)));
+    return absl::UnavailableError(Cat("cannot create key file ", path, ": ", std::strerror(errno)));
   }
   // The umask may not narrow 0600 further than we want, but make sure it is exactly 0600.
   ::fchmod(fd, 0600);
@@ -91,8 +89,7 @@ absl::Status WriteKeyFile(const std::string& path, const HmacKey& key) {
 absl::StatusOr<HmacKey> LoadKeyFile(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    return absl::NotFoundError(
-        Cat("cannot open key file ", path, ": ", std::strerror(errno)));
+    return absl::NotFoundError(Cat("cannot open key file ", path, ": ", std::strerror(errno)));
   }
   struct stat st;
   if (::fstat(fd, &st) != 0) {
@@ -103,20 +100,21 @@ absl::StatusOr<HmacKey> LoadKeyFile(const std::string& path) {
     ::close(fd);
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    return absl::PermissionDeniedError(Cat(
-        "key file ", path, " has mode ", mode,
-        ": the group or others may access it; run chmod 600 on it (and consider the key "
-        "exposed if others could read it)"));
+    return absl::PermissionDeniedError(
+        Cat("key file ", path, " has mode ", mode,
+            ": the group or others may access it; run chmod 600 on it (and consider the key "
+            "exposed if others could read it)"));
   }
   std::array<uint8_t, HmacKey::kSize + 1> buf;
   ssize_t n = ::read(fd, buf.data(), buf.size());
   ::close(fd);
   if (n != static_cast<ssize_t>(HmacKey::kSize)) {
     OPENSSL_cleanse(buf.data(), buf.size());
-    return absl::InvalidArgumentError(Cat("key file ", path, " does not hold exactly ",
-                                                   HmacKey::kSize, " bytes"));
+    return absl::InvalidArgumentError(
+        Cat("key file ", path, " does not hold exactly ", HmacKey::kSize, " bytes"));
   }
-  absl::StatusOr<HmacKey> key = HmacKey::FromBytes(std::span<const uint8_t>(buf.data(), HmacKey::kSize));
+  absl::StatusOr<HmacKey> key =
+      HmacKey::FromBytes(std::span<const uint8_t>(buf.data(), HmacKey::kSize));
   OPENSSL_cleanse(buf.data(), buf.size());
   return key;
 }

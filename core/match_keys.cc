@@ -23,9 +23,23 @@ void EightDigits(const Date& d, char out[8]) {
   out[7] = static_cast<char>('0' + v[2] % 10);
 }
 
+// Builds the message in one buffer (one SHA-256 update instead of one per part).
 void Emit(const HmacKey& key, KeyLevel level, std::span<const std::string_view> parts,
           std::vector<MatchKey>* out) {
-  Sha256Digest d = key.hmac().Compute(parts);
+  char buffer[256];
+  size_t size = 0;
+  for (std::string_view p : parts) size += p.size();
+  Sha256Digest d;
+  if (size <= sizeof buffer) {
+    char* at = buffer;
+    for (std::string_view p : parts) {
+      std::memcpy(at, p.data(), p.size());
+      at += p.size();
+    }
+    d = key.hmac().Compute(std::string_view(buffer, size));
+  } else {
+    d = key.hmac().Compute(parts);
+  }
   MatchKey mk{level, {}};
   std::memcpy(mk.digest.data(), d.data(), kMatchKeyBytes);
   out->push_back(mk);
@@ -71,19 +85,19 @@ void ComputeMatchKeys(const HmacKey& key, const NormalisedIdentity& id,
     for (char c : id.prefix) {
       if (c != ' ') prefix_letters.push_back(c);
     }
-    std::string_view full[] = {"pprl/v1/full", kSep,        prefix_letters, kSep,   surname,
+    std::string_view full[] = {"pprl/v1/full", kSep,        prefix_letters, kSep,    surname,
                                kSep,           id.initials, kSep,           dob_view};
     Emit(key, KeyLevel::kFull, full, out);
-    std::string_view first[] = {"pprl/v1/first_initial", kSep, surname, kSep, first_initial,
-                                kSep, dob_view};
+    std::string_view first[] = {"pprl/v1/first_initial", kSep, surname, kSep,
+                                first_initial,           kSep, dob_view};
     Emit(key, KeyLevel::kFirstInitial, first, out);
   }
   std::string_view sd[] = {"pprl/v1/surname_dob", kSep, surname, kSep, dob_view};
   Emit(key, KeyLevel::kSurnameDob, sd, out);
   if (has_initial) {
     std::string phonetic = DutchPhonetic(surname);
-    std::string_view ph[] = {"pprl/v1/phonetic", kSep, phonetic, kSep, first_initial,
-                             kSep, dob_view};
+    std::string_view ph[] = {"pprl/v1/phonetic", kSep, phonetic, kSep,
+                             first_initial,      kSep, dob_view};
     Emit(key, KeyLevel::kPhonetic, ph, out);
     // Only a date whose day could be a month can have been written with the two swapped.
     const Date& b = id.birth_date;
@@ -95,8 +109,9 @@ void ComputeMatchKeys(const HmacKey& key, const NormalisedIdentity& id,
       year_pair[5] = static_cast<char>('0' + lo % 10);
       year_pair[6] = static_cast<char>('0' + hi / 10);
       year_pair[7] = static_cast<char>('0' + hi % 10);
-      std::string_view swapped[] = {"pprl/v1/day_month_swapped", kSep, surname, kSep,
-                                    first_initial, kSep, std::string_view(year_pair, 8)};
+      std::string_view swapped[] = {
+          "pprl/v1/day_month_swapped",   kSep, surname, kSep, first_initial, kSep,
+          std::string_view(year_pair, 8)};
       Emit(key, KeyLevel::kDayMonthSwapped, swapped, out);
     }
   }

@@ -1,5 +1,4 @@
 #include "core/name_normaliser.h"
-#include "core/text.h"
 
 #include <unicode/translit.h>
 #include <unicode/unistr.h>
@@ -8,6 +7,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "core/text.h"
 
 namespace pprl {
 namespace {
@@ -17,27 +17,34 @@ bool IsUpper(char c) { return c >= 'A' && c <= 'Z'; }
 char Lower(char c) { return IsUpper(c) ? static_cast<char>(c - 'A' + 'a') : c; }
 
 bool IsAscii(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return static_cast<unsigned char>(c) < 0x80; });
 }
 
 // The registered Dutch surname prefixes (the civil registry's table of voorvoegsels), lower
 // case, apostrophes removed.
 const std::unordered_set<std::string_view>& Prefixes() {
   static const auto* kPrefixes = new std::unordered_set<std::string_view>{
-      "a", "aan", "aan t", "aan de", "aan den", "aan der", "aan het", "af", "al", "am", "am de",
-      "auf", "auf dem", "auf den", "auf der", "auf ter", "aus", "aus dem", "aus den", "aus der",
-      "aus m", "ben", "bij", "bij t", "bij de", "bij den", "bij het", "bin", "boven d", "d", "da",
-      "dal", "dalla", "das", "de", "de die", "de die le", "de l", "de la", "de las", "de le",
-      "de van der", "deca", "degli", "dei", "del", "della", "den", "der", "des", "di", "die", "do",
-      "don", "dos", "du", "el", "het", "in", "in t", "in de", "in den", "in der", "in het", "l",
-      "la", "las", "le", "les", "lo", "los", "op", "op t", "op de", "op den", "op der", "op gen",
-      "op het", "op ten", "over", "over t", "over de", "over den", "over het", "s", "t", "te",
-      "ten", "ter", "tho", "thoe", "thor", "to", "toe", "tot", "uijt", "uijt t", "uijt de",
-      "uijt den", "uijt te de", "uijt ten", "uit", "uit t", "uit de", "uit den", "uit het",
-      "uit te de", "uit ten", "unter", "van", "van t", "van de", "van de l", "van den",
-      "van der", "van gen", "van het", "van la", "van ter", "van van de", "ver", "vom", "von",
-      "von t", "von dem", "von den", "von der", "voor", "voor t", "voor de", "voor den",
-      "voor in t", "vor", "vor der", "zu", "zum", "zur"};
+      "a",          "aan",        "aan t",    "aan de",  "aan den",  "aan der",   "aan het",
+      "af",         "al",         "am",       "am de",   "auf",      "auf dem",   "auf den",
+      "auf der",    "auf ter",    "aus",      "aus dem", "aus den",  "aus der",   "aus m",
+      "ben",        "bij",        "bij t",    "bij de",  "bij den",  "bij het",   "bin",
+      "boven d",    "d",          "da",       "dal",     "dalla",    "das",       "de",
+      "de die",     "de die le",  "de l",     "de la",   "de las",   "de le",     "de van der",
+      "deca",       "degli",      "dei",      "del",     "della",    "den",       "der",
+      "des",        "di",         "die",      "do",      "don",      "dos",       "du",
+      "el",         "het",        "in",       "in t",    "in de",    "in den",    "in der",
+      "in het",     "l",          "la",       "las",     "le",       "les",       "lo",
+      "los",        "op",         "op t",     "op de",   "op den",   "op der",    "op gen",
+      "op het",     "op ten",     "over",     "over t",  "over de",  "over den",  "over het",
+      "s",          "t",          "te",       "ten",     "ter",      "tho",       "thoe",
+      "thor",       "to",         "toe",      "tot",     "uijt",     "uijt t",    "uijt de",
+      "uijt den",   "uijt te de", "uijt ten", "uit",     "uit t",    "uit de",    "uit den",
+      "uit het",    "uit te de",  "uit ten",  "unter",   "van",      "van t",     "van de",
+      "van de l",   "van den",    "van der",  "van gen", "van het",  "van la",    "van ter",
+      "van van de", "ver",        "vom",      "von",     "von t",    "von dem",   "von den",
+      "von der",    "voor",       "voor t",   "voor de", "voor den", "voor in t", "vor",
+      "vor der",    "zu",         "zum",      "zur"};
   return *kPrefixes;
 }
 
@@ -55,8 +62,9 @@ std::string LettersOnly(std::string_view s) {
 
 // Splits folded, lower-cased text into words on anything but letters and apostrophes; a word
 // such as "d'ancona" or "l'estrange" becomes two ("d", "ancona"). Apostrophes are dropped.
-std::vector<std::string> Words(std::string_view text) {
-  std::vector<std::string> words;
+void Words(std::string_view text, std::vector<std::string>* out) {
+  std::vector<std::string>& words = *out;
+  words.clear();
   std::string current;
   auto flush = [&] {
     if (!current.empty()) words.push_back(std::move(current));
@@ -81,7 +89,6 @@ std::vector<std::string> Words(std::string_view text) {
     }
   }
   flush();
-  return words;
 }
 
 // The number of leading words (at most kMaxPrefixWords, leaving at least `keep` words) that
@@ -111,8 +118,8 @@ bool IsSurnamePrefix(std::string_view words) { return Prefixes().contains(words)
 
 absl::StatusOr<std::unique_ptr<NameNormaliser>> NameNormaliser::Create() {
   UErrorCode status = U_ZERO_ERROR;
-  std::unique_ptr<icu::Transliterator> t(icu::Transliterator::createInstance(
-      "Any-Latin; Latin-ASCII", UTRANS_FORWARD, status));
+  std::unique_ptr<icu::Transliterator> t(
+      icu::Transliterator::createInstance("Any-Latin; Latin-ASCII", UTRANS_FORWARD, status));
   if (U_FAILURE(status) || t == nullptr) {
     return absl::InternalError(std::string("ICU transliterator unavailable: ") +
                                u_errorName(status));
@@ -131,6 +138,12 @@ void NameNormaliser::FoldToAscii(std::string_view utf8, std::string* out) {
     out->assign(utf8);
     return;
   }
+  // Names repeat (a national register has far fewer distinct surnames than rows), and ICU's
+  // transliteration costs microseconds, so folds are remembered.
+  if (auto it = fold_cache_.find(utf8); it != fold_cache_.end()) {
+    out->assign(it->second);
+    return;
+  }
   icu::UnicodeString u = icu::UnicodeString::fromUTF8(
       icu::StringPiece(utf8.data(), static_cast<int32_t>(utf8.size())));
   transliterator_->transliterate(u);
@@ -139,29 +152,42 @@ void NameNormaliser::FoldToAscii(std::string_view utf8, std::string* out) {
   for (char c : folded) {
     if (static_cast<unsigned char>(c) < 0x80) out->push_back(c);
   }
+  if (fold_cache_.size() >= kFoldCacheEntries) fold_cache_.clear();
+  fold_cache_.emplace(std::string(utf8), *out);
 }
 
 absl::StatusOr<NormalisedSurname> NameNormaliser::Surname(std::string_view surname,
                                                           std::string_view prefix_column) {
+  // Fast path for the common case: one plain ASCII word and no prefix column.
+  if (prefix_column.empty() && !surname.empty() &&
+      std::all_of(surname.begin(), surname.end(), IsAsciiLetter)) {
+    NormalisedSurname out;
+    out.surname.resize(surname.size());
+    std::transform(surname.begin(), surname.end(), out.surname.begin(), Lower);
+    return out;
+  }
   FoldToAscii(surname, &scratch_);
   std::string_view text = scratch_;
-  std::vector<std::string> prefix_words;
+  std::vector<std::string>& prefix_words = prefix_words_;
+  prefix_words.clear();
 
   // "Berg, van der": the part after the comma must be a prefix.
   std::string main_part;
   if (size_t comma = text.find(','); comma != std::string_view::npos) {
-    std::vector<std::string> tail = Words(text.substr(comma + 1));
+    std::vector<std::string>& tail = tail_words_;
+    Words(text.substr(comma + 1), &tail);
     if (!tail.empty()) {
       if (!IsSurnamePrefix(Join(tail, " "))) {
         return absl::InvalidArgumentError("the text after the comma is not a surname prefix");
       }
-      prefix_words = std::move(tail);
+      prefix_words.assign(tail.begin(), tail.end());
     }
     main_part.assign(text.substr(0, comma));
   } else {
     main_part.assign(text);
   }
-  std::vector<std::string> words = Words(main_part);
+  std::vector<std::string>& words = words_;
+  Words(main_part, &words);
   if (words.empty()) return absl::InvalidArgumentError("the surname has no letters");
 
   size_t begin = 0, end = words.size();
@@ -182,9 +208,12 @@ absl::StatusOr<NormalisedSurname> NameNormaliser::Surname(std::string_view surna
 
   // A separate prefix column: combine, without doubling a prefix written in both places.
   std::string column_folded;
-  FoldToAscii(prefix_column, &column_folded);
-  std::vector<std::string> column_words = Words(column_folded);
-  std::string column = Join(column_words, " ");
+  std::string column;
+  if (!prefix_column.empty()) {
+    FoldToAscii(prefix_column, &column_folded);
+    Words(column_folded, &tail_words_);
+    column = Join(tail_words_, " ");
+  }
   std::string extracted = Join(prefix_words, " ");
   if (column.empty() || column == extracted) {
     out.prefix = extracted;
@@ -249,67 +278,130 @@ std::string NameNormaliser::InitialsFromFirstNames(std::string_view first_names)
 }
 
 std::string DutchPhonetic(std::string_view s) {
-  // Longest patterns first; each maps to a sound class letter, '\0' for a vowel.
-  struct Rule {
-    std::string_view pattern;
-    char code;
-  };
-  static constexpr Rule kRules[] = {
-      {"sch", 'S'}, {"eij", 'Y'}, {"aij", 'Y'}, {"ij", 'Y'}, {"ei", 'Y'}, {"ey", 'Y'},
-      {"au", 'U'},  {"ou", 'U'},  {"ch", 'G'}, {"ck", 'K'}, {"ph", 'F'}, {"th", 'T'},
-      {"dt", 'T'},  {"kw", 'K'},  {"qu", 'K'}, {"y", 'Y'},
-      {"j", 'Y'},   {"g", 'G'},   {"k", 'K'},  {"q", 'K'},  {"v", 'F'},  {"f", 'F'},
-      {"w", 'W'},   {"z", 'S'},   {"s", 'S'},  {"d", 'T'},  {"t", 'T'},  {"b", 'B'},
-      {"p", 'P'},   {"l", 'L'},   {"m", 'M'},  {"n", 'N'},  {"r", 'R'},  {"h", '\0'},
-      {"a", '\0'},  {"e", '\0'},  {"i", '\0'}, {"o", '\0'}, {"u", '\0'},
-  };
   std::string code;
-  char last = 0;
-  size_t i = 0;
+  code.reserve(s.size());
+  char last = 0;  // the last sound class emitted; 0 after a vowel, so "kok" keeps both k's
   bool first = true;
+  auto emit = [&](char cls, size_t advance, size_t& i) {
+    if (cls != last) code.push_back(cls);
+    last = cls;
+    first = false;
+    i += advance;
+  };
+  auto at = [&](size_t j) { return j < s.size() ? s[j] : '\0'; };
+  size_t i = 0;
   while (i < s.size()) {
-    char c = s[i];
-    if (c == 'c') {
-      // c before e, i, y sounds as s; otherwise as k (unless part of ch/ck, matched below).
-      char next = i + 1 < s.size() ? s[i + 1] : 0;
-      if (next != 'h' && next != 'k') {
-        char cls = (next == 'e' || next == 'i' || next == 'y') ? 'S' : 'K';
-        if (cls != last) code.push_back(cls);
-        last = cls;
+    const char c = s[i], n = at(i + 1), n2 = at(i + 2);
+    bool vowel = false;
+    switch (c) {
+      case 'a':
+        if (n == 'u') {
+          emit('U', 2, i);
+        } else if (n == 'i' && n2 == 'j') {
+          emit('Y', 3, i);
+        } else {
+          vowel = true;
+        }
+        break;
+      case 'e':
+        if (n == 'i' && n2 == 'j') {
+          emit('Y', 3, i);
+        } else if (n == 'i' || n == 'y') {
+          emit('Y', 2, i);
+        } else {
+          vowel = true;
+        }
+        break;
+      case 'i':
+        if (n == 'j') {
+          emit('Y', 2, i);
+        } else {
+          vowel = true;
+        }
+        break;
+      case 'o':
+        if (n == 'u') {
+          emit('U', 2, i);
+        } else {
+          vowel = true;
+        }
+        break;
+      case 'u':
+        vowel = true;
+        break;
+      case 's':
+        emit('S', n == 'c' && n2 == 'h' ? 3 : 1, i);
+        break;
+      case 'c':
+        if (n == 'h') {
+          emit('G', 2, i);
+        } else if (n == 'k') {
+          emit('K', 2, i);
+        } else {
+          emit(n == 'e' || n == 'i' || n == 'y' ? 'S' : 'K', 1, i);  // c sounds as s before e/i/y
+        }
+        break;
+      case 'p':
+        emit(n == 'h' ? 'F' : 'P', n == 'h' ? 2 : 1, i);
+        break;
+      case 't':
+        emit('T', n == 'h' ? 2 : 1, i);
+        break;
+      case 'd':
+        emit('T', n == 't' ? 2 : 1, i);
+        break;
+      case 'k':
+        emit('K', n == 'w' ? 2 : 1, i);
+        break;
+      case 'q':
+        emit('K', n == 'u' ? 2 : 1, i);
+        break;
+      case 'x':  // sounds as ks
+        if (last != 'K') code.push_back('K');
+        code.push_back('S');
+        last = 'S';
         first = false;
         ++i;
-        continue;
-      }
+        break;
+      case 'y':
+      case 'j':
+        emit('Y', 1, i);
+        break;
+      case 'g':
+        emit('G', 1, i);
+        break;
+      case 'v':
+      case 'f':
+        emit('F', 1, i);
+        break;
+      case 'w':
+        emit('W', 1, i);
+        break;
+      case 'z':
+        emit('S', 1, i);
+        break;
+      case 'b':
+      case 'l':
+      case 'm':
+      case 'n':
+      case 'r':
+        emit(static_cast<char>(c - 'a' + 'A'), 1, i);
+        break;
+      case 'h':  // silent, but separates repeats
+        last = 0;
+        first = false;
+        ++i;
+        break;
+      default:  // not a-z
+        ++i;
+        break;
     }
-    if (c == 'x') {  // sounds as ks
-      if (last != 'K') code.push_back('K');
-      code.push_back('S');
-      last = 'S';
+    if (vowel) {
+      if (first) code.push_back('A');  // an initial vowel counts, later ones do not
+      last = 0;
       first = false;
       ++i;
-      continue;
     }
-    const Rule* matched = nullptr;
-    for (const Rule& rule : kRules) {
-      if (s.substr(i, rule.pattern.size()) == rule.pattern) {
-        matched = &rule;
-        break;
-      }
-    }
-    if (matched == nullptr) {  // not a-z: ignore
-      ++i;
-      continue;
-    }
-    char cls = matched->code;
-    if (cls == '\0') {
-      if (first && matched->pattern != "h") code.push_back('A');  // an initial vowel counts
-      last = 0;  // a vowel separates repeats: "kok" keeps both k's
-    } else {
-      if (cls != last) code.push_back(cls);
-      last = cls;
-    }
-    first = false;
-    i += matched->pattern.size();
   }
   return code;
 }

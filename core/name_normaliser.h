@@ -11,13 +11,15 @@
 #ifndef PPRL_CORE_NAME_NORMALISER_H_
 #define PPRL_CORE_NAME_NORMALISER_H_
 
+#include <unicode/uversion.h>
+
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <vector>
 
 #include "absl/status/statusor.h"
-
-#include <unicode/uversion.h>
 
 U_NAMESPACE_BEGIN
 class Transliterator;
@@ -57,7 +59,18 @@ class NameNormaliser {
  private:
   explicit NameNormaliser(std::unique_ptr<icu::Transliterator> transliterator);
   std::unique_ptr<icu::Transliterator> transliterator_;
+  // Reused between calls so that normalising a row allocates little.
   std::string scratch_;
+  std::vector<std::string> words_;
+  std::vector<std::string> tail_words_;
+  std::vector<std::string> prefix_words_;
+  // Non-ASCII input -> its ICU fold. Bounded; emptied when full.
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  static constexpr size_t kFoldCacheEntries = 1 << 16;
+  std::unordered_map<std::string, std::string, Hash, std::equal_to<>> fold_cache_;
 };
 
 // True if the words (lower case, apostrophes removed, one blank between) are a Dutch or other

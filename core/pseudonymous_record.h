@@ -17,9 +17,9 @@
 namespace pprl {
 
 struct CaseAttributes {
-  int age = 0;         // whole years at first_discussed
-  char gender = 'o';   // 'm', 'v' or 'o' (unknown)
-  std::string kader;   // lower case, may be empty
+  int age = 0;        // whole years at first_discussed
+  char gender = 'o';  // 'm', 'v' or 'o' (unknown)
+  std::string kader;  // lower case, may be empty
   std::optional<int> times_discussed;
   std::optional<int> life_domains;  // 0..11
   std::optional<bool> goals;

@@ -1,9 +1,9 @@
 #include "core/row_parser.h"
-#include "core/text.h"
 
 #include <charconv>
 
 #include "core/status_macros.h"
+#include "core/text.h"
 
 namespace pprl {
 namespace {
@@ -11,8 +11,16 @@ namespace {
 constexpr size_t kMaxRecordIdLength = 128;
 constexpr int kMaxAge = 120;
 
-std::string LowerTrimmed(std::string_view s) {
-  return AsciiLower(Trim(s));
+std::string LowerTrimmed(std::string_view s) { return AsciiLower(Trim(s)); }
+
+// Into an existing string, reusing its capacity.
+void AssignLowerTrimmed(std::string_view s, std::string* out) {
+  s = Trim(s);
+  out->resize(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    (*out)[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  }
 }
 
 bool HasNonAscii(std::string_view s) {
@@ -88,8 +96,7 @@ bool RowParser::Parse(const CsvRow& row, bool hash, PseudonymousRecord* record,
   if (row.fields.size() != layout_.column_count()) {
     errors->push_back(RowError{row.line, "",
                                Cat("expected ", layout_.column_count(),
-                                            " fields as in the header, found ",
-                                            row.fields.size())});
+                                   " fields as in the header, found ", row.fields.size())});
     return false;
   }
   *shape = IdentityShape{};
@@ -162,7 +169,7 @@ bool RowParser::Parse(const CsvRow& row, bool hash, PseudonymousRecord* record,
     } else {
       fail(Field::kGender, g.status().message());
     }
-    a.kader = LowerTrimmed(Get(row, Field::kKader));
+    AssignLowerTrimmed(Get(row, Field::kKader), &a.kader);
     auto count = [&](Field f, int max, std::optional<int>* out) {
       absl::StatusOr<std::optional<int>> v = ParseCount(Get(row, f), 0, max);
       if (v.ok()) {
@@ -185,8 +192,8 @@ bool RowParser::Parse(const CsvRow& row, bool hash, PseudonymousRecord* record,
     flag(Field::kDecisions, &a.decisions);
     flag(Field::kActions, &a.actions);
   } else if (kind_ == ExportKind::kIncidents) {
-    record->incident_attributes.category = LowerTrimmed(Get(row, Field::kCategory));
-    record->incident_attributes.role = LowerTrimmed(Get(row, Field::kRole));
+    AssignLowerTrimmed(Get(row, Field::kCategory), &record->incident_attributes.category);
+    AssignLowerTrimmed(Get(row, Field::kRole), &record->incident_attributes.role);
   }
 
   if (errors->size() != errors_before) return false;

@@ -33,15 +33,15 @@ struct IdentityShape {
   bool had_initials = false;      // the initials column held letters
   bool derived_initials = false;  // taken from first_names instead
   bool had_prefix = false;
-  bool non_ascii = false;         // folded by ICU
+  bool non_ascii = false;  // folded by ICU
 };
 
 class RowParser {
  public:
   // `key` must outlive the parser.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<RowParser>> Create(const HmacKey& key,
-                                                                        ExportKind kind,
-                                                                        ColumnLayout layout);
+                                                                         ExportKind kind,
+                                                                         ColumnLayout layout);
 
   // True and *record filled when the row is valid; otherwise false and errors appended. With
   // `hash` false the keys are not computed (validation only).
@@ -61,7 +61,7 @@ class RowParser {
 };
 
 // Attribute parsers (exposed for tests). All trim blanks and ignore case.
-[[nodiscard]] absl::StatusOr<char> ParseGender(std::string_view text);           // m/v/o
+[[nodiscard]] absl::StatusOr<char> ParseGender(std::string_view text);  // m/v/o
 [[nodiscard]] absl::StatusOr<std::optional<bool>> ParseFlag(std::string_view text);
 [[nodiscard]] absl::StatusOr<std::optional<int>> ParseCount(std::string_view text, int min,
                                                             int max);

@@ -12,10 +12,10 @@
 #define PPRL_CONCAT_(a, b) PPRL_CONCAT_INNER_(a, b)
 
 // Evaluates `expr` (an absl::Status) and returns it from the enclosing function if not OK.
-#define PPRL_RETURN_IF_ERROR(expr)                 \
-  do {                                             \
-    ::absl::Status pprl_status_ = (expr);          \
-    if (!pprl_status_.ok()) return pprl_status_;   \
+#define PPRL_RETURN_IF_ERROR(expr)               \
+  do {                                           \
+    ::absl::Status pprl_status_ = (expr);        \
+    if (!pprl_status_.ok()) return pprl_status_; \
   } while (false)
 
 // `PPRL_ASSIGN_OR_RETURN(auto x, Foo());` declares x from an absl::StatusOr<T> or returns its

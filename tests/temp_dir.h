@@ -15,9 +15,9 @@ class TempDir {
  public:
   TempDir() {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = std::filesystem::temp_directory_path() /
-            ("pprl_" + std::string(info ? info->name() : "test") + "_" +
-             std::to_string(::getpid()));
+    path_ =
+        std::filesystem::temp_directory_path() /
+        ("pprl_" + std::string(info ? info->name() : "test") + "_" + std::to_string(::getpid()));
     std::filesystem::remove_all(path_);
     std::filesystem::create_directories(path_);
   }

@@ -44,7 +44,8 @@ TEST(ExtractFile, RoundTripsAndVerifies) {
   {
     auto w = ExtractFileWriter::Create(path, Header());
     ASSERT_THAT(w, IsOk());
-    for (int i = 0; i < 100; ++i) ASSERT_THAT((*w)->Append(Record("C" + std::to_string(i))), IsOk());
+    for (int i = 0; i < 100; ++i)
+      ASSERT_THAT((*w)->Append(Record("C" + std::to_string(i))), IsOk());
     EXPECT_FALSE(std::filesystem::exists(path));  // not there until committed
     ASSERT_THAT((*w)->Commit(), IsOk());
   }
@@ -84,7 +85,8 @@ TEST(ExtractFile, TruncationAndTamperingAreDetected) {
   }
   std::string bytes = ::pprl::testing::ReadFile(path);
   ::pprl::testing::WriteFile(dir.File("cut"), bytes.substr(0, bytes.size() - 40));
-  EXPECT_THAT(ReadExtractFile(dir.File("cut")), StatusIs(absl::StatusCode::kDataLoss, ::testing::_));
+  EXPECT_THAT(ReadExtractFile(dir.File("cut")),
+              StatusIs(absl::StatusCode::kDataLoss, ::testing::_));
   std::string changed = bytes;
   size_t at = changed.find("C5");
   ASSERT_NE(at, std::string::npos);
@@ -99,19 +101,24 @@ TEST(ExtractFile, TruncationAndTamperingAreDetected) {
 
 TEST(ExtractCodec, RejectsMalformedWireRecords) {
   v1::PseudonymisedRecord r;
-  EXPECT_THAT(FromProto(ExportKind::kIncidents, r), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("record id")));
+  EXPECT_THAT(FromProto(ExportKind::kIncidents, r),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("record id")));
   r.set_record_id("I1");
-  EXPECT_THAT(FromProto(ExportKind::kIncidents, r), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("without match keys")));
+  EXPECT_THAT(FromProto(ExportKind::kIncidents, r),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("without match keys")));
   auto* k = r.add_keys();
   k->set_level(v1::FULL);
   k->set_digest("short");
-  EXPECT_THAT(FromProto(ExportKind::kIncidents, r), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("bytes, not 16")));
+  EXPECT_THAT(FromProto(ExportKind::kIncidents, r),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("bytes, not 16")));
   k->set_digest(std::string(16, 'x'));
   EXPECT_THAT(FromProto(ExportKind::kIncidents, r), IsOk());
   k->set_level(static_cast<v1::KeyLevel>(99));
-  EXPECT_THAT(FromProto(ExportKind::kIncidents, r), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("unknown key level 99")));
+  EXPECT_THAT(FromProto(ExportKind::kIncidents, r),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("unknown key level 99")));
   k->set_level(v1::FULL);
-  EXPECT_THAT(FromProto(ExportKind::kCases, r), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("without attributes")));
+  EXPECT_THAT(FromProto(ExportKind::kCases, r),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("without attributes")));
 }
 
 }  // namespace

@@ -73,10 +73,11 @@ TEST(Pseudonymise, NoIdentityReachesTheOutputBytes) {
     }
   }
   // Normalised and reformatted forms too.
-  for (const char* s : {"berg", "Berg", "van der", "ozturk", "Ozturk", "hart", "ijsbrand",
-                        "yilmazoglu", "kwakernaak", "Kwakernaak", "jp", "J.P.", "A.M.C.", "amc",
-                        "1990-02-01", "19900201", "1985-12-31", "19851231", "1977-03-07",
-                        "2001-11-23", "1969-06-30", "19690630"}) {
+  for (const char* s :
+       {"berg",       "Berg",       "van der",    "ozturk",     "Ozturk",     "hart",
+        "ijsbrand",   "yilmazoglu", "kwakernaak", "Kwakernaak", "jp",         "J.P.",
+        "A.M.C.",     "amc",        "1990-02-01", "19900201",   "1985-12-31", "19851231",
+        "1977-03-07", "2001-11-23", "1969-06-30", "19690630"}) {
     forbidden.push_back(s);
   }
   for (const std::string& s : forbidden) {
@@ -119,9 +120,15 @@ TEST(Pseudonymise, RefusesAReadableKeyFile) {
   ASSERT_THAT(RunKeygen({dir.File("site.key")}, log), IsOk());
   ::chmod(dir.File("site.key").c_str(), 0644);
   ::pprl::testing::WriteFile(dir.File("cases.csv"), CasesCsv());
-  PseudonymiseOptions options{dir.File("site.key"), ExportKind::kCases, dir.File("cases.csv"),
-                              dir.File("out"), "", false, 1};
-  EXPECT_THAT(RunPseudonymise(options, log), StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("mode 0644")));
+  PseudonymiseOptions options{dir.File("site.key"),
+                              ExportKind::kCases,
+                              dir.File("cases.csv"),
+                              dir.File("out"),
+                              "",
+                              false,
+                              1};
+  EXPECT_THAT(RunPseudonymise(options, log),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("mode 0644")));
   EXPECT_FALSE(std::filesystem::exists(dir.File("out")));
 }
 

@@ -49,7 +49,8 @@ TEST(CsvReader, CommaAndLf) {
 }
 
 TEST(CsvReader, SemicolonDetectedFromHeader) {
-  absl::StatusOr<Parsed> p = ParseAll("achternaam;voorletters;geboortedatum\nBerg, van der;J.P.;1-2-1990\n");
+  absl::StatusOr<Parsed> p =
+      ParseAll("achternaam;voorletters;geboortedatum\nBerg, van der;J.P.;1-2-1990\n");
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_EQ(p->delimiter, ';');
   EXPECT_THAT(p->rows[1], ElementsAre("Berg, van der", "J.P.", "1-2-1990"));
@@ -73,9 +74,9 @@ TEST(CsvReader, QuotedDelimitersQuotesAndNewlines) {
   absl::StatusOr<Parsed> p =
       ParseAll("a,b\n\"Berg, van der\",\"say \"\"hi\"\"\"\n\"two\nlines\",x\nlast,\"\"\n");
   ASSERT_TRUE(p.ok()) << p.status();
-  EXPECT_THAT(p->rows, ElementsAre(ElementsAre("a", "b"),
-                                   ElementsAre("Berg, van der", "say \"hi\""),
-                                   ElementsAre("two\nlines", "x"), ElementsAre("last", "")));
+  EXPECT_THAT(p->rows,
+              ElementsAre(ElementsAre("a", "b"), ElementsAre("Berg, van der", "say \"hi\""),
+                          ElementsAre("two\nlines", "x"), ElementsAre("last", "")));
   // The record after a quoted line break starts on physical line 5.
   EXPECT_THAT(p->lines, ElementsAre(1, 2, 3, 5));
 }
@@ -112,7 +113,8 @@ TEST(CsvReader, FieldsSpanningBlockBoundaries) {
 
 TEST(CsvReader, ManyRowsStreamWithCorrectLines) {
   std::string text = "id,name\n";
-  for (int i = 0; i < 50000; ++i) text += std::to_string(i) + ",\"n\"\"" + std::to_string(i) + "\"\r\n";
+  for (int i = 0; i < 50000; ++i)
+    text += std::to_string(i) + ",\"n\"\"" + std::to_string(i) + "\"\r\n";
   absl::StatusOr<Parsed> p = ParseAll(text);
   ASSERT_TRUE(p.ok()) << p.status();
   ASSERT_EQ(p->rows.size(), 50001u);
@@ -137,7 +139,8 @@ TEST(CsvReader, StrayQuoteIsAnError) {
 
 TEST(CsvReader, InvalidUtf8IsAnError) {
   EXPECT_THAT(ParseAll("a,b\nM\xfcller,1\n"),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("line 2: the row is not valid UTF-8")));
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("line 2: the row is not valid UTF-8")));
 }
 
 TEST(CsvReader, LimitsAreEnforced) {
@@ -146,13 +149,15 @@ TEST(CsvReader, LimitsAreEnforced) {
   limits.max_fields = 5;
   EXPECT_THAT(ParseAll("a\n" + std::string(101, 'x') + "\n", limits),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("line 2: the row is longer")));
-  EXPECT_THAT(ParseAll("a\n1,2,3,4,5,6\n", limits),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("line 2: more than 5 fields")));
+  EXPECT_THAT(
+      ParseAll("a\n1,2,3,4,5,6\n", limits),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("line 2: more than 5 fields")));
 }
 
 TEST(CsvReader, EmptyFileHasNoHeader) {
   EXPECT_THAT(ParseAll(""), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("empty")));
-  EXPECT_THAT(ParseAll("\xEF\xBB\xBF"), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("empty")));
+  EXPECT_THAT(ParseAll("\xEF\xBB\xBF"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("empty")));
 }
 
 TEST(Utf8, Validation) {

@@ -22,8 +22,8 @@ struct ExportRun {
   std::vector<PseudonymousRecord> records;
 };
 
-ExportRun RunExport(const std::string& csv, ExportKind kind, bool skip_invalid = false, int threads = 1,
-              ColumnMapping mapping = {}) {
+ExportRun RunExport(const std::string& csv, ExportKind kind, bool skip_invalid = false,
+                    int threads = 1, ColumnMapping mapping = {}) {
   static HmacKey key = TestKey();
   std::istringstream in(csv);
   ExportOptions options;
@@ -46,9 +46,9 @@ constexpr char kCasesHeader[] =
 
 TEST(ExportPseudonymiser, CaseAttributesAreDerived) {
   ExportRun run = RunExport(std::string(kCasesHeader) +
-                          "C1;Jansen;J.;15-03-1990;M;Risicoburger;2013-03-15;2;9;ja;nee;1\n"
-                          "C2;Bakker;;1995-03-16;vrouw;HIC;2013-03-15;;;;;\n",
-                      ExportKind::kCases);
+                                "C1;Jansen;J.;15-03-1990;M;Risicoburger;2013-03-15;2;9;ja;nee;1\n"
+                                "C2;Bakker;;1995-03-16;vrouw;HIC;2013-03-15;;;;;\n",
+                            ExportKind::kCases);
   ASSERT_THAT(run.summary, IsOk());
   ASSERT_EQ(run.records.size(), 2u);
   const CaseAttributes& a = run.records[0].case_attributes;
@@ -74,13 +74,13 @@ TEST(ExportPseudonymiser, CaseAttributesAreDerived) {
 
 TEST(ExportPseudonymiser, BadRowsAreNamedByFileLineColumnAndReason) {
   ExportRun run = RunExport(std::string(kCasesHeader) +
-                          "C1;Jansen;J.;15-03-1990;m;jeugd;2013-03-15;2;3;1;1;1\n"
-                          "C2;Bakker;A.;31-02-1990;m;jeugd;2013-03-15;2;3;1;1;1\n"
-                          "C3;;A.;01-02-1990;q;jeugd;2013-03-15;-1;12;misschien;1;1\n"
-                          "C1;Visser;B.;01-02-1990;m;jeugd;2013-03-15;1;1;1;1;1\n"
-                          "C5;Smit;B.;01-02-2014;m;jeugd;2013-03-15;1;1;1;1;1\n"
-                          "C6;Smit;B.\n",
-                      ExportKind::kCases);
+                                "C1;Jansen;J.;15-03-1990;m;jeugd;2013-03-15;2;3;1;1;1\n"
+                                "C2;Bakker;A.;31-02-1990;m;jeugd;2013-03-15;2;3;1;1;1\n"
+                                "C3;;A.;01-02-1990;q;jeugd;2013-03-15;-1;12;misschien;1;1\n"
+                                "C1;Visser;B.;01-02-1990;m;jeugd;2013-03-15;1;1;1;1;1\n"
+                                "C5;Smit;B.;01-02-2014;m;jeugd;2013-03-15;1;1;1;1;1\n"
+                                "C6;Smit;B.\n",
+                            ExportKind::kCases);
   ASSERT_THAT(run.summary, IsOk());
   const ExportSummary& s = *run.summary;
   EXPECT_TRUE(s.refused);
@@ -88,16 +88,17 @@ TEST(ExportPseudonymiser, BadRowsAreNamedByFileLineColumnAndReason) {
   EXPECT_EQ(s.rows_invalid, 5);
   std::vector<std::string> lines;
   for (const RowError& e : s.errors) lines.push_back(FormatRowError(s.file_name, e));
-  EXPECT_THAT(lines, ::testing::UnorderedElementsAre(
-                         "export.csv:3: column birth_date: impossible date: the month has no such day",
-                         "export.csv:4: column surname: empty",
-                         "export.csv:4: column gender: not a gender code (m/v/o, man/vrouw/onbekend, M/F)",
-                         "export.csv:4: column times_discussed: outside 0..100000",
-                         "export.csv:4: column life_domains: outside 0..11",
-                         "export.csv:4: column goals: not 0/1, ja/nee or true/false",
-                         "export.csv:5: column case_id: the same case_id as line 2",
-                         "export.csv:6: column birth_date: after first_discussed",
-                         "export.csv:7: expected 12 fields as in the header, found 3"));
+  EXPECT_THAT(lines,
+              ::testing::UnorderedElementsAre(
+                  "export.csv:3: column birth_date: impossible date: the month has no such day",
+                  "export.csv:4: column surname: empty",
+                  "export.csv:4: column gender: not a gender code (m/v/o, man/vrouw/onbekend, M/F)",
+                  "export.csv:4: column times_discussed: outside 0..100000",
+                  "export.csv:4: column life_domains: outside 0..11",
+                  "export.csv:4: column goals: not 0/1, ja/nee or true/false",
+                  "export.csv:5: column case_id: the same case_id as line 2",
+                  "export.csv:6: column birth_date: after first_discussed",
+                  "export.csv:7: expected 12 fields as in the header, found 3"));
   // Refused: the sink got nothing after the first bad row, and the summary says so.
   EXPECT_LE(run.records.size(), 1u);
   std::string text = FormatSummary(s);
@@ -149,7 +150,9 @@ TEST(ExportPseudonymiser, MappingRenamesColumnsAndUnknownColumnsAreIgnored) {
   ExportRun run = RunExport(
       "NAAM,GEBDAT,vonnis,datum,offence,notes\nJansen,1990-01-01,V1,2013-05-05,diefstal,x\n",
       ExportKind::kConvictions, false, 1,
-      {{"NAAM", "surname"}, {"gebdat", "birth_date"}, {"vonnis", "conviction_id"},
+      {{"NAAM", "surname"},
+       {"gebdat", "birth_date"},
+       {"vonnis", "conviction_id"},
        {"datum", "conviction_date"}});
   ASSERT_THAT(run.summary, IsOk());
   ASSERT_EQ(run.records.size(), 1u);

@@ -61,8 +61,8 @@ TEST_F(KeyFileTest, RefusesGroupOrWorldAccessibleKeys) {
   ASSERT_THAT(WriteKeyFile(path, *key), IsOk());
   for (mode_t mode : {0640, 0604, 0644, 0660, 0606, 0620}) {
     ASSERT_EQ(::chmod(path.c_str(), mode), 0);
-    EXPECT_THAT(LoadKeyFile(path), StatusIs(absl::StatusCode::kPermissionDenied,
-                                            HasSubstr("chmod 600")))
+    EXPECT_THAT(LoadKeyFile(path),
+                StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("chmod 600")))
         << std::oct << mode;
   }
   ASSERT_EQ(::chmod(path.c_str(), 0400), 0);
@@ -76,8 +76,10 @@ TEST_F(KeyFileTest, RefusesWrongSizeAndMissingFiles) {
     out << "too short";
   }
   ::chmod(path.c_str(), 0600);
-  EXPECT_THAT(LoadKeyFile(path), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("32 bytes")));
-  EXPECT_THAT(LoadKeyFile(dir_ / "absent.key"), StatusIs(absl::StatusCode::kNotFound, HasSubstr("absent.key")));
+  EXPECT_THAT(LoadKeyFile(path),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("32 bytes")));
+  EXPECT_THAT(LoadKeyFile(dir_ / "absent.key"),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("absent.key")));
 }
 
 TEST(HmacKey, KeyIdIsStableAndRevealsNotTheKey) {
@@ -108,7 +110,9 @@ TEST(HmacKey, GeneratedKeysDiffer) {
 // HmacKey has no operator<<, no string conversion: this must not compile, so it is checked by
 // the type system rather than a test. (A static_assert on a detection idiom keeps it honest.)
 template <typename T>
-concept Streamable = requires(std::ostream& os, const T& t) { os << t; };
+concept Streamable = requires(std::ostream& os, const T& t) {
+  os << t;
+};
 static_assert(!Streamable<HmacKey>, "a key must not be printable");
 static_assert(!std::is_copy_constructible_v<HmacKey>, "a key must not be copied");
 

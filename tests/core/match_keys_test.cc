@@ -76,11 +76,12 @@ std::optional<MatchKey> KeyAt(const PseudonymousRecord& r, KeyLevel level) {
 
 TEST(MatchKeys, EveryFormattingVariantOfOneIdentityGivesOneFullKey) {
   const std::vector<std::pair<std::string, std::string>> surnames = {
-      {"van der Berg", ""}, {"Berg, van der", ""}, {"Berg", "van der"}, {"VAN DER BERG", ""},
-      {"Berg van der", ""}, {"van der B\xC3\xABrg", ""}, {"Van Der Berg", "van der"}};
+      {"van der Berg", ""},       {"Berg, van der", ""}, {"Berg", "van der"},
+      {"VAN DER BERG", ""},       {"Berg van der", ""},  {"van der B\xC3\xABrg", ""},
+      {"Van Der Berg", "van der"}};
   const std::vector<std::pair<std::string, std::string>> initials = {
-      {"J.P.", ""}, {"JP", ""}, {"J. P.", ""}, {"j.p.", ""}, {"", "Jan Pieter"},
-      {"J.P.", "Johannes Pieter"}};
+      {"J.P.", ""}, {"JP", ""},         {"J. P.", ""},
+      {"j.p.", ""}, {"", "Jan Pieter"}, {"J.P.", "Johannes Pieter"}};
   const std::vector<std::string> dates = {"1990-02-01", "01-02-1990", "1-2-1990", "01/02/1990",
                                           "1/2/1990"};
   std::vector<Person> people;
@@ -155,7 +156,8 @@ TEST(MatchKeys, LevelsAreDomainSeparatedAndKeyed) {
   EXPECT_EQ(distinct.size(), 5u);
   // Another key: no digest in common.
   HmacKey other = TestKey(0x43);
-  std::vector<PseudonymousRecord> r2 = Pseudonymise({{"Jansen", "", "J.", "", "1990-02-03"}}, other);
+  std::vector<PseudonymousRecord> r2 =
+      Pseudonymise({{"Jansen", "", "J.", "", "1990-02-03"}}, other);
   ASSERT_EQ(r2.size(), 1u);
   for (const MatchKey& k : r2[0].keys) EXPECT_FALSE(distinct.contains(k.digest));
 }

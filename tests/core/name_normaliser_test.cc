@@ -56,77 +56,76 @@ INSTANTIATE_TEST_SUITE_P(
         SurnameCase{"van der Berg", "van der", "van der", "berg"},
         SurnameCase{"Berg", "Van der", "van der", "berg"},
         SurnameCase{"der Berg", "van", "van der", "berg"},
-        SurnameCase{"de Vries", "", "de", "vries"},
-        SurnameCase{"Vries, de", "", "de", "vries"},
-        SurnameCase{"Vries", "de", "de", "vries"},
-        SurnameCase{"De Vries", "", "de", "vries"},
+        SurnameCase{"de Vries", "", "de", "vries"}, SurnameCase{"Vries, de", "", "de", "vries"},
+        SurnameCase{"Vries", "de", "de", "vries"}, SurnameCase{"De Vries", "", "de", "vries"},
         // 't and its combinations, straight and curly apostrophes.
-        SurnameCase{"'t Hart", "", "t", "hart"},
-        SurnameCase{"Hart, 't", "", "t", "hart"},
-        SurnameCase{"Hart", "'t", "t", "hart"},
-        SurnameCase{"van 't Hof", "", "van t", "hof"},
+        SurnameCase{"'t Hart", "", "t", "hart"}, SurnameCase{"Hart, 't", "", "t", "hart"},
+        SurnameCase{"Hart", "'t", "t", "hart"}, SurnameCase{"van 't Hof", "", "van t", "hof"},
         SurnameCase{"Hof, van 't", "", "van t", "hof"},
         SurnameCase{"VAN 'T HOF", "", "van t", "hof"},
         SurnameCase{"van \xE2\x80\x99t Hof", "", "van t", "hof"},
         SurnameCase{"in 't Veld", "", "in t", "veld"},
-        SurnameCase{"Veld, in 't", "", "in t", "veld"},
-        SurnameCase{"Hooft, 't", "", "t", "hooft"},
+        SurnameCase{"Veld, in 't", "", "in t", "veld"}, SurnameCase{"Hooft, 't", "", "t", "hooft"},
         // Other registered prefixes.
         SurnameCase{"op de Beek", "", "op de", "beek"},
         SurnameCase{"Beek, op de", "", "op de", "beek"},
         SurnameCase{"uit de Bosch", "", "uit de", "bosch"},
         SurnameCase{"aan de Stegge", "", "aan de", "stegge"},
-        SurnameCase{"ter Horst", "", "ter", "horst"},
-        SurnameCase{"Ter Haar", "", "ter", "haar"},
-        SurnameCase{"ten Cate", "", "ten", "cate"},
-        SurnameCase{"te Riele", "", "te", "riele"},
+        SurnameCase{"ter Horst", "", "ter", "horst"}, SurnameCase{"Ter Haar", "", "ter", "haar"},
+        SurnameCase{"ten Cate", "", "ten", "cate"}, SurnameCase{"te Riele", "", "te", "riele"},
         SurnameCase{"van den Heuvel", "", "van den", "heuvel"},
-        SurnameCase{"van de Kamp", "", "van de", "kamp"},
-        SurnameCase{"den Uyl", "", "den", "uyl"},
-        SurnameCase{"van Dijk", "", "van", "dijk"},
-        SurnameCase{"Dijk", "Van", "van", "dijk"},
+        SurnameCase{"van de Kamp", "", "van de", "kamp"}, SurnameCase{"den Uyl", "", "den", "uyl"},
+        SurnameCase{"van Dijk", "", "van", "dijk"}, SurnameCase{"Dijk", "Van", "van", "dijk"},
         SurnameCase{"van het Reve", "", "van het", "reve"},
         SurnameCase{"Reve, van het", "", "van het", "reve"},
         SurnameCase{"von der Heide", "", "von der", "heide"},
         SurnameCase{"Heide, von der", "", "von der", "heide"},
         SurnameCase{"de la Cruz", "", "de la", "cruz"},
-        SurnameCase{"El Amrani", "", "el", "amrani"},
-        SurnameCase{"Amrani, el", "", "el", "amrani"},
-        SurnameCase{"d'Ancona", "", "d", "ancona"},
-        SurnameCase{"D'Ancona", "", "d", "ancona"},
+        SurnameCase{"El Amrani", "", "el", "amrani"}, SurnameCase{"Amrani, el", "", "el", "amrani"},
+        SurnameCase{"d'Ancona", "", "d", "ancona"}, SurnameCase{"D'Ancona", "", "d", "ancona"},
         // No prefix; a prefix word alone is a surname.
-        SurnameCase{"Dijk", "", "", "dijk"},
-        SurnameCase{"Bakker", "", "", "bakker"},
-        SurnameCase{"Van", "", "", "van"},
-        SurnameCase{"De", "", "", "de"},
+        SurnameCase{"Dijk", "", "", "dijk"}, SurnameCase{"Bakker", "", "", "bakker"},
+        SurnameCase{"Van", "", "", "van"}, SurnameCase{"De", "", "", "de"},
         SurnameCase{"O'Brien", "", "", "obrien"},
         // Double surnames stay whole.
         SurnameCase{"Jansen-de Vries", "", "", "jansendevries"},
         SurnameCase{"de Vries-Jansen", "", "de", "vriesjansen"},
         // Diacritics, ligatures and non-Latin letters (ICU).
-        SurnameCase{"\xC3\x96zt\xC3\xBCrk", "", "", "ozturk"},              // Öztürk
-        SurnameCase{"\xC3\x87" "elik", "", "", "celik"},                     // Çelik
-        SurnameCase{"\xC5\x9E" "ahin", "", "", "sahin"},                     // Şahin
-        SurnameCase{"Y\xC4\xB1lmaz", "", "", "yilmaz"},                      // Yılmaz (dotless ı)
-        SurnameCase{"Ayd\xC4\xB1n", "", "", "aydin"},                        // Aydın
-        SurnameCase{"Gro\xC3\x9F", "", "", "gross"},                         // Groß
-        SurnameCase{"\xC4\xB2sselmuiden", "", "", "ijsselmuiden"},           // Ĳ ligature
+        SurnameCase{"\xC3\x96zt\xC3\xBCrk", "", "", "ozturk"},  // Öztürk
+        SurnameCase{"\xC3\x87"
+                    "elik",
+                    "", "", "celik"},  // Çelik
+        SurnameCase{"\xC5\x9E"
+                    "ahin",
+                    "", "", "sahin"},                               // Şahin
+        SurnameCase{"Y\xC4\xB1lmaz", "", "", "yilmaz"},             // Yılmaz (dotless ı)
+        SurnameCase{"Ayd\xC4\xB1n", "", "", "aydin"},               // Aydın
+        SurnameCase{"Gro\xC3\x9F", "", "", "gross"},                // Groß
+        SurnameCase{"\xC4\xB2sselmuiden", "", "", "ijsselmuiden"},  // Ĳ ligature
         SurnameCase{"IJsselmuiden", "", "", "ijsselmuiden"},
-        SurnameCase{"S\xC3\xB8ndergaard", "", "", "sondergaard"},            // ø
-        SurnameCase{"Nguy\xE1\xBB\x85n", "", "", "nguyen"},                  // ễ
-        SurnameCase{"M\xC3\xBCller", "", "", "muller"},                      // ü
-        SurnameCase{"Ho\xC3\xABvenaars", "", "", "hoevenaars"},              // ë
-        SurnameCase{"Fern\xC3\xA1ndez", "", "", "fernandez"},                // á
-        SurnameCase{"\xC4\x90or\xC4\x91" "evi\xC4\x87", "", "", "dordevic"}, // Đorđević
-        SurnameCase{"\xC5\x81ukasiewicz", "", "", "lukasiewicz"},            // Ł
-        SurnameCase{"\xD0\x98\xD0\xB2\xD0\xB0\xD0\xBD\xD0\xBE\xD0\xB2", "", "", "ivanov"},  // Иванов
+        SurnameCase{"S\xC3\xB8ndergaard", "", "", "sondergaard"},  // ø
+        SurnameCase{"Nguy\xE1\xBB\x85n", "", "", "nguyen"},        // ễ
+        SurnameCase{"M\xC3\xBCller", "", "", "muller"},            // ü
+        SurnameCase{"Ho\xC3\xABvenaars", "", "", "hoevenaars"},    // ë
+        SurnameCase{"Fern\xC3\xA1ndez", "", "", "fernandez"},      // á
+        SurnameCase{"\xC4\x90or\xC4\x91"
+                    "evi\xC4\x87",
+                    "", "", "dordevic"},                           // Đorđević
+        SurnameCase{"\xC5\x81ukasiewicz", "", "", "lukasiewicz"},  // Ł
+        SurnameCase{"\xD0\x98\xD0\xB2\xD0\xB0\xD0\xBD\xD0\xBE\xD0\xB2", "", "",
+                    "ivanov"},  // Иванов
         SurnameCase{"van der B\xC3\xABrg", "", "van der", "berg"},
-        SurnameCase{"\xC3\x89" "tienne, de", "", "de", "etienne"}));
+        SurnameCase{"\xC3\x89"
+                    "tienne, de",
+                    "", "de", "etienne"}));
 
 TEST_F(NameTest, SurnameErrorsNameTheProblemNotTheValue) {
-  EXPECT_THAT(names_->Surname("", ""), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no letters")));
-  EXPECT_THAT(names_->Surname("123", ""), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no letters")));
-  EXPECT_THAT(names_->Surname("---", ""), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no letters")));
+  EXPECT_THAT(names_->Surname("", ""),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no letters")));
+  EXPECT_THAT(names_->Surname("123", ""),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no letters")));
+  EXPECT_THAT(names_->Surname("---", ""),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no letters")));
   absl::StatusOr<NormalisedSurname> s = names_->Surname("Berg, Jantje", "");
   EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not a surname prefix")));
   EXPECT_THAT(std::string(s.status().message()), ::testing::Not(HasSubstr("Jantje")));
@@ -145,20 +144,18 @@ TEST_P(InitialsTest, OneLetterPerGivenName) {
 
 INSTANTIATE_TEST_SUITE_P(
     DutchPractice, InitialsTest,
-    ::testing::Values(InitialsCase{"J.P.", "jp"}, InitialsCase{"JP", "jp"},
-                      InitialsCase{"J. P.", "jp"}, InitialsCase{"J P", "jp"},
-                      InitialsCase{"j.p.", "jp"}, InitialsCase{"jp", "jp"},
-                      InitialsCase{"  J.P.  ", "jp"}, InitialsCase{"J.-P.", "jp"},
-                      InitialsCase{"Th.", "t"}, InitialsCase{"Th", "t"}, InitialsCase{"th.", "t"},
-                      InitialsCase{"Chr.", "c"}, InitialsCase{"Ph.", "p"},
-                      InitialsCase{"Joh.", "j"}, InitialsCase{"IJ.", "i"}, InitialsCase{"IJ", "i"},
-                      InitialsCase{"Ij.", "i"}, InitialsCase{"I.J.", "ij"},
-                      InitialsCase{"J.Th.M.", "jtm"}, InitialsCase{"Ph.J.", "pj"},
-                      InitialsCase{"Chr.Th.", "ct"}, InitialsCase{"A.M.C.", "amc"},
-                      InitialsCase{"J.P.M.A.", "jpma"}, InitialsCase{"W.F.J.", "wfj"},
-                      InitialsCase{"M", "m"}, InitialsCase{"", ""}, InitialsCase{" . ", ""},
-                      InitialsCase{"Jan Peter", "jp"}, InitialsCase{"\xC3\x89.", "e"},
-                      InitialsCase{"\xC3\x96.M.", "om"}, InitialsCase{"\xC5\x9E.", "s"}));
+    ::testing::Values(
+        InitialsCase{"J.P.", "jp"}, InitialsCase{"JP", "jp"}, InitialsCase{"J. P.", "jp"},
+        InitialsCase{"J P", "jp"}, InitialsCase{"j.p.", "jp"}, InitialsCase{"jp", "jp"},
+        InitialsCase{"  J.P.  ", "jp"}, InitialsCase{"J.-P.", "jp"}, InitialsCase{"Th.", "t"},
+        InitialsCase{"Th", "t"}, InitialsCase{"th.", "t"}, InitialsCase{"Chr.", "c"},
+        InitialsCase{"Ph.", "p"}, InitialsCase{"Joh.", "j"}, InitialsCase{"IJ.", "i"},
+        InitialsCase{"IJ", "i"}, InitialsCase{"Ij.", "i"}, InitialsCase{"I.J.", "ij"},
+        InitialsCase{"J.Th.M.", "jtm"}, InitialsCase{"Ph.J.", "pj"}, InitialsCase{"Chr.Th.", "ct"},
+        InitialsCase{"A.M.C.", "amc"}, InitialsCase{"J.P.M.A.", "jpma"},
+        InitialsCase{"W.F.J.", "wfj"}, InitialsCase{"M", "m"}, InitialsCase{"", ""},
+        InitialsCase{" . ", ""}, InitialsCase{"Jan Peter", "jp"}, InitialsCase{"\xC3\x89.", "e"},
+        InitialsCase{"\xC3\x96.M.", "om"}, InitialsCase{"\xC5\x9E.", "s"}));
 
 struct FirstNamesCase {
   const char* text;
@@ -177,8 +174,7 @@ INSTANTIATE_TEST_SUITE_P(
                       FirstNamesCase{"Jan, Pieter", "jp"}, FirstNamesCase{"IJsbrand", "i"},
                       FirstNamesCase{"Anne-Marie", "a"}, FirstNamesCase{"Mohammed Ali", "ma"},
                       FirstNamesCase{"\xC3\x89mile", "e"}, FirstNamesCase{"\xC3\x96zlem", "o"},
-                      FirstNamesCase{"Theodorus Johannes Maria", "tjm"},
-                      FirstNamesCase{"", ""}));
+                      FirstNamesCase{"Theodorus Johannes Maria", "tjm"}, FirstNamesCase{"", ""}));
 
 TEST(DutchPhonetic, GroupsCommonRegistrationVariants) {
   EXPECT_EQ(DutchPhonetic("meijer"), DutchPhonetic("meyer"));

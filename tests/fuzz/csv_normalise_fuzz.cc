@@ -27,8 +27,8 @@ void Check(bool condition) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string input(reinterpret_cast<const char*>(data), size);
 
-  for (pprl::ExportKind kind : {pprl::ExportKind::kCases, pprl::ExportKind::kIncidents,
-                                pprl::ExportKind::kConvictions}) {
+  for (pprl::ExportKind kind :
+       {pprl::ExportKind::kCases, pprl::ExportKind::kIncidents, pprl::ExportKind::kConvictions}) {
     std::istringstream in(input);
     pprl::ExportOptions options;
     options.kind = kind;
@@ -36,8 +36,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     options.skip_invalid = true;
     options.limits.max_record_bytes = 1 << 16;
     int64_t delivered = 0;
-    absl::StatusOr<pprl::ExportSummary> summary = pprl::PseudonymiseExport(
-        in, options, Key(), [&](const pprl::PseudonymousRecord& r) {
+    absl::StatusOr<pprl::ExportSummary> summary =
+        pprl::PseudonymiseExport(in, options, Key(), [&](const pprl::PseudonymousRecord& r) {
           Check(!r.keys.empty());
           Check(!r.record_id.empty());
           ++delivered;
