@@ -7,7 +7,7 @@
 
 #include <cstdio>
 
-#include "agent/extract_codec.h"
+#include "proto/extract_codec.h"
 #include "core/text.h"
 
 namespace pprl {

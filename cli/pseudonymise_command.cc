@@ -7,7 +7,7 @@
 #include <ostream>
 #include <thread>
 
-#include "agent/extract_codec.h"
+#include "proto/extract_codec.h"
 #include "agent/extract_file.h"
 #include "cli/progress.h"
 #include "core/export_pseudonymiser.h"

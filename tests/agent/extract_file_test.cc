@@ -5,7 +5,7 @@
 
 #include <filesystem>
 
-#include "agent/extract_codec.h"
+#include "proto/extract_codec.h"
 #include "tests/status_matchers.h"
 #include "tests/temp_dir.h"
 

@@ -1,7 +1,12 @@
-#include "agent/extract_codec.h"
+#include "proto/extract_codec.h"
+
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <openssl/evp.h>
 
 #include <cstring>
 
+#include "core/hmac_key.h"
 #include "core/text.h"
 
 namespace pprl {
@@ -106,6 +111,43 @@ absl::StatusOr<PseudonymousRecord> FromProto(ExportKind kind, const v1::Pseudony
     r.incident_attributes.role = in.incident_attributes().role();
   }
   return r;
+}
+
+struct RecordDigester::State {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  std::string bytes;
+  v1::PseudonymisedRecord scratch;
+  ~State() { EVP_MD_CTX_free(ctx); }
+};
+
+RecordDigester::RecordDigester() : state_(std::make_unique<State>()) {
+  EVP_DigestInit_ex(state_->ctx, EVP_sha256(), nullptr);
+}
+RecordDigester::~RecordDigester() = default;
+
+void RecordDigester::Add(const v1::PseudonymisedRecord& record) {
+  state_->bytes.clear();
+  {
+    google::protobuf::io::StringOutputStream sos(&state_->bytes);
+    google::protobuf::io::CodedOutputStream cos(&sos);
+    cos.SetSerializationDeterministic(true);
+    record.SerializeToCodedStream(&cos);
+  }
+  EVP_DigestUpdate(state_->ctx, state_->bytes.data(), state_->bytes.size());
+}
+
+void RecordDigester::Add(ExportKind kind, const PseudonymousRecord& record) {
+  PseudonymousRecord copy = record;
+  copy.kind = kind;
+  ToProto(copy, &state_->scratch);
+  Add(state_->scratch);
+}
+
+std::string RecordDigester::HexDigest() {
+  unsigned char md[32];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(state_->ctx, md, &len);
+  return ToHex(std::span<const uint8_t>(md, len));
 }
 
 }  // namespace pprl

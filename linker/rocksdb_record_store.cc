@@ -1,0 +1,376 @@
+#include "linker/rocksdb_record_store.h"
+
+#include <openssl/rand.h>
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "core/hmac_key.h"
+#include "core/text.h"
+#include "linker/store_common.h"
+#include "proto/extract.pb.h"
+
+namespace pprl {
+namespace {
+
+absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return absl::OkStatus();
+  if (s.IsNoSpace()) {
+    return absl::ResourceExhaustedError(Cat(what, ": the disk is full (", s.ToString(), ")"));
+  }
+  if (s.IsIOError()) return absl::UnavailableError(Cat(what, ": ", s.ToString()));
+  if (s.IsCorruption()) return absl::DataLossError(Cat(what, ": ", s.ToString()));
+  return absl::InternalError(Cat(what, ": ", s.ToString()));
+}
+
+std::string BigEndian(uint64_t v) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i) {
+    out[i] = static_cast<char>(v & 0xFF);
+    v >>= 8;
+  }
+  return out;
+}
+
+uint64_t FromBigEndian(std::string_view s) {
+  uint64_t v = 0;
+  for (char c : s.substr(0, 8)) v = (v << 8) | static_cast<uint8_t>(c);
+  return v;
+}
+
+std::string NewUploadId() {
+  uint8_t bytes[12];
+  RAND_bytes(bytes, sizeof bytes);
+  return "U" + ToHex(std::span<const uint8_t>(bytes, sizeof bytes));  // 25 bytes
+}
+constexpr size_t kUploadIdSize = 25;
+
+class RocksDbRecordStore;
+
+class RocksDbExtractWriter : public ExtractWriter {
+ public:
+  RocksDbExtractWriter(RocksDbRecordStore* store, ExtractInfo info,
+                       store_internal::Admission admission)
+      : store_(store),
+        info_(std::move(info)),
+        admission_(std::move(admission)),
+        upload_id_(NewUploadId()) {}
+  ~RocksDbExtractWriter() override;
+  absl::Status Add(const std::vector<PseudonymousRecord>& records) override;
+  absl::StatusOr<CommitOutcome> Commit() override;
+  bool already_committed() const override { return admission_.already_committed; }
+
+ private:
+  RocksDbRecordStore* store_;
+  ExtractInfo info_;
+  store_internal::Admission admission_;
+  std::string upload_id_;
+  uint64_t count_ = 0;
+  bool committed_ = false;
+  RecordDigester digester_;
+  v1::PseudonymisedRecord scratch_;
+};
+
+class RocksDbRecordStore : public RecordStore {
+ public:
+  RocksDbRecordStore(std::unique_ptr<rocksdb::DB> db, std::vector<rocksdb::ColumnFamilyHandle*> cfs,
+                     std::function<int64_t()> clock)
+      : db_(std::move(db)), clock_(std::move(clock)) {
+    extracts_ = cfs[1];
+    records_ = cfs[2];
+    meta_ = cfs[3];
+    audit_ = cfs[4];
+    handles_ = std::move(cfs);
+  }
+  ~RocksDbRecordStore() override {
+    for (rocksdb::ColumnFamilyHandle* h : handles_) db_->DestroyColumnFamilyHandle(h);
+    db_->Close();
+  }
+
+  // Removes records of uploads that never committed.
+  absl::Status SweepUncommitted() {
+    std::set<std::string> live;
+    {
+      std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), extracts_));
+      for (it->SeekToFirst(); it->Valid(); it->Next()) {
+        nlohmann::json j = nlohmann::json::parse(it->value().ToString(), nullptr, false);
+        if (j.is_object() && j.contains("upload_id"))
+          live.insert(j["upload_id"].get<std::string>());
+      }
+    }
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), records_));
+    rocksdb::WriteBatch batch;
+    std::string last;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      std::string upload = it->key().ToString().substr(0, kUploadIdSize);
+      if (upload == last) continue;
+      last = upload;
+      if (!live.contains(upload)) {
+        batch.DeleteRange(records_, upload, upload + "\xff");
+      }
+    }
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    return FromRocks(db_->Write(wo, &batch), "sweeping unfinished uploads");
+  }
+
+  absl::StatusOr<std::unique_ptr<ExtractWriter>> BeginExtract(ExtractInfo announced) override {
+    announced.extract_id = ExtractIdFor(announced.site, announced.client_extract_id);
+    absl::StatusOr<store_internal::Admission> a = Admit(announced);
+    if (!a.ok()) return a.status();
+    return std::unique_ptr<ExtractWriter>(
+        new RocksDbExtractWriter(this, std::move(announced), std::move(*a)));
+  }
+
+  absl::StatusOr<store_internal::Admission> Admit(const ExtractInfo& announced) {
+    absl::StatusOr<std::optional<ExtractInfo>> existing = Get(announced.extract_id);
+    if (!existing.ok()) return existing.status();
+    absl::StatusOr<std::optional<std::string>> key_id = KeyId();
+    if (!key_id.ok()) return key_id.status();
+    return store_internal::Admit(announced, *existing, *key_id);
+  }
+
+  absl::StatusOr<std::optional<ExtractInfo>> Get(const std::string& extract_id) {
+    std::string value;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), extracts_, extract_id, &value);
+    if (s.IsNotFound()) return std::optional<ExtractInfo>();
+    if (!s.ok()) return FromRocks(s, "reading an extract");
+    absl::StatusOr<ExtractInfo> info = store_internal::ExtractInfoFromJson(value);
+    if (!info.ok()) return info.status();
+    return std::optional<ExtractInfo>(*info);
+  }
+
+  absl::Status WriteStaged(rocksdb::WriteBatch* batch) {
+    return FromRocks(db_->Write(rocksdb::WriteOptions(), batch), "storing records");
+  }
+  void DropStaged(const std::string& upload_id) {
+    db_->DeleteRange(rocksdb::WriteOptions(), records_, upload_id, upload_id + "\xff");
+  }
+  rocksdb::ColumnFamilyHandle* records_cf() const { return records_; }
+
+  absl::StatusOr<CommitOutcome> CommitUpload(ExtractInfo info, const std::string& upload_id) {
+    std::lock_guard<std::mutex> lock(commit_mu_);  // admission and commit as one step
+    absl::StatusOr<store_internal::Admission> a = Admit(info);
+    if (!a.ok()) return a.status();
+    if (a->already_committed) return CommitOutcome{a->existing, false};
+    info.committed_unix_ms = clock_();
+    info.withdrawn = false;
+    nlohmann::json j = nlohmann::json::parse(store_internal::ExtractInfoToJson(info));
+    j["upload_id"] = upload_id;
+    rocksdb::WriteBatch batch;
+    batch.Put(extracts_, info.extract_id, j.dump());
+    absl::StatusOr<std::optional<std::string>> key_id = KeyId();
+    if (!key_id.ok()) return key_id.status();
+    if (!*key_id) batch.Put(meta_, "key_id", info.key_id);
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    absl::Status s = FromRocks(db_->Write(wo, &batch), "committing the extract");
+    if (!s.ok()) return s;
+    return CommitOutcome{info, true};
+  }
+
+  absl::StatusOr<std::vector<ExtractInfo>> ListExtracts() override {
+    std::vector<ExtractInfo> out;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), extracts_));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      absl::StatusOr<ExtractInfo> info =
+          store_internal::ExtractInfoFromJson(it->value().ToString());
+      if (!info.ok()) return info.status();
+      out.push_back(*info);
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "listing extracts");
+    return out;
+  }
+
+  absl::StatusOr<ExtractInfo> WithdrawExtract(const std::string& extract_id) override {
+    std::lock_guard<std::mutex> lock(commit_mu_);
+    std::string value;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), extracts_, extract_id, &value);
+    if (s.IsNotFound()) return absl::NotFoundError("no extract " + extract_id);
+    if (!s.ok()) return FromRocks(s, "reading an extract");
+    nlohmann::json j = nlohmann::json::parse(value, nullptr, false);
+    if (j.is_discarded()) return absl::DataLossError("damaged extract entry " + extract_id);
+    std::string upload = j.value("upload_id", "");
+    j["withdrawn"] = true;
+    rocksdb::WriteBatch batch;
+    if (!upload.empty()) batch.DeleteRange(records_, upload, upload + "\xff");
+    batch.Put(extracts_, extract_id, j.dump());
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    absl::Status w = FromRocks(db_->Write(wo, &batch), "withdrawing the extract");
+    if (!w.ok()) return w;
+    return store_internal::ExtractInfoFromJson(j.dump());
+  }
+
+  absl::Status ScanRecords(const std::function<absl::Status(const StoredRecord&)>& fn) override {
+    rocksdb::ReadOptions ro;
+    const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
+    ro.snapshot = snapshot;
+    absl::Status status = ScanAt(ro, fn);
+    db_->ReleaseSnapshot(snapshot);
+    return status;
+  }
+
+  absl::Status ScanAt(const rocksdb::ReadOptions& ro,
+                      const std::function<absl::Status(const StoredRecord&)>& fn) {
+    std::unique_ptr<rocksdb::Iterator> ex(db_->NewIterator(ro, extracts_));
+    v1::PseudonymisedRecord proto;
+    for (ex->SeekToFirst(); ex->Valid(); ex->Next()) {
+      std::string value = ex->value().ToString();
+      absl::StatusOr<ExtractInfo> info = store_internal::ExtractInfoFromJson(value);
+      if (!info.ok()) return info.status();
+      if (info->withdrawn) continue;
+      nlohmann::json j = nlohmann::json::parse(value, nullptr, false);
+      std::string upload = j.value("upload_id", "");
+      std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, records_));
+      for (it->Seek(upload); it->Valid() && it->key().starts_with(upload); it->Next()) {
+        if (!proto.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+          return absl::DataLossError(Cat("damaged record in extract ", info->extract_id));
+        }
+        absl::StatusOr<PseudonymousRecord> r = FromProto(info->kind, proto);
+        if (!r.ok()) return r.status();
+        absl::Status s = fn(StoredRecord{&*info, &*r});
+        if (!s.ok()) return s;
+      }
+      if (!it->status().ok()) return FromRocks(it->status(), "reading records");
+    }
+    return FromRocks(ex->status(), "reading extracts");
+  }
+
+  absl::StatusOr<std::optional<std::string>> KeyId() override { return GetMeta("key_id"); }
+
+  absl::Status PutMeta(const std::string& name, const std::string& value) override {
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    return FromRocks(db_->Put(wo, meta_, name, value), "writing " + name);
+  }
+  absl::StatusOr<std::optional<std::string>> GetMeta(const std::string& name) override {
+    std::string value;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_, name, &value);
+    if (s.IsNotFound()) return std::optional<std::string>();
+    if (!s.ok()) return FromRocks(s, "reading " + name);
+    return std::optional<std::string>(value);
+  }
+
+  absl::StatusOr<AuditRecord> AppendAudit(
+      const std::function<std::string(uint64_t)>& body_for) override {
+    std::lock_guard<std::mutex> lock(audit_mu_);
+    uint64_t count = 0;
+    std::string previous(kAuditGenesis);
+    absl::StatusOr<std::optional<std::string>> head = GetMeta("audit_head");
+    if (!head.ok()) return head.status();
+    if (*head) {
+      size_t space = (*head)->find(' ');
+      count = std::stoull((*head)->substr(0, space));
+      previous = (*head)->substr(space + 1);
+    }
+    AuditRecord r;
+    r.sequence = count + 1;
+    r.body = body_for(r.sequence);
+    r.hash = AuditChainHash(previous, r.body);
+    rocksdb::WriteBatch batch;
+    batch.Put(audit_, BigEndian(r.sequence), r.hash + "\n" + r.body);
+    batch.Put(meta_, "audit_head", std::to_string(r.sequence) + " " + r.hash);
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    absl::Status s = FromRocks(db_->Write(wo, &batch), "writing the audit log");
+    if (!s.ok()) return s;
+    return r;
+  }
+
+  absl::StatusOr<AuditLog> ReadAudit() override {
+    AuditLog log;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), audit_));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      std::string value = it->value().ToString();
+      size_t nl = value.find('\n');
+      AuditRecord r;
+      r.sequence = FromBigEndian(it->key().ToString());
+      if (nl != std::string::npos) {
+        r.hash = value.substr(0, nl);
+        r.body = value.substr(nl + 1);
+      } else {
+        r.body = value;
+      }
+      log.records.push_back(std::move(r));
+    }
+    absl::StatusOr<std::optional<std::string>> head = GetMeta("audit_head");
+    if (!head.ok()) return head.status();
+    if (*head) {
+      size_t space = (*head)->find(' ');
+      log.head_count = std::stoull((*head)->substr(0, space));
+      log.head_hash = (*head)->substr(space + 1);
+    }
+    return log;
+  }
+
+ private:
+  std::unique_ptr<rocksdb::DB> db_;
+  std::function<int64_t()> clock_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  rocksdb::ColumnFamilyHandle* extracts_;
+  rocksdb::ColumnFamilyHandle* records_;
+  rocksdb::ColumnFamilyHandle* meta_;
+  rocksdb::ColumnFamilyHandle* audit_;
+  std::mutex commit_mu_;
+  std::mutex audit_mu_;
+};
+
+RocksDbExtractWriter::~RocksDbExtractWriter() {
+  if (!committed_ && count_ > 0) store_->DropStaged(upload_id_);
+}
+
+absl::Status RocksDbExtractWriter::Add(const std::vector<PseudonymousRecord>& records) {
+  if (admission_.already_committed) return absl::OkStatus();
+  rocksdb::WriteBatch batch;
+  std::string bytes;
+  for (const PseudonymousRecord& r : records) {
+    PseudonymousRecord copy = r;
+    copy.kind = info_.kind;
+    ToProto(copy, &scratch_);
+    digester_.Add(scratch_);
+    scratch_.SerializeToString(&bytes);
+    batch.Put(store_->records_cf(), upload_id_ + BigEndian(count_++), bytes);
+  }
+  return store_->WriteStaged(&batch);
+}
+
+absl::StatusOr<CommitOutcome> RocksDbExtractWriter::Commit() {
+  if (admission_.already_committed) return CommitOutcome{admission_.existing, false};
+  absl::Status s = store_internal::CheckReceived(info_, count_, digester_.HexDigest());
+  if (!s.ok()) return s;
+  absl::StatusOr<CommitOutcome> outcome = store_->CommitUpload(info_, upload_id_);
+  if (outcome.ok() && outcome->created) committed_ = true;
+  return outcome;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<RecordStore>> OpenRocksDbRecordStore(
+    const std::string& directory, std::function<int64_t()> clock_ms) {
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  options.create_missing_column_families = true;
+  options.IncreaseParallelism(2);
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  for (const char* name :
+       {rocksdb::kDefaultColumnFamilyName.c_str(), "extracts", "records", "meta", "audit"}) {
+    cfs.emplace_back(name, rocksdb::ColumnFamilyOptions(options));
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s =
+      rocksdb::DB::Open(rocksdb::DBOptions(options), directory, cfs, &handles, &raw);
+  if (!s.ok()) return FromRocks(s, Cat("opening the store in ", directory));
+  auto store = std::make_unique<RocksDbRecordStore>(std::unique_ptr<rocksdb::DB>(raw),
+                                                    std::move(handles), std::move(clock_ms));
+  absl::Status sweep = store->SweepUncommitted();
+  if (!sweep.ok()) return sweep;
+  return std::unique_ptr<RecordStore>(std::move(store));
+}
+
+}  // namespace pprl

@@ -1,0 +1,26 @@
+// The RecordStore on RocksDB, in one directory with column families "extracts", "records",
+// "meta" and "audit". No rocksdb type leaves this header's implementation.
+//
+// Commit protocol: an upload's records are written under a fresh upload id as they arrive
+// (unsynced); the commit is one synced write of the extract entry naming that upload id. The
+// write-ahead log is sequential, so the synced commit makes the records durable too, and an
+// upload that never committed is invisible and removed when the store is next opened.
+// Thread-safe.
+#ifndef PPRL_LINKER_ROCKSDB_RECORD_STORE_H_
+#define PPRL_LINKER_ROCKSDB_RECORD_STORE_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "linker/record_store.h"
+
+namespace pprl {
+
+[[nodiscard]] absl::StatusOr<std::unique_ptr<RecordStore>> OpenRocksDbRecordStore(
+    const std::string& directory, std::function<int64_t()> clock_ms);
+
+}  // namespace pprl
+
+#endif  // PPRL_LINKER_ROCKSDB_RECORD_STORE_H_

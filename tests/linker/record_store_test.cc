@@ -1,0 +1,219 @@
+// One suite, run against both stores, each in a fresh temporary directory.
+#include "linker/record_store.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "linker/memory_record_store.h"
+#include "linker/rocksdb_record_store.h"
+#include "proto/extract_codec.h"
+#include "tests/status_matchers.h"
+#include "tests/temp_dir.h"
+
+namespace pprl {
+namespace {
+
+using ::pprl::testing::IsOk;
+using ::pprl::testing::StatusIs;
+using ::testing::HasSubstr;
+
+constexpr char kKey[] = "0123456789abcdef0123456789abcdef";
+
+std::vector<PseudonymousRecord> Records(int n, const std::string& prefix = "I") {
+  std::vector<PseudonymousRecord> out;
+  for (int i = 0; i < n; ++i) {
+    PseudonymousRecord r;
+    r.kind = ExportKind::kIncidents;
+    r.record_id = prefix + std::to_string(i);
+    r.event_day = 15000 + i;
+    MatchKey k{KeyLevel::kSurnameDob, {}};
+    k.digest[0] = static_cast<uint8_t>(i);
+    r.keys.push_back(k);
+    r.incident_attributes.category = "misdrijf";
+    r.incident_attributes.role = "verdachte";
+    out.push_back(r);
+  }
+  return out;
+}
+
+ExtractInfo Announce(const std::string& client_id, const std::vector<PseudonymousRecord>& records,
+                     const std::string& key_id = kKey, const std::string& site = "police-nhn") {
+  ExtractInfo info;
+  info.site = site;
+  info.client_extract_id = client_id;
+  info.kind = ExportKind::kIncidents;
+  info.key_id = key_id;
+  info.record_count = records.size();
+  RecordDigester d;
+  for (const PseudonymousRecord& r : records) d.Add(info.kind, r);
+  info.content_digest = d.HexDigest();
+  return info;
+}
+
+enum class StoreKind { kMemory, kRocksDb };
+
+class RecordStoreTest : public ::testing::TestWithParam<StoreKind> {
+ protected:
+  void SetUp() override { Reopen(); }
+  void Reopen() {
+    store_.reset();
+    if (GetParam() == StoreKind::kMemory) {
+      if (!memory_) memory_ = NewMemoryRecordStore([] { return int64_t{1000}; });
+      store_ = nullptr;
+    } else {
+      absl::StatusOr<std::unique_ptr<RecordStore>> s =
+          OpenRocksDbRecordStore(dir_.File("db"), [] { return int64_t{1000}; });
+      ASSERT_THAT(s, IsOk());
+      store_ = std::move(*s);
+    }
+  }
+  RecordStore& store() { return store_ ? *store_ : *memory_; }
+
+  absl::StatusOr<CommitOutcome> Upload(const ExtractInfo& info,
+                                       const std::vector<PseudonymousRecord>& records,
+                                       size_t chunk = 3) {
+    absl::StatusOr<std::unique_ptr<ExtractWriter>> w = store().BeginExtract(info);
+    if (!w.ok()) return w.status();
+    for (size_t i = 0; i < records.size(); i += chunk) {
+      std::vector<PseudonymousRecord> part(records.begin() + i,
+                                           records.begin() + std::min(records.size(), i + chunk));
+      absl::Status s = (*w)->Add(part);
+      if (!s.ok()) return s;
+    }
+    return (*w)->Commit();
+  }
+
+  std::vector<std::string> StoredIds() {
+    std::vector<std::string> ids;
+    EXPECT_THAT(store().ScanRecords([&](const StoredRecord& r) {
+      ids.push_back(r.extract->client_extract_id + ":" + r.record->record_id);
+      return absl::OkStatus();
+    }),
+                IsOk());
+    return ids;
+  }
+
+  ::pprl::testing::TempDir dir_;
+  std::unique_ptr<RecordStore> memory_;
+  std::unique_ptr<RecordStore> store_;
+};
+
+TEST_P(RecordStoreTest, CommitsInChunksAndReadsBackInOrder) {
+  auto records = Records(10);
+  absl::StatusOr<CommitOutcome> out = Upload(Announce("bvh-2013", records), records);
+  ASSERT_THAT(out, IsOk());
+  EXPECT_TRUE(out->created);
+  EXPECT_EQ(out->info.record_count, 10u);
+  EXPECT_EQ(out->info.committed_unix_ms, 1000);
+  std::vector<std::string> ids = StoredIds();
+  ASSERT_EQ(ids.size(), 10u);
+  EXPECT_EQ(ids[0], "bvh-2013:I0");
+  EXPECT_EQ(ids[9], "bvh-2013:I9");
+  absl::StatusOr<std::optional<std::string>> key = store().KeyId();
+  ASSERT_THAT(key, IsOk());
+  EXPECT_EQ(key->value_or(""), kKey);
+}
+
+TEST_P(RecordStoreTest, RetryIsIdempotentAndAnotherUploadUnderTheSameIdIsRefused) {
+  auto records = Records(5);
+  ASSERT_THAT(Upload(Announce("x", records), records), IsOk());
+  absl::StatusOr<CommitOutcome> again = Upload(Announce("x", records), records);
+  ASSERT_THAT(again, IsOk());
+  EXPECT_FALSE(again->created);
+  EXPECT_EQ(StoredIds().size(), 5u);
+  auto other = Records(6);
+  EXPECT_THAT(
+      Upload(Announce("x", other), other),
+      StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("already committed another extract")));
+  // Another site may use the same client id.
+  ASSERT_THAT(Upload(Announce("x", other, kKey, "police-other"), other), IsOk());
+  EXPECT_EQ(StoredIds().size(), 11u);
+}
+
+TEST_P(RecordStoreTest, AnotherKeyIsRefused) {
+  auto records = Records(2);
+  ASSERT_THAT(Upload(Announce("a", records), records), IsOk());
+  EXPECT_THAT(Upload(Announce("b", records, "ffffffffffffffffffffffffffffffff"), records),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("different keys")));
+}
+
+TEST_P(RecordStoreTest, AWrongCountOrDigestStoresNothing) {
+  auto records = Records(4);
+  ExtractInfo info = Announce("a", records);
+  info.record_count = 5;
+  EXPECT_THAT(Upload(info, records),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("announced 5 records but 4")));
+  info = Announce("a", records);
+  auto changed = records;
+  changed[2].event_day += 1;
+  EXPECT_THAT(Upload(info, changed), StatusIs(absl::StatusCode::kDataLoss, HasSubstr("digest")));
+  EXPECT_TRUE(StoredIds().empty());
+  absl::StatusOr<std::vector<ExtractInfo>> list = store().ListExtracts();
+  ASSERT_THAT(list, IsOk());
+  EXPECT_TRUE(list->empty());
+}
+
+TEST_P(RecordStoreTest, AnAbandonedUploadLeavesNothing) {
+  auto records = Records(6);
+  {
+    absl::StatusOr<std::unique_ptr<ExtractWriter>> w = store().BeginExtract(Announce("a", records));
+    ASSERT_THAT(w, IsOk());
+    ASSERT_THAT((*w)->Add(records), IsOk());
+  }
+  Reopen();
+  EXPECT_TRUE(StoredIds().empty());
+  ASSERT_THAT(Upload(Announce("a", records), records), IsOk());
+  EXPECT_EQ(StoredIds().size(), 6u);
+}
+
+TEST_P(RecordStoreTest, WithdrawalRemovesRecordsAndSurvivesReopen) {
+  auto a = Records(3, "A");
+  auto b = Records(2, "B");
+  absl::StatusOr<CommitOutcome> ca = Upload(Announce("a", a), a);
+  ASSERT_THAT(ca, IsOk());
+  ASSERT_THAT(Upload(Announce("b", b), b), IsOk());
+  absl::StatusOr<ExtractInfo> w = store().WithdrawExtract(ca->info.extract_id);
+  ASSERT_THAT(w, IsOk());
+  EXPECT_TRUE(w->withdrawn);
+  Reopen();
+  EXPECT_EQ(StoredIds(), (std::vector<std::string>{"b:B0", "b:B1"}));
+  EXPECT_THAT(store().WithdrawExtract("Xnope"),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("Xnope")));
+}
+
+TEST_P(RecordStoreTest, CommittedDataSurvivesReopen) {
+  auto records = Records(7);
+  ASSERT_THAT(Upload(Announce("a", records), records), IsOk());
+  ASSERT_THAT(store().PutMeta("linkage", "blob"), IsOk());
+  Reopen();
+  EXPECT_EQ(StoredIds().size(), 7u);
+  absl::StatusOr<std::optional<std::string>> meta = store().GetMeta("linkage");
+  ASSERT_THAT(meta, IsOk());
+  EXPECT_EQ(meta->value_or(""), "blob");
+}
+
+TEST_P(RecordStoreTest, AuditAppendsChainAndVerify) {
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_THAT(store().AppendAudit([&](uint64_t seq) {
+      return "{\"action\":\"test\",\"seq\":" + std::to_string(seq) + "}";
+    }),
+                IsOk());
+  }
+  Reopen();
+  absl::StatusOr<RecordStore::AuditLog> log = store().ReadAudit();
+  ASSERT_THAT(log, IsOk());
+  ASSERT_EQ(log->records.size(), 5u);
+  EXPECT_EQ(log->head_count, 5u);
+  EXPECT_THAT(VerifyAuditChain(log->records, log->head_count, log->head_hash), IsOk());
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, RecordStoreTest,
+                         ::testing::Values(StoreKind::kMemory, StoreKind::kRocksDb),
+                         [](const auto& info) {
+                           return info.param == StoreKind::kMemory ? "Memory" : "RocksDb";
+                         });
+
+}  // namespace
+}  // namespace pprl
