@@ -2,9 +2,31 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "cli/linker_commands.h"
 #include "cli/pseudonymise_command.h"
 
 namespace {
+
+// --certs DIR --as NAME (DIR/ca.pem, DIR/NAME.pem, DIR/NAME.key) or --ca/--cert/--key.
+struct TlsFlags {
+  std::string certs_dir, as, ca, cert, key;
+  void Add(CLI::App* cmd) {
+    cmd->add_option("--certs", certs_dir, "directory with ca.pem and NAME.pem/NAME.key");
+    cmd->add_option("--as", as, "certificate name in --certs (e.g. auditor, agent-police)");
+    cmd->add_option("--ca", ca, "CA certificate (PEM)");
+    cmd->add_option("--cert", cert, "your certificate (PEM)");
+    cmd->add_option("--key", key, "your private key (PEM)");
+  }
+  pprl::TlsFiles Files() const {
+    pprl::TlsFiles f{ca, cert, key};
+    if (!certs_dir.empty()) {
+      if (f.ca.empty()) f.ca = certs_dir + "/ca.pem";
+      if (f.cert.empty() && !as.empty()) f.cert = certs_dir + "/" + as + ".pem";
+      if (f.key.empty() && !as.empty()) f.key = certs_dir + "/" + as + ".key";
+    }
+    return f;
+  }
+};
 
 int Report(const absl::Status& status) {
   if (status.ok()) return 0;
@@ -35,7 +57,54 @@ int main(int argc, char** argv) {
   pseudo_cmd->add_option("input", pseudo.input, "the CSV export")->required();
   pseudo_cmd->add_option("output", pseudo.output, "the extract file to write")->required();
 
+  // Linker commands.
+  pprl::LinkerClientOptions linker;
+  TlsFlags linker_tls;
+  auto linker_command = [&](const char* name, const char* help) {
+    CLI::App* cmd = app.add_subcommand(name, help);
+    cmd->add_option("--linker", linker.linker, "linker address host:port")->required();
+    linker_tls.Add(cmd);
+    return cmd;
+  };
+  std::string upload_file, upload_client_id;
+  CLI::App* upload_cmd = linker_command("upload", "upload an extract file to the linker (agent)");
+  upload_cmd->add_option("file", upload_file, "extract file from pprl pseudonymise")->required();
+  upload_cmd->add_option("--client-id", upload_client_id,
+                         "client extract id (default: from the digest)");
+  CLI::App* link_cmd = linker_command("link", "link the stored extracts into subjects (auditor)");
+  CLI::App* report_cmd = linker_command("linkage-report", "the last link run's report (auditor)");
+  std::string links_out = "links.csv";
+  CLI::App* links_cmd =
+      linker_command("links", "write links.csv for subjects with a case (auditor)");
+  links_cmd->add_option("--out", links_out, "file to write (default links.csv)");
+  CLI::App* extracts_cmd = linker_command("extracts", "list or withdraw extracts");
+  CLI::App* extracts_list = extracts_cmd->add_subcommand("list", "list extracts (agent: own site)");
+  std::string withdraw_id;
+  CLI::App* extracts_withdraw =
+      extracts_cmd->add_subcommand("withdraw", "withdraw an extract (agent)");
+  extracts_withdraw->add_option("extract_id", withdraw_id, "the extract id")->required();
+  extracts_cmd->require_subcommand(1);
+  extracts_list->fallthrough();
+  extracts_withdraw->fallthrough();
+  CLI::App* audit_cmd = linker_command("audit", "show or verify the audit log (auditor)");
+  CLI::App* audit_show = audit_cmd->add_subcommand("show", "print every audit entry");
+  CLI::App* audit_verify = audit_cmd->add_subcommand("verify", "check the hash chain");
+  audit_cmd->require_subcommand(1);
+  audit_show->fallthrough();
+  audit_verify->fallthrough();
+
   CLI11_PARSE(app, argc, argv);
+  linker.tls = linker_tls.Files();
+  if (upload_cmd->parsed())
+    return Report(pprl::RunUpload(linker, upload_file, upload_client_id, std::cout));
+  if (link_cmd->parsed()) return Report(pprl::RunLink(linker, std::cout));
+  if (report_cmd->parsed()) return Report(pprl::RunLinkageReport(linker, std::cout));
+  if (links_cmd->parsed()) return Report(pprl::RunLinks(linker, links_out, std::cout));
+  if (extracts_list->parsed()) return Report(pprl::RunExtractsList(linker, std::cout));
+  if (extracts_withdraw->parsed())
+    return Report(pprl::RunExtractsWithdraw(linker, withdraw_id, std::cout));
+  if (audit_show->parsed()) return Report(pprl::RunAuditShow(linker, std::cout));
+  if (audit_verify->parsed()) return Report(pprl::RunAuditVerify(linker, std::cout));
 
   if (keygen_cmd->parsed()) return Report(pprl::RunKeygen(keygen, std::cout));
   if (pseudo_cmd->parsed()) {

@@ -1,0 +1,30 @@
+// Uploads a pseudonymised extract to the linker as a client stream: a header announcing count
+// and digest, then chunks of records; the linker commits all or nothing and returns a receipt.
+// PSEUDONYMS only. Not thread-safe (one upload per object).
+#ifndef PPRL_AGENT_LINKER_UPLOADER_H_
+#define PPRL_AGENT_LINKER_UPLOADER_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "proto/extract.pb.h"
+#include "proto/linker.grpc.pb.h"
+
+namespace pprl {
+
+struct UploadOptions {
+  std::string client_extract_id;  // empty: "<kind>-<first 16 hex digits of the digest>"
+  size_t records_per_chunk = 4096;
+  double deadline_seconds = 600;
+};
+
+// The records must all be of `header.kind()`; `header.key_id()` names the key.
+[[nodiscard]] absl::StatusOr<v1::UploadReceipt> UploadExtract(
+    v1::Linker::StubInterface& stub, const v1::ExtractHeader& header,
+    const std::vector<v1::PseudonymisedRecord>& records, const UploadOptions& options = {});
+
+}  // namespace pprl
+
+#endif  // PPRL_AGENT_LINKER_UPLOADER_H_

@@ -1,0 +1,193 @@
+#include "cli/linker_commands.h"
+
+#include <fstream>
+#include <ostream>
+
+#include "agent/extract_file.h"
+#include "agent/linker_uploader.h"
+#include "core/text.h"
+#include "proto/linker.grpc.pb.h"
+
+namespace pprl {
+namespace {
+
+absl::StatusOr<std::unique_ptr<v1::Linker::Stub>> Connect(const LinkerClientOptions& o) {
+  if (o.linker.empty()) return absl::InvalidArgumentError("--linker ADDRESS is required");
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = OpenChannel(o.linker, o.tls);
+  if (!channel.ok()) return channel.status();
+  return v1::Linker::NewStub(*channel);
+}
+
+absl::Status Called(const grpc::Status& s, const LinkerClientOptions& o) {
+  if (s.ok()) return absl::OkStatus();
+  if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
+    return absl::UnavailableError(
+        Cat("the linker at ", o.linker, " is unreachable: ", s.error_message()));
+  }
+  return FromGrpc(s);
+}
+
+std::string_view SourceName(v1::RecordKind k) {
+  switch (k) {
+    case v1::CASES:
+      return "cases";
+    case v1::INCIDENTS:
+      return "incidents";
+    case v1::CONVICTIONS:
+      return "convictions";
+    default:
+      return "?";
+  }
+}
+
+void PrintReport(const v1::LinkageReport& r, std::ostream& out) {
+  out << "records: " << r.cases() << " cases, " << r.incident_records() << " incident records, "
+      << r.conviction_records() << " conviction records\n"
+      << "subjects: " << r.subjects() << "\n"
+      << "cases linked to incidents: " << r.cases_linked_incidents() << "\n"
+      << "cases linked to convictions: " << r.cases_linked_convictions() << "\n"
+      << "unlinked cases: " << r.unlinked_cases() << "\n"
+      << "ambiguous keys (joined nothing): " << r.ambiguous_keys() << "\n"
+      << "links by key level:";
+  for (const v1::LevelCount& c : r.by_level()) out << " " << c.level() << "=" << c.links();
+  out << "\ninputs digest: " << r.inputs_digest() << "\n";
+}
+
+}  // namespace
+
+absl::Status RunUpload(const LinkerClientOptions& o, const std::string& file,
+                       const std::string& client_id, std::ostream& out) {
+  absl::StatusOr<ExtractFileContents> contents = ReadExtractFile(file);
+  if (!contents.ok()) return contents.status();
+  absl::StatusOr<std::unique_ptr<v1::Linker::Stub>> stub = Connect(o);
+  if (!stub.ok()) return stub.status();
+  UploadOptions options;
+  options.client_extract_id = client_id;
+  options.deadline_seconds = o.deadline_seconds;
+  absl::StatusOr<v1::UploadReceipt> receipt =
+      UploadExtract(**stub, contents->header, contents->records, options);
+  if (!receipt.ok()) return receipt.status();
+  out << (receipt->created() ? "committed " : "already committed ")
+      << receipt->extract().extract_id() << ": " << receipt->extract().record_count()
+      << " records, digest " << receipt->extract().content_digest() << ", audit entry "
+      << receipt->audit_sequence() << "\n";
+  return absl::OkStatus();
+}
+
+absl::Status RunLink(const LinkerClientOptions& o, std::ostream& out) {
+  absl::StatusOr<std::unique_ptr<v1::Linker::Stub>> stub = Connect(o);
+  if (!stub.ok()) return stub.status();
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, o.deadline_seconds);
+  v1::LinkageReport report;
+  absl::Status s = Called((*stub)->RunLinkage(&ctx, v1::RunLinkageRequest(), &report), o);
+  if (!s.ok()) return s;
+  PrintReport(report, out);
+  return absl::OkStatus();
+}
+
+absl::Status RunLinkageReport(const LinkerClientOptions& o, std::ostream& out) {
+  absl::StatusOr<std::unique_ptr<v1::Linker::Stub>> stub = Connect(o);
+  if (!stub.ok()) return stub.status();
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, o.deadline_seconds);
+  v1::LinkageReport report;
+  absl::Status s =
+      Called((*stub)->GetLinkageReport(&ctx, v1::GetLinkageReportRequest(), &report), o);
+  if (!s.ok()) return s;
+  PrintReport(report, out);
+  return absl::OkStatus();
+}
+
+absl::Status RunLinks(const LinkerClientOptions& o, const std::string& path, std::ostream& out) {
+  absl::StatusOr<std::unique_ptr<v1::Linker::Stub>> stub = Connect(o);
+  if (!stub.ok()) return stub.status();
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, o.deadline_seconds);
+  v1::LinksResponse links;
+  absl::Status s = Called((*stub)->GetLinks(&ctx, v1::LinksRequest(), &links), o);
+  if (!s.ok()) return s;
+  std::string tmp = path + ".partial";
+  {
+    std::ofstream f(tmp);
+    f << "subject_id,source,record_id\n";
+    for (const v1::LinkRow& r : links.rows()) {
+      std::string id = r.record_id();
+      bool quote = id.find_first_of(",\"\n\r") != std::string::npos;
+      if (quote) {
+        std::string q = "\"";
+        for (char c : id) {
+          if (c == '"') q += '"';
+          q += c;
+        }
+        id = q + "\"";
+      }
+      f << r.subject_id() << "," << SourceName(r.source()) << "," << id << "\n";
+    }
+    if (!f) return absl::UnavailableError(Cat("cannot write ", tmp));
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0)
+    return absl::UnavailableError(Cat("cannot write ", path));
+  out << "wrote " << links.rows_size() << " rows to " << path << "\n";
+  return absl::OkStatus();
+}
+
+absl::Status RunExtractsList(const LinkerClientOptions& o, std::ostream& out) {
+  absl::StatusOr<std::unique_ptr<v1::Linker::Stub>> stub = Connect(o);
+  if (!stub.ok()) return stub.status();
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, o.deadline_seconds);
+  v1::ListExtractsResponse list;
+  absl::Status s = Called((*stub)->ListExtracts(&ctx, v1::ListExtractsRequest(), &list), o);
+  if (!s.ok()) return s;
+  for (const v1::ExtractSummary& e : list.extracts()) {
+    out << e.extract_id() << "  " << e.site() << "  " << SourceName(e.kind()) << "  "
+        << e.record_count() << " records  client id " << e.client_extract_id()
+        << (e.withdrawn() ? "  WITHDRAWN" : "") << "\n";
+  }
+  out << list.extracts_size() << " extracts\n";
+  return absl::OkStatus();
+}
+
+absl::Status RunExtractsWithdraw(const LinkerClientOptions& o, const std::string& extract_id,
+                                 std::ostream& out) {
+  absl::StatusOr<std::unique_ptr<v1::Linker::Stub>> stub = Connect(o);
+  if (!stub.ok()) return stub.status();
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, o.deadline_seconds);
+  v1::WithdrawExtractRequest req;
+  req.set_extract_id(extract_id);
+  v1::ExtractSummary summary;
+  absl::Status s = Called((*stub)->WithdrawExtract(&ctx, req, &summary), o);
+  if (!s.ok()) return s;
+  out << "withdrew " << summary.extract_id() << " (" << summary.record_count() << " records)\n";
+  return absl::OkStatus();
+}
+
+absl::Status RunAuditShow(const LinkerClientOptions& o, std::ostream& out) {
+  absl::StatusOr<std::unique_ptr<v1::Linker::Stub>> stub = Connect(o);
+  if (!stub.ok()) return stub.status();
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, o.deadline_seconds);
+  v1::AuditLogResponse log;
+  absl::Status s = Called((*stub)->GetAuditLog(&ctx, v1::AuditLogRequest(), &log), o);
+  if (!s.ok()) return s;
+  for (const v1::AuditEntry& e : log.entries()) out << e.sequence() << " " << e.body() << "\n";
+  out << "head: " << log.head_count() << " entries, " << log.head_hash() << "\n";
+  return absl::OkStatus();
+}
+
+absl::Status RunAuditVerify(const LinkerClientOptions& o, std::ostream& out) {
+  absl::StatusOr<std::unique_ptr<v1::Linker::Stub>> stub = Connect(o);
+  if (!stub.ok()) return stub.status();
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, o.deadline_seconds);
+  v1::VerifyAuditResponse v;
+  absl::Status s = Called((*stub)->VerifyAudit(&ctx, v1::VerifyAuditRequest(), &v), o);
+  if (!s.ok()) return s;
+  if (!v.ok()) return absl::DataLossError(Cat("audit log damaged: ", v.problem()));
+  out << "audit log intact: " << v.entries() << " entries, head " << v.head_hash() << "\n";
+  return absl::OkStatus();
+}
+
+}  // namespace pprl

@@ -1,0 +1,87 @@
+// What the linker does, independent of gRPC: link the stored extracts into subjects, report
+// on it, export links and the analyzer's cohort, and keep the audit log.
+//
+// PSEUDONYMS only. Thread-safe: link runs are serialised; readers share the last result.
+#ifndef PPRL_LINKER_LINKER_CORE_H_
+#define PPRL_LINKER_LINKER_CORE_H_
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/linkage.h"
+#include "linker/record_store.h"
+
+namespace pprl {
+
+struct LinkageReportData {
+  int64_t cases = 0;
+  int64_t incident_records = 0;
+  int64_t conviction_records = 0;
+  int64_t subjects = 0;
+  int64_t cases_linked_incidents = 0;
+  int64_t cases_linked_convictions = 0;
+  int64_t unlinked_cases = 0;
+  int64_t ambiguous_keys = 0;
+  int64_t links_by_level[6] = {};
+  std::string inputs_digest;
+  int64_t linked_unix_ms = 0;
+
+  nlohmann::json ToJson() const;
+  static absl::StatusOr<LinkageReportData> FromJson(const std::string& text);
+};
+
+// One linked record with what the cohort needs.
+struct LinkedRecord {
+  ExportKind source;
+  std::string extract_id;
+  std::string record_id;
+  uint32_t subject;
+  uint8_t level;  // 0: not joined to anything
+  int32_t event_day;
+  CaseAttributes case_attributes;
+  IncidentAttributes incident_attributes;
+};
+
+struct LinkageSnapshot {
+  LinkageReportData report;
+  std::vector<LinkedRecord> records;
+  std::vector<std::string> subject_ids;
+};
+
+class LinkerCore {
+ public:
+  LinkerCore(RecordStore* store, std::function<int64_t()> clock_ms);
+
+  // Links everything stored now; keeps and persists the report.
+  [[nodiscard]] absl::StatusOr<LinkageReportData> RunLinkage();
+  // The last run's report (NotFound before the first run).
+  [[nodiscard]] absl::StatusOr<LinkageReportData> LastReport();
+  // The last run's full result; after a restart it is recomputed (linkage is deterministic)
+  // and refused if the extracts changed since the last run.
+  [[nodiscard]] absl::StatusOr<std::shared_ptr<const LinkageSnapshot>> Snapshot();
+
+  // Appends an audit entry: who, what, outcome and details (ids, counts, digests only).
+  [[nodiscard]] absl::StatusOr<uint64_t> Audit(const std::string& actor, const std::string& role,
+                                               const std::string& action,
+                                               const std::string& outcome,
+                                               const nlohmann::json& detail);
+
+  RecordStore& store() { return *store_; }
+
+ private:
+  [[nodiscard]] absl::StatusOr<std::shared_ptr<LinkageSnapshot>> Compute();
+
+  RecordStore* store_;
+  std::function<int64_t()> clock_;
+  std::mutex mu_;
+  std::shared_ptr<const LinkageSnapshot> snapshot_;
+};
+
+}  // namespace pprl
+
+#endif  // PPRL_LINKER_LINKER_CORE_H_

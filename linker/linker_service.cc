@@ -1,0 +1,410 @@
+#include "linker/linker_service.h"
+
+#include <map>
+
+#include "core/text.h"
+#include "proto/extract_codec.h"
+
+namespace pprl {
+namespace {
+
+// Finishes a unary call with the result of `body` (an adapter returning absl::Status).
+template <typename Body>
+grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* context, Body body) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::Status status = body();
+  reactor->Finish(ToGrpc(status));
+  return reactor;
+}
+
+class UploadReactor : public grpc::ServerReadReactor<v1::UploadRequest> {
+ public:
+  UploadReactor(LinkerService* service, grpc::CallbackServerContext* context,
+                v1::UploadReceipt* receipt)
+      : service_(service), receipt_(receipt), peer_(PeerOf(*context)) {
+    absl::Status allowed = service_->Authorize(peer_, "Upload", {Role::kAgent});
+    if (!allowed.ok()) {
+      Finish(ToGrpc(allowed));
+      return;
+    }
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // the agent has sent everything
+      Finish(ToGrpc(Complete()));
+      return;
+    }
+    absl::Status s = Take();
+    if (!s.ok()) {
+      Fail(s);
+      return;
+    }
+    StartRead(&request_);
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  absl::Status Take() {
+    if (request_.has_header()) {
+      if (writer_) return absl::InvalidArgumentError("a second upload header");
+      const v1::UploadHeader& h = request_.header();
+      absl::StatusOr<ExportKind> kind = FromProto(h.kind());
+      if (!kind.ok()) return kind.status();
+      if (h.client_extract_id().empty() || h.client_extract_id().size() > 128) {
+        return absl::InvalidArgumentError("the client extract id must have 1 to 128 characters");
+      }
+      info_.site = peer_.name;
+      info_.client_extract_id = h.client_extract_id();
+      info_.kind = *kind;
+      info_.key_id = h.key_id();
+      info_.record_count = h.record_count();
+      info_.content_digest = h.content_digest();
+      absl::StatusOr<std::unique_ptr<ExtractWriter>> w =
+          service_->core().store().BeginExtract(info_);
+      if (!w.ok()) return w.status();
+      writer_ = std::move(*w);
+      return absl::OkStatus();
+    }
+    if (!writer_) return absl::InvalidArgumentError("records before the upload header");
+    if (writer_->already_committed()) return absl::OkStatus();
+    chunk_.clear();
+    for (const v1::PseudonymisedRecord& r : request_.chunk().records()) {
+      absl::StatusOr<PseudonymousRecord> rec = FromProto(info_.kind, r);
+      if (!rec.ok())
+        return absl::InvalidArgumentError(
+            Cat("record ", received_ + chunk_.size() + 1, ": ", rec.status().message()));
+      chunk_.push_back(std::move(*rec));
+    }
+    received_ += chunk_.size();
+    return writer_->Add(chunk_);
+  }
+
+  absl::Status Complete() {
+    if (!writer_) return Audited(absl::InvalidArgumentError("an upload without a header"));
+    absl::StatusOr<CommitOutcome> outcome = writer_->Commit();
+    writer_.reset();
+    if (!outcome.ok()) return Audited(outcome.status());
+    ToProto(outcome->info, receipt_->mutable_extract());
+    receipt_->set_created(outcome->created);
+    absl::StatusOr<uint64_t> seq =
+        service_->core().Audit(peer_.name, std::string(RoleName(peer_.role)), "submission",
+                               outcome->created ? "committed" : "already committed",
+                               {{"extract_id", outcome->info.extract_id},
+                                {"client_extract_id", outcome->info.client_extract_id},
+                                {"kind", std::string(ExportKindName(outcome->info.kind))},
+                                {"records", outcome->info.record_count},
+                                {"content_digest", outcome->info.content_digest}});
+    if (!seq.ok()) return seq.status();
+    receipt_->set_audit_sequence(*seq);
+    LogInfo("extract committed", {{"extract_id", outcome->info.extract_id},
+                                  {"site", peer_.name},
+                                  {"records", std::to_string(outcome->info.record_count)},
+                                  {"created", outcome->created ? "true" : "false"}});
+    return absl::OkStatus();
+  }
+
+  absl::Status Audited(const absl::Status& error) {
+    (void)service_->core().Audit(
+        peer_.name, std::string(RoleName(peer_.role)), "submission", "refused",
+        {{"client_extract_id", info_.client_extract_id}, {"reason", std::string(error.message())}});
+    LogError("upload refused", {{"site", peer_.name}, {"error", std::string(error.message())}});
+    return error;
+  }
+
+  void Fail(const absl::Status& s) {
+    writer_.reset();  // discards what was staged
+    Finish(ToGrpc(Audited(s)));
+  }
+
+  LinkerService* service_;
+  v1::UploadReceipt* receipt_;
+  Peer peer_;
+  v1::UploadRequest request_;
+  ExtractInfo info_;
+  std::unique_ptr<ExtractWriter> writer_;
+  std::vector<PseudonymousRecord> chunk_;
+  uint64_t received_ = 0;
+};
+
+v1::RecordKind KindToProto(ExportKind kind) { return ToProto(kind); }
+
+}  // namespace
+
+void ToProto(const ExtractInfo& info, v1::ExtractSummary* out) {
+  out->set_extract_id(info.extract_id);
+  out->set_site(info.site);
+  out->set_client_extract_id(info.client_extract_id);
+  out->set_kind(KindToProto(info.kind));
+  out->set_key_id(info.key_id);
+  out->set_content_digest(info.content_digest);
+  out->set_record_count(info.record_count);
+  out->set_committed_unix_ms(info.committed_unix_ms);
+  out->set_withdrawn(info.withdrawn);
+}
+
+void ToProto(const LinkageReportData& r, v1::LinkageReport* out) {
+  out->set_cases(r.cases);
+  out->set_incident_records(r.incident_records);
+  out->set_conviction_records(r.conviction_records);
+  out->set_subjects(r.subjects);
+  out->set_cases_linked_incidents(r.cases_linked_incidents);
+  out->set_cases_linked_convictions(r.cases_linked_convictions);
+  out->set_ambiguous_keys(r.ambiguous_keys);
+  out->set_unlinked_cases(r.unlinked_cases);
+  for (KeyLevel level : kAllKeyLevels) {
+    v1::LevelCount* c = out->add_by_level();
+    c->set_level(std::string(KeyLevelName(level)));
+    c->set_links(r.links_by_level[static_cast<int>(level)]);
+  }
+  out->set_inputs_digest(r.inputs_digest);
+  out->set_linked_unix_ms(r.linked_unix_ms);
+}
+
+absl::Status LinkerService::Authorize(const Peer& peer, std::string_view rpc,
+                                      std::initializer_list<Role> allowed) {
+  for (Role r : allowed) {
+    if (peer.role == r) return absl::OkStatus();
+  }
+  std::string role(RoleName(peer.role));
+  (void)core_->Audit(peer.name.empty() ? "(unauthenticated)" : peer.name, role, "denied_call",
+                     "refused", {{"rpc", std::string(rpc)}});
+  LogError("call denied", {{"rpc", std::string(rpc)}, {"caller", peer.name}, {"role", role}});
+  return absl::PermissionDeniedError(Cat("role ", role, " may not call ", rpc));
+}
+
+grpc::ServerReadReactor<v1::UploadRequest>* LinkerService::Upload(
+    grpc::CallbackServerContext* context, v1::UploadReceipt* receipt) {
+  return new UploadReactor(this, context, receipt);
+}
+
+grpc::ServerUnaryReactor* LinkerService::ListExtracts(grpc::CallbackServerContext* context,
+                                                      const v1::ListExtractsRequest*,
+                                                      v1::ListExtractsResponse* response) {
+  return Unary(context, [&]() -> absl::Status {
+    Peer peer = PeerOf(*context);
+    absl::Status allowed = Authorize(peer, "ListExtracts", {Role::kAgent, Role::kAuditor});
+    if (!allowed.ok()) return allowed;
+    absl::StatusOr<std::vector<ExtractInfo>> list = core_->store().ListExtracts();
+    if (!list.ok()) return list.status();
+    for (const ExtractInfo& e : *list) {
+      if (peer.role == Role::kAgent && e.site != peer.name) continue;  // own site only
+      ToProto(e, response->add_extracts());
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* LinkerService::WithdrawExtract(grpc::CallbackServerContext* context,
+                                                         const v1::WithdrawExtractRequest* request,
+                                                         v1::ExtractSummary* response) {
+  return Unary(context, [&]() -> absl::Status {
+    Peer peer = PeerOf(*context);
+    absl::Status allowed = Authorize(peer, "WithdrawExtract", {Role::kAgent});
+    if (!allowed.ok()) return allowed;
+    absl::StatusOr<std::vector<ExtractInfo>> list = core_->store().ListExtracts();
+    if (!list.ok()) return list.status();
+    auto it = std::find_if(list->begin(), list->end(), [&](const ExtractInfo& e) {
+      return e.extract_id == request->extract_id() && e.site == peer.name;
+    });
+    if (it == list->end()) {
+      return absl::NotFoundError(
+          Cat("site ", peer.name, " has no extract ", request->extract_id()));
+    }
+    absl::StatusOr<ExtractInfo> w = core_->store().WithdrawExtract(request->extract_id());
+    if (!w.ok()) return w.status();
+    absl::StatusOr<uint64_t> seq = core_->Audit(peer.name, "agent", "withdrawal", "withdrawn",
+                                                {{"extract_id", w->extract_id},
+                                                 {"records", w->record_count},
+                                                 {"content_digest", w->content_digest}});
+    if (!seq.ok()) return seq.status();
+    ToProto(*w, response);
+    LogInfo("extract withdrawn", {{"extract_id", w->extract_id}, {"site", peer.name}});
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* LinkerService::RunLinkage(grpc::CallbackServerContext* context,
+                                                    const v1::RunLinkageRequest*,
+                                                    v1::LinkageReport* response) {
+  return Unary(context, [&]() -> absl::Status {
+    Peer peer = PeerOf(*context);
+    absl::Status allowed = Authorize(peer, "RunLinkage", {Role::kAuditor});
+    if (!allowed.ok()) return allowed;
+    absl::StatusOr<LinkageReportData> report = core_->RunLinkage();
+    if (!report.ok()) return report.status();
+    absl::StatusOr<uint64_t> seq =
+        core_->Audit(peer.name, "auditor", "link_run", "done", report->ToJson());
+    if (!seq.ok()) return seq.status();
+    ToProto(*report, response);
+    LogInfo("link run", {{"subjects", std::to_string(report->subjects)},
+                         {"cases", std::to_string(report->cases)},
+                         {"ambiguous_keys", std::to_string(report->ambiguous_keys)}});
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* LinkerService::GetLinkageReport(grpc::CallbackServerContext* context,
+                                                          const v1::GetLinkageReportRequest*,
+                                                          v1::LinkageReport* response) {
+  return Unary(context, [&]() -> absl::Status {
+    Peer peer = PeerOf(*context);
+    absl::Status allowed = Authorize(peer, "GetLinkageReport", {Role::kAuditor, Role::kAnalyzer});
+    if (!allowed.ok()) return allowed;
+    absl::StatusOr<LinkageReportData> report = core_->LastReport();
+    if (!report.ok()) return report.status();
+    ToProto(*report, response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* LinkerService::GetLinks(grpc::CallbackServerContext* context,
+                                                  const v1::LinksRequest*,
+                                                  v1::LinksResponse* response) {
+  return Unary(context, [&]() -> absl::Status {
+    Peer peer = PeerOf(*context);
+    absl::Status allowed = Authorize(peer, "GetLinks", {Role::kAuditor});
+    if (!allowed.ok()) return allowed;
+    absl::StatusOr<std::shared_ptr<const LinkageSnapshot>> snap = core_->Snapshot();
+    if (!snap.ok()) return snap.status();
+    // Every record of every subject that holds at least one case.
+    std::vector<uint8_t> has_case((*snap)->subject_ids.size(), 0);
+    for (const LinkedRecord& r : (*snap)->records) {
+      if (r.source == ExportKind::kCases) has_case[r.subject] = 1;
+    }
+    std::vector<const LinkedRecord*> rows;
+    for (const LinkedRecord& r : (*snap)->records) {
+      if (has_case[r.subject]) rows.push_back(&r);
+    }
+    std::sort(rows.begin(), rows.end(), [&](const LinkedRecord* a, const LinkedRecord* b) {
+      const std::string& sa = (*snap)->subject_ids[a->subject];
+      const std::string& sb = (*snap)->subject_ids[b->subject];
+      return std::tie(sa, a->source, a->record_id) < std::tie(sb, b->source, b->record_id);
+    });
+    for (const LinkedRecord* r : rows) {
+      v1::LinkRow* row = response->add_rows();
+      row->set_subject_id((*snap)->subject_ids[r->subject]);
+      row->set_source(KindToProto(r->source));
+      row->set_record_id(r->record_id);
+      row->set_level(r->level ? std::string(KeyLevelName(static_cast<KeyLevel>(r->level))) : "");
+    }
+    absl::StatusOr<uint64_t> seq =
+        core_->Audit(peer.name, "auditor", "links_released", "released",
+                     {{"rows", rows.size()}, {"inputs_digest", (*snap)->report.inputs_digest}});
+    return seq.status();
+  });
+}
+
+grpc::ServerUnaryReactor* LinkerService::GetCohort(grpc::CallbackServerContext* context,
+                                                   const v1::CohortRequest*,
+                                                   v1::CohortResponse* response) {
+  return Unary(context, [&]() -> absl::Status {
+    Peer peer = PeerOf(*context);
+    absl::Status allowed = Authorize(peer, "GetCohort", {Role::kAnalyzer});
+    if (!allowed.ok()) return allowed;
+    absl::StatusOr<std::shared_ptr<const LinkageSnapshot>> snap = core_->Snapshot();
+    if (!snap.ok()) return snap.status();
+    const LinkageSnapshot& s = **snap;
+    std::map<uint32_t, v1::CohortSubject> subjects;  // ordered by subject number: stable
+    for (const LinkedRecord& r : s.records) {
+      if (r.source == ExportKind::kCases) subjects[r.subject];
+    }
+    for (const LinkedRecord& r : s.records) {
+      auto it = subjects.find(r.subject);
+      if (it == subjects.end()) continue;
+      v1::CohortSubject& cs = it->second;
+      if (r.source == ExportKind::kCases) {
+        v1::CohortCase* c = cs.add_cases();
+        c->set_record_id(r.record_id);
+        c->set_event_day(r.event_day);
+        PseudonymousRecord tmp;
+        tmp.kind = ExportKind::kCases;
+        tmp.record_id = r.record_id;
+        tmp.case_attributes = r.case_attributes;
+        v1::PseudonymisedRecord p;
+        ToProto(tmp, &p);
+        *c->mutable_attributes() = p.case_attributes();
+      } else if (r.source == ExportKind::kIncidents) {
+        v1::CohortEvent* e = cs.add_incidents();
+        e->set_event_day(r.event_day);
+        e->set_category(r.incident_attributes.category);
+        e->set_role(r.incident_attributes.role);
+      } else {
+        cs.add_convictions()->set_event_day(r.event_day);
+      }
+    }
+    for (auto& [number, cs] : subjects) {
+      cs.set_subject_id(s.subject_ids[number]);
+      *response->add_subjects() = std::move(cs);
+    }
+    response->set_inputs_digest(s.report.inputs_digest);
+    absl::StatusOr<uint64_t> seq = core_->Audit(
+        peer.name, "analyzer", "cohort_request", "released",
+        {{"subjects", response->subjects_size()}, {"inputs_digest", s.report.inputs_digest}});
+    return seq.status();
+  });
+}
+
+grpc::ServerUnaryReactor* LinkerService::GetAuditLog(grpc::CallbackServerContext* context,
+                                                     const v1::AuditLogRequest*,
+                                                     v1::AuditLogResponse* response) {
+  return Unary(context, [&]() -> absl::Status {
+    Peer peer = PeerOf(*context);
+    absl::Status allowed = Authorize(peer, "GetAuditLog", {Role::kAuditor});
+    if (!allowed.ok()) return allowed;
+    absl::StatusOr<RecordStore::AuditLog> log = core_->store().ReadAudit();
+    if (!log.ok()) return log.status();
+    for (const AuditRecord& r : log->records) {
+      v1::AuditEntry* e = response->add_entries();
+      e->set_sequence(r.sequence);
+      e->set_body(r.body);
+      e->set_hash(r.hash);
+    }
+    response->set_head_count(log->head_count);
+    response->set_head_hash(log->head_hash);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* LinkerService::VerifyAudit(grpc::CallbackServerContext* context,
+                                                     const v1::VerifyAuditRequest*,
+                                                     v1::VerifyAuditResponse* response) {
+  return Unary(context, [&]() -> absl::Status {
+    Peer peer = PeerOf(*context);
+    absl::Status allowed = Authorize(peer, "VerifyAudit", {Role::kAuditor});
+    if (!allowed.ok()) return allowed;
+    absl::StatusOr<RecordStore::AuditLog> log = core_->store().ReadAudit();
+    if (!log.ok()) return log.status();
+    absl::Status v = VerifyAuditChain(log->records, log->head_count, log->head_hash);
+    response->set_ok(v.ok());
+    response->set_problem(std::string(v.message()));
+    response->set_entries(log->records.size());
+    response->set_head_hash(log->head_hash);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* LinkerService::RecordAudit(grpc::CallbackServerContext* context,
+                                                     const v1::RecordAuditRequest* request,
+                                                     v1::RecordAuditResponse* response) {
+  return Unary(context, [&]() -> absl::Status {
+    Peer peer = PeerOf(*context);
+    absl::Status allowed = Authorize(peer, "RecordAudit", {Role::kAnalyzer});
+    if (!allowed.ok()) return allowed;
+    nlohmann::json detail = nlohmann::json::parse(request->detail_json(), nullptr, false);
+    if (detail.is_discarded() || !detail.is_object()) {
+      return absl::InvalidArgumentError("detail_json is not a JSON object");
+    }
+    if (request->action().empty() || request->action().size() > 64) {
+      return absl::InvalidArgumentError("action must have 1 to 64 characters");
+    }
+    absl::StatusOr<uint64_t> seq =
+        core_->Audit(peer.name, "analyzer", request->action(), "recorded", detail);
+    if (!seq.ok()) return seq.status();
+    response->set_sequence(*seq);
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace pprl

@@ -1,0 +1,65 @@
+// The linker's gRPC service (callback API): an adapter from the wire to LinkerCore with a role
+// check on every call. A wrong role gets PERMISSION_DENIED and an audit entry.
+//
+// Roles: agent (Upload, ListExtracts and WithdrawExtract of its own site), analyzer
+// (GetCohort, GetLinkageReport, RecordAudit), auditor (everything that reads: ListExtracts,
+// RunLinkage, GetLinkageReport, GetLinks, GetAuditLog, VerifyAudit).
+// PSEUDONYMS only. Thread-safe.
+#ifndef PPRL_LINKER_LINKER_SERVICE_H_
+#define PPRL_LINKER_LINKER_SERVICE_H_
+
+#include "linker/linker_core.h"
+#include "proto/linker.grpc.pb.h"
+#include "service/rpc_util.h"
+
+namespace pprl {
+
+class LinkerService final : public v1::Linker::CallbackService {
+ public:
+  explicit LinkerService(LinkerCore* core) : core_(core) {}
+
+  grpc::ServerReadReactor<v1::UploadRequest>* Upload(grpc::CallbackServerContext* context,
+                                                     v1::UploadReceipt* receipt) override;
+  grpc::ServerUnaryReactor* ListExtracts(grpc::CallbackServerContext* context,
+                                         const v1::ListExtractsRequest* request,
+                                         v1::ListExtractsResponse* response) override;
+  grpc::ServerUnaryReactor* WithdrawExtract(grpc::CallbackServerContext* context,
+                                            const v1::WithdrawExtractRequest* request,
+                                            v1::ExtractSummary* response) override;
+  grpc::ServerUnaryReactor* RunLinkage(grpc::CallbackServerContext* context,
+                                       const v1::RunLinkageRequest* request,
+                                       v1::LinkageReport* response) override;
+  grpc::ServerUnaryReactor* GetLinkageReport(grpc::CallbackServerContext* context,
+                                             const v1::GetLinkageReportRequest* request,
+                                             v1::LinkageReport* response) override;
+  grpc::ServerUnaryReactor* GetLinks(grpc::CallbackServerContext* context,
+                                     const v1::LinksRequest* request,
+                                     v1::LinksResponse* response) override;
+  grpc::ServerUnaryReactor* GetCohort(grpc::CallbackServerContext* context,
+                                      const v1::CohortRequest* request,
+                                      v1::CohortResponse* response) override;
+  grpc::ServerUnaryReactor* GetAuditLog(grpc::CallbackServerContext* context,
+                                        const v1::AuditLogRequest* request,
+                                        v1::AuditLogResponse* response) override;
+  grpc::ServerUnaryReactor* VerifyAudit(grpc::CallbackServerContext* context,
+                                        const v1::VerifyAuditRequest* request,
+                                        v1::VerifyAuditResponse* response) override;
+  grpc::ServerUnaryReactor* RecordAudit(grpc::CallbackServerContext* context,
+                                        const v1::RecordAuditRequest* request,
+                                        v1::RecordAuditResponse* response) override;
+
+  // Checks the caller's role; on refusal logs, audits and returns the status to send.
+  [[nodiscard]] absl::Status Authorize(const Peer& peer, std::string_view rpc,
+                                       std::initializer_list<Role> allowed);
+  LinkerCore& core() { return *core_; }
+
+ private:
+  LinkerCore* core_;
+};
+
+void ToProto(const ExtractInfo& info, v1::ExtractSummary* out);
+void ToProto(const LinkageReportData& report, v1::LinkageReport* out);
+
+}  // namespace pprl
+
+#endif  // PPRL_LINKER_LINKER_SERVICE_H_

@@ -1,0 +1,42 @@
+// The settings every daemon shares: where it listens, its TLS files, its data directory, and
+// the peers it calls. Read from a TOML file, then overridden by flags. Parsing is separate
+// from running (pure except for reading the file).
+//
+//   listen = "127.0.0.1:7443"        # port 0: any free port (written to --port-file)
+//   data_dir = "/var/lib/pprl/linker"
+//   [tls]
+//   ca = "ca.pem"
+//   cert = "linker.pem"
+//   key = "linker.key"
+//   [linker]                         # agents and the analyzer
+//   address = "linker.example:7443"
+#ifndef PPRL_SERVICE_DAEMON_CONFIG_H_
+#define PPRL_SERVICE_DAEMON_CONFIG_H_
+
+#include <map>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "service/rpc_util.h"
+
+namespace pprl {
+
+struct DaemonConfig {
+  std::string listen = "127.0.0.1:0";
+  std::string data_dir;
+  TlsFiles tls;
+  std::string linker_address;
+  std::string port_file;
+  // Agent settings.
+  std::string site;
+  std::string site_kind;  // police | veiligheidshuis
+  std::string key_file;
+  std::map<std::string, std::string> column_mapping;
+};
+
+// Reads `path` (TOML) into *config; relative file paths are taken from the file's directory.
+[[nodiscard]] absl::Status LoadDaemonConfig(const std::string& path, DaemonConfig* config);
+
+}  // namespace pprl
+
+#endif  // PPRL_SERVICE_DAEMON_CONFIG_H_
