@@ -1,0 +1,268 @@
+// pprl-linker as a real process over real mutual TLS.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <rocksdb/db.h>
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <set>
+
+#include "agent/linker_uploader.h"
+#include "core/audit_chain.h"
+#include "proto/linker.grpc.pb.h"
+#include "service/rpc_util.h"
+#include "tests/daemon_process.h"
+#include "tests/status_matchers.h"
+#include "tests/temp_dir.h"
+
+namespace pprl {
+namespace {
+
+using ::pprl::testing::DaemonProcess;
+using ::pprl::testing::IsOk;
+using ::pprl::testing::TempDir;
+using ::testing::HasSubstr;
+
+class LinkerServiceTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    certs_ = new TempDir();
+    ASSERT_EQ(::pprl::testing::Shell(std::string(PPRL_SOURCE_DIR) + "/deploy/make-dev-certs.sh " +
+                                     (certs_->path() / "ca1").string() + " >/dev/null"),
+              0);
+    ASSERT_EQ(::pprl::testing::Shell(std::string(PPRL_SOURCE_DIR) + "/deploy/make-dev-certs.sh " +
+                                     (certs_->path() / "ca2").string() + " >/dev/null"),
+              0);
+  }
+  static void TearDownTestSuite() { delete certs_; }
+
+  void StartLinker() {
+    std::string ca1 = (certs_->path() / "ca1").string();
+    linker_ = std::make_unique<DaemonProcess>(
+        PPRL_LINKER_BIN,
+        std::vector<std::string>{"--listen", "127.0.0.1:0", "--data-dir", dir_.File("db"),
+                                 "--tls-ca", ca1 + "/ca.pem", "--tls-cert", ca1 + "/linker.pem",
+                                 "--tls-key", ca1 + "/linker.key"},
+        dir_.File("port"), dir_.File("linker.log"));
+    ASSERT_TRUE(linker_->running()) << ::pprl::testing::ReadFile(dir_.File("linker.log"));
+  }
+
+  // A stub presenting `name`'s certificate from CA `ca` ("" name: no client certificate).
+  std::unique_ptr<v1::Linker::Stub> Stub(const std::string& name, const std::string& ca = "ca1") {
+    std::string d = (certs_->path() / ca).string();
+    std::string trust = (certs_->path() / "ca1" / "ca.pem").string();  // the linker's CA
+    TlsFiles files{trust, name.empty() ? "" : d + "/" + name + ".pem",
+                   name.empty() ? "" : d + "/" + name + ".key"};
+    absl::StatusOr<std::shared_ptr<grpc::Channel>> ch = OpenChannel(linker_->address(), files);
+    EXPECT_THAT(ch, IsOk());
+    return v1::Linker::NewStub(*ch);
+  }
+
+  static TempDir* certs_;
+  TempDir dir_;
+  std::unique_ptr<DaemonProcess> linker_;
+};
+TempDir* LinkerServiceTest::certs_ = nullptr;
+
+// Calls one RPC with a small valid request; returns the status code.
+using Call = std::function<grpc::StatusCode(v1::Linker::Stub&)>;
+
+std::map<std::string, Call> AllCalls() {
+  auto unary = [](auto method) {
+    return [method](v1::Linker::Stub& stub) {
+      grpc::ClientContext ctx;
+      SetDeadline(&ctx, 20);
+      return method(stub, ctx).error_code();
+    };
+  };
+  std::map<std::string, Call> calls;
+  calls["Upload"] = [](v1::Linker::Stub& stub) {
+    v1::ExtractHeader h;
+    h.set_kind(v1::INCIDENTS);
+    h.set_key_id("0123456789abcdef0123456789abcdef");
+    absl::StatusOr<v1::UploadReceipt> r = UploadExtract(stub, h, {});
+    return static_cast<grpc::StatusCode>(r.status().code());
+  };
+  calls["ListExtracts"] = unary([](v1::Linker::Stub& s, grpc::ClientContext& c) {
+    v1::ListExtractsResponse r;
+    return s.ListExtracts(&c, {}, &r);
+  });
+  calls["WithdrawExtract"] = unary([](v1::Linker::Stub& s, grpc::ClientContext& c) {
+    v1::WithdrawExtractRequest q;
+    q.set_extract_id("Xnone");
+    v1::ExtractSummary r;
+    return s.WithdrawExtract(&c, q, &r);
+  });
+  calls["RunLinkage"] = unary([](v1::Linker::Stub& s, grpc::ClientContext& c) {
+    v1::LinkageReport r;
+    return s.RunLinkage(&c, {}, &r);
+  });
+  calls["GetLinkageReport"] = unary([](v1::Linker::Stub& s, grpc::ClientContext& c) {
+    v1::LinkageReport r;
+    return s.GetLinkageReport(&c, {}, &r);
+  });
+  calls["GetLinks"] = unary([](v1::Linker::Stub& s, grpc::ClientContext& c) {
+    v1::LinksResponse r;
+    return s.GetLinks(&c, {}, &r);
+  });
+  calls["GetCohort"] = unary([](v1::Linker::Stub& s, grpc::ClientContext& c) {
+    v1::CohortResponse r;
+    return s.GetCohort(&c, {}, &r);
+  });
+  calls["GetAuditLog"] = unary([](v1::Linker::Stub& s, grpc::ClientContext& c) {
+    v1::AuditLogResponse r;
+    return s.GetAuditLog(&c, {}, &r);
+  });
+  calls["VerifyAudit"] = unary([](v1::Linker::Stub& s, grpc::ClientContext& c) {
+    v1::VerifyAuditResponse r;
+    return s.VerifyAudit(&c, {}, &r);
+  });
+  calls["RecordAudit"] = unary([](v1::Linker::Stub& s, grpc::ClientContext& c) {
+    v1::RecordAuditRequest q;
+    q.set_action("report_released");
+    q.set_detail_json("{\"subjects\":10}");
+    v1::RecordAuditResponse r;
+    return s.RecordAudit(&c, q, &r);
+  });
+  return calls;
+}
+
+TEST_F(LinkerServiceTest, RoleMatrixOverRealTls) {
+  StartLinker();
+  const std::map<std::string, std::set<std::string>> allowed = {
+      {"Upload", {"agent-police"}},
+      {"ListExtracts", {"agent-police", "auditor"}},
+      {"WithdrawExtract", {"agent-police"}},
+      {"RunLinkage", {"auditor"}},
+      {"GetLinkageReport", {"auditor", "analyzer"}},
+      {"GetLinks", {"auditor"}},
+      {"GetCohort", {"analyzer"}},
+      {"GetAuditLog", {"auditor"}},
+      {"VerifyAudit", {"auditor"}},
+      {"RecordAudit", {"analyzer"}},
+  };
+  const std::vector<std::string> holders = {"officer-police", "agent-police", "analyst", "analyzer",
+                                            "auditor"};
+  int denied = 0;
+  for (const auto& [rpc, call] : AllCalls()) {
+    for (const std::string& holder : holders) {
+      grpc::StatusCode code = call(*Stub(holder));
+      if (allowed.at(rpc).contains(holder)) {
+        EXPECT_NE(code, grpc::StatusCode::PERMISSION_DENIED) << rpc << " as " << holder;
+        EXPECT_NE(code, grpc::StatusCode::UNAVAILABLE) << rpc << " as " << holder;
+      } else {
+        EXPECT_EQ(code, grpc::StatusCode::PERMISSION_DENIED) << rpc << " as " << holder;
+        ++denied;
+      }
+    }
+    // No client certificate, or one from another CA: the handshake itself fails.
+    EXPECT_EQ(call(*Stub("")), grpc::StatusCode::UNAVAILABLE) << rpc << " without a certificate";
+    EXPECT_EQ(call(*Stub("auditor", "ca2")), grpc::StatusCode::UNAVAILABLE)
+        << rpc << " with another CA's certificate";
+    EXPECT_EQ(call(*Stub("agent-police", "ca2")), grpc::StatusCode::UNAVAILABLE)
+        << rpc << " with another CA's certificate";
+  }
+  // Every refusal is in the audit log, and the chain holds.
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, 20);
+  v1::AuditLogResponse log;
+  ASSERT_TRUE(Stub("auditor")->GetAuditLog(&ctx, {}, &log).ok());
+  int denied_entries = 0;
+  for (const v1::AuditEntry& e : log.entries()) {
+    if (e.body().find("\"action\":\"denied_call\"") != std::string::npos) ++denied_entries;
+  }
+  EXPECT_EQ(denied_entries, denied);
+  std::vector<AuditRecord> records;
+  for (const v1::AuditEntry& e : log.entries())
+    records.push_back({e.sequence(), e.body(), e.hash()});
+  EXPECT_THAT(VerifyAuditChain(records, log.head_count(), log.head_hash()), IsOk());
+}
+
+// Changes the audit column family offline, as an intruder with disk access would.
+void Tamper(const std::string& db_dir,
+            const std::function<void(rocksdb::DB*, rocksdb::ColumnFamilyHandle*)>& edit) {
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  for (const char* n : {"default", "extracts", "records", "meta", "audit"})
+    cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* db = nullptr;
+  ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), db_dir, cfs, &handles, &db).ok());
+  edit(db, handles[4]);
+  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  delete db;
+}
+
+std::string Key(uint64_t seq) {
+  std::string k(8, '\0');
+  for (int i = 7; i >= 0; --i, seq >>= 8) k[i] = static_cast<char>(seq & 0xff);
+  return k;
+}
+
+TEST_F(LinkerServiceTest, TamperedAuditEntriesAreFoundAndNamed) {
+  StartLinker();
+  for (int i = 0; i < 6; ++i) {
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx, 20);
+    v1::RecordAuditRequest q;
+    q.set_action("report_released");
+    q.set_detail_json("{\"n\":" + std::to_string(i) + "}");
+    v1::RecordAuditResponse r;
+    ASSERT_TRUE(Stub("analyzer")->RecordAudit(&ctx, q, &r).ok());
+  }
+  ASSERT_EQ(linker_->Stop(), 0);  // a clean stop on SIGTERM
+  std::filesystem::copy(dir_.File("db"), dir_.File("pristine"),
+                        std::filesystem::copy_options::recursive);
+
+  struct Case {
+    const char* what;
+    std::function<void(rocksdb::DB*, rocksdb::ColumnFamilyHandle*)> edit;
+    const char* expected;
+  };
+  std::vector<Case> cases = {
+      {"change",
+       [](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
+         std::string v;
+         ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), cf, Key(3), &v).ok());
+         v.replace(v.find("\"n\":2"), 5, "\"n\":9");
+         ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), cf, Key(3), v).ok());
+       },
+       "audit entry 3 was changed"},
+      {"delete",
+       [](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
+         ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), cf, Key(2)).ok());
+       },
+       "audit entry 2 is missing"},
+      {"swap",
+       [](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
+         std::string a, b;
+         ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), cf, Key(4), &a).ok());
+         ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), cf, Key(5), &b).ok());
+         ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), cf, Key(4), b).ok());
+         ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), cf, Key(5), a).ok());
+       },
+       "audit entry 4 was changed or moved"},
+      {"drop the last",
+       [](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
+         ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), cf, Key(6)).ok());
+       },
+       "entries after 5 were removed"},
+  };
+  for (const Case& c : cases) {
+    std::filesystem::remove_all(dir_.File("db"));
+    std::filesystem::copy(dir_.File("pristine"), dir_.File("db"),
+                          std::filesystem::copy_options::recursive);
+    Tamper(dir_.File("db"), c.edit);
+    StartLinker();
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx, 20);
+    v1::VerifyAuditResponse v;
+    ASSERT_TRUE(Stub("auditor")->VerifyAudit(&ctx, {}, &v).ok());
+    EXPECT_FALSE(v.ok()) << c.what;
+    EXPECT_THAT(v.problem(), HasSubstr(c.expected)) << c.what;
+    linker_->Stop();
+  }
+}
+
+}  // namespace
+}  // namespace pprl
