@@ -6,6 +6,7 @@
 #include <cstring>
 #include <numeric>
 #include <tuple>
+#include <unordered_map>
 
 #include "core/hmac_key.h"
 
@@ -42,12 +43,54 @@ class DisjointSets {
   std::vector<uint32_t> size_;
 };
 
-bool Disjoint(const std::vector<Digest>& a, const std::vector<Digest>& b) {
-  for (const Digest& x : a) {
-    if (std::find(b.begin(), b.end(), x) != b.end()) return false;
+// The first-initial digests of each cluster, for the twins test. Most clusters have one (or
+// none), so it is kept flat per root, with a side table for clusters that gathered more.
+class InitialSets {
+ public:
+  explicit InitialSets(size_t n) : first_(n), has_(n, 0) {}
+  void Set(uint32_t record, const Digest& d) {
+    if (!has_[record]) {
+      first_[record] = d;
+      has_[record] = 1;
+    } else if (first_[record] != d) {
+      AddExtra(record, d);
+    }
   }
-  return true;
-}
+  bool Empty(uint32_t root) const { return !has_[root]; }
+  // True if both clusters hold first-initial keys and share none.
+  bool Disjoint(uint32_t a, uint32_t b) const {
+    if (!has_[a] || !has_[b]) return false;
+    bool shared = false;
+    ForEach(a, [&](const Digest& x) {
+      ForEach(b, [&](const Digest& y) { shared = shared || x == y; });
+    });
+    return !shared;
+  }
+  // Moves `gone`'s set into `root`'s.
+  void Merge(uint32_t root, uint32_t gone) {
+    if (!has_[gone]) return;
+    ForEach(gone, [&](const Digest& d) { Set(root, d); });
+    has_[gone] = 0;
+    extra_.erase(gone);
+  }
+
+ private:
+  template <typename F>
+  void ForEach(uint32_t r, F f) const {
+    if (!has_[r]) return;
+    f(first_[r]);
+    if (auto it = extra_.find(r); it != extra_.end()) {
+      for (const Digest& d : it->second) f(d);
+    }
+  }
+  void AddExtra(uint32_t r, const Digest& d) {
+    std::vector<Digest>& v = extra_[r];
+    if (std::find(v.begin(), v.end(), d) == v.end()) v.push_back(d);
+  }
+  std::vector<Digest> first_;
+  std::vector<uint8_t> has_;
+  std::unordered_map<uint32_t, std::vector<Digest>> extra_;
+};
 
 }  // namespace
 
@@ -58,10 +101,10 @@ LinkageResult Link(const std::vector<LinkInput>& records) {
   result.joined_at_level.assign(n, 0);
   DisjointSets sets(n);
   // First-initial digests per cluster root: the twins test at surname_dob.
-  std::vector<std::vector<Digest>> initials(n);
+  InitialSets initials(n);
   for (size_t i = 0; i < n; ++i) {
     for (const MatchKey& k : records[i].keys) {
-      if (k.level == KeyLevel::kFirstInitial) initials[i].push_back(k.digest);
+      if (k.level == KeyLevel::kFirstInitial) initials.Set(static_cast<uint32_t>(i), k.digest);
     }
   }
 
@@ -94,9 +137,7 @@ LinkageResult Link(const std::vector<LinkInput>& records) {
         if (roots.size() >= 2 && level == KeyLevel::kSurnameDob) {
           for (size_t a = 0; a < roots.size() && !ambiguous; ++a) {
             for (size_t b = a + 1; b < roots.size() && !ambiguous; ++b) {
-              const auto& ia = initials[roots[a]];
-              const auto& ib = initials[roots[b]];
-              ambiguous = !ia.empty() && !ib.empty() && Disjoint(ia, ib);
+              ambiguous = initials.Disjoint(roots[a], roots[b]);
             }
           }
         }
@@ -113,12 +154,7 @@ LinkageResult Link(const std::vector<LinkInput>& records) {
             uint32_t other = roots[k];
             uint32_t merged = sets.Union(root, other);
             uint32_t gone = merged == root ? other : root;
-            auto& keep = initials[merged];
-            for (const Digest& d : initials[gone]) {
-              if (std::find(keep.begin(), keep.end(), d) == keep.end()) keep.push_back(d);
-            }
-            initials[gone].clear();
-            initials[gone].shrink_to_fit();
+            initials.Merge(merged, gone);
             root = merged;
             ++result.counts.links_by_level[static_cast<int>(level)];
           }

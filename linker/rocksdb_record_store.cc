@@ -329,11 +329,13 @@ absl::Status RocksDbExtractWriter::Add(const std::vector<PseudonymousRecord>& re
   rocksdb::WriteBatch batch;
   std::string bytes;
   for (const PseudonymousRecord& r : records) {
-    PseudonymousRecord copy = r;
-    copy.kind = info_.kind;
-    ToProto(copy, &scratch_);
-    digester_.Add(scratch_);
-    scratch_.SerializeToString(&bytes);
+    if (r.kind != info_.kind) {
+      return absl::InvalidArgumentError(Cat("a ", ExportKindName(r.kind), " record in a ",
+                                            ExportKindName(info_.kind), " extract"));
+    }
+    ToProto(r, &scratch_);
+    SerializeDeterministic(scratch_, &bytes);  // once: digested and stored
+    digester_.AddSerialized(bytes);
     batch.Put(store_->records_cf(), upload_id_ + BigEndian(count_++), bytes);
   }
   return store_->WriteStaged(&batch);

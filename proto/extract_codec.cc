@@ -125,15 +125,21 @@ RecordDigester::RecordDigester() : state_(std::make_unique<State>()) {
 }
 RecordDigester::~RecordDigester() = default;
 
+void SerializeDeterministic(const v1::PseudonymisedRecord& record, std::string* out) {
+  out->clear();
+  google::protobuf::io::StringOutputStream sos(out);
+  google::protobuf::io::CodedOutputStream cos(&sos);
+  cos.SetSerializationDeterministic(true);
+  record.SerializeToCodedStream(&cos);
+}
+
 void RecordDigester::Add(const v1::PseudonymisedRecord& record) {
-  state_->bytes.clear();
-  {
-    google::protobuf::io::StringOutputStream sos(&state_->bytes);
-    google::protobuf::io::CodedOutputStream cos(&sos);
-    cos.SetSerializationDeterministic(true);
-    record.SerializeToCodedStream(&cos);
-  }
-  EVP_DigestUpdate(state_->ctx, state_->bytes.data(), state_->bytes.size());
+  SerializeDeterministic(record, &state_->bytes);
+  AddSerialized(state_->bytes);
+}
+
+void RecordDigester::AddSerialized(std::string_view bytes) {
+  EVP_DigestUpdate(state_->ctx, bytes.data(), bytes.size());
 }
 
 void RecordDigester::Add(ExportKind kind, const PseudonymousRecord& record) {

@@ -20,6 +20,9 @@ void ToProto(const PseudonymousRecord& record, v1::PseudonymisedRecord* out);
 [[nodiscard]] absl::StatusOr<PseudonymousRecord> FromProto(ExportKind kind,
                                                            const v1::PseudonymisedRecord& in);
 
+// The deterministic serialisation the content digest is computed over.
+void SerializeDeterministic(const v1::PseudonymisedRecord& record, std::string* out);
+
 // The content digest of an extract: SHA-256 over each record's deterministic serialisation,
 // in order. The agent announces it; the linker recomputes it from what arrived.
 class RecordDigester {
@@ -30,6 +33,8 @@ class RecordDigester {
   RecordDigester& operator=(const RecordDigester&) = delete;
   void Add(const v1::PseudonymisedRecord& record);
   void Add(ExportKind kind, const PseudonymousRecord& record);
+  // Bytes already serialised deterministically (see SerializeDeterministic).
+  void AddSerialized(std::string_view bytes);
   std::string HexDigest();  // finishes; call once
 
  private:

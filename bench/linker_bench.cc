@@ -1,0 +1,213 @@
+// Linker throughput and scale, each beside a baseline measured in the same run:
+//  - upload: records/s through gRPC (a real pprl-linker process, mutual TLS) into RocksDB,
+//    beside the same records written straight into the RocksDB store in this process;
+//  - linkage: Link() over generated police and case records with real HMAC keys, beside a
+//    plain sort of the same number of (key, record) pairs; wall time and peak memory.
+// Usage: linker_bench [--police N] [--cases N] [--upload N]
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "agent/linker_uploader.h"
+#include "core/linkage.h"
+#include "linker/rocksdb_record_store.h"
+#include "proto/extract_codec.h"
+#include "service/rpc_util.h"
+#include "tests/daemon_process.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double Since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+long PeakRssMb() {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_maxrss / 1024;
+}
+
+const pprl::HmacKey& Key() {
+  static auto* key =
+      new pprl::HmacKey(std::move(*pprl::HmacKey::FromBytes(std::vector<uint8_t>(32, 0x33))));
+  return *key;
+}
+
+// A population: surnames from a Zipf-like list, one or two initials, birth dates over 70 years.
+pprl::NormalisedIdentity Person(uint32_t id) {
+  std::mt19937 rng(id * 2654435761u + 17);
+  pprl::NormalisedIdentity p;
+  uint32_t rank = static_cast<uint32_t>(std::pow(static_cast<double>(rng() % 1000000 + 1), 0.8));
+  // The rank spelled in letters (the phonetic key ignores digits).
+  p.surname.clear();
+  do {
+    p.surname.push_back(static_cast<char>('a' + rank % 26));
+    rank /= 26;
+  } while (rank > 0);
+  p.surname += "sen";
+  p.initials = std::string(1, static_cast<char>('a' + rng() % 20));
+  if (rng() % 2) p.initials += static_cast<char>('a' + rng() % 20);
+  p.birth_date = pprl::Date{1940 + static_cast<int>(rng() % 70), 1 + static_cast<int>(rng() % 12),
+                            1 + static_cast<int>(rng() % 28)};
+  return p;
+}
+
+void BenchLinkage(int64_t police_records, int64_t cases) {
+  const uint32_t police_people = static_cast<uint32_t>(police_records / 4);  // ~4 contacts each
+  std::vector<pprl::LinkInput> in;
+  in.reserve(static_cast<size_t>(police_records + cases));
+  std::mt19937 rng(2013);
+  auto t0 = Clock::now();
+  for (int64_t i = 0; i < police_records; ++i) {
+    pprl::LinkInput r;
+    r.source = i % 10 == 0 ? pprl::ExportKind::kConvictions : pprl::ExportKind::kIncidents;
+    r.extract_id = r.source == pprl::ExportKind::kConvictions ? "HKS" : "BVH";
+    r.record_id = std::to_string(i);
+    pprl::NormalisedIdentity p = Person(rng() % police_people);
+    if (rng() % 20 == 0) p.initials.clear();  // a missing initial now and then
+    pprl::ComputeMatchKeys(Key(), p, &r.keys);
+    in.push_back(std::move(r));
+  }
+  for (int64_t c = 0; c < cases; ++c) {
+    pprl::LinkInput r;
+    r.source = pprl::ExportKind::kCases;
+    r.extract_id = "GCOS";
+    r.record_id = "C" + std::to_string(c);
+    // 70% of case subjects are known to the police.
+    uint32_t id = c % 10 < 7 ? static_cast<uint32_t>(rng() % police_people)
+                             : police_people + static_cast<uint32_t>(c);
+    pprl::ComputeMatchKeys(Key(), Person(id), &r.keys);
+    in.push_back(std::move(r));
+  }
+  double generate = Since(t0);
+  size_t keys = 0;
+  for (const pprl::LinkInput& r : in) keys += r.keys.size();
+
+  // Baseline: one sort of as many (key, record) pairs as Link() sorts in all.
+  struct Entry {
+    std::array<uint8_t, pprl::kMatchKeyBytes> d;
+    uint32_t r;
+    bool operator<(const Entry& o) const { return std::tie(d, r) < std::tie(o.d, o.r); }
+  };
+  double sort_seconds;
+  {
+    std::vector<Entry> entries;
+    entries.reserve(keys);
+    auto t = Clock::now();
+    for (uint32_t i = 0; i < in.size(); ++i) {
+      for (const pprl::MatchKey& k : in[i].keys) entries.push_back(Entry{k.digest, i});
+    }
+    std::sort(entries.begin(), entries.end());
+    sort_seconds = Since(t);
+  }
+  auto t1 = Clock::now();
+  pprl::LinkageResult result = pprl::Link(in);
+  double link_seconds = Since(t1);
+  std::printf("linkage_records %zu\nlinkage_keys %zu\ngenerate_seconds %.1f\n", in.size(), keys,
+              generate);
+  std::printf("linkage_seconds %.2f\nsort_baseline_seconds %.2f\nratio_link_to_sort %.2f\n",
+              link_seconds, sort_seconds, link_seconds / sort_seconds);
+  std::printf("linkage_subjects %lld\nlinkage_ambiguous_keys %lld\npeak_rss_mb %ld\n",
+              static_cast<long long>(result.counts.subjects),
+              static_cast<long long>(result.counts.ambiguous_keys), PeakRssMb());
+}
+
+std::vector<pprl::PseudonymousRecord> UploadRecords(int n) {
+  std::vector<pprl::PseudonymousRecord> out;
+  std::mt19937 rng(5);
+  for (int i = 0; i < n; ++i) {
+    pprl::PseudonymousRecord r;
+    r.kind = pprl::ExportKind::kIncidents;
+    r.record_id = "BVH" + std::to_string(i);
+    r.event_day = 15700 + static_cast<int>(rng() % 365);
+    pprl::ComputeMatchKeys(Key(), Person(static_cast<uint32_t>(rng())), &r.keys);
+    r.incident_attributes.category = "misdrijf";
+    r.incident_attributes.role = "verdachte";
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+void BenchUpload(int n, const std::string& work) {
+  std::vector<pprl::PseudonymousRecord> records = UploadRecords(n);
+  const std::string key_id = Key().KeyId();
+  // Baseline: straight into the RocksDB store, same chunks.
+  double direct;
+  {
+    auto store = pprl::OpenRocksDbRecordStore(work + "/direct", [] { return int64_t{0}; });
+    pprl::ExtractInfo info;
+    info.site = "police";
+    info.client_extract_id = "bench";
+    info.kind = pprl::ExportKind::kIncidents;
+    info.key_id = key_id;
+    info.record_count = records.size();
+    pprl::RecordDigester d;
+    for (const auto& r : records) d.Add(info.kind, r);
+    info.content_digest = d.HexDigest();
+    auto t = Clock::now();
+    auto w = (*store)->BeginExtract(info);
+    for (size_t i = 0; i < records.size(); i += 4096) {
+      std::vector<pprl::PseudonymousRecord> chunk(
+          records.begin() + i, records.begin() + std::min(records.size(), i + 4096));
+      (void)(*w)->Add(chunk);
+    }
+    auto outcome = (*w)->Commit();
+    direct = Since(t);
+    if (!outcome.ok()) std::fprintf(stderr, "direct commit failed\n");
+  }
+  // Through gRPC into a real pprl-linker.
+  std::string certs = work + "/certs";
+  std::system((std::string(PPRL_SOURCE_DIR) + "/deploy/make-dev-certs.sh " + certs + " >/dev/null")
+                  .c_str());
+  pprl::testing::DaemonProcess linker(
+      PPRL_LINKER_BIN,
+      {"--listen", "127.0.0.1:0", "--data-dir", work + "/db", "--tls-ca", certs + "/ca.pem",
+       "--tls-cert", certs + "/linker.pem", "--tls-key", certs + "/linker.key"},
+      work + "/port", work + "/linker.log");
+  auto channel = pprl::OpenChannel(
+      linker.address(),
+      {certs + "/ca.pem", certs + "/agent-police.pem", certs + "/agent-police.key"});
+  auto stub = pprl::v1::Linker::NewStub(*channel);
+  std::vector<pprl::v1::PseudonymisedRecord> wire(records.size());
+  for (size_t i = 0; i < records.size(); ++i) pprl::ToProto(records[i], &wire[i]);
+  pprl::v1::ExtractHeader header;
+  header.set_kind(pprl::v1::INCIDENTS);
+  header.set_key_id(key_id);
+  auto t = Clock::now();
+  auto receipt = pprl::UploadExtract(*stub, header, wire);
+  double grpc_seconds = Since(t);
+  if (!receipt.ok())
+    std::fprintf(stderr, "upload failed: %s\n", std::string(receipt.status().message()).c_str());
+  std::printf(
+      "upload_records %d\nupload_grpc_records_per_s %.0f\nupload_direct_records_per_s %.0f\n"
+      "ratio_grpc_to_direct %.2f\n",
+      n, n / grpc_seconds, n / direct, direct / grpc_seconds);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int64_t police = 10000000, cases = 100000;
+  int upload = 1000000;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--police")) police = std::atoll(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--cases")) cases = std::atoll(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--upload")) upload = std::atoi(argv[i + 1]);
+  }
+  std::string work =
+      std::filesystem::temp_directory_path() / ("pprl_linker_bench_" + std::to_string(getpid()));
+  std::filesystem::create_directories(work);
+  if (upload > 0) BenchUpload(upload, work);
+  std::filesystem::remove_all(work);
+  if (police > 0) BenchLinkage(police, cases);
+  return 0;
+}
