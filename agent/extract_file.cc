@@ -7,8 +7,8 @@
 
 #include <cstdio>
 
-#include "proto/extract_codec.h"
 #include "core/text.h"
+#include "proto/extract_codec.h"
 
 namespace pprl {
 namespace {

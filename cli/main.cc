@@ -4,6 +4,7 @@
 
 #include "cli/linker_commands.h"
 #include "cli/pseudonymise_command.h"
+#include "cli/submit_command.h"
 
 namespace {
 
@@ -57,6 +58,20 @@ int main(int argc, char** argv) {
   pseudo_cmd->add_option("input", pseudo.input, "the CSV export")->required();
   pseudo_cmd->add_option("output", pseudo.output, "the extract file to write")->required();
 
+  // The data officer's submission through the site agent.
+  pprl::SubmitOptions submit;
+  std::string submit_kind;
+  TlsFlags submit_tls;
+  CLI::App* submit_cmd =
+      app.add_subcommand("submit", "hand an export to the site's agent (data officer)");
+  submit_cmd->add_option("--agent", submit.agent, "agent address host:port")->required();
+  submit_cmd->add_option("--kind", submit_kind, "cases, incidents or convictions")->required();
+  submit_cmd->add_option("file", submit.file, "the CSV export")->required();
+  submit_cmd->add_flag("--dry-run", submit.dry_run, "validate and report; upload nothing");
+  submit_cmd->add_flag("--skip-invalid", submit.skip_invalid,
+                       "upload the valid rows, report the bad ones");
+  submit_tls.Add(submit_cmd);
+
   // Linker commands.
   pprl::LinkerClientOptions linker;
   TlsFlags linker_tls;
@@ -95,6 +110,13 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
   linker.tls = linker_tls.Files();
+  if (submit_cmd->parsed()) {
+    absl::StatusOr<pprl::ExportKind> kind = pprl::ParseExportKind(submit_kind);
+    if (!kind.ok()) return Report(kind.status());
+    submit.kind = *kind;
+    submit.tls = submit_tls.Files();
+    return Report(pprl::RunSubmit(submit, std::cout));
+  }
   if (upload_cmd->parsed())
     return Report(pprl::RunUpload(linker, upload_file, upload_client_id, std::cout));
   if (link_cmd->parsed()) return Report(pprl::RunLink(linker, std::cout));

@@ -7,13 +7,13 @@
 #include <ostream>
 #include <thread>
 
-#include "proto/extract_codec.h"
 #include "agent/extract_file.h"
 #include "cli/progress.h"
 #include "core/export_pseudonymiser.h"
 #include "core/hmac_key.h"
 #include "core/status_macros.h"
 #include "core/text.h"
+#include "proto/extract_codec.h"
 
 namespace pprl {
 

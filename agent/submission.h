@@ -1,0 +1,44 @@
+// One submission at the agent: a data officer's CSV export (RAW IDENTITIES, spooled to a
+// private file in the agent's spool directory and removed afterwards) becomes a pseudonymised
+// extract (PSEUDONYMS) that is uploaded to the linker, and a report for the officer.
+//
+// Nothing identifying leaves this function: the report and the logs carry counts, line
+// numbers, column names and reasons only. Thread-compatible: one Submission per call.
+#ifndef PPRL_AGENT_SUBMISSION_H_
+#define PPRL_AGENT_SUBMISSION_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "core/columns.h"
+#include "core/hmac_key.h"
+#include "proto/agent.pb.h"
+#include "proto/linker.grpc.pb.h"
+
+namespace pprl {
+
+enum class SiteKind { kPolice, kVeiligheidshuis };
+[[nodiscard]] absl::StatusOr<SiteKind> ParseSiteKind(std::string_view name);
+// Police agents take incidents and convictions; a Veiligheidshuis agent takes cases.
+[[nodiscard]] absl::Status CheckKindForSite(SiteKind site, ExportKind kind);
+
+struct SubmissionSettings {
+  std::string site;
+  SiteKind site_kind = SiteKind::kPolice;
+  ColumnMapping mapping;
+  int threads = 2;
+};
+
+// Validates, pseudonymises and (unless dry run or refused) uploads the export in `csv_path`.
+// Row problems go into the report; a linker that cannot be reached is an error status, and
+// then nothing was stored.
+[[nodiscard]] absl::StatusOr<v1::SubmitReport> RunSubmission(const SubmissionSettings& settings,
+                                                             const HmacKey& key,
+                                                             const v1::SubmitHeader& header,
+                                                             const std::string& csv_path,
+                                                             v1::Linker::StubInterface* linker);
+
+}  // namespace pprl
+
+#endif  // PPRL_AGENT_SUBMISSION_H_
