@@ -1,0 +1,235 @@
+#include "core/negative_binomial.h"
+
+#include <cmath>
+#include <limits>
+
+#include "core/distributions.h"
+#include "core/status_macros.h"
+#include "core/text.h"
+
+namespace pprl {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+// Beyond this theta the data show no over-dispersion the model could estimate.
+constexpr double kMaxTheta = 1e7;
+
+double LogLikelihood(const Eigen::VectorXd& y, const Eigen::VectorXd& mu, double theta) {
+  double ll = 0;
+  for (Eigen::Index i = 0; i < y.size(); ++i) {
+    double yi = y[i], m = mu[i];
+    if (std::isinf(theta)) {  // Poisson
+      ll += yi * std::log(m) - m - std::lgamma(yi + 1);
+    } else {
+      ll += std::lgamma(theta + yi) - std::lgamma(theta) - std::lgamma(yi + 1) +
+            theta * std::log(theta) + yi * std::log(m + (yi == 0 ? 1 : 0)) -
+            (theta + yi) * std::log(theta + m);
+    }
+  }
+  return ll;
+}
+
+struct IrlsResult {
+  Eigen::VectorXd beta;
+  Eigen::VectorXd mu;
+  Eigen::MatrixXd covariance;
+  int iterations = 0;
+};
+
+// Fisher scoring for the log link at a fixed theta, from `eta`.
+absl::StatusOr<IrlsResult> Irls(const Eigen::VectorXd& y, const Eigen::MatrixXd& x, double theta,
+                                Eigen::VectorXd eta, const NbOptions& options) {
+  const Eigen::Index n = x.rows(), p = x.cols();
+  IrlsResult r;
+  r.beta = Eigen::VectorXd::Zero(p);
+  double ll_old = -kInf;
+  for (int it = 1; it <= options.max_iterations; ++it) {
+    Eigen::VectorXd mu = eta.array().exp();
+    Eigen::VectorXd w(n), z(n);
+    for (Eigen::Index i = 0; i < n; ++i) {
+      double var = std::isinf(theta) ? mu[i] : mu[i] + mu[i] * mu[i] / theta;
+      w[i] = mu[i] * mu[i] / var;
+      z[i] = eta[i] + (y[i] - mu[i]) / mu[i];
+    }
+    Eigen::VectorXd sw = w.array().sqrt();
+    Eigen::MatrixXd xw = x.array().colwise() * sw.array();
+    Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(xw);
+    qr.setThreshold(1e-10);
+    if (qr.rank() < p) {
+      return absl::FailedPreconditionError(
+          "the design is singular: a predictor is constant or a combination of others");
+    }
+    Eigen::VectorXd beta = qr.solve(Eigen::VectorXd(z.array() * sw.array()));
+    eta = x * beta;
+    if (!eta.allFinite() || eta.maxCoeff() > 700) {
+      return absl::FailedPreconditionError(
+          "the model does not converge (the fitted means diverge)");
+    }
+    Eigen::VectorXd mu_new = eta.array().exp();
+    double ll = LogLikelihood(y, mu_new, theta);
+    double change = (beta - r.beta).cwiseAbs().maxCoeff();
+    r.beta = beta;
+    r.iterations = it;
+    if (it > 1 && change <= options.tolerance * (1 + beta.cwiseAbs().maxCoeff()) &&
+        std::fabs(ll - ll_old) <= options.tolerance * (std::fabs(ll) + 1)) {
+      break;
+    }
+    ll_old = ll;
+    if (it == options.max_iterations) {
+      return absl::FailedPreconditionError("the model did not converge within the iteration limit");
+    }
+  }
+  r.mu = (x * r.beta).array().exp();
+  // Covariance (X'WX)^-1 at the solution, dispersion 1.
+  Eigen::VectorXd w(n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    double var = std::isinf(theta) ? r.mu[i] : r.mu[i] + r.mu[i] * r.mu[i] / theta;
+    w[i] = r.mu[i] * r.mu[i] / var;
+  }
+  Eigen::MatrixXd xtwx = x.transpose() * (x.array().colwise() * w.array()).matrix();
+  r.covariance = xtwx.ldlt().solve(Eigen::MatrixXd::Identity(p, p));
+  return r;
+}
+
+// Newton-Raphson for theta given the means (MASS::theta.ml, converged tightly).
+absl::StatusOr<double> ThetaMl(const Eigen::VectorXd& y, const Eigen::VectorXd& mu, double start,
+                               const NbOptions& options) {
+  const double n = static_cast<double>(y.size());
+  double t0 = start;
+  if (!(t0 > 0) || !std::isfinite(t0)) {
+    double s = 0;
+    for (Eigen::Index i = 0; i < y.size(); ++i) s += (y[i] / mu[i] - 1) * (y[i] / mu[i] - 1);
+    t0 = n / s;
+  }
+  for (int it = 0; it < options.max_iterations; ++it) {
+    t0 = std::fabs(t0);
+    double score = 0, info = 0;
+    for (Eigen::Index i = 0; i < y.size(); ++i) {
+      double yi = y[i], m = mu[i];
+      PPRL_ASSIGN_OR_RETURN(double dg1, Digamma(t0 + yi));
+      PPRL_ASSIGN_OR_RETURN(double dg0, Digamma(t0));
+      PPRL_ASSIGN_OR_RETURN(double tg1, Trigamma(t0 + yi));
+      PPRL_ASSIGN_OR_RETURN(double tg0, Trigamma(t0));
+      score += dg1 - dg0 + std::log(t0) + 1 - std::log(t0 + m) - (yi + t0) / (m + t0);
+      info += -tg1 + tg0 - 1 / t0 + 2 / (m + t0) - (yi + t0) / ((m + t0) * (m + t0));
+    }
+    double del = score / info;
+    t0 += del;
+    if (!std::isfinite(t0) || t0 > kMaxTheta) {
+      return absl::FailedPreconditionError(
+          "theta grows without bound: the counts show no over-dispersion (the Poisson model "
+          "applies)");
+    }
+    if (std::fabs(del) <= options.tolerance * std::max(1.0, std::fabs(t0))) return std::fabs(t0);
+  }
+  return absl::FailedPreconditionError("theta did not converge within the iteration limit");
+}
+
+}  // namespace
+
+absl::StatusOr<NbFit> FitNegativeBinomial(const Eigen::VectorXd& y, const Eigen::MatrixXd& x,
+                                          const std::vector<std::string>& terms,
+                                          const NbOptions& options) {
+  const Eigen::Index n = x.rows(), p = x.cols();
+  if (y.size() != n || static_cast<Eigen::Index>(terms.size()) != p) {
+    return absl::InvalidArgumentError("outcome, design and term names do not match in size");
+  }
+  if (n <= p)
+    return absl::FailedPreconditionError(
+        Cat("too few observations (", n, ") for ", p, " coefficients"));
+  for (Eigen::Index i = 0; i < n; ++i) {
+    if (!(y[i] >= 0) || y[i] != std::floor(y[i]))
+      return absl::InvalidArgumentError("the outcome must be counts");
+  }
+  if (y.maxCoeff() == 0) return absl::FailedPreconditionError("the outcome is zero for everyone");
+
+  // Start from the means R uses (y + 1/6 where y is 0 for the negative binomial family).
+  Eigen::VectorXd eta(n);
+  for (Eigen::Index i = 0; i < n; ++i) eta[i] = std::log(y[i] + (y[i] == 0 ? 1.0 / 6 : 0));
+
+  NbFit fit;
+  fit.n = n;
+  fit.dispersion = options.dispersion;
+  IrlsResult irls;
+  double theta;
+  if (options.dispersion == Dispersion::kPoisson) {
+    theta = kInf;
+    PPRL_ASSIGN_OR_RETURN(irls, Irls(y, x, theta, eta, options));
+  } else if (options.dispersion == Dispersion::kFixedAlpha) {
+    if (!(options.fixed_alpha > 0)) return absl::InvalidArgumentError("alpha must be positive");
+    theta = 1 / options.fixed_alpha;
+    PPRL_ASSIGN_OR_RETURN(irls, Irls(y, x, theta, eta, options));
+  } else {
+    // As glm.nb: a Poisson fit, then theta and the mean model in turn until both settle.
+    PPRL_ASSIGN_OR_RETURN(irls, Irls(y, x, kInf, eta, options));
+    PPRL_ASSIGN_OR_RETURN(theta, ThetaMl(y, irls.mu, 0, options));
+    double ll_old = -kInf;
+    for (int round = 1;; ++round) {
+      Eigen::VectorXd start = irls.mu.array().log();
+      PPRL_ASSIGN_OR_RETURN(irls, Irls(y, x, theta, start, options));
+      PPRL_ASSIGN_OR_RETURN(double next, ThetaMl(y, irls.mu, theta, options));
+      double ll = LogLikelihood(y, irls.mu, next);
+      bool settled = std::fabs(next - theta) <= 1e-10 * theta &&
+                     std::fabs(ll - ll_old) <= 1e-12 * (std::fabs(ll) + 1);
+      theta = next;
+      ll_old = ll;
+      fit.iterations = round;
+      if (settled) break;
+      if (round >= options.max_iterations) {
+        return absl::FailedPreconditionError(
+            "theta and the mean model did not settle within the iteration limit");
+      }
+    }
+    PPRL_ASSIGN_OR_RETURN(irls, Irls(y, x, theta, Eigen::VectorXd(irls.mu.array().log()), options));
+  }
+  if (fit.iterations == 0) fit.iterations = irls.iterations;
+  fit.theta = theta;
+  fit.alpha = std::isinf(theta) ? 0 : 1 / theta;
+  fit.log_likelihood = LogLikelihood(y, irls.mu, theta);
+  const double parameters =
+      static_cast<double>(p) + (options.dispersion == Dispersion::kMaximumLikelihood ? 1 : 0);
+  fit.aic = -2 * fit.log_likelihood + 2 * parameters;
+  fit.covariance = irls.covariance;
+  PPRL_ASSIGN_OR_RETURN(double z, NormalQuantile(0.975));
+  for (Eigen::Index j = 0; j < p; ++j) {
+    NbCoefficient c;
+    c.term = terms[static_cast<size_t>(j)];
+    c.b = irls.beta[j];
+    double var = irls.covariance(j, j);
+    if (!(var > 0) || !std::isfinite(var)) {
+      return absl::FailedPreconditionError(
+          Cat("no standard error for ", c.term, " (a degenerate design)"));
+    }
+    c.se = std::sqrt(var);
+    c.ci_low = c.b - z * c.se;
+    c.ci_high = c.b + z * c.se;
+    c.wald_chi2 = (c.b / c.se) * (c.b / c.se);
+    PPRL_ASSIGN_OR_RETURN(c.p, ChiSquaredUpperP(c.wald_chi2, 1));
+    c.irr = std::exp(c.b);
+    fit.coefficients.push_back(c);
+  }
+  return fit;
+}
+
+absl::StatusOr<WaldTest> WaldTestCoefficients(const NbFit& fit, const std::vector<int>& indices) {
+  if (indices.empty()) return absl::InvalidArgumentError("no coefficients to test");
+  const int k = static_cast<int>(indices.size());
+  Eigen::VectorXd b(k);
+  Eigen::MatrixXd v(k, k);
+  for (int a = 0; a < k; ++a) {
+    if (indices[a] < 0 || indices[a] >= static_cast<int>(fit.coefficients.size())) {
+      return absl::InvalidArgumentError("no such coefficient");
+    }
+    b[a] = fit.coefficients[indices[a]].b;
+    for (int c = 0; c < k; ++c) v(a, c) = fit.covariance(indices[a], indices[c]);
+  }
+  Eigen::LDLT<Eigen::MatrixXd> ldlt(v);
+  if (ldlt.info() != Eigen::Success) return absl::FailedPreconditionError("singular covariance");
+  WaldTest t;
+  t.chi2 = b.dot(ldlt.solve(b));
+  t.df = k;
+  PPRL_ASSIGN_OR_RETURN(t.p, ChiSquaredUpperP(t.chi2, k));
+  return t;
+}
+
+}  // namespace pprl

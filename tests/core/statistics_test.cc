@@ -1,0 +1,199 @@
+// Every figure against R (tests/core/testdata/stats/make_reference.R) to 6 significant digits.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+#include <sstream>
+
+#include "core/basic_statistics.h"
+#include "core/negative_binomial.h"
+#include "stats_fixtures.h"
+#include "tests/status_matchers.h"
+
+namespace pprl {
+namespace {
+
+using ::pprl::testing::IsOk;
+using ::pprl::testing::StatusIs;
+using ::testing::HasSubstr;
+
+std::map<std::string, double> Ref(const std::string& file) {
+  std::map<std::string, double> out;
+  std::istringstream in{std::string(StatsFixtures().at(file))};
+  std::string name;
+  double value;
+  while (in >> name >> value) out[name] = value;
+  return out;
+}
+
+// Columns of a CSV fixture (header, then numbers).
+std::map<std::string, std::vector<double>> Csv(const std::string& file) {
+  std::istringstream in{std::string(StatsFixtures().at(file))};
+  std::string line;
+  std::getline(in, line);
+  std::vector<std::string> names;
+  std::stringstream header(line);
+  for (std::string n; std::getline(header, n, ',');) names.push_back(n.substr(1, n.size() - 2));
+  std::map<std::string, std::vector<double>> cols;
+  while (std::getline(in, line)) {
+    std::stringstream row(line);
+    std::string v;
+    for (size_t i = 0; std::getline(row, v, ','); ++i) cols[names[i]].push_back(std::stod(v));
+  }
+  return cols;
+}
+
+// Agreement to 6 significant digits.
+void ExpectSame(double got, double want, const std::string& what) {
+  double tolerance = 5e-7 * std::max(std::fabs(want), 1e-300);
+  EXPECT_NEAR(got, want, tolerance) << what;
+}
+
+struct Model {
+  const char* name;
+  std::vector<std::string> predictors;  // "a:b" is an interaction
+};
+
+class NegativeBinomialVsR : public ::testing::TestWithParam<Model> {};
+
+TEST_P(NegativeBinomialVsR, EveryFigureAgrees) {
+  const Model& m = GetParam();
+  auto data = Csv(std::string(m.name) + ".csv");
+  auto ref = Ref("regression.ref");
+  const Eigen::Index n = static_cast<Eigen::Index>(data["y"].size());
+  Eigen::MatrixXd x(n, m.predictors.size() + 1);
+  std::vector<std::string> terms = {"(Intercept)"};
+  std::vector<std::string> ref_terms = {"Intercept"};
+  x.col(0).setOnes();
+  for (size_t j = 0; j < m.predictors.size(); ++j) {
+    const std::string& p = m.predictors[j];
+    size_t colon = p.find(':');
+    for (Eigen::Index i = 0; i < n; ++i) {
+      x(i, j + 1) = colon == std::string::npos
+                        ? data[p][i]
+                        : data[p.substr(0, colon)][i] * data[p.substr(colon + 1)][i];
+    }
+    terms.push_back(p);
+    ref_terms.push_back(p);
+  }
+  Eigen::VectorXd y = Eigen::Map<Eigen::VectorXd>(data["y"].data(), n);
+  for (Dispersion d : {Dispersion::kMaximumLikelihood, Dispersion::kFixedAlpha}) {
+    NbOptions options;
+    options.dispersion = d;
+    options.fixed_alpha = 1;
+    absl::StatusOr<NbFit> fit = FitNegativeBinomial(y, x, terms, options);
+    ASSERT_THAT(fit, IsOk());
+    std::string prefix =
+        std::string(m.name) + (d == Dispersion::kMaximumLikelihood ? ".ml." : ".fixed.");
+    if (d == Dispersion::kMaximumLikelihood)
+      ExpectSame(fit->theta, ref.at(prefix + "theta"), prefix + "theta");
+    ExpectSame(fit->log_likelihood, ref.at(prefix + "loglik"), prefix + "loglik");
+    ExpectSame(fit->aic, ref.at(prefix + "aic"), prefix + "aic");
+    for (size_t j = 0; j < terms.size(); ++j) {
+      const NbCoefficient& c = fit->coefficients[j];
+      std::string k = prefix + ref_terms[j] + ".";
+      ExpectSame(c.b, ref.at(k + "b"), k + "b");
+      ExpectSame(c.se, ref.at(k + "se"), k + "se");
+      ExpectSame(c.wald_chi2, ref.at(k + "wald_chi2"), k + "wald_chi2");
+      ExpectSame(c.p, ref.at(k + "p"), k + "p");
+      if (d == Dispersion::kMaximumLikelihood) {
+        ExpectSame(c.ci_low, ref.at(k + "ci_low"), k + "ci_low");
+        ExpectSame(c.ci_high, ref.at(k + "ci_high"), k + "ci_high");
+        ExpectSame(c.irr, ref.at(k + "irr"), k + "irr");
+      }
+    }
+    // A single-coefficient Type III Wald test is that coefficient's Wald test.
+    absl::StatusOr<WaldTest> w = WaldTestCoefficients(*fit, {1});
+    ASSERT_THAT(w, IsOk());
+    ExpectSame(w->chi2, fit->coefficients[1].wald_chi2, "type III single");
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    RReference, NegativeBinomialVsR,
+    ::testing::Values(Model{"overdispersed", {"before", "age", "times", "plan", "life"}},
+                      Model{"near_poisson", {"before", "age", "times", "plan", "life"}},
+                      Model{"interaction",
+                            {"before", "age", "times", "plan", "life", "before:plan"}}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST(NegativeBinomial, DegenerateDataIsAClearError) {
+  Eigen::VectorXd y(6);
+  y << 0, 1, 0, 2, 1, 0;
+  Eigen::MatrixXd x(6, 3);
+  x << 1, 1, 2, 1, 2, 4, 1, 3, 6, 1, 4, 8, 1, 5, 10, 1, 6, 12;  // column 3 = 2 x column 2
+  EXPECT_THAT(FitNegativeBinomial(y, x, {"(Intercept)", "a", "b"}),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("singular")));
+  Eigen::MatrixXd x2 = x.leftCols(2);
+  EXPECT_THAT(FitNegativeBinomial(Eigen::VectorXd::Zero(6), x2, {"(Intercept)", "a"}),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("zero for everyone")));
+  EXPECT_THAT(FitNegativeBinomial(y.head(2), x2.topRows(2), {"(Intercept)", "a"}),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("too few observations")));
+  // Under-dispersed counts: no finite theta maximises the likelihood.
+  Eigen::VectorXd flat(8);
+  flat << 2, 2, 3, 2, 2, 3, 2, 2;
+  Eigen::MatrixXd ones = Eigen::MatrixXd::Ones(8, 1);
+  EXPECT_THAT(FitNegativeBinomial(flat, ones, {"(Intercept)"}),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("no over-dispersion")));
+  NbOptions poisson;
+  poisson.dispersion = Dispersion::kPoisson;
+  absl::StatusOr<NbFit> p = FitNegativeBinomial(flat, ones, {"(Intercept)"}, poisson);
+  ASSERT_THAT(p, IsOk());
+  EXPECT_NEAR(p->coefficients[0].b, std::log(18.0 / 8), 1e-10);  // Poisson: log of the mean
+}
+
+TEST(PairedTests, AgreeWithR) {
+  auto data = Csv("paired.csv");
+  auto ref = Ref("paired.ref");
+  absl::StatusOr<PairedTest> t = PairedTTest(data["before"], data["after"]);
+  ASSERT_THAT(t, IsOk());
+  for (const auto& [name, value] :
+       std::vector<std::pair<std::string, double>>{{"mean_before", t->mean_before},
+                                                   {"sd_before", t->sd_before},
+                                                   {"mean_after", t->mean_after},
+                                                   {"sd_after", t->sd_after},
+                                                   {"mean_diff", t->mean_diff},
+                                                   {"t", t->t},
+                                                   {"df", t->df},
+                                                   {"p", t->p},
+                                                   {"ci_low", t->ci_low},
+                                                   {"ci_high", t->ci_high},
+                                                   {"wilcoxon_p", t->wilcoxon_p}}) {
+    ExpectSame(value, ref.at("paired." + name), name);
+  }
+  absl::StatusOr<Descriptives> d = Describe(data["before"]);
+  ASSERT_THAT(d, IsOk());
+  EXPECT_EQ(d->n, 195);
+  ExpectSame(d->max, ref.at("paired.max_before"), "max");
+}
+
+TEST(PairedTests, DegenerateInputs) {
+  EXPECT_THAT(PairedTTest({1}, {2}),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("fewer than 2")));
+  EXPECT_THAT(PairedTTest({1, 2, 3}, {0, 1, 2}),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("no variance")));
+  EXPECT_THAT(WilcoxonSignedRankP({1, 2}, {1, 2}), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                                            HasSubstr("every difference is zero")));
+  EXPECT_THAT(Describe({}), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no values")));
+}
+
+TEST(Correlations, AgreeWithR) {
+  auto data = Csv("overdispersed.csv");
+  auto ref = Ref("paired.ref");
+  const std::vector<std::string> vars = {"y", "before", "age", "times", "plan", "life"};
+  for (const std::string& a : vars) {
+    for (const std::string& b : vars) {
+      if (a == b) continue;
+      absl::StatusOr<Correlation> c = Pearson(data[a], data[b]);
+      ASSERT_THAT(c, IsOk());
+      ExpectSame(c->r, ref.at("cor." + a + "." + b + ".r"), a + "~" + b + " r");
+      ExpectSame(c->p, ref.at("cor." + a + "." + b + ".p"), a + "~" + b + " p");
+    }
+  }
+  EXPECT_THAT(Pearson({1, 1, 1}, {1, 2, 3}),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("no variance")));
+}
+
+}  // namespace
+}  // namespace pprl
