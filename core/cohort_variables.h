@@ -1,0 +1,58 @@
+// The cohort and its variables (SPEC section 5): which subjects are in the cohort, their
+// reference date, event counts in calendar-month windows, and case attributes.
+//
+// Windows are half-open: quarter before [t-3m, t), year before [t-12m, t), quarter after
+// [t, t+3m), year after [t, t+12m); month arithmetic clamps to the month's end. PSEUDONYMS only
+// (subject ids, dates of events, attributes). Pure, thread-safe.
+#ifndef PPRL_CORE_COHORT_VARIABLES_H_
+#define PPRL_CORE_COHORT_VARIABLES_H_
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/pseudonymous_record.h"
+#include "core/study.h"
+
+namespace pprl {
+
+struct CohortEventIn {
+  int32_t day = 0;
+  std::string category;  // incidents only
+  std::string role;      // incidents only
+};
+struct CohortCaseIn {
+  int32_t first_discussed_day = 0;
+  CaseAttributes attributes;
+};
+struct CohortSubjectIn {
+  std::string subject_id;
+  std::vector<CohortCaseIn> cases;
+  std::vector<CohortEventIn> incidents;
+  std::vector<CohortEventIn> convictions;
+};
+
+struct WindowCounts {
+  int quarter_before = 0, year_before = 0, quarter_after = 0, year_after = 0;
+};
+// Counts of `days` in the four windows around `reference`.
+WindowCounts CountWindows(const std::vector<int32_t>& days, Date reference);
+
+struct SubjectVariables {
+  std::string subject_id;
+  int32_t reference_day = 0;
+  char gender = 'o';
+  bool in_incident_set = false;
+  bool in_conviction_set = false;
+  // By variable name (StudyVariableNames()); absent when missing for this subject.
+  std::map<std::string, double> values;
+};
+
+// The cohort of `study` among `subjects`, in the input order.
+std::vector<SubjectVariables> BuildCohort(const std::vector<CohortSubjectIn>& subjects,
+                                          const Study& study);
+
+}  // namespace pprl
+
+#endif  // PPRL_CORE_COHORT_VARIABLES_H_

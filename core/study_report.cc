@@ -1,0 +1,354 @@
+#include "core/study_report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "core/basic_statistics.h"
+#include "core/negative_binomial.h"
+#include "core/text.h"
+
+namespace pprl {
+namespace {
+
+using nlohmann::json;
+
+class Suppressions {
+ public:
+  explicit Suppressions(int min_cell) : min_cell_(min_cell) {}
+  void Add(const std::string& pointer, const std::string& reason) {
+    pointers_.push_back(pointer);
+    reasons_.push_back(reason);
+  }
+  std::string TooFew(int64_t n) const {
+    return n == 0 ? std::string("no subjects") : Cat("fewer than ", min_cell_, " subjects");
+  }
+  int min_cell() const { return min_cell_; }
+  json pointers() const { return pointers_; }
+  json reasons() const { return reasons_; }
+
+ private:
+  int min_cell_;
+  std::vector<std::string> pointers_;
+  std::vector<std::string> reasons_;
+};
+
+bool IncidentVariable(const std::string& v) { return v.rfind("incidents_", 0) == 0; }
+bool ConvictionVariable(const std::string& v) { return v.rfind("convictions_", 0) == 0; }
+
+bool InSetFor(const SubjectVariables& s, const std::string& variable) {
+  if (IncidentVariable(variable)) return s.in_incident_set;
+  if (ConvictionVariable(variable)) return s.in_conviction_set;
+  return true;
+}
+
+std::vector<double> Values(const std::vector<SubjectVariables>& cohort,
+                           const std::string& variable) {
+  std::vector<double> out;
+  for (const SubjectVariables& s : cohort) {
+    if (!InSetFor(s, variable)) continue;
+    auto it = s.values.find(variable);
+    if (it != s.values.end()) out.push_back(it->second);
+  }
+  return out;
+}
+
+json DescriptivesFor(const std::vector<double>& v, const std::string& pointer, Suppressions& sup) {
+  if (static_cast<int>(v.size()) < sup.min_cell()) {
+    sup.Add(pointer, sup.TooFew(static_cast<int64_t>(v.size())));
+    return nullptr;
+  }
+  absl::StatusOr<Descriptives> d = Describe(v);
+  if (!d.ok()) {
+    sup.Add(pointer, std::string(d.status().message()));
+    return nullptr;
+  }
+  json j = {{"n", d->n}, {"mean", d->mean}, {"sd", d->sd}, {"min", d->min}, {"max", d->max}};
+  for (const char* which : {"min", "max"}) {
+    double value = std::string(which) == "min" ? d->min : d->max;
+    int64_t sharing = std::count(v.begin(), v.end(), value);
+    if (sharing < sup.min_cell()) {
+      j[which] = nullptr;
+      sup.Add(pointer + "/" + which, Cat("held by fewer than ", sup.min_cell(), " subjects"));
+    }
+  }
+  return j;
+}
+
+json RegressionFor(const Study& study, const std::vector<SubjectVariables>& cohort,
+                   Dispersion dispersion, const std::string& pointer, Suppressions& sup) {
+  // Complete cases of the conviction set (where the outcome is defined).
+  std::vector<std::string> columns = study.predictors;
+  std::vector<const SubjectVariables*> rows;
+  for (const SubjectVariables& s : cohort) {
+    bool complete = InSetFor(s, study.outcome) && s.values.contains(study.outcome);
+    for (const std::string& p : study.predictors)
+      complete = complete && InSetFor(s, p) && s.values.contains(p);
+    if (complete) rows.push_back(&s);
+  }
+  const Eigen::Index n = static_cast<Eigen::Index>(rows.size());
+  if (n < study.min_cell) {
+    sup.Add(pointer, sup.TooFew(n));
+    return nullptr;
+  }
+  std::vector<std::string> terms = {"(Intercept)"};
+  for (const std::string& p : study.predictors) terms.push_back(p);
+  for (const auto& [a, b] : study.interactions) terms.push_back(a + ":" + b);
+  Eigen::MatrixXd x(n, static_cast<Eigen::Index>(terms.size()));
+  Eigen::VectorXd y(n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const auto& v = rows[static_cast<size_t>(i)]->values;
+    y[i] = v.at(study.outcome);
+    x(i, 0) = 1;
+    Eigen::Index c = 1;
+    for (const std::string& p : study.predictors) x(i, c++) = v.at(p);
+    for (const auto& [a, b] : study.interactions) x(i, c++) = v.at(a) * v.at(b);
+  }
+  NbOptions options;
+  options.dispersion = dispersion;
+  options.fixed_alpha = 1;
+  absl::StatusOr<NbFit> fit = FitNegativeBinomial(y, x, terms, options);
+  if (!fit.ok()) {
+    sup.Add(pointer, Cat("not estimable: ", fit.status().message()));
+    return nullptr;
+  }
+  json coefficients = json::array();
+  for (const NbCoefficient& c : fit->coefficients) {
+    coefficients.push_back({{"term", c.term},
+                            {"b", c.b},
+                            {"se", c.se},
+                            {"ci_low", c.ci_low},
+                            {"ci_high", c.ci_high},
+                            {"wald_chi2", c.wald_chi2},
+                            {"df", c.df},
+                            {"p", c.p},
+                            {"irr", c.irr}});
+  }
+  json j = {{"outcome", study.outcome},
+            {"n", fit->n},
+            {"dispersion", dispersion == Dispersion::kMaximumLikelihood ? "ml" : "fixed"},
+            {"theta", fit->theta},
+            {"alpha", fit->alpha},
+            {"log_likelihood", fit->log_likelihood},
+            {"aic", fit->aic},
+            {"coefficients", coefficients}};
+  if (!study.interactions.empty()) {
+    // Type III Wald tests: one per term (every term here is a single numeric column).
+    json type3 = json::array();
+    for (size_t k = 1; k < terms.size(); ++k) {
+      absl::StatusOr<WaldTest> w = WaldTestCoefficients(*fit, {static_cast<int>(k)});
+      if (w.ok())
+        type3.push_back({{"term", terms[k]}, {"wald_chi2", w->chi2}, {"df", w->df}, {"p", w->p}});
+    }
+    j["type3"] = type3;
+  }
+  return j;
+}
+
+}  // namespace
+
+absl::Status CheckDifferencing(const std::vector<std::string>& candidate,
+                               const std::vector<std::vector<std::string>>& released,
+                               int min_cell) {
+  for (const std::vector<std::string>& r : released) {
+    std::vector<std::string> diff;
+    std::set_symmetric_difference(candidate.begin(), candidate.end(), r.begin(), r.end(),
+                                  std::back_inserter(diff));
+    if (!diff.empty() && static_cast<int>(diff.size()) < min_cell) {
+      return absl::FailedPreconditionError(
+          Cat("refused: this selection differs from an earlier released one by ", diff.size(),
+              " subject", diff.size() == 1 ? "" : "s", " (fewer than ", min_cell,
+              "), so comparing the two would single people out"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::vector<std::vector<std::string>> ReleasedSets(const std::vector<SubjectVariables>& cohort) {
+  std::vector<std::vector<std::string>> sets(3);
+  for (const SubjectVariables& s : cohort) {
+    sets[0].push_back(s.subject_id);
+    if (s.in_incident_set) sets[1].push_back(s.subject_id);
+    if (s.in_conviction_set) sets[2].push_back(s.subject_id);
+  }
+  for (auto& s : sets) std::sort(s.begin(), s.end());
+  return sets;
+}
+
+absl::StatusOr<json> BuildStudyReport(const Study& study,
+                                      const std::vector<SubjectVariables>& cohort,
+                                      const json& linkage) {
+  const int64_t n = static_cast<int64_t>(cohort.size());
+  if (n < study.min_cell) {
+    return absl::FailedPreconditionError(Cat("refused: the cohort has fewer than ", study.min_cell,
+                                             " subjects; no figure about it can be released"));
+  }
+  Suppressions sup(study.min_cell);
+  json r;
+  r["schema"] = "pprl.report.v1";
+  json study_json = {{"name", study.name},
+                     {"kaders", study.kaders},
+                     {"unlinked", study.unlinked_as_zero ? "zero" : "exclude"},
+                     {"excluded_categories", study.excluded_categories},
+                     {"roles", study.roles},
+                     {"outcome", study.outcome},
+                     {"predictors", study.predictors},
+                     {"min_cell", study.min_cell}};
+  if (study.first_discussed_from)
+    study_json["first_discussed_from"] = FormatIsoDate(*study.first_discussed_from);
+  if (study.first_discussed_to)
+    study_json["first_discussed_to"] = FormatIsoDate(*study.first_discussed_to);
+  json interactions = json::array();
+  for (const auto& [a, b] : study.interactions) interactions.push_back({a, b});
+  study_json["interactions"] = interactions;
+  r["study"] = study_json;
+  r["linkage"] = linkage;
+
+  int64_t n_inc = 0, n_conv = 0;
+  for (const SubjectVariables& s : cohort) {
+    n_inc += s.in_incident_set;
+    n_conv += s.in_conviction_set;
+  }
+  r["cohort"] = {{"n", n}, {"n_incident_set", n_inc}, {"n_conviction_set", n_conv}};
+  for (auto [key, value] : {std::pair{"n_incident_set", n_inc}, {"n_conviction_set", n_conv}}) {
+    if (value > 0 && value < study.min_cell) {
+      r["cohort"][key] = nullptr;
+      sup.Add(Cat("/cohort/", key), sup.TooFew(value));
+    }
+  }
+
+  json descriptives = json::object();
+  for (const std::string& v : StudyVariableNames()) {
+    descriptives[v] = DescriptivesFor(Values(cohort, v), "/descriptives/" + v, sup);
+  }
+  // Gender shares; small cells suppressed, and a second one when one alone could be derived.
+  std::map<std::string, int64_t> genders = {{"m", 0}, {"v", 0}, {"o", 0}};
+  for (const SubjectVariables& s : cohort) ++genders[std::string(1, s.gender)];
+  json gender = json::object();
+  std::vector<std::string> small;
+  for (const auto& [code, count] : genders) {
+    gender[code] = static_cast<double>(count) / static_cast<double>(n);
+    if (count > 0 && count < study.min_cell) small.push_back(code);
+  }
+  if (small.size() == 1) {
+    std::string next;
+    for (const auto& [code, count] : genders) {
+      if (code != small[0] && count > 0 && (next.empty() || count < genders[next])) next = code;
+    }
+    if (!next.empty()) small.push_back(next);
+  }
+  for (const std::string& code : small) {
+    gender[code] = nullptr;
+    sup.Add("/descriptives/gender/" + code, small.size() > 1 && genders[code] >= study.min_cell
+                                                ? "would reveal a suppressed cell"
+                                                : sup.TooFew(genders[code]));
+  }
+  descriptives["gender"] = gender;
+  r["descriptives"] = descriptives;
+
+  json paired = json::object();
+  for (const char* source : {"incidents", "convictions"}) {
+    for (const char* window : {"quarter", "year"}) {
+      std::string name = Cat(source, "_", window);
+      std::string pointer = "/paired_tests/" + name;
+      std::vector<double> before, after;
+      for (const SubjectVariables& s : cohort) {
+        auto b = s.values.find(Cat(name, "_before"));
+        auto a = s.values.find(Cat(name, "_after"));
+        if (b != s.values.end() && a != s.values.end()) {
+          before.push_back(b->second);
+          after.push_back(a->second);
+        }
+      }
+      if (static_cast<int>(before.size()) < study.min_cell) {
+        paired[name] = nullptr;
+        sup.Add(pointer, sup.TooFew(static_cast<int64_t>(before.size())));
+        continue;
+      }
+      absl::StatusOr<PairedTest> t = PairedTTest(before, after);
+      if (!t.ok()) {
+        paired[name] = nullptr;
+        sup.Add(pointer, Cat("not computable: ", t.status().message()));
+        continue;
+      }
+      paired[name] = {{"n", t->n},
+                      {"mean_before", t->mean_before},
+                      {"sd_before", t->sd_before},
+                      {"mean_after", t->mean_after},
+                      {"sd_after", t->sd_after},
+                      {"mean_diff", t->mean_diff},
+                      {"t", t->t},
+                      {"df", t->df},
+                      {"p", t->p},
+                      {"ci_low", t->ci_low},
+                      {"ci_high", t->ci_high},
+                      {"wilcoxon_p", t->wilcoxon_p}};
+      if (!t->wilcoxon_defined) {
+        paired[name]["wilcoxon_p"] = nullptr;
+        sup.Add(pointer + "/wilcoxon_p", "not computable: every difference is zero");
+      }
+    }
+  }
+  r["paired_tests"] = paired;
+
+  // Correlations on the conviction set, complete cases.
+  const std::vector<std::string> vars = {"convictions_quarter_after",
+                                         "convictions_year_after",
+                                         "convictions_quarter_before",
+                                         "convictions_year_before",
+                                         "age",
+                                         "times_discussed",
+                                         "plan",
+                                         "life_domains_capped"};
+  std::vector<std::vector<double>> columns(vars.size());
+  for (const SubjectVariables& s : cohort) {
+    if (!s.in_conviction_set) continue;
+    bool complete = true;
+    for (const std::string& v : vars) complete = complete && s.values.contains(v);
+    if (!complete) continue;
+    for (size_t k = 0; k < vars.size(); ++k) columns[k].push_back(s.values.at(vars[k]));
+  }
+  json corr = {{"variables", vars}, {"n", columns[0].size()}};
+  if (static_cast<int>(columns[0].size()) < study.min_cell) {
+    corr["r"] = nullptr;
+    corr["p"] = nullptr;
+    sup.Add("/correlations", sup.TooFew(static_cast<int64_t>(columns[0].size())));
+  } else {
+    json rm = json::array(), pm = json::array();
+    for (size_t a = 0; a < vars.size(); ++a) {
+      json rr = json::array(), pr = json::array();
+      for (size_t b = 0; b < vars.size(); ++b) {
+        if (a == b) {
+          rr.push_back(1.0);
+          pr.push_back(nullptr);
+          continue;
+        }
+        absl::StatusOr<Correlation> c = Pearson(columns[a], columns[b]);
+        if (c.ok()) {
+          rr.push_back(c->r);
+          pr.push_back(c->p);
+        } else {
+          rr.push_back(nullptr);
+          pr.push_back(nullptr);
+          if (a < b)
+            sup.Add(Cat("/correlations/r/", a, "/", b),
+                    Cat("not computable: ", c.status().message()));
+        }
+      }
+      rm.push_back(rr);
+      pm.push_back(pr);
+    }
+    corr["r"] = rm;
+    corr["p"] = pm;
+  }
+  r["correlations"] = corr;
+  r["regression"] =
+      RegressionFor(study, cohort, Dispersion::kMaximumLikelihood, "/regression", sup);
+  r["regression_fixed_alpha"] =
+      RegressionFor(study, cohort, Dispersion::kFixedAlpha, "/regression_fixed_alpha", sup);
+  r["suppressed"] = sup.pointers();
+  r["suppressed_reasons"] = sup.reasons();
+  return r;
+}
+
+}  // namespace pprl

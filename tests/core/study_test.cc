@@ -1,0 +1,194 @@
+#include "core/study.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "core/cohort_variables.h"
+#include "core/study_report.h"
+#include "tests/status_matchers.h"
+
+namespace pprl {
+namespace {
+
+using ::pprl::testing::IsOk;
+using ::pprl::testing::StatusIs;
+using ::testing::Contains;
+using ::testing::HasSubstr;
+
+int32_t Day(int y, int m, int d) { return DaysSinceEpoch({y, m, d}); }
+
+TEST(Windows, EdgesAreHalfOpenCalendarMonths) {
+  const Date t{2013, 5, 31};
+  // quarter before [2013-02-28, 2013-05-31), year before [2012-05-31, ...), quarter after
+  // [2013-05-31, 2013-08-31), year after [2013-05-31, 2014-05-31).
+  WindowCounts c = CountWindows({Day(2013, 5, 31)}, t);  // on the reference date: after
+  EXPECT_EQ(c.quarter_after, 1);
+  EXPECT_EQ(c.year_after, 1);
+  EXPECT_EQ(c.quarter_before, 0);
+  c = CountWindows({Day(2013, 5, 30)}, t);  // the day before
+  EXPECT_EQ(c.quarter_before, 1);
+  EXPECT_EQ(c.year_before, 1);
+  c = CountWindows({Day(2013, 2, 28)}, t);  // exactly three months before (clamped month end)
+  EXPECT_EQ(c.quarter_before, 1);
+  c = CountWindows({Day(2013, 2, 27)}, t);
+  EXPECT_EQ(c.quarter_before, 0);
+  EXPECT_EQ(c.year_before, 1);
+  c = CountWindows({Day(2012, 5, 31)}, t);  // exactly twelve months before
+  EXPECT_EQ(c.year_before, 1);
+  c = CountWindows({Day(2012, 5, 30)}, t);
+  EXPECT_EQ(c.year_before, 0);
+  c = CountWindows({Day(2013, 8, 31)}, t);  // exactly three months after: outside
+  EXPECT_EQ(c.quarter_after, 0);
+  EXPECT_EQ(c.year_after, 1);
+  c = CountWindows({Day(2013, 8, 30)}, t);
+  EXPECT_EQ(c.quarter_after, 1);
+  c = CountWindows({Day(2014, 5, 31)}, t);  // exactly twelve months after: outside
+  EXPECT_EQ(c.year_after, 0);
+  c = CountWindows({Day(2014, 5, 30)}, t);
+  EXPECT_EQ(c.year_after, 1);
+}
+
+TEST(Windows, TwentyNinthOfFebruary) {
+  const Date t{2012, 2, 29};
+  WindowCounts c =
+      CountWindows({Day(2011, 2, 28), Day(2013, 2, 28), Day(2012, 5, 29), Day(2011, 11, 29)}, t);
+  // A year before 2012-02-29 is 2011-02-28 (clamped): inside; a year after is 2013-02-28: outside.
+  EXPECT_EQ(c.year_before, 2);     // 2011-02-28 and 2011-11-29
+  EXPECT_EQ(c.quarter_before, 1);  // 2011-11-29 is exactly three months before
+  EXPECT_EQ(c.year_after, 1);      // 2012-05-29 (2013-02-28 is outside)
+  EXPECT_EQ(c.quarter_after, 0);   // 2012-05-29 is exactly three months after: outside
+}
+
+CohortSubjectIn Subject(const std::string& id, const std::string& kader, Date first, int age,
+                        std::vector<int32_t> incidents, std::vector<int32_t> convictions,
+                        int life = 3) {
+  CohortSubjectIn s;
+  s.subject_id = id;
+  CohortCaseIn c;
+  c.first_discussed_day = DaysSinceEpoch(first);
+  c.attributes.age = age;
+  c.attributes.gender = 'm';
+  c.attributes.kader = kader;
+  c.attributes.times_discussed = 2;
+  c.attributes.life_domains = life;
+  c.attributes.goals = true;
+  c.attributes.decisions = false;
+  c.attributes.actions = true;
+  s.cases.push_back(c);
+  for (int32_t d : incidents) s.incidents.push_back({d, "misdrijf", "verdachte"});
+  for (int32_t d : convictions) s.convictions.push_back({d, "", ""});
+  return s;
+}
+
+TEST(Cohort, KadersSetsAndVariables) {
+  Study study;
+  std::vector<CohortSubjectIn> in = {
+      Subject("A", "hic", {2013, 3, 1}, 30, {Day(2013, 2, 1), Day(2013, 4, 1)}, {Day(2013, 6, 1)},
+              11),
+      Subject("B", "veelpleger", {2013, 3, 1}, 30, {Day(2013, 2, 1)}, {}),  // not in the kaders
+      Subject("C", "jeugd", {2013, 3, 1}, 16, {}, {}),                      // unlinked
+  };
+  in[0].incidents.push_back({Day(2013, 2, 2), "verkeer", "verdachte"});  // excluded category
+  std::vector<SubjectVariables> cohort = BuildCohort(in, study);
+  ASSERT_EQ(cohort.size(), 2u);
+  EXPECT_TRUE(cohort[0].in_incident_set);
+  EXPECT_TRUE(cohort[0].in_conviction_set);
+  EXPECT_EQ(cohort[0].values.at("incidents_quarter_before"), 1);
+  EXPECT_EQ(cohort[0].values.at("incidents_quarter_after"), 1);
+  EXPECT_EQ(cohort[0].values.at("convictions_year_after"), 1);
+  EXPECT_EQ(cohort[0].values.at("plan"), 2);
+  EXPECT_EQ(cohort[0].values.at("life_domains_capped"), 8);
+  EXPECT_FALSE(cohort[1].in_incident_set);
+  EXPECT_FALSE(cohort[1].values.contains("incidents_year_after"));
+  study.unlinked_as_zero = true;
+  cohort = BuildCohort(in, study);
+  EXPECT_TRUE(cohort[1].in_incident_set);
+  EXPECT_EQ(cohort[1].values.at("incidents_year_after"), 0);
+}
+
+std::vector<SubjectVariables> Cohort(int n, int offset = 0) {
+  std::vector<CohortSubjectIn> in;
+  for (int i = 0; i < n; ++i) {
+    int k = i + offset;
+    in.push_back(Subject("S" + std::to_string(1000 + k), "hic", {2013, 3, 1}, 20 + k % 30,
+                         {Day(2013, 2, 1), Day(2012, 12, 1 + k % 20), Day(2013, 4, 1 + k % 20)},
+                         k % 3 ? std::vector<int32_t>{Day(2013, 1, 1)}
+                               : std::vector<int32_t>{Day(2013, 1, 1), Day(2013, 7, 1)}));
+  }
+  return BuildCohort(in, Study());
+}
+
+TEST(Disclosure, ACohortOfNineIsRefused) {
+  EXPECT_THAT(BuildStudyReport(Study(), Cohort(9), {}),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("fewer than 10 subjects")));
+  EXPECT_THAT(BuildStudyReport(Study(), Cohort(10), {}), IsOk());
+}
+
+TEST(Disclosure, AMaxHeldByOneSubjectIsSuppressed) {
+  std::vector<SubjectVariables> c = Cohort(40);
+  c[7].values["age"] = 77;  // one subject much older than the rest
+  absl::StatusOr<nlohmann::json> r = BuildStudyReport(Study(), c, {});
+  ASSERT_THAT(r, IsOk());
+  EXPECT_TRUE((*r)["descriptives"]["age"]["max"].is_null());
+  EXPECT_THAT((*r)["suppressed"], Contains("/descriptives/age/max"));
+  // The min of a count many share (zero) stays.
+  EXPECT_FALSE((*r)["descriptives"]["convictions_quarter_after"]["min"].is_null());
+  EXPECT_EQ((*r)["suppressed"].size(), (*r)["suppressed_reasons"].size());
+}
+
+TEST(Disclosure, CohortsThatDifferByThreeSubjects) {
+  std::vector<SubjectVariables> first = Cohort(40);
+  std::vector<SubjectVariables> second = Cohort(43);  // the same 40 and 3 more
+  std::vector<std::vector<std::string>> released = ReleasedSets(first);
+  EXPECT_THAT(CheckDifferencing(ReleasedSets(first)[0], released, 10), IsOk());  // the same again
+  EXPECT_THAT(CheckDifferencing(ReleasedSets(second)[0], released, 10),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("differs from an earlier released one by 3 subjects")));
+  EXPECT_THAT(CheckDifferencing(ReleasedSets(Cohort(60))[0], released, 10), IsOk());  // 20 apart
+}
+
+TEST(Report, HasTheSchemaOfSpecSection6) {
+  absl::StatusOr<nlohmann::json> r = BuildStudyReport(Study(), Cohort(60), {{"cases", 60}});
+  ASSERT_THAT(r, IsOk());
+  for (const char* key :
+       {"schema", "study", "linkage", "cohort", "descriptives", "paired_tests", "correlations",
+        "regression", "regression_fixed_alpha", "suppressed", "suppressed_reasons"}) {
+    EXPECT_TRUE(r->contains(key)) << key;
+  }
+  EXPECT_EQ((*r)["schema"], "pprl.report.v1");
+  for (const char* t :
+       {"incidents_quarter", "incidents_year", "convictions_quarter", "convictions_year"}) {
+    EXPECT_TRUE((*r)["paired_tests"].contains(t)) << t;
+  }
+  EXPECT_EQ((*r)["correlations"]["variables"].size(), 8u);
+  EXPECT_EQ((*r)["cohort"]["n"], 60);
+}
+
+TEST(StudyFile, DefaultsAndValidation) {
+  absl::StatusOr<Study> s = ParseStudy("");
+  ASSERT_THAT(s, IsOk());
+  EXPECT_EQ(s->kaders, (std::vector<std::string>{"risicoburger", "jeugd", "hic"}));
+  EXPECT_EQ(s->min_cell, 10);
+  s = ParseStudy(
+      "name = \"x\"\n[cohort]\nkaders = [\"HIC\"]\nunlinked = \"zero\"\nfirst_discussed_from = "
+      "\"2013-01-01\"\n"
+      "[regression]\noutcome = \"incidents_year_after\"\npredictors = [\"incidents_year_before\", "
+      "\"age\"]\n"
+      "interactions = [[\"incidents_year_before\", \"age\"]]\n[disclosure]\nmin_cell = 15\n");
+  ASSERT_THAT(s, IsOk());
+  EXPECT_EQ(s->kaders, std::vector<std::string>{"hic"});
+  EXPECT_TRUE(s->unlinked_as_zero);
+  EXPECT_EQ(s->min_cell, 15);
+  EXPECT_EQ(s->interactions.size(), 1u);
+  EXPECT_THAT(ParseStudy("[regression]\noutcome = \"height\"\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not a variable")));
+  EXPECT_THAT(ParseStudy("[cohort]\nunlinked = \"maybe\"\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("unlinked")));
+  EXPECT_THAT(ParseStudy("[disclosure]\nmin_cell = 1\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("min_cell")));
+  EXPECT_THAT(ParseStudy("x = \n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("line 1")));
+}
+
+}  // namespace
+}  // namespace pprl
