@@ -12,7 +12,7 @@
 #include "bench/bench_export.h"
 #include "cli/submit_command.h"
 #include "core/export_pseudonymiser.h"
-#include "tests/daemon_process.h"
+#include "service/child_process.h"
 
 int main(int argc, char** argv) {
   int rows = 500000;
@@ -47,12 +47,12 @@ int main(int argc, char** argv) {
 
   double e2e_seconds;
   {
-    pprl::testing::DaemonProcess linker(
+    pprl::DaemonProcess linker(
         PPRL_LINKER_BIN,
         {"--listen", "127.0.0.1:0", "--data-dir", work + "/db", "--tls-ca", certs + "/ca.pem",
          "--tls-cert", certs + "/linker.pem", "--tls-key", certs + "/linker.key"},
         work + "/linker.port", work + "/linker.log");
-    pprl::testing::DaemonProcess agent(
+    pprl::DaemonProcess agent(
         PPRL_AGENT_BIN,
         {"--listen", "127.0.0.1:0", "--spool-dir", work + "/spool", "--site", "police",
          "--site-kind", "police", "--key-file", work + "/site.key", "--linker", linker.address(),

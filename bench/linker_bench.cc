@@ -21,7 +21,7 @@
 #include "linker/rocksdb_record_store.h"
 #include "proto/extract_codec.h"
 #include "service/rpc_util.h"
-#include "tests/daemon_process.h"
+#include "service/child_process.h"
 
 namespace {
 
@@ -168,7 +168,7 @@ void BenchUpload(int n, const std::string& work) {
   std::string certs = work + "/certs";
   std::system((std::string(PPRL_SOURCE_DIR) + "/deploy/make-dev-certs.sh " + certs + " >/dev/null")
                   .c_str());
-  pprl::testing::DaemonProcess linker(
+  pprl::DaemonProcess linker(
       PPRL_LINKER_BIN,
       {"--listen", "127.0.0.1:0", "--data-dir", work + "/db", "--tls-ca", certs + "/ca.pem",
        "--tls-cert", certs + "/linker.pem", "--tls-key", certs + "/linker.key"},

@@ -1,7 +1,10 @@
 // pprl: the command line for every role. Thin: flags become option structs, commands run.
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <iostream>
 
+#include "cli/analyze_command.h"
+#include "cli/demo_command.h"
 #include "cli/linker_commands.h"
 #include "cli/pseudonymise_command.h"
 #include "cli/submit_command.h"
@@ -72,6 +75,43 @@ int main(int argc, char** argv) {
                        "upload the valid rows, report the bad ones");
   submit_tls.Add(submit_cmd);
 
+  // Synthetic data, linkage quality and the one-command demo.
+  std::string synth_out;
+  pprl::SynthOptions synth;
+  CLI::App* synth_cmd =
+      app.add_subcommand("synth", "write realistic synthetic exports and a separate ground truth");
+  synth_cmd->add_option("--out", synth_out, "directory to write")->required();
+  synth_cmd->add_option("--seed", synth.seed, "random seed (default 2013)");
+  synth_cmd->add_option("--people", synth.people, "police population (default 20000)");
+  synth_cmd->add_option("--cases", synth.cases, "case subjects (default 213)");
+  synth_cmd->add_option("--effect", synth.effect,
+                        "true relative change after a discussion (default 0)");
+  std::string truth_file, links_file;
+  CLI::App* eval_cmd = app.add_subcommand(
+      "evaluate-linkage", "precision and recall of links.csv against a synthetic truth");
+  eval_cmd->add_option("--truth", truth_file, "truth.csv from pprl synth")->required();
+  eval_cmd->add_option("--links", links_file, "links.csv from pprl links or pprl demo")->required();
+  pprl::DemoOptions demo;
+  CLI::App* demo_cmd = app.add_subcommand(
+      "demo", "run the whole study on this machine (synthetic data unless --data)");
+  demo_cmd->add_option("--data", demo.data_dir,
+                       "directory with cases.csv, incidents.csv, convictions.csv");
+  demo_cmd->add_option("--out", demo.out_dir, "output directory (default pprl-demo)");
+  demo_cmd->add_option("--seed", demo.synth.seed, "seed for the synthetic data");
+  demo_cmd->add_option("--people", demo.synth.people, "synthetic police population");
+  demo_cmd->add_option("--cases", demo.synth.cases, "synthetic case subjects");
+
+  // The analyst's study.
+  pprl::AnalyzeOptions analyze;
+  TlsFlags analyze_tls;
+  CLI::App* analyze_cmd = app.add_subcommand("analyze", "run a study on the analyzer (analyst)");
+  analyze_cmd->add_option("--analyzer", analyze.analyzer, "analyzer address host:port")->required();
+  analyze_cmd->add_option("--study", analyze.study,
+                          "study TOML file (default: the reference study)");
+  analyze_cmd->add_option("--json", analyze.json_out, "write report.json here");
+  analyze_cmd->add_option("--html", analyze.html_out, "write report.html here");
+  analyze_tls.Add(analyze_cmd);
+
   // Linker commands.
   pprl::LinkerClientOptions linker;
   TlsFlags linker_tls;
@@ -110,6 +150,22 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
   linker.tls = linker_tls.Files();
+  if (synth_cmd->parsed()) return Report(pprl::RunSynth(synth_out, synth, std::cout));
+  if (eval_cmd->parsed()) {
+    absl::StatusOr<pprl::LinkageQuality> q = pprl::EvaluateLinkage(truth_file, links_file);
+    if (!q.ok()) return Report(q.status());
+    std::cout << pprl::FormatLinkageQuality(*q);
+    return 0;
+  }
+  if (demo_cmd->parsed()) {
+    std::error_code ec;
+    std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+    return Report(pprl::RunDemo(demo, self.empty() ? argv[0] : self, std::cout));
+  }
+  if (analyze_cmd->parsed()) {
+    analyze.tls = analyze_tls.Files();
+    return Report(pprl::RunAnalyze(analyze, std::cout));
+  }
   if (submit_cmd->parsed()) {
     absl::StatusOr<pprl::ExportKind> kind = pprl::ParseExportKind(submit_kind);
     if (!kind.ok()) return Report(kind.status());

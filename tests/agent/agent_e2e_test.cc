@@ -9,14 +9,14 @@
 #include "cli/linker_commands.h"
 #include "cli/submit_command.h"
 #include "core/hmac_key.h"
-#include "tests/daemon_process.h"
+#include "service/child_process.h"
 #include "tests/status_matchers.h"
 #include "tests/temp_dir.h"
 
 namespace pprl {
 namespace {
 
-using ::pprl::testing::DaemonProcess;
+using ::pprl::DaemonProcess;
 using ::pprl::testing::IsOk;
 using ::pprl::testing::ReadFile;
 using ::pprl::testing::StatusIs;
@@ -54,7 +54,7 @@ class AgentE2eTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new TempDir();
-    ASSERT_EQ(::pprl::testing::Shell(std::string(PPRL_SOURCE_DIR) + "/deploy/make-dev-certs.sh " +
+    ASSERT_EQ(::pprl::Shell(std::string(PPRL_SOURCE_DIR) + "/deploy/make-dev-certs.sh " +
                                      (dir_->path() / "certs").string() + " >/dev/null"),
               0);
     absl::StatusOr<HmacKey> key = HmacKey::Generate();

@@ -12,14 +12,14 @@
 #include "core/audit_chain.h"
 #include "proto/linker.grpc.pb.h"
 #include "service/rpc_util.h"
-#include "tests/daemon_process.h"
+#include "service/child_process.h"
 #include "tests/status_matchers.h"
 #include "tests/temp_dir.h"
 
 namespace pprl {
 namespace {
 
-using ::pprl::testing::DaemonProcess;
+using ::pprl::DaemonProcess;
 using ::pprl::testing::IsOk;
 using ::pprl::testing::TempDir;
 using ::testing::HasSubstr;
@@ -28,10 +28,10 @@ class LinkerServiceTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     certs_ = new TempDir();
-    ASSERT_EQ(::pprl::testing::Shell(std::string(PPRL_SOURCE_DIR) + "/deploy/make-dev-certs.sh " +
+    ASSERT_EQ(::pprl::Shell(std::string(PPRL_SOURCE_DIR) + "/deploy/make-dev-certs.sh " +
                                      (certs_->path() / "ca1").string() + " >/dev/null"),
               0);
-    ASSERT_EQ(::pprl::testing::Shell(std::string(PPRL_SOURCE_DIR) + "/deploy/make-dev-certs.sh " +
+    ASSERT_EQ(::pprl::Shell(std::string(PPRL_SOURCE_DIR) + "/deploy/make-dev-certs.sh " +
                                      (certs_->path() / "ca2").string() + " >/dev/null"),
               0);
   }

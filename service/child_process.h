@@ -1,7 +1,7 @@
-// Runs a daemon as a real child process for end-to-end tests: waits for the port it writes
-// to --port-file, and stops it (SIGTERM, then SIGKILL) when destroyed.
-#ifndef PPRL_TESTS_DAEMON_PROCESS_H_
-#define PPRL_TESTS_DAEMON_PROCESS_H_
+// Runs a daemon as a child process (for pprl demo and end-to-end tests): waits for the port it
+// writes to --port-file, and stops it (SIGTERM, then SIGKILL) when destroyed.
+#ifndef PPRL_SERVICE_CHILD_PROCESS_H_
+#define PPRL_SERVICE_CHILD_PROCESS_H_
 
 #include <fcntl.h>
 #include <signal.h>
@@ -18,7 +18,7 @@
 
 extern char** environ;
 
-namespace pprl::testing {
+namespace pprl {
 
 class DaemonProcess {
  public:
@@ -53,6 +53,7 @@ class DaemonProcess {
   ~DaemonProcess() { Stop(); }
 
   bool running() const { return pid_ > 0 && port_ > 0; }
+  pid_t pid() const { return pid_; }
   int port() const { return port_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
 
@@ -82,6 +83,6 @@ class DaemonProcess {
 // Runs a command line (through /bin/sh) and returns its exit status; output to `log`.
 inline int Shell(const std::string& command) { return std::system(command.c_str()); }
 
-}  // namespace pprl::testing
+}  // namespace pprl
 
-#endif  // PPRL_TESTS_DAEMON_PROCESS_H_
+#endif  // PPRL_SERVICE_CHILD_PROCESS_H_

@@ -1,0 +1,41 @@
+// The analyzer's gRPC service (callback API): an analyst sends a study, the analyzer reads the
+// cohort from the linker with its own (analyzer) certificate, computes the study behind
+// disclosure control and returns aggregates only. Every release and refusal is written to the
+// linker's audit log. The subject sets of released reports are kept in memory (the analyzer
+// holds nothing on disk) to refuse differencing. Thread-safe.
+#ifndef PPRL_ANALYZER_ANALYZER_SERVICE_H_
+#define PPRL_ANALYZER_ANALYZER_SERVICE_H_
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "proto/analyzer.grpc.pb.h"
+#include "proto/linker.grpc.pb.h"
+#include "service/rpc_util.h"
+
+namespace pprl {
+
+class AnalyzerService final : public v1::Analyzer::CallbackService {
+ public:
+  explicit AnalyzerService(std::shared_ptr<v1::Linker::StubInterface> linker)
+      : linker_(std::move(linker)) {}
+
+  grpc::ServerUnaryReactor* Analyze(grpc::CallbackServerContext* context,
+                                    const v1::AnalyzeRequest* request,
+                                    v1::AnalyzeResponse* response) override;
+
+ private:
+  [[nodiscard]] absl::Status Run(const Peer& peer, const std::string& study_toml,
+                                 v1::AnalyzeResponse* response);
+  void Audit(const std::string& action, const std::string& detail_json);
+
+  std::shared_ptr<v1::Linker::StubInterface> linker_;
+  std::mutex mu_;
+  std::vector<std::vector<std::string>> released_;
+};
+
+}  // namespace pprl
+
+#endif  // PPRL_ANALYZER_ANALYZER_SERVICE_H_

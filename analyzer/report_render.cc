@@ -1,0 +1,306 @@
+#include "analyzer/report_render.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+namespace pprl {
+namespace {
+
+using nlohmann::json;
+
+std::string Num(const json& v, int digits = 3) {
+  if (v.is_null()) return "suppressed";
+  if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
+  if (!v.is_number()) return v.dump();
+  char buf[64];
+  double d = v.get<double>();
+  if (d != 0 && std::fabs(d) < 0.001) {
+    std::snprintf(buf, sizeof buf, "%.2e", d);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.*f", digits, d);
+  }
+  return buf;
+}
+
+std::string Pad(const std::string& s, size_t width) {
+  return s.size() >= width ? s : s + std::string(width - s.size(), ' ');
+}
+std::string PadLeft(const std::string& s, size_t width) {
+  return s.size() >= width ? s : std::string(width - s.size(), ' ') + s;
+}
+
+std::string Escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+const char* kPairedNames[][2] = {{"incidents_quarter", "incidents, quarter"},
+                                 {"incidents_year", "incidents, year"},
+                                 {"convictions_quarter", "convictions, quarter"},
+                                 {"convictions_year", "convictions, year"}};
+
+}  // namespace
+
+std::string RenderReportText(const json& r) {
+  std::ostringstream o;
+  o << "Study " << r["study"].value("name", "") << ": kaders";
+  for (const auto& k : r["study"]["kaders"]) o << " " << k.get<std::string>();
+  o << "; unlinked subjects "
+    << (r["study"].value("unlinked", "exclude") == "zero" ? "count as zero" : "are left out")
+    << "; min cell " << r["study"].value("min_cell", 10) << "\n\n";
+  const json& l = r["linkage"];
+  if (l.is_object() && !l.empty()) {
+    o << "Linkage: " << Num(l.value("cases", json())) << " cases, "
+      << Num(l.value("incident_records", json())) << " incident records, "
+      << Num(l.value("conviction_records", json())) << " conviction records; "
+      << Num(l.value("cases_linked_incidents", json())) << " cases linked to incidents, "
+      << Num(l.value("cases_linked_convictions", json())) << " to convictions; "
+      << Num(l.value("ambiguous_keys", json())) << " ambiguous keys\n";
+  }
+  o << "Cohort: n = " << Num(r["cohort"]["n"]) << ", incident set "
+    << Num(r["cohort"]["n_incident_set"]) << ", conviction set "
+    << Num(r["cohort"]["n_conviction_set"]) << "\n\n";
+  o << Pad("Descriptives", 28) << PadLeft("n", 6) << PadLeft("mean", 10) << PadLeft("sd", 10)
+    << PadLeft("min", 12) << PadLeft("max", 12) << "\n";
+  for (const auto& [name, d] : r["descriptives"].items()) {
+    if (name == "gender") continue;
+    if (d.is_null()) {
+      o << Pad(name, 28) << "  suppressed (too few subjects)\n";
+      continue;
+    }
+    o << Pad(name, 28) << PadLeft(Num(d["n"]), 6) << PadLeft(Num(d["mean"], 2), 10)
+      << PadLeft(Num(d["sd"], 2), 10) << PadLeft(Num(d["min"], 0), 12)
+      << PadLeft(Num(d["max"], 0), 12) << "\n";
+  }
+  o << "gender:";
+  for (const auto& [code, share] : r["descriptives"]["gender"].items()) {
+    o << " " << code << " "
+      << (share.is_null() ? "suppressed" : Num(share.get<double>() * 100, 1) + "%");
+  }
+  o << "\n\n"
+    << Pad("Paired t-tests (before - after)", 34) << PadLeft("n", 6) << PadLeft("before", 9)
+    << PadLeft("after", 9) << PadLeft("t", 8) << PadLeft("df", 6) << PadLeft("p", 10)
+    << "  95% CI            Wilcoxon p\n";
+  for (const auto& [key, label] : kPairedNames) {
+    const json& t = r["paired_tests"][key];
+    if (t.is_null()) {
+      o << Pad(label, 34) << "  suppressed\n";
+      continue;
+    }
+    o << Pad(label, 34) << PadLeft(Num(t["n"]), 6) << PadLeft(Num(t["mean_before"], 2), 9)
+      << PadLeft(Num(t["mean_after"], 2), 9) << PadLeft(Num(t["t"], 2), 8)
+      << PadLeft(Num(t["df"], 0), 6) << PadLeft(Num(t["p"]), 10) << "  [" << Num(t["ci_low"], 2)
+      << ", " << Num(t["ci_high"], 2) << "]"
+      << "    " << Num(t["wilcoxon_p"]) << "\n";
+  }
+  for (const char* which : {"regression", "regression_fixed_alpha"}) {
+    const json& g = r[which];
+    o << "\n"
+      << (std::string(which) == "regression"
+              ? "Negative binomial regression, dispersion by maximum likelihood"
+              : "Negative binomial regression, alpha fixed at 1 (as SPSS GENLIN)");
+    if (g.is_null()) {
+      o << ": suppressed or not estimable\n";
+      continue;
+    }
+    o << " (outcome " << g["outcome"].get<std::string>() << ", n = " << Num(g["n"]) << ", theta "
+      << Num(g["theta"]) << ", log-likelihood " << Num(g["log_likelihood"]) << ", AIC "
+      << Num(g["aic"]) << ")\n";
+    o << Pad("  term", 30) << PadLeft("B", 9) << PadLeft("SE", 9) << "  95% Wald CI        "
+      << PadLeft("chi2", 9) << PadLeft("p", 10) << PadLeft("IRR", 8) << "\n";
+    for (const json& c : g["coefficients"]) {
+      o << Pad("  " + c["term"].get<std::string>(), 30) << PadLeft(Num(c["b"]), 9)
+        << PadLeft(Num(c["se"]), 9) << "  [" << Num(c["ci_low"]) << ", " << Num(c["ci_high"]) << "]"
+        << std::string(4, ' ') << PadLeft(Num(c["wald_chi2"]), 9) << PadLeft(Num(c["p"]), 10)
+        << PadLeft(Num(c["irr"]), 8) << "\n";
+    }
+  }
+  if (!r["suppressed"].empty()) {
+    o << "\nSuppressed (disclosure control):\n";
+    for (size_t i = 0; i < r["suppressed"].size(); ++i) {
+      o << "  " << r["suppressed"][i].get<std::string>() << ": "
+        << r["suppressed_reasons"][i].get<std::string>() << "\n";
+    }
+  }
+  return o.str();
+}
+
+std::string RenderReportHtml(const json& r) {
+  std::ostringstream h;
+  h << "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>pprl report: "
+    << Escape(r["study"].value("name", "")) << "</title><style>"
+    << "body{font-family:sans-serif;max-width:960px;margin:2em auto;color:#222}"
+    << "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px "
+       "8px;text-align:right}"
+    << "th:first-child,td:first-child{text-align:left}.s{color:#999;font-style:italic}</style></"
+       "head><body>";
+  h << "<h1>Recidivism after a Veiligheidshuis discussion</h1><p>Study <b>"
+    << Escape(r["study"].value("name", "")) << "</b>. Figures about fewer than "
+    << r["study"].value("min_cell", 10)
+    << " people are suppressed. All figures are aggregates of pseudonymised records.</p>";
+
+  // Linkage funnel.
+  const json& l = r["linkage"];
+  h << "<h2>Linkage</h2>";
+  if (l.is_object() && l.contains("cases")) {
+    double cases = l["cases"].get<double>();
+    struct Bar {
+      const char* label;
+      double value;
+    };
+    Bar bars[] = {{"cases", cases},
+                  {"linked to incidents", l.value("cases_linked_incidents", 0.0)},
+                  {"linked to convictions", l.value("cases_linked_convictions", 0.0)}};
+    h << "<svg width=\"640\" height=\"120\" role=\"img\" aria-label=\"linkage funnel\">";
+    for (int i = 0; i < 3; ++i) {
+      double w = cases > 0 ? 440 * bars[i].value / cases : 0;
+      h << "<rect x=\"180\" y=\"" << 10 + i * 35 << "\" width=\"" << w
+        << "\" height=\"25\" fill=\"#4a7ab5\"/>"
+        << "<text x=\"5\" y=\"" << 28 + i * 35 << "\">" << bars[i].label << "</text><text x=\""
+        << 185 + w << "\" y=\"" << 28 + i * 35 << "\">" << bars[i].value << "</text>";
+    }
+    h << "</svg>";
+  }
+
+  // Before/after means with 95% CIs.
+  h << "<h2>Before and after the first discussion</h2><svg width=\"720\" height=\"260\" "
+       "role=\"img\" aria-label=\"means before and after\">";
+  double maxv = 0.5;
+  for (const auto& [key, label] : kPairedNames) {
+    const json& t = r["paired_tests"][key];
+    if (t.is_null()) continue;
+    for (const char* side : {"before", "after"}) {
+      double m = t["mean_" + std::string(side)].get<double>();
+      double sd = t["sd_" + std::string(side)].get<double>();
+      maxv = std::max(maxv, m + 1.96 * sd / std::sqrt(t["n"].get<double>()));
+    }
+  }
+  int slot = 0;
+  for (const auto& [key, label] : kPairedNames) {
+    const json& t = r["paired_tests"][key];
+    int x0 = 20 + slot++ * 175;
+    h << "<text x=\"" << x0 << "\" y=\"250\" font-size=\"12\">" << label << "</text>";
+    if (t.is_null()) {
+      h << "<text x=\"" << x0 << "\" y=\"120\" class=\"s\">suppressed</text>";
+      continue;
+    }
+    int k = 0;
+    for (const char* side : {"before", "after"}) {
+      double m = t["mean_" + std::string(side)].get<double>();
+      double half =
+          1.96 * t["sd_" + std::string(side)].get<double>() / std::sqrt(t["n"].get<double>());
+      double scale = 200 / maxv;
+      int x = x0 + 20 + k * 60;
+      h << "<rect x=\"" << x << "\" y=\"" << 230 - m * scale << "\" width=\"40\" height=\""
+        << m * scale << "\" fill=\"" << (k ? "#6aa84f" : "#cc4125") << "\"/><line x1=\"" << x + 20
+        << "\" x2=\"" << x + 20 << "\" y1=\"" << 230 - (m + half) * scale << "\" y2=\""
+        << 230 - std::max(0.0, m - half) * scale << "\" stroke=\"#000\"/><text x=\"" << x
+        << "\" y=\"" << 225 - (m + half) * scale << "\" font-size=\"11\">" << Num(m, 2)
+        << "</text>";
+      ++k;
+    }
+  }
+  h << "</svg><p>Red: before; green: after; whiskers: 95% confidence intervals of the means.</p>";
+
+  // Paired tests table.
+  h << "<table><tr><th>outcome</th><th>n</th><th>before M (SD)</th><th>after M (SD)</th><th>t "
+       "(df)</th><th>p</th><th>95% CI</th><th>Wilcoxon p</th></tr>";
+  for (const auto& [key, label] : kPairedNames) {
+    const json& t = r["paired_tests"][key];
+    if (t.is_null()) {
+      h << "<tr><td>" << label << "</td><td colspan=\"7\" class=\"s\">suppressed</td></tr>";
+      continue;
+    }
+    h << "<tr><td>" << label << "</td><td>" << Num(t["n"]) << "</td><td>"
+      << Num(t["mean_before"], 2) << " (" << Num(t["sd_before"], 2) << ")</td><td>"
+      << Num(t["mean_after"], 2) << " (" << Num(t["sd_after"], 2) << ")</td><td>" << Num(t["t"], 2)
+      << " (" << Num(t["df"], 0) << ")</td><td>" << Num(t["p"]) << "</td><td>["
+      << Num(t["ci_low"], 2) << ", " << Num(t["ci_high"], 2) << "]</td><td>" << Num(t["wilcoxon_p"])
+      << "</td></tr>";
+  }
+  h << "</table>";
+
+  // Forest plot of IRRs, both regressions.
+  h << "<h2>Negative binomial regression: incidence rate ratios</h2>";
+  for (const char* which : {"regression", "regression_fixed_alpha"}) {
+    const json& g = r[which];
+    h << "<h3>"
+      << (std::string(which) == "regression" ? "dispersion by maximum likelihood"
+                                             : "alpha fixed at 1 (as SPSS)")
+      << "</h3>";
+    if (g.is_null()) {
+      h << "<p class=\"s\">suppressed or not estimable</p>";
+      continue;
+    }
+    std::vector<json> rows;
+    for (const json& c : g["coefficients"]) {
+      if (c["term"] != "(Intercept)") rows.push_back(c);
+    }
+    double lo = 0.25, hi = 4;
+    auto xpos = [&](double irr) {
+      return 200 + 400 * (std::log(std::clamp(irr, lo, hi)) - std::log(lo)) /
+                       (std::log(hi) - std::log(lo));
+    };
+    h << "<svg width=\"700\" height=\"" << 40 + rows.size() * 28
+      << "\" role=\"img\" aria-label=\"forest plot\">"
+      << "<line x1=\"" << xpos(1) << "\" x2=\"" << xpos(1) << "\" y1=\"5\" y2=\""
+      << 20 + rows.size() * 28 << "\" stroke=\"#999\" stroke-dasharray=\"4\"/>";
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const json& c = rows[i];
+      double y = 20 + static_cast<double>(i) * 28;
+      h << "<text x=\"5\" y=\"" << y + 4 << "\" font-size=\"12\">"
+        << Escape(c["term"].get<std::string>()) << "</text>"
+        << "<line x1=\"" << xpos(std::exp(c["ci_low"].get<double>())) << "\" x2=\""
+        << xpos(std::exp(c["ci_high"].get<double>())) << "\" y1=\"" << y << "\" y2=\"" << y
+        << "\" stroke=\"#000\"/><circle cx=\"" << xpos(c["irr"].get<double>()) << "\" cy=\"" << y
+        << "\" r=\"5\" fill=\"#4a7ab5\"/><text x=\"610\" y=\"" << y + 4 << "\" font-size=\"11\">"
+        << Num(c["irr"], 2) << "</text>";
+    }
+    h << "<text x=\"" << xpos(0.25) << "\" y=\"" << 35 + rows.size() * 28
+      << "\" font-size=\"10\">0.25</text><text x=\"" << xpos(1) - 5 << "\" y=\""
+      << 35 + rows.size() * 28 << "\" font-size=\"10\">1</text><text x=\"" << xpos(4) - 10
+      << "\" y=\"" << 35 + rows.size() * 28 << "\" font-size=\"10\">4</text></svg>";
+    h << "<table><tr><th>term</th><th>B</th><th>SE</th><th>95% Wald CI</th><th>Wald "
+         "&chi;&sup2;</th><th>p</th><th>IRR</th></tr>";
+    for (const json& c : g["coefficients"]) {
+      h << "<tr><td>" << Escape(c["term"].get<std::string>()) << "</td><td>" << Num(c["b"])
+        << "</td><td>" << Num(c["se"]) << "</td><td>[" << Num(c["ci_low"]) << ", "
+        << Num(c["ci_high"]) << "]</td><td>" << Num(c["wald_chi2"]) << "</td><td>" << Num(c["p"])
+        << "</td><td>" << Num(c["irr"]) << "</td></tr>";
+    }
+    h << "</table><p>n = " << Num(g["n"]) << ", theta = " << Num(g["theta"])
+      << ", log-likelihood = " << Num(g["log_likelihood"]) << ", AIC = " << Num(g["aic"]) << "</p>";
+  }
+  if (!r["suppressed"].empty()) {
+    h << "<h2>Suppressed figures</h2><ul>";
+    for (size_t i = 0; i < r["suppressed"].size(); ++i) {
+      h << "<li><code>" << Escape(r["suppressed"][i].get<std::string>())
+        << "</code>: " << Escape(r["suppressed_reasons"][i].get<std::string>()) << "</li>";
+    }
+    h << "</ul>";
+  }
+  h << "</body></html>\n";
+  return h.str();
+}
+
+}  // namespace pprl

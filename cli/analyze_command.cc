@@ -1,0 +1,53 @@
+#include "cli/analyze_command.h"
+
+#include <fstream>
+#include <ostream>
+
+#include "core/text.h"
+#include "proto/analyzer.grpc.pb.h"
+
+namespace pprl {
+namespace {
+
+absl::Status WriteAtomically(const std::string& path, const std::string& content) {
+  std::string tmp = path + ".partial";
+  {
+    std::ofstream f(tmp, std::ios::binary);
+    f << content;
+    if (!f) return absl::UnavailableError(Cat("cannot write ", path));
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0)
+    return absl::UnavailableError(Cat("cannot write ", path));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status RunAnalyze(const AnalyzeOptions& o, std::ostream& out) {
+  if (o.analyzer.empty()) return absl::InvalidArgumentError("--analyzer ADDRESS is required");
+  v1::AnalyzeRequest request;
+  if (!o.study.empty()) {
+    absl::StatusOr<std::string> text = ReadTextFile(o.study);
+    if (!text.ok()) return text.status();
+    request.set_study_toml(*text);
+  }
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = OpenChannel(o.analyzer, o.tls);
+  if (!channel.ok()) return channel.status();
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, o.deadline_seconds);
+  v1::AnalyzeResponse response;
+  grpc::Status s = v1::Analyzer::NewStub(*channel)->Analyze(&ctx, request, &response);
+  if (!s.ok()) return FromGrpc(s);
+  if (!o.json_out.empty()) {
+    absl::Status w = WriteAtomically(o.json_out, response.report_json());
+    if (!w.ok()) return w;
+  }
+  if (!o.html_out.empty()) {
+    absl::Status w = WriteAtomically(o.html_out, response.report_html());
+    if (!w.ok()) return w;
+  }
+  out << response.report_text();
+  return absl::OkStatus();
+}
+
+}  // namespace pprl

@@ -1,0 +1,129 @@
+#include "service/dev_ca.h"
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "core/text.h"
+
+namespace pprl {
+namespace {
+
+struct KeyFree {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+struct CertFree {
+  void operator()(X509* c) const { X509_free(c); }
+};
+using Key = std::unique_ptr<EVP_PKEY, KeyFree>;
+using Cert = std::unique_ptr<X509, CertFree>;
+
+absl::Status WritePem(const std::string& path, bool secret,
+                      const std::function<int(FILE*)>& write) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, secret ? 0600 : 0644);
+  if (fd < 0) return absl::UnavailableError(Cat("cannot write ", path));
+  FILE* f = ::fdopen(fd, "w");
+  int ok = write(f);
+  std::fclose(f);
+  if (ok != 1) return absl::InternalError(Cat("cannot encode ", path));
+  return absl::OkStatus();
+}
+
+bool AddExtension(X509* cert, X509* issuer, int nid, const char* value) {
+  X509V3_CTX ctx;
+  X509V3_set_ctx_nodb(&ctx);
+  X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
+  X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
+  if (ext == nullptr) return false;
+  bool ok = X509_add_ext(cert, ext, -1) == 1;
+  X509_EXTENSION_free(ext);
+  return ok;
+}
+
+absl::StatusOr<Cert> Issue(EVP_PKEY* key, const std::string& ou, const std::string& cn,
+                           X509* issuer, EVP_PKEY* issuer_key, bool ca) {
+  Cert cert(X509_new());
+  X509_set_version(cert.get(), 2);
+  unsigned char serial[16];
+  RAND_bytes(serial, sizeof serial);
+  serial[0] &= 0x7f;
+  BIGNUM* bn = BN_bin2bn(serial, sizeof serial, nullptr);
+  BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert.get()));
+  BN_free(bn);
+  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
+  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 60L * 60 * 24 * 825);
+  X509_set_pubkey(cert.get(), key);
+  X509_NAME* name = X509_get_subject_name(cert.get());
+  X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
+                             reinterpret_cast<const unsigned char*>("pprl dev"), -1, -1, 0);
+  if (!ou.empty()) {
+    X509_NAME_add_entry_by_txt(name, "OU", MBSTRING_UTF8,
+                               reinterpret_cast<const unsigned char*>(ou.c_str()), -1, -1, 0);
+  }
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
+                             reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
+  X509* signer = issuer ? issuer : cert.get();
+  X509_set_issuer_name(cert.get(), X509_get_subject_name(signer));
+  bool ok =
+      ca ? AddExtension(cert.get(), signer, NID_basic_constraints, "critical,CA:TRUE") &&
+               AddExtension(cert.get(), signer, NID_key_usage, "critical,keyCertSign,cRLSign")
+         : AddExtension(cert.get(), signer, NID_basic_constraints, "CA:FALSE") &&
+               AddExtension(cert.get(), signer, NID_key_usage,
+                            "digitalSignature,keyEncipherment") &&
+               AddExtension(cert.get(), signer, NID_ext_key_usage, "serverAuth,clientAuth") &&
+               AddExtension(cert.get(), signer, NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1");
+  if (!ok) return absl::InternalError("cannot add certificate extensions");
+  if (X509_sign(cert.get(), issuer_key, EVP_sha256()) == 0)
+    return absl::InternalError("cannot sign a certificate");
+  return cert;
+}
+
+}  // namespace
+
+absl::Status MakeDevCertificates(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return absl::UnavailableError(Cat("cannot create ", dir));
+  Key ca_key(EVP_EC_gen("P-256"));
+  if (!ca_key) return absl::InternalError("cannot make a key");
+  absl::StatusOr<Cert> ca = Issue(ca_key.get(), "", "pprl dev CA", nullptr, ca_key.get(), true);
+  if (!ca.ok()) return ca.status();
+  absl::Status s =
+      WritePem(dir + "/ca.pem", false, [&](FILE* f) { return PEM_write_X509(f, ca->get()); });
+  if (!s.ok()) return s;
+  const std::pair<const char*, std::pair<const char*, const char*>> holders[] = {
+      {"linker", {"linker", "linker"}},
+      {"analyzer", {"analyzer", "analyzer"}},
+      {"agent-police", {"agent", "police"}},
+      {"agent-vh", {"agent", "veiligheidshuis"}},
+      {"officer-police", {"data-officer", "officer-police"}},
+      {"officer-vh", {"data-officer", "officer-vh"}},
+      {"analyst", {"analyst", "analyst"}},
+      {"auditor", {"auditor", "auditor"}}};
+  for (const auto& [file, who] : holders) {
+    Key key(EVP_EC_gen("P-256"));
+    if (!key) return absl::InternalError("cannot make a key");
+    absl::StatusOr<Cert> cert =
+        Issue(key.get(), who.first, who.second, ca->get(), ca_key.get(), false);
+    if (!cert.ok()) return cert.status();
+    s = WritePem(Cat(dir, "/", file, ".pem"), false,
+                 [&](FILE* f) { return PEM_write_X509(f, cert->get()); });
+    if (!s.ok()) return s;
+    s = WritePem(Cat(dir, "/", file, ".key"), true, [&](FILE* f) {
+      return PEM_write_PrivateKey(f, key.get(), nullptr, nullptr, 0, nullptr, nullptr);
+    });
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace pprl

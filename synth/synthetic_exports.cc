@@ -1,0 +1,389 @@
+#include "synth/synthetic_exports.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+#include <random>
+#include <vector>
+
+#include "core/dates.h"
+#include "core/text.h"
+
+namespace pprl {
+namespace {
+
+struct Name {
+  const char* prefix;
+  const char* surname;
+};
+// Invented and common name material; combinations are random, so no real person is described.
+const Name kDutch[] = {
+    {"", "Jansen"},      {"de", "Vries"},      {"van den", "Berg"},   {"", "Bakker"},
+    {"", "Visser"},      {"", "Smit"},         {"", "Meijer"},        {"de", "Boer"},
+    {"", "Mulder"},      {"de", "Groot"},      {"", "Bos"},           {"", "Vos"},
+    {"", "Peters"},      {"", "Hendriks"},     {"van", "Leeuwen"},    {"", "Dekker"},
+    {"", "Brouwer"},     {"de", "Wit"},        {"", "Dijkstra"},      {"", "Smits"},
+    {"de", "Graaf"},     {"van der", "Meer"},  {"van der", "Linden"}, {"", "Kok"},
+    {"", "Jacobs"},      {"de", "Haan"},       {"", "Vermeulen"},     {"van den", "Heuvel"},
+    {"van der", "Veen"}, {"van den", "Broek"}, {"de", "Bruijn"},      {"de", "Jong"},
+    {"", "Schouten"},    {"van", "Beek"},      {"", "Willems"},       {"van", "Dijk"},
+    {"", "Hoekstra"},    {"", "Koster"},       {"'t", "Hart"},        {"van 't", "Hof"},
+    {"ter", "Horst"},    {"ten", "Cate"},      {"in 't", "Veld"},     {"op de", "Beek"},
+    {"", "Kuipers"},     {"", "Postma"},       {"", "Wijnands"},      {"", "Huisman"}};
+const char* kOther[] = {"El Amrani",
+                        "Bouzid",
+                        "Benali",
+                        "Ouali",
+                        "Azzouz",
+                        "\xC3\x96zt\xC3\xBCrk",
+                        "Y\xC4\xB1lmaz",
+                        "\xC3\x87"
+                        "elik",
+                        "\xC5\x9E"
+                        "ahin",
+                        "Ayd\xC4\xB1n",
+                        "Kaya",
+                        "Do\xC4\x9F"
+                        "an",
+                        "Ramdin",
+                        "Sewnarain",
+                        "Biharie",
+                        "Kromodimedjo",
+                        "Nguy\xE1\xBB\x85n",
+                        "M\xC3\xBCller",
+                        "Gro\xC3\x9F",
+                        "Fern\xC3\xA1ndez",
+                        "Kowalski",
+                        "Søndergaard"};
+const char* kMaleNames[] = {"Jan",    "Pieter", "Johannes", "Mohammed",  "Ahmed",      "Mustafa",
+                            "Thomas", "Kevin",  "Dennis",   "Theodorus", "Christiaan", "Mehmet",
+                            "Emre",   "Rishi",  "Sven",     "IJsbrand",  "Youssef",    "Bram",
+                            "Daan",   "Willem", "Hendrik",  "Karim",     "Ricardo"};
+const char* kFemaleNames[] = {"Maria",        "Anna",  "Fatima",  "Sanne", "Lisa",
+                              "\xC3\x96zlem", "Priya", "Johanna", "Petra", "Naima",
+                              "Esra",         "Femke", "Iris"};
+
+struct Person {
+  int id;
+  std::string prefix, surname, first_names;
+  Date birth;
+  char gender;
+  bool non_latin;
+};
+
+std::string InitialsOf(const std::string& first_names) {
+  std::string out;
+  for (std::string_view n : SplitAny(first_names, " ")) {
+    if (n.rfind("IJ", 0) == 0) {
+      out += "IJ.";
+    } else if (n.rfind("Th", 0) == 0) {
+      out += "Th.";
+    } else if (n.rfind("Chr", 0) == 0) {
+      out += "Chr.";
+    } else {
+      // The first character (a multi-byte letter is kept whole).
+      size_t len = (static_cast<unsigned char>(n[0]) < 0x80) ? 1 : 2;
+      out += std::string(n.substr(0, len)) + ".";
+    }
+  }
+  return out;
+}
+
+std::string DropDiacritics(const std::string& s) {
+  static const std::pair<const char*, const char*> kMap[] = {
+      {"\xC3\x96", "O"}, {"\xC3\xBC", "u"}, {"\xC4\xB1", "i"},     {"\xC3\x87", "C"},
+      {"\xC5\x9E", "S"}, {"\xC4\x9F", "g"}, {"\xE1\xBB\x85", "e"}, {"\xC3\x9F", "ss"},
+      {"\xC3\xA1", "a"}, {"ø", "o"}};
+  std::string out = s;
+  for (const auto& [from, to] : kMap) {
+    for (size_t p; (p = out.find(from)) != std::string::npos;)
+      out.replace(p, std::strlen(from), to);
+  }
+  return out;
+}
+
+// A Dutch registration typo that keeps the sound: ij<->y, a doubled letter, dt<->d.
+std::string Typo(const std::string& s, std::mt19937_64& rng) {
+  std::string out = s;
+  if (size_t p = out.find("ij"); p != std::string::npos) return out.replace(p, 2, "y");
+  if (size_t p = out.find("ee"); p != std::string::npos) return out.replace(p, 2, "e");
+  if (size_t p = out.find("ss"); p != std::string::npos) return out.replace(p, 2, "s");
+  for (size_t i = 1; i < out.size(); ++i) {
+    char c = out[i];
+    if (c == 'n' || c == 's' || c == 'k' || c == 'l' || c == 't') {
+      if (rng() % 2) return out.insert(i, 1, c);  // a doubled consonant
+    }
+  }
+  return out + (out.back() == 's' ? "" : "s");
+}
+
+std::string FormatDate(const Date& d, int style) {
+  char buf[16];
+  switch (style) {
+    case 0:
+      std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", d.year, d.month, d.day);
+      break;
+    case 1:
+      std::snprintf(buf, sizeof buf, "%02d-%02d-%04d", d.day, d.month, d.year);
+      break;
+    case 2:
+      std::snprintf(buf, sizeof buf, "%d-%d-%04d", d.day, d.month, d.year);
+      break;
+    case 3:
+      std::snprintf(buf, sizeof buf, "%02d/%02d/%04d", d.day, d.month, d.year);
+      break;
+    default:
+      std::snprintf(buf, sizeof buf, "%d/%d/%04d", d.day, d.month, d.year);
+      break;
+  }
+  return buf;
+}
+
+std::string Quote(const std::string& s, char delim) {
+  if (s.find(delim) == std::string::npos && s.find('"') == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+// One row's identity as a clerk wrote it, with the distortions applied (listed in `errors`).
+struct Written {
+  std::string surname, prefix_column, initials, first_names, birth;
+  std::string errors;
+};
+
+Written Write(const Person& p, std::mt19937_64& rng, double typo, double missing_initials,
+              double partial_initials, double swap, double drop_diacritics, bool use_first_names) {
+  std::uniform_real_distribution<double> u(0, 1);
+  Written w;
+  std::string surname = p.surname;
+  auto add = [&](const char* e) { w.errors += w.errors.empty() ? e : std::string("+") + e; };
+  if (p.non_latin && u(rng) < drop_diacritics) {
+    std::string d = DropDiacritics(surname);
+    if (d != surname) add("dropped_diacritics");
+    surname = d;
+  }
+  if (u(rng) < typo) {
+    surname = Typo(surname, rng);
+    add("typo");
+  }
+  // The prefix written three ways.
+  if (!p.prefix.empty()) {
+    double r = u(rng);
+    if (r < 0.5) {
+      w.surname = p.prefix + " " + surname;
+    } else if (r < 0.75) {
+      w.surname = surname + ", " + p.prefix;
+    } else {
+      w.surname = surname;
+      w.prefix_column = p.prefix;
+    }
+    if (u(rng) < 0.2) {
+      for (char& c : w.surname) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+  } else {
+    w.surname = surname;
+  }
+  std::string initials = InitialsOf(p.first_names);
+  if (use_first_names) {
+    w.first_names = p.first_names;
+  } else if (u(rng) < missing_initials) {
+    add("missing_initials");
+  } else if (u(rng) < partial_initials && initials.find('.') != initials.rfind('.')) {
+    w.initials = initials.substr(0, initials.find('.') + 1);
+    add("partial_initials");
+  } else {
+    w.initials = u(rng) < 0.3 ? [&] { std::string s; for (char c : initials) if (c != '.') s += c; return s; }() : initials;
+  }
+  Date b = p.birth;
+  if (b.day <= 12 && b.day != b.month && u(rng) < swap) {
+    std::swap(b.day, b.month);
+    add("swapped_day_month");
+  }
+  w.birth = FormatDate(b, static_cast<int>(rng() % 5));
+  return w;
+}
+
+}  // namespace
+
+absl::StatusOr<SynthSummary> WriteSyntheticExports(const std::string& dir, const SynthOptions& o) {
+  if (o.people < o.cases * 2 || o.cases < 1) {
+    return absl::InvalidArgumentError(
+        "synth: --people must be at least twice --cases, and --cases at least 1");
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(dir) / "truth", ec);
+  if (ec) return absl::UnavailableError(Cat("synth: cannot create ", dir));
+  std::mt19937_64 rng(o.seed);
+  std::uniform_real_distribution<double> u(0, 1);
+
+  // The population.
+  std::vector<Person> people;
+  for (int i = 0; i < o.people; ++i) {
+    Person p;
+    p.id = i + 1;
+    p.non_latin = u(rng) < 0.22;
+    if (p.non_latin) {
+      p.surname = kOther[rng() % std::size(kOther)];
+      if (p.surname.rfind("El ", 0) == 0) {
+        p.prefix = "El";
+        p.surname = p.surname.substr(3);
+      }
+    } else {
+      const Name& n = kDutch[rng() % std::size(kDutch)];
+      p.prefix = n.prefix;
+      p.surname = n.surname;
+    }
+    p.gender = u(rng) < 0.85 ? 'm' : 'v';
+    int names = 1 + static_cast<int>(rng() % 3);
+    for (int k = 0; k < names; ++k) {
+      if (k) p.first_names += " ";
+      p.first_names += p.gender == 'm' ? kMaleNames[rng() % std::size(kMaleNames)]
+                                       : kFemaleNames[rng() % std::size(kFemaleNames)];
+    }
+    int age = 12 + static_cast<int>(
+                       std::min(60.0, std::fabs(std::normal_distribution<double>(9, 14)(rng))));
+    p.birth =
+        DateFromDays(DaysSinceEpoch({o.year - age, 7, 1}) - static_cast<int32_t>(rng() % 365));
+    people.push_back(p);
+    // Now and then a twin: same surname and birth date, another first name.
+    if (u(rng) < 0.01 && static_cast<int>(people.size()) < o.people) {
+      Person t = p;
+      t.id = static_cast<int>(people.size()) + 1;
+      do {
+        t.first_names = t.gender == 'm' ? kMaleNames[rng() % std::size(kMaleNames)]
+                                        : kFemaleNames[rng() % std::size(kFemaleNames)];
+      } while (t.first_names[0] == p.first_names[0]);
+      people.push_back(t);
+      ++i;
+    }
+  }
+
+  std::ofstream cases(std::filesystem::path(dir) / "cases.csv", std::ios::binary);
+  std::ofstream incidents(std::filesystem::path(dir) / "incidents.csv", std::ios::binary);
+  std::ofstream convictions(std::filesystem::path(dir) / "convictions.csv", std::ios::binary);
+  std::ofstream truth(std::filesystem::path(dir) / "truth" / "truth.csv", std::ios::binary);
+  cases << "casus_id;achternaam;tussenvoegsel;voorletters;geboortedatum;geslacht;kader;first_"
+           "discussed;"
+           "aantal_besprekingen;leefgebieden;doelen;besluiten;acties\n";
+  incidents
+      << "incident_id,surname,surname_prefix,initials,birth_date,incident_date,category,role\n";
+  convictions << "vonnis_id;achternaam;tussenvoegsel;voornamen;geboortedatum;vonnisdatum;delict\n";
+  truth << "source,record_id,person_id,errors\n";
+
+  // The cohort: case subjects drawn from the population (young people for jeugd).
+  std::vector<int> order(people.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::shuffle(order.begin(), order.end(), rng);
+  std::vector<int> cohort(order.begin(), order.begin() + o.cases);
+  std::vector<int32_t> reference(people.size(), 0);
+  std::vector<uint8_t> in_cohort(people.size(), 0);
+  const char* kaders[] = {"risicoburger", "jeugd", "hic"};
+  int case_no = 0;
+  for (int idx : cohort) {
+    const Person& p = people[static_cast<size_t>(idx)];
+    in_cohort[static_cast<size_t>(idx)] = 1;
+    int32_t t = DaysSinceEpoch({o.year, 1, 1}) + static_cast<int32_t>(rng() % 365);
+    reference[static_cast<size_t>(idx)] = t;
+    int age = WholeYearsBetween(p.birth, DateFromDays(t));
+    const char* kader = age <= 23 && u(rng) < 0.6 ? "jeugd" : kaders[rng() % 2 == 0 ? 0 : 2];
+    Written w = Write(p, rng, 0.0, 8.0 / 213, 0.05, 0.0, 0.3, false);
+    std::string id = Cat("GCOS-", o.year, "-", ++case_no);
+    // Three subjects hold a name, a birth date and an entry date only.
+    bool sparse = case_no <= 3;
+    int life = std::min(11, static_cast<int>(std::poisson_distribution<int>(2.7)(rng)));
+    int plan = static_cast<int>(rng() % 4);
+    cases << id << ";" << Quote(w.surname, ';') << ";" << w.prefix_column << ";" << w.initials
+          << ";" << w.birth << ";"
+          << (sparse ? "" : std::string(1, u(rng) < 0.005 ? 'o' : (p.gender == 'm' ? 'm' : 'v')))
+          << ";" << kader << ";" << FormatDate(DateFromDays(t), static_cast<int>(rng() % 2)) << ";"
+          << (sparse ? "" : std::to_string(std::poisson_distribution<int>(2.7)(rng))) << ";"
+          << (sparse ? "" : std::to_string(life)) << ";"
+          << (sparse ? "" : (plan >= 1 ? "ja" : "nee")) << ";"
+          << (sparse ? "" : (plan >= 2 ? "ja" : "nee")) << ";"
+          << (sparse ? "" : (plan >= 3 ? "ja" : "nee")) << "\n";
+    truth << "cases," << id << "," << p.id << "," << w.errors << "\n";
+  }
+
+  // Police incidents, 2011..year+2: a background rate for everyone, and for the cohort a rise
+  // before referral and a partial return afterwards.
+  SynthSummary summary;
+  summary.people = static_cast<int>(people.size());
+  summary.cases = o.cases;
+  const char* categories[] = {"misdrijf",    "misdrijf", "misdrijf",       "overtreding",
+                              "overtreding", "verkeer",  "administratief", "overig"};
+  const char* roles[] = {"verdachte",   "verdachte", "verdachte",
+                         "slachtoffer", "getuige",   "betrokkene"};
+  const int32_t start = DaysSinceEpoch({o.year - 2, 1, 1});
+  const int32_t end = DaysSinceEpoch({o.year + 2, 12, 31});
+  int64_t incident_no = 0, conviction_no = 0;
+  for (size_t i = 0; i < people.size(); ++i) {
+    const Person& p = people[i];
+    bool c = in_cohort[i];
+    // 93% of the cohort is known to the police; a fifth of the population is.
+    bool known = c ? u(rng) < 0.93 : u(rng) < 0.2;
+    if (!known) continue;
+    double base = c ? std::gamma_distribution<double>(0.9, 7.8)(rng)
+                    : std::gamma_distribution<double>(0.6, 1.5)(rng);  // per year
+    auto rate_at = [&](int32_t day) {
+      if (!c) return base;
+      int32_t dt = day - reference[i];
+      double r = base;
+      if (dt >= -91 && dt < 0) r *= 2.2;  // the rise that leads to referral
+      if (dt >= 0 && dt < 91) r *= 1.7 * (1 + o.effect);
+      if (dt >= 91 && dt < 365) r *= 1.0 * (1 + o.effect);
+      return r;
+    };
+    for (int32_t day = start; day <= end; day += 7) {
+      double expected = rate_at(day) * 7 / 365.25;
+      int k = std::poisson_distribution<int>(expected)(rng);
+      for (int e = 0; e < k; ++e) {
+        int32_t d = day + static_cast<int32_t>(rng() % 7);
+        Written w = Write(p, rng, 0.004, 0.02, 0.05, 0.003, 0.5, false);
+        std::string id = Cat("BVH", 100000000 + ++incident_no);
+        incidents << id << "," << Quote(w.surname, ',') << "," << w.prefix_column << ","
+                  << w.initials << "," << w.birth << "," << FormatDate(DateFromDays(d), 0) << ","
+                  << categories[rng() % std::size(categories)] << ","
+                  << roles[rng() % std::size(roles)] << "\n";
+        truth << "incidents," << id << "," << p.id << "," << w.errors << "\n";
+      }
+    }
+    // Convictions: about two thirds of the cohort has a record; fewer of the rest.
+    if (u(rng) < (c ? 0.74 : 0.15)) {
+      double crate = c ? std::gamma_distribution<double>(2.0, 0.45)(rng)
+                       : std::gamma_distribution<double>(0.5, 0.6)(rng);
+      for (int32_t day = start; day <= end; day += 30) {
+        double r = crate;
+        if (c) {
+          int32_t dt = day - reference[i];
+          if (dt >= -365 && dt < 0) r *= 1.3;
+          if (dt >= 0 && dt < 365) r *= 0.55 * (1 + o.effect);
+        }
+        int k = std::poisson_distribution<int>(r * 30 / 365.25)(rng);
+        for (int e = 0; e < k; ++e) {
+          int32_t d = day + static_cast<int32_t>(rng() % 30);
+          Written w = Write(p, rng, 0.003, 0.0, 0.0, 0.002, 0.4, true);
+          std::string id = Cat("HKS", 500000 + ++conviction_no);
+          convictions << id << ";" << Quote(w.surname, ';') << ";" << w.prefix_column << ";"
+                      << w.first_names << ";" << w.birth << ";" << FormatDate(DateFromDays(d), 1)
+                      << ";"
+                      << "feit " << (rng() % 400) << "\n";
+          truth << "convictions," << id << "," << p.id << "," << w.errors << "\n";
+        }
+      }
+    }
+  }
+  summary.incident_rows = incident_no;
+  summary.conviction_rows = conviction_no;
+  if (!cases || !incidents || !convictions || !truth)
+    return absl::UnavailableError(Cat("synth: cannot write in ", dir));
+  return summary;
+}
+
+}  // namespace pprl
