@@ -253,6 +253,7 @@ absl::StatusOr<json> BuildStudyReport(const Study& study,
       std::string pointer = "/paired_tests/" + name;
       std::vector<double> before, after;
       for (const SubjectVariables& s : cohort) {
+        if (!InSetFor(s, name)) continue;
         auto b = s.values.find(Cat(name, "_before"));
         auto a = s.values.find(Cat(name, "_after"));
         if (b != s.values.end() && a != s.values.end()) {
@@ -312,7 +313,8 @@ absl::StatusOr<json> BuildStudyReport(const Study& study,
   if (static_cast<int>(columns[0].size()) < study.min_cell) {
     corr["r"] = nullptr;
     corr["p"] = nullptr;
-    sup.Add("/correlations", sup.TooFew(static_cast<int64_t>(columns[0].size())));
+    sup.Add("/correlations/r", sup.TooFew(static_cast<int64_t>(columns[0].size())));
+    sup.Add("/correlations/p", sup.TooFew(static_cast<int64_t>(columns[0].size())));
   } else {
     json rm = json::array(), pm = json::array();
     for (size_t a = 0; a < vars.size(); ++a) {

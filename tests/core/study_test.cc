@@ -162,6 +162,25 @@ TEST(Report, HasTheSchemaOfSpecSection6) {
   }
   EXPECT_EQ((*r)["correlations"]["variables"].size(), 8u);
   EXPECT_EQ((*r)["cohort"]["n"], 60);
+  // Every suppressed figure is null where its pointer says.
+  for (const auto& p : (*r)["suppressed"]) {
+    EXPECT_TRUE(r->at(nlohmann::json::json_pointer(p.get<std::string>())).is_null()) << p;
+  }
+}
+
+TEST(Report, SmallSetsAreSuppressedWhereThePointersSay) {
+  std::vector<SubjectVariables> c = Cohort(30);
+  for (size_t i = 5; i < c.size(); ++i) c[i].in_conviction_set = false;  // 5 with convictions
+  absl::StatusOr<nlohmann::json> r = BuildStudyReport(Study(), c, {});
+  ASSERT_THAT(r, IsOk());
+  EXPECT_TRUE((*r)["regression"].is_null());
+  EXPECT_TRUE((*r)["paired_tests"]["convictions_year"].is_null());
+  EXPECT_TRUE((*r)["correlations"]["r"].is_null());
+  EXPECT_TRUE((*r)["cohort"]["n_conviction_set"].is_null());
+  ASSERT_FALSE((*r)["suppressed"].empty());
+  for (const auto& p : (*r)["suppressed"]) {
+    EXPECT_TRUE(r->at(nlohmann::json::json_pointer(p.get<std::string>())).is_null()) << p;
+  }
 }
 
 TEST(StudyFile, DefaultsAndValidation) {

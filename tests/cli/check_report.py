@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Checks a report.json against SPEC section 6 (standard library only). Exit 1 with the
+problems listed, or 0."""
+import json
+import sys
+
+problems = []
+
+
+def fail(msg):
+    problems.append(msg)
+
+
+def reject_constant(name):
+    raise ValueError("non-finite number %s in the report" % name)
+
+
+def resolve(doc, pointer):
+    """RFC 6901."""
+    node = doc
+    for part in pointer.split("/")[1:]:
+        part = part.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, list):
+            node = node[int(part)]
+        else:
+            node = node[part]
+    return node
+
+
+def main(path):
+    with open(path) as f:
+        r = json.load(f, parse_constant=reject_constant)
+    for key in ["schema", "study", "linkage", "cohort", "descriptives", "paired_tests", "correlations",
+                "regression", "regression_fixed_alpha", "suppressed", "suppressed_reasons"]:
+        if key not in r:
+            fail("missing top-level key " + key)
+    if r.get("schema") != "pprl.report.v1":
+        fail("schema is not pprl.report.v1")
+    for key in ["cases", "incident_records", "conviction_records", "subjects", "cases_linked_incidents",
+                "cases_linked_convictions", "ambiguous_keys", "by_level"]:
+        if key not in r["linkage"]:
+            fail("linkage lacks " + key)
+    for key in ["n", "n_incident_set", "n_conviction_set"]:
+        if key not in r["cohort"]:
+            fail("cohort lacks " + key)
+    for name, d in r["descriptives"].items():
+        if name == "gender":
+            continue
+        if d is not None and set(d) != {"n", "mean", "sd", "min", "max"}:
+            fail("descriptives/%s has keys %s" % (name, sorted(d)))
+    if "gender" not in r["descriptives"]:
+        fail("no gender distribution")
+    paired_keys = {"n", "mean_before", "sd_before", "mean_after", "sd_after", "mean_diff", "t", "df", "p",
+                   "ci_low", "ci_high", "wilcoxon_p"}
+    for t in ["incidents_quarter", "incidents_year", "convictions_quarter", "convictions_year"]:
+        v = r["paired_tests"].get(t, "absent")
+        if v == "absent":
+            fail("paired_tests lacks " + t)
+        elif v is not None and set(v) != paired_keys:
+            fail("paired_tests/%s has keys %s" % (t, sorted(v)))
+    c = r["correlations"]
+    if len(c.get("variables", [])) != 8:
+        fail("correlations must name 8 variables")
+    if c.get("r") is not None and (len(c["r"]) != 8 or any(len(row) != 8 for row in c["r"])):
+        fail("the correlation matrix is not 8 x 8")
+    coef_keys = {"term", "b", "se", "ci_low", "ci_high", "wald_chi2", "df", "p", "irr"}
+    for which, disp in [("regression", "ml"), ("regression_fixed_alpha", "fixed")]:
+        g = r[which]
+        if g is None:
+            continue
+        for key in ["outcome", "n", "dispersion", "theta", "alpha", "log_likelihood", "aic", "coefficients"]:
+            if key not in g:
+                fail("%s lacks %s" % (which, key))
+        if g.get("dispersion") != disp:
+            fail("%s.dispersion is not %s" % (which, disp))
+        if g["coefficients"][0]["term"] != "(Intercept)":
+            fail(which + ": the first term is not (Intercept)")
+        for co in g["coefficients"]:
+            if set(co) != coef_keys:
+                fail("%s coefficient %s has keys %s" % (which, co.get("term"), sorted(co)))
+    if len(r["suppressed"]) != len(r["suppressed_reasons"]):
+        fail("suppressed and suppressed_reasons differ in length")
+    for p in r["suppressed"]:
+        try:
+            if resolve(r, p) is not None:
+                fail("suppressed %s is not null" % p)
+        except (KeyError, IndexError, ValueError):
+            fail("suppressed pointer %s does not resolve" % p)
+    if problems:
+        print("\n".join(problems))
+        return 1
+    print("report.json matches the schema of SPEC section 6 (%d figures suppressed)" % len(r["suppressed"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
