@@ -20,8 +20,8 @@
 #include "core/linkage.h"
 #include "linker/rocksdb_record_store.h"
 #include "proto/extract_codec.h"
-#include "service/rpc_util.h"
 #include "service/child_process.h"
+#include "service/rpc_util.h"
 
 namespace {
 

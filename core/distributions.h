@@ -16,8 +16,6 @@ namespace pprl {
 [[nodiscard]] absl::StatusOr<double> NormalQuantile(double p);
 // P(X >= x) for chi-square with `df` degrees of freedom.
 [[nodiscard]] absl::StatusOr<double> ChiSquaredUpperP(double x, double df);
-[[nodiscard]] absl::StatusOr<double> Digamma(double x);
-[[nodiscard]] absl::StatusOr<double> Trigamma(double x);
 
 }  // namespace pprl
 

@@ -14,14 +14,34 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 // Beyond this theta the data show no over-dispersion the model could estimate.
 constexpr double kMaxTheta = 1e7;
 
+// The outcome is a count, so the gamma-function terms are exact finite sums over 0..y-1:
+// lgamma(t+y) - lgamma(t) = sum log(t+k), digamma(t+y) - digamma(t) = sum 1/(t+k),
+// trigamma(t) - trigamma(t+y) = sum 1/(t+k)^2. One table per theta serves every subject.
+struct CountTables {
+  std::vector<double> log_sum, inv_sum, inv_sq_sum;  // index y: sums over k < y
+  void Build(double theta, int max_y) {
+    log_sum.assign(static_cast<size_t>(max_y) + 1, 0);
+    inv_sum.assign(static_cast<size_t>(max_y) + 1, 0);
+    inv_sq_sum.assign(static_cast<size_t>(max_y) + 1, 0);
+    for (int k = 0; k < max_y; ++k) {
+      double t = theta + k;
+      log_sum[k + 1] = log_sum[k] + std::log(t);
+      inv_sum[k + 1] = inv_sum[k] + 1 / t;
+      inv_sq_sum[k + 1] = inv_sq_sum[k] + 1 / (t * t);
+    }
+  }
+};
+
 double LogLikelihood(const Eigen::VectorXd& y, const Eigen::VectorXd& mu, double theta) {
   double ll = 0;
+  CountTables tables;
+  if (!std::isinf(theta)) tables.Build(theta, static_cast<int>(y.maxCoeff()));
   for (Eigen::Index i = 0; i < y.size(); ++i) {
     double yi = y[i], m = mu[i];
     if (std::isinf(theta)) {  // Poisson
       ll += yi * std::log(m) - m - std::lgamma(yi + 1);
     } else {
-      ll += std::lgamma(theta + yi) - std::lgamma(theta) - std::lgamma(yi + 1) +
+      ll += tables.log_sum[static_cast<size_t>(yi)] - std::lgamma(yi + 1) +
             theta * std::log(theta) + yi * std::log(m + (yi == 0 ? 1 : 0)) -
             (theta + yi) * std::log(theta + m);
     }
@@ -101,17 +121,18 @@ absl::StatusOr<double> ThetaMl(const Eigen::VectorXd& y, const Eigen::VectorXd& 
     for (Eigen::Index i = 0; i < y.size(); ++i) s += (y[i] / mu[i] - 1) * (y[i] / mu[i] - 1);
     t0 = n / s;
   }
+  const int max_y = static_cast<int>(y.maxCoeff());
+  CountTables tables;
   for (int it = 0; it < options.max_iterations; ++it) {
     t0 = std::fabs(t0);
+    tables.Build(t0, max_y);
+    const double log_t0 = std::log(t0);
     double score = 0, info = 0;
     for (Eigen::Index i = 0; i < y.size(); ++i) {
       double yi = y[i], m = mu[i];
-      PPRL_ASSIGN_OR_RETURN(double dg1, Digamma(t0 + yi));
-      PPRL_ASSIGN_OR_RETURN(double dg0, Digamma(t0));
-      PPRL_ASSIGN_OR_RETURN(double tg1, Trigamma(t0 + yi));
-      PPRL_ASSIGN_OR_RETURN(double tg0, Trigamma(t0));
-      score += dg1 - dg0 + std::log(t0) + 1 - std::log(t0 + m) - (yi + t0) / (m + t0);
-      info += -tg1 + tg0 - 1 / t0 + 2 / (m + t0) - (yi + t0) / ((m + t0) * (m + t0));
+      size_t k = static_cast<size_t>(yi);
+      score += tables.inv_sum[k] + log_t0 + 1 - std::log(t0 + m) - (yi + t0) / (m + t0);
+      info += tables.inv_sq_sum[k] - 1 / t0 + 2 / (m + t0) - (yi + t0) / ((m + t0) * (m + t0));
     }
     double del = score / info;
     t0 += del;
