@@ -22,14 +22,14 @@ line = sys.stdin.read()
 p = float(re.search(r"precision ([0-9.]+)", line).group(1))
 r = float(re.search(r"recall ([0-9.]+)", line).group(1))
 sys.exit(0 if p >= 0.999 and r >= 0.99 else "demo_test: precision %.4f or recall %.4f below 0.999 / 0.99" % (p, r))'
-echo "$out" | grep -q 'audit log intact' || { echo "demo_test: the audit log was not verified"; exit 1; }
+grep -q 'audit log intact' <<<"$out" || { echo "demo_test: the audit log was not verified"; exit 1; }
 
 "$build/cli/pprl" demo --data "$src/tests/cli/testdata/handmade" --out "$work/hand" >"$work/hand.log" 2>&1 ||
   { cat "$work/hand.log"; echo "demo_test: pprl demo --data failed"; exit 1; }
 python3 "$src/tests/cli/check_report.py" "$work/hand/report.json"
 eval_out=$("$build/cli/pprl" evaluate-linkage --truth "$src/tests/cli/testdata/handmade_truth.csv" --links "$work/hand/links.csv")
 echo "$eval_out"
-echo "$eval_out" | grep -q 'precision 1.0000, recall 1.0000' || { echo "demo_test: the hand-made exports are not all linked correctly"; exit 1; }
+grep -q 'precision 1.0000, recall 1.0000' <<<"$eval_out" || { echo "demo_test: the hand-made exports are not all linked correctly"; exit 1; }
 
 # Every daemon the demos started has stopped.
 if pgrep -f "$work" >/dev/null; then

@@ -75,7 +75,7 @@ for round in $(seq 1 "$rounds"); do
   start_linker
   list=$("$pprl" extracts list --linker "$addr" --certs "$work/certs" --as auditor)
   while read -r client extract_id; do
-    echo "$list" | grep -q "^$extract_id .* $rows records  client id $client\$" ||
+    grep -q "^$extract_id .* $rows records  client id $client\$" <<<"$list" ||
       { echo "crash_test: round $round: acknowledged $client ($extract_id) is missing"; echo "$list"; exit 1; }
   done <"$work/acked"
   listed=$(echo "$list" | grep -c ' records  client id ' || true)
