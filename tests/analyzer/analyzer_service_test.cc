@@ -1,0 +1,120 @@
+// pprl-analyzer and pprl-linker as real processes over mutual TLS, on the hand-written exports.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli/linker_commands.h"
+#include "cli/pseudonymise_command.h"
+#include "proto/analyzer.grpc.pb.h"
+#include "service/child_process.h"
+#include "service/dev_ca.h"
+#include "tests/status_matchers.h"
+#include "tests/temp_dir.h"
+
+namespace pprl {
+namespace {
+
+using ::pprl::testing::IsOk;
+using ::pprl::testing::TempDir;
+using ::testing::HasSubstr;
+
+class AnalyzerServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_THAT(MakeDevCertificates(dir_.File("certs")), IsOk());
+    std::ostringstream log;
+    ASSERT_THAT(RunKeygen({dir_.File("site.key")}, log), IsOk());
+    linker_ = std::make_unique<DaemonProcess>(
+        PPRL_LINKER_BIN,
+        std::vector<std::string>{"--listen", "127.0.0.1:0", "--data-dir", dir_.File("db"),
+                                 "--tls-ca", Cert("ca.pem"), "--tls-cert", Cert("linker.pem"),
+                                 "--tls-key", Cert("linker.key")},
+        dir_.File("linker.port"), dir_.File("linker.log"));
+    ASSERT_TRUE(linker_->running());
+    analyzer_ = std::make_unique<DaemonProcess>(
+        PPRL_ANALYZER_BIN,
+        std::vector<std::string>{"--listen", "127.0.0.1:0", "--linker", linker_->address(),
+                                 "--tls-ca", Cert("ca.pem"), "--tls-cert", Cert("analyzer.pem"),
+                                 "--tls-key", Cert("analyzer.key")},
+        dir_.File("analyzer.port"), dir_.File("analyzer.log"));
+    ASSERT_TRUE(analyzer_->running());
+    // The hand-written exports, pseudonymised and uploaded with the sites' certificates.
+    const std::string data = std::string(PPRL_SOURCE_DIR) + "/tests/cli/testdata/handmade/";
+    for (auto [kind, file, agent] :
+         {std::tuple{ExportKind::kCases, "cases.csv", "agent-vh"},
+          {ExportKind::kIncidents, "incidents.csv", "agent-police"},
+          {ExportKind::kConvictions, "convictions.csv", "agent-police"}}) {
+      PseudonymiseOptions p;
+      p.key_file = dir_.File("site.key");
+      p.kind = kind;
+      p.input = data + file;
+      p.output = dir_.File(std::string(file) + ".x");
+      ASSERT_THAT(RunPseudonymise(p, log), IsOk());
+      ASSERT_THAT(RunUpload(Linker(agent), p.output, "", log), IsOk());
+    }
+    ASSERT_THAT(RunLink(Linker("auditor"), log), IsOk());
+  }
+
+  std::string Cert(const std::string& f) const { return dir_.File("certs/" + f); }
+  TlsFiles As(const std::string& who) const {
+    return {Cert("ca.pem"), Cert(who + ".pem"), Cert(who + ".key")};
+  }
+  LinkerClientOptions Linker(const std::string& who) const {
+    return {linker_->address(), As(who), 30};
+  }
+
+  grpc::Status Analyze(const std::string& who, const std::string& study, v1::AnalyzeResponse* out) {
+    auto channel = OpenChannel(analyzer_->address(), As(who));
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx, 60);
+    v1::AnalyzeRequest req;
+    req.set_study_toml(study);
+    return v1::Analyzer::NewStub(*channel)->Analyze(&ctx, req, out);
+  }
+
+  TempDir dir_;
+  std::unique_ptr<DaemonProcess> linker_, analyzer_;
+};
+
+TEST_F(AnalyzerServiceTest, RolesDifferencingAndTheAuditLog) {
+  v1::AnalyzeResponse r;
+  grpc::Status s = Analyze("auditor", "", &r);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(Analyze("agent-police", "", &r).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+
+  ASSERT_TRUE(Analyze("analyst", "", &r).ok());
+  nlohmann::json report = nlohmann::json::parse(r.report_json());
+  EXPECT_EQ(report["cohort"]["n"], 20);
+  EXPECT_THAT(r.report_html(), HasSubstr("<svg"));
+  EXPECT_THAT(r.report_text(), HasSubstr("Paired t-tests"));
+
+  // The same cohort minus the one case discussed in December: one subject apart.
+  s = Analyze("analyst", "[cohort]\nfirst_discussed_to = \"2013-11-30\"\n", &r);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("by 1 subject"));
+  // The same cohort again is allowed.
+  EXPECT_TRUE(Analyze("analyst", "", &r).ok());
+  // A study file with an error is named.
+  s = Analyze("analyst", "[regression]\noutcome = \"height\"\n", &r);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  std::ostringstream audit;
+  ASSERT_THAT(RunAuditShow(Linker("auditor"), audit), IsOk());
+  std::string log = audit.str();
+  auto count = [&](const std::string& what) {
+    size_t n = 0;
+    for (size_t p = log.find(what); p != std::string::npos; p = log.find(what, p + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count("\"action\":\"report_released\""), 2u);
+  EXPECT_EQ(count("\"action\":\"query_refused\""), 1u);
+  EXPECT_EQ(count("\"action\":\"cohort_request\""), 3u);
+  EXPECT_GE(count("\"action\":\"denied_call\""), 2u);
+  std::ostringstream verify;
+  EXPECT_THAT(RunAuditVerify(Linker("auditor"), verify), IsOk());
+}
+
+}  // namespace
+}  // namespace pprl
