@@ -1,16 +1,15 @@
 // pprl-agent: a data site's agent. Thin: config and flags, the key, the linker channel, the
 // server.
 #include <grpcpp/grpcpp.h>
-#include <grpcpp/health_check_service_interface.h>
 
 #include <CLI/CLI.hpp>
 #include <filesystem>
-#include <fstream>
 #include <thread>
 
 #include "agent/agent_service.h"
 #include "core/hmac_key.h"
 #include "service/daemon_config.h"
+#include "service/daemon_runner.h"
 #include "service/rpc_util.h"
 
 int main(int argc, char** argv) {
@@ -87,38 +86,9 @@ int main(int argc, char** argv) {
   pprl::AgentService service(settings, std::move(*key), config.data_dir,
                              pprl::v1::Linker::NewStub(*channel));
 
-  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> creds =
-      pprl::ServerTlsCredentials(config.tls);
-  if (!creds.ok()) {
-    pprl::LogError("bad TLS files", {{"error", std::string(creds.status().message())}});
-    return 2;
-  }
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort(config.listen, *creds, &port);
-  builder.SetMaxReceiveMessageSize(pprl::kMaxMessageBytes);
-  builder.SetMaxSendMessageSize(pprl::kMaxMessageBytes);
-  builder.RegisterService(&service);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (!server || port == 0) {
-    pprl::LogError("cannot listen", {{"address", config.listen}});
-    return 1;
-  }
-  if (!config.port_file.empty()) {
-    std::string tmp = config.port_file + ".tmp";
-    std::ofstream(tmp) << port << "\n";
-    std::filesystem::rename(tmp, config.port_file);
-  }
-  pprl::LogInfo("listening", {{"port", std::to_string(port)},
-                              {"site", config.site},
-                              {"site_kind", config.site_kind},
-                              {"key_id", key_id},
-                              {"linker", config.linker_address}});
-  int sig = pprl::WaitForTerminationSignal();
-  pprl::LogInfo("stopping", {{"signal", std::to_string(sig)}});
-  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  server->Wait();
-  pprl::LogInfo("stopped");
-  return 0;
+  return pprl::RunDaemon(config, {&service},
+                         {{"site", config.site},
+                          {"site_kind", config.site_kind},
+                          {"key_id", key_id},
+                          {"linker", config.linker_address}});
 }

@@ -1,7 +1,5 @@
 #include "analyzer/analyzer_service.h"
 
-#include <openssl/evp.h>
-
 #include <thread>
 
 #include "analyzer/report_render.h"
@@ -13,13 +11,6 @@
 
 namespace pprl {
 namespace {
-
-std::string Sha256Hex(const std::string& text) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(text.data(), text.size(), md, &len, EVP_sha256(), nullptr);
-  return ToHex(std::span<const uint8_t>(md, len));
-}
 
 nlohmann::json LinkageJson(const v1::LinkageReport& l) {
   nlohmann::json by_level = nlohmann::json::object();

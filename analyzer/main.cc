@@ -1,13 +1,11 @@
 // pprl-analyzer: computes studies for analysts from the linker's cohort. Thin.
 #include <grpcpp/grpcpp.h>
-#include <grpcpp/health_check_service_interface.h>
 
 #include <CLI/CLI.hpp>
-#include <filesystem>
-#include <fstream>
 
 #include "analyzer/analyzer_service.h"
 #include "service/daemon_config.h"
+#include "service/daemon_runner.h"
 #include "service/rpc_util.h"
 
 int main(int argc, char** argv) {
@@ -47,35 +45,10 @@ int main(int argc, char** argv) {
   }
   absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
       pprl::OpenChannel(config.linker_address, config.tls);
-  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> creds =
-      pprl::ServerTlsCredentials(config.tls);
-  if (!channel.ok() || !creds.ok()) {
-    pprl::LogError("bad TLS files");
+  if (!channel.ok()) {
+    pprl::LogError("bad TLS files", {{"error", std::string(channel.status().message())}});
     return 2;
   }
   pprl::AnalyzerService service(pprl::v1::Linker::NewStub(*channel));
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort(config.listen, *creds, &port);
-  builder.SetMaxReceiveMessageSize(pprl::kMaxMessageBytes);
-  builder.SetMaxSendMessageSize(pprl::kMaxMessageBytes);
-  builder.RegisterService(&service);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (!server || port == 0) {
-    pprl::LogError("cannot listen", {{"address", config.listen}});
-    return 1;
-  }
-  if (!config.port_file.empty()) {
-    std::string tmp = config.port_file + ".tmp";
-    std::ofstream(tmp) << port << "\n";
-    std::filesystem::rename(tmp, config.port_file);
-  }
-  pprl::LogInfo("listening", {{"port", std::to_string(port)}, {"linker", config.linker_address}});
-  int sig = pprl::WaitForTerminationSignal();
-  pprl::LogInfo("stopping", {{"signal", std::to_string(sig)}});
-  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  server->Wait();
-  pprl::LogInfo("stopped");
-  return 0;
+  return pprl::RunDaemon(config, {&service}, {{"linker", config.linker_address}});
 }

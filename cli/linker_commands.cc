@@ -5,6 +5,7 @@
 
 #include "agent/extract_file.h"
 #include "agent/linker_uploader.h"
+#include "core/csv_reader.h"
 #include "core/text.h"
 #include "proto/linker.grpc.pb.h"
 
@@ -112,17 +113,8 @@ absl::Status RunLinks(const LinkerClientOptions& o, const std::string& path, std
     std::ofstream f(tmp);
     f << "subject_id,source,record_id\n";
     for (const v1::LinkRow& r : links.rows()) {
-      std::string id = r.record_id();
-      bool quote = id.find_first_of(",\"\n\r") != std::string::npos;
-      if (quote) {
-        std::string q = "\"";
-        for (char c : id) {
-          if (c == '"') q += '"';
-          q += c;
-        }
-        id = q + "\"";
-      }
-      f << r.subject_id() << "," << SourceName(r.source()) << "," << id << "\n";
+      f << r.subject_id() << "," << SourceName(r.source()) << "," << CsvQuote(r.record_id())
+        << "\n";
     }
     if (!f) return absl::UnavailableError(Cat("cannot write ", tmp));
   }

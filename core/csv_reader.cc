@@ -15,6 +15,19 @@ std::string LineError(int64_t line, std::string_view reason) {
 
 }  // namespace
 
+std::string CsvQuote(std::string_view field, char delimiter) {
+  if (field.find(delimiter) == std::string_view::npos &&
+      field.find_first_of("\"\r\n") == std::string_view::npos) {
+    return std::string(field);
+  }
+  std::string out = "\"";
+  for (char c : field) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
 bool IsValidUtf8(std::string_view text) {
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
   const auto* end = p + text.size();

@@ -69,6 +69,10 @@ class CsvReader {
   std::vector<uint32_t> offsets_;  // field boundaries within record_
 };
 
+// `field` quoted for a CSV file with `delimiter` (RFC 4180: quoted when it holds the delimiter,
+// a quote or a line break; quotes doubled).
+std::string CsvQuote(std::string_view field, char delimiter = ',');
+
 // True if `text` is well-formed UTF-8 (no overlongs, no surrogates).
 bool IsValidUtf8(std::string_view text);
 

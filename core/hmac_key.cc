@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -22,6 +23,13 @@ std::string ToHex(std::span<const uint8_t> bytes) {
     out.push_back(kDigits[b & 0xF]);
   }
   return out;
+}
+
+std::string Sha256Hex(std::string_view text) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(text.data(), text.size(), md, &len, EVP_sha256(), nullptr);
+  return ToHex(std::span<const uint8_t>(md, len));
 }
 
 absl::StatusOr<HmacKey> HmacKey::FromBytes(std::span<const uint8_t> bytes) {

@@ -13,6 +13,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 #include "core/hmac.h"
@@ -57,6 +58,8 @@ class HmacKey {
 
 // Lower-case hex of bytes.
 std::string ToHex(std::span<const uint8_t> bytes);
+// Lower-case hex of SHA-256(text): for digests of released figures, inputs and labels.
+std::string Sha256Hex(std::string_view text);
 
 }  // namespace pprl
 

@@ -1,7 +1,5 @@
 #include "core/linkage.h"
 
-#include <openssl/sha.h>
-
 #include <algorithm>
 #include <cstring>
 #include <numeric>
@@ -192,9 +190,7 @@ LinkageResult Link(const std::vector<LinkInput>& records) {
     label += m.extract_id;
     label += '\x1f';
     label += m.record_id;
-    unsigned char digest[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<const unsigned char*>(label.data()), label.size(), digest);
-    result.subject_ids.push_back("S" + ToHex(std::span<const uint8_t>(digest, 8)));
+    result.subject_ids.push_back("S" + Sha256Hex(label).substr(0, 16));
   }
   result.subject_of.resize(n);
   for (uint32_t i = 0; i < n; ++i) result.subject_of[i] = subject_of_root[sets.Find(i)];

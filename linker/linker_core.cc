@@ -1,19 +1,10 @@
 #include "linker/linker_core.h"
 
-#include <openssl/evp.h>
-
 #include "core/hmac_key.h"
 #include "core/text.h"
 
 namespace pprl {
 namespace {
-
-std::string Sha256Hex(const std::string& text) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(text.data(), text.size(), md, &len, EVP_sha256(), nullptr);
-  return ToHex(std::span<const uint8_t>(md, len));
-}
 
 std::string Iso8601(int64_t unix_ms) {
   std::time_t t = static_cast<std::time_t>(unix_ms / 1000);

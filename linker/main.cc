@@ -1,17 +1,13 @@
 // pprl-linker: the central linker daemon. Thin: config and flags, then the server.
-#include <grpcpp/grpcpp.h>
-#include <grpcpp/health_check_service_interface.h>
 
 #include <CLI/CLI.hpp>
 #include <chrono>
-#include <filesystem>
-#include <fstream>
-#include <iostream>
 
 #include "linker/linker_core.h"
 #include "linker/linker_service.h"
 #include "linker/rocksdb_record_store.h"
 #include "service/daemon_config.h"
+#include "service/daemon_runner.h"
 #include "service/rpc_util.h"
 
 namespace {
@@ -68,35 +64,7 @@ int main(int argc, char** argv) {
   }
   pprl::LinkerCore core(store->get(), NowMs);
   pprl::LinkerService service(&core);
-  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> creds =
-      pprl::ServerTlsCredentials(config.tls);
-  if (!creds.ok()) {
-    pprl::LogError("bad TLS files", {{"error", std::string(creds.status().message())}});
-    return 2;
-  }
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort(config.listen, *creds, &port);
-  builder.SetMaxReceiveMessageSize(pprl::kMaxMessageBytes);
-  builder.SetMaxSendMessageSize(pprl::kMaxMessageBytes);
-  builder.RegisterService(&service);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (!server || port == 0) {
-    pprl::LogError("cannot listen", {{"address", config.listen}});
-    return 1;
-  }
-  if (!config.port_file.empty()) {
-    std::string tmp = config.port_file + ".tmp";
-    std::ofstream(tmp) << port << "\n";
-    std::filesystem::rename(tmp, config.port_file);
-  }
-  pprl::LogInfo("listening", {{"port", std::to_string(port)}, {"data_dir", config.data_dir}});
-  int sig = pprl::WaitForTerminationSignal();
-  pprl::LogInfo("stopping", {{"signal", std::to_string(sig)}});
-  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  server->Wait();
+  int code = pprl::RunDaemon(config, {&service}, {{"data_dir", config.data_dir}});
   store->reset();
-  pprl::LogInfo("stopped");
-  return 0;
+  return code;
 }

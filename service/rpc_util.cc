@@ -34,8 +34,8 @@ std::string EntryText(const X509_NAME* name, int nid) {
   return out;
 }
 
-void Log(std::string_view level, std::string_view msg,
-         std::initializer_list<std::pair<std::string_view, std::string>> fields) {
+template <typename Fields>
+void Log(std::string_view level, std::string_view msg, const Fields& fields) {
   auto now = std::chrono::system_clock::now();
   std::time_t t = std::chrono::system_clock::to_time_t(now);
   auto ms =
@@ -172,6 +172,10 @@ void SetLogDaemonName(std::string name) {
 }
 void LogInfo(std::string_view msg,
              std::initializer_list<std::pair<std::string_view, std::string>> fields) {
+  Log("info", msg, fields);
+}
+void LogInfo(std::string_view msg,
+             const std::vector<std::pair<std::string_view, std::string>>& fields) {
   Log("info", msg, fields);
 }
 void LogError(std::string_view msg,

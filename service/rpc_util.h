@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -65,6 +66,8 @@ void LogInfo(std::string_view msg,
              std::initializer_list<std::pair<std::string_view, std::string>> fields = {});
 void LogError(std::string_view msg,
               std::initializer_list<std::pair<std::string_view, std::string>> fields = {});
+void LogInfo(std::string_view msg,
+             const std::vector<std::pair<std::string_view, std::string>>& fields);
 
 // Blocks until SIGTERM or SIGINT arrives (which are blocked for all threads first: call
 // BlockTerminationSignals() at the start of main, before any thread starts).

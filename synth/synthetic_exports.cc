@@ -9,6 +9,7 @@
 #include <random>
 #include <vector>
 
+#include "core/csv_reader.h"
 #include "core/dates.h"
 #include "core/text.h"
 
@@ -140,16 +141,6 @@ std::string FormatDate(const Date& d, int style) {
       break;
   }
   return buf;
-}
-
-std::string Quote(const std::string& s, char delim) {
-  if (s.find(delim) == std::string::npos && s.find('"') == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
 }
 
 // One row's identity as a clerk wrote it, with the distortions applied (listed in `errors`).
@@ -299,7 +290,7 @@ absl::StatusOr<SynthSummary> WriteSyntheticExports(const std::string& dir, const
     bool sparse = case_no <= 3;
     int life = std::min(11, static_cast<int>(std::poisson_distribution<int>(2.7)(rng)));
     int plan = static_cast<int>(rng() % 4);
-    cases << id << ";" << Quote(w.surname, ';') << ";" << w.prefix_column << ";" << w.initials
+    cases << id << ";" << CsvQuote(w.surname, ';') << ";" << w.prefix_column << ";" << w.initials
           << ";" << w.birth << ";"
           << (sparse ? "" : std::string(1, u(rng) < 0.005 ? 'o' : (p.gender == 'm' ? 'm' : 'v')))
           << ";" << kader << ";" << FormatDate(DateFromDays(t), static_cast<int>(rng() % 2)) << ";"
@@ -347,7 +338,7 @@ absl::StatusOr<SynthSummary> WriteSyntheticExports(const std::string& dir, const
         int32_t d = day + static_cast<int32_t>(rng() % 7);
         Written w = Write(p, rng, 0.004, 0.02, 0.05, 0.003, 0.5, false);
         std::string id = Cat("BVH", 100000000 + ++incident_no);
-        incidents << id << "," << Quote(w.surname, ',') << "," << w.prefix_column << ","
+        incidents << id << "," << CsvQuote(w.surname, ',') << "," << w.prefix_column << ","
                   << w.initials << "," << w.birth << "," << FormatDate(DateFromDays(d), 0) << ","
                   << categories[rng() % std::size(categories)] << ","
                   << roles[rng() % std::size(roles)] << "\n";
@@ -370,7 +361,7 @@ absl::StatusOr<SynthSummary> WriteSyntheticExports(const std::string& dir, const
           int32_t d = day + static_cast<int32_t>(rng() % 30);
           Written w = Write(p, rng, 0.003, 0.0, 0.0, 0.002, 0.4, true);
           std::string id = Cat("HKS", 500000 + ++conviction_no);
-          convictions << id << ";" << Quote(w.surname, ';') << ";" << w.prefix_column << ";"
+          convictions << id << ";" << CsvQuote(w.surname, ';') << ";" << w.prefix_column << ";"
                       << w.first_names << ";" << w.birth << ";" << FormatDate(DateFromDays(d), 1)
                       << ";"
                       << "feit " << (rng() % 400) << "\n";

@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/csv_reader.h"
 #include "core/export_pseudonymiser.h"
 #include "tests/status_matchers.h"
 
@@ -19,16 +20,6 @@ using ::pprl::testing::IsOk;
 HmacKey TestKey(uint8_t fill = 0x42) {
   absl::StatusOr<HmacKey> key = HmacKey::FromBytes(std::vector<uint8_t>(32, fill));
   return std::move(*key);
-}
-
-std::string QuoteCsv(const std::string& s, char delim) {
-  if (s.find(delim) == std::string::npos && s.find('"') == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
 }
 
 struct Person {
@@ -46,8 +37,8 @@ std::vector<PseudonymousRecord> Pseudonymise(const std::vector<Person>& people, 
       << "incident_date\n";
   int id = 0;
   for (const Person& p : people) {
-    csv << QuoteCsv(p.surname, delim) << d << QuoteCsv(p.prefix, delim) << d
-        << QuoteCsv(p.initials, delim) << d << QuoteCsv(p.first_names, delim) << d << p.birth_date
+    csv << CsvQuote(p.surname, delim) << d << CsvQuote(p.prefix, delim) << d
+        << CsvQuote(p.initials, delim) << d << CsvQuote(p.first_names, delim) << d << p.birth_date
         << d << "I" << ++id << d << "2013-01-01\n";
   }
   std::istringstream in(csv.str());
