@@ -9,6 +9,7 @@
 #include "agent/agent_service.h"
 #include "core/hmac_key.h"
 #include "service/daemon_config.h"
+#include "service/daemon_flags.h"
 #include "service/daemon_runner.h"
 #include "service/rpc_util.h"
 
@@ -16,41 +17,17 @@ int main(int argc, char** argv) {
   pprl::BlockTerminationSignals();
   pprl::SetLogDaemonName("pprl-agent");
   CLI::App app{"pprl-agent: pseudonymises a site's exports and uploads them to the linker"};
-  std::string config_path;
-  pprl::DaemonConfig flags;
-  app.add_option("--config", config_path, "TOML config file");
-  app.add_option("--listen", flags.listen, "address to listen on (port 0: any free port)");
-  app.add_option("--spool-dir", flags.data_dir, "private directory for exports in transit");
-  app.add_option("--site", flags.site, "site name");
-  app.add_option("--site-kind", flags.site_kind, "police or veiligheidshuis");
-  app.add_option("--key-file", flags.key_file, "the shared HMAC key (mode 0600)");
-  app.add_option("--linker", flags.linker_address, "linker address host:port");
-  app.add_option("--tls-ca", flags.tls.ca, "CA certificate (PEM)");
-  app.add_option("--tls-cert", flags.tls.cert, "this agent's certificate (PEM, OU=agent, CN=site)");
-  app.add_option("--tls-key", flags.tls.key, "its private key (PEM)");
-  app.add_option("--port-file", flags.port_file, "write the port listened on to this file");
+  pprl::DaemonFlags flags(
+      app, {pprl::DaemonFlag::kSpoolDir, pprl::DaemonFlag::kSite, pprl::DaemonFlag::kSiteKind,
+            pprl::DaemonFlag::kKeyFile, pprl::DaemonFlag::kLinker});
   CLI11_PARSE(app, argc, argv);
 
-  pprl::DaemonConfig config;
-  if (!config_path.empty()) {
-    absl::Status s = pprl::LoadDaemonConfig(config_path, &config);
-    if (!s.ok()) {
-      pprl::LogError("bad config", {{"error", std::string(s.message())}});
-      return 2;
-    }
+  absl::StatusOr<pprl::DaemonConfig> resolved = flags.Resolve();
+  if (!resolved.ok()) {
+    pprl::LogError("bad config", {{"error", std::string(resolved.status().message())}});
+    return 2;
   }
-  if (app.count("--listen")) config.listen = flags.listen;
-  for (auto [flag, field] : {std::pair{&flags.data_dir, &config.data_dir},
-                             {&flags.site, &config.site},
-                             {&flags.site_kind, &config.site_kind},
-                             {&flags.key_file, &config.key_file},
-                             {&flags.linker_address, &config.linker_address},
-                             {&flags.tls.ca, &config.tls.ca},
-                             {&flags.tls.cert, &config.tls.cert},
-                             {&flags.tls.key, &config.tls.key},
-                             {&flags.port_file, &config.port_file}}) {
-    if (!flag->empty()) *field = *flag;
-  }
+  const pprl::DaemonConfig& config = *resolved;
   if (config.data_dir.empty() || config.site.empty() || config.key_file.empty() ||
       config.linker_address.empty() || config.tls.ca.empty() || config.tls.cert.empty() ||
       config.tls.key.empty()) {

@@ -5,6 +5,7 @@
 
 #include "analyzer/analyzer_service.h"
 #include "service/daemon_config.h"
+#include "service/daemon_flags.h"
 #include "service/daemon_runner.h"
 #include "service/rpc_util.h"
 
@@ -12,32 +13,14 @@ int main(int argc, char** argv) {
   pprl::BlockTerminationSignals();
   pprl::SetLogDaemonName("pprl-analyzer");
   CLI::App app{"pprl-analyzer: recidivism statistics behind disclosure control"};
-  std::string config_path;
-  pprl::DaemonConfig flags;
-  app.add_option("--config", config_path, "TOML config file");
-  app.add_option("--listen", flags.listen, "address to listen on (port 0: any free port)");
-  app.add_option("--linker", flags.linker_address, "linker address host:port");
-  app.add_option("--tls-ca", flags.tls.ca, "CA certificate (PEM)");
-  app.add_option("--tls-cert", flags.tls.cert, "this analyzer's certificate (PEM, OU=analyzer)");
-  app.add_option("--tls-key", flags.tls.key, "its private key (PEM)");
-  app.add_option("--port-file", flags.port_file, "write the port listened on to this file");
+  pprl::DaemonFlags flags(app, {pprl::DaemonFlag::kLinker});
   CLI11_PARSE(app, argc, argv);
-  pprl::DaemonConfig config;
-  if (!config_path.empty()) {
-    absl::Status s = pprl::LoadDaemonConfig(config_path, &config);
-    if (!s.ok()) {
-      pprl::LogError("bad config", {{"error", std::string(s.message())}});
-      return 2;
-    }
+  absl::StatusOr<pprl::DaemonConfig> resolved = flags.Resolve();
+  if (!resolved.ok()) {
+    pprl::LogError("bad config", {{"error", std::string(resolved.status().message())}});
+    return 2;
   }
-  if (app.count("--listen")) config.listen = flags.listen;
-  for (auto [flag, field] : {std::pair{&flags.linker_address, &config.linker_address},
-                             {&flags.tls.ca, &config.tls.ca},
-                             {&flags.tls.cert, &config.tls.cert},
-                             {&flags.tls.key, &config.tls.key},
-                             {&flags.port_file, &config.port_file}}) {
-    if (!flag->empty()) *field = *flag;
-  }
+  const pprl::DaemonConfig& config = *resolved;
   if (config.linker_address.empty() || config.tls.ca.empty() || config.tls.cert.empty() ||
       config.tls.key.empty()) {
     pprl::LogError("missing settings: linker and tls ca/cert/key are required");

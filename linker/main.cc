@@ -7,6 +7,7 @@
 #include "linker/linker_service.h"
 #include "linker/rocksdb_record_store.h"
 #include "service/daemon_config.h"
+#include "service/daemon_flags.h"
 #include "service/daemon_runner.h"
 #include "service/rpc_util.h"
 
@@ -24,32 +25,15 @@ int main(int argc, char** argv) {
   pprl::BlockTerminationSignals();
   pprl::SetLogDaemonName("pprl-linker");
   CLI::App app{"pprl-linker: stores pseudonymised extracts, links them, keeps the audit log"};
-  std::string config_path;
-  pprl::DaemonConfig flags;
-  app.add_option("--config", config_path, "TOML config file");
-  app.add_option("--listen", flags.listen, "address to listen on (port 0: any free port)");
-  app.add_option("--data-dir", flags.data_dir, "RocksDB directory");
-  app.add_option("--tls-ca", flags.tls.ca, "CA certificate (PEM)");
-  app.add_option("--tls-cert", flags.tls.cert, "this linker's certificate (PEM)");
-  app.add_option("--tls-key", flags.tls.key, "its private key (PEM)");
-  app.add_option("--port-file", flags.port_file, "write the port listened on to this file");
+  pprl::DaemonFlags flags(app, {pprl::DaemonFlag::kDataDir});
   CLI11_PARSE(app, argc, argv);
 
-  pprl::DaemonConfig config;
-  if (!config_path.empty()) {
-    absl::Status s = pprl::LoadDaemonConfig(config_path, &config);
-    if (!s.ok()) {
-      pprl::LogError("bad config", {{"error", std::string(s.message())}});
-      return 2;
-    }
+  absl::StatusOr<pprl::DaemonConfig> resolved = flags.Resolve();
+  if (!resolved.ok()) {
+    pprl::LogError("bad config", {{"error", std::string(resolved.status().message())}});
+    return 2;
   }
-  // Flags override the file.
-  if (app.count("--listen")) config.listen = flags.listen;
-  if (!flags.data_dir.empty()) config.data_dir = flags.data_dir;
-  if (!flags.tls.ca.empty()) config.tls.ca = flags.tls.ca;
-  if (!flags.tls.cert.empty()) config.tls.cert = flags.tls.cert;
-  if (!flags.tls.key.empty()) config.tls.key = flags.tls.key;
-  if (!flags.port_file.empty()) config.port_file = flags.port_file;
+  const pprl::DaemonConfig& config = *resolved;
   if (config.data_dir.empty() || config.tls.ca.empty() || config.tls.cert.empty() ||
       config.tls.key.empty()) {
     pprl::LogError("missing settings: data_dir and tls ca/cert/key are required");

@@ -55,7 +55,7 @@ class AgentE2eTest : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = new TempDir();
     ASSERT_EQ(::pprl::Shell(std::string(PPRL_SOURCE_DIR) + "/deploy/make-dev-certs.sh " +
-                                     (dir_->path() / "certs").string() + " >/dev/null"),
+                            (dir_->path() / "certs").string() + " >/dev/null"),
               0);
     absl::StatusOr<HmacKey> key = HmacKey::Generate();
     ASSERT_THAT(WriteKeyFile((dir_->path() / "site.key").string(), *key), IsOk());

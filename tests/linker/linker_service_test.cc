@@ -11,8 +11,8 @@
 #include "agent/linker_uploader.h"
 #include "core/audit_chain.h"
 #include "proto/linker.grpc.pb.h"
-#include "service/rpc_util.h"
 #include "service/child_process.h"
+#include "service/rpc_util.h"
 #include "tests/status_matchers.h"
 #include "tests/temp_dir.h"
 
@@ -29,10 +29,10 @@ class LinkerServiceTest : public ::testing::Test {
   static void SetUpTestSuite() {
     certs_ = new TempDir();
     ASSERT_EQ(::pprl::Shell(std::string(PPRL_SOURCE_DIR) + "/deploy/make-dev-certs.sh " +
-                                     (certs_->path() / "ca1").string() + " >/dev/null"),
+                            (certs_->path() / "ca1").string() + " >/dev/null"),
               0);
     ASSERT_EQ(::pprl::Shell(std::string(PPRL_SOURCE_DIR) + "/deploy/make-dev-certs.sh " +
-                                     (certs_->path() / "ca2").string() + " >/dev/null"),
+                            (certs_->path() / "ca2").string() + " >/dev/null"),
               0);
   }
   static void TearDownTestSuite() { delete certs_; }

@@ -1,0 +1,47 @@
+#include "service/daemon_flags.h"
+
+namespace pprl {
+
+DaemonFlags::DaemonFlags(CLI::App& app, std::set<DaemonFlag> extra) : app_(app) {
+  app.add_option("--config", config_path_, "TOML config file");
+  app.add_option("--listen", flags_.listen, "address to listen on (port 0: any free port)");
+  app.add_option("--tls-ca", flags_.tls.ca, "CA certificate (PEM)");
+  app.add_option("--tls-cert", flags_.tls.cert, "this daemon's certificate (PEM)");
+  app.add_option("--tls-key", flags_.tls.key, "its private key (PEM)");
+  app.add_option("--port-file", flags_.port_file, "write the port listened on to this file");
+  if (extra.contains(DaemonFlag::kDataDir))
+    app.add_option("--data-dir", flags_.data_dir, "data directory");
+  if (extra.contains(DaemonFlag::kSpoolDir)) {
+    app.add_option("--spool-dir", flags_.data_dir, "private directory for exports in transit");
+  }
+  if (extra.contains(DaemonFlag::kSite)) app.add_option("--site", flags_.site, "site name");
+  if (extra.contains(DaemonFlag::kSiteKind))
+    app.add_option("--site-kind", flags_.site_kind, "police or veiligheidshuis");
+  if (extra.contains(DaemonFlag::kKeyFile))
+    app.add_option("--key-file", flags_.key_file, "the shared HMAC key (mode 0600)");
+  if (extra.contains(DaemonFlag::kLinker))
+    app.add_option("--linker", flags_.linker_address, "linker address host:port");
+}
+
+absl::StatusOr<DaemonConfig> DaemonFlags::Resolve() const {
+  DaemonConfig config;
+  if (!config_path_.empty()) {
+    absl::Status s = LoadDaemonConfig(config_path_, &config);
+    if (!s.ok()) return s;
+  }
+  if (app_.count("--listen")) config.listen = flags_.listen;
+  for (auto [flag, field] : {std::pair{&flags_.data_dir, &config.data_dir},
+                             {&flags_.site, &config.site},
+                             {&flags_.site_kind, &config.site_kind},
+                             {&flags_.key_file, &config.key_file},
+                             {&flags_.linker_address, &config.linker_address},
+                             {&flags_.tls.ca, &config.tls.ca},
+                             {&flags_.tls.cert, &config.tls.cert},
+                             {&flags_.tls.key, &config.tls.key},
+                             {&flags_.port_file, &config.port_file}}) {
+    if (!flag->empty()) *field = *flag;
+  }
+  return config;
+}
+
+}  // namespace pprl

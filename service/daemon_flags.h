@@ -1,0 +1,31 @@
+// The daemons' command lines: --config FILE plus flags that override it. Every daemon has
+// --listen, --tls-ca, --tls-cert, --tls-key and --port-file; each names the others it takes.
+#ifndef PPRL_SERVICE_DAEMON_FLAGS_H_
+#define PPRL_SERVICE_DAEMON_FLAGS_H_
+
+#include <CLI/CLI.hpp>
+#include <set>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "service/daemon_config.h"
+
+namespace pprl {
+
+enum class DaemonFlag { kDataDir, kSpoolDir, kSite, kSiteKind, kKeyFile, kLinker };
+
+class DaemonFlags {
+ public:
+  DaemonFlags(CLI::App& app, std::set<DaemonFlag> extra);
+  // The config file's settings with the given flags on top.
+  [[nodiscard]] absl::StatusOr<DaemonConfig> Resolve() const;
+
+ private:
+  CLI::App& app_;
+  std::string config_path_;
+  DaemonConfig flags_;
+};
+
+}  // namespace pprl
+
+#endif  // PPRL_SERVICE_DAEMON_FLAGS_H_
