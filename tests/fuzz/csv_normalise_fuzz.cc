@@ -1,6 +1,6 @@
-// libFuzzer target: arbitrary bytes as a site export of each kind, and as the identity fields
-// given straight to the normaliser and the date parser. Any crash, leak, sanitizer report or
-// broken invariant is a finding.
+// libFuzzer target: arbitrary bytes as a site export of each kind, as the identity fields
+// given straight to the normaliser and the date parser, and as a study file. Any crash, leak,
+// sanitizer report or broken invariant is a finding.
 #include <cstdint>
 #include <cstdlib>
 #include <sstream>
@@ -9,6 +9,7 @@
 #include "core/dates.h"
 #include "core/export_pseudonymiser.h"
 #include "core/name_normaliser.h"
+#include "core/study.h"
 
 namespace {
 
@@ -58,6 +59,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   for (char c : names->Initials(input)) Check(c >= 'a' && c <= 'z');
   for (char c : names->InitialsFromFirstNames(input)) Check(c >= 'a' && c <= 'z');
+  // Study files: any text parses or is refused with a reason; a parsed study is valid.
+  absl::StatusOr<pprl::Study> study = pprl::ParseStudy(input);
+  if (study.ok())
+    Check(study->min_cell >= 2 && !study->kaders.empty() && !study->predictors.empty());
   absl::StatusOr<pprl::Date> d = pprl::ParseDate(input);
   if (d.ok()) Check(pprl::IsValidDate(d->year, d->month, d->day));
   return 0;
