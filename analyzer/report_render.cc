@@ -171,7 +171,7 @@ std::string RenderReportHtml(const json& r) {
     Bar bars[] = {{"cases", cases},
                   {"linked to incidents", l.value("cases_linked_incidents", 0.0)},
                   {"linked to convictions", l.value("cases_linked_convictions", 0.0)}};
-    h << "<svg width=\"640\" height=\"120\" role=\"img\" aria-label=\"linkage funnel\">";
+    h << "<svg width=\"720\" height=\"120\" role=\"img\" aria-label=\"linkage funnel\">";
     for (int i = 0; i < 3; ++i) {
       double w = cases > 0 ? 440 * bars[i].value / cases : 0;
       h << "<rect x=\"180\" y=\"" << 10 + i * 35 << "\" width=\"" << w

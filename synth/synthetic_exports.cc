@@ -59,6 +59,17 @@ const char* kOther[] = {"El Amrani",
                         "Fern\xC3\xA1ndez",
                         "Kowalski",
                         "Søndergaard"};
+// Dutch-like surnames are also composed from a stem and a suffix (Dijkstra, Bosman, Hoeksma),
+// so that namesakes are about as rare as in a real register.
+const char* kStems[] = {"Berg",  "Dijk",   "Bos",    "Hoek",  "Veen",  "Brink",  "Kamp",   "Molen",
+                        "Wal",   "Beek",   "Haan",   "Groot", "Broek", "Heuvel", "Meer",   "Linde",
+                        "Leeuw", "Hof",    "Horst",  "Kuip",  "Post",  "Bakk",   "Viss",   "Muld",
+                        "Dekk",  "Brouw",  "Kost",   "Hendr", "Jacob", "Peter",  "Willem", "Gerrit",
+                        "Klaas", "Sjoerd", "Tjeerd", "Wieb",  "Hamm",  "Boom",   "Zand",   "Weid"};
+const char* kSuffixes[] = {"",     "s",    "sma",  "man", "stra", "ink",
+                           "inga", "huis", "kamp", "ens", "er",   "ing"};
+const char* kComposedPrefixes[] = {"",        "",        "",   "",    "",    "",      "van",
+                                   "van den", "van der", "de", "ter", "ten", "van 't"};
 const char* kMaleNames[] = {"Jan",    "Pieter", "Johannes", "Mohammed",  "Ahmed",      "Mustafa",
                             "Thomas", "Kevin",  "Dennis",   "Theodorus", "Christiaan", "Mehmet",
                             "Emre",   "Rishi",  "Sven",     "IJsbrand",  "Youssef",    "Bram",
@@ -226,10 +237,14 @@ absl::StatusOr<SynthSummary> WriteSyntheticExports(const std::string& dir, const
         p.prefix = "El";
         p.surname = p.surname.substr(3);
       }
-    } else {
+    } else if (u(rng) < 0.35) {
       const Name& n = kDutch[rng() % std::size(kDutch)];
       p.prefix = n.prefix;
       p.surname = n.surname;
+    } else {
+      p.prefix = kComposedPrefixes[rng() % std::size(kComposedPrefixes)];
+      p.surname =
+          std::string(kStems[rng() % std::size(kStems)]) + kSuffixes[rng() % std::size(kSuffixes)];
     }
     p.gender = u(rng) < 0.85 ? 'm' : 'v';
     int names = 1 + static_cast<int>(rng() % 3);
@@ -346,15 +361,17 @@ absl::StatusOr<SynthSummary> WriteSyntheticExports(const std::string& dir, const
       }
     }
     // Convictions: about two thirds of the cohort has a record; fewer of the rest.
-    if (u(rng) < (c ? 0.74 : 0.15)) {
+    if (u(rng) < (c ? 0.78 : 0.15)) {
       double crate = c ? std::gamma_distribution<double>(2.0, 0.45)(rng)
                        : std::gamma_distribution<double>(0.5, 0.6)(rng);
+      // People respond differently to the same approach: the after-rate varies per person.
+      const double response = std::gamma_distribution<double>(0.7, 1 / 0.7)(rng);
       for (int32_t day = start; day <= end; day += 30) {
         double r = crate;
         if (c) {
           int32_t dt = day - reference[i];
           if (dt >= -365 && dt < 0) r *= 1.3;
-          if (dt >= 0 && dt < 365) r *= 0.55 * (1 + o.effect);
+          if (dt >= 0 && dt < 365) r *= 0.55 * response * (1 + o.effect);
         }
         int k = std::poisson_distribution<int>(r * 30 / 365.25)(rng);
         for (int e = 0; e < k; ++e) {
