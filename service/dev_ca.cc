@@ -8,6 +8,7 @@
 #include <openssl/x509v3.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -50,7 +51,8 @@ bool AddExtension(X509* cert, X509* issuer, int nid, const char* value) {
 }
 
 absl::StatusOr<Cert> Issue(EVP_PKEY* key, const std::string& ou, const std::string& cn,
-                           X509* issuer, EVP_PKEY* issuer_key, bool ca) {
+                           X509* issuer, EVP_PKEY* issuer_key, bool ca, long not_before_s = -3600,
+                           long not_after_s = 60L * 60 * 24 * 825) {
   Cert cert(X509_new());
   X509_set_version(cert.get(), 2);
   unsigned char serial[16];
@@ -59,8 +61,8 @@ absl::StatusOr<Cert> Issue(EVP_PKEY* key, const std::string& ou, const std::stri
   BIGNUM* bn = BN_bin2bn(serial, sizeof serial, nullptr);
   BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert.get()));
   BN_free(bn);
-  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
-  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 60L * 60 * 24 * 825);
+  X509_gmtime_adj(X509_getm_notBefore(cert.get()), not_before_s);
+  X509_gmtime_adj(X509_getm_notAfter(cert.get()), not_after_s);
   X509_set_pubkey(cert.get(), key);
   X509_NAME* name = X509_get_subject_name(cert.get());
   X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
@@ -100,6 +102,10 @@ absl::Status MakeDevCertificates(const std::string& dir) {
   absl::Status s =
       WritePem(dir + "/ca.pem", false, [&](FILE* f) { return PEM_write_X509(f, ca->get()); });
   if (!s.ok()) return s;
+  s = WritePem(dir + "/ca.key", true, [&](FILE* f) {
+    return PEM_write_PrivateKey(f, ca_key.get(), nullptr, nullptr, 0, nullptr, nullptr);
+  });
+  if (!s.ok()) return s;
   const std::pair<const char*, std::pair<const char*, const char*>> holders[] = {
       {"linker", {"linker", "linker"}},
       {"analyzer", {"analyzer", "analyzer"}},
@@ -124,6 +130,32 @@ absl::Status MakeDevCertificates(const std::string& dir) {
     if (!s.ok()) return s;
   }
   return absl::OkStatus();
+}
+
+absl::Status IssueDevCertificate(const std::string& dir, const std::string& name,
+                                 const std::string& role, const std::string& holder,
+                                 int not_before_days, int not_after_days) {
+  FILE* f = std::fopen((dir + "/ca.pem").c_str(), "r");
+  if (f == nullptr) return absl::NotFoundError(Cat("no CA in ", dir));
+  Cert ca(PEM_read_X509(f, nullptr, nullptr, nullptr));
+  std::fclose(f);
+  f = std::fopen((dir + "/ca.key").c_str(), "r");
+  if (f == nullptr) return absl::NotFoundError(Cat("no CA key in ", dir));
+  Key ca_key(PEM_read_PrivateKey(f, nullptr, nullptr, nullptr));
+  std::fclose(f);
+  if (!ca || !ca_key) return absl::InvalidArgumentError(Cat("cannot read the CA in ", dir));
+  Key key(EVP_EC_gen("P-256"));
+  if (!key) return absl::InternalError("cannot make a key");
+  absl::StatusOr<Cert> cert =
+      Issue(key.get(), role, holder, ca.get(), ca_key.get(), false, 60L * 60 * 24 * not_before_days,
+            60L * 60 * 24 * not_after_days);
+  if (!cert.ok()) return cert.status();
+  absl::Status s = WritePem(Cat(dir, "/", name, ".pem"), false,
+                            [&](FILE* out) { return PEM_write_X509(out, cert->get()); });
+  if (!s.ok()) return s;
+  return WritePem(Cat(dir, "/", name, ".key"), true, [&](FILE* out) {
+    return PEM_write_PrivateKey(out, key.get(), nullptr, nullptr, 0, nullptr, nullptr);
+  });
 }
 
 }  // namespace pprl

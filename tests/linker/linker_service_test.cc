@@ -12,6 +12,7 @@
 #include "core/audit_chain.h"
 #include "proto/linker.grpc.pb.h"
 #include "service/child_process.h"
+#include "service/dev_ca.h"
 #include "service/rpc_util.h"
 #include "tests/status_matchers.h"
 #include "tests/temp_dir.h"
@@ -177,6 +178,56 @@ TEST_F(LinkerServiceTest, RoleMatrixOverRealTls) {
   for (const v1::AuditEntry& e : log.entries())
     records.push_back({e.sequence(), e.body(), e.hash()});
   EXPECT_THAT(VerifyAuditChain(records, log.head_count(), log.head_hash()), IsOk());
+}
+
+TEST_F(LinkerServiceTest, ExpiredCertificatesAndOldTlsVersionsAreRefused) {
+  StartLinker();
+  ASSERT_EQ(::pprl::Shell("openssl version >/dev/null 2>&1"), 0);
+  // A CA of the test's own, which can also issue certificates outside their validity.
+  struct {
+    const TempDir& dir;
+    std::string File(const std::string& name) const { return dir.File("own/" + name); }
+  } own{dir_};
+  ASSERT_THAT(MakeDevCertificates(own.File("ca")), IsOk());
+  ASSERT_THAT(
+      IssueDevCertificate(own.File("ca"), "expired-auditor", "auditor", "auditor", -400, -30),
+      IsOk());
+  ASSERT_THAT(IssueDevCertificate(own.File("ca"), "future-auditor", "auditor", "auditor", 30, 400),
+              IsOk());
+  DaemonProcess linker(
+      PPRL_LINKER_BIN,
+      {"--listen", "127.0.0.1:0", "--data-dir", dir_.File("db2"), "--tls-ca", own.File("ca/ca.pem"),
+       "--tls-cert", own.File("ca/linker.pem"), "--tls-key", own.File("ca/linker.key")},
+      dir_.File("port2"), dir_.File("linker2.log"));
+  ASSERT_TRUE(linker.running());
+  auto call = [&](const std::string& name) {
+    TlsFiles files{own.File("ca/ca.pem"), own.File("ca/" + name + ".pem"),
+                   own.File("ca/" + name + ".key")};
+    absl::StatusOr<std::shared_ptr<grpc::Channel>> ch = OpenChannel(linker.address(), files);
+    EXPECT_THAT(ch, IsOk());
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx, 20);
+    v1::VerifyAuditResponse r;
+    return v1::Linker::NewStub(*ch)->VerifyAudit(&ctx, {}, &r).error_code();
+  };
+  EXPECT_EQ(call("auditor"), grpc::StatusCode::OK);
+  EXPECT_EQ(call("expired-auditor"), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(call("future-auditor"), grpc::StatusCode::UNAVAILABLE);
+  // TLS 1.0 and 1.1 are refused in the handshake; TLS 1.2 with a valid certificate is accepted.
+  // (s_client's exit status also reflects gRPC closing the socket after the handshake, so the
+  // handshake's outcome is read from its session line: "New, TLSv1.2, Cipher is ...".)
+  auto handshake = [&](const std::string& version) {
+    const std::string log = dir_.File("s_client" + version + ".log");
+    ::pprl::Shell("openssl s_client " + version + " -alpn h2 -cipher DEFAULT@SECLEVEL=0 -cert " +
+                  own.File("ca/auditor.pem") + " -key " + own.File("ca/auditor.key") + " -CAfile " +
+                  own.File("ca/ca.pem") + " -connect 127.0.0.1:" + std::to_string(linker.port()) +
+                  " </dev/null >" + log + " 2>&1");
+    std::string out = ::pprl::testing::ReadFile(log);
+    return out.find("New, TLSv1") != std::string::npos;
+  };
+  EXPECT_FALSE(handshake("-tls1"));
+  EXPECT_FALSE(handshake("-tls1_1"));
+  EXPECT_TRUE(handshake("-tls1_2"));
 }
 
 // Changes the audit column family offline, as an intruder with disk access would.
