@@ -51,6 +51,17 @@ bool IsVariable(const std::string& v) {
 }  // namespace
 
 absl::StatusOr<Study> ParseStudy(std::string_view text) {
+  // Debian's toml++ reaches an "unreachable" point (undefined behaviour) on some non-ASCII code
+  // points outside strings (found by fuzzing, e.g. U+FEC8); everything in a study is ASCII, so
+  // anything else is refused before toml++ sees it.
+  int64_t line = 1;
+  for (char c : text) {
+    if (c == '\n') ++line;
+    if (static_cast<unsigned char>(c) >= 0x80) {
+      return absl::InvalidArgumentError(
+          Cat("study: line ", line, ": a non-ASCII character (study files are ASCII)"));
+    }
+  }
   toml::parse_result parsed = toml::parse(text);
   if (!parsed) {
     return absl::InvalidArgumentError(Cat("study: line ",
