@@ -8,7 +8,8 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPPRL_BUILD_TESTS=ON -DPP
 cmake --build build -j"$jobs"
 ctest --test-dir build -j"$jobs" --output-on-failure --timeout 600
 if command -v clang++ >/dev/null 2>&1; then
-  tests/fuzz/run.sh "${PPRL_FUZZ_SECONDS:-30}"
+  # A reproducible fuzz run: a fixed seed and number of inputs (explore with tests/fuzz/run.sh SECONDS).
+  tests/fuzz/run.sh --runs "${PPRL_FUZZ_RUNS:-40000}" --seed 1
 else
   echo "test.sh: clang++ not found, fuzz run skipped"
 fi
