@@ -48,6 +48,17 @@ int main(int argc, char** argv) {
   }
   std::filesystem::create_directories(config.data_dir);
   std::filesystem::permissions(config.data_dir, std::filesystem::perms::owner_all);
+  // Exports left by an agent that died mid-submission hold identities: remove them now.
+  int leftovers = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(config.data_dir)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("submission-", 0) == 0 && entry.path().extension() == ".csv") {
+      std::error_code ec;
+      if (std::filesystem::remove(entry.path(), ec)) ++leftovers;
+    }
+  }
+  if (leftovers > 0)
+    pprl::LogInfo("removed unfinished submissions", {{"files", std::to_string(leftovers)}});
   absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
       pprl::OpenChannel(config.linker_address, config.tls);
   if (!channel.ok()) {

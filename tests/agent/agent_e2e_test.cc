@@ -248,5 +248,15 @@ TEST_F(AgentE2eTest, AnUnreachableLinkerIsAClearErrorAndStoresNothing) {
   EXPECT_TRUE(std::filesystem::is_empty(work_.File("spool-police")));  // no export left behind
 }
 
+TEST_F(AgentE2eTest, ExportsLeftByADeadAgentAreRemovedAtStart) {
+  std::filesystem::create_directories(work_.File("spool-police"));
+  WriteFile(work_.File("spool-police/submission-4242-0.csv"), kIncidents);  // as a crash leaves it
+  StartLinker();
+  auto agent = StartAgent("police", "police", "agent-police", linker_->address());
+  EXPECT_FALSE(std::filesystem::exists(work_.File("spool-police/submission-4242-0.csv")));
+  EXPECT_THAT(ReadFile(work_.File("agent-police.log")),
+              HasSubstr("removed unfinished submissions"));
+}
+
 }  // namespace
 }  // namespace pprl
