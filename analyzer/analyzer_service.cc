@@ -84,10 +84,20 @@ absl::Status AnalyzerService::Run(const Peer& peer, const std::string& study_tom
   }
   std::vector<SubjectVariables> cohort = BuildCohort(subjects, *study);
   std::vector<std::vector<std::string>> sets = ReleasedSets(cohort);
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::vector<std::string>> released;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx, 60);
+    v1::ReleasedCohorts wire;
+    grpc::Status s = linker_->GetReleasedCohorts(&ctx, v1::GetReleasedCohortsRequest(), &wire);
+    if (!s.ok()) return absl::Status(FromGrpc(s).code(), Cat("the linker: ", s.error_message()));
+    for (const v1::ReleasedSet& set : wire.sets())
+      released.emplace_back(set.subject_ids().begin(), set.subject_ids().end());
+  }
+  {
     for (const std::vector<std::string>& set : sets) {
-      absl::Status d = CheckDifferencing(set, released_, study->min_cell);
+      absl::Status d = CheckDifferencing(set, released, study->min_cell);
       if (!d.ok()) {
         Audit("query_refused", nlohmann::json({{"analyst", peer.name},
                                                {"study", study->name},
@@ -109,9 +119,21 @@ absl::Status AnalyzerService::Run(const Peer& peer, const std::string& study_tom
   response->set_report_html(RenderReportHtml(*report));
   response->set_report_text(RenderReportText(*report));
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (std::vector<std::string>& set : sets) {
-      if (!set.empty()) released_.push_back(std::move(set));
+    // Remember the released sets before the report leaves: if this fails, nothing is released.
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx, 60);
+    v1::ReleasedCohorts add;
+    for (const std::vector<std::string>& set : sets) {
+      if (set.empty()) continue;
+      v1::ReleasedSet* w = add.add_sets();
+      for (const std::string& id : set) w->add_subject_ids(id);
+    }
+    v1::AddReleasedCohortsResponse ack;
+    grpc::Status s = linker_->AddReleasedCohorts(&ctx, add, &ack);
+    if (!s.ok()) {
+      response->Clear();
+      return absl::Status(FromGrpc(s).code(),
+                          Cat("the linker could not record the release: ", s.error_message()));
     }
   }
   Audit("report_released", nlohmann::json({{"analyst", peer.name},

@@ -1,8 +1,9 @@
 // The analyzer's gRPC service (callback API): an analyst sends a study, the analyzer reads the
 // cohort from the linker with its own (analyzer) certificate, computes the study behind
 // disclosure control and returns aggregates only. Every release and refusal is written to the
-// linker's audit log. The subject sets of released reports are kept in memory (the analyzer
-// holds nothing on disk) to refuse differencing. Thread-safe.
+// linker's audit log. The subject sets of released reports are kept at the linker (the
+// analyzer holds nothing on disk), so differencing is refused across analyzer restarts.
+// Thread-safe (studies are computed one at a time against the released sets).
 #ifndef PPRL_ANALYZER_ANALYZER_SERVICE_H_
 #define PPRL_ANALYZER_ANALYZER_SERVICE_H_
 
@@ -11,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "proto/analyzer.grpc.pb.h"
 #include "proto/linker.grpc.pb.h"
 #include "service/rpc_util.h"
@@ -32,8 +34,7 @@ class AnalyzerService final : public v1::Analyzer::CallbackService {
   void Audit(const std::string& action, const std::string& detail_json);
 
   std::shared_ptr<v1::Linker::StubInterface> linker_;
-  std::mutex mu_;
-  std::vector<std::vector<std::string>> released_;
+  std::mutex mu_;  // one check-and-release at a time
 };
 
 }  // namespace pprl

@@ -407,4 +407,42 @@ grpc::ServerUnaryReactor* LinkerService::RecordAudit(grpc::CallbackServerContext
   });
 }
 
+grpc::ServerUnaryReactor* LinkerService::GetReleasedCohorts(grpc::CallbackServerContext* context,
+                                                            const v1::GetReleasedCohortsRequest*,
+                                                            v1::ReleasedCohorts* response) {
+  return Unary(context, [&]() -> absl::Status {
+    absl::Status allowed = Authorize(PeerOf(*context), "GetReleasedCohorts", {Role::kAnalyzer});
+    if (!allowed.ok()) return allowed;
+    std::lock_guard<std::mutex> lock(released_mu_);
+    absl::StatusOr<std::optional<std::string>> blob = core_->store().GetMeta("released_cohorts");
+    if (!blob.ok()) return blob.status();
+    if (*blob && !response->ParseFromString(**blob)) {
+      return absl::DataLossError("the released cohorts record is damaged");
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* LinkerService::AddReleasedCohorts(
+    grpc::CallbackServerContext* context, const v1::ReleasedCohorts* request,
+    v1::AddReleasedCohortsResponse* response) {
+  return Unary(context, [&]() -> absl::Status {
+    absl::Status allowed = Authorize(PeerOf(*context), "AddReleasedCohorts", {Role::kAnalyzer});
+    if (!allowed.ok()) return allowed;
+    std::lock_guard<std::mutex> lock(released_mu_);
+    v1::ReleasedCohorts all;
+    absl::StatusOr<std::optional<std::string>> blob = core_->store().GetMeta("released_cohorts");
+    if (!blob.ok()) return blob.status();
+    if (*blob && !all.ParseFromString(**blob))
+      return absl::DataLossError("the released cohorts record is damaged");
+    for (const v1::ReleasedSet& set : request->sets()) {
+      if (set.subject_ids_size() > 0) *all.add_sets() = set;
+    }
+    absl::Status s = core_->store().PutMeta("released_cohorts", all.SerializeAsString());
+    if (!s.ok()) return s;
+    response->set_total_sets(static_cast<uint64_t>(all.sets_size()));
+    return absl::OkStatus();
+  });
+}
+
 }  // namespace pprl

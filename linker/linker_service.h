@@ -2,11 +2,13 @@
 // check on every call. A wrong role gets PERMISSION_DENIED and an audit entry.
 //
 // Roles: agent (Upload, ListExtracts and WithdrawExtract of its own site), analyzer
-// (GetCohort, GetLinkageReport, RecordAudit), auditor (everything that reads: ListExtracts,
-// RunLinkage, GetLinkageReport, GetLinks, GetAuditLog, VerifyAudit).
+// (GetCohort, GetLinkageReport, RecordAudit, Get/AddReleasedCohorts), auditor (everything that
+// reads: ListExtracts, RunLinkage, GetLinkageReport, GetLinks, GetAuditLog, VerifyAudit).
 // PSEUDONYMS only. Thread-safe.
 #ifndef PPRL_LINKER_LINKER_SERVICE_H_
 #define PPRL_LINKER_LINKER_SERVICE_H_
+
+#include <mutex>
 
 #include "linker/linker_core.h"
 #include "proto/linker.grpc.pb.h"
@@ -47,6 +49,12 @@ class LinkerService final : public v1::Linker::CallbackService {
   grpc::ServerUnaryReactor* RecordAudit(grpc::CallbackServerContext* context,
                                         const v1::RecordAuditRequest* request,
                                         v1::RecordAuditResponse* response) override;
+  grpc::ServerUnaryReactor* GetReleasedCohorts(grpc::CallbackServerContext* context,
+                                               const v1::GetReleasedCohortsRequest* request,
+                                               v1::ReleasedCohorts* response) override;
+  grpc::ServerUnaryReactor* AddReleasedCohorts(grpc::CallbackServerContext* context,
+                                               const v1::ReleasedCohorts* request,
+                                               v1::AddReleasedCohortsResponse* response) override;
 
   // Checks the caller's role; on refusal logs, audits and returns the status to send.
   [[nodiscard]] absl::Status Authorize(const Peer& peer, std::string_view rpc,
@@ -55,6 +63,7 @@ class LinkerService final : public v1::Linker::CallbackService {
 
  private:
   LinkerCore* core_;
+  std::mutex released_mu_;  // read-modify-write of the released sets
 };
 
 void ToProto(const ExtractInfo& info, v1::ExtractSummary* out);

@@ -126,6 +126,16 @@ std::map<std::string, Call> AllCalls() {
     v1::RecordAuditResponse r;
     return s.RecordAudit(&c, q, &r);
   });
+  calls["GetReleasedCohorts"] = unary([](v1::Linker::Stub& s, grpc::ClientContext& c) {
+    v1::ReleasedCohorts r;
+    return s.GetReleasedCohorts(&c, {}, &r);
+  });
+  calls["AddReleasedCohorts"] = unary([](v1::Linker::Stub& s, grpc::ClientContext& c) {
+    v1::ReleasedCohorts q;
+    q.add_sets()->add_subject_ids("S0000000000000001");
+    v1::AddReleasedCohortsResponse r;
+    return s.AddReleasedCohorts(&c, q, &r);
+  });
   return calls;
 }
 
@@ -142,6 +152,8 @@ TEST_F(LinkerServiceTest, RoleMatrixOverRealTls) {
       {"GetAuditLog", {"auditor"}},
       {"VerifyAudit", {"auditor"}},
       {"RecordAudit", {"analyzer"}},
+      {"GetReleasedCohorts", {"analyzer"}},
+      {"AddReleasedCohorts", {"analyzer"}},
   };
   const std::vector<std::string> holders = {"officer-police", "agent-police", "analyst", "analyzer",
                                             "auditor"};
