@@ -41,13 +41,9 @@ absl::StatusOr<std::unique_ptr<ExtractFileWriter>> ExtractFileWriter::Create(
 }
 
 ExtractFileWriter::ExtractFileWriter(std::string path, std::ofstream out)
-    : path_(std::move(path)), partial_path_(path_ + ".partial"), out_(std::move(out)) {
-  digest_ = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(digest_, EVP_sha256(), nullptr);
-}
+    : path_(std::move(path)), partial_path_(path_ + ".partial"), out_(std::move(out)) {}
 
 ExtractFileWriter::~ExtractFileWriter() {
-  EVP_MD_CTX_free(digest_);
   if (!committed_) {
     out_.close();
     std::remove(partial_path_.c_str());
@@ -68,20 +64,31 @@ absl::Status ExtractFileWriter::WriteFrame(const v1::ExtractFrame& frame) {
 }
 
 absl::Status ExtractFileWriter::Append(const PseudonymousRecord& record) {
-  ToProto(record, frame_.mutable_record());
-  std::string bytes = frame_.record().SerializeAsString();
-  EVP_DigestUpdate(digest_, bytes.data(), bytes.size());
+  // Serialised once: the same bytes are digested and written as the frame's record field.
+  ToProto(record, &record_);
+  SerializeDeterministic(record_, &record_bytes_);
+  digester_.AddSerialized(record_bytes_);
   ++count_;
-  return WriteFrame(frame_);
+  constexpr uint32_t kRecordTag = 0x12;  // ExtractFrame.record: field 2, length-delimited
+  const uint32_t len = static_cast<uint32_t>(record_bytes_.size());
+  scratch_.clear();
+  {
+    google::protobuf::io::StringOutputStream sos(&scratch_);
+    google::protobuf::io::CodedOutputStream cos(&sos);
+    cos.WriteVarint32(1 + google::protobuf::io::CodedOutputStream::VarintSize32(len) + len);
+    cos.WriteTag(kRecordTag);
+    cos.WriteVarint32(len);
+    cos.WriteRaw(record_bytes_.data(), static_cast<int>(len));
+  }
+  out_.write(scratch_.data(), static_cast<std::streamsize>(scratch_.size()));
+  if (!out_) return absl::UnavailableError(Cat("cannot write ", partial_path_));
+  return absl::OkStatus();
 }
 
 absl::Status ExtractFileWriter::Commit() {
-  unsigned char md[32];
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(digest_, md, &len);
   v1::ExtractFrame frame;
   frame.mutable_trailer()->set_record_count(count_);
-  frame.mutable_trailer()->set_records_digest(reinterpret_cast<char*>(md), len);
+  frame.mutable_trailer()->set_records_digest(digester_.HexDigest());
   absl::Status s = WriteFrame(frame);
   if (!s.ok()) return s;
   out_.close();
@@ -107,8 +114,7 @@ absl::StatusOr<ExtractFileContents> ReadExtractFile(const std::string& path) {
     return absl::InvalidArgumentError(Cat(path, " is not a pprl extract file"));
   }
   ExtractFileContents contents;
-  EVP_MD_CTX* md = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(md, EVP_sha256(), nullptr);
+  RecordDigester digester;
   bool have_header = false, have_trailer = false;
   v1::ExtractTrailer trailer;
   uint32_t size = 0;
@@ -117,32 +123,23 @@ absl::StatusOr<ExtractFileContents> ReadExtractFile(const std::string& path) {
     v1::ExtractFrame frame;
     bool ok = frame.ParseFromCodedStream(&in) && in.ConsumedEntireMessage();
     in.PopLimit(limit);
-    if (!ok || have_trailer) {
-      EVP_MD_CTX_free(md);
-      return absl::DataLossError(Cat(path, ": a damaged frame"));
-    }
+    if (!ok || have_trailer) return absl::DataLossError(Cat(path, ": a damaged frame"));
     if (frame.has_header() && !have_header) {
       contents.header = frame.header();
       have_header = true;
     } else if (frame.has_record() && have_header) {
-      std::string bytes = frame.record().SerializeAsString();
-      EVP_DigestUpdate(md, bytes.data(), bytes.size());
+      digester.Add(frame.record());
       contents.records.push_back(frame.record());
     } else if (frame.has_trailer() && have_header) {
       trailer = frame.trailer();
       have_trailer = true;
     } else {
-      EVP_MD_CTX_free(md);
       return absl::DataLossError(Cat(path, ": frames out of order"));
     }
   }
-  unsigned char digest[32];
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(md, digest, &len);
-  EVP_MD_CTX_free(md);
   if (!have_trailer) return absl::DataLossError(Cat(path, ": truncated (no trailer)"));
   if (trailer.record_count() != contents.records.size() ||
-      trailer.records_digest() != std::string(reinterpret_cast<char*>(digest), len)) {
+      trailer.records_digest() != digester.HexDigest()) {
     return absl::DataLossError(Cat(path, ": record count or digest does not match"));
   }
   return contents;

@@ -2,13 +2,12 @@
 // messages the agent sends over gRPC.
 //
 // Layout: the line "PPRL-EXTRACT-1\n", then length-delimited ExtractFrame messages: one header,
-// the records, one trailer with the count and a SHA-256 over the serialised records. The writer
+// the records, one trailer with the count and the content digest (hex SHA-256 over the records'
+// deterministic serialisation, as an upload announces it). The writer
 // writes to "<path>.partial", syncs and renames, so a reader never sees half a file.
 // PSEUDONYMS only. Not thread-safe.
 #ifndef PPRL_AGENT_EXTRACT_FILE_H_
 #define PPRL_AGENT_EXTRACT_FILE_H_
-
-#include <openssl/evp.h>
 
 #include <fstream>
 #include <memory>
@@ -18,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "core/pseudonymous_record.h"
 #include "proto/extract.pb.h"
+#include "proto/extract_codec.h"
 
 namespace pprl {
 
@@ -39,10 +39,11 @@ class ExtractFileWriter {
   std::string path_;
   std::string partial_path_;
   std::ofstream out_;
-  EVP_MD_CTX* digest_ = nullptr;
+  RecordDigester digester_;
   uint64_t count_ = 0;
   bool committed_ = false;
-  v1::ExtractFrame frame_;
+  v1::PseudonymisedRecord record_;
+  std::string record_bytes_;
   std::string scratch_;
 };
 

@@ -28,14 +28,6 @@ int main(int argc, char** argv) {
     return 2;
   }
   const pprl::DaemonConfig& config = *resolved;
-  if (config.data_dir.empty() || config.site.empty() || config.key_file.empty() ||
-      config.linker_address.empty() || config.tls.ca.empty() || config.tls.cert.empty() ||
-      config.tls.key.empty()) {
-    pprl::LogError(
-        "missing settings: spool dir, site, site kind, key file, linker and tls ca/cert/key are "
-        "required");
-    return 2;
-  }
   absl::StatusOr<pprl::SiteKind> site_kind = pprl::ParseSiteKind(config.site_kind);
   if (!site_kind.ok()) {
     pprl::LogError("bad site kind", {{"error", std::string(site_kind.status().message())}});

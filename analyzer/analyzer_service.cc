@@ -8,6 +8,7 @@
 #include "core/study.h"
 #include "core/study_report.h"
 #include "core/text.h"
+#include "proto/extract_codec.h"
 
 namespace pprl {
 namespace {
@@ -65,15 +66,11 @@ absl::Status AnalyzerService::Run(const Peer& peer, const std::string& study_tom
     for (const v1::CohortCase& c : cs.cases()) {
       CohortCaseIn in;
       in.first_discussed_day = c.event_day();
-      const v1::CaseAttributes& a = c.attributes();
-      in.attributes.age = a.age();
-      in.attributes.gender = a.gender().empty() ? 'o' : a.gender()[0];
-      in.attributes.kader = a.kader();
-      if (a.has_times_discussed()) in.attributes.times_discussed = a.times_discussed();
-      if (a.has_life_domains()) in.attributes.life_domains = a.life_domains();
-      if (a.has_goals()) in.attributes.goals = a.goals();
-      if (a.has_decisions()) in.attributes.decisions = a.decisions();
-      if (a.has_actions()) in.attributes.actions = a.actions();
+      absl::StatusOr<CaseAttributes> attributes = FromProto(c.attributes());
+      if (!attributes.ok()) {
+        return absl::DataLossError(Cat("the linker sent a malformed case: ", attributes.status().message()));
+      }
+      in.attributes = std::move(*attributes);
       s.cases.push_back(std::move(in));
     }
     for (const v1::CohortEvent& e : cs.incidents())

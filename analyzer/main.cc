@@ -21,11 +21,6 @@ int main(int argc, char** argv) {
     return 2;
   }
   const pprl::DaemonConfig& config = *resolved;
-  if (config.linker_address.empty() || config.tls.ca.empty() || config.tls.cert.empty() ||
-      config.tls.key.empty()) {
-    pprl::LogError("missing settings: linker and tls ca/cert/key are required");
-    return 2;
-  }
   absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
       pprl::OpenChannel(config.linker_address, config.tls);
   if (!channel.ok()) {

@@ -106,11 +106,6 @@ std::string_view FieldName(Field field) {
   return "?";
 }
 
-bool IsIdentityField(Field field) {
-  return field == Field::kSurname || field == Field::kSurnamePrefix || field == Field::kInitials ||
-         field == Field::kFirstNames || field == Field::kBirthDate;
-}
-
 absl::StatusOr<ColumnLayout> ColumnLayout::Resolve(const std::vector<std::string_view>& header,
                                                    ExportKind kind, const ColumnMapping& mapping) {
   std::map<std::string, Field> extra;

@@ -49,8 +49,6 @@ inline constexpr size_t kFieldCount = static_cast<size_t>(Field::kOffence) + 1;
 
 // The canonical (English) column name.
 std::string_view FieldName(Field field);
-// True for surname, prefix, initials, first names and birth date: never logged or sent.
-bool IsIdentityField(Field field);
 
 // A site's extra column names: export header name -> canonical field name.
 using ColumnMapping = std::map<std::string, std::string>;

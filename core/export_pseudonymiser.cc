@@ -173,18 +173,27 @@ absl::StatusOr<ExportSummary> PseudonymiseExport(std::istream& in, const ExportO
 
   absl::Status status;
   CsvRow row;
+  // Reads the next row into `row` and counts it; false at the end or on an error (in status).
+  auto next_row = [&]() -> bool {
+    absl::StatusOr<bool> got = reader.Next(&row);
+    if (!got.ok()) {
+      status = file_error(got.status());
+      return false;
+    }
+    if (*got) ++summary.rows_read;
+    return *got;
+  };
+  auto finish = [&]() -> absl::StatusOr<ExportSummary> {
+    if (!status.ok()) return status;
+    summary.refused = refused;
+    if (progress) progress(reader.bytes_read(), summary.rows_read);
+    return summary;
+  };
   if (threads == 1) {
     // No batches: each row is validated, hashed and handed out as it is read.
     RowParser& parser = *slots[0]->parser;
     RowResult result;
-    while (status.ok()) {
-      absl::StatusOr<bool> got = reader.Next(&row);
-      if (!got.ok()) {
-        status = file_error(got.status());
-        break;
-      }
-      if (!*got) break;
-      ++summary.rows_read;
+    while (status.ok() && next_row()) {
       result.errors.clear();
       result.ok = parser.Parse(row, !refused, &result.record, &result.shape, &result.errors);
       status = consume_one(result, row.line);
@@ -192,10 +201,7 @@ absl::StatusOr<ExportSummary> PseudonymiseExport(std::istream& in, const ExportO
         progress(reader.bytes_read(), summary.rows_read);
       }
     }
-    if (!status.ok()) return status;
-    summary.refused = refused;
-    if (progress) progress(reader.bytes_read(), summary.rows_read);
-    return summary;
+    return finish();
   }
   Slot* current = nullptr;
   while (status.ok()) {
@@ -208,13 +214,7 @@ absl::StatusOr<ExportSummary> PseudonymiseExport(std::istream& in, const ExportO
       current = free_slots.back();
       free_slots.pop_back();
     }
-    absl::StatusOr<bool> got = reader.Next(&row);
-    if (!got.ok()) {
-      status = file_error(got.status());
-      break;
-    }
-    if (!*got) break;
-    ++summary.rows_read;
+    if (!next_row()) break;
     current->Add(row);
     if (current->rows.size() >= kBatchRows) {
       status = dispatch(current);
@@ -227,10 +227,7 @@ absl::StatusOr<ExportSummary> PseudonymiseExport(std::istream& in, const ExportO
   }
   while (status.ok() && !in_flight.empty()) status = finish_oldest();
   drain();  // on an error, wait for the workers before their slots go away
-  if (!status.ok()) return status;
-  summary.refused = refused;
-  if (progress) progress(reader.bytes_read(), summary.rows_read);
-  return summary;
+  return finish();
 }
 
 std::string FormatSummary(const ExportSummary& s) {

@@ -24,7 +24,6 @@ template <std::integral T>
 requires(!std::same_as<T, char> && !std::same_as<T, bool>) void AppendOne(std::string& out, T v) {
   out.append(std::to_string(v));
 }
-inline void AppendOne(std::string& out, double v) { out.append(std::to_string(v)); }
 }  // namespace text_internal
 
 // Concatenates strings, views, characters and integers.

@@ -318,13 +318,7 @@ grpc::ServerUnaryReactor* LinkerService::GetCohort(grpc::CallbackServerContext* 
         v1::CohortCase* c = cs.add_cases();
         c->set_record_id(r.record_id);
         c->set_event_day(r.event_day);
-        PseudonymousRecord tmp;
-        tmp.kind = ExportKind::kCases;
-        tmp.record_id = r.record_id;
-        tmp.case_attributes = r.case_attributes;
-        v1::PseudonymisedRecord p;
-        ToProto(tmp, &p);
-        *c->mutable_attributes() = p.case_attributes();
+        ToProto(r.case_attributes, c->mutable_attributes());
       } else if (r.source == ExportKind::kIncidents) {
         v1::CohortEvent* e = cs.add_incidents();
         e->set_event_day(r.event_day);

@@ -34,11 +34,6 @@ int main(int argc, char** argv) {
     return 2;
   }
   const pprl::DaemonConfig& config = *resolved;
-  if (config.data_dir.empty() || config.tls.ca.empty() || config.tls.cert.empty() ||
-      config.tls.key.empty()) {
-    pprl::LogError("missing settings: data_dir and tls ca/cert/key are required");
-    return 2;
-  }
 
   absl::StatusOr<std::unique_ptr<pprl::RecordStore>> store =
       pprl::OpenRocksDbRecordStore(config.data_dir, NowMs);

@@ -36,6 +36,40 @@ absl::StatusOr<ExportKind> FromProto(v1::RecordKind kind) {
   }
 }
 
+void ToProto(const CaseAttributes& a, v1::CaseAttributes* c) {
+  c->Clear();
+  c->set_age(a.age);
+  c->set_gender(std::string(1, a.gender));
+  c->set_kader(a.kader);
+  if (a.times_discussed) c->set_times_discussed(*a.times_discussed);
+  if (a.life_domains) c->set_life_domains(*a.life_domains);
+  if (a.goals) c->set_goals(*a.goals);
+  if (a.decisions) c->set_decisions(*a.decisions);
+  if (a.actions) c->set_actions(*a.actions);
+}
+
+absl::StatusOr<CaseAttributes> FromProto(const v1::CaseAttributes& c) {
+  CaseAttributes a;
+  if (c.age() < 0 || c.age() > 150) return absl::InvalidArgumentError("age out of range");
+  a.age = c.age();
+  if (c.gender() != "m" && c.gender() != "v" && c.gender() != "o") {
+    return absl::InvalidArgumentError("gender is not m, v or o");
+  }
+  a.gender = c.gender()[0];
+  a.kader = c.kader();
+  if (c.has_times_discussed()) a.times_discussed = c.times_discussed();
+  if (c.has_life_domains()) {
+    if (c.life_domains() < 0 || c.life_domains() > 11) {
+      return absl::InvalidArgumentError("life_domains outside 0..11");
+    }
+    a.life_domains = c.life_domains();
+  }
+  if (c.has_goals()) a.goals = c.goals();
+  if (c.has_decisions()) a.decisions = c.decisions();
+  if (c.has_actions()) a.actions = c.actions();
+  return a;
+}
+
 void ToProto(const PseudonymousRecord& r, v1::PseudonymisedRecord* out) {
   out->Clear();
   out->set_record_id(r.record_id);
@@ -46,16 +80,7 @@ void ToProto(const PseudonymousRecord& r, v1::PseudonymisedRecord* out) {
     mk->set_digest(reinterpret_cast<const char*>(k.digest.data()), k.digest.size());
   }
   if (r.kind == ExportKind::kCases) {
-    const CaseAttributes& a = r.case_attributes;
-    v1::CaseAttributes* c = out->mutable_case_attributes();
-    c->set_age(a.age);
-    c->set_gender(std::string(1, a.gender));
-    c->set_kader(a.kader);
-    if (a.times_discussed) c->set_times_discussed(*a.times_discussed);
-    if (a.life_domains) c->set_life_domains(*a.life_domains);
-    if (a.goals) c->set_goals(*a.goals);
-    if (a.decisions) c->set_decisions(*a.decisions);
-    if (a.actions) c->set_actions(*a.actions);
+    ToProto(r.case_attributes, out->mutable_case_attributes());
   } else if (r.kind == ExportKind::kIncidents) {
     v1::IncidentAttributes* i = out->mutable_incident_attributes();
     i->set_category(r.incident_attributes.category);
@@ -87,25 +112,9 @@ absl::StatusOr<PseudonymousRecord> FromProto(ExportKind kind, const v1::Pseudony
   if (kind == ExportKind::kCases) {
     if (!in.has_case_attributes())
       return absl::InvalidArgumentError("case record without attributes");
-    const v1::CaseAttributes& c = in.case_attributes();
-    CaseAttributes& a = r.case_attributes;
-    if (c.age() < 0 || c.age() > 150) return absl::InvalidArgumentError("age out of range");
-    a.age = c.age();
-    if (c.gender() != "m" && c.gender() != "v" && c.gender() != "o") {
-      return absl::InvalidArgumentError("gender is not m, v or o");
-    }
-    a.gender = c.gender()[0];
-    a.kader = c.kader();
-    if (c.has_times_discussed()) a.times_discussed = c.times_discussed();
-    if (c.has_life_domains()) {
-      if (c.life_domains() < 0 || c.life_domains() > 11) {
-        return absl::InvalidArgumentError("life_domains outside 0..11");
-      }
-      a.life_domains = c.life_domains();
-    }
-    if (c.has_goals()) a.goals = c.goals();
-    if (c.has_decisions()) a.decisions = c.decisions();
-    if (c.has_actions()) a.actions = c.actions();
+    absl::StatusOr<CaseAttributes> a = FromProto(in.case_attributes());
+    if (!a.ok()) return a.status();
+    r.case_attributes = std::move(*a);
   } else if (kind == ExportKind::kIncidents) {
     r.incident_attributes.category = in.incident_attributes().category();
     r.incident_attributes.role = in.incident_attributes().role();

@@ -15,6 +15,10 @@ namespace pprl {
 v1::RecordKind ToProto(ExportKind kind);
 [[nodiscard]] absl::StatusOr<ExportKind> FromProto(v1::RecordKind kind);
 
+void ToProto(const CaseAttributes& attributes, v1::CaseAttributes* out);
+// Validates the ranges the wire may carry.
+[[nodiscard]] absl::StatusOr<CaseAttributes> FromProto(const v1::CaseAttributes& in);
+
 void ToProto(const PseudonymousRecord& record, v1::PseudonymisedRecord* out);
 // Validates what the wire may carry (key sizes, levels, attribute ranges).
 [[nodiscard]] absl::StatusOr<PseudonymousRecord> FromProto(ExportKind kind,

@@ -1,8 +1,12 @@
 #include "service/daemon_flags.h"
 
+#include <string_view>
+#include <utility>
+#include <vector>
+
 namespace pprl {
 
-DaemonFlags::DaemonFlags(CLI::App& app, std::set<DaemonFlag> extra) : app_(app) {
+DaemonFlags::DaemonFlags(CLI::App& app, std::set<DaemonFlag> extra) : app_(app), extra_(extra) {
   app.add_option("--config", config_path_, "TOML config file");
   app.add_option("--listen", flags_.listen, "address to listen on (port 0: any free port)");
   app.add_option("--tls-ca", flags_.tls.ca, "CA certificate (PEM)");
@@ -41,6 +45,23 @@ absl::StatusOr<DaemonConfig> DaemonFlags::Resolve() const {
                              {&flags_.port_file, &config.port_file}}) {
     if (!flag->empty()) *field = *flag;
   }
+  std::vector<std::pair<std::string_view, const std::string*>> needed = {
+      {"tls ca", &config.tls.ca}, {"tls cert", &config.tls.cert}, {"tls key", &config.tls.key}};
+  const std::pair<DaemonFlag, std::pair<std::string_view, const std::string*>> optional[] = {
+      {DaemonFlag::kDataDir, {"data_dir", &config.data_dir}},
+      {DaemonFlag::kSpoolDir, {"spool dir (data_dir)", &config.data_dir}},
+      {DaemonFlag::kSite, {"site name", &config.site}},
+      {DaemonFlag::kSiteKind, {"site kind", &config.site_kind}},
+      {DaemonFlag::kKeyFile, {"key file", &config.key_file}},
+      {DaemonFlag::kLinker, {"linker address", &config.linker_address}}};
+  for (const auto& [flag, setting] : optional) {
+    if (extra_.contains(flag)) needed.push_back(setting);
+  }
+  std::string missing;
+  for (const auto& [name, value] : needed) {
+    if (value->empty()) missing += (missing.empty() ? "" : ", ") + std::string(name);
+  }
+  if (!missing.empty()) return absl::InvalidArgumentError("missing settings: " + missing);
   return config;
 }
 

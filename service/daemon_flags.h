@@ -1,5 +1,6 @@
 // The daemons' command lines: --config FILE plus flags that override it. Every daemon has
-// --listen, --tls-ca, --tls-cert, --tls-key and --port-file; each names the others it takes.
+// --listen, --tls-ca, --tls-cert, --tls-key and --port-file; each names the others it takes,
+// and those settings are then required (from the file or a flag).
 #ifndef PPRL_SERVICE_DAEMON_FLAGS_H_
 #define PPRL_SERVICE_DAEMON_FLAGS_H_
 
@@ -17,11 +18,13 @@ enum class DaemonFlag { kDataDir, kSpoolDir, kSite, kSiteKind, kKeyFile, kLinker
 class DaemonFlags {
  public:
   DaemonFlags(CLI::App& app, std::set<DaemonFlag> extra);
-  // The config file's settings with the given flags on top.
+  // The config file's settings with the given flags on top. The TLS files and every setting
+  // the daemon named are required; the error names what is missing.
   [[nodiscard]] absl::StatusOr<DaemonConfig> Resolve() const;
 
  private:
   CLI::App& app_;
+  std::set<DaemonFlag> extra_;
   std::string config_path_;
   DaemonConfig flags_;
 };
