@@ -6,9 +6,10 @@
 #include "core/cohort_variables.h"
 #include "core/hmac_key.h"
 #include "core/study.h"
+#include "core/study_analysis.h"
 #include "core/study_report.h"
 #include "core/text.h"
-#include "proto/extract_codec.h"
+#include "proto/cohort_codec.h"
 
 namespace pprl {
 namespace {
@@ -24,6 +25,16 @@ nlohmann::json LinkageJson(const v1::LinkageReport& l) {
           {"cases_linked_convictions", l.cases_linked_convictions()},
           {"ambiguous_keys", l.ambiguous_keys()},
           {"by_level", by_level}};
+}
+
+absl::Status FromWire(const v1::CohortResponse& wire, std::vector<CohortSubjectIn>* out) {
+  out->reserve(static_cast<size_t>(wire.subjects_size()));
+  for (const v1::CohortSubject& cs : wire.subjects()) {
+    absl::StatusOr<CohortSubjectIn> s = FromProto(cs);
+    if (!s.ok()) return absl::DataLossError(Cat("the linker sent ", s.status().message()));
+    out->push_back(std::move(*s));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -59,28 +70,21 @@ absl::Status AnalyzerService::Run(const Peer& peer, const std::string& study_tom
     if (!s.ok()) return absl::Status(FromGrpc(s).code(), Cat("the linker: ", s.error_message()));
   }
   std::vector<CohortSubjectIn> subjects;
-  subjects.reserve(static_cast<size_t>(cohort_wire.subjects_size()));
-  for (const v1::CohortSubject& cs : cohort_wire.subjects()) {
-    CohortSubjectIn s;
-    s.subject_id = cs.subject_id();
-    for (const v1::CohortCase& c : cs.cases()) {
-      CohortCaseIn in;
-      in.first_discussed_day = c.event_day();
-      absl::StatusOr<CaseAttributes> attributes = FromProto(c.attributes());
-      if (!attributes.ok()) {
-        return absl::DataLossError(Cat("the linker sent a malformed case: ", attributes.status().message()));
-      }
-      in.attributes = std::move(*attributes);
-      s.cases.push_back(std::move(in));
+  absl::Status decoded = FromWire(cohort_wire, &subjects);
+  if (!decoded.ok()) return decoded;
+  std::vector<CohortSubjectIn> pool;
+  if (study->comparison.enabled) {
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx, 600);
+    v1::CohortResponse pool_wire;
+    grpc::Status s = linker_->GetComparisonPool(&ctx, v1::ComparisonPoolRequest(), &pool_wire);
+    if (!s.ok()) return absl::Status(FromGrpc(s).code(), Cat("the linker: ", s.error_message()));
+    if (pool_wire.inputs_digest() != cohort_wire.inputs_digest()) {
+      return absl::UnavailableError("the linker linked again while the study read its data: retry");
     }
-    for (const v1::CohortEvent& e : cs.incidents())
-      s.incidents.push_back({e.event_day(), e.category(), e.role()});
-    for (const v1::CohortEvent& e : cs.convictions())
-      s.convictions.push_back({e.event_day(), "", ""});
-    subjects.push_back(std::move(s));
+    decoded = FromWire(pool_wire, &pool);
+    if (!decoded.ok()) return decoded;
   }
-  std::vector<SubjectVariables> cohort = BuildCohort(subjects, *study);
-  std::vector<std::vector<std::string>> sets = ReleasedSets(cohort);
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<std::vector<std::string>> released;
   {
@@ -92,26 +96,17 @@ absl::Status AnalyzerService::Run(const Peer& peer, const std::string& study_tom
     for (const v1::ReleasedSet& set : wire.sets())
       released.emplace_back(set.subject_ids().begin(), set.subject_ids().end());
   }
-  {
-    for (const std::vector<std::string>& set : sets) {
-      absl::Status d = CheckDifferencing(set, released, study->min_cell);
-      if (!d.ok()) {
-        Audit("query_refused", nlohmann::json({{"analyst", peer.name},
-                                               {"study", study->name},
-                                               {"reason", std::string(d.message())}})
-                                   .dump());
-        return d;
-      }
-    }
-  }
-  absl::StatusOr<nlohmann::json> report = BuildStudyReport(*study, cohort, LinkageJson(linkage));
-  if (!report.ok()) {
+  absl::StatusOr<StudyResult> result =
+      AnalyzeStudy(*study, subjects, pool, LinkageJson(linkage), released);
+  if (!result.ok()) {
     Audit("query_refused", nlohmann::json({{"analyst", peer.name},
                                            {"study", study->name},
-                                           {"reason", std::string(report.status().message())}})
+                                           {"reason", std::string(result.status().message())}})
                                .dump());
-    return report.status();
+    return result.status();
   }
+  const nlohmann::json* report = &result->report;
+  const std::vector<std::vector<std::string>>& sets = result->released_sets;
   response->set_report_json(report->dump(2));
   response->set_report_html(RenderReportHtml(*report));
   response->set_report_text(RenderReportText(*report));
@@ -133,16 +128,18 @@ absl::Status AnalyzerService::Run(const Peer& peer, const std::string& study_tom
                           Cat("the linker could not record the release: ", s.error_message()));
     }
   }
-  Audit("report_released", nlohmann::json({{"analyst", peer.name},
-                                           {"study", study->name},
-                                           {"cohort_n", cohort.size()},
-                                           {"suppressed", (*report)["suppressed"].size()},
-                                           {"report_sha256", Sha256Hex(response->report_json())},
-                                           {"inputs_digest", cohort_wire.inputs_digest()}})
-                               .dump());
+  Audit("report_released",
+        nlohmann::json({{"analyst", peer.name},
+                        {"study", study->name},
+                        {"cohort_n", result->cohort_n},
+                        {"suppressed", (*report)["suppressed"].size()},
+                        {"comparison", (*report)["comparison"].is_null() ? "withheld" : "released"},
+                        {"report_sha256", Sha256Hex(response->report_json())},
+                        {"inputs_digest", cohort_wire.inputs_digest()}})
+            .dump());
   LogInfo("report released", {{"analyst", peer.name},
                               {"study", study->name},
-                              {"cohort_n", std::to_string(cohort.size())}});
+                              {"cohort_n", std::to_string(result->cohort_n)}});
   return absl::OkStatus();
 }
 

@@ -61,6 +61,48 @@ const char* kPairedNames[][2] = {{"incidents_quarter", "incidents, quarter"},
 
 }  // namespace
 
+// The matched comparison group (report["comparison"]), for the terminal.
+void ComparisonText(const json& r, std::ostream& o) {
+  if (!r.contains("comparison")) return;
+  const json& c = r["comparison"];
+  o << "\nMatched comparison group (subjects never discussed)";
+  if (c.is_null()) {
+    o << ": off, or withheld (see suppressed)\n";
+    return;
+  }
+  o << ": " << Num(c["matched"]) << " of " << Num(c["cohort_subjects"])
+    << " cohort subjects matched to " << Num(c["distinct_controls"]) << " of "
+    << Num(c["pool_subjects"]) << " police-only subjects (k = " << Num(c["settings"]["k"])
+    << ", with replacement); no match " << Num(c["unmatched"]) << ", fewer than k "
+    << Num(c["fewer_than_k"]) << ", withheld for disclosure " << Num(c["withheld_for_disclosure"])
+    << "\n";
+  if (c["balance"].is_null()) return;
+  o << Pad("  balance", 30) << PadLeft("cohort", 9) << PadLeft("pool", 9) << PadLeft("SMD", 8)
+    << PadLeft("matched", 9) << PadLeft("controls", 10) << PadLeft("SMD", 8) << "\n";
+  for (const json& b : c["balance"]) {
+    o << Pad("  " + b["variable"].get<std::string>(), 30) << PadLeft(Num(b["treated_mean"], 2), 9)
+      << PadLeft(Num(b["pool_mean"], 2), 9) << PadLeft(Num(b["smd_before"], 2), 8)
+      << PadLeft(Num(b["matched_mean"], 2), 9) << PadLeft(Num(b["control_mean"], 2), 10)
+      << PadLeft(Num(b["smd_after"], 2), 8) << "\n";
+  }
+  o << Pad("  outcome", 24) << PadLeft("cohort", 14) << PadLeft("controls", 14)
+    << "  DiD [95% bootstrap CI]     NB group x period IRR [95% CI]\n";
+  for (const json& e : c["estimates"]) {
+    o << Pad("  " + e["outcome"].get<std::string>(), 24)
+      << PadLeft(Num(e["treated_before"], 2) + " > " + Num(e["treated_after"], 2), 14)
+      << PadLeft(Num(e["control_before"], 2) + " > " + Num(e["control_after"], 2), 14) << "  "
+      << Pad(Num(e["did"]["estimate"], 2) + " [" + Num(e["did"]["ci_low"], 2) + ", " +
+                 Num(e["did"]["ci_high"], 2) + "]",
+             27);
+    if (e["nb"].is_null()) {
+      o << "not estimable\n";
+    } else {
+      o << Num(e["nb"]["irr"], 2) << " [" << Num(e["nb"]["ci_low"], 2) << ", "
+        << Num(e["nb"]["ci_high"], 2) << "] p " << Num(e["nb"]["p"]) << "\n";
+    }
+  }
+}
+
 std::string RenderReportText(const json& r) {
   std::ostringstream o;
   o << "Study " << r["study"].value("name", "") << ": kaders";
@@ -135,6 +177,7 @@ std::string RenderReportText(const json& r) {
         << PadLeft(Num(c["irr"]), 8) << "\n";
     }
   }
+  ComparisonText(r, o);
   if (!r["suppressed"].empty()) {
     o << "\nSuppressed (disclosure control):\n";
     for (size_t i = 0; i < r["suppressed"].size(); ++i) {
@@ -143,6 +186,92 @@ std::string RenderReportText(const json& r) {
     }
   }
   return o.str();
+}
+
+// The comparison group: balance, estimates and both groups' quarterly trajectories.
+void ComparisonHtml(const json& r, std::ostream& h) {
+  if (!r.contains("comparison")) return;
+  const json& c = r["comparison"];
+  h << "<h2>Matched comparison group</h2>";
+  if (c.is_null()) {
+    h << "<p class=\"s\">off, or withheld (see the suppressed figures)</p>";
+    return;
+  }
+  h << "<p>Each cohort subject is matched to up to " << Num(c["settings"]["k"])
+    << " people with police records who were never discussed (same gender and 5-year birth band, "
+       "the closest incident and conviction counts in the quarter and year before, at the same "
+       "date; with replacement). Matched: "
+    << Num(c["matched"]) << " of " << Num(c["cohort_subjects"]) << "; no match "
+    << Num(c["unmatched"]) << "; withheld for disclosure " << Num(c["withheld_for_disclosure"])
+    << "; distinct comparison subjects " << Num(c["distinct_controls"]) << " of "
+    << Num(c["pool_subjects"]) << ".</p>";
+  if (c["balance"].is_null()) return;
+  h << "<table><tr><th>balance at the reference date</th><th>cohort</th><th>pool</th><th>SMD "
+       "before</th><th>matched</th><th>controls</th><th>SMD after</th></tr>";
+  for (const json& b : c["balance"]) {
+    h << "<tr><td>" << Escape(b["variable"].get<std::string>()) << "</td><td>"
+      << Num(b["treated_mean"], 2) << "</td><td>" << Num(b["pool_mean"], 2) << "</td><td>"
+      << Num(b["smd_before"], 2) << "</td><td>" << Num(b["matched_mean"], 2) << "</td><td>"
+      << Num(b["control_mean"], 2) << "</td><td>" << Num(b["smd_after"], 2) << "</td></tr>";
+  }
+  h << "</table>";
+  // Trajectories: mean counts per quarter, a year before to a year after.
+  for (const char* kind : {"incidents", "convictions"}) {
+    const json& t = c["trajectories"][kind];
+    double maxv = 0.1;
+    for (const char* g : {"treated", "control"}) {
+      for (const json& v : t[g]) maxv = std::max(maxv, v.get<double>());
+    }
+    const double x0 = 60, dx = 80, y0 = 200, scale = 170 / maxv;
+    h << "<h3>" << kind << " per quarter around the (pseudo) reference date</h3>"
+      << "<svg width=\"720\" height=\"240\" role=\"img\" aria-label=\"" << kind
+      << " trajectories\"><line x1=\"" << x0 + 3.5 * dx << "\" x2=\"" << x0 + 3.5 * dx
+      << "\" y1=\"20\" y2=\"" << y0 << "\" stroke=\"#999\" stroke-dasharray=\"4\"/>";
+    for (const char* g : {"treated", "control"}) {
+      const char* colour = std::string(g) == "treated" ? "#cc4125" : "#4a7ab5";
+      h << "<polyline fill=\"none\" stroke=\"" << colour << "\" stroke-width=\"2\" points=\"";
+      for (size_t q = 0; q < t[g].size(); ++q)
+        h << x0 + static_cast<double>(q) * dx << "," << y0 - t[g][q].get<double>() * scale << " ";
+      h << "\"/>";
+      for (size_t q = 0; q < t[g].size(); ++q) {
+        h << "<circle cx=\"" << x0 + static_cast<double>(q) * dx << "\" cy=\""
+          << y0 - t[g][q].get<double>() * scale << "\" r=\"3\" fill=\"" << colour << "\"/>";
+      }
+    }
+    for (size_t q = 0; q < c["trajectories"]["quarters"].size(); ++q) {
+      const int quarter = c["trajectories"]["quarters"][q].get<int>();
+      h << "<text x=\"" << x0 + static_cast<double>(q) * dx - 8 << "\" y=\"" << y0 + 20
+        << "\" font-size=\"11\">" << (quarter >= 0 ? "+" : "") << quarter << "</text>";
+    }
+    h << "<text x=\"5\" y=\"15\" font-size=\"11\">max " << Num(maxv, 2) << "</text></svg>";
+  }
+  h << "<p>Red: cohort; blue: matched comparison subjects (weighted so each cohort subject "
+       "counts once). Quarter 0 starts at the first discussion.</p>";
+  h << "<table><tr><th>outcome</th><th>cohort before / after</th><th>controls before / "
+       "after</th><th>plain before &minus; after [95% CI]</th><th>difference-in-differences "
+       "[95% cluster bootstrap CI]</th><th>NB group &times; period IRR [95% CI], p</th></tr>";
+  for (const json& e : c["estimates"]) {
+    h << "<tr><td>" << Escape(e["outcome"].get<std::string>()) << "</td><td>"
+      << Num(e["treated_before"], 2) << " / " << Num(e["treated_after"], 2) << "</td><td>"
+      << Num(e["control_before"], 2) << " / " << Num(e["control_after"], 2) << "</td><td>";
+    if (e["before_after"].is_null()) {
+      h << "<span class=\"s\">not computable</span>";
+    } else {
+      h << Num(e["before_after"]["mean_diff"], 2) << " [" << Num(e["before_after"]["ci_low"], 2)
+        << ", " << Num(e["before_after"]["ci_high"], 2) << "]";
+    }
+    h << "</td><td>" << Num(e["did"]["estimate"], 2) << " [" << Num(e["did"]["ci_low"], 2) << ", "
+      << Num(e["did"]["ci_high"], 2) << "]</td><td>";
+    if (e["nb"].is_null()) {
+      h << "<span class=\"s\">not estimable</span>";
+    } else {
+      h << Num(e["nb"]["irr"], 2) << " [" << Num(e["nb"]["ci_low"], 2) << ", "
+        << Num(e["nb"]["ci_high"], 2) << "], " << Num(e["nb"]["p"]);
+    }
+    h << "</td></tr>";
+  }
+  h << "</table><p>A difference-in-differences below 0, or an IRR below 1, means the cohort's "
+       "offending fell more than that of comparable people who were never discussed.</p>";
 }
 
 std::string RenderReportHtml(const json& r) {
@@ -291,6 +420,7 @@ std::string RenderReportHtml(const json& r) {
     h << "</table><p>n = " << Num(g["n"]) << ", theta = " << Num(g["theta"])
       << ", log-likelihood = " << Num(g["log_likelihood"]) << ", AIC = " << Num(g["aic"]) << "</p>";
   }
+  ComparisonHtml(r, h);
   if (!r["suppressed"].empty()) {
     h << "<h2>Suppressed figures</h2><ul>";
     for (size_t i = 0; i < r["suppressed"].size(); ++i) {

@@ -28,7 +28,7 @@ std::string FormatLinkageQuality(const LinkageQuality& q);
 struct DemoOptions {
   std::string data_dir;  // empty: synthesise
   std::string out_dir = "pprl-demo";
-  SynthOptions synth;
+  SynthOptions synth = {.effect = -0.25};  // the demo shows a real, known effect
 };
 // Starts a linker, an analyzer, a police and a Veiligheidshuis agent on loopback with fresh
 // certificates and key, submits the three exports, links, runs the default study, writes

@@ -20,6 +20,14 @@ WindowCounts CountWindows(const std::vector<int32_t>& days, Date t) {
   return c;
 }
 
+bool StudyCountsIncident(const Study& study, const CohortEventIn& e) {
+  auto contains = [](const std::vector<std::string>& v, const std::string& s) {
+    return std::find(v.begin(), v.end(), s) != v.end();
+  };
+  if (contains(study.excluded_categories, e.category)) return false;
+  return study.roles.empty() || contains(study.roles, e.role);
+}
+
 std::vector<SubjectVariables> BuildCohort(const std::vector<CohortSubjectIn>& subjects,
                                           const Study& study) {
   std::vector<SubjectVariables> out;
@@ -57,9 +65,7 @@ std::vector<SubjectVariables> BuildCohort(const std::vector<CohortSubjectIn>& su
     if (v.in_incident_set) {
       std::vector<int32_t> days;
       for (const CohortEventIn& e : s.incidents) {
-        if (contains(study.excluded_categories, e.category)) continue;
-        if (!study.roles.empty() && !contains(study.roles, e.role)) continue;
-        days.push_back(e.day);
+        if (StudyCountsIncident(study, e)) days.push_back(e.day);
       }
       WindowCounts w = CountWindows(days, t);
       v.values["incidents_quarter_before"] = w.quarter_before;

@@ -28,10 +28,15 @@ struct CohortCaseIn {
 };
 struct CohortSubjectIn {
   std::string subject_id;
+  char gender = 'o';   // from the police records; 'o' unknown
+  int birth_band = 0;  // likewise (PersonAttributes); 0 unknown
   std::vector<CohortCaseIn> cases;
   std::vector<CohortEventIn> incidents;
   std::vector<CohortEventIn> convictions;
 };
+
+// Whether `study` counts incident `e` (its category is not excluded, its role is selected).
+bool StudyCountsIncident(const Study& study, const CohortEventIn& e);
 
 struct WindowCounts {
   int quarter_before = 0, year_before = 0, quarter_after = 0, year_after = 0;

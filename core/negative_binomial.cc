@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <map>
 
 #include "core/distributions.h"
 #include "core/status_macros.h"
@@ -264,6 +265,40 @@ absl::StatusOr<WaldTest> WaldTestCoefficients(const NbFit& fit, const std::vecto
   t.df = k;
   PPRL_ASSIGN_OR_RETURN(t.p, ChiSquaredUpperP(t.chi2, k));
   return t;
+}
+
+absl::StatusOr<Eigen::MatrixXd> ClusterRobustCovariance(const NbFit& fit, const Eigen::VectorXd& y,
+                                                        const Eigen::MatrixXd& x,
+                                                        const std::vector<int64_t>& cluster) {
+  const Eigen::Index n = x.rows(), p = x.cols();
+  if (y.size() != n || static_cast<Eigen::Index>(cluster.size()) != n ||
+      static_cast<Eigen::Index>(fit.coefficients.size()) != p) {
+    return absl::InvalidArgumentError("cluster-robust covariance: sizes do not match the fit");
+  }
+  Eigen::VectorXd b(p);
+  for (Eigen::Index j = 0; j < p; ++j) b(j) = fit.coefficients[static_cast<size_t>(j)].b;
+  const double alpha = std::isfinite(fit.theta) && fit.theta > 0 ? 1.0 / fit.theta : 0.0;
+  Eigen::MatrixXd bread = Eigen::MatrixXd::Zero(p, p);
+  std::map<int64_t, Eigen::VectorXd> scores;
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const double mu = std::exp(x.row(i).dot(b));
+    const double w = mu / (1 + alpha * mu);
+    bread.selfadjointView<Eigen::Lower>().rankUpdate(x.row(i).transpose(), w);
+    auto [it, fresh] =
+        scores.try_emplace(cluster[static_cast<size_t>(i)], Eigen::VectorXd::Zero(p));
+    it->second += x.row(i).transpose() * ((y(i) - mu) / (1 + alpha * mu));
+  }
+  const int64_t g = static_cast<int64_t>(scores.size());
+  if (g < 2) return absl::FailedPreconditionError("cluster-robust covariance needs two clusters");
+  Eigen::MatrixXd meat = Eigen::MatrixXd::Zero(p, p);
+  for (const auto& [id, u] : scores) meat.selfadjointView<Eigen::Lower>().rankUpdate(u, 1.0);
+  bread = bread.selfadjointView<Eigen::Lower>();
+  meat = meat.selfadjointView<Eigen::Lower>();
+  Eigen::LDLT<Eigen::MatrixXd> ldlt(bread);
+  if (ldlt.info() != Eigen::Success || !ldlt.isPositive())
+    return absl::FailedPreconditionError("cluster-robust covariance: singular information");
+  Eigen::MatrixXd inv = ldlt.solve(Eigen::MatrixXd::Identity(p, p));
+  return (inv * meat * inv) * (static_cast<double>(g) / static_cast<double>(g - 1));
 }
 
 }  // namespace pprl

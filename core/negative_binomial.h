@@ -61,6 +61,15 @@ struct WaldTest {
 [[nodiscard]] absl::StatusOr<WaldTest> WaldTestCoefficients(const NbFit& fit,
                                                             const std::vector<int>& indices);
 
+// The cluster-robust (sandwich) covariance of a fit's coefficients, theta held at its
+// estimate: G/(G-1) * B^-1 M B^-1 with B = X'WX, W = mu / (1 + mu/theta), and M the sum over
+// clusters of the outer products of the summed scores x (y - mu) / (1 + mu/theta). This is
+// R's sandwich::vcovCL(fit, cluster, type = "HC0") for glm.nb and glm(poisson).
+// `cluster` holds one id per row.
+[[nodiscard]] absl::StatusOr<Eigen::MatrixXd> ClusterRobustCovariance(
+    const NbFit& fit, const Eigen::VectorXd& y, const Eigen::MatrixXd& x,
+    const std::vector<int64_t>& cluster);
+
 }  // namespace pprl
 
 #endif  // PPRL_CORE_NEGATIVE_BINOMIAL_H_

@@ -32,6 +32,18 @@ struct IncidentAttributes {
   std::string role;      // lower case, may be empty
 };
 
+// Police records only: the least a comparison group needs (same gender, same age band). The
+// birth year is coarsened at the site to a 5-year band; nothing finer leaves it.
+inline constexpr int kBirthBandYears = 5;
+struct PersonAttributes {
+  char gender = 'o';   // 'm', 'v' or 'o' (unknown or not exported)
+  int birth_band = 0;  // first year of the band (1990: born 1990-1994); 0 unknown
+};
+// The band a birth year falls in.
+inline int BirthBand(int birth_year) {
+  return birth_year - ((birth_year % kBirthBandYears) + kBirthBandYears) % kBirthBandYears;
+}
+
 struct PseudonymousRecord {
   ExportKind kind = ExportKind::kCases;
   std::string record_id;
@@ -39,6 +51,7 @@ struct PseudonymousRecord {
   std::vector<MatchKey> keys;
   CaseAttributes case_attributes;          // kind == kCases
   IncidentAttributes incident_attributes;  // kind == kIncidents
+  PersonAttributes person;                 // kind == kIncidents or kConvictions
 };
 
 }  // namespace pprl

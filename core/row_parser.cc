@@ -191,9 +191,20 @@ bool RowParser::Parse(const CsvRow& row, bool hash, PseudonymousRecord* record,
     flag(Field::kGoals, &a.goals);
     flag(Field::kDecisions, &a.decisions);
     flag(Field::kActions, &a.actions);
-  } else if (kind_ == ExportKind::kIncidents) {
-    AssignLowerTrimmed(Get(row, Field::kCategory), &record->incident_attributes.category);
-    AssignLowerTrimmed(Get(row, Field::kRole), &record->incident_attributes.role);
+  } else {
+    if (kind_ == ExportKind::kIncidents) {
+      AssignLowerTrimmed(Get(row, Field::kCategory), &record->incident_attributes.category);
+      AssignLowerTrimmed(Get(row, Field::kRole), &record->incident_attributes.role);
+    }
+    // What a comparison group is matched on: gender (optional column) and a 5-year band.
+    record->person = PersonAttributes{};
+    if (absl::StatusOr<char> g = ParseGender(Get(row, Field::kGender)); g.ok()) {
+      record->person.gender = *g;
+    } else {
+      fail(Field::kGender, g.status().message());
+    }
+    if (identity_.birth_date.year > 0)
+      record->person.birth_band = BirthBand(identity_.birth_date.year);
   }
 
   if (errors->size() != errors_before) return false;

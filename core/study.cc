@@ -115,6 +115,46 @@ absl::StatusOr<Study> ParseStudy(std::string_view text) {
       return absl::InvalidArgumentError("study: disclosure.min_cell must be 2..1000");
     s.min_cell = static_cast<int>(*v);
   }
+  if (const toml::table* c = t["comparison"].as_table()) {
+    for (const auto& [key, node] : *c) {
+      const std::string_view k = key.str();
+      if (k != "enabled" && k != "k" && k != "caliper_quarter" && k != "caliper_year" &&
+          k != "seed" && k != "bootstrap_replicates") {
+        return absl::InvalidArgumentError(Cat("study: comparison.", k, " is not a setting"));
+      }
+    }
+    if (t["comparison"]["enabled"]) {
+      std::optional<bool> v = t["comparison"]["enabled"].value<bool>();
+      if (!v) return absl::InvalidArgumentError("study: comparison.enabled must be true or false");
+      s.comparison.enabled = *v;
+    }
+    struct Bound {
+      const char* key;
+      int64_t min, max;
+      int* out;
+    };
+    for (const Bound& b :
+         {Bound{"k", 1, 20, &s.comparison.k},
+          Bound{"caliper_quarter", 0, 1000, &s.comparison.caliper_quarter},
+          Bound{"caliper_year", 0, 1000, &s.comparison.caliper_year},
+          Bound{"bootstrap_replicates", 100, 100000, &s.comparison.bootstrap_replicates}}) {
+      if (!t["comparison"][b.key]) continue;
+      std::optional<int64_t> v = t["comparison"][b.key].value<int64_t>();
+      if (!v || *v < b.min || *v > b.max) {
+        return absl::InvalidArgumentError(
+            Cat("study: comparison.", b.key, " must be a whole number in ", b.min, "..", b.max));
+      }
+      *b.out = static_cast<int>(*v);
+    }
+    if (t["comparison"]["seed"]) {
+      std::optional<int64_t> v = t["comparison"]["seed"].value<int64_t>();
+      if (!v || *v < 0)
+        return absl::InvalidArgumentError("study: comparison.seed must be a whole number >= 0");
+      s.comparison.seed = static_cast<uint64_t>(*v);
+    }
+  } else if (t["comparison"]) {
+    return absl::InvalidArgumentError("study: comparison must be a table");
+  }
   if (!IsVariable(s.outcome))
     return absl::InvalidArgumentError(
         Cat("study: regression.outcome '", s.outcome, "' is not a variable"));

@@ -16,6 +16,13 @@
 //   predictors = ["convictions_year_before", "age", "times_discussed", "plan",
 //   "life_domains_capped"] interactions = [["convictions_year_before", "plan"]] [disclosure]
 //   min_cell = 10
+//   [comparison]
+//   enabled = true
+//   k = 3
+//   caliper_quarter = 2
+//   caliper_year = 4
+//   seed = 2015
+//   bootstrap_replicates = 1000
 #ifndef PPRL_CORE_STUDY_H_
 #define PPRL_CORE_STUDY_H_
 
@@ -28,6 +35,16 @@
 #include "core/dates.h"
 
 namespace pprl {
+
+// [comparison]: a matched comparison group of subjects never discussed (core/comparison.h).
+struct ComparisonSettings {
+  bool enabled = true;
+  int k = 3;                // controls per cohort subject, drawn with replacement
+  int caliper_quarter = 2;  // largest difference in prior-quarter incidents / convictions
+  int caliper_year = 4;     // largest difference in prior-year incidents / convictions
+  uint64_t seed = 2015;     // tie-breaking and the bootstrap
+  int bootstrap_replicates = 1000;
+};
 
 struct Study {
   std::string name = "reference";
@@ -42,6 +59,7 @@ struct Study {
                                          "plan", "life_domains_capped"};
   std::vector<std::pair<std::string, std::string>> interactions;
   int min_cell = 10;
+  ComparisonSettings comparison;
 };
 
 // The variables a study may use as outcome or predictor.

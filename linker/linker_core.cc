@@ -1,5 +1,7 @@
 #include "linker/linker_core.h"
 
+#include <map>
+
 #include "core/hmac_key.h"
 #include "core/text.h"
 
@@ -62,6 +64,52 @@ absl::StatusOr<LinkageReportData> LinkageReportData::FromJson(const std::string&
   }
 }
 
+std::vector<CohortSubjectIn> SubjectsOf(const LinkageSnapshot& s, bool pool) {
+  std::vector<uint8_t> has_case(s.subject_ids.size(), 0);
+  for (const LinkedRecord& r : s.records) {
+    if (r.source == ExportKind::kCases) has_case[r.subject] = 1;
+  }
+  struct Person {
+    CohortSubjectIn subject;
+    std::map<char, int> gender;
+    std::map<int, int> band;
+  };
+  std::map<uint32_t, Person> people;  // ordered by subject number: stable
+  for (const LinkedRecord& r : s.records) {
+    if (static_cast<bool>(has_case[r.subject]) == pool) continue;
+    Person& p = people[r.subject];
+    if (r.source == ExportKind::kCases) {
+      p.subject.cases.push_back({r.event_day, r.case_attributes});
+      continue;
+    }
+    if (r.source == ExportKind::kIncidents) {
+      p.subject.incidents.push_back(
+          {r.event_day, r.incident_attributes.category, r.incident_attributes.role});
+    } else {
+      p.subject.convictions.push_back({r.event_day, "", ""});
+    }
+    if (r.person.gender != 'o') ++p.gender[r.person.gender];
+    if (r.person.birth_band != 0) ++p.band[r.person.birth_band];
+  }
+  auto most_frequent = [](const auto& counts, auto none) {
+    auto best = none;
+    int n = 0;
+    for (const auto& [value, count] : counts) {
+      if (count > n) best = value, n = count;  // ties: the smallest value
+    }
+    return best;
+  };
+  std::vector<CohortSubjectIn> out;
+  out.reserve(people.size());
+  for (auto& [number, p] : people) {
+    p.subject.subject_id = s.subject_ids[number];
+    p.subject.gender = most_frequent(p.gender, 'o');
+    p.subject.birth_band = most_frequent(p.band, 0);
+    out.push_back(std::move(p.subject));
+  }
+  return out;
+}
+
 LinkerCore::LinkerCore(RecordStore* store, std::function<int64_t()> clock_ms)
     : store_(store), clock_(std::move(clock_ms)) {}
 
@@ -90,6 +138,7 @@ absl::StatusOr<std::shared_ptr<LinkageSnapshot>> LinkerCore::Compute() {
     lr.event_day = r.record->event_day;
     lr.case_attributes = r.record->case_attributes;
     lr.incident_attributes = r.record->incident_attributes;
+    lr.person = r.record->person;
     snap->records.push_back(std::move(lr));
     return absl::OkStatus();
   });

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/cohort_variables.h"
 #include "core/linkage.h"
 #include "linker/record_store.h"
 
@@ -45,6 +46,7 @@ struct LinkedRecord {
   int32_t event_day;
   CaseAttributes case_attributes;
   IncidentAttributes incident_attributes;
+  PersonAttributes person;
 };
 
 struct LinkageSnapshot {
@@ -52,6 +54,11 @@ struct LinkageSnapshot {
   std::vector<LinkedRecord> records;
   std::vector<std::string> subject_ids;
 };
+
+// The subjects holding a case (the cohort), or with `pool` those holding police records only
+// (never discussed: the comparison pool), ordered by subject number. Gender and birth band are
+// the most frequent known values among the subject's police records.
+std::vector<CohortSubjectIn> SubjectsOf(const LinkageSnapshot& snapshot, bool pool);
 
 class LinkerCore {
  public:

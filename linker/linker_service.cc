@@ -3,6 +3,7 @@
 #include <map>
 
 #include "core/text.h"
+#include "proto/cohort_codec.h"
 #include "proto/extract_codec.h"
 
 namespace pprl {
@@ -299,42 +300,31 @@ grpc::ServerUnaryReactor* LinkerService::GetLinks(grpc::CallbackServerContext* c
 grpc::ServerUnaryReactor* LinkerService::GetCohort(grpc::CallbackServerContext* context,
                                                    const v1::CohortRequest*,
                                                    v1::CohortResponse* response) {
-  return Unary(context, [&]() -> absl::Status {
+  return Subjects(context, /*pool=*/false, response);
+}
+
+grpc::ServerUnaryReactor* LinkerService::GetComparisonPool(grpc::CallbackServerContext* context,
+                                                           const v1::ComparisonPoolRequest*,
+                                                           v1::CohortResponse* response) {
+  return Subjects(context, /*pool=*/true, response);
+}
+
+grpc::ServerUnaryReactor* LinkerService::Subjects(grpc::CallbackServerContext* context, bool pool,
+                                                  v1::CohortResponse* response) {
+  return Unary(context, [this, context, pool, response]() -> absl::Status {
     Peer peer = PeerOf(*context);
-    absl::Status allowed = Authorize(peer, "GetCohort", {Role::kAnalyzer});
+    const char* rpc = pool ? "GetComparisonPool" : "GetCohort";
+    absl::Status allowed = Authorize(peer, rpc, {Role::kAnalyzer});
     if (!allowed.ok()) return allowed;
     absl::StatusOr<std::shared_ptr<const LinkageSnapshot>> snap = core_->Snapshot();
     if (!snap.ok()) return snap.status();
     const LinkageSnapshot& s = **snap;
-    std::map<uint32_t, v1::CohortSubject> subjects;  // ordered by subject number: stable
-    for (const LinkedRecord& r : s.records) {
-      if (r.source == ExportKind::kCases) subjects[r.subject];
-    }
-    for (const LinkedRecord& r : s.records) {
-      auto it = subjects.find(r.subject);
-      if (it == subjects.end()) continue;
-      v1::CohortSubject& cs = it->second;
-      if (r.source == ExportKind::kCases) {
-        v1::CohortCase* c = cs.add_cases();
-        c->set_record_id(r.record_id);
-        c->set_event_day(r.event_day);
-        ToProto(r.case_attributes, c->mutable_attributes());
-      } else if (r.source == ExportKind::kIncidents) {
-        v1::CohortEvent* e = cs.add_incidents();
-        e->set_event_day(r.event_day);
-        e->set_category(r.incident_attributes.category);
-        e->set_role(r.incident_attributes.role);
-      } else {
-        cs.add_convictions()->set_event_day(r.event_day);
-      }
-    }
-    for (auto& [number, cs] : subjects) {
-      cs.set_subject_id(s.subject_ids[number]);
-      *response->add_subjects() = std::move(cs);
+    for (const CohortSubjectIn& subject : SubjectsOf(s, pool)) {
+      ToProto(subject, response->add_subjects());
     }
     response->set_inputs_digest(s.report.inputs_digest);
     absl::StatusOr<uint64_t> seq = core_->Audit(
-        peer.name, "analyzer", "cohort_request", "released",
+        peer.name, "analyzer", pool ? "comparison_pool_request" : "cohort_request", "released",
         {{"subjects", response->subjects_size()}, {"inputs_digest", s.report.inputs_digest}});
     return seq.status();
   });

@@ -2,9 +2,9 @@
 // check on every call. A wrong role gets PERMISSION_DENIED and an audit entry.
 //
 // Roles: agent (Upload, ListExtracts and WithdrawExtract of its own site), analyzer
-// (GetCohort, GetLinkageReport, RecordAudit, Get/AddReleasedCohorts), auditor (everything that
-// reads: ListExtracts, RunLinkage, GetLinkageReport, GetLinks, GetAuditLog, VerifyAudit).
-// PSEUDONYMS only. Thread-safe.
+// (GetCohort, GetComparisonPool, GetLinkageReport, RecordAudit, Get/AddReleasedCohorts), auditor
+// (everything that reads: ListExtracts, RunLinkage, GetLinkageReport, GetLinks, GetAuditLog,
+// VerifyAudit). PSEUDONYMS only. Thread-safe.
 #ifndef PPRL_LINKER_LINKER_SERVICE_H_
 #define PPRL_LINKER_LINKER_SERVICE_H_
 
@@ -40,6 +40,9 @@ class LinkerService final : public v1::Linker::CallbackService {
   grpc::ServerUnaryReactor* GetCohort(grpc::CallbackServerContext* context,
                                       const v1::CohortRequest* request,
                                       v1::CohortResponse* response) override;
+  grpc::ServerUnaryReactor* GetComparisonPool(grpc::CallbackServerContext* context,
+                                              const v1::ComparisonPoolRequest* request,
+                                              v1::CohortResponse* response) override;
   grpc::ServerUnaryReactor* GetAuditLog(grpc::CallbackServerContext* context,
                                         const v1::AuditLogRequest* request,
                                         v1::AuditLogResponse* response) override;
@@ -62,6 +65,10 @@ class LinkerService final : public v1::Linker::CallbackService {
   LinkerCore& core() { return *core_; }
 
  private:
+  // The cohort (subjects holding a case) or the comparison pool (police records only).
+  grpc::ServerUnaryReactor* Subjects(grpc::CallbackServerContext* context, bool pool,
+                                     v1::CohortResponse* response);
+
   LinkerCore* core_;
   std::mutex released_mu_;  // read-modify-write of the released sets
 };

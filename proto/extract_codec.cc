@@ -86,6 +86,11 @@ void ToProto(const PseudonymousRecord& r, v1::PseudonymisedRecord* out) {
     i->set_category(r.incident_attributes.category);
     i->set_role(r.incident_attributes.role);
   }
+  if (r.kind != ExportKind::kCases && (r.person.gender != 'o' || r.person.birth_band != 0)) {
+    v1::PersonAttributes* p = out->mutable_person_attributes();
+    p->set_gender(std::string(1, r.person.gender));
+    p->set_birth_band(r.person.birth_band);
+  }
 }
 
 absl::StatusOr<PseudonymousRecord> FromProto(ExportKind kind, const v1::PseudonymisedRecord& in) {
@@ -118,6 +123,21 @@ absl::StatusOr<PseudonymousRecord> FromProto(ExportKind kind, const v1::Pseudony
   } else if (kind == ExportKind::kIncidents) {
     r.incident_attributes.category = in.incident_attributes().category();
     r.incident_attributes.role = in.incident_attributes().role();
+  }
+  if (in.has_person_attributes()) {
+    if (kind == ExportKind::kCases)
+      return absl::InvalidArgumentError("a case record with police person attributes");
+    const v1::PersonAttributes& p = in.person_attributes();
+    if (p.gender() == "m" || p.gender() == "v" || p.gender() == "o") {
+      r.person.gender = p.gender()[0];
+    } else if (!p.gender().empty()) {
+      return absl::InvalidArgumentError("person gender is not m, v or o");
+    }
+    if (p.birth_band() != 0 &&
+        (p.birth_band() < 1800 || p.birth_band() > 2200 || p.birth_band() % kBirthBandYears != 0)) {
+      return absl::InvalidArgumentError("birth band is not a multiple of 5 in 1800..2200");
+    }
+    r.person.birth_band = p.birth_band();
   }
   return r;
 }

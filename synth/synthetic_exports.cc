@@ -1,12 +1,14 @@
 #include "synth/synthetic_exports.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <numeric>
 #include <random>
+#include <set>
 #include <vector>
 
 #include "core/csv_reader.h"
@@ -278,25 +280,161 @@ absl::StatusOr<SynthSummary> WriteSyntheticExports(const std::string& dir, const
   cases << "casus_id;achternaam;tussenvoegsel;voorletters;geboortedatum;geslacht;kader;first_"
            "discussed;"
            "aantal_besprekingen;leefgebieden;doelen;besluiten;acties\n";
-  incidents
-      << "incident_id,surname,surname_prefix,initials,birth_date,incident_date,category,role\n";
-  convictions << "vonnis_id;achternaam;tussenvoegsel;voornamen;geboortedatum;vonnisdatum;delict\n";
+  incidents << "incident_id,surname,surname_prefix,initials,birth_date,incident_date,category,role,"
+               "gender\n";
+  convictions << "vonnis_id;achternaam;tussenvoegsel;voornamen;geboortedatum;vonnisdatum;delict;"
+                 "geslacht\n";
   truth << "source,record_id,person_id,errors\n";
 
-  // The cohort: case subjects drawn from the population (young people for jeugd).
-  std::vector<int> order(people.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::shuffle(order.begin(), order.end(), rng);
-  std::vector<int> cohort(order.begin(), order.begin() + o.cases);
+  // Offending: every person known to the police has a base rate and a latent state that moves
+  // week by week (calm, an episode of much more offending, a cooling-off), so counts rise and
+  // fall by themselves. Convictions follow the same state more weakly. Events are generated
+  // first for everyone, untouched by any discussion.
+  SynthSummary summary;
+  summary.people = static_cast<int>(people.size());
+  summary.cases = o.cases;
+  const char* categories[] = {"misdrijf",    "misdrijf", "misdrijf",       "overtreding",
+                              "overtreding", "verkeer",  "administratief", "overig"};
+  const bool counted_category[] = {true, true, true, true, true, false, false, true};
+  const char* roles[] = {"verdachte",   "verdachte", "verdachte",
+                         "slachtoffer", "getuige",   "betrokkene"};
+  const int32_t start = DaysSinceEpoch({o.year - 2, 1, 1});
+  const int32_t end = DaysSinceEpoch({o.year + 2, 12, 31});
+  struct Event {
+    int32_t day;
+    uint8_t category, role;
+  };
+  std::vector<std::vector<Event>> incident_events(people.size());
+  std::vector<std::vector<int32_t>> conviction_days(people.size());
+  std::vector<uint8_t> known(people.size(), 0);
+  for (size_t i = 0; i < people.size(); ++i) {
+    known[i] = u(rng) < 0.35;
+    if (!known[i]) continue;
+    const double base = std::gamma_distribution<double>(0.5, 4.0)(rng);  // incidents a year
+    // The more someone offends, the likelier a court has convicted them.
+    const bool convicted = u(rng) < 1 - std::exp(-base / 3);
+    const double crate =
+        convicted ? 0.3 * std::pow(base, 0.6) * std::gamma_distribution<double>(2.0, 0.5)(rng)
+                  : 0.0;
+    int state = u(rng) < 0.05 ? 1 : 0;  // 0 calm, 1 episode, 2 cooling off
+    for (int32_t week = start; week <= end; week += 7) {
+      if (state == 0 && u(rng) < 1.0 / 150) {
+        state = 1;
+      } else if (state == 1 && u(rng) < 1.0 / 20) {
+        state = 2;
+      } else if (state == 2 && u(rng) < 1.0 / 26) {
+        state = 0;
+      }
+      const double mult = state == 1 ? 2.5 : state == 2 ? 1.4 : 1.0;
+      int k = std::poisson_distribution<int>(base * mult * 7 / 365.25)(rng);
+      for (int e = 0; e < k; ++e) {
+        incident_events[i].push_back({week + static_cast<int32_t>(rng() % 7),
+                                      static_cast<uint8_t>(rng() % std::size(categories)),
+                                      static_cast<uint8_t>(rng() % std::size(roles))});
+      }
+      if (crate > 0) {
+        k = std::poisson_distribution<int>(crate * (1 + (mult - 1) / 2) * 7 / 365.25)(rng);
+        for (int e = 0; e < k; ++e)
+          conviction_days[i].push_back(week + static_cast<int32_t>(rng() % 7));
+      }
+    }
+  }
+
+  // Referral in the study year depends on what the police saw: the more counted incidents in
+  // the quarter before a (candidate) discussion date, the likelier a discussion. This is the
+  // selection that makes counts fall afterwards without any effect (regression to the mean),
+  // and it depends only on observed counts, so matched comparison subjects can undo it.
   std::vector<int32_t> reference(people.size(), 0);
   std::vector<uint8_t> in_cohort(people.size(), 0);
+  {
+    std::vector<std::array<int32_t, 12>> day(people.size());
+    std::vector<std::array<double, 12>> weight(people.size()), draw(people.size());
+    for (size_t i = 0; i < people.size(); ++i) {
+      for (int m = 0; m < 12; ++m) {
+        day[i][m] = DaysSinceEpoch({o.year, m + 1, 1}) + static_cast<int32_t>(rng() % 28);
+        draw[i][m] = u(rng);
+        if (!known[i]) {
+          weight[i][m] = 0;
+          continue;
+        }
+        const int32_t from = DaysSinceEpoch(AddMonths(DateFromDays(day[i][m]), -3));
+        int q = 0;
+        for (const Event& e : incident_events[i])
+          q += e.day >= from && e.day < day[i][m] && counted_category[e.category];
+        weight[i][m] = 0.02 + q;
+      }
+    }
+    // 93% of the cohort is known to the police (as in the study); the rest are referred for
+    // other reasons at a random date.
+    const int known_cases = static_cast<int>(std::lround(o.cases * 0.93));
+    auto referred = [&](double scale, bool apply) {
+      int n = 0;
+      for (size_t i = 0; i < people.size(); ++i) {
+        for (int m = 0; m < 12; ++m) {
+          if (draw[i][m] < std::min(0.9, scale * weight[i][m])) {
+            ++n;
+            if (apply) reference[i] = day[i][m], in_cohort[i] = 1;
+            break;
+          }
+        }
+      }
+      return n;
+    };
+    double lo = 0, hi = 1;
+    while (referred(hi, false) < known_cases && hi < 1e6) hi *= 2;
+    for (int it = 0; it < 60; ++it) {
+      const double mid = (lo + hi) / 2;
+      (referred(mid, false) < known_cases ? lo : hi) = mid;
+    }
+    referred(hi, true);
+    // Exactly `cases`: drop the surplus, or add people unknown to the police.
+    std::vector<size_t> chosen;
+    for (size_t i = 0; i < people.size(); ++i)
+      if (in_cohort[i]) chosen.push_back(i);
+    std::shuffle(chosen.begin(), chosen.end(), rng);
+    while (static_cast<int>(chosen.size()) > known_cases) {
+      in_cohort[chosen.back()] = 0;
+      reference[chosen.back()] = 0;
+      chosen.pop_back();
+    }
+    for (size_t i = 0; i < people.size() && static_cast<int>(chosen.size()) < o.cases; ++i) {
+      if (known[i] || in_cohort[i] || rng() % 4 != 0) continue;
+      in_cohort[i] = 1;
+      reference[i] = DaysSinceEpoch({o.year, 1, 1}) + static_cast<int32_t>(rng() % 365);
+      chosen.push_back(i);
+    }
+  }
+
+  // The true effect of a discussion: offending in the year after changes by `effect` (events
+  // are dropped, or copied within the same week), for incidents and convictions alike.
+  auto apply_effect = [&](std::vector<int32_t>* days_in, int32_t t) {
+    std::vector<int32_t> out;
+    for (int32_t d : *days_in) {
+      const bool after = d >= t && d < t + 365;
+      if (!after || o.effect == 0) {
+        out.push_back(d);
+        continue;
+      }
+      if (o.effect < 0) {
+        if (u(rng) >= -o.effect) out.push_back(d);
+        continue;
+      }
+      out.push_back(d);
+      const int copies = std::poisson_distribution<int>(o.effect)(rng);
+      for (int c = 0; c < copies; ++c) {
+        out.push_back(std::clamp<int32_t>(d + static_cast<int32_t>(rng() % 7) - 3, t, t + 364));
+      }
+    }
+    *days_in = std::move(out);
+  };
+
+  // The cases.
   const char* kaders[] = {"risicoburger", "jeugd", "hic"};
   int case_no = 0;
-  for (int idx : cohort) {
-    const Person& p = people[static_cast<size_t>(idx)];
-    in_cohort[static_cast<size_t>(idx)] = 1;
-    int32_t t = DaysSinceEpoch({o.year, 1, 1}) + static_cast<int32_t>(rng() % 365);
-    reference[static_cast<size_t>(idx)] = t;
+  for (size_t idx = 0; idx < people.size(); ++idx) {
+    if (!in_cohort[idx]) continue;
+    const Person& p = people[idx];
+    const int32_t t = reference[idx];
     int age = WholeYearsBetween(p.birth, DateFromDays(t));
     const char* kader = age <= 23 && u(rng) < 0.6 ? "jeugd" : kaders[rng() % 2 == 0 ? 0 : 2];
     Written w = Write(p, rng, 0.0, 8.0 / 213, 0.05, 0.0, 0.3, false);
@@ -317,74 +455,51 @@ absl::StatusOr<SynthSummary> WriteSyntheticExports(const std::string& dir, const
     truth << "cases," << id << "," << p.id << "," << w.errors << "\n";
   }
 
-  // Police incidents, 2011..year+2: a background rate for everyone, and for the cohort a rise
-  // before referral and a partial return afterwards.
-  SynthSummary summary;
-  summary.people = static_cast<int>(people.size());
-  summary.cases = o.cases;
-  const char* categories[] = {"misdrijf",    "misdrijf", "misdrijf",       "overtreding",
-                              "overtreding", "verkeer",  "administratief", "overig"};
-  const char* roles[] = {"verdachte",   "verdachte", "verdachte",
-                         "slachtoffer", "getuige",   "betrokkene"};
-  const int32_t start = DaysSinceEpoch({o.year - 2, 1, 1});
-  const int32_t end = DaysSinceEpoch({o.year + 2, 12, 31});
+  // The police exports. Gender is exported now and then blank or in another spelling.
+  auto gender_text = [&](const Person& p) -> std::string {
+    const double r = u(rng);
+    if (r < 0.02) return "";
+    if (r < 0.1) return p.gender == 'm' ? "man" : "vrouw";
+    return std::string(1, p.gender == 'm' ? 'M' : 'V');
+  };
   int64_t incident_no = 0, conviction_no = 0;
   for (size_t i = 0; i < people.size(); ++i) {
+    if (!known[i]) continue;
     const Person& p = people[i];
-    bool c = in_cohort[i];
-    // 93% of the cohort is known to the police; a fifth of the population is.
-    bool known = c ? u(rng) < 0.93 : u(rng) < 0.2;
-    if (!known) continue;
-    double base = c ? std::gamma_distribution<double>(0.9, 7.8)(rng)
-                    : std::gamma_distribution<double>(0.6, 1.5)(rng);  // per year
-    auto rate_at = [&](int32_t day) {
-      if (!c) return base;
-      int32_t dt = day - reference[i];
-      double r = base;
-      if (dt >= -91 && dt < 0) r *= 2.2;  // the rise that leads to referral
-      if (dt >= 0 && dt < 91) r *= 1.7 * (1 + o.effect);
-      if (dt >= 91 && dt < 365) r *= 1.0 * (1 + o.effect);
-      return r;
-    };
-    for (int32_t day = start; day <= end; day += 7) {
-      double expected = rate_at(day) * 7 / 365.25;
-      int k = std::poisson_distribution<int>(expected)(rng);
-      for (int e = 0; e < k; ++e) {
-        int32_t d = day + static_cast<int32_t>(rng() % 7);
-        Written w = Write(p, rng, 0.004, 0.02, 0.05, 0.003, 0.5, false);
-        std::string id = Cat("BVH", 100000000 + ++incident_no);
-        incidents << id << "," << CsvQuote(w.surname, ',') << "," << w.prefix_column << ","
-                  << w.initials << "," << w.birth << "," << FormatDate(DateFromDays(d), 0) << ","
-                  << categories[rng() % std::size(categories)] << ","
-                  << roles[rng() % std::size(roles)] << "\n";
-        truth << "incidents," << id << "," << p.id << "," << w.errors << "\n";
+    if (in_cohort[i] && o.effect != 0) {
+      std::vector<int32_t> days;
+      for (const Event& e : incident_events[i]) days.push_back(e.day);
+      std::vector<int32_t> kept = days;
+      apply_effect(&kept, reference[i]);
+      // Rebuild the events: kept ones keep their attributes, copies take the original's.
+      std::vector<Event> events;
+      std::multiset<int32_t> remaining(kept.begin(), kept.end());
+      for (const Event& e : incident_events[i]) {
+        auto it = remaining.find(e.day);
+        if (it != remaining.end()) {
+          events.push_back(e);
+          remaining.erase(it);
+        }
       }
+      for (int32_t d : remaining) events.push_back({d, 0, 0});
+      incident_events[i] = std::move(events);
+      apply_effect(&conviction_days[i], reference[i]);
     }
-    // Convictions: about two thirds of the cohort has a record; fewer of the rest.
-    if (u(rng) < (c ? 0.78 : 0.15)) {
-      double crate = c ? std::gamma_distribution<double>(2.0, 0.45)(rng)
-                       : std::gamma_distribution<double>(0.5, 0.6)(rng);
-      // People respond differently to the same approach: the after-rate varies per person.
-      const double response = std::gamma_distribution<double>(0.7, 1 / 0.7)(rng);
-      for (int32_t day = start; day <= end; day += 30) {
-        double r = crate;
-        if (c) {
-          int32_t dt = day - reference[i];
-          if (dt >= -365 && dt < 0) r *= 1.3;
-          if (dt >= 0 && dt < 365) r *= 0.55 * response * (1 + o.effect);
-        }
-        int k = std::poisson_distribution<int>(r * 30 / 365.25)(rng);
-        for (int e = 0; e < k; ++e) {
-          int32_t d = day + static_cast<int32_t>(rng() % 30);
-          Written w = Write(p, rng, 0.003, 0.0, 0.0, 0.002, 0.4, true);
-          std::string id = Cat("HKS", 500000 + ++conviction_no);
-          convictions << id << ";" << CsvQuote(w.surname, ';') << ";" << w.prefix_column << ";"
-                      << w.first_names << ";" << w.birth << ";" << FormatDate(DateFromDays(d), 1)
-                      << ";"
-                      << "feit " << (rng() % 400) << "\n";
-          truth << "convictions," << id << "," << p.id << "," << w.errors << "\n";
-        }
-      }
+    for (const Event& e : incident_events[i]) {
+      Written w = Write(p, rng, 0.004, 0.02, 0.05, 0.003, 0.5, false);
+      std::string id = Cat("BVH", 100000000 + ++incident_no);
+      incidents << id << "," << CsvQuote(w.surname, ',') << "," << w.prefix_column << ","
+                << w.initials << "," << w.birth << "," << FormatDate(DateFromDays(e.day), 0) << ","
+                << categories[e.category] << "," << roles[e.role] << "," << gender_text(p) << "\n";
+      truth << "incidents," << id << "," << p.id << "," << w.errors << "\n";
+    }
+    for (int32_t d : conviction_days[i]) {
+      Written w = Write(p, rng, 0.003, 0.0, 0.0, 0.002, 0.4, true);
+      std::string id = Cat("HKS", 500000 + ++conviction_no);
+      convictions << id << ";" << CsvQuote(w.surname, ';') << ";" << w.prefix_column << ";"
+                  << w.first_names << ";" << w.birth << ";" << FormatDate(DateFromDays(d), 1) << ";"
+                  << "feit " << (rng() % 400) << ";" << gender_text(p) << "\n";
+      truth << "convictions," << id << "," << p.id << "," << w.errors << "\n";
     }
   }
   summary.incident_rows = incident_no;

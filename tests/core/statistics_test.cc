@@ -8,6 +8,7 @@
 
 #include "core/basic_statistics.h"
 #include "core/negative_binomial.h"
+#include "core/text.h"
 #include "stats_fixtures.h"
 #include "tests/status_matchers.h"
 
@@ -141,6 +142,54 @@ TEST(NegativeBinomial, DegenerateDataIsAClearError) {
   absl::StatusOr<NbFit> p = FitNegativeBinomial(flat, ones, {"(Intercept)"}, poisson);
   ASSERT_THAT(p, IsOk());
   EXPECT_NEAR(p->coefficients[0].b, std::log(18.0 / 8), 1e-10);  // Poisson: log of the mean
+}
+
+// The sandwich covariance of a group x period model with matched sets as clusters, against
+// sandwich::vcovCL(type = "HC0", cadjust = TRUE), for an ML negative binomial and a Poisson fit.
+TEST(ClusterRobustCovariance, AgreesWithRSandwich) {
+  auto data = Csv("clustered.csv");
+  auto ref = Ref("clustered.ref");
+  const Eigen::Index n = static_cast<Eigen::Index>(data["y"].size());
+  Eigen::MatrixXd x(n, 4);
+  std::vector<int64_t> cluster;
+  for (Eigen::Index i = 0; i < n; ++i) {
+    x.row(i) << 1, data["group"][i], data["period"][i], data["group"][i] * data["period"][i];
+    cluster.push_back(static_cast<int64_t>(data["cluster"][i]));
+  }
+  Eigen::VectorXd y = Eigen::Map<Eigen::VectorXd>(data["y"].data(), n);
+  const std::vector<std::string> terms = {"(Intercept)", "group", "period", "group:period"};
+  for (const char* model : {"nb", "poisson"}) {
+    NbOptions options;
+    if (std::string(model) == "poisson") options.dispersion = Dispersion::kPoisson;
+    absl::StatusOr<NbFit> fit = FitNegativeBinomial(y, x, terms, options);
+    ASSERT_THAT(fit, IsOk());
+    if (std::string(model) == "nb") ExpectSame(fit->theta, ref["clustered.nb.theta"], "theta");
+    absl::StatusOr<Eigen::MatrixXd> v = ClusterRobustCovariance(*fit, y, x, cluster);
+    ASSERT_THAT(v, IsOk());
+    for (int i = 0; i < 4; ++i) {
+      ExpectSame(fit->coefficients[i].b, ref[Cat("clustered.", model, ".b", i)], "b");
+      for (int j = 0; j < 4; ++j) {
+        const std::string name = Cat("clustered.", model, ".v", i, j);
+        ExpectSame((*v)(i, j), ref[name], name);
+      }
+    }
+  }
+}
+
+TEST(ClusterRobustCovariance, NeedsTwoClustersAndMatchingSizes) {
+  Eigen::MatrixXd x(4, 1);
+  x.setOnes();
+  Eigen::VectorXd y(4);
+  y << 1, 2, 0, 3;
+  NbOptions poisson;
+  poisson.dispersion = Dispersion::kPoisson;
+  absl::StatusOr<NbFit> fit = FitNegativeBinomial(y, x, {"(Intercept)"}, poisson);
+  ASSERT_THAT(fit, IsOk());
+  EXPECT_THAT(ClusterRobustCovariance(*fit, y, x, {7, 7, 7, 7}),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("two clusters")));
+  EXPECT_THAT(ClusterRobustCovariance(*fit, y, x, {1, 2}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("sizes")));
+  EXPECT_THAT(ClusterRobustCovariance(*fit, y, x, {1, 1, 2, 2}), IsOk());
 }
 
 TEST(PairedTests, AgreeWithR) {

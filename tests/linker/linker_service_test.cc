@@ -111,6 +111,10 @@ std::map<std::string, Call> AllCalls() {
     v1::CohortResponse r;
     return s.GetCohort(&c, {}, &r);
   });
+  calls["GetComparisonPool"] = unary([](v1::Linker::Stub& s, grpc::ClientContext& c) {
+    v1::CohortResponse r;
+    return s.GetComparisonPool(&c, {}, &r);
+  });
   calls["GetAuditLog"] = unary([](v1::Linker::Stub& s, grpc::ClientContext& c) {
     v1::AuditLogResponse r;
     return s.GetAuditLog(&c, {}, &r);
@@ -149,6 +153,7 @@ TEST_F(LinkerServiceTest, RoleMatrixOverRealTls) {
       {"GetLinkageReport", {"auditor", "analyzer"}},
       {"GetLinks", {"auditor"}},
       {"GetCohort", {"analyzer"}},
+      {"GetComparisonPool", {"analyzer"}},
       {"GetAuditLog", {"auditor"}},
       {"VerifyAudit", {"auditor"}},
       {"RecordAudit", {"analyzer"}},

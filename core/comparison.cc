@@ -1,0 +1,569 @@
+#include "core/comparison.h"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <map>
+#include <random>
+#include <set>
+#include <tuple>
+
+#include "core/basic_statistics.h"
+#include "core/distributions.h"
+#include "core/negative_binomial.h"
+#include "core/pseudonymous_record.h"
+#include "core/study_report.h"
+#include "core/text.h"
+
+namespace pprl {
+namespace {
+
+using nlohmann::json;
+
+int CountIn(const std::vector<int32_t>& days, int32_t from, int32_t to) {
+  return static_cast<int>(std::lower_bound(days.begin(), days.end(), to) -
+                          std::lower_bound(days.begin(), days.end(), from));
+}
+
+// [t + months_from, t + months_to) in calendar months, as day numbers.
+std::pair<int32_t, int32_t> MonthWindow(int32_t t, int months_from, int months_to) {
+  const Date d = DateFromDays(t);
+  return {DaysSinceEpoch(AddMonths(d, months_from)), DaysSinceEpoch(AddMonths(d, months_to))};
+}
+
+uint64_t Mix(uint64_t x) {  // SplitMix64's finaliser
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+uint64_t Fnv1a(std::string_view s) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
+  return h;
+}
+
+struct Outcome {
+  const char* name;
+  bool incidents;
+  int months;  // 3: quarter, 12: year
+};
+constexpr Outcome kOutcomes[] = {{"incidents_quarter", true, 3},
+                                 {"incidents_year", true, 12},
+                                 {"convictions_quarter", false, 3},
+                                 {"convictions_year", false, 12}};
+
+// Before and after counts of one outcome around `t`.
+std::pair<double, double> BeforeAfter(const PersonHistory& h, int32_t t, const Outcome& o) {
+  const std::vector<int32_t>& days = o.incidents ? h.incidents : h.convictions;
+  auto [b0, b1] = MonthWindow(t, -o.months, 0);
+  auto [a0, a1] = MonthWindow(t, 0, o.months);
+  return {CountIn(days, b0, b1), CountIn(days, a0, a1)};
+}
+
+double Mean(const std::vector<double>& v) {
+  double s = 0;
+  for (double x : v) s += x;
+  return v.empty() ? std::numeric_limits<double>::quiet_NaN() : s / static_cast<double>(v.size());
+}
+
+// Weighted mean and variance (weights as frequencies normalised to the count of values).
+std::pair<double, double> WeightedMoments(const std::vector<double>& v,
+                                          const std::vector<double>& w) {
+  double sw = 0, sx = 0;
+  for (size_t i = 0; i < v.size(); ++i) sw += w[i], sx += w[i] * v[i];
+  const double mean = sx / sw;
+  double ss = 0;
+  for (size_t i = 0; i < v.size(); ++i) ss += w[i] * (v[i] - mean) * (v[i] - mean);
+  const double var =
+      v.size() > 1 ? ss / sw * static_cast<double>(v.size()) / static_cast<double>(v.size() - 1)
+                   : 0.0;
+  return {mean, var};
+}
+
+double Quantile7(std::vector<double>& sorted, double p) {  // R's type 7, input sorted
+  const double h = (static_cast<double>(sorted.size()) - 1) * p;
+  const size_t lo = static_cast<size_t>(std::floor(h));
+  const size_t hi = std::min(lo + 1, sorted.size() - 1);
+  return sorted[lo] + (h - static_cast<double>(lo)) * (sorted[hi] - sorted[lo]);
+}
+
+json Number(double x) { return std::isfinite(x) ? json(x) : json(nullptr); }
+
+}  // namespace
+
+PersonHistory HistoryOf(const CohortSubjectIn& subject, const Study& study,
+                        const CaseAttributes* first_case, int32_t reference_day) {
+  PersonHistory h;
+  h.subject_id = subject.subject_id;
+  h.gender = subject.gender;
+  h.birth_band = subject.birth_band;
+  for (const CohortEventIn& e : subject.incidents) {
+    if (StudyCountsIncident(study, e)) h.incidents.push_back(e.day);
+  }
+  for (const CohortEventIn& e : subject.convictions) h.convictions.push_back(e.day);
+  std::sort(h.incidents.begin(), h.incidents.end());
+  std::sort(h.convictions.begin(), h.convictions.end());
+  if (first_case != nullptr) {
+    if (h.gender == 'o') h.gender = first_case->gender;
+    if (h.birth_band == 0 && reference_day != 0) {
+      h.birth_band = BirthBand(DateFromDays(reference_day).year - first_case->age);
+    }
+  }
+  return h;
+}
+
+namespace {
+PriorCounts PriorCountsIn(const PersonHistory& h, int32_t q0, int32_t y0, int32_t t) {
+  return {CountIn(h.incidents, q0, t), CountIn(h.incidents, y0, t), CountIn(h.convictions, q0, t),
+          CountIn(h.convictions, y0, t)};
+}
+}  // namespace
+
+PriorCounts PriorCountsAt(const PersonHistory& h, int32_t t) {
+  return PriorCountsIn(h, MonthWindow(t, -3, 0).first, MonthWindow(t, -12, 0).first, t);
+}
+
+Matching MatchComparison(const std::vector<Treated>& treated,
+                         const std::vector<PersonHistory>& pool, const ComparisonSettings& s) {
+  std::map<std::pair<char, int>, std::vector<size_t>> strata;
+  std::vector<uint64_t> pool_hash(pool.size());
+  for (size_t j = 0; j < pool.size(); ++j) {
+    pool_hash[j] = Fnv1a(pool[j].subject_id);
+    if (pool[j].gender == 'o' || pool[j].birth_band == 0) continue;  // cannot match exactly
+    strata[{pool[j].gender, pool[j].birth_band}].push_back(j);
+  }
+  // Each count's differences are scaled by its spread among the treated (at least 0.5), so
+  // rarer convictions weigh as much as incidents.
+  double scale[4] = {0.5, 0.5, 0.5, 0.5};
+  if (treated.size() > 1) {
+    std::vector<double> v[4];
+    for (const Treated& t : treated) {
+      const PriorCounts c = PriorCountsAt(t.history, t.reference_day);
+      v[0].push_back(c.incidents_quarter);
+      v[1].push_back(c.incidents_year);
+      v[2].push_back(c.convictions_quarter);
+      v[3].push_back(c.convictions_year);
+    }
+    for (int k = 0; k < 4; ++k) {
+      const std::vector<double> ones(v[k].size(), 1.0);
+      scale[k] = std::max(0.5, std::sqrt(WeightedMoments(v[k], ones).second));
+    }
+  }
+  Matching m;
+  std::vector<std::tuple<double, uint64_t, size_t>> candidates;
+  for (size_t i = 0; i < treated.size(); ++i) {
+    const Treated& t = treated[i];
+    auto it = strata.find({t.history.gender, t.history.birth_band});
+    if (t.history.gender == 'o' || t.history.birth_band == 0 || it == strata.end()) {
+      ++m.unmatched;
+      continue;
+    }
+    const int32_t q0 = MonthWindow(t.reference_day, -3, 0).first;
+    const int32_t y0 = MonthWindow(t.reference_day, -12, 0).first;
+    const PriorCounts a = PriorCountsIn(t.history, q0, y0, t.reference_day);
+    const uint64_t key = Mix(s.seed ^ Fnv1a(t.history.subject_id));
+    candidates.clear();
+    for (size_t j : it->second) {
+      const PriorCounts c = PriorCountsIn(pool[j], q0, y0, t.reference_day);
+      const int dq = std::abs(a.incidents_quarter - c.incidents_quarter);
+      const int dy = std::abs(a.incidents_year - c.incidents_year);
+      const int cq = std::abs(a.convictions_quarter - c.convictions_quarter);
+      const int cy = std::abs(a.convictions_year - c.convictions_year);
+      if (dq > s.caliper_quarter || cq > s.caliper_quarter || dy > s.caliper_year ||
+          cy > s.caliper_year) {
+        continue;
+      }
+      candidates.emplace_back(dq / scale[0] + dy / scale[1] + cq / scale[2] + cy / scale[3],
+                              Mix(key ^ pool_hash[j]), j);
+    }
+    if (candidates.empty()) {
+      ++m.unmatched;
+      continue;
+    }
+    const size_t take = std::min(candidates.size(), static_cast<size_t>(s.k));
+    std::partial_sort(candidates.begin(), candidates.begin() + static_cast<ptrdiff_t>(take),
+                      candidates.end());
+    MatchedSet set;
+    set.treated = i;
+    for (size_t c = 0; c < take; ++c) set.controls.push_back(std::get<2>(candidates[c]));
+    if (take < static_cast<size_t>(s.k)) ++m.fewer_than_k;
+    m.sets.push_back(std::move(set));
+  }
+  return m;
+}
+
+double StandardisedMeanDifference(const std::vector<double>& a, const std::vector<double>& b,
+                                  const std::vector<double>& b_weights) {
+  const std::vector<double> ones(a.size(), 1.0);
+  auto [ma, va] = WeightedMoments(a, ones);
+  auto [mb, vb] = WeightedMoments(b, b_weights);
+  const double pooled = std::sqrt((va + vb) / 2);
+  if (pooled > 0) return (ma - mb) / pooled;
+  return ma == mb ? 0.0 : std::numeric_limits<double>::quiet_NaN();
+}
+
+double BiasCorrectedDid(const std::vector<SetChanges>& sets, const std::vector<int>& multiplicity) {
+  auto times = [&](size_t s) { return multiplicity.empty() ? 1 : multiplicity[s]; };
+  // Weighted least squares of the controls' changes on [1, x].
+  Eigen::Matrix<double, 5, 5> xtx = Eigen::Matrix<double, 5, 5>::Zero();
+  Eigen::Matrix<double, 5, 1> xty = Eigen::Matrix<double, 5, 1>::Zero();
+  for (size_t s = 0; s < sets.size(); ++s) {
+    const SetChanges& set = sets[s];
+    if (times(s) == 0 || set.control_change.empty()) continue;
+    const double w = times(s) / static_cast<double>(set.control_change.size());
+    for (size_t j = 0; j < set.control_change.size(); ++j) {
+      Eigen::Matrix<double, 5, 1> x;
+      x << 1, set.control_x[j][0], set.control_x[j][1], set.control_x[j][2], set.control_x[j][3];
+      xtx += w * x * x.transpose();
+      xty += w * x * set.control_change[j];
+    }
+  }
+  // A count that never varies leaves the fit rank-deficient: the minimum-norm solution gives
+  // it no weight.
+  const Eigen::Matrix<double, 5, 1> beta = xtx.completeOrthogonalDecomposition().solve(xty);
+  double sum = 0, n = 0;
+  for (size_t s = 0; s < sets.size(); ++s) {
+    const SetChanges& set = sets[s];
+    if (times(s) == 0 || set.control_change.empty()) continue;
+    double control = 0;
+    for (size_t j = 0; j < set.control_change.size(); ++j) {
+      double adjust = 0;
+      for (int k = 0; k < 4; ++k) adjust += beta(k + 1) * (set.treated_x[k] - set.control_x[j][k]);
+      control += set.control_change[j] + adjust;
+    }
+    control /= static_cast<double>(set.control_change.size());
+    sum += times(s) * (set.treated_change - control);
+    n += times(s);
+  }
+  return n > 0 ? sum / n : std::numeric_limits<double>::quiet_NaN();
+}
+
+Interval BootstrapDid(const std::vector<SetChanges>& sets, int replicates, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  const uint64_t n = sets.size();
+  std::vector<double> estimates(static_cast<size_t>(replicates));
+  std::vector<int> multiplicity(sets.size());
+  for (double& estimate : estimates) {
+    std::fill(multiplicity.begin(), multiplicity.end(), 0);
+    for (uint64_t i = 0; i < n; ++i) ++multiplicity[static_cast<size_t>(rng() % n)];
+    estimate = BiasCorrectedDid(sets, multiplicity);
+  }
+  std::sort(estimates.begin(), estimates.end());
+  return {Quantile7(estimates, 0.025), Quantile7(estimates, 0.975)};
+}
+
+ComparisonOutput BuildComparison(const Study& study, const std::vector<Treated>& treated,
+                                 const std::vector<PersonHistory>& pool,
+                                 const std::vector<std::vector<std::string>>& released) {
+  const ComparisonSettings& cs = study.comparison;
+  const int min_cell = study.min_cell;
+  ComparisonOutput out;
+  json& c = out.section;
+  auto suppress = [&](const std::string& pointer, const std::string& reason) {
+    out.suppressed.emplace_back("/comparison" + pointer, reason);
+  };
+  c["settings"] = {{"k", cs.k},
+                   {"caliper_quarter", cs.caliper_quarter},
+                   {"caliper_year", cs.caliper_year},
+                   {"seed", cs.seed},
+                   {"bootstrap_replicates", cs.bootstrap_replicates},
+                   {"exact", {"gender", "birth_band"}},
+                   {"nearest",
+                    {"incidents_quarter_before", "incidents_year_before",
+                     "convictions_quarter_before", "convictions_year_before"}}};
+  c["pool_subjects"] = pool.size();
+  c["cohort_subjects"] = treated.size();
+
+  Matching m = MatchComparison(treated, pool, cs);
+  // Differencing: the matched subjects must not be a near copy of a released set.
+  int64_t withheld = 0;
+  std::mt19937_64 withhold_rng(Mix(cs.seed ^ 0x5eedULL));
+  while (static_cast<int64_t>(m.sets.size()) >= min_cell) {
+    std::vector<std::string> ids;
+    for (const MatchedSet& set : m.sets) ids.push_back(treated[set.treated].history.subject_id);
+    std::sort(ids.begin(), ids.end());
+    if (CheckDifferencing(ids, released, min_cell).ok()) break;
+    m.sets.erase(m.sets.begin() + static_cast<ptrdiff_t>(withhold_rng() % m.sets.size()));
+    ++withheld;
+  }
+  std::set<size_t> distinct;
+  for (const MatchedSet& set : m.sets) distinct.insert(set.controls.begin(), set.controls.end());
+  const int64_t matched = static_cast<int64_t>(m.sets.size());
+  c["matched"] = matched;
+  c["unmatched"] = m.unmatched;
+  c["fewer_than_k"] = m.fewer_than_k;
+  c["withheld_for_disclosure"] = withheld;
+  c["distinct_controls"] = distinct.size();
+  for (const MatchedSet& set : m.sets)
+    out.matched_ids.push_back(treated[set.treated].history.subject_id);
+  for (size_t j : distinct) out.control_ids.push_back(pool[j].subject_id);
+  std::sort(out.matched_ids.begin(), out.matched_ids.end());
+  std::sort(out.control_ids.begin(), out.control_ids.end());
+
+  const char* kSections[] = {"balance", "estimates", "trajectories"};
+  if (matched < min_cell || static_cast<int64_t>(distinct.size()) < min_cell ||
+      static_cast<int64_t>(pool.size()) < min_cell) {
+    const std::string reason =
+        matched == 0 ? "no cohort subject found a comparison subject"
+                     : Cat("fewer than ", min_cell, " matched subjects or distinct controls");
+    for (const char* section : kSections) {
+      c[section] = nullptr;
+      suppress(Cat("/", section), reason);
+    }
+    return out;
+  }
+
+  // Control weights: each matched set counts once, shared among its controls.
+  std::vector<double> control_weight;
+  for (const MatchedSet& set : m.sets) {
+    for (size_t k = 0; k < set.controls.size(); ++k)
+      control_weight.push_back(1.0 / static_cast<double>(set.controls.size()));
+  }
+
+  // Balance at the (pseudo) reference dates. Before matching: every treated subject against
+  // the whole pool, each pool subject at the reference date of a treated subject drawn by the
+  // seed; after: matched subjects against their weighted controls.
+  std::vector<int32_t> pool_date(pool.size());
+  for (size_t j = 0; j < pool.size(); ++j) {
+    pool_date[j] =
+        treated.empty()
+            ? 0
+            : treated[Mix(cs.seed ^ Fnv1a(pool[j].subject_id)) % treated.size()].reference_day;
+  }
+  struct Variable {
+    const char* name;
+    std::function<double(const PersonHistory&, int32_t)> value;
+  };
+  const std::vector<Variable> variables = {
+      {"incidents_quarter_before",
+       [](const PersonHistory& h, int32_t t) { return PriorCountsAt(h, t).incidents_quarter; }},
+      {"incidents_year_before",
+       [](const PersonHistory& h, int32_t t) { return PriorCountsAt(h, t).incidents_year; }},
+      {"convictions_quarter_before",
+       [](const PersonHistory& h, int32_t t) { return PriorCountsAt(h, t).convictions_quarter; }},
+      {"convictions_year_before",
+       [](const PersonHistory& h, int32_t t) { return PriorCountsAt(h, t).convictions_year; }},
+      {"male", [](const PersonHistory& h, int32_t) { return h.gender == 'm' ? 1.0 : 0.0; }},
+      {"birth_band", [](const PersonHistory& h, int32_t) { return h.birth_band; }},
+  };
+  json balance = json::array();
+  for (const Variable& v : variables) {
+    std::vector<double> all_t, all_p, m_t, m_c;
+    for (const Treated& t : treated) all_t.push_back(v.value(t.history, t.reference_day));
+    for (size_t j = 0; j < pool.size(); ++j) all_p.push_back(v.value(pool[j], pool_date[j]));
+    for (const MatchedSet& set : m.sets) {
+      const Treated& t = treated[set.treated];
+      m_t.push_back(v.value(t.history, t.reference_day));
+      for (size_t j : set.controls) m_c.push_back(v.value(pool[j], t.reference_day));
+    }
+    const std::vector<double> ones(all_p.size(), 1.0);
+    json row = {{"variable", v.name},
+                {"treated_mean", Number(Mean(all_t))},
+                {"pool_mean", Number(Mean(all_p))},
+                {"smd_before", Number(StandardisedMeanDifference(all_t, all_p, ones))},
+                {"matched_mean", Number(Mean(m_t))},
+                {"control_mean", Number(WeightedMoments(m_c, control_weight).first)},
+                {"smd_after", Number(StandardisedMeanDifference(m_t, m_c, control_weight))}};
+    if (std::string(v.name) == "male") {
+      // A share reveals a count: held back when either gender is a small cell (as the
+      // descriptives' gender shares are).
+      auto small = [&](const std::vector<double>& x) {
+        int64_t men = 0;
+        for (double b : x) men += b > 0.5;
+        const int64_t others = static_cast<int64_t>(x.size()) - men;
+        return (men > 0 && men < min_cell) || (others > 0 && others < min_cell);
+      };
+      if (small(all_t) || small(m_t)) {
+        const size_t index = balance.size();
+        for (const char* f :
+             {"treated_mean", "smd_before", "matched_mean", "control_mean", "smd_after"}) {
+          row[f] = nullptr;
+          suppress(Cat("/balance/", index, "/", f),
+                   Cat("a gender held by fewer than ", min_cell, " subjects"));
+        }
+      }
+    }
+    balance.push_back(row);
+  }
+  c["balance"] = balance;
+
+  // Estimates per outcome.
+  json estimates = json::array();
+  int outcome_index = 0;
+  for (const Outcome& o : kOutcomes) {
+    const std::string base = Cat("/estimates/", outcome_index);
+    std::vector<double> tb, ta, cb, ca;
+    std::vector<SetChanges> changes;
+    Eigen::Index rows = 0;
+    for (const MatchedSet& set : m.sets)
+      rows += 2 * (1 + static_cast<Eigen::Index>(set.controls.size()));
+    Eigen::VectorXd y(rows);
+    Eigen::MatrixXd x(rows, 4);
+    std::vector<int64_t> cluster(static_cast<size_t>(rows));
+    Eigen::Index r = 0;
+    auto add_rows = [&](double before, double after, double group, int64_t id) {
+      for (int period = 0; period < 2; ++period) {
+        y(r) = period ? after : before;
+        x.row(r) << 1.0, group, period, group * period;
+        cluster[static_cast<size_t>(r)] = id;
+        ++r;
+      }
+    };
+    int64_t set_id = 0;
+    for (const MatchedSet& set : m.sets) {
+      const Treated& t = treated[set.treated];
+      auto [b, a] = BeforeAfter(t.history, t.reference_day, o);
+      tb.push_back(b);
+      ta.push_back(a);
+      add_rows(b, a, 1, -1 - static_cast<int64_t>(set.treated));
+      auto counts = [](const PriorCounts& p) {
+        return std::array<double, 4>{
+            static_cast<double>(p.incidents_quarter), static_cast<double>(p.incidents_year),
+            static_cast<double>(p.convictions_quarter), static_cast<double>(p.convictions_year)};
+      };
+      SetChanges ch;
+      ch.treated_change = a - b;
+      ch.treated_x = counts(PriorCountsAt(t.history, t.reference_day));
+      double sb = 0, sa = 0;
+      for (size_t j : set.controls) {
+        auto [pb, pa] = BeforeAfter(pool[j], t.reference_day, o);
+        sb += pb;
+        sa += pa;
+        add_rows(pb, pa, 0, static_cast<int64_t>(j));
+        ch.control_change.push_back(pa - pb);
+        ch.control_x.push_back(counts(PriorCountsAt(pool[j], t.reference_day)));
+      }
+      const double nc = static_cast<double>(set.controls.size());
+      cb.push_back(sb / nc);
+      ca.push_back(sa / nc);
+      changes.push_back(std::move(ch));
+      ++set_id;
+    }
+    json e = {{"outcome", o.name},          {"n_matched", matched},
+              {"treated_before", Mean(tb)}, {"treated_after", Mean(ta)},
+              {"control_before", Mean(cb)}, {"control_after", Mean(ca)}};
+    if (absl::StatusOr<PairedTest> t = PairedTTest(tb, ta); t.ok()) {
+      e["before_after"] = {
+          {"mean_diff", t->mean_diff}, {"ci_low", t->ci_low}, {"ci_high", t->ci_high}, {"p", t->p}};
+    } else {
+      e["before_after"] = nullptr;
+      suppress(base + "/before_after", Cat("not computable: ", t.status().message()));
+    }
+    const Interval ci = BootstrapDid(changes, cs.bootstrap_replicates,
+                                     Mix(cs.seed + static_cast<uint64_t>(outcome_index)));
+    e["did"] = {{"estimate", BiasCorrectedDid(changes)},
+                {"ci_low", ci.low},
+                {"ci_high", ci.high},
+                {"unadjusted", (Mean(ta) - Mean(tb)) - (Mean(ca) - Mean(cb))}};
+
+    // Negative binomial: group, period, group x period; cluster-robust by subject (a control
+    // drawn for several cohort subjects is one cluster, so its reuse is not counted as news).
+    const std::vector<std::string> terms = {"(Intercept)", "group", "period", "group:period"};
+    absl::StatusOr<NbFit> fit = FitNegativeBinomial(y, x, terms);
+    std::string dispersion = "negative binomial";
+    if (!fit.ok()) {
+      NbOptions poisson;
+      poisson.dispersion = Dispersion::kPoisson;
+      fit = FitNegativeBinomial(y, x, terms, poisson);
+      dispersion = "poisson";
+    }
+    absl::StatusOr<Eigen::MatrixXd> robust = fit.ok()
+                                                 ? ClusterRobustCovariance(*fit, y, x, cluster)
+                                                 : absl::StatusOr<Eigen::MatrixXd>(fit.status());
+    if (robust.ok()) {
+      const double b = fit->coefficients[3].b;
+      const double se = std::sqrt((*robust)(3, 3));
+      const double z = b / se;
+      const double p = 2 * (1 - NormalCdf(std::fabs(z)).value_or(1.0));
+      e["nb"] = {{"model", dispersion},
+                 {"theta", Number(fit->theta)},
+                 {"irr", std::exp(b)},
+                 {"ci_low", std::exp(b - 1.959963984540054 * se)},
+                 {"ci_high", std::exp(b + 1.959963984540054 * se)},
+                 {"se_robust", se},
+                 {"p", p}};
+    } else {
+      e["nb"] = nullptr;
+      suppress(base + "/nb", Cat("not computable: ", robust.status().message()));
+    }
+    estimates.push_back(e);
+    ++outcome_index;
+  }
+  c["estimates"] = estimates;
+
+  // Trajectories: mean counts per quarter from a year before to a year after.
+  json traj = {{"quarters", {-4, -3, -2, -1, 0, 1, 2, 3}}};
+  for (bool incidents : {true, false}) {
+    json treated_means = json::array(), control_means = json::array();
+    for (int q = -4; q < 4; ++q) {
+      double st = 0, sc = 0;
+      for (const MatchedSet& set : m.sets) {
+        const Treated& t = treated[set.treated];
+        auto [from, to] = MonthWindow(t.reference_day, 3 * q, 3 * q + 3);
+        st += CountIn(incidents ? t.history.incidents : t.history.convictions, from, to);
+        double s = 0;
+        for (size_t j : set.controls)
+          s += CountIn(incidents ? pool[j].incidents : pool[j].convictions, from, to);
+        sc += s / static_cast<double>(set.controls.size());
+      }
+      treated_means.push_back(st / static_cast<double>(matched));
+      control_means.push_back(sc / static_cast<double>(matched));
+    }
+    traj[incidents ? "incidents" : "convictions"] = {{"treated", treated_means},
+                                                     {"control", control_means}};
+  }
+  c["trajectories"] = traj;
+  return out;
+}
+
+std::vector<std::vector<std::string>> AddComparisonToReport(
+    const Study& study, const std::vector<SubjectVariables>& cohort,
+    const std::vector<CohortSubjectIn>& subjects, const std::vector<CohortSubjectIn>& pool,
+    const std::vector<std::vector<std::string>>& released, nlohmann::json* report) {
+  json& r = *report;
+  auto suppress = [&](const std::string& pointer, const std::string& reason) {
+    r["suppressed"].push_back(pointer);
+    r["suppressed_reasons"].push_back(reason);
+  };
+  if (!study.comparison.enabled) {
+    r["comparison"] = nullptr;
+    return {};
+  }
+  std::map<std::string, const CohortSubjectIn*> by_id;
+  for (const CohortSubjectIn& s : subjects) by_id[s.subject_id] = &s;
+  std::vector<Treated> treated;
+  for (const SubjectVariables& v : cohort) {
+    if (!v.in_incident_set) continue;
+    auto it = by_id.find(v.subject_id);
+    if (it == by_id.end()) continue;
+    const CaseAttributes* first = nullptr;
+    for (const CohortCaseIn& c : it->second->cases) {
+      if (c.first_discussed_day == v.reference_day) first = &c.attributes;
+    }
+    treated.push_back({HistoryOf(*it->second, study, first, v.reference_day), v.reference_day});
+  }
+  std::vector<PersonHistory> histories;
+  histories.reserve(pool.size());
+  for (const CohortSubjectIn& p : pool) histories.push_back(HistoryOf(p, study));
+  ComparisonOutput out = BuildComparison(study, treated, histories, released);
+  if (!out.control_ids.empty()) {
+    absl::Status d = CheckDifferencing(out.control_ids, released, study.min_cell);
+    if (!d.ok()) {
+      r["comparison"] = nullptr;
+      suppress("/comparison", Cat("the comparison subjects: ", d.message()));
+      return {};
+    }
+  }
+  r["comparison"] = std::move(out.section);
+  for (const auto& [pointer, reason] : out.suppressed) suppress(pointer, reason);
+  std::vector<std::vector<std::string>> sets;
+  if (r["comparison"]["estimates"].is_null()) return sets;
+  sets.push_back(std::move(out.matched_ids));
+  sets.push_back(std::move(out.control_ids));
+  return sets;
+}
+
+}  // namespace pprl

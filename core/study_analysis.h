@@ -1,0 +1,35 @@
+// The whole analysis of a study, as the analyzer runs it: the cohort (SPEC section 5), the
+// differencing check, the report (SPEC section 6) and the matched comparison. Pure: the
+// analyzer adds the wire, the audit log and the memory of released sets around it.
+#ifndef PPRL_CORE_STUDY_ANALYSIS_H_
+#define PPRL_CORE_STUDY_ANALYSIS_H_
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/cohort_variables.h"
+#include "core/study.h"
+
+namespace pprl {
+
+struct StudyResult {
+  nlohmann::json report;
+  int64_t cohort_n = 0;
+  // The subject sets the report releases figures about (sorted ids): to be remembered.
+  std::vector<std::vector<std::string>> released_sets;
+};
+
+// `subjects`: those holding a case; `pool`: those never discussed (may be empty when the
+// study has no comparison); `linkage`: the linker's counts; `released`: sets released before.
+// Refuses (FailedPrecondition) a cohort below min_cell or one differing from a released set
+// by 1 to min_cell - 1 subjects.
+[[nodiscard]] absl::StatusOr<StudyResult> AnalyzeStudy(
+    const Study& study, const std::vector<CohortSubjectIn>& subjects,
+    const std::vector<CohortSubjectIn>& pool, const nlohmann::json& linkage,
+    const std::vector<std::vector<std::string>>& released);
+
+}  // namespace pprl
+
+#endif  // PPRL_CORE_STUDY_ANALYSIS_H_
