@@ -24,6 +24,16 @@ std::string Num(const json& v, int digits = 3) {
   return buf;
 }
 
+// Fixed decimals always (no scientific notation): for means and differences.
+std::string Fixed(const json& v, int digits = 2) {
+  if (v.is_null()) return "suppressed";
+  char buf[64];
+  double d = v.get<double>();
+  std::snprintf(buf, sizeof buf, "%.*f", digits,
+                std::fabs(d) < 0.5 * std::pow(10, -digits) ? 0.0 : d);
+  return buf;
+}
+
 std::string Pad(const std::string& s, size_t width) {
   return s.size() >= width ? s : s + std::string(width - s.size(), ' ');
 }
@@ -80,10 +90,10 @@ void ComparisonText(const json& r, std::ostream& o) {
   o << Pad("  balance", 30) << PadLeft("cohort", 9) << PadLeft("pool", 9) << PadLeft("SMD", 8)
     << PadLeft("matched", 9) << PadLeft("controls", 10) << PadLeft("SMD", 8) << "\n";
   for (const json& b : c["balance"]) {
-    o << Pad("  " + b["variable"].get<std::string>(), 30) << PadLeft(Num(b["treated_mean"], 2), 9)
-      << PadLeft(Num(b["pool_mean"], 2), 9) << PadLeft(Num(b["smd_before"], 2), 8)
-      << PadLeft(Num(b["matched_mean"], 2), 9) << PadLeft(Num(b["control_mean"], 2), 10)
-      << PadLeft(Num(b["smd_after"], 2), 8) << "\n";
+    o << Pad("  " + b["variable"].get<std::string>(), 30) << PadLeft(Fixed(b["treated_mean"]), 9)
+      << PadLeft(Fixed(b["pool_mean"]), 9) << PadLeft(Fixed(b["smd_before"]), 8)
+      << PadLeft(Fixed(b["matched_mean"]), 9) << PadLeft(Fixed(b["control_mean"]), 10)
+      << PadLeft(Fixed(b["smd_after"]), 8) << "\n";
   }
   o << Pad("  outcome", 24) << PadLeft("cohort", 14) << PadLeft("controls", 14)
     << "  DiD [95% bootstrap CI]     NB group x period IRR [95% CI]\n";
@@ -91,8 +101,8 @@ void ComparisonText(const json& r, std::ostream& o) {
     o << Pad("  " + e["outcome"].get<std::string>(), 24)
       << PadLeft(Num(e["treated_before"], 2) + " > " + Num(e["treated_after"], 2), 14)
       << PadLeft(Num(e["control_before"], 2) + " > " + Num(e["control_after"], 2), 14) << "  "
-      << Pad(Num(e["did"]["estimate"], 2) + " [" + Num(e["did"]["ci_low"], 2) + ", " +
-                 Num(e["did"]["ci_high"], 2) + "]",
+      << Pad(Fixed(e["did"]["estimate"]) + " [" + Fixed(e["did"]["ci_low"]) + ", " +
+                 Fixed(e["did"]["ci_high"]) + "]",
              27);
     if (e["nb"].is_null()) {
       o << "not estimable\n";
@@ -210,9 +220,9 @@ void ComparisonHtml(const json& r, std::ostream& h) {
        "before</th><th>matched</th><th>controls</th><th>SMD after</th></tr>";
   for (const json& b : c["balance"]) {
     h << "<tr><td>" << Escape(b["variable"].get<std::string>()) << "</td><td>"
-      << Num(b["treated_mean"], 2) << "</td><td>" << Num(b["pool_mean"], 2) << "</td><td>"
-      << Num(b["smd_before"], 2) << "</td><td>" << Num(b["matched_mean"], 2) << "</td><td>"
-      << Num(b["control_mean"], 2) << "</td><td>" << Num(b["smd_after"], 2) << "</td></tr>";
+      << Fixed(b["treated_mean"]) << "</td><td>" << Fixed(b["pool_mean"]) << "</td><td>"
+      << Fixed(b["smd_before"]) << "</td><td>" << Fixed(b["matched_mean"]) << "</td><td>"
+      << Fixed(b["control_mean"]) << "</td><td>" << Fixed(b["smd_after"]) << "</td></tr>";
   }
   h << "</table>";
   // Trajectories: mean counts per quarter, a year before to a year after.
@@ -260,8 +270,8 @@ void ComparisonHtml(const json& r, std::ostream& h) {
       h << Num(e["before_after"]["mean_diff"], 2) << " [" << Num(e["before_after"]["ci_low"], 2)
         << ", " << Num(e["before_after"]["ci_high"], 2) << "]";
     }
-    h << "</td><td>" << Num(e["did"]["estimate"], 2) << " [" << Num(e["did"]["ci_low"], 2) << ", "
-      << Num(e["did"]["ci_high"], 2) << "]</td><td>";
+    h << "</td><td>" << Fixed(e["did"]["estimate"]) << " [" << Fixed(e["did"]["ci_low"]) << ", "
+      << Fixed(e["did"]["ci_high"]) << "]</td><td>";
     if (e["nb"].is_null()) {
       h << "<span class=\"s\">not estimable</span>";
     } else {

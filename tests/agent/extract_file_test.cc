@@ -38,6 +38,32 @@ v1::ExtractHeader Header() {
   return h;
 }
 
+TEST(RecordCodec, PersonAttributesRoundTripAndAreChecked) {
+  PseudonymousRecord r;
+  r.kind = ExportKind::kConvictions;
+  r.record_id = "V1";
+  r.event_day = 15000;
+  r.keys.push_back({KeyLevel::kFull, {}});
+  r.person = {'v', 1985};
+  v1::PseudonymisedRecord wire;
+  ToProto(r, &wire);
+  absl::StatusOr<PseudonymousRecord> back = FromProto(ExportKind::kConvictions, wire);
+  ASSERT_THAT(back, IsOk());
+  EXPECT_EQ(back->person.gender, 'v');
+  EXPECT_EQ(back->person.birth_band, 1985);
+  wire.mutable_person_attributes()->set_birth_band(1987);  // not a band
+  EXPECT_FALSE(FromProto(ExportKind::kConvictions, wire).ok());
+  wire.mutable_person_attributes()->set_birth_band(1985);
+  wire.mutable_person_attributes()->set_gender("x");
+  EXPECT_FALSE(FromProto(ExportKind::kConvictions, wire).ok());
+  // A case record never carries them: the case file has its own gender and age.
+  r.kind = ExportKind::kCases;
+  ToProto(r, &wire);
+  EXPECT_FALSE(wire.has_person_attributes());
+  wire.mutable_person_attributes()->set_gender("m");
+  EXPECT_FALSE(FromProto(ExportKind::kCases, wire).ok());
+}
+
 TEST(ExtractFile, RoundTripsAndVerifies) {
   TempDir dir;
   std::string path = dir.File("x.pprlx");

@@ -27,6 +27,56 @@ def resolve(doc, pointer):
     return node
 
 
+def check_comparison(r, required):
+    """The comparison section (README, "report.json: the comparison key")."""
+    if "comparison" not in r:
+        fail("missing top-level key comparison")
+        return
+    c = r["comparison"]
+    if c is None:
+        if required:
+            fail("the comparison is null")
+        return
+    for key in ["settings", "pool_subjects", "cohort_subjects", "matched", "unmatched", "fewer_than_k",
+                "withheld_for_disclosure", "distinct_controls", "balance", "estimates", "trajectories"]:
+        if key not in c:
+            fail("comparison lacks " + key)
+    if c.get("estimates") is None:
+        if required:
+            fail("the comparison's estimates are suppressed")
+        return
+    if c["matched"] < r["study"]["min_cell"]:
+        fail("comparison figures released about fewer than min_cell matched subjects")
+    balance_keys = {"variable", "treated_mean", "pool_mean", "smd_before", "matched_mean", "control_mean",
+                    "smd_after"}
+    for b in c["balance"]:
+        if set(b) != balance_keys:
+            fail("comparison balance row has keys %s" % sorted(b))
+    outcomes = [e.get("outcome") for e in c["estimates"]]
+    if outcomes != ["incidents_quarter", "incidents_year", "convictions_quarter", "convictions_year"]:
+        fail("comparison estimates are for %s" % outcomes)
+    for e in c["estimates"]:
+        for key in ["n_matched", "treated_before", "treated_after", "control_before", "control_after",
+                    "before_after", "did", "nb"]:
+            if key not in e:
+                fail("comparison estimate %s lacks %s" % (e.get("outcome"), key))
+        d = e.get("did") or {}
+        if set(d) != {"estimate", "ci_low", "ci_high", "unadjusted"}:
+            fail("comparison did of %s has keys %s" % (e.get("outcome"), sorted(d)))
+        elif not d["ci_low"] <= d["ci_high"]:
+            fail("comparison did of %s: the interval is reversed" % e.get("outcome"))
+        if e.get("nb") is not None and set(e["nb"]) != {"model", "theta", "irr", "ci_low", "ci_high",
+                                                        "se_robust", "p"}:
+            fail("comparison nb of %s has keys %s" % (e.get("outcome"), sorted(e["nb"])))
+    t = c["trajectories"]
+    if t.get("quarters") != [-4, -3, -2, -1, 0, 1, 2, 3]:
+        fail("comparison trajectories do not run from quarter -4 to 3")
+    for kind in ["incidents", "convictions"]:
+        for group in ["treated", "control"]:
+            if len(t.get(kind, {}).get(group, [])) != 8:
+                fail("comparison trajectory %s/%s does not have 8 quarters" % (kind, group))
+
+
 def main(path):
     with open(path) as f:
         r = json.load(f, parse_constant=reject_constant)
@@ -78,6 +128,7 @@ def main(path):
         for co in g["coefficients"]:
             if set(co) != coef_keys:
                 fail("%s coefficient %s has keys %s" % (which, co.get("term"), sorted(co)))
+    check_comparison(r, "--comparison" in sys.argv)
     if len(r["suppressed"]) != len(r["suppressed_reasons"]):
         fail("suppressed and suppressed_reasons differ in length")
     for p in r["suppressed"]:
@@ -94,4 +145,4 @@ def main(path):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(sys.argv[1]))  # --comparison: the comparison must be there with its estimates

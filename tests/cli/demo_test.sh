@@ -10,7 +10,9 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 out=$("$build/cli/pprl" demo --out "$work/synthetic" 2>&1) || { echo "$out"; echo "demo_test: pprl demo failed"; exit 1; }
-python3 "$src/tests/cli/check_report.py" "$work/synthetic/report.json"
+python3 "$src/tests/cli/check_report.py" "$work/synthetic/report.json" --comparison
+grep -q 'Matched comparison group (subjects never discussed): [0-9]' <<<"$out" || { echo "demo_test: the demo does not show the comparison"; exit 1; }
+grep -q 'trajectories' "$work/synthetic/report.html" || { echo "demo_test: report.html lacks the trajectories"; exit 1; }
 head -1 "$work/synthetic/links.csv" | grep -qx 'subject_id,source,record_id' || { echo "demo_test: bad links.csv header"; exit 1; }
 grep -q '<svg' "$work/synthetic/report.html" || { echo "demo_test: report.html has no plots"; exit 1; }
 ! grep -qi '<script' "$work/synthetic/report.html" || { echo "demo_test: report.html carries a script"; exit 1; }

@@ -72,6 +72,42 @@ TEST(ExportPseudonymiser, CaseAttributesAreDerived) {
   EXPECT_EQ(run.summary->coverage.without_initials, 1);
 }
 
+// Police records carry what a comparison group is matched on: gender and a 5-year birth band,
+// never the birth date itself.
+TEST(ExportPseudonymiser, PoliceRecordsCarryGenderAndABirthBand) {
+  ExportRun run = RunExport(
+      "incident_id,surname,initials,birth_date,incident_date,category,geslacht\n"
+      "I1,Jansen,J.,02-03-1994,2013-01-01,misdrijf,V\n"
+      "I2,Jansen,J.,1995-01-01,2013-01-01,misdrijf,\n"
+      "I3,Bakker,P.,31-12-1989,2013-01-01,misdrijf,man\n",
+      ExportKind::kIncidents);
+  ASSERT_THAT(run.summary, IsOk());
+  ASSERT_EQ(run.records.size(), 3u);
+  EXPECT_EQ(run.records[0].person.gender, 'v');
+  EXPECT_EQ(run.records[0].person.birth_band, 1990);
+  EXPECT_EQ(run.records[1].person.gender, 'o');
+  EXPECT_EQ(run.records[1].person.birth_band, 1995);
+  EXPECT_EQ(run.records[2].person.gender, 'm');
+  EXPECT_EQ(run.records[2].person.birth_band, 1985);
+  // Without a gender column, convictions still get the band.
+  ExportRun convictions = RunExport(
+      "conviction_id;surname;first_names;birth_date;conviction_date\n"
+      "V1;Visser;Anna;1971-07-07;2013-02-02\n",
+      ExportKind::kConvictions);
+  ASSERT_THAT(convictions.summary, IsOk());
+  EXPECT_EQ(convictions.records[0].person.gender, 'o');
+  EXPECT_EQ(convictions.records[0].person.birth_band, 1970);
+  // A gender the parser does not know is an error naming the column, not the value.
+  ExportRun bad = RunExport(
+      "incident_id,surname,initials,birth_date,incident_date,gender\n"
+      "I1,Jansen,J.,02-03-1994,2013-01-01,q7\n",
+      ExportKind::kIncidents);
+  ASSERT_THAT(bad.summary, IsOk());
+  ASSERT_EQ(bad.summary->errors.size(), 1u);
+  EXPECT_EQ(bad.summary->errors[0].column, "gender");
+  EXPECT_THAT(bad.summary->errors[0].reason, Not(HasSubstr("q7")));
+}
+
 TEST(ExportPseudonymiser, BadRowsAreNamedByFileLineColumnAndReason) {
   ExportRun run = RunExport(std::string(kCasesHeader) +
                                 "C1;Jansen;J.;15-03-1990;m;jeugd;2013-03-15;2;3;1;1;1\n"

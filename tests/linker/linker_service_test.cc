@@ -10,6 +10,7 @@
 
 #include "agent/linker_uploader.h"
 #include "core/audit_chain.h"
+#include "linker/linker_core.h"
 #include "proto/linker.grpc.pb.h"
 #include "service/child_process.h"
 #include "service/dev_ca.h"
@@ -141,6 +142,42 @@ std::map<std::string, Call> AllCalls() {
     return s.AddReleasedCohorts(&c, q, &r);
   });
   return calls;
+}
+
+// The cohort holds the subjects with a case; the comparison pool those with police records
+// only, each with the most frequent gender and birth band of its records.
+TEST(SubjectsOf, SplitsCohortAndPoolAndTakesTheCommonestAttributes) {
+  LinkageSnapshot s;
+  s.subject_ids = {"S-case", "S-police"};
+  auto record = [&](ExportKind kind, uint32_t subject, int32_t day, char gender, int band) {
+    LinkedRecord r{};
+    r.source = kind;
+    r.subject = subject;
+    r.event_day = day;
+    r.person = {gender, band};
+    r.record_id = "r";
+    s.records.push_back(r);
+  };
+  record(ExportKind::kCases, 0, 100, 'o', 0);
+  record(ExportKind::kIncidents, 0, 90, 'm', 1990);
+  record(ExportKind::kIncidents, 1, 80, 'v', 1985);
+  record(ExportKind::kConvictions, 1, 70, 'v', 1985);
+  record(ExportKind::kIncidents, 1, 60, 'm', 1990);  // a clerk's slip: outvoted
+  record(ExportKind::kIncidents, 1, 50, 'o', 0);
+  std::vector<CohortSubjectIn> cohort = SubjectsOf(s, false);
+  std::vector<CohortSubjectIn> pool = SubjectsOf(s, true);
+  ASSERT_EQ(cohort.size(), 1u);
+  EXPECT_EQ(cohort[0].subject_id, "S-case");
+  EXPECT_EQ(cohort[0].cases.size(), 1u);
+  EXPECT_EQ(cohort[0].incidents.size(), 1u);
+  EXPECT_EQ(cohort[0].gender, 'm');
+  ASSERT_EQ(pool.size(), 1u);
+  EXPECT_EQ(pool[0].subject_id, "S-police");
+  EXPECT_TRUE(pool[0].cases.empty());
+  EXPECT_EQ(pool[0].incidents.size(), 3u);
+  EXPECT_EQ(pool[0].convictions.size(), 1u);
+  EXPECT_EQ(pool[0].gender, 'v');
+  EXPECT_EQ(pool[0].birth_band, 1985);
 }
 
 TEST_F(LinkerServiceTest, RoleMatrixOverRealTls) {
