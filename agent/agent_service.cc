@@ -27,6 +27,16 @@ class SubmitReactor : public grpc::ServerReadReactor<v1::SubmitRequest> {
           Cat("role ", RoleName(peer_.role), " may not submit exports: data officers only"))));
       return;
     }
+    absl::StatusOr<std::unique_ptr<CallAdmission::Ticket>> ticket =
+        service_->admission().Admit(Cat(RoleName(peer_.role), ":", peer_.name));
+    if (!ticket.ok()) {
+      LogError("submission refused",
+               {{"officer", peer_.name}, {"error", std::string(ticket.status().message())}});
+      Finish(ToGrpc(ticket.status()));
+      return;
+    }
+    ticket_ = std::move(*ticket);
+    watch_ = service_->watchdog().Watch(context);
     spool_path_ =
         Cat(service_->spool_dir(), "/submission-", ::getpid(), "-", spool_counter++, ".csv");
     fd_ = ::open(spool_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -65,12 +75,20 @@ class SubmitReactor : public grpc::ServerReadReactor<v1::SubmitRequest> {
   }
 
   void OnDone() override {
+    Unwatch();
     CloseSpool();
     delete this;
   }
 
  private:
+  // Reading is over: the submission's own work is not bounded by the call limit.
+  void Unwatch() {
+    if (watch_ != 0) service_->watchdog().Forget(watch_);
+    watch_ = 0;
+  }
+
   void Process() {
+    Unwatch();
     if (!have_header_) return Fail(absl::InvalidArgumentError("a submission without a header"));
     if (bytes_ != header_.size()) {
       return Fail(absl::DataLossError(Cat("the export arrived incomplete (", bytes_, " of ",
@@ -133,16 +151,20 @@ class SubmitReactor : public grpc::ServerReadReactor<v1::SubmitRequest> {
   std::string spool_path_;
   int fd_ = -1;
   uint64_t bytes_ = 0;
+  std::unique_ptr<CallAdmission::Ticket> ticket_;
+  uint64_t watch_ = 0;
 };
 
 }  // namespace
 
 AgentService::AgentService(SubmissionSettings settings, HmacKey key, std::string spool_dir,
-                           std::shared_ptr<v1::Linker::StubInterface> linker)
+                           std::shared_ptr<v1::Linker::StubInterface> linker, CallLimits limits)
     : settings_(std::move(settings)),
       key_(std::move(key)),
       spool_dir_(std::move(spool_dir)),
-      linker_(std::move(linker)) {}
+      linker_(std::move(linker)),
+      admission_(limits),
+      watchdog_(std::chrono::seconds(limits.max_call_seconds)) {}
 
 grpc::ServerReadReactor<v1::SubmitRequest>* AgentService::Submit(
     grpc::CallbackServerContext* context, v1::SubmitReport* report) {

@@ -11,6 +11,7 @@
 #include "agent/submission.h"
 #include "proto/agent.grpc.pb.h"
 #include "proto/linker.grpc.pb.h"
+#include "service/call_limits.h"
 #include "service/rpc_util.h"
 
 namespace pprl {
@@ -20,7 +21,7 @@ inline constexpr uint64_t kMaxExportBytes = uint64_t{8} << 30;  // 8 GiB
 class AgentService final : public v1::Agent::CallbackService {
  public:
   AgentService(SubmissionSettings settings, HmacKey key, std::string spool_dir,
-               std::shared_ptr<v1::Linker::StubInterface> linker);
+               std::shared_ptr<v1::Linker::StubInterface> linker, CallLimits limits = {});
 
   grpc::ServerReadReactor<v1::SubmitRequest>* Submit(grpc::CallbackServerContext* context,
                                                      v1::SubmitReport* report) override;
@@ -29,12 +30,16 @@ class AgentService final : public v1::Agent::CallbackService {
   const HmacKey& key() const { return key_; }
   const std::string& spool_dir() const { return spool_dir_; }
   v1::Linker::StubInterface* linker() { return linker_.get(); }
+  CallAdmission& admission() { return admission_; }
+  CallWatchdog& watchdog() { return watchdog_; }
 
  private:
   SubmissionSettings settings_;
   HmacKey key_;
   std::string spool_dir_;
   std::shared_ptr<v1::Linker::StubInterface> linker_;
+  CallAdmission admission_;  // submissions per officer certificate
+  CallWatchdog watchdog_;    // the upload of an export, without a deadline
 };
 
 }  // namespace pprl

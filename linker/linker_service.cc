@@ -28,6 +28,16 @@ class UploadReactor : public grpc::ServerReadReactor<v1::UploadRequest> {
       Finish(ToGrpc(allowed));
       return;
     }
+    absl::StatusOr<std::unique_ptr<CallAdmission::Ticket>> ticket =
+        service_->admission().Admit(Cat(RoleName(peer_.role), ":", peer_.name));
+    if (!ticket.ok()) {
+      LogError("upload refused",
+               {{"site", peer_.name}, {"error", std::string(ticket.status().message())}});
+      Finish(ToGrpc(ticket.status()));
+      return;
+    }
+    ticket_ = std::move(*ticket);
+    watch_ = service_->watchdog().Watch(context);
     StartRead(&request_);
   }
 
@@ -44,7 +54,14 @@ class UploadReactor : public grpc::ServerReadReactor<v1::UploadRequest> {
     StartRead(&request_);
   }
 
-  void OnDone() override { delete this; }
+  void OnDone() override {
+    if (watch_ != 0) service_->watchdog().Forget(watch_);
+    delete this;
+  }
+
+  void OnCancel() override {
+    LogError("upload cancelled", {{"site", peer_.name}, {"records", std::to_string(received_)}});
+  }
 
  private:
   absl::Status Take() {
@@ -127,6 +144,8 @@ class UploadReactor : public grpc::ServerReadReactor<v1::UploadRequest> {
   std::unique_ptr<ExtractWriter> writer_;
   std::vector<PseudonymousRecord> chunk_;
   uint64_t received_ = 0;
+  std::unique_ptr<CallAdmission::Ticket> ticket_;
+  uint64_t watch_ = 0;
 };
 
 v1::RecordKind KindToProto(ExportKind kind) { return ToProto(kind); }

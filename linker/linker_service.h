@@ -12,13 +12,15 @@
 
 #include "linker/linker_core.h"
 #include "proto/linker.grpc.pb.h"
+#include "service/call_limits.h"
 #include "service/rpc_util.h"
 
 namespace pprl {
 
 class LinkerService final : public v1::Linker::CallbackService {
  public:
-  explicit LinkerService(LinkerCore* core) : core_(core) {}
+  explicit LinkerService(LinkerCore* core, CallLimits limits = {})
+      : core_(core), admission_(limits), watchdog_(std::chrono::seconds(limits.max_call_seconds)) {}
 
   grpc::ServerReadReactor<v1::UploadRequest>* Upload(grpc::CallbackServerContext* context,
                                                      v1::UploadReceipt* receipt) override;
@@ -63,6 +65,8 @@ class LinkerService final : public v1::Linker::CallbackService {
   [[nodiscard]] absl::Status Authorize(const Peer& peer, std::string_view rpc,
                                        std::initializer_list<Role> allowed);
   LinkerCore& core() { return *core_; }
+  CallAdmission& admission() { return admission_; }
+  CallWatchdog& watchdog() { return watchdog_; }
 
  private:
   // The cohort (subjects holding a case) or the comparison pool (police records only).
@@ -70,7 +74,9 @@ class LinkerService final : public v1::Linker::CallbackService {
                                      v1::CohortResponse* response);
 
   LinkerCore* core_;
-  std::mutex released_mu_;  // read-modify-write of the released sets
+  CallAdmission admission_;  // uploads per agent certificate
+  CallWatchdog watchdog_;    // uploads without a deadline
+  std::mutex released_mu_;   // read-modify-write of the released sets
 };
 
 void ToProto(const ExtractInfo& info, v1::ExtractSummary* out);

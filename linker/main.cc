@@ -42,7 +42,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   pprl::LinkerCore core(store->get(), NowMs);
-  pprl::LinkerService service(&core);
+  pprl::LinkerService service(&core, config.limits);
   int code = pprl::RunDaemon(config, {&service}, {{"data_dir", config.data_dir}});
   store->reset();
   return code;

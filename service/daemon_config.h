@@ -10,6 +10,10 @@
 //   key = "linker.key"
 //   [linker]                         # agents and the analyzer
 //   address = "linker.example:7443"
+//   [limits]                         # per caller certificate (service/call_limits.h)
+//   max_call_seconds = 600           # a stream without an earlier deadline ends here
+//   calls_per_minute = 120           # uploads (linker) or submissions (agent)
+//   concurrent_per_caller = 4
 #ifndef PPRL_SERVICE_DAEMON_CONFIG_H_
 #define PPRL_SERVICE_DAEMON_CONFIG_H_
 
@@ -17,6 +21,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "service/call_limits.h"
 #include "service/rpc_util.h"
 
 namespace pprl {
@@ -32,6 +37,7 @@ struct DaemonConfig {
   std::string site_kind;  // police | veiligheidshuis
   std::string key_file;
   std::map<std::string, std::string> column_mapping;
+  CallLimits limits;
 };
 
 // Reads `path` (TOML) into *config; relative file paths are taken from the file's directory.

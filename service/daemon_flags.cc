@@ -13,6 +13,15 @@ DaemonFlags::DaemonFlags(CLI::App& app, std::set<DaemonFlag> extra) : app_(app),
   app.add_option("--tls-cert", flags_.tls.cert, "this daemon's certificate (PEM)");
   app.add_option("--tls-key", flags_.tls.key, "its private key (PEM)");
   app.add_option("--port-file", flags_.port_file, "write the port listened on to this file");
+  app.add_option("--max-call-seconds", max_call_seconds_,
+                 "end a streaming call without an earlier deadline after this long (600)")
+      ->check(CLI::Range(1, 86400));
+  app.add_option("--calls-per-minute", calls_per_minute_,
+                 "uploads or submissions per caller certificate a minute (120)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--concurrent-per-caller", concurrent_per_caller_,
+                 "uploads or submissions at once per caller certificate (4)")
+      ->check(CLI::Range(1, 1000));
   if (extra.contains(DaemonFlag::kDataDir))
     app.add_option("--data-dir", flags_.data_dir, "data directory");
   if (extra.contains(DaemonFlag::kSpoolDir)) {
@@ -34,6 +43,9 @@ absl::StatusOr<DaemonConfig> DaemonFlags::Resolve() const {
     if (!s.ok()) return s;
   }
   if (app_.count("--listen")) config.listen = flags_.listen;
+  if (max_call_seconds_ > 0) config.limits.max_call_seconds = max_call_seconds_;
+  if (calls_per_minute_ > 0) config.limits.calls_per_minute = calls_per_minute_;
+  if (concurrent_per_caller_ > 0) config.limits.concurrent_per_caller = concurrent_per_caller_;
   for (auto [flag, field] : {std::pair{&flags_.data_dir, &config.data_dir},
                              {&flags_.site, &config.site},
                              {&flags_.site_kind, &config.site_kind},

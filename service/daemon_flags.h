@@ -27,6 +27,9 @@ class DaemonFlags {
   std::set<DaemonFlag> extra_;
   std::string config_path_;
   DaemonConfig flags_;
+  int max_call_seconds_ = 0;
+  double calls_per_minute_ = 0;
+  int concurrent_per_caller_ = 0;
 };
 
 }  // namespace pprl

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "agent/linker_uploader.h"
 #include "core/audit_chain.h"
@@ -39,14 +40,14 @@ class LinkerServiceTest : public ::testing::Test {
   }
   static void TearDownTestSuite() { delete certs_; }
 
-  void StartLinker() {
+  void StartLinker(const std::vector<std::string>& extra = {}) {
     std::string ca1 = (certs_->path() / "ca1").string();
-    linker_ = std::make_unique<DaemonProcess>(
-        PPRL_LINKER_BIN,
-        std::vector<std::string>{"--listen", "127.0.0.1:0", "--data-dir", dir_.File("db"),
-                                 "--tls-ca", ca1 + "/ca.pem", "--tls-cert", ca1 + "/linker.pem",
-                                 "--tls-key", ca1 + "/linker.key"},
-        dir_.File("port"), dir_.File("linker.log"));
+    std::vector<std::string> args = {
+        "--listen",      "127.0.0.1:0", "--data-dir",        dir_.File("db"), "--tls-ca",
+        ca1 + "/ca.pem", "--tls-cert",  ca1 + "/linker.pem", "--tls-key",     ca1 + "/linker.key"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    linker_ = std::make_unique<DaemonProcess>(PPRL_LINKER_BIN, args, dir_.File("port"),
+                                              dir_.File("linker.log"));
     ASSERT_TRUE(linker_->running()) << ::pprl::testing::ReadFile(dir_.File("linker.log"));
   }
 
@@ -282,6 +283,127 @@ TEST_F(LinkerServiceTest, ExpiredCertificatesAndOldTlsVersionsAreRefused) {
   EXPECT_FALSE(handshake("-tls1"));
   EXPECT_FALSE(handshake("-tls1_1"));
   EXPECT_TRUE(handshake("-tls1_2"));
+}
+
+// A small valid extract of `n` incident records, distinct per `tag`.
+std::vector<v1::PseudonymisedRecord> Records(int n, const std::string& tag) {
+  std::vector<v1::PseudonymisedRecord> out;
+  for (int i = 0; i < n; ++i) {
+    v1::PseudonymisedRecord r;
+    r.set_record_id(tag + "-" + std::to_string(i));
+    r.set_event_day(15000 + i);
+    v1::MatchKey* k = r.add_keys();
+    k->set_level(v1::FULL);
+    k->set_digest(std::string(16, static_cast<char>('a' + i % 26)));
+    r.mutable_incident_attributes()->set_category("misdrijf");
+    out.push_back(r);
+  }
+  return out;
+}
+
+v1::ExtractHeader IncidentHeader() {
+  v1::ExtractHeader h;
+  h.set_kind(v1::INCIDENTS);
+  h.set_key_id("0123456789abcdef0123456789abcdef");
+  return h;
+}
+
+// One certificate's flood of uploads is refused beyond its rate; another agent's upload goes
+// through meanwhile.
+TEST_F(LinkerServiceTest, AFloodFromOneCertificateIsLimitedWithoutStarvingOthers) {
+  StartLinker({"--calls-per-minute", "12", "--concurrent-per-caller", "2"});  // bursts of 3
+  auto police = Stub("agent-police");
+  int accepted = 0, limited = 0;
+  for (int i = 0; i < 10; ++i) {
+    UploadOptions o;
+    o.client_extract_id = "flood-" + std::to_string(i);
+    absl::StatusOr<v1::UploadReceipt> r =
+        UploadExtract(*police, IncidentHeader(), Records(5, o.client_extract_id), o);
+    if (r.ok()) {
+      ++accepted;
+    } else {
+      EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted) << r.status();
+      EXPECT_THAT(r.status().message(), HasSubstr("a minute"));
+      ++limited;
+    }
+  }
+  EXPECT_EQ(accepted, 3);
+  EXPECT_EQ(limited, 7);
+  UploadOptions o;
+  o.client_extract_id = "vh-1";
+  EXPECT_THAT(UploadExtract(*Stub("agent-vh"), IncidentHeader(), Records(5, "vh"), o), IsOk());
+}
+
+// Uploads held open at once beyond the limit are refused; a stream without a deadline ends
+// at the server's.
+TEST_F(LinkerServiceTest, ConcurrentUploadsAreCappedAndStreamsWithoutADeadlineEnd) {
+  StartLinker({"--concurrent-per-caller", "2", "--max-call-seconds", "2"});
+  auto police = Stub("agent-police");
+  struct Open {
+    grpc::ClientContext ctx;
+    v1::UploadReceipt receipt;
+    std::unique_ptr<grpc::ClientWriter<v1::UploadRequest>> writer;
+  };
+  std::vector<std::unique_ptr<Open>> open;
+  const auto started = std::chrono::steady_clock::now();
+  for (int i = 0; i < 3; ++i) {
+    auto o = std::make_unique<Open>();  // no deadline set: the client would wait forever
+    o->writer = police->Upload(&o->ctx, &o->receipt);
+    v1::UploadRequest header;
+    header.mutable_header()->set_client_extract_id("stalled-" + std::to_string(i));
+    header.mutable_header()->set_kind(v1::INCIDENTS);
+    header.mutable_header()->set_key_id("0123456789abcdef0123456789abcdef");
+    header.mutable_header()->set_record_count(1);
+    header.mutable_header()->set_content_digest(std::string(64, '0'));
+    o->writer->Write(header);
+    open.push_back(std::move(o));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  // The third is refused at once.
+  grpc::Status third = open[2]->writer->Finish();
+  EXPECT_EQ(third.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << third.error_message();
+  // The first two never finish sending; the server ends them.
+  for (int i = 0; i < 2; ++i) {
+    grpc::Status s = open[i]->writer->Finish();
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::CANCELLED) << s.error_message();
+  }
+  const double waited =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  EXPECT_GE(waited, 1.5);
+  EXPECT_LT(waited, 30);
+  // Nothing of them was stored, and the slots are free again.
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, 20);
+  v1::ListExtractsResponse list;
+  ASSERT_TRUE(Stub("auditor")->ListExtracts(&ctx, {}, &list).ok());
+  EXPECT_EQ(list.extracts_size(), 0);
+  UploadOptions o;
+  o.client_extract_id = "after";
+  EXPECT_THAT(UploadExtract(*police, IncidentHeader(), Records(3, "after"), o), IsOk());
+}
+
+// A message larger than the limit (64 MiB) is refused, and the linker carries on.
+TEST_F(LinkerServiceTest, OversizedMessagesAreRefused) {
+  StartLinker();
+  auto police = Stub("agent-police");
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, 60);
+  v1::UploadReceipt receipt;
+  auto writer = police->Upload(&ctx, &receipt);
+  v1::UploadRequest header;
+  header.mutable_header()->set_client_extract_id("big");
+  header.mutable_header()->set_kind(v1::INCIDENTS);
+  writer->Write(header);
+  v1::UploadRequest chunk;
+  v1::PseudonymisedRecord* r = chunk.mutable_chunk()->add_records();
+  r->set_record_id(std::string((64 << 20) + 1024, 'x'));
+  writer->Write(chunk);
+  writer->WritesDone();
+  grpc::Status s = writer->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+  UploadOptions o;
+  o.client_extract_id = "small";
+  EXPECT_THAT(UploadExtract(*police, IncidentHeader(), Records(3, "small"), o), IsOk());
 }
 
 // Changes the audit column family offline, as an intruder with disk access would.

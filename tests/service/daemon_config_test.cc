@@ -50,5 +50,62 @@ TEST(DaemonConfig, ErrorsNameFileAndLine) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("bad.toml:2")));
 }
 
+TEST(DaemonConfig, LimitsAreReadAndChecked) {
+  ::pprl::testing::TempDir dir;
+  ::pprl::testing::WriteFile(
+      dir.File("l.toml"),
+      "[limits]\nmax_call_seconds = 30\ncalls_per_minute = 6.5\nconcurrent_per_caller = 2\n");
+  DaemonConfig c;
+  ASSERT_THAT(LoadDaemonConfig(dir.File("l.toml"), &c), IsOk());
+  EXPECT_EQ(c.limits.max_call_seconds, 30);
+  EXPECT_EQ(c.limits.calls_per_minute, 6.5);
+  EXPECT_EQ(c.limits.concurrent_per_caller, 2);
+  ::pprl::testing::WriteFile(dir.File("bad.toml"), "[limits]\nmax_call_seconds = 0\n");
+  EXPECT_THAT(LoadDaemonConfig(dir.File("bad.toml"), &c),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("max_call_seconds")));
+}
+
+// Debian's toml++ has undefined behaviour on some non-ASCII input (found by fuzzing): refused.
+TEST(DaemonConfig, NonAsciiIsRefusedBeforeParsing) {
+  ::pprl::testing::TempDir dir;
+  ::pprl::testing::WriteFile(dir.File("u.toml"), "listen = \"x\"\n\xEF\xBB\x88 = 1\n");
+  DaemonConfig c;
+  EXPECT_THAT(LoadDaemonConfig(dir.File("u.toml"), &c),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("u.toml:2: a non-ASCII")));
+  EXPECT_THAT(LoadDaemonConfig(dir.File("missing.toml"), &c),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("missing.toml")));
+}
+
+TEST(CallAdmission, LimitsEachCallerAloneByRateAndConcurrency) {
+  auto now = std::chrono::steady_clock::time_point();
+  CallLimits limits;
+  limits.calls_per_minute = 8;  // bursts of 2
+  limits.concurrent_per_caller = 3;
+  CallAdmission admission(limits, [&] { return now; });
+  auto a1 = admission.Admit("agent:police");
+  auto a2 = admission.Admit("agent:police");
+  ASSERT_THAT(a1, IsOk());
+  ASSERT_THAT(a2, IsOk());
+  EXPECT_THAT(admission.Admit("agent:police"),
+              StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("a minute")));
+  EXPECT_THAT(admission.Admit("agent:vh"), IsOk());  // another caller is not affected
+  now += std::chrono::seconds(15);                   // two more tokens
+  auto a3 = admission.Admit("agent:police");
+  ASSERT_THAT(a3, IsOk());
+  EXPECT_THAT(admission.Admit("agent:police"),
+              StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("at once")));
+  a1->reset();  // a call ends: its slot is free
+  EXPECT_THAT(admission.Admit("agent:police"), IsOk());
+  now += std::chrono::hours(1);  // the bucket holds no more than a burst
+  std::vector<std::unique_ptr<CallAdmission::Ticket>> held;
+  a2->reset();
+  a3->reset();
+  for (int i = 0; i < 3; ++i) {
+    auto t = admission.Admit("agent:police");
+    if (t.ok()) held.push_back(std::move(*t));
+  }
+  EXPECT_EQ(held.size(), 2u);
+}
+
 }  // namespace
 }  // namespace pprl
