@@ -86,15 +86,17 @@ absl::Status AnalyzerService::Run(const Peer& peer, const std::string& study_tom
     if (!decoded.ok()) return decoded;
   }
   std::lock_guard<std::mutex> lock(mu_);
-  std::vector<std::vector<std::string>> released;
+  std::vector<SubjectSet> released;
   {
     grpc::ClientContext ctx;
     SetDeadline(&ctx, 60);
     v1::ReleasedCohorts wire;
     grpc::Status s = linker_->GetReleasedCohorts(&ctx, v1::GetReleasedCohortsRequest(), &wire);
     if (!s.ok()) return absl::Status(FromGrpc(s).code(), Cat("the linker: ", s.error_message()));
-    for (const v1::ReleasedSet& set : wire.sets())
-      released.emplace_back(set.subject_ids().begin(), set.subject_ids().end());
+    for (const v1::ReleasedSet& set : wire.sets()) {
+      released.push_back({set.family().empty() ? "cohort" : set.family(),
+                          {set.subject_ids().begin(), set.subject_ids().end()}});
+    }
   }
   absl::StatusOr<StudyResult> result =
       AnalyzeStudy(*study, subjects, pool, LinkageJson(linkage), released);
@@ -106,7 +108,7 @@ absl::Status AnalyzerService::Run(const Peer& peer, const std::string& study_tom
     return result.status();
   }
   const nlohmann::json* report = &result->report;
-  const std::vector<std::vector<std::string>>& sets = result->released_sets;
+  const std::vector<SubjectSet>& sets = result->released_sets;
   response->set_report_json(report->dump(2));
   response->set_report_html(RenderReportHtml(*report));
   response->set_report_text(RenderReportText(*report));
@@ -115,10 +117,11 @@ absl::Status AnalyzerService::Run(const Peer& peer, const std::string& study_tom
     grpc::ClientContext ctx;
     SetDeadline(&ctx, 60);
     v1::ReleasedCohorts add;
-    for (const std::vector<std::string>& set : sets) {
-      if (set.empty()) continue;
+    for (const SubjectSet& set : sets) {
+      if (set.ids.empty()) continue;
       v1::ReleasedSet* w = add.add_sets();
-      for (const std::string& id : set) w->add_subject_ids(id);
+      w->set_family(set.family);
+      for (const std::string& id : set.ids) w->add_subject_ids(id);
     }
     v1::AddReleasedCohortsResponse ack;
     grpc::Status s = linker_->AddReleasedCohorts(&ctx, add, &ack);

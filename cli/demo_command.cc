@@ -1,5 +1,6 @@
 #include "cli/demo_command.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -284,6 +285,25 @@ absl::Status RunDemo(const DemoOptions& o, const std::string& self, std::ostream
   step(7, "the auditor verifies the audit log");
   s = RunAuditVerify(auditor, out);
   if (!s.ok()) return s;
+
+  if (o.serve) {
+    const fs::path env = out_dir / "serve.env";
+    {
+      std::ofstream e(env);
+      e << "LINKER=" << linker.address() << "\nANALYZER=" << analyzer.address()
+        << "\nPOLICE_AGENT=" << police->address() << "\nVH_AGENT=" << vh->address()
+        << "\nCERTS=" << fs::absolute(certs).string() << "\nDATA=" << fs::absolute(data).string()
+        << "\n";
+    }
+    out << "serving until Ctrl-C or SIGTERM; addresses in " << env.string() << std::endl;
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    int sig = 0;
+    sigwait(&set, &sig);
+  }
 
   step(8, "stopping every process");
   for (auto* d : {vh.get(), police.get(), &analyzer, &linker}) d->Stop();

@@ -29,6 +29,9 @@ struct DemoOptions {
   std::string data_dir;  // empty: synthesise
   std::string out_dir = "pprl-demo";
   SynthOptions synth = {.effect = -0.25};  // the demo shows a real, known effect
+  // Keep the daemons running after the study until SIGINT or SIGTERM, with their addresses
+  // and the certificate directory in OUT/serve.env (for scripts playing a role against them).
+  bool serve = false;
 };
 // Starts a linker, an analyzer, a police and a Veiligheidshuis agent on loopback with fresh
 // certificates and key, submits the three exports, links, runs the default study, writes

@@ -100,6 +100,9 @@ int main(int argc, char** argv) {
   demo_cmd->add_option("--seed", demo.synth.seed, "seed for the synthetic data");
   demo_cmd->add_option("--people", demo.synth.people, "synthetic police population");
   demo_cmd->add_option("--cases", demo.synth.cases, "synthetic case subjects");
+  demo_cmd->add_flag("--serve", demo.serve,
+                     "keep the daemons running after the study (until Ctrl-C); addresses in "
+                     "OUT/serve.env");
   demo_cmd->add_option("--effect", demo.synth.effect,
                        "true relative change in offending after a discussion in the synthetic "
                        "data (default -0.25; 0: none)");

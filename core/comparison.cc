@@ -257,7 +257,7 @@ Interval BootstrapDid(const std::vector<SetChanges>& sets, int replicates, uint6
 
 ComparisonOutput BuildComparison(const Study& study, const std::vector<Treated>& treated,
                                  const std::vector<PersonHistory>& pool,
-                                 const std::vector<std::vector<std::string>>& released) {
+                                 const std::vector<SubjectSet>& released) {
   const ComparisonSettings& cs = study.comparison;
   const int min_cell = study.min_cell;
   ComparisonOutput out;
@@ -282,10 +282,15 @@ ComparisonOutput BuildComparison(const Study& study, const std::vector<Treated>&
   int64_t withheld = 0;
   std::mt19937_64 withhold_rng(Mix(cs.seed ^ 0x5eedULL));
   while (static_cast<int64_t>(m.sets.size()) >= min_cell) {
-    std::vector<std::string> ids;
-    for (const MatchedSet& set : m.sets) ids.push_back(treated[set.treated].history.subject_id);
-    std::sort(ids.begin(), ids.end());
-    if (CheckDifferencing(ids, released, min_cell).ok()) break;
+    // The matched subjects' incident and conviction counts are both released.
+    SubjectSet ids{"incident_set", {}};
+    for (const MatchedSet& set : m.sets) ids.ids.push_back(treated[set.treated].history.subject_id);
+    std::sort(ids.ids.begin(), ids.ids.end());
+    const SubjectSet as_convictions{"conviction_set", ids.ids};
+    if (CheckDifferencing(ids, released, min_cell).ok() &&
+        CheckDifferencing(as_convictions, released, min_cell).ok()) {
+      break;
+    }
     m.sets.erase(m.sets.begin() + static_cast<ptrdiff_t>(withhold_rng() % m.sets.size()));
     ++withheld;
   }
@@ -519,10 +524,12 @@ ComparisonOutput BuildComparison(const Study& study, const std::vector<Treated>&
   return out;
 }
 
-std::vector<std::vector<std::string>> AddComparisonToReport(
-    const Study& study, const std::vector<SubjectVariables>& cohort,
-    const std::vector<CohortSubjectIn>& subjects, const std::vector<CohortSubjectIn>& pool,
-    const std::vector<std::vector<std::string>>& released, nlohmann::json* report) {
+std::vector<SubjectSet> AddComparisonToReport(const Study& study,
+                                              const std::vector<SubjectVariables>& cohort,
+                                              const std::vector<CohortSubjectIn>& subjects,
+                                              const std::vector<CohortSubjectIn>& pool,
+                                              const std::vector<SubjectSet>& released,
+                                              nlohmann::json* report) {
   json& r = *report;
   auto suppress = [&](const std::string& pointer, const std::string& reason) {
     r["suppressed"].push_back(pointer);
@@ -550,7 +557,7 @@ std::vector<std::vector<std::string>> AddComparisonToReport(
   for (const CohortSubjectIn& p : pool) histories.push_back(HistoryOf(p, study));
   ComparisonOutput out = BuildComparison(study, treated, histories, released);
   if (!out.control_ids.empty()) {
-    absl::Status d = CheckDifferencing(out.control_ids, released, study.min_cell);
+    absl::Status d = CheckDifferencing({"comparison", out.control_ids}, released, study.min_cell);
     if (!d.ok()) {
       r["comparison"] = nullptr;
       suppress("/comparison", Cat("the comparison subjects: ", d.message()));
@@ -559,10 +566,11 @@ std::vector<std::vector<std::string>> AddComparisonToReport(
   }
   r["comparison"] = std::move(out.section);
   for (const auto& [pointer, reason] : out.suppressed) suppress(pointer, reason);
-  std::vector<std::vector<std::string>> sets;
+  std::vector<SubjectSet> sets;
   if (r["comparison"]["estimates"].is_null()) return sets;
-  sets.push_back(std::move(out.matched_ids));
-  sets.push_back(std::move(out.control_ids));
+  sets.push_back({"incident_set", out.matched_ids});
+  sets.push_back({"conviction_set", std::move(out.matched_ids)});
+  sets.push_back({"comparison", std::move(out.control_ids)});
   return sets;
 }
 

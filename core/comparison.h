@@ -21,6 +21,7 @@
 
 #include "core/cohort_variables.h"
 #include "core/study.h"
+#include "core/study_report.h"
 
 namespace pprl {
 
@@ -83,12 +84,13 @@ struct ComparisonOutput {
   std::vector<std::string> matched_ids;
   std::vector<std::string> control_ids;
 };
-// When the matched subjects differ from a set in `released` by 1 to min_cell - 1 subjects
-// (typically the incident set, when a few found no match), further matched subjects drawn by
-// the seed are withheld until no released set is that close; their number is reported.
+// When CheckDifferencing refuses the matched subjects (family "incident_set") against
+// `released` (typically when a few found no match, so the matched subjects are the incident
+// set but for a few), further matched subjects drawn by the seed are withheld until it does
+// not; their number is reported.
 ComparisonOutput BuildComparison(const Study& study, const std::vector<Treated>& treated,
                                  const std::vector<PersonHistory>& pool,
-                                 const std::vector<std::vector<std::string>>& released = {});
+                                 const std::vector<SubjectSet>& released = {});
 
 // Adds report["comparison"] (null when the study turns it off) for the cohort subjects in the
 // incident set, with `pool` (subjects never discussed) to draw from, and appends its
@@ -97,10 +99,12 @@ ComparisonOutput BuildComparison(const Study& study, const std::vector<Treated>&
 // controls differ from a set in `released` by 1 to min_cell - 1 subjects, the whole section is
 // null (differencing). Returns
 // the subject sets the section releases figures about (none when it is null).
-std::vector<std::vector<std::string>> AddComparisonToReport(
-    const Study& study, const std::vector<SubjectVariables>& cohort,
-    const std::vector<CohortSubjectIn>& subjects, const std::vector<CohortSubjectIn>& pool,
-    const std::vector<std::vector<std::string>>& released, nlohmann::json* report);
+std::vector<SubjectSet> AddComparisonToReport(const Study& study,
+                                              const std::vector<SubjectVariables>& cohort,
+                                              const std::vector<CohortSubjectIn>& subjects,
+                                              const std::vector<CohortSubjectIn>& pool,
+                                              const std::vector<SubjectSet>& released,
+                                              nlohmann::json* report);
 
 // One matched set's changes (after - before) of one outcome, with the matching counts
 // (PriorCounts, in order) of the treated subject and of each control at the reference date.

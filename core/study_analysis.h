@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "core/cohort_variables.h"
 #include "core/study.h"
+#include "core/study_report.h"
 
 namespace pprl {
 
@@ -18,17 +19,18 @@ struct StudyResult {
   nlohmann::json report;
   int64_t cohort_n = 0;
   // The subject sets the report releases figures about (sorted ids): to be remembered.
-  std::vector<std::vector<std::string>> released_sets;
+  std::vector<SubjectSet> released_sets;
 };
 
 // `subjects`: those holding a case; `pool`: those never discussed (may be empty when the
 // study has no comparison); `linkage`: the linker's counts; `released`: sets released before.
 // Refuses (FailedPrecondition) a cohort below min_cell or one differing from a released set
 // by 1 to min_cell - 1 subjects.
-[[nodiscard]] absl::StatusOr<StudyResult> AnalyzeStudy(
-    const Study& study, const std::vector<CohortSubjectIn>& subjects,
-    const std::vector<CohortSubjectIn>& pool, const nlohmann::json& linkage,
-    const std::vector<std::vector<std::string>>& released);
+[[nodiscard]] absl::StatusOr<StudyResult> AnalyzeStudy(const Study& study,
+                                                       const std::vector<CohortSubjectIn>& subjects,
+                                                       const std::vector<CohortSubjectIn>& pool,
+                                                       const nlohmann::json& linkage,
+                                                       const std::vector<SubjectSet>& released);
 
 }  // namespace pprl
 

@@ -1,7 +1,10 @@
 #include "core/study_report.h"
 
+#include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <map>
 #include <set>
 
 #include "core/basic_statistics.h"
@@ -147,13 +150,12 @@ json RegressionFor(const Study& study, const std::vector<SubjectVariables>& coho
 
 }  // namespace
 
-absl::Status CheckDifferencing(const std::vector<std::string>& candidate,
-                               const std::vector<std::vector<std::string>>& released,
+absl::Status CheckDifferencing(const SubjectSet& candidate, const std::vector<SubjectSet>& released,
                                int min_cell) {
-  for (const std::vector<std::string>& r : released) {
+  for (const SubjectSet& r : released) {
     std::vector<std::string> diff;
-    std::set_symmetric_difference(candidate.begin(), candidate.end(), r.begin(), r.end(),
-                                  std::back_inserter(diff));
+    std::set_symmetric_difference(candidate.ids.begin(), candidate.ids.end(), r.ids.begin(),
+                                  r.ids.end(), std::back_inserter(diff));
     if (!diff.empty() && static_cast<int>(diff.size()) < min_cell) {
       return absl::FailedPreconditionError(
           Cat("refused: this selection differs from an earlier released one by ", diff.size(),
@@ -161,17 +163,80 @@ absl::Status CheckDifferencing(const std::vector<std::string>& candidate,
               "), so comparing the two would single people out"));
     }
   }
+  if (static_cast<int>(candidate.ids.size()) < min_cell) return absl::OkStatus();
+  // Sums over released sets can be added and subtracted. Split the family's released sets
+  // (each of min_cell or more; smaller ones have their figures suppressed) and the candidate
+  // into atoms: groups of subjects that belong to exactly the same sets. A combination of
+  // releases reveals the total of a set T of atoms exactly when some vector supported on T
+  // lies in the row space of the set-by-atom membership matrix. Refuse when the candidate
+  // makes that true for atoms holding together 1 to min_cell - 1 subjects.
+  std::vector<const SubjectSet*> sets;
+  for (const SubjectSet& r : released) {
+    if (r.family == candidate.family && static_cast<int>(r.ids.size()) >= min_cell)
+      sets.push_back(&r);
+  }
+  if (sets.empty()) return absl::OkStatus();
+  sets.push_back(&candidate);
+  std::map<std::string, std::string> signature;  // subject -> one char per set
+  for (size_t k = 0; k < sets.size(); ++k) {
+    for (const std::string& id : sets[k]->ids) {
+      std::string& sig = signature[id];
+      sig.resize(sets.size(), '0');
+      sig[k] = '1';
+    }
+  }
+  std::map<std::string, int64_t> atom_size;
+  for (auto& [id, sig] : signature) {
+    sig.resize(sets.size(), '0');
+    ++atom_size[sig];
+  }
+  const Eigen::Index n_sets = static_cast<Eigen::Index>(sets.size());
+  const Eigen::Index n_atoms = static_cast<Eigen::Index>(atom_size.size());
+  Eigen::MatrixXd membership(n_sets, n_atoms);
+  std::vector<int64_t> sizes;
+  std::vector<Eigen::Index> small;  // atoms below min_cell
+  Eigen::Index column = 0;
+  for (const auto& [sig, size] : atom_size) {
+    for (Eigen::Index k = 0; k < n_sets; ++k) membership(k, column) = sig[k] == '1' ? 1.0 : 0.0;
+    sizes.push_back(size);
+    if (size < min_cell) small.push_back(column);
+    ++column;
+  }
+  if (small.empty()) return absl::OkStatus();
+  auto rank = [](const Eigen::MatrixXd& m) {
+    Eigen::FullPivLU<Eigen::MatrixXd> lu(m);
+    lu.setThreshold(1e-9);
+    return lu.rank();
+  };
+  // The dimension of (row space of m) intersected with span{e_a : a small}: how many
+  // independent combinations of small atoms' totals the releases give away.
+  auto small_combinations = [&](const Eigen::MatrixXd& m) {
+    Eigen::MatrixXd stacked =
+        Eigen::MatrixXd::Zero(m.rows() + static_cast<Eigen::Index>(small.size()), n_atoms);
+    stacked.topRows(m.rows()) = m;
+    for (size_t i = 0; i < small.size(); ++i)
+      stacked(m.rows() + static_cast<Eigen::Index>(i), small[i]) = 1;
+    return rank(m) + static_cast<Eigen::Index>(small.size()) - rank(stacked);
+  };
+  if (small_combinations(membership) > small_combinations(membership.topRows(n_sets - 1))) {
+    int64_t smallest = min_cell;
+    for (Eigen::Index a : small) smallest = std::min(smallest, sizes[static_cast<size_t>(a)]);
+    return absl::FailedPreconditionError(
+        Cat("refused: combined with the selections released before, this one would reveal "
+            "figures of a group of fewer than ",
+            min_cell, " subjects (the smallest group it separates holds ", smallest, ")"));
+  }
   return absl::OkStatus();
 }
 
-std::vector<std::vector<std::string>> ReleasedSets(const std::vector<SubjectVariables>& cohort) {
-  std::vector<std::vector<std::string>> sets(3);
+std::vector<SubjectSet> ReleasedSets(const std::vector<SubjectVariables>& cohort) {
+  std::vector<SubjectSet> sets = {{"cohort", {}}, {"incident_set", {}}, {"conviction_set", {}}};
   for (const SubjectVariables& s : cohort) {
-    sets[0].push_back(s.subject_id);
-    if (s.in_incident_set) sets[1].push_back(s.subject_id);
-    if (s.in_conviction_set) sets[2].push_back(s.subject_id);
+    sets[0].ids.push_back(s.subject_id);
+    if (s.in_incident_set) sets[1].ids.push_back(s.subject_id);
+    if (s.in_conviction_set) sets[2].ids.push_back(s.subject_id);
   }
-  for (auto& s : sets) std::sort(s.begin(), s.end());
+  for (auto& s : sets) std::sort(s.ids.begin(), s.ids.end());
   return sets;
 }
 

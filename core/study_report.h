@@ -1,7 +1,8 @@
 // The analysis of a study and its report (SPEC sections 5 and 6), behind disclosure control:
 // no figure about fewer than min_cell subjects; a min or max only where at least min_cell
 // subjects share it; a cohort that differs from an earlier released one by 1 to min_cell - 1
-// subjects is refused. Everything suppressed is null in the report, with its JSON Pointer in
+// subjects, or that would let released sets be combined to single out fewer than min_cell,
+// is refused. Everything suppressed is null in the report, with its JSON Pointer in
 // "suppressed" and the reason beside it in "suppressed_reasons".
 //
 // Aggregates only leave here; the input is pseudonymous. Pure, thread-safe.
@@ -18,15 +19,34 @@
 
 namespace pprl {
 
-// Refuses `candidate` (sorted subject ids) when it differs from a released set by 1 to
-// min_cell - 1 subjects; the same set again is allowed.
-[[nodiscard]] absl::Status CheckDifferencing(const std::vector<std::string>& candidate,
-                                             const std::vector<std::vector<std::string>>& released,
-                                             int min_cell);
+// A set of subjects a report releases figures about, with the family of figures: "cohort"
+// (attributes), "incident_set" (incident counts: the incident set, the matched subjects),
+// "conviction_set", "comparison" (the comparison group). Ids sorted.
+struct SubjectSet {
+  std::string family;
+  std::vector<std::string> ids;
+};
+
+// Differencing control. Refuses `candidate` when
+//  - it differs from any released set by 1 to min_cell - 1 subjects (two releases compared);
+//  - or, together with the released sets of its family (each of min_cell or more; smaller
+//    ones have their figures suppressed), some combination of sums over the sets would give
+//    the total of 1 to min_cell - 1 subjects that no combination gave before. With
+//    A = X + Y + {p}, B = X and C = Y, A - B - C is one person although every pair differs
+//    by min_cell or more. The check is for sums (hence means and variances): it splits the
+//    sets into atoms (subjects in exactly the same sets) and refuses when the candidate adds
+//    to the combinations of small atoms' totals (vectors supported on atoms of fewer than
+//    min_cell subjects in the row space of the set-by-atom membership matrix). That is safe
+//    for any number of releases, and errs on refusing when only a combination of several
+//    small atoms (together min_cell or more) would become known.
+// The same set again is allowed; a candidate of fewer than min_cell subjects (whose figures
+// are suppressed anyway) is checked pairwise only.
+[[nodiscard]] absl::Status CheckDifferencing(const SubjectSet& candidate,
+                                             const std::vector<SubjectSet>& released, int min_cell);
 
 // The subject sets a report releases figures about (cohort, incident set, conviction set),
 // each sorted: what CheckDifferencing compares.
-std::vector<std::vector<std::string>> ReleasedSets(const std::vector<SubjectVariables>& cohort);
+std::vector<SubjectSet> ReleasedSets(const std::vector<SubjectVariables>& cohort);
 
 // The whole report.json. `linkage` is the linker's report (counts). Refuses a cohort smaller
 // than min_cell.

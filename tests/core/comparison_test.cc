@@ -290,10 +290,11 @@ TEST(ComparisonSection, MatchedSetsCloseToAReleasedSetAreThinned) {
   for (const Treated& t : g.treated) released.push_back(t.history.subject_id);
   for (const char* extra : {"X1", "X2", "X3"}) released.push_back(extra);
   std::sort(released.begin(), released.end());
-  ComparisonOutput out = BuildComparison(study, g.treated, g.pool, {released});
+  const SubjectSet incident_set{"incident_set", released};
+  ComparisonOutput out = BuildComparison(study, g.treated, g.pool, {incident_set});
   EXPECT_EQ(out.section["withheld_for_disclosure"], 7);
   EXPECT_EQ(out.section["matched"], 33);
-  EXPECT_THAT(CheckDifferencing(out.matched_ids, {released}, 10), IsOk());
+  EXPECT_THAT(CheckDifferencing({"incident_set", out.matched_ids}, {incident_set}, 10), IsOk());
 }
 
 TEST(ComparisonStudy, SettingsParseAndAreChecked) {

@@ -5,6 +5,7 @@
 
 #include "core/cohort_variables.h"
 #include "core/study_report.h"
+#include "core/text.h"
 #include "tests/status_matchers.h"
 
 namespace pprl {
@@ -139,12 +140,57 @@ TEST(Disclosure, AMaxHeldByOneSubjectIsSuppressed) {
 TEST(Disclosure, CohortsThatDifferByThreeSubjects) {
   std::vector<SubjectVariables> first = Cohort(40);
   std::vector<SubjectVariables> second = Cohort(43);  // the same 40 and 3 more
-  std::vector<std::vector<std::string>> released = ReleasedSets(first);
+  std::vector<SubjectSet> released = ReleasedSets(first);
   EXPECT_THAT(CheckDifferencing(ReleasedSets(first)[0], released, 10), IsOk());  // the same again
   EXPECT_THAT(CheckDifferencing(ReleasedSets(second)[0], released, 10),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("differs from an earlier released one by 3 subjects")));
   EXPECT_THAT(CheckDifferencing(ReleasedSets(Cohort(60))[0], released, 10), IsOk());  // 20 apart
+}
+
+SubjectSet Ids(const std::string& family, int from, int to) {  // S<from> .. S<to - 1>, sorted
+  SubjectSet s{family, {}};
+  for (int i = from; i < to; ++i) s.ids.push_back(Cat("S", 1000 + i));
+  return s;
+}
+
+// Three releases, every pair 10 or more apart, whose sums combine to one person:
+// A = X + Y + {p}, B = X, C = Y gives A - B - C = p.
+TEST(Disclosure, CombiningSeveralReleasesCannotSingleSomeoneOut) {
+  const SubjectSet a = Ids("cohort", 0, 41);  // X = 0..19, p = 20, Y = 21..40
+  const SubjectSet b = Ids("cohort", 0, 20);
+  const SubjectSet c = Ids("cohort", 21, 41);
+  EXPECT_THAT(CheckDifferencing(b, {a}, 10), IsOk());  // splits A into 20 and 21
+  EXPECT_THAT(CheckDifferencing(c, {a, b}, 10),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("the smallest group it separates holds 1)")));
+  // A split that no combination can isolate is fine: I (0..40), M = I but for 30..40, and
+  // I' = 10..36, which takes 7 of those 11 and leaves 4: I - M gives the 11 together, but no
+  // combination gives the 7 or the 4 apart.
+  const SubjectSet m = Ids("cohort", 0, 30);
+  SubjectSet i2 = Ids("cohort", 10, 37);
+  EXPECT_THAT(CheckDifferencing(m, {a}, 10), IsOk());
+  EXPECT_THAT(CheckDifferencing(i2, {a, m}, 10), IsOk());
+  // The pairwise differences alone would have allowed it.
+  for (const SubjectSet* r : {&a, &b}) {
+    EXPECT_THAT(CheckDifferencing(c, {*r}, 10), IsOk());
+  }
+  // A split into parts of 10 or more is fine; the same set again is fine.
+  EXPECT_THAT(CheckDifferencing(Ids("cohort", 20, 41), {a, b}, 10), IsOk());
+  EXPECT_THAT(CheckDifferencing(b, {a, b}, 10), IsOk());
+  // Other families are compared pairwise only (other figures); small sets (suppressed
+  // figures) likewise.
+  EXPECT_THAT(CheckDifferencing(Ids("conviction_set", 21, 41), {a, b}, 10), IsOk());
+  EXPECT_THAT(CheckDifferencing(Ids("cohort", 0, 5), {a, b}, 10), IsOk());
+  // New subjects beyond every released set: fewer than 10 of them are a small group too
+  // (two released sets and their union plus 5: the sum of the 5 follows).
+  const SubjectSet d = Ids("cohort", 100, 141);
+  SubjectSet both = Ids("cohort", 0, 41);
+  for (int i = 100; i < 146; ++i) both.ids.push_back(Cat("S", 1000 + i));
+  std::sort(both.ids.begin(), both.ids.end());
+  EXPECT_THAT(CheckDifferencing(both, {a}, 10), IsOk());  // pairwise: 46 apart
+  EXPECT_THAT(CheckDifferencing(both, {a, d}, 10),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("separates holds 5)")));
 }
 
 TEST(Report, HasTheSchemaOfSpecSection6) {
