@@ -153,6 +153,9 @@ json RegressionFor(const Study& study, const std::vector<SubjectVariables>& coho
 absl::Status CheckDifferencing(const SubjectSet& candidate, const std::vector<SubjectSet>& released,
                                int min_cell) {
   for (const SubjectSet& r : released) {
+    // Figures of different families (attributes, incident counts, conviction counts) do not
+    // combine: a cohort next to an incident set a few smaller reveals nothing.
+    if (r.family != candidate.family) continue;
     std::vector<std::string> diff;
     std::set_symmetric_difference(candidate.ids.begin(), candidate.ids.end(), r.ids.begin(),
                                   r.ids.end(), std::back_inserter(diff));

@@ -28,7 +28,8 @@ struct SubjectSet {
 };
 
 // Differencing control. Refuses `candidate` when
-//  - it differs from any released set by 1 to min_cell - 1 subjects (two releases compared);
+//  - it differs from a released set of its family by 1 to min_cell - 1 subjects (two
+//    releases compared; sets of other families carry other figures);
 //  - or, together with the released sets of its family (each of min_cell or more; smaller
 //    ones have their figures suppressed), some combination of sums over the sets would give
 //    the total of 1 to min_cell - 1 subjects that no combination gave before. With

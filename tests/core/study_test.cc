@@ -178,9 +178,12 @@ TEST(Disclosure, CombiningSeveralReleasesCannotSingleSomeoneOut) {
   // A split into parts of 10 or more is fine; the same set again is fine.
   EXPECT_THAT(CheckDifferencing(Ids("cohort", 20, 41), {a, b}, 10), IsOk());
   EXPECT_THAT(CheckDifferencing(b, {a, b}, 10), IsOk());
-  // Other families are compared pairwise only (other figures); small sets (suppressed
-  // figures) likewise.
+  // Other families carry other figures; small sets (suppressed figures) are compared
+  // pairwise only. The same cohort again next to its own incident set, 9 smaller, is fine.
   EXPECT_THAT(CheckDifferencing(Ids("conviction_set", 21, 41), {a, b}, 10), IsOk());
+  EXPECT_THAT(CheckDifferencing(Ids("cohort", 0, 41), {a, Ids("incident_set", 0, 32)}, 10), IsOk());
+  EXPECT_THAT(CheckDifferencing(Ids("incident_set", 0, 41), {Ids("incident_set", 0, 32)}, 10),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("by 9 subjects")));
   EXPECT_THAT(CheckDifferencing(Ids("cohort", 0, 5), {a, b}, 10), IsOk());
   // New subjects beyond every released set: fewer than 10 of them are a small group too
   // (two released sets and their union plus 5: the sum of the 5 follows).
