@@ -35,8 +35,8 @@ int main(int argc, char** argv) {
   }
   const pprl::DaemonConfig& config = *resolved;
 
-  absl::StatusOr<std::unique_ptr<pprl::RecordStore>> store =
-      pprl::OpenRocksDbRecordStore(config.data_dir, NowMs);
+  absl::StatusOr<std::unique_ptr<pprl::RecordStore>> store = pprl::OpenRocksDbRecordStore(
+      config.data_dir, NowMs, {static_cast<uint64_t>(config.min_free_mb) << 20});
   if (!store.ok()) {
     pprl::LogError("cannot open the store", {{"error", std::string(store.status().message())}});
     return 1;

@@ -4,6 +4,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
+#include <sys/statvfs.h>
 
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -78,8 +79,12 @@ class RocksDbExtractWriter : public ExtractWriter {
 class RocksDbRecordStore : public RecordStore {
  public:
   RocksDbRecordStore(std::unique_ptr<rocksdb::DB> db, std::vector<rocksdb::ColumnFamilyHandle*> cfs,
-                     std::function<int64_t()> clock)
-      : db_(std::move(db)), clock_(std::move(clock)) {
+                     std::function<int64_t()> clock, std::string directory,
+                     RocksDbStoreOptions options)
+      : db_(std::move(db)),
+        clock_(std::move(clock)),
+        directory_(std::move(directory)),
+        options_(options) {
     extracts_ = cfs[1];
     records_ = cfs[2];
     meta_ = cfs[3];
@@ -118,8 +123,27 @@ class RocksDbRecordStore : public RecordStore {
     return FromRocks(db_->Write(wo, &batch), "sweeping unfinished uploads");
   }
 
+  // Refuses a write of about `bytes` that would leave less than the reserve free.
+  absl::Status CheckSpace(uint64_t bytes, uint64_t reserve) const {
+    struct statvfs fs;
+    if (::statvfs(directory_.c_str(), &fs) != 0) return absl::OkStatus();  // cannot tell
+    const uint64_t free_bytes = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+    if (free_bytes >= bytes && free_bytes - bytes >= reserve) return absl::OkStatus();
+    return absl::ResourceExhaustedError(
+        Cat("the linker's disk is full: ", free_bytes >> 20, " MB free, this needs about ",
+            (bytes >> 20) + 1, " MB and ", reserve >> 20,
+            " MB are kept free; nothing was stored (free space at the linker, then retry)"));
+  }
+  absl::Status CheckSpace(uint64_t bytes) const {
+    return CheckSpace(bytes, options_.min_free_bytes);
+  }
+
   absl::StatusOr<std::unique_ptr<ExtractWriter>> BeginExtract(ExtractInfo announced) override {
     announced.extract_id = ExtractIdFor(announced.site, announced.client_extract_id);
+    // About 320 bytes a record on disk while it is new (the log and the first table).
+    absl::Status space =
+        CheckSpace(std::min<uint64_t>(announced.record_count, uint64_t{1} << 40) * 320);
+    if (!space.ok()) return space;
     absl::StatusOr<store_internal::Admission> a = Admit(announced);
     if (!a.ok()) return a.status();
     return std::unique_ptr<ExtractWriter>(
@@ -145,6 +169,8 @@ class RocksDbRecordStore : public RecordStore {
   }
 
   absl::Status WriteStaged(rocksdb::WriteBatch* batch) {
+    absl::Status space = CheckSpace(batch->GetDataSize() * 2);
+    if (!space.ok()) return space;
     return FromRocks(db_->Write(rocksdb::WriteOptions(), batch), "storing records");
   }
   void DropStaged(const std::string& upload_id) {
@@ -153,6 +179,8 @@ class RocksDbRecordStore : public RecordStore {
   rocksdb::ColumnFamilyHandle* records_cf() const { return records_; }
 
   absl::StatusOr<CommitOutcome> CommitUpload(ExtractInfo info, const std::string& upload_id) {
+    absl::Status space = CheckSpace(1 << 16, options_.min_free_bytes / 2);
+    if (!space.ok()) return space;
     std::lock_guard<std::mutex> lock(commit_mu_);  // admission and commit as one step
     absl::StatusOr<store_internal::Admission> a = Admit(info);
     if (!a.ok()) return a.status();
@@ -244,6 +272,8 @@ class RocksDbRecordStore : public RecordStore {
   absl::StatusOr<std::optional<std::string>> KeyId() override { return GetMeta("key_id"); }
 
   absl::Status PutMeta(const std::string& name, const std::string& value) override {
+    absl::Status space = CheckSpace(value.size() * 2, options_.min_free_bytes / 2);
+    if (!space.ok()) return space;
     rocksdb::WriteOptions wo;
     wo.sync = true;
     return FromRocks(db_->Put(wo, meta_, name, value), "writing " + name);
@@ -258,6 +288,9 @@ class RocksDbRecordStore : public RecordStore {
 
   absl::StatusOr<AuditRecord> AppendAudit(
       const std::function<std::string(uint64_t)>& body_for) override {
+    // Audit entries (refusals among them) may use more of the reserve than data.
+    absl::Status space = CheckSpace(1 << 16, options_.min_free_bytes / 4);
+    if (!space.ok()) return space;
     std::lock_guard<std::mutex> lock(audit_mu_);
     uint64_t count = 0;
     std::string previous(kAuditGenesis);
@@ -311,6 +344,8 @@ class RocksDbRecordStore : public RecordStore {
  private:
   std::unique_ptr<rocksdb::DB> db_;
   std::function<int64_t()> clock_;
+  std::string directory_;
+  RocksDbStoreOptions options_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   rocksdb::ColumnFamilyHandle* extracts_;
   rocksdb::ColumnFamilyHandle* records_;
@@ -353,7 +388,8 @@ absl::StatusOr<CommitOutcome> RocksDbExtractWriter::Commit() {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<RecordStore>> OpenRocksDbRecordStore(
-    const std::string& directory, std::function<int64_t()> clock_ms) {
+    const std::string& directory, std::function<int64_t()> clock_ms,
+    RocksDbStoreOptions store_options) {
   rocksdb::Options options;
   options.create_if_missing = true;
   options.create_missing_column_families = true;
@@ -368,8 +404,9 @@ absl::StatusOr<std::unique_ptr<RecordStore>> OpenRocksDbRecordStore(
   rocksdb::Status s =
       rocksdb::DB::Open(rocksdb::DBOptions(options), directory, cfs, &handles, &raw);
   if (!s.ok()) return FromRocks(s, Cat("opening the store in ", directory));
-  auto store = std::make_unique<RocksDbRecordStore>(std::unique_ptr<rocksdb::DB>(raw),
-                                                    std::move(handles), std::move(clock_ms));
+  auto store =
+      std::make_unique<RocksDbRecordStore>(std::unique_ptr<rocksdb::DB>(raw), std::move(handles),
+                                           std::move(clock_ms), directory, store_options);
   absl::Status sweep = store->SweepUncommitted();
   if (!sweep.ok()) return sweep;
   return std::unique_ptr<RecordStore>(std::move(store));

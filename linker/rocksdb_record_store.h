@@ -18,8 +18,16 @@
 
 namespace pprl {
 
+// Writes are refused (RESOURCE_EXHAUSTED, nothing stored) when they would leave less than
+// `min_free_bytes` free on the store's file system: RocksDB must never meet a full disk (the
+// Debian build aborts on an assertion when a write fails for lack of space).
+struct RocksDbStoreOptions {
+  uint64_t min_free_bytes = uint64_t{256} << 20;
+};
+
 [[nodiscard]] absl::StatusOr<std::unique_ptr<RecordStore>> OpenRocksDbRecordStore(
-    const std::string& directory, std::function<int64_t()> clock_ms);
+    const std::string& directory, std::function<int64_t()> clock_ms,
+    RocksDbStoreOptions options = {});
 
 }  // namespace pprl
 

@@ -50,6 +50,10 @@ absl::Status LoadDaemonConfig(const std::string& path, DaemonConfig* config) {
   text(t["site"]["name"].value<std::string>(), &config->site);
   text(t["site"]["kind"].value<std::string>(), &config->site_kind);
   file(t["site"]["key_file"].value<std::string>(), &config->key_file);
+  if (auto v = t["min_free_mb"].value<int64_t>()) {
+    if (*v < 0) return absl::InvalidArgumentError(Cat(path, ": min_free_mb must be >= 0"));
+    config->min_free_mb = *v;
+  }
   if (auto v = t["limits"]["max_call_seconds"].value<int64_t>()) {
     if (*v < 1 || *v > 86400)
       return absl::InvalidArgumentError(Cat(path, ": limits.max_call_seconds must be 1..86400"));

@@ -4,6 +4,7 @@
 //
 //   listen = "127.0.0.1:7443"        # port 0: any free port (written to --port-file)
 //   data_dir = "/var/lib/pprl/linker"
+//   min_free_mb = 256                # linker: keep this much of the data disk free
 //   [tls]
 //   ca = "ca.pem"
 //   cert = "linker.pem"
@@ -38,6 +39,8 @@ struct DaemonConfig {
   std::string key_file;
   std::map<std::string, std::string> column_mapping;
   CallLimits limits;
+  // Linker: writes are refused when they would leave less free on the data directory's disk.
+  int64_t min_free_mb = 256;
 };
 
 // Reads `path` (TOML) into *config; relative file paths are taken from the file's directory.

@@ -22,8 +22,12 @@ DaemonFlags::DaemonFlags(CLI::App& app, std::set<DaemonFlag> extra) : app_(app),
   app.add_option("--concurrent-per-caller", concurrent_per_caller_,
                  "uploads or submissions at once per caller certificate (4)")
       ->check(CLI::Range(1, 1000));
-  if (extra.contains(DaemonFlag::kDataDir))
+  if (extra.contains(DaemonFlag::kDataDir)) {
     app.add_option("--data-dir", flags_.data_dir, "data directory");
+    app.add_option("--min-free-mb", min_free_mb_,
+                   "refuse writes that would leave less free on the data disk (256)")
+        ->check(CLI::NonNegativeNumber);
+  }
   if (extra.contains(DaemonFlag::kSpoolDir)) {
     app.add_option("--spool-dir", flags_.data_dir, "private directory for exports in transit");
   }
@@ -44,6 +48,7 @@ absl::StatusOr<DaemonConfig> DaemonFlags::Resolve() const {
   }
   if (app_.count("--listen")) config.listen = flags_.listen;
   if (max_call_seconds_ > 0) config.limits.max_call_seconds = max_call_seconds_;
+  if (min_free_mb_ >= 0) config.min_free_mb = min_free_mb_;
   if (calls_per_minute_ > 0) config.limits.calls_per_minute = calls_per_minute_;
   if (concurrent_per_caller_ > 0) config.limits.concurrent_per_caller = concurrent_per_caller_;
   for (auto [flag, field] : {std::pair{&flags_.data_dir, &config.data_dir},

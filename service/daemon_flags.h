@@ -30,6 +30,7 @@ class DaemonFlags {
   int max_call_seconds_ = 0;
   double calls_per_minute_ = 0;
   int concurrent_per_caller_ = 0;
+  int64_t min_free_mb_ = -1;
 };
 
 }  // namespace pprl
