@@ -9,7 +9,7 @@ packages=(
   librocksdb-dev libssl-dev openssl libeigen3-dev libboost-math-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libicu-dev libtomlplusplus-dev nlohmann-json3-dev libcli11-dev
-  python3
+  python3 iproute2 util-linux
 )
 # clang brings libFuzzer for the fuzz targets (optional).
 optional=(clang)
