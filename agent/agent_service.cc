@@ -27,16 +27,15 @@ class SubmitReactor : public grpc::ServerReadReactor<v1::SubmitRequest> {
           Cat("role ", RoleName(peer_.role), " may not submit exports: data officers only"))));
       return;
     }
-    absl::StatusOr<std::unique_ptr<CallAdmission::Ticket>> ticket =
-        service_->admission().Admit(Cat(RoleName(peer_.role), ":", peer_.name));
-    if (!ticket.ok()) {
+    absl::StatusOr<std::unique_ptr<StreamLimits::Slot>> slot =
+        service_->stream_limits().Enter(Cat(RoleName(peer_.role), ":", peer_.name), context);
+    if (!slot.ok()) {
       LogError("submission refused",
-               {{"officer", peer_.name}, {"error", std::string(ticket.status().message())}});
-      Finish(ToGrpc(ticket.status()));
+               {{"officer", peer_.name}, {"error", std::string(slot.status().message())}});
+      Finish(ToGrpc(slot.status()));
       return;
     }
-    ticket_ = std::move(*ticket);
-    watch_ = service_->watchdog().Watch(context);
+    slot_ = std::move(*slot);
     spool_path_ =
         Cat(service_->spool_dir(), "/submission-", ::getpid(), "-", spool_counter++, ".csv");
     fd_ = ::open(spool_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -75,20 +74,13 @@ class SubmitReactor : public grpc::ServerReadReactor<v1::SubmitRequest> {
   }
 
   void OnDone() override {
-    Unwatch();
     CloseSpool();
     delete this;
   }
 
  private:
-  // Reading is over: the submission's own work is not bounded by the call limit.
-  void Unwatch() {
-    if (watch_ != 0) service_->watchdog().Forget(watch_);
-    watch_ = 0;
-  }
-
   void Process() {
-    Unwatch();
+    if (slot_) slot_->EndWatch();  // the submission's own work is not bounded by the call limit
     if (!have_header_) return Fail(absl::InvalidArgumentError("a submission without a header"));
     if (bytes_ != header_.size()) {
       return Fail(absl::DataLossError(Cat("the export arrived incomplete (", bytes_, " of ",
@@ -151,8 +143,7 @@ class SubmitReactor : public grpc::ServerReadReactor<v1::SubmitRequest> {
   std::string spool_path_;
   int fd_ = -1;
   uint64_t bytes_ = 0;
-  std::unique_ptr<CallAdmission::Ticket> ticket_;
-  uint64_t watch_ = 0;
+  std::unique_ptr<StreamLimits::Slot> slot_;
 };
 
 }  // namespace
@@ -163,8 +154,7 @@ AgentService::AgentService(SubmissionSettings settings, HmacKey key, std::string
       key_(std::move(key)),
       spool_dir_(std::move(spool_dir)),
       linker_(std::move(linker)),
-      admission_(limits),
-      watchdog_(std::chrono::seconds(limits.max_call_seconds)) {}
+      stream_limits_(limits) {}
 
 grpc::ServerReadReactor<v1::SubmitRequest>* AgentService::Submit(
     grpc::CallbackServerContext* context, v1::SubmitReport* report) {

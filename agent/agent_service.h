@@ -30,16 +30,14 @@ class AgentService final : public v1::Agent::CallbackService {
   const HmacKey& key() const { return key_; }
   const std::string& spool_dir() const { return spool_dir_; }
   v1::Linker::StubInterface* linker() { return linker_.get(); }
-  CallAdmission& admission() { return admission_; }
-  CallWatchdog& watchdog() { return watchdog_; }
+  StreamLimits& stream_limits() { return stream_limits_; }
 
  private:
   SubmissionSettings settings_;
   HmacKey key_;
   std::string spool_dir_;
   std::shared_ptr<v1::Linker::StubInterface> linker_;
-  CallAdmission admission_;  // submissions per officer certificate
-  CallWatchdog watchdog_;    // the upload of an export, without a deadline
+  StreamLimits stream_limits_;  // submissions per officer certificate, and their deadline
 };
 
 }  // namespace pprl

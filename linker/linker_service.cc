@@ -28,16 +28,15 @@ class UploadReactor : public grpc::ServerReadReactor<v1::UploadRequest> {
       Finish(ToGrpc(allowed));
       return;
     }
-    absl::StatusOr<std::unique_ptr<CallAdmission::Ticket>> ticket =
-        service_->admission().Admit(Cat(RoleName(peer_.role), ":", peer_.name));
-    if (!ticket.ok()) {
+    absl::StatusOr<std::unique_ptr<StreamLimits::Slot>> slot =
+        service_->stream_limits().Enter(Cat(RoleName(peer_.role), ":", peer_.name), context);
+    if (!slot.ok()) {
       LogError("upload refused",
-               {{"site", peer_.name}, {"error", std::string(ticket.status().message())}});
-      Finish(ToGrpc(ticket.status()));
+               {{"site", peer_.name}, {"error", std::string(slot.status().message())}});
+      Finish(ToGrpc(slot.status()));
       return;
     }
-    ticket_ = std::move(*ticket);
-    watch_ = service_->watchdog().Watch(context);
+    slot_ = std::move(*slot);
     StartRead(&request_);
   }
 
@@ -54,10 +53,7 @@ class UploadReactor : public grpc::ServerReadReactor<v1::UploadRequest> {
     StartRead(&request_);
   }
 
-  void OnDone() override {
-    if (watch_ != 0) service_->watchdog().Forget(watch_);
-    delete this;
-  }
+  void OnDone() override { delete this; }
 
   void OnCancel() override {
     LogError("upload cancelled", {{"site", peer_.name}, {"records", std::to_string(received_)}});
@@ -144,8 +140,7 @@ class UploadReactor : public grpc::ServerReadReactor<v1::UploadRequest> {
   std::unique_ptr<ExtractWriter> writer_;
   std::vector<PseudonymousRecord> chunk_;
   uint64_t received_ = 0;
-  std::unique_ptr<CallAdmission::Ticket> ticket_;
-  uint64_t watch_ = 0;
+  std::unique_ptr<StreamLimits::Slot> slot_;
 };
 
 v1::RecordKind KindToProto(ExportKind kind) { return ToProto(kind); }

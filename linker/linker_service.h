@@ -20,7 +20,7 @@ namespace pprl {
 class LinkerService final : public v1::Linker::CallbackService {
  public:
   explicit LinkerService(LinkerCore* core, CallLimits limits = {})
-      : core_(core), admission_(limits), watchdog_(std::chrono::seconds(limits.max_call_seconds)) {}
+      : core_(core), stream_limits_(limits) {}
 
   grpc::ServerReadReactor<v1::UploadRequest>* Upload(grpc::CallbackServerContext* context,
                                                      v1::UploadReceipt* receipt) override;
@@ -65,8 +65,7 @@ class LinkerService final : public v1::Linker::CallbackService {
   [[nodiscard]] absl::Status Authorize(const Peer& peer, std::string_view rpc,
                                        std::initializer_list<Role> allowed);
   LinkerCore& core() { return *core_; }
-  CallAdmission& admission() { return admission_; }
-  CallWatchdog& watchdog() { return watchdog_; }
+  StreamLimits& stream_limits() { return stream_limits_; }
 
  private:
   // The cohort (subjects holding a case) or the comparison pool (police records only).
@@ -74,9 +73,8 @@ class LinkerService final : public v1::Linker::CallbackService {
                                      v1::CohortResponse* response);
 
   LinkerCore* core_;
-  CallAdmission admission_;  // uploads per agent certificate
-  CallWatchdog watchdog_;    // uploads without a deadline
-  std::mutex released_mu_;   // read-modify-write of the released sets
+  StreamLimits stream_limits_;  // uploads per agent certificate, and their deadline
+  std::mutex released_mu_;      // read-modify-write of the released sets
 };
 
 void ToProto(const ExtractInfo& info, v1::ExtractSummary* out);

@@ -94,6 +94,45 @@ class CallWatchdog {
   std::thread thread_;
 };
 
+// Both limits for a daemon's streaming calls (uploads, submissions).
+class StreamLimits {
+ public:
+  explicit StreamLimits(CallLimits limits)
+      : admission_(limits), watchdog_(std::chrono::seconds(limits.max_call_seconds)) {}
+
+  // Held by a call while it runs: its admission slot and its watchdog entry.
+  class Slot {
+   public:
+    ~Slot() { EndWatch(); }
+    // The call's reading is over (its own work may take longer than the call limit).
+    void EndWatch() {
+      if (watch_ != 0) watchdog_->Forget(watch_);
+      watch_ = 0;
+    }
+
+   private:
+    friend class StreamLimits;
+    Slot(std::unique_ptr<CallAdmission::Ticket> ticket, CallWatchdog* watchdog, uint64_t watch)
+        : ticket_(std::move(ticket)), watchdog_(watchdog), watch_(watch) {}
+    std::unique_ptr<CallAdmission::Ticket> ticket_;
+    CallWatchdog* watchdog_;
+    uint64_t watch_;
+  };
+
+  // Admits a call of `caller` (role:name) and watches it, or RESOURCE_EXHAUSTED.
+  [[nodiscard]] absl::StatusOr<std::unique_ptr<Slot>> Enter(const std::string& caller,
+                                                            grpc::CallbackServerContext* context) {
+    absl::StatusOr<std::unique_ptr<CallAdmission::Ticket>> ticket = admission_.Admit(caller);
+    if (!ticket.ok()) return ticket.status();
+    return std::unique_ptr<Slot>(
+        new Slot(std::move(*ticket), &watchdog_, watchdog_.Watch(context)));
+  }
+
+ private:
+  CallAdmission admission_;
+  CallWatchdog watchdog_;
+};
+
 }  // namespace pprl
 
 #endif  // PPRL_SERVICE_CALL_LIMITS_H_
