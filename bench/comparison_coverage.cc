@@ -7,7 +7,7 @@
 //    before/after test (which should show a drop all the same: regression to the mean).
 // Prints one line per seed (progress) and the coverage per outcome at the end.
 //
-// Usage: comparison_coverage [--seeds N] [--first S] [--effect E] [--people P]
+// Usage: comparison_coverage [--seeds N] [--first S] [--effect E] [--people P] [--cases C]
 #include <unistd.h>
 
 #include <cstdio>
@@ -19,7 +19,7 @@
 #include "synth/simulation.h"
 
 int main(int argc, char** argv) {
-  int seeds = 40, people = 20000;
+  int seeds = 40, people = 20000, cases = 213;
   uint64_t first = 1;
   double effect = -0.25;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
     pprl::SynthOptions synth;
     synth.seed = first + static_cast<uint64_t>(k);
     synth.people = people;
+    synth.cases = cases;
     synth.effect = effect;
     pprl::Study study;
     study.comparison.seed = synth.seed;
