@@ -32,6 +32,8 @@ int main(int argc, char** argv) {
       effect = std::atof(argv[i + 1]);
     else if (a == "--people")
       people = std::atoi(argv[i + 1]);
+    else if (a == "--cases")
+      cases = std::atoi(argv[i + 1]);
     else {
       std::fprintf(stderr, "unknown option %s\n", a.c_str());
       return 2;
