@@ -8,13 +8,13 @@
 // before any handler runs). Any crash or sanitizer report is a finding; so is a status the
 // handlers never return (UNKNOWN, or INTERNAL other than a store error).
 #include <grpcpp/grpcpp.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include "analyzer/analyzer_service.h"
@@ -30,7 +30,8 @@ namespace {
 
 using pprl::v1::Linker;
 
-constexpr const char* kCallers[] = {"agent-police", "analyzer", "auditor", "analyst", "officer-police"};
+constexpr const char* kCallers[] = {"agent-police", "analyzer", "auditor", "analyst",
+                                    "officer-police"};
 
 struct World {
   std::string dir;
@@ -53,7 +54,8 @@ void Check(bool condition, const char* what) {
 }
 
 pprl::TlsFiles Files(const std::string& name) {
-  return {world->dir + "/ca.pem", world->dir + "/" + name + ".pem", world->dir + "/" + name + ".key"};
+  return {world->dir + "/ca.pem", world->dir + "/" + name + ".pem",
+          world->dir + "/" + name + ".key"};
 }
 
 void CheckStatus(const grpc::Status& s) {
@@ -70,12 +72,13 @@ bool Parse(const uint8_t* data, size_t size, Request* out) {
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   world = new World;
-  world->dir = (std::filesystem::temp_directory_path() /
-                ("pprl-rpc-fuzz-" + std::to_string(::getpid())))
-                   .string();
+  world->dir =
+      (std::filesystem::temp_directory_path() / ("pprl-rpc-fuzz-" + std::to_string(::getpid())))
+          .string();
   Check(pprl::MakeDevCertificates(world->dir).ok(), "cannot make certificates");
   world->store = pprl::NewMemoryRecordStore([] { return int64_t{1000}; });
-  world->core = std::make_unique<pprl::LinkerCore>(world->store.get(), [] { return int64_t{1000}; });
+  world->core =
+      std::make_unique<pprl::LinkerCore>(world->store.get(), [] { return int64_t{1000}; });
   pprl::CallLimits limits;
   limits.calls_per_minute = 1e9;  // the fuzzer is one caller calling very often
   limits.concurrent_per_caller = 1000;
