@@ -212,14 +212,18 @@ absl::Status CheckDifferencing(const SubjectSet& candidate, const std::vector<Su
     return lu.rank();
   };
   // The dimension of (row space of m) intersected with span{e_a : a small}: how many
-  // independent combinations of small atoms' totals the releases give away.
+  // independent combinations of small atoms' totals the releases give away. A combination
+  // y'm lies there when y' zeroes every other column, so the dimension is
+  // rank(m) - rank(m without the small columns); sets x atoms stays small.
+  std::vector<Eigen::Index> large;
+  for (Eigen::Index a = 0; a < n_atoms; ++a) {
+    if (sizes[static_cast<size_t>(a)] >= min_cell) large.push_back(a);
+  }
   auto small_combinations = [&](const Eigen::MatrixXd& m) {
-    Eigen::MatrixXd stacked =
-        Eigen::MatrixXd::Zero(m.rows() + static_cast<Eigen::Index>(small.size()), n_atoms);
-    stacked.topRows(m.rows()) = m;
-    for (size_t i = 0; i < small.size(); ++i)
-      stacked(m.rows() + static_cast<Eigen::Index>(i), small[i]) = 1;
-    return rank(m) + static_cast<Eigen::Index>(small.size()) - rank(stacked);
+    Eigen::MatrixXd rest(m.rows(), static_cast<Eigen::Index>(large.size()));
+    for (size_t i = 0; i < large.size(); ++i)
+      rest.col(static_cast<Eigen::Index>(i)) = m.col(large[i]);
+    return rank(m) - (large.empty() ? 0 : rank(rest));
   };
   if (small_combinations(membership) > small_combinations(membership.topRows(n_sets - 1))) {
     int64_t smallest = min_cell;
