@@ -165,8 +165,10 @@ grpc::ServerUnaryReactor* AnalyzerService::Analyze(grpc::CallbackServerContext* 
   }
   // The analysis can take a while: off the callback thread.
   std::string study = request->study_toml();
-  std::thread([this, reactor, peer, study, response] {
+  const uint64_t watch = watchdog_.Watch(context);
+  std::thread([this, reactor, peer, study, response, watch] {
     absl::Status s = Run(peer, study, response);
+    watchdog_.Forget(watch);
     if (!s.ok())
       LogError("study refused", {{"analyst", peer.name}, {"error", std::string(s.message())}});
     reactor->Finish(ToGrpc(s));

@@ -15,14 +15,17 @@
 #include "absl/status/statusor.h"
 #include "proto/analyzer.grpc.pb.h"
 #include "proto/linker.grpc.pb.h"
+#include "service/call_limits.h"
 #include "service/rpc_util.h"
 
 namespace pprl {
 
 class AnalyzerService final : public v1::Analyzer::CallbackService {
  public:
-  explicit AnalyzerService(std::shared_ptr<v1::Linker::StubInterface> linker)
-      : linker_(std::move(linker)) {}
+  // A study whose caller set no earlier deadline is cancelled after limits.max_call_seconds.
+  explicit AnalyzerService(std::shared_ptr<v1::Linker::StubInterface> linker,
+                           CallLimits limits = {})
+      : linker_(std::move(linker)), watchdog_(std::chrono::seconds(limits.max_call_seconds)) {}
 
   grpc::ServerUnaryReactor* Analyze(grpc::CallbackServerContext* context,
                                     const v1::AnalyzeRequest* request,
@@ -35,6 +38,7 @@ class AnalyzerService final : public v1::Analyzer::CallbackService {
 
   std::shared_ptr<v1::Linker::StubInterface> linker_;
   std::mutex mu_;  // one check-and-release at a time
+  CallWatchdog watchdog_;
 };
 
 }  // namespace pprl

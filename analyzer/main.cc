@@ -27,6 +27,6 @@ int main(int argc, char** argv) {
     pprl::LogError("bad TLS files", {{"error", std::string(channel.status().message())}});
     return 2;
   }
-  pprl::AnalyzerService service(pprl::v1::Linker::NewStub(*channel));
+  pprl::AnalyzerService service(pprl::v1::Linker::NewStub(*channel), config.limits);
   return pprl::RunDaemon(config, {&service}, {{"linker", config.linker_address}});
 }

@@ -1,7 +1,9 @@
 // pprl-analyzer and pprl-linker as real processes over mutual TLS, on the hand-written exports.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -51,13 +53,14 @@ class AnalyzerServiceTest : public ::testing::Test {
     ASSERT_THAT(RunLink(Linker("auditor"), log), IsOk());
   }
 
-  void StartAnalyzer() {
-    analyzer_ = std::make_unique<DaemonProcess>(
-        PPRL_ANALYZER_BIN,
-        std::vector<std::string>{"--listen", "127.0.0.1:0", "--linker", linker_->address(),
-                                 "--tls-ca", Cert("ca.pem"), "--tls-cert", Cert("analyzer.pem"),
-                                 "--tls-key", Cert("analyzer.key")},
-        dir_.File("analyzer.port"), dir_.File("analyzer.log"));
+  void StartAnalyzer(const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> args = {"--listen",          "127.0.0.1:0",        "--linker",
+                                     linker_->address(),  "--tls-ca",           Cert("ca.pem"),
+                                     "--tls-cert",        Cert("analyzer.pem"), "--tls-key",
+                                     Cert("analyzer.key")};
+    args.insert(args.end(), extra.begin(), extra.end());
+    analyzer_ = std::make_unique<DaemonProcess>(PPRL_ANALYZER_BIN, args, dir_.File("analyzer.port"),
+                                                dir_.File("analyzer.log"));
     ASSERT_TRUE(analyzer_->running());
   }
   std::string Cert(const std::string& f) const { return dir_.File("certs/" + f); }
@@ -120,6 +123,26 @@ TEST_F(AnalyzerServiceTest, RolesDifferencingAndTheAuditLog) {
   EXPECT_GE(count("\"action\":\"denied_call\""), 2u);
   std::ostringstream verify;
   EXPECT_THAT(RunAuditVerify(Linker("auditor"), verify), IsOk());
+}
+
+// A study asked without a deadline, while the linker does not answer, ends at the analyzer's
+// own limit instead of waiting for ever.
+TEST_F(AnalyzerServiceTest, AStudyWithoutADeadlineEndsAtTheServers) {
+  analyzer_.reset();
+  StartAnalyzer({"--max-call-seconds", "2"});
+  ASSERT_EQ(::kill(linker_->pid(), SIGSTOP), 0);
+  auto channel = OpenChannel(analyzer_->address(), As("analyst"));
+  ASSERT_THAT(channel, IsOk());
+  grpc::ClientContext ctx;  // no deadline
+  v1::AnalyzeResponse r;
+  const auto start = std::chrono::steady_clock::now();
+  grpc::Status s = v1::Analyzer::NewStub(*channel)->Analyze(&ctx, v1::AnalyzeRequest(), &r);
+  const double waited =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_EQ(::kill(linker_->pid(), SIGCONT), 0);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::CANCELLED) << s.error_message();
+  EXPECT_GE(waited, 1.5);
+  EXPECT_LT(waited, 30);
 }
 
 }  // namespace
