@@ -11,8 +11,13 @@ pprl=$build/cli/pprl
 work=$(mktemp -d)
 linker_pid=
 cleanup() {
-  [ -n "$linker_pid" ] && kill -9 "$linker_pid" 2>/dev/null || true
-  mountpoint -q "$work/mnt" 2>/dev/null && umount "$work/mnt"
+  if [ -n "$linker_pid" ]; then
+    kill -9 "$linker_pid" 2>/dev/null || true
+    wait "$linker_pid" 2>/dev/null || true  # its files must be closed before the unmount
+  fi
+  if mountpoint -q "$work/mnt" 2>/dev/null; then
+    umount "$work/mnt" 2>/dev/null || umount -l "$work/mnt"
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
