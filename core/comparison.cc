@@ -1,6 +1,7 @@
 #include "core/comparison.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -55,12 +56,44 @@ constexpr Outcome kOutcomes[] = {{"incidents_quarter", true, 3},
                                  {"convictions_quarter", false, 3},
                                  {"convictions_year", false, 12}};
 
-// Before and after counts of one outcome around `t`.
-std::pair<double, double> BeforeAfter(const PersonHistory& h, int32_t t, const Outcome& o) {
-  const std::vector<int32_t>& days = o.incidents ? h.incidents : h.convictions;
-  auto [b0, b1] = MonthWindow(t, -o.months, 0);
-  auto [a0, a1] = MonthWindow(t, 0, o.months);
-  return {CountIn(days, b0, b1), CountIn(days, a0, a1)};
+// The calendar-month windows around a reference day, computed once per day.
+struct Windows {
+  int32_t year_before, quarter_before, t, quarter_after, year_after;
+};
+Windows WindowsAt(int32_t t) {
+  return {MonthWindow(t, -12, 0).first, MonthWindow(t, -3, 0).first, t, MonthWindow(t, 0, 3).second,
+          MonthWindow(t, 0, 12).second};
+}
+
+// One history's counts in the four windows, for incidents and convictions.
+struct Profile {
+  WindowCounts incidents, convictions;
+};
+WindowCounts CountsIn(const std::vector<int32_t>& days, const Windows& w) {
+  return {CountIn(days, w.quarter_before, w.t), CountIn(days, w.year_before, w.t),
+          CountIn(days, w.t, w.quarter_after), CountIn(days, w.t, w.year_after)};
+}
+Profile ProfileAt(const PersonHistory& h, const Windows& w) {
+  return {CountsIn(h.incidents, w), CountsIn(h.convictions, w)};
+}
+std::array<double, 4> PriorOf(const Profile& p) {
+  return {static_cast<double>(p.incidents.quarter_before),
+          static_cast<double>(p.incidents.year_before),
+          static_cast<double>(p.convictions.quarter_before),
+          static_cast<double>(p.convictions.year_before)};
+}
+// The four matching counts only (the matching's inner loop).
+std::array<double, 4> PriorIn(const PersonHistory& h, const Windows& w) {
+  return {static_cast<double>(CountIn(h.incidents, w.quarter_before, w.t)),
+          static_cast<double>(CountIn(h.incidents, w.year_before, w.t)),
+          static_cast<double>(CountIn(h.convictions, w.quarter_before, w.t)),
+          static_cast<double>(CountIn(h.convictions, w.year_before, w.t))};
+}
+// Before and after counts of one outcome.
+std::pair<double, double> BeforeAfter(const Profile& p, const Outcome& o) {
+  const WindowCounts& c = o.incidents ? p.incidents : p.convictions;
+  return o.months == 3 ? std::pair<double, double>(c.quarter_before, c.quarter_after)
+                       : std::pair<double, double>(c.year_before, c.year_after);
 }
 
 double Mean(const std::vector<double>& v) {
@@ -83,7 +116,7 @@ std::pair<double, double> WeightedMoments(const std::vector<double>& v,
   return {mean, var};
 }
 
-double Quantile7(std::vector<double>& sorted, double p) {  // R's type 7, input sorted
+double Quantile7(const std::vector<double>& sorted, double p) {  // R's type 7, input sorted
   const double h = (static_cast<double>(sorted.size()) - 1) * p;
   const size_t lo = static_cast<size_t>(std::floor(h));
   const size_t hi = std::min(lo + 1, sorted.size() - 1);
@@ -115,15 +148,10 @@ PersonHistory HistoryOf(const CohortSubjectIn& subject, const Study& study,
   return h;
 }
 
-namespace {
-PriorCounts PriorCountsIn(const PersonHistory& h, int32_t q0, int32_t y0, int32_t t) {
-  return {CountIn(h.incidents, q0, t), CountIn(h.incidents, y0, t), CountIn(h.convictions, q0, t),
-          CountIn(h.convictions, y0, t)};
-}
-}  // namespace
-
 PriorCounts PriorCountsAt(const PersonHistory& h, int32_t t) {
-  return PriorCountsIn(h, MonthWindow(t, -3, 0).first, MonthWindow(t, -12, 0).first, t);
+  const std::array<double, 4> x = PriorIn(h, WindowsAt(t));
+  return {static_cast<int>(x[0]), static_cast<int>(x[1]), static_cast<int>(x[2]),
+          static_cast<int>(x[3])};
 }
 
 Matching MatchComparison(const std::vector<Treated>& treated,
@@ -141,11 +169,8 @@ Matching MatchComparison(const std::vector<Treated>& treated,
   if (treated.size() > 1) {
     std::vector<double> v[4];
     for (const Treated& t : treated) {
-      const PriorCounts c = PriorCountsAt(t.history, t.reference_day);
-      v[0].push_back(c.incidents_quarter);
-      v[1].push_back(c.incidents_year);
-      v[2].push_back(c.convictions_quarter);
-      v[3].push_back(c.convictions_year);
+      const std::array<double, 4> c = PriorIn(t.history, WindowsAt(t.reference_day));
+      for (int k = 0; k < 4; ++k) v[k].push_back(c[k]);
     }
     for (int k = 0; k < 4; ++k) {
       const std::vector<double> ones(v[k].size(), 1.0);
@@ -161,17 +186,14 @@ Matching MatchComparison(const std::vector<Treated>& treated,
       ++m.unmatched;
       continue;
     }
-    const int32_t q0 = MonthWindow(t.reference_day, -3, 0).first;
-    const int32_t y0 = MonthWindow(t.reference_day, -12, 0).first;
-    const PriorCounts a = PriorCountsIn(t.history, q0, y0, t.reference_day);
+    const Windows w = WindowsAt(t.reference_day);
+    const std::array<double, 4> a = PriorIn(t.history, w);
     const uint64_t key = Mix(s.seed ^ Fnv1a(t.history.subject_id));
     candidates.clear();
     for (size_t j : it->second) {
-      const PriorCounts c = PriorCountsIn(pool[j], q0, y0, t.reference_day);
-      const int dq = std::abs(a.incidents_quarter - c.incidents_quarter);
-      const int dy = std::abs(a.incidents_year - c.incidents_year);
-      const int cq = std::abs(a.convictions_quarter - c.convictions_quarter);
-      const int cy = std::abs(a.convictions_year - c.convictions_year);
+      const std::array<double, 4> c = PriorIn(pool[j], w);
+      const double dq = std::fabs(a[0] - c[0]), dy = std::fabs(a[1] - c[1]);
+      const double cq = std::fabs(a[2] - c[2]), cy = std::fabs(a[3] - c[3]);
       if (dq > s.caliper_quarter || cq > s.caliper_quarter || dy > s.caliper_year ||
           cy > s.caliper_year) {
         continue;
@@ -338,31 +360,46 @@ ComparisonOutput BuildComparison(const Study& study, const std::vector<Treated>&
             ? 0
             : treated[Mix(cs.seed ^ Fnv1a(pool[j].subject_id)) % treated.size()].reference_day;
   }
+  // Every profile the balance and the estimates need, computed once: treated subjects at
+  // their reference dates, pool subjects at their drawn dates, controls at their set's date.
+  std::vector<Profile> treated_profile, pool_profile;
+  for (const Treated& t : treated)
+    treated_profile.push_back(ProfileAt(t.history, WindowsAt(t.reference_day)));
+  for (size_t j = 0; j < pool.size(); ++j)
+    pool_profile.push_back(ProfileAt(pool[j], WindowsAt(pool_date[j])));
+  std::vector<std::vector<Profile>> control_profile;  // per matched set
+  for (const MatchedSet& set : m.sets) {
+    const Windows w = WindowsAt(treated[set.treated].reference_day);
+    std::vector<Profile>& ps = control_profile.emplace_back();
+    for (size_t j : set.controls) ps.push_back(ProfileAt(pool[j], w));
+  }
   struct Variable {
     const char* name;
-    std::function<double(const PersonHistory&, int32_t)> value;
+    std::function<double(const PersonHistory&, const Profile&)> value;
   };
   const std::vector<Variable> variables = {
       {"incidents_quarter_before",
-       [](const PersonHistory& h, int32_t t) { return PriorCountsAt(h, t).incidents_quarter; }},
+       [](const PersonHistory&, const Profile& p) { return p.incidents.quarter_before; }},
       {"incidents_year_before",
-       [](const PersonHistory& h, int32_t t) { return PriorCountsAt(h, t).incidents_year; }},
+       [](const PersonHistory&, const Profile& p) { return p.incidents.year_before; }},
       {"convictions_quarter_before",
-       [](const PersonHistory& h, int32_t t) { return PriorCountsAt(h, t).convictions_quarter; }},
+       [](const PersonHistory&, const Profile& p) { return p.convictions.quarter_before; }},
       {"convictions_year_before",
-       [](const PersonHistory& h, int32_t t) { return PriorCountsAt(h, t).convictions_year; }},
-      {"male", [](const PersonHistory& h, int32_t) { return h.gender == 'm' ? 1.0 : 0.0; }},
-      {"birth_band", [](const PersonHistory& h, int32_t) { return h.birth_band; }},
+       [](const PersonHistory&, const Profile& p) { return p.convictions.year_before; }},
+      {"male", [](const PersonHistory& h, const Profile&) { return h.gender == 'm' ? 1.0 : 0.0; }},
+      {"birth_band", [](const PersonHistory& h, const Profile&) { return h.birth_band; }},
   };
   json balance = json::array();
   for (const Variable& v : variables) {
     std::vector<double> all_t, all_p, m_t, m_c;
-    for (const Treated& t : treated) all_t.push_back(v.value(t.history, t.reference_day));
-    for (size_t j = 0; j < pool.size(); ++j) all_p.push_back(v.value(pool[j], pool_date[j]));
-    for (const MatchedSet& set : m.sets) {
-      const Treated& t = treated[set.treated];
-      m_t.push_back(v.value(t.history, t.reference_day));
-      for (size_t j : set.controls) m_c.push_back(v.value(pool[j], t.reference_day));
+    for (size_t i = 0; i < treated.size(); ++i)
+      all_t.push_back(v.value(treated[i].history, treated_profile[i]));
+    for (size_t j = 0; j < pool.size(); ++j) all_p.push_back(v.value(pool[j], pool_profile[j]));
+    for (size_t s = 0; s < m.sets.size(); ++s) {
+      const MatchedSet& set = m.sets[s];
+      m_t.push_back(v.value(treated[set.treated].history, treated_profile[set.treated]));
+      for (size_t k = 0; k < set.controls.size(); ++k)
+        m_c.push_back(v.value(pool[set.controls[k]], control_profile[s][k]));
     }
     const std::vector<double> ones(all_p.size(), 1.0);
     json row = {{"variable", v.name},
@@ -417,35 +454,30 @@ ComparisonOutput BuildComparison(const Study& study, const std::vector<Treated>&
         ++r;
       }
     };
-    int64_t set_id = 0;
-    for (const MatchedSet& set : m.sets) {
-      const Treated& t = treated[set.treated];
-      auto [b, a] = BeforeAfter(t.history, t.reference_day, o);
+    for (size_t si = 0; si < m.sets.size(); ++si) {
+      const MatchedSet& set = m.sets[si];
+      const Profile& tp = treated_profile[set.treated];
+      auto [b, a] = BeforeAfter(tp, o);
       tb.push_back(b);
       ta.push_back(a);
       add_rows(b, a, 1, -1 - static_cast<int64_t>(set.treated));
-      auto counts = [](const PriorCounts& p) {
-        return std::array<double, 4>{
-            static_cast<double>(p.incidents_quarter), static_cast<double>(p.incidents_year),
-            static_cast<double>(p.convictions_quarter), static_cast<double>(p.convictions_year)};
-      };
       SetChanges ch;
       ch.treated_change = a - b;
-      ch.treated_x = counts(PriorCountsAt(t.history, t.reference_day));
+      ch.treated_x = PriorOf(tp);
       double sb = 0, sa = 0;
-      for (size_t j : set.controls) {
-        auto [pb, pa] = BeforeAfter(pool[j], t.reference_day, o);
+      for (size_t k = 0; k < set.controls.size(); ++k) {
+        const Profile& cp = control_profile[si][k];
+        auto [pb, pa] = BeforeAfter(cp, o);
         sb += pb;
         sa += pa;
-        add_rows(pb, pa, 0, static_cast<int64_t>(j));
+        add_rows(pb, pa, 0, static_cast<int64_t>(set.controls[k]));
         ch.control_change.push_back(pa - pb);
-        ch.control_x.push_back(counts(PriorCountsAt(pool[j], t.reference_day)));
+        ch.control_x.push_back(PriorOf(cp));
       }
       const double nc = static_cast<double>(set.controls.size());
       cb.push_back(sb / nc);
       ca.push_back(sa / nc);
       changes.push_back(std::move(ch));
-      ++set_id;
     }
     json e = {{"outcome", o.name},          {"n_matched", matched},
               {"treated_before", Mean(tb)}, {"treated_after", Mean(ta)},
