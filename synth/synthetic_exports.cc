@@ -8,7 +8,6 @@
 #include <fstream>
 #include <numeric>
 #include <random>
-#include <set>
 #include <vector>
 
 #include "core/csv_reader.h"
@@ -407,25 +406,28 @@ absl::StatusOr<SynthSummary> WriteSyntheticExports(const std::string& dir, const
 
   // The true effect of a discussion: offending in the year after changes by `effect` (events
   // are dropped, or copied within the same week), for incidents and convictions alike.
-  auto apply_effect = [&](std::vector<int32_t>* days_in, int32_t t) {
-    std::vector<int32_t> out;
-    for (int32_t d : *days_in) {
-      const bool after = d >= t && d < t + 365;
-      if (!after || o.effect == 0) {
-        out.push_back(d);
+  // `day_of` gives an event's day (a reference into it).
+  auto apply_effect = [&](auto& events, int32_t t, auto day_of) {
+    std::remove_reference_t<decltype(events)> out;
+    for (auto e : events) {
+      const int32_t d = day_of(e);
+      if (d < t || d >= t + 365 || o.effect == 0) {
+        out.push_back(e);
         continue;
       }
       if (o.effect < 0) {
-        if (u(rng) >= -o.effect) out.push_back(d);
+        if (u(rng) >= -o.effect) out.push_back(e);
         continue;
       }
-      out.push_back(d);
+      out.push_back(e);
       const int copies = std::poisson_distribution<int>(o.effect)(rng);
       for (int c = 0; c < copies; ++c) {
-        out.push_back(std::clamp<int32_t>(d + static_cast<int32_t>(rng() % 7) - 3, t, t + 364));
+        auto copy = e;  // the same kind of offence, within the same week
+        day_of(copy) = std::clamp<int32_t>(d + static_cast<int32_t>(rng() % 7) - 3, t, t + 364);
+        out.push_back(copy);
       }
     }
-    *days_in = std::move(out);
+    events = std::move(out);
   };
 
   // The cases.
@@ -466,24 +468,9 @@ absl::StatusOr<SynthSummary> WriteSyntheticExports(const std::string& dir, const
   for (size_t i = 0; i < people.size(); ++i) {
     if (!known[i]) continue;
     const Person& p = people[i];
-    if (in_cohort[i] && o.effect != 0) {
-      std::vector<int32_t> days;
-      for (const Event& e : incident_events[i]) days.push_back(e.day);
-      std::vector<int32_t> kept = days;
-      apply_effect(&kept, reference[i]);
-      // Rebuild the events: kept ones keep their attributes, copies take the original's.
-      std::vector<Event> events;
-      std::multiset<int32_t> remaining(kept.begin(), kept.end());
-      for (const Event& e : incident_events[i]) {
-        auto it = remaining.find(e.day);
-        if (it != remaining.end()) {
-          events.push_back(e);
-          remaining.erase(it);
-        }
-      }
-      for (int32_t d : remaining) events.push_back({d, 0, 0});
-      incident_events[i] = std::move(events);
-      apply_effect(&conviction_days[i], reference[i]);
+    if (in_cohort[i]) {
+      apply_effect(incident_events[i], reference[i], [](Event& e) -> int32_t& { return e.day; });
+      apply_effect(conviction_days[i], reference[i], [](int32_t& d) -> int32_t& { return d; });
     }
     for (const Event& e : incident_events[i]) {
       Written w = Write(p, rng, 0.004, 0.02, 0.05, 0.003, 0.5, false);
