@@ -196,16 +196,19 @@ absl::Status CheckDifferencing(const SubjectSet& candidate, const std::vector<Su
   const Eigen::Index n_sets = static_cast<Eigen::Index>(sets.size());
   const Eigen::Index n_atoms = static_cast<Eigen::Index>(atom_size.size());
   Eigen::MatrixXd membership(n_sets, n_atoms);
-  std::vector<int64_t> sizes;
-  std::vector<Eigen::Index> small;  // atoms below min_cell
+  std::vector<Eigen::Index> large;  // atoms of min_cell or more subjects
+  int64_t smallest = min_cell;      // the smallest of the others
   Eigen::Index column = 0;
   for (const auto& [sig, size] : atom_size) {
     for (Eigen::Index k = 0; k < n_sets; ++k) membership(k, column) = sig[k] == '1' ? 1.0 : 0.0;
-    sizes.push_back(size);
-    if (size < min_cell) small.push_back(column);
+    if (size >= min_cell) {
+      large.push_back(column);
+    } else {
+      smallest = std::min(smallest, size);
+    }
     ++column;
   }
-  if (small.empty()) return absl::OkStatus();
+  if (smallest == min_cell) return absl::OkStatus();  // no small atom
   auto rank = [](const Eigen::MatrixXd& m) {
     Eigen::FullPivLU<Eigen::MatrixXd> lu(m);
     lu.setThreshold(1e-9);
@@ -214,11 +217,7 @@ absl::Status CheckDifferencing(const SubjectSet& candidate, const std::vector<Su
   // The dimension of (row space of m) intersected with span{e_a : a small}: how many
   // independent combinations of small atoms' totals the releases give away. A combination
   // y'm lies there when y' zeroes every other column, so the dimension is
-  // rank(m) - rank(m without the small columns); sets x atoms stays small.
-  std::vector<Eigen::Index> large;
-  for (Eigen::Index a = 0; a < n_atoms; ++a) {
-    if (sizes[static_cast<size_t>(a)] >= min_cell) large.push_back(a);
-  }
+  // rank(m) - rank(m without the small columns).
   auto small_combinations = [&](const Eigen::MatrixXd& m) {
     Eigen::MatrixXd rest(m.rows(), static_cast<Eigen::Index>(large.size()));
     for (size_t i = 0; i < large.size(); ++i)
@@ -226,8 +225,6 @@ absl::Status CheckDifferencing(const SubjectSet& candidate, const std::vector<Su
     return rank(m) - (large.empty() ? 0 : rank(rest));
   };
   if (small_combinations(membership) > small_combinations(membership.topRows(n_sets - 1))) {
-    int64_t smallest = min_cell;
-    for (Eigen::Index a : small) smallest = std::min(smallest, sizes[static_cast<size_t>(a)]);
     return absl::FailedPreconditionError(
         Cat("refused: combined with the selections released before, this one would reveal "
             "figures of a group of fewer than ",

@@ -1,7 +1,5 @@
 #include "linker/linker_service.h"
 
-#include <map>
-
 #include "core/text.h"
 #include "proto/cohort_codec.h"
 #include "proto/extract_codec.h"
