@@ -39,7 +39,7 @@ struct World {
   std::unique_ptr<pprl::LinkerCore> core;
   std::unique_ptr<pprl::LinkerService> linker;
   std::unique_ptr<pprl::AnalyzerService> analyzer;
-  std::unique_ptr<grpc::Server> server;
+  std::unique_ptr<grpc::Server> linker_server, analyzer_server;
   std::vector<std::unique_ptr<Linker::Stub>> linker_stubs;
   std::vector<std::unique_ptr<pprl::v1::Analyzer::Stub>> analyzer_stubs;
 };
@@ -92,8 +92,8 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   builder.SetMaxReceiveMessageSize(pprl::kMaxMessageBytes);
   builder.RegisterService(world->linker.get());
   // The analyzer in the same server, calling the linker with its own certificate.
-  std::unique_ptr<grpc::Server> linker_server = builder.BuildAndStart();
-  Check(linker_server && port != 0, "the linker does not listen");
+  world->linker_server = builder.BuildAndStart();
+  Check(world->linker_server && port != 0, "the linker does not listen");
   const std::string address = "127.0.0.1:" + std::to_string(port);
   auto analyzer_channel = pprl::OpenChannel(address, Files("analyzer"));
   Check(analyzer_channel.ok(), "no analyzer channel");
@@ -103,9 +103,8 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   grpc::ServerBuilder analyzer_builder;
   analyzer_builder.AddListeningPort("127.0.0.1:0", *analyzer_creds, &analyzer_port);
   analyzer_builder.RegisterService(world->analyzer.get());
-  world->server = analyzer_builder.BuildAndStart();
-  Check(world->server && analyzer_port != 0, "the analyzer does not listen");
-  static std::unique_ptr<grpc::Server> keep = std::move(linker_server);
+  world->analyzer_server = analyzer_builder.BuildAndStart();
+  Check(world->analyzer_server && analyzer_port != 0, "the analyzer does not listen");
   for (const char* caller : kCallers) {
     auto ch = pprl::OpenChannel(address, Files(caller));
     Check(ch.ok(), "no channel");
