@@ -143,6 +143,34 @@ TEST(StatisticsCases, ConstantPredictorIsAliasedAndTheRestEstimated) {
     }
     EXPECT_EQ(estimated, 5) << which;
   }
+  // The remaining terms agree with R (glm.nb, and glm(family = negative.binomial(1))) fitted
+  // on the cohort make_reference.R computes from the same CSVs.
+  auto ref = Ref("kinds.ref");
+  ASSERT_EQ(ref.at("case20.ml.plan.na"), 1);
+  for (const char* which : {"regression", "regression_fixed_alpha"}) {
+    const json& g = r[which];
+    const std::string prefix =
+        std::string("case20.") + (std::string(which) == "regression" ? "ml." : "fixed.");
+    EXPECT_EQ(g["n"], 24);
+    ExpectSame(g["log_likelihood"].get<double>(), ref.at(prefix + "loglik"), prefix + "loglik");
+    ExpectSame(g["aic"].get<double>(), ref.at(prefix + "aic"), prefix + "aic");
+    if (std::string(which) == "regression") {
+      EXPECT_EQ(g["dispersion"], "ml");
+      ExpectSame(g["theta"].get<double>(), ref.at(prefix + "theta"), prefix + "theta");
+    }
+    for (const json& c : g["coefficients"]) {
+      if (c["aliased"].get<bool>()) continue;
+      std::string term = c["term"];
+      if (term == "(Intercept)") term = "Intercept";
+      const std::string k = prefix + term + ".";
+      for (const char* figure : {"b", "se", "wald_chi2", "p"})
+        ExpectSame(c[figure].get<double>(), ref.at(k + figure), k + figure);
+      if (std::string(which) == "regression") {
+        for (const char* figure : {"ci_low", "ci_high", "irr"})
+          ExpectSame(c[figure].get<double>(), ref.at(k + figure), k + figure);
+      }
+    }
+  }
   // The correlations of plan (constant) are NA, its diagonal too; the others' diagonals are 1.
   const json& corr = r["correlations"];
   const size_t plan = Index(corr["variables"], "plan");

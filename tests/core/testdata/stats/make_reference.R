@@ -256,4 +256,30 @@ for (nn in c(1, 5, 20, 49)) for (q in unique(round(c(0, nn, nn * (nn + 1) / 4, n
 #    included.
 emit("cor_constant.self_is_na", is.na(suppressWarnings(cor(d4$konst, d4$konst))))
 emit("cor_constant.other_is_na", is.na(suppressWarnings(cor(d4$konst, d4$y))))
+
+# 5. Case 20 (../cases/20-constant-predictor): the default study's regression on its cohort,
+#    computed here from the CSVs (all first discussed on 2013-06-01; conviction counts in the
+#    year before and after; plan = goals + decisions + actions is 3 for everyone).
+case_dir <- "../cases/20-constant-predictor/"
+cs <- read.csv2(paste0(case_dir, "cases.csv"), stringsAsFactors = FALSE)
+cv <- read.csv2(paste0(case_dir, "convictions.csv"), stringsAsFactors = FALSE)
+ref_day <- as.Date(cs$first_discussed)
+stopifnot(all(ref_day == as.Date("2013-06-01")))
+born <- as.Date(cs$birth_date)
+conv_key <- paste(cv$surname, cv$birth_date)
+conv_day <- as.Date(cv$conviction_date)
+in_window <- function(k, from, to) sum(conv_key == k & conv_day >= from & conv_day < to)
+case_key <- paste(cs$surname, cs$birth_date)
+d6 <- data.frame(
+  convictions_year_after = unname(mapply(in_window, case_key, ref_day, as.Date("2014-06-01"))),
+  convictions_year_before = unname(mapply(in_window, case_key, as.Date("2012-06-01"), ref_day)),
+  age = as.integer(format(ref_day, "%Y")) - as.integer(format(born, "%Y")) -
+    (format(ref_day, "%m%d") < format(born, "%m%d")),
+  times_discussed = cs$times_discussed,
+  plan = cs$goals + cs$decisions + cs$actions,
+  life_domains_capped = pmin(cs$life_domains, 8))
+nb_reference(d6, convictions_year_after ~ convictions_year_before + age + times_discussed +
+               plan + life_domains_capped, "case20")
+emit("case20.ml.plan.na", is.na(coef(glm.nb(convictions_year_after ~ convictions_year_before +
+  age + times_discussed + plan + life_domains_capped, data = d6, control = ctl))["plan"]))
 flush_ref("kinds.ref")
