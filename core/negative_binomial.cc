@@ -22,21 +22,23 @@ constexpr char kNoOverdispersion[] =
 constexpr double kAliasTolerance = 1e-11;
 
 // The terms R's pivoting QR (LINPACK dqrdc2, limited pivoting) keeps: in order, each column
-// not (numerically) in the span of the kept columns before it.
+// not (numerically) in the span of the kept columns before it. Gram-Schmidt, orthogonalised
+// twice against the kept columns: one pass over the data per column.
 std::vector<Eigen::Index> KeptColumns(const Eigen::MatrixXd& x) {
   std::vector<Eigen::Index> kept;
+  std::vector<Eigen::VectorXd> basis;  // orthonormal, spanning the kept columns
   for (Eigen::Index j = 0; j < x.cols(); ++j) {
     const double norm = x.col(j).norm();
     if (!(norm > 0)) continue;
     Eigen::VectorXd remainder = x.col(j);
-    if (!kept.empty()) {
-      Eigen::MatrixXd basis(x.rows(), static_cast<Eigen::Index>(kept.size()));
-      for (size_t k = 0; k < kept.size(); ++k)
-        basis.col(static_cast<Eigen::Index>(k)) = x.col(kept[k]);
-      Eigen::HouseholderQR<Eigen::MatrixXd> qr(basis);
-      remainder -= basis * qr.solve(remainder);
+    for (int pass = 0; pass < 2; ++pass) {
+      for (const Eigen::VectorXd& q : basis) remainder -= q.dot(remainder) * q;
     }
-    if (remainder.norm() > kAliasTolerance * norm) kept.push_back(j);
+    const double left = remainder.norm();
+    if (left > kAliasTolerance * norm) {
+      kept.push_back(j);
+      basis.push_back(remainder / left);
+    }
   }
   return kept;
 }

@@ -249,11 +249,22 @@ TEST(StatisticsCases, EqualPairedDifferencesKeepWhatIsDefined) {
   EXPECT_EQ(g["alpha"], 0.0);
   EXPECT_THAT(r["suppressed"], Contains("/regression/theta"));
   EXPECT_EQ(g["aliased"], json::array({"convictions_year_before"}));
-  // Poisson with a constant outcome of 1: every coefficient is 0 (log 1), the fit exact.
+  // Against R's glm(family = poisson) on the cohort make_reference.R computes from the CSVs:
+  // with an outcome of 1 for everyone every coefficient is 0 (log 1), compared absolutely.
+  ExpectSame(g["log_likelihood"].get<double>(), ref.at("case21.poisson.loglik"), "loglik");
+  ExpectSame(g["aic"].get<double>(), ref.at("case21.poisson.aic"), "aic");
+  ASSERT_EQ(ref.at("case21.poisson.convictions_year_before.na"), 1);
+  int estimated = 0;
   for (const json& c : g["coefficients"]) {
     if (c["aliased"].get<bool>()) continue;
-    EXPECT_NEAR(c["b"].get<double>(), 0, 1e-8) << c["term"];
+    std::string term = c["term"];
+    if (term == "(Intercept)") term = "Intercept";
+    const std::string k = "case21.poisson." + term + ".";
+    EXPECT_NEAR(c["b"].get<double>(), ref.at(k + "b"), 1e-8) << k;
+    ExpectSame(c["se"].get<double>(), ref.at(k + "se"), k + "se");
+    ++estimated;
   }
+  EXPECT_EQ(estimated, 5);
   ASSERT_FALSE(r["regression_fixed_alpha"].is_null());
   EXPECT_EQ(r["regression_fixed_alpha"]["dispersion"], "fixed");
   const std::string text = RenderReportText(r);

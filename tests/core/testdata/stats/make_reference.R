@@ -257,29 +257,44 @@ for (nn in c(1, 5, 20, 49)) for (q in unique(round(c(0, nn, nn * (nn + 1) / 4, n
 emit("cor_constant.self_is_na", is.na(suppressWarnings(cor(d4$konst, d4$konst))))
 emit("cor_constant.other_is_na", is.na(suppressWarnings(cor(d4$konst, d4$y))))
 
-# 5. Case 20 (../cases/20-constant-predictor): the default study's regression on its cohort,
-#    computed here from the CSVs (all first discussed on 2013-06-01; conviction counts in the
-#    year before and after; plan = goals + decisions + actions is 3 for everyone).
-case_dir <- "../cases/20-constant-predictor/"
-cs <- read.csv2(paste0(case_dir, "cases.csv"), stringsAsFactors = FALSE)
-cv <- read.csv2(paste0(case_dir, "convictions.csv"), stringsAsFactors = FALSE)
-ref_day <- as.Date(cs$first_discussed)
-stopifnot(all(ref_day == as.Date("2013-06-01")))
-born <- as.Date(cs$birth_date)
-conv_key <- paste(cv$surname, cv$birth_date)
-conv_day <- as.Date(cv$conviction_date)
-in_window <- function(k, from, to) sum(conv_key == k & conv_day >= from & conv_day < to)
-case_key <- paste(cs$surname, cs$birth_date)
-d6 <- data.frame(
-  convictions_year_after = unname(mapply(in_window, case_key, ref_day, as.Date("2014-06-01"))),
-  convictions_year_before = unname(mapply(in_window, case_key, as.Date("2012-06-01"), ref_day)),
-  age = as.integer(format(ref_day, "%Y")) - as.integer(format(born, "%Y")) -
-    (format(ref_day, "%m%d") < format(born, "%m%d")),
-  times_discussed = cs$times_discussed,
-  plan = cs$goals + cs$decisions + cs$actions,
-  life_domains_capped = pmin(cs$life_domains, 8))
-nb_reference(d6, convictions_year_after ~ convictions_year_before + age + times_discussed +
-               plan + life_domains_capped, "case20")
-emit("case20.ml.plan.na", is.na(coef(glm.nb(convictions_year_after ~ convictions_year_before +
-  age + times_discussed + plan + life_domains_capped, data = d6, control = ctl))["plan"]))
+# 5. Cases 20 and 21 (../cases/2*): the default study's regression on their cohorts, computed
+#    here from the CSVs (everyone first discussed on 2013-06-01; conviction counts in the year
+#    before and after). Case 20: plan = goals + decisions + actions is 3 for everyone (aliased).
+#    Case 21: the outcome is 1 for everyone (no over-dispersion: Poisson) and the prior count
+#    2 for everyone (aliased).
+case_cohort <- function(case_dir) {
+  cs <- read.csv2(paste0(case_dir, "cases.csv"), stringsAsFactors = FALSE)
+  cv <- read.csv2(paste0(case_dir, "convictions.csv"), stringsAsFactors = FALSE)
+  ref_day <- as.Date(cs$first_discussed)
+  stopifnot(all(ref_day == as.Date("2013-06-01")))
+  born <- as.Date(cs$birth_date)
+  conv_key <- paste(cv$surname, cv$birth_date)
+  conv_day <- as.Date(cv$conviction_date)
+  in_window <- function(k, from, to) sum(conv_key == k & conv_day >= from & conv_day < to)
+  case_key <- paste(cs$surname, cs$birth_date)
+  data.frame(
+    convictions_year_after = unname(mapply(in_window, case_key, ref_day, as.Date("2014-06-01"))),
+    convictions_year_before = unname(mapply(in_window, case_key, as.Date("2012-06-01"), ref_day)),
+    age = as.integer(format(ref_day, "%Y")) - as.integer(format(born, "%Y")) -
+      (format(ref_day, "%m%d") < format(born, "%m%d")),
+    times_discussed = cs$times_discussed,
+    plan = cs$goals + cs$decisions + cs$actions,
+    life_domains_capped = pmin(cs$life_domains, 8))
+}
+fc <- convictions_year_after ~ convictions_year_before + age + times_discussed + plan +
+  life_domains_capped
+d6 <- case_cohort("../cases/20-constant-predictor/")
+nb_reference(d6, fc, "case20")
+emit("case20.ml.plan.na", is.na(coef(glm.nb(fc, data = d6, control = ctl))["plan"]))
+d7 <- case_cohort("../cases/21-paired-equal-differences/")
+po7 <- glm(fc, data = d7, family = poisson, control = ctl)
+emit("case21.poisson.loglik", as.numeric(logLik(po7)))
+emit("case21.poisson.aic", AIC(po7))
+emit("case21.poisson.convictions_year_before.na", is.na(coef(po7)["convictions_year_before"]))
+s7 <- summary(po7)$coefficients
+for (i in seq_len(nrow(s7))) {
+  term <- gsub("[()]", "", rownames(s7)[i])
+  emit(sprintf("case21.poisson.%s.b", term), s7[i, 1])
+  emit(sprintf("case21.poisson.%s.se", term), s7[i, 2])
+}
 flush_ref("kinds.ref")
