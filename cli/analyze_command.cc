@@ -77,8 +77,8 @@ absl::Status RunAnalyze(const AnalyzeOptions& o, std::ostream& out) {
   if (s.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
     // A refusal is an answer: the report files say so, with the reason.
     const absl::Status refused = FromGrpc(s);
-    std::string_view reason = refused.message();
-    if (reason.substr(0, 9) == "refused: ") reason.remove_prefix(9);
+    std::string reason(refused.message());
+    if (reason.rfind("refused: ", 0) == 0) reason.erase(0, 9);
     out << "Study refused by the analyzer: " << reason << "\n";
     if (!o.json_out.empty()) {
       absl::Status w = WriteAtomically(o.json_out, RefusedReportJson(reason));

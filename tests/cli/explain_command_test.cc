@@ -133,7 +133,8 @@ TEST_F(ExplainTest, BadReferencesAreNamed) {
   EXPECT_THAT(RunExplain(o, out),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("FILE:LINE")));
   o.rows = {dir_.File("cases.csv") + ":2"};
-  EXPECT_THAT(RunExplain(o, out), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(RunExplain(o, out),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("two row")));
   o.key_file.clear();
   o.rows = {dir_.File("cases.csv") + ":2", dir_.File("incidents.csv") + ":2"};
   EXPECT_THAT(RunExplain(o, out), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--key")));
