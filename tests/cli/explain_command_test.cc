@@ -119,6 +119,25 @@ TEST_F(ExplainTest, TheCommandPrintsBothRowsAndTheSharedLevels) {
   EXPECT_THAT(out.str(), HasSubstr("an invalid row never links"));
 }
 
+// The agent's config gives the key and the site's own column names.
+TEST_F(ExplainTest, TheAgentsConfigGivesKeyAndColumns) {
+  ::pprl::testing::WriteFile(
+      dir_.File("bvh.csv"),
+      "BVH-nummer;achternaam;tussenvoegsel;voorletters;geboortedatum;Pleegdatum;categorie;rol\n"
+      "B1;Berg;van der;J.P.;1-2-1990;2013-01-10;misdrijf;verdachte\n");
+  ::pprl::testing::WriteFile(dir_.File("agent.toml"),
+                             "[site]\nkey_file = \"site.key\"\n[columns]\n\"BVH-nummer\" = "
+                             "\"incident_id\"\n\"Pleegdatum\" = \"incident_date\"\n");
+  ExplainOptions o;
+  o.config_file = dir_.File("agent.toml");
+  o.rows = {dir_.File("bvh.csv") + ":2", dir_.File("cases.csv") + ":2"};
+  std::ostringstream out;
+  ASSERT_THAT(RunExplain(o, out), IsOk());
+  EXPECT_THAT(out.str(), HasSubstr("bvh.csv:2 (incidents)"));
+  EXPECT_THAT(out.str(), HasSubstr("shared levels: full, first_initial, surname_dob, phonetic, "
+                                   "day_month_swapped."));
+}
+
 TEST_F(ExplainTest, BadReferencesAreNamed) {
   ExplainOptions o;
   o.key_file = dir_.File("site.key");
