@@ -51,7 +51,7 @@ nlohmann::json AuditReference(const v1::RecordAuditResponse& entry) {
             {"key_id", h.key_id()},
             {"signature", h.signature()}}},
           {"inclusion_proof", std::vector<std::string>(entry.inclusion_proof().begin(),
-                                                entry.inclusion_proof().end())}};
+                                                       entry.inclusion_proof().end())}};
 }
 
 }  // namespace
@@ -159,14 +159,13 @@ absl::Status AnalyzerService::Run(const Peer& peer, const std::string& study_tom
     v1::RecordAuditRequest req;
     req.set_action("report_released");
     req.set_detail_json(
-        nlohmann::json(
-            {{"analyst", peer.name},
-             {"study", study->name},
-             {"cohort_n", result->cohort_n},
-             {"suppressed", released["suppressed"].size()},
-             {"comparison", released["comparison"].is_null() ? "withheld" : "released"},
-             {"report_sha256", Sha256Hex(released.dump())},
-             {"inputs_digest", cohort_wire.inputs_digest()}})
+        nlohmann::json({{"analyst", peer.name},
+                        {"study", study->name},
+                        {"cohort_n", result->cohort_n},
+                        {"suppressed", released["suppressed"].size()},
+                        {"comparison", released["comparison"].is_null() ? "withheld" : "released"},
+                        {"report_sha256", Sha256Hex(released.dump())},
+                        {"inputs_digest", cohort_wire.inputs_digest()}})
             .dump());
     v1::RecordAuditResponse entry;
     grpc::Status s = linker_->RecordAudit(&ctx, req, &entry);

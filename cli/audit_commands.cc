@@ -42,12 +42,13 @@ TreeHead FromWire(const v1::SignedTreeHead& h) {
   return out;
 }
 
-absl::StatusOr<std::vector<std::string>> Unhex(const google::protobuf::RepeatedPtrField<std::string>&
-                                                   hashes) {
+absl::StatusOr<std::vector<std::string>> Unhex(
+    const google::protobuf::RepeatedPtrField<std::string>& hashes) {
   std::vector<std::string> out;
   for (const std::string& h : hashes) {
     absl::StatusOr<std::string> raw = HashFromHex(h);
-    if (!raw.ok()) return absl::DataLossError(Cat("the linker sent a bad proof: ", raw.status().message()));
+    if (!raw.ok())
+      return absl::DataLossError(Cat("the linker sent a bad proof: ", raw.status().message()));
     out.push_back(std::move(*raw));
   }
   return out;
@@ -113,8 +114,8 @@ absl::StatusOr<std::optional<Reference>> LoadCheckpoint(const std::string& path,
       ref.leaves.push_back(std::move(*raw));
     }
     if (ref.leaves.size() != ref.size) {
-      return absl::InvalidArgumentError(Cat(path, ": ", ref.leaves.size(),
-                                            " leaf hashes for a head of ", ref.size, " entries"));
+      return absl::InvalidArgumentError(
+          Cat(path, ": ", ref.leaves.size(), " leaf hashes for a head of ", ref.size, " entries"));
     }
   }
   return std::optional<Reference>(std::move(ref));
@@ -132,7 +133,8 @@ absl::StatusOr<Reference> ParseExpect(const std::string& expect) {
   }
   ref.size = std::stoull(expect.substr(0, colon));
   absl::StatusOr<std::string> root = HashFromHex(expect.substr(colon + 1));
-  if (!root.ok()) return absl::InvalidArgumentError(Cat("--expect: ROOT: ", root.status().message()));
+  if (!root.ok())
+    return absl::InvalidArgumentError(Cat("--expect: ROOT: ", root.status().message()));
   ref.root = *root;
   return ref;
 }
@@ -168,8 +170,7 @@ absl::Status RunAuditShow(const LinkerClientOptions& o, std::ostream& out) {
   grpc::ClientContext ctx;
   SetDeadline(&ctx, o.deadline_seconds);
   v1::AuditTreeHeadResponse head;
-  absl::Status s =
-      Called((*stub)->GetAuditTreeHead(&ctx, v1::AuditTreeHeadRequest(), &head), o);
+  absl::Status s = Called((*stub)->GetAuditTreeHead(&ctx, v1::AuditTreeHeadRequest(), &head), o);
   if (!s.ok()) return s;
   if (!head.has_head()) {
     out << "no signed tree head (" << head.stored_entries() << " entries stored)\n";
@@ -276,9 +277,9 @@ absl::Status RunAuditVerify(const LinkerClientOptions& o, const AuditVerifyOptio
       absl::Status s = Called((*stub)->GetAuditConsistencyProof(&ctx, req, &proof), o);
       absl::StatusOr<std::vector<std::string>> hashes =
           s.ok() ? Unhex(proof.hashes()) : absl::StatusOr<std::vector<std::string>>(s);
-      absl::Status consistent =
-          hashes.ok() ? VerifyConsistency(ref.size, n, ref.root, head_root, *hashes)
-                      : hashes.status();
+      absl::Status consistent = hashes.ok()
+                                    ? VerifyConsistency(ref.size, n, ref.root, head_root, *hashes)
+                                    : hashes.status();
       if (!consistent.ok()) {
         problems.push_back(Cat("the consistency proof from your ", ref.label, " (", ref.size,
                                " entries, root ", HashHex(ref.root), ") to the signed head (", n,
@@ -379,7 +380,8 @@ absl::Status RunAuditCheckReport(const std::string& report_path, const std::stri
   }
   const nlohmann::json audit = report["audit"];
   absl::StatusOr<TreeHead> head = TreeHead::FromJson(audit.value("tree_head", nlohmann::json()));
-  if (!head.ok()) return absl::InvalidArgumentError(Cat(report_path, ": audit: ", head.status().message()));
+  if (!head.ok())
+    return absl::InvalidArgumentError(Cat(report_path, ": audit: ", head.status().message()));
   absl::Status signed_ok = key->Verify(*head);
   if (!signed_ok.ok()) return absl::DataLossError(Cat(report_path, ": ", signed_ok.message()));
   if (!audit.contains("entry") || !audit["entry"].is_string() ||
@@ -411,12 +413,14 @@ absl::Status RunAuditCheckReport(const std::string& report_path, const std::stri
           : "";
   if (!body.is_object() || body.value("action", "") != "report_released" ||
       body.value("seq", uint64_t{0}) != seq) {
-    return absl::DataLossError(Cat(report_path, ": audit entry ", seq,
-                                   " does not record a release at that place"));
+    return absl::DataLossError(
+        Cat(report_path, ": audit entry ", seq, " does not record a release at that place"));
   }
   if (logged != digest) {
-    return absl::DataLossError(Cat(report_path, ": the report was changed after its release: its "
-                                   "digest is ", digest, ", the audit entry records ", logged));
+    return absl::DataLossError(Cat(report_path,
+                                   ": the report was changed after its release: its "
+                                   "digest is ",
+                                   digest, ", the audit entry records ", logged));
   }
   out << report_path << " is audit entry " << seq << " of the signed log (tree head of size "
       << head->tree_size << ", root " << head->root_hash << ", key " << head->key_id

@@ -38,7 +38,7 @@ inline constexpr char kAuditTreeHeadMeta[] = "audit_tree_head";
 
 struct AuditAppended {
   uint64_t sequence = 0;
-  std::string body;  // the entry as written
+  std::string body;                          // the entry as written
   TreeHead head;                             // signed, just after this entry
   std::vector<std::string> inclusion_proof;  // of this entry in `head` (raw hashes)
 };

@@ -454,7 +454,8 @@ grpc::ServerUnaryReactor* LinkerService::RecordAudit(grpc::CallbackServerContext
     if (!appended.ok()) return appended.status();
     response->set_sequence(appended->sequence);
     ToProto(appended->head, response->mutable_tree_head());
-    for (const std::string& h : appended->inclusion_proof) response->add_inclusion_proof(HashHex(h));
+    for (const std::string& h : appended->inclusion_proof)
+      response->add_inclusion_proof(HashHex(h));
     response->set_body(appended->body);
     return absl::OkStatus();
   });

@@ -266,8 +266,8 @@ TEST_F(LinkerServiceTest, RoleMatrixOverRealTls) {
   absl::StatusOr<AuditPublicKey> key =
       AuditPublicKey::Load((certs_->path() / "ca1" / "audit-log.pub.pem").string());
   ASSERT_THAT(key.status(), IsOk());
-  TreeHead signed_head{head.head().tree_size(), head.head().root_hash(),
-                       head.head().timestamp_ms(), head.head().key_id(), head.head().signature()};
+  TreeHead signed_head{head.head().tree_size(), head.head().root_hash(), head.head().timestamp_ms(),
+                       head.head().key_id(), head.head().signature()};
   EXPECT_THAT(key->Verify(signed_head), IsOk());
 }
 
