@@ -6,7 +6,6 @@
 #include "core/text.h"
 
 namespace pprl {
-namespace {}  // namespace
 
 nlohmann::json LinkageReportData::ToJson() const {
   nlohmann::json by_level = nlohmann::json::object();
