@@ -182,8 +182,12 @@ for round in $(seq 1 "$rounds"); do
   verify_audit "analysis $round"
 done
 analyze "$work/report.json" || die "the analysis after the crashes failed: $(cat "$work/analyze.err")"
-cmp -s "$work/report-clean.json" "$work/report.json" || {
-  diff <(python3 -m json.tool "$work/report-clean.json") <(python3 -m json.tool "$work/report.json") | head -20
+# Each report names its own entry in the signed audit log ("audit"); the figures must be equal.
+"$pprl" audit check-report "$work/report.json" --log-key "$work/certs/audit-log.pub.pem" >/dev/null ||
+  die "the report is not the one in the signed audit log"
+figures() { python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); r.pop("audit"); print(json.dumps(r, indent=1, sort_keys=True))' "$1"; }
+cmp -s <(figures "$work/report-clean.json") <(figures "$work/report.json") || {
+  diff <(figures "$work/report-clean.json") <(figures "$work/report.json") | head -20
   die "the report differs from the clean run's"
 }
 check_extracts end
