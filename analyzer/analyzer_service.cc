@@ -37,6 +37,23 @@ absl::Status FromWire(const v1::CohortResponse& wire, std::vector<CohortSubjectI
   return absl::OkStatus();
 }
 
+// report.json's "audit" member (README, report.json): the release's entry in the linker's signed
+// audit log.
+nlohmann::json AuditReference(const v1::RecordAuditResponse& entry) {
+  const v1::SignedTreeHead& h = entry.tree_head();
+  return {{"entry_sequence", entry.sequence()},
+          {"leaf_index", entry.sequence() - 1},
+          {"entry", entry.body()},
+          {"tree_head",
+           {{"tree_size", h.tree_size()},
+            {"root_hash", h.root_hash()},
+            {"timestamp_ms", h.timestamp_ms()},
+            {"key_id", h.key_id()},
+            {"signature", h.signature()}}},
+          {"inclusion_proof", std::vector<std::string>(entry.inclusion_proof().begin(),
+                                                       entry.inclusion_proof().end())}};
+}
+
 }  // namespace
 
 void AnalyzerService::Audit(const std::string& action, const std::string& detail_json) {
@@ -131,15 +148,35 @@ absl::Status AnalyzerService::Run(const Peer& peer, const std::string& study_tom
                           Cat("the linker could not record the release: ", s.error_message()));
     }
   }
-  Audit("report_released",
+  {
+    // The release's audit entry names the report by the SHA-256 of its canonical JSON (without
+    // "audit"); report.json then carries the entry, the signed tree head just after it and the
+    // inclusion proof, so anyone with the log's public key can check that the published figures
+    // are in the log (pprl audit check-report). No entry, no release.
+    nlohmann::json& released = result->report;
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx, 60);
+    v1::RecordAuditRequest req;
+    req.set_action("report_released");
+    req.set_detail_json(
         nlohmann::json({{"analyst", peer.name},
                         {"study", study->name},
                         {"cohort_n", result->cohort_n},
-                        {"suppressed", (*report)["suppressed"].size()},
-                        {"comparison", (*report)["comparison"].is_null() ? "withheld" : "released"},
-                        {"report_sha256", Sha256Hex(response->report_json())},
+                        {"suppressed", released["suppressed"].size()},
+                        {"comparison", released["comparison"].is_null() ? "withheld" : "released"},
+                        {"report_sha256", Sha256Hex(released.dump())},
                         {"inputs_digest", cohort_wire.inputs_digest()}})
             .dump());
+    v1::RecordAuditResponse entry;
+    grpc::Status s = linker_->RecordAudit(&ctx, req, &entry);
+    if (!s.ok()) {
+      response->Clear();
+      return absl::Status(FromGrpc(s).code(),
+                          Cat("the linker could not log the release: ", s.error_message()));
+    }
+    released["audit"] = AuditReference(entry);
+    response->set_report_json(released.dump(2));
+  }
   LogInfo("report released", {{"analyst", peer.name},
                               {"study", study->name},
                               {"cohort_n", std::to_string(result->cohort_n)}});

@@ -204,7 +204,8 @@ absl::Status RunDemo(const DemoOptions& o, const std::string& self, std::ostream
   std::signal(SIGTERM, StopChildrenOnSignal);
   DaemonProcess linker(
       FindBinary(self, "pprl-linker", "linker"),
-      with({"--listen", "127.0.0.1:0", "--data-dir", (work / "linker-db").string()},
+      with({"--listen", "127.0.0.1:0", "--data-dir", (work / "linker-db").string(),
+            "--audit-signing-key", certs + "/audit-log.key"},
            tls_args("linker")),
       (work / "linker.port").string(), (work / "logs" / "linker.log").string());
   children[0] = linker.pid();
@@ -309,8 +310,10 @@ absl::Status RunDemo(const DemoOptions& o, const std::string& self, std::ostream
   const absl::Status study = RunAnalyze(ao, report_text);
   if (!study.ok() && study.code() != absl::StatusCode::kFailedPrecondition) return study;
 
-  step(7, "the auditor verifies the audit log");
-  s = RunAuditVerify(auditor, out);
+  step(7, "the auditor verifies the signed audit log against a checkpoint of their own");
+  AuditVerifyOptions verify{certs + "/audit-log.pub.pem",
+                            (out_dir / "audit-checkpoint.json").string(), ""};
+  s = RunAuditVerify(auditor, verify, out);
   if (!s.ok()) return s;
 
   if (o.serve) {

@@ -156,30 +156,4 @@ absl::Status RunExtractsWithdraw(const LinkerClientOptions& o, const std::string
   return absl::OkStatus();
 }
 
-absl::Status RunAuditShow(const LinkerClientOptions& o, std::ostream& out) {
-  absl::StatusOr<std::unique_ptr<v1::Linker::Stub>> stub = Connect(o);
-  if (!stub.ok()) return stub.status();
-  grpc::ClientContext ctx;
-  SetDeadline(&ctx, o.deadline_seconds);
-  v1::AuditLogResponse log;
-  absl::Status s = Called((*stub)->GetAuditLog(&ctx, v1::AuditLogRequest(), &log), o);
-  if (!s.ok()) return s;
-  for (const v1::AuditEntry& e : log.entries()) out << e.sequence() << " " << e.body() << "\n";
-  out << "head: " << log.head_count() << " entries, " << log.head_hash() << "\n";
-  return absl::OkStatus();
-}
-
-absl::Status RunAuditVerify(const LinkerClientOptions& o, std::ostream& out) {
-  absl::StatusOr<std::unique_ptr<v1::Linker::Stub>> stub = Connect(o);
-  if (!stub.ok()) return stub.status();
-  grpc::ClientContext ctx;
-  SetDeadline(&ctx, o.deadline_seconds);
-  v1::VerifyAuditResponse v;
-  absl::Status s = Called((*stub)->VerifyAudit(&ctx, v1::VerifyAuditRequest(), &v), o);
-  if (!s.ok()) return s;
-  if (!v.ok()) return absl::DataLossError(Cat("audit log damaged: ", v.problem()));
-  out << "audit log intact: " << v.entries() << " entries, head " << v.head_hash() << "\n";
-  return absl::OkStatus();
-}
-
 }  // namespace pprl

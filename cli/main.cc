@@ -193,12 +193,37 @@ int main(int argc, char** argv) {
   extracts_cmd->require_subcommand(1);
   extracts_list->fallthrough();
   extracts_withdraw->fallthrough();
-  CLI::App* audit_cmd = linker_command("audit", "show or verify the audit log (auditor)");
-  CLI::App* audit_show = audit_cmd->add_subcommand("show", "print every audit entry");
-  CLI::App* audit_verify = audit_cmd->add_subcommand("verify", "check the hash chain");
+  CLI::App* audit_cmd = app.add_subcommand("audit", "the signed audit log (auditor)");
   audit_cmd->require_subcommand(1);
-  audit_show->fallthrough();
-  audit_verify->fallthrough();
+  auto audit_linker_command = [&](const char* name, const char* help) {
+    CLI::App* cmd = audit_cmd->add_subcommand(name, help);
+    cmd->add_option("--linker", linker.linker, "linker address host:port")->required();
+    linker_tls.Add(cmd);
+    return cmd;
+  };
+  CLI::App* audit_show = audit_linker_command("show", "print every audit entry, page by page");
+  pprl::AuditVerifyOptions audit_verify_options;
+  CLI::App* audit_verify = audit_linker_command(
+      "verify", "check the signed Merkle log here, against your checkpoint");
+  audit_verify
+      ->add_option("--log-key", audit_verify_options.log_key,
+                   "the log's public key, PEM (default: audit-log.pub.pem in --certs)");
+  audit_verify->add_option("--checkpoint", audit_verify_options.checkpoint,
+                           "your checkpoint file: the log must extend it; updated when verified");
+  audit_verify->add_option("--expect", audit_verify_options.expect,
+                           "SIZE:ROOT of a tree head the log must extend");
+  std::string check_report_file, check_report_key;
+  CLI::App* audit_check_report = audit_cmd->add_subcommand(
+      "check-report", "check offline that a report.json is in the signed audit log");
+  audit_check_report->add_option("report", check_report_file, "report.json")->required();
+  audit_check_report->add_option("--log-key", check_report_key, "the log's public key, PEM")
+      ->required();
+  std::string audit_key_out, audit_key_public;
+  CLI::App* audit_keygen = audit_cmd->add_subcommand(
+      "keygen", "make the linker's audit signing key (Ed25519, mode 0600) and its public key");
+  audit_keygen->add_option("--out", audit_key_out, "private key file to create")->required();
+  audit_keygen->add_option("--public", audit_key_public,
+                           "public key file to write (default: OUT.pub.pem)");
 
   try {
     app.parse(argc, argv);
@@ -239,7 +264,18 @@ int main(int argc, char** argv) {
   if (extracts_withdraw->parsed())
     return Report(pprl::RunExtractsWithdraw(linker, withdraw_id, std::cout));
   if (audit_show->parsed()) return Report(pprl::RunAuditShow(linker, std::cout));
-  if (audit_verify->parsed()) return Report(pprl::RunAuditVerify(linker, std::cout));
+  if (audit_verify->parsed()) {
+    if (audit_verify_options.log_key.empty() && !linker_tls.certs_dir.empty()) {
+      audit_verify_options.log_key = linker_tls.certs_dir + "/audit-log.pub.pem";
+    }
+    return Report(pprl::RunAuditVerify(linker, audit_verify_options, std::cout));
+  }
+  if (audit_check_report->parsed()) {
+    return Report(pprl::RunAuditCheckReport(check_report_file, check_report_key, std::cout));
+  }
+  if (audit_keygen->parsed()) {
+    return Report(pprl::RunAuditKeygen(audit_key_out, audit_key_public, std::cout));
+  }
 
   if (explain_cmd->parsed()) return Report(pprl::RunExplain(explain, std::cout));
   if (keygen_cmd->parsed()) return Report(pprl::RunKeygen(keygen, std::cout));

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes a development CA and one certificate per role in DIR (OpenSSL command line, EC P-256).
 # The subject's OU is the role, the CN the holder; server certificates name localhost,
-# 127.0.0.1 and any extra host names given. For development and tests only: a deployment's
+# 127.0.0.1 and any extra host names given. Also the audit log's signing key (audit-log.key,
+# audit-log.pub.pem). For development and tests only: a deployment's
 # CA belongs to its operator.
 #
 # Usage: deploy/make-dev-certs.sh DIR [extra-host ...]
@@ -45,6 +46,10 @@ issue officer-police data-officer officer-police
 issue officer-vh data-officer officer-vh
 issue analyst analyst analyst
 issue auditor auditor auditor
+# The audit log's Ed25519 signing key (pprl-linker's default: beside its TLS key) and the
+# public key auditors verify the log with (pprl audit verify --log-key).
+openssl genpkey -algorithm ed25519 -out audit-log.key 2>/dev/null
+openssl pkey -in audit-log.key -pubout -out audit-log.pub.pem 2>/dev/null
 rm -f ca.srl
 chmod 644 ./*.pem
 echo "make-dev-certs: CA and certificates in $dir"

@@ -6,20 +6,6 @@
 #include "core/text.h"
 
 namespace pprl {
-namespace {
-
-std::string Iso8601(int64_t unix_ms) {
-  std::time_t t = static_cast<std::time_t>(unix_ms / 1000);
-  std::tm tm;
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(unix_ms % 1000));
-  return buf;
-}
-
-}  // namespace
 
 nlohmann::json LinkageReportData::ToJson() const {
   nlohmann::json by_level = nlohmann::json::object();
@@ -110,8 +96,31 @@ std::vector<CohortSubjectIn> SubjectsOf(const LinkageSnapshot& s, bool pool) {
   return out;
 }
 
-LinkerCore::LinkerCore(RecordStore* store, std::function<int64_t()> clock_ms)
-    : store_(store), clock_(std::move(clock_ms)) {}
+LinkerCore::LinkerCore(RecordStore* store, std::function<int64_t()> clock_ms, AuditLog* audit)
+    : store_(store), clock_(std::move(clock_ms)), audit_(audit) {}
+
+absl::StatusOr<AuditLog*> LinkerCore::audit_log() {
+  std::lock_guard<std::mutex> lock(audit_mu_);
+  if (audit_ != nullptr) return audit_;
+  // No log configured (simulations, fuzzing): one signed with a key made for this process.
+  absl::StatusOr<AuditSigningKey> key = AuditSigningKey::Generate();
+  if (!key.ok()) return key.status();
+  absl::StatusOr<std::unique_ptr<AuditLog>> log = AuditLog::Open(store_, *key, clock_);
+  if (!log.ok()) return log.status();
+  owned_audit_ = std::move(*log);
+  audit_ = owned_audit_.get();
+  return audit_;
+}
+
+absl::Status LinkerCore::AuditWritable() {
+  absl::StatusOr<AuditLog*> log = audit_log();
+  if (!log.ok()) return log.status();
+  absl::Status damage = (*log)->damage();
+  if (damage.ok()) return damage;
+  return absl::FailedPreconditionError(
+      Cat("the audit log is damaged (", damage.message(),
+          "): the linker stores, links and releases nothing until the operator restores it"));
+}
 
 absl::StatusOr<std::shared_ptr<LinkageSnapshot>> LinkerCore::Compute() {
   auto snap = std::make_shared<LinkageSnapshot>();
@@ -210,16 +219,22 @@ absl::StatusOr<std::shared_ptr<const LinkageSnapshot>> LinkerCore::Snapshot() {
   return snapshot_;
 }
 
+absl::StatusOr<AuditAppended> LinkerCore::AuditAppend(const std::string& actor,
+                                                      const std::string& role,
+                                                      const std::string& action,
+                                                      const std::string& outcome,
+                                                      const nlohmann::json& detail) {
+  absl::StatusOr<AuditLog*> log = audit_log();
+  if (!log.ok()) return log.status();
+  const int64_t now = clock_();
+  return (*log)->Append(
+      [&](uint64_t seq) { return AuditBody(seq, now, actor, role, action, outcome, detail); });
+}
+
 absl::StatusOr<uint64_t> LinkerCore::Audit(const std::string& actor, const std::string& role,
                                            const std::string& action, const std::string& outcome,
                                            const nlohmann::json& detail) {
-  const int64_t now = clock_();
-  absl::StatusOr<AuditRecord> r = store_->AppendAudit([&](uint64_t seq) {
-    nlohmann::json body = {{"seq", seq},      {"time", Iso8601(now)}, {"actor", actor},
-                           {"role", role},    {"action", action},     {"outcome", outcome},
-                           {"detail", detail}};
-    return body.dump();
-  });
+  absl::StatusOr<AuditAppended> r = AuditAppend(actor, role, action, outcome, detail);
   if (!r.ok()) return r.status();
   return r->sequence;
 }

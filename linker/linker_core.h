@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "core/cohort_variables.h"
 #include "core/linkage.h"
+#include "linker/audit_log.h"
 #include "linker/record_store.h"
 
 namespace pprl {
@@ -62,7 +63,9 @@ std::vector<CohortSubjectIn> SubjectsOf(const LinkageSnapshot& snapshot, bool po
 
 class LinkerCore {
  public:
-  LinkerCore(RecordStore* store, std::function<int64_t()> clock_ms);
+  // `audit`: the audit log (linker/audit_log.h) on `store`, not owned; without one, the core
+  // opens its own, signed with a key made for this process (simulations and fuzzing only).
+  LinkerCore(RecordStore* store, std::function<int64_t()> clock_ms, AuditLog* audit = nullptr);
 
   // Links everything stored now; keeps and persists the report.
   [[nodiscard]] absl::StatusOr<LinkageReportData> RunLinkage();
@@ -77,6 +80,15 @@ class LinkerCore {
                                                const std::string& action,
                                                const std::string& outcome,
                                                const nlohmann::json& detail);
+  // The same, returning the signed tree head just after the entry and its inclusion proof.
+  [[nodiscard]] absl::StatusOr<AuditAppended> AuditAppend(const std::string& actor,
+                                                          const std::string& role,
+                                                          const std::string& action,
+                                                          const std::string& outcome,
+                                                          const nlohmann::json& detail);
+  // OK unless the audit log was found damaged (then nothing that needs an entry may be done).
+  [[nodiscard]] absl::Status AuditWritable();
+  [[nodiscard]] absl::StatusOr<AuditLog*> audit_log();
 
   RecordStore& store() { return *store_; }
 
@@ -87,6 +99,9 @@ class LinkerCore {
   std::function<int64_t()> clock_;
   std::mutex mu_;
   std::shared_ptr<const LinkageSnapshot> snapshot_;
+  std::mutex audit_mu_;
+  AuditLog* audit_;
+  std::unique_ptr<AuditLog> owned_audit_;
 };
 
 }  // namespace pprl

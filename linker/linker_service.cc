@@ -61,6 +61,8 @@ class UploadReactor : public grpc::ServerReadReactor<v1::UploadRequest> {
   absl::Status Take() {
     if (request_.has_header()) {
       if (writer_) return absl::InvalidArgumentError("a second upload header");
+      absl::Status writable = service_->core().AuditWritable();
+      if (!writable.ok()) return writable;
       const v1::UploadHeader& h = request_.header();
       absl::StatusOr<ExportKind> kind = FromProto(h.kind());
       if (!kind.ok()) return kind.status();
@@ -216,6 +218,8 @@ grpc::ServerUnaryReactor* LinkerService::WithdrawExtract(grpc::CallbackServerCon
     Peer peer = PeerOf(*context);
     absl::Status allowed = Authorize(peer, "WithdrawExtract", {Role::kAgent});
     if (!allowed.ok()) return allowed;
+    absl::Status writable = core_->AuditWritable();
+    if (!writable.ok()) return writable;
     absl::StatusOr<std::vector<ExtractInfo>> list = core_->store().ListExtracts();
     if (!list.ok()) return list.status();
     auto it = std::find_if(list->begin(), list->end(), [&](const ExtractInfo& e) {
@@ -245,6 +249,8 @@ grpc::ServerUnaryReactor* LinkerService::RunLinkage(grpc::CallbackServerContext*
     Peer peer = PeerOf(*context);
     absl::Status allowed = Authorize(peer, "RunLinkage", {Role::kAuditor});
     if (!allowed.ok()) return allowed;
+    absl::Status writable = core_->AuditWritable();
+    if (!writable.ok()) return writable;
     absl::StatusOr<LinkageReportData> report = core_->RunLinkage();
     if (!report.ok()) return report.status();
     absl::StatusOr<uint64_t> seq =
@@ -279,6 +285,8 @@ grpc::ServerUnaryReactor* LinkerService::GetLinks(grpc::CallbackServerContext* c
     Peer peer = PeerOf(*context);
     absl::Status allowed = Authorize(peer, "GetLinks", {Role::kAuditor});
     if (!allowed.ok()) return allowed;
+    absl::Status writable = core_->AuditWritable();
+    if (!writable.ok()) return writable;
     absl::StatusOr<std::shared_ptr<const LinkageSnapshot>> snap = core_->Snapshot();
     if (!snap.ok()) return snap.status();
     // Every record of every subject that holds at least one case.
@@ -328,6 +336,8 @@ grpc::ServerUnaryReactor* LinkerService::Subjects(grpc::CallbackServerContext* c
     const char* rpc = pool ? "GetComparisonPool" : "GetCohort";
     absl::Status allowed = Authorize(peer, rpc, {Role::kAnalyzer});
     if (!allowed.ok()) return allowed;
+    absl::Status writable = core_->AuditWritable();
+    if (!writable.ok()) return writable;
     absl::StatusOr<std::shared_ptr<const LinkageSnapshot>> snap = core_->Snapshot();
     if (!snap.ok()) return snap.status();
     const LinkageSnapshot& s = **snap;
@@ -342,41 +352,79 @@ grpc::ServerUnaryReactor* LinkerService::Subjects(grpc::CallbackServerContext* c
   });
 }
 
-grpc::ServerUnaryReactor* LinkerService::GetAuditLog(grpc::CallbackServerContext* context,
-                                                     const v1::AuditLogRequest*,
-                                                     v1::AuditLogResponse* response) {
+void ToProto(const TreeHead& head, v1::SignedTreeHead* out) {
+  out->set_tree_size(head.tree_size);
+  out->set_root_hash(head.root_hash);
+  out->set_timestamp_ms(head.timestamp_ms);
+  out->set_key_id(head.key_id);
+  out->set_signature(head.signature);
+}
+
+grpc::ServerUnaryReactor* LinkerService::GetAuditTreeHead(grpc::CallbackServerContext* context,
+                                                          const v1::AuditTreeHeadRequest*,
+                                                          v1::AuditTreeHeadResponse* response) {
   return Unary(context, [&]() -> absl::Status {
-    Peer peer = PeerOf(*context);
-    absl::Status allowed = Authorize(peer, "GetAuditLog", {Role::kAuditor});
+    absl::Status allowed = Authorize(PeerOf(*context), "GetAuditTreeHead", {Role::kAuditor});
     if (!allowed.ok()) return allowed;
-    absl::StatusOr<RecordStore::AuditLog> log = core_->store().ReadAudit();
+    absl::StatusOr<AuditLog*> log = core_->audit_log();
     if (!log.ok()) return log.status();
-    for (const AuditRecord& r : log->records) {
-      v1::AuditEntry* e = response->add_entries();
-      e->set_sequence(r.sequence);
-      e->set_body(r.body);
-      e->set_hash(r.hash);
-    }
-    response->set_head_count(log->head_count);
-    response->set_head_hash(log->head_hash);
+    std::optional<TreeHead> head = (*log)->head();
+    if (head) ToProto(*head, response->mutable_head());
+    response->set_stored_entries((*log)->stored_entries());
     return absl::OkStatus();
   });
 }
 
-grpc::ServerUnaryReactor* LinkerService::VerifyAudit(grpc::CallbackServerContext* context,
-                                                     const v1::VerifyAuditRequest*,
-                                                     v1::VerifyAuditResponse* response) {
+grpc::ServerUnaryReactor* LinkerService::GetAuditEntries(grpc::CallbackServerContext* context,
+                                                         const v1::AuditEntriesRequest* request,
+                                                         v1::AuditEntriesResponse* response) {
   return Unary(context, [&]() -> absl::Status {
-    Peer peer = PeerOf(*context);
-    absl::Status allowed = Authorize(peer, "VerifyAudit", {Role::kAuditor});
+    absl::Status allowed = Authorize(PeerOf(*context), "GetAuditEntries", {Role::kAuditor});
     if (!allowed.ok()) return allowed;
-    absl::StatusOr<RecordStore::AuditLog> log = core_->store().ReadAudit();
+    absl::StatusOr<AuditLog*> log = core_->audit_log();
     if (!log.ok()) return log.status();
-    absl::Status v = VerifyAuditChain(log->records, log->head_count, log->head_hash);
-    response->set_ok(v.ok());
-    response->set_problem(std::string(v.message()));
-    response->set_entries(log->records.size());
-    response->set_head_hash(log->head_hash);
+    absl::StatusOr<std::vector<AuditLogEntry>> page =
+        (*log)->Page(request->start(), request->limit());
+    if (!page.ok()) return page.status();
+    for (const AuditLogEntry& e : *page) {
+      v1::AuditEntry* out = response->add_entries();
+      out->set_sequence(e.sequence);
+      out->set_body(e.body);
+    }
+    response->set_next_start(page->empty() ? 0 : page->back().sequence + 1);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* LinkerService::GetAuditInclusionProof(
+    grpc::CallbackServerContext* context, const v1::AuditInclusionProofRequest* request,
+    v1::AuditProof* response) {
+  return Unary(context, [&]() -> absl::Status {
+    absl::Status allowed = Authorize(PeerOf(*context), "GetAuditInclusionProof", {Role::kAuditor});
+    if (!allowed.ok()) return allowed;
+    absl::StatusOr<AuditLog*> log = core_->audit_log();
+    if (!log.ok()) return log.status();
+    absl::StatusOr<std::vector<std::string>> proof =
+        (*log)->InclusionProof(request->leaf_index(), request->tree_size());
+    if (!proof.ok()) return proof.status();
+    for (const std::string& h : *proof) response->add_hashes(HashHex(h));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* LinkerService::GetAuditConsistencyProof(
+    grpc::CallbackServerContext* context, const v1::AuditConsistencyProofRequest* request,
+    v1::AuditProof* response) {
+  return Unary(context, [&]() -> absl::Status {
+    absl::Status allowed =
+        Authorize(PeerOf(*context), "GetAuditConsistencyProof", {Role::kAuditor});
+    if (!allowed.ok()) return allowed;
+    absl::StatusOr<AuditLog*> log = core_->audit_log();
+    if (!log.ok()) return log.status();
+    absl::StatusOr<std::vector<std::string>> proof =
+        (*log)->ConsistencyProof(request->first(), request->second());
+    if (!proof.ok()) return proof.status();
+    for (const std::string& h : *proof) response->add_hashes(HashHex(h));
     return absl::OkStatus();
   });
 }
@@ -395,10 +443,20 @@ grpc::ServerUnaryReactor* LinkerService::RecordAudit(grpc::CallbackServerContext
     if (request->action().empty() || request->action().size() > 64) {
       return absl::InvalidArgumentError("action must have 1 to 64 characters");
     }
-    absl::StatusOr<uint64_t> seq =
-        core_->Audit(peer.name, "analyzer", request->action(), "recorded", detail);
-    if (!seq.ok()) return seq.status();
-    response->set_sequence(*seq);
+    // An entry every auditor can page through: no entry may fill a page on its own.
+    if (request->detail_json().size() > kMaxAuditDetailBytes) {
+      return absl::InvalidArgumentError(Cat("detail_json has ", request->detail_json().size(),
+                                            " bytes; an audit entry's detail may have at most ",
+                                            kMaxAuditDetailBytes));
+    }
+    absl::StatusOr<AuditAppended> appended =
+        core_->AuditAppend(peer.name, "analyzer", request->action(), "recorded", detail);
+    if (!appended.ok()) return appended.status();
+    response->set_sequence(appended->sequence);
+    ToProto(appended->head, response->mutable_tree_head());
+    for (const std::string& h : appended->inclusion_proof)
+      response->add_inclusion_proof(HashHex(h));
+    response->set_body(appended->body);
     return absl::OkStatus();
   });
 }

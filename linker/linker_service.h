@@ -3,8 +3,8 @@
 //
 // Roles: agent (Upload, ListExtracts and WithdrawExtract of its own site), analyzer
 // (GetCohort, GetComparisonPool, GetLinkageReport, RecordAudit, Get/AddReleasedCohorts), auditor
-// (everything that reads: ListExtracts, RunLinkage, GetLinkageReport, GetLinks, GetAuditLog,
-// VerifyAudit). PSEUDONYMS only. Thread-safe.
+// (everything that reads: ListExtracts, RunLinkage, GetLinkageReport, GetLinks, and the audit
+// log's signed head, pages and proofs). PSEUDONYMS only. Thread-safe.
 #ifndef PPRL_LINKER_LINKER_SERVICE_H_
 #define PPRL_LINKER_LINKER_SERVICE_H_
 
@@ -45,12 +45,18 @@ class LinkerService final : public v1::Linker::CallbackService {
   grpc::ServerUnaryReactor* GetComparisonPool(grpc::CallbackServerContext* context,
                                               const v1::ComparisonPoolRequest* request,
                                               v1::CohortResponse* response) override;
-  grpc::ServerUnaryReactor* GetAuditLog(grpc::CallbackServerContext* context,
-                                        const v1::AuditLogRequest* request,
-                                        v1::AuditLogResponse* response) override;
-  grpc::ServerUnaryReactor* VerifyAudit(grpc::CallbackServerContext* context,
-                                        const v1::VerifyAuditRequest* request,
-                                        v1::VerifyAuditResponse* response) override;
+  grpc::ServerUnaryReactor* GetAuditTreeHead(grpc::CallbackServerContext* context,
+                                             const v1::AuditTreeHeadRequest* request,
+                                             v1::AuditTreeHeadResponse* response) override;
+  grpc::ServerUnaryReactor* GetAuditEntries(grpc::CallbackServerContext* context,
+                                            const v1::AuditEntriesRequest* request,
+                                            v1::AuditEntriesResponse* response) override;
+  grpc::ServerUnaryReactor* GetAuditInclusionProof(grpc::CallbackServerContext* context,
+                                                   const v1::AuditInclusionProofRequest* request,
+                                                   v1::AuditProof* response) override;
+  grpc::ServerUnaryReactor* GetAuditConsistencyProof(
+      grpc::CallbackServerContext* context, const v1::AuditConsistencyProofRequest* request,
+      v1::AuditProof* response) override;
   grpc::ServerUnaryReactor* RecordAudit(grpc::CallbackServerContext* context,
                                         const v1::RecordAuditRequest* request,
                                         v1::RecordAuditResponse* response) override;
@@ -79,6 +85,10 @@ class LinkerService final : public v1::Linker::CallbackService {
 
 void ToProto(const ExtractInfo& info, v1::ExtractSummary* out);
 void ToProto(const LinkageReportData& report, v1::LinkageReport* out);
+void ToProto(const TreeHead& head, v1::SignedTreeHead* out);
+
+// The largest detail an analyzer may record in one audit entry.
+inline constexpr size_t kMaxAuditDetailBytes = 64 << 10;
 
 }  // namespace pprl
 

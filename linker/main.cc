@@ -2,7 +2,9 @@
 
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <filesystem>
 
+#include "linker/audit_log.h"
 #include "linker/linker_core.h"
 #include "linker/linker_service.h"
 #include "linker/rocksdb_record_store.h"
@@ -25,7 +27,7 @@ int main(int argc, char** argv) {
   pprl::BlockTerminationSignals();
   pprl::SetLogDaemonName("pprl-linker");
   CLI::App app{"pprl-linker: stores pseudonymised extracts, links them, keeps the audit log"};
-  pprl::DaemonFlags flags(app, {pprl::DaemonFlag::kDataDir});
+  pprl::DaemonFlags flags(app, {pprl::DaemonFlag::kDataDir, pprl::DaemonFlag::kAuditKey});
   CLI11_PARSE(app, argc, argv);
 
   absl::StatusOr<pprl::DaemonConfig> resolved = flags.Resolve();
@@ -34,6 +36,16 @@ int main(int argc, char** argv) {
     return 2;
   }
   const pprl::DaemonConfig& config = *resolved;
+  std::string key_path = config.audit_signing_key;
+  if (key_path.empty()) {
+    key_path = (std::filesystem::path(config.tls.key).parent_path() / "audit-log.key").string();
+  }
+  absl::StatusOr<pprl::AuditSigningKey> key = pprl::AuditSigningKey::Load(key_path);
+  if (!key.ok()) {
+    pprl::LogError("cannot load the audit signing key ([audit] signing_key)",
+                   {{"error", std::string(key.status().message())}});
+    return 2;
+  }
 
   absl::StatusOr<std::unique_ptr<pprl::RecordStore>> store = pprl::OpenRocksDbRecordStore(
       config.data_dir, NowMs, {static_cast<uint64_t>(config.min_free_mb) << 20});
@@ -41,9 +53,20 @@ int main(int argc, char** argv) {
     pprl::LogError("cannot open the store", {{"error", std::string(store.status().message())}});
     return 1;
   }
-  pprl::LinkerCore core(store->get(), NowMs);
+  absl::StatusOr<std::unique_ptr<pprl::AuditLog>> audit =
+      pprl::AuditLog::Open(store->get(), *key, NowMs);
+  if (!audit.ok()) {
+    pprl::LogError("cannot open the audit log", {{"error", std::string(audit.status().message())}});
+    return 1;
+  }
+  if (absl::Status damage = (*audit)->damage(); !damage.ok()) {
+    pprl::LogError("the audit log is damaged: serving it to auditors, refusing every write",
+                   {{"error", std::string(damage.message())}});
+  }
+  pprl::LinkerCore core(store->get(), NowMs, audit->get());
   pprl::LinkerService service(&core, config.limits);
   int code = pprl::RunDaemon(config, {&service}, {{"data_dir", config.data_dir}});
+  audit->reset();
   store->reset();
   return code;
 }

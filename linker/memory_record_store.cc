@@ -59,25 +59,27 @@ class MemoryRecordStore : public RecordStore {
     return std::optional<std::string>(it->second);
   }
 
-  absl::StatusOr<AuditRecord> AppendAudit(
-      const std::function<std::string(uint64_t)>& body_for) override {
+  absl::StatusOr<std::vector<AuditLogEntry>> ReadAuditEntries(uint64_t first, uint64_t limit,
+                                                              uint64_t max_bytes) override {
     std::lock_guard<std::mutex> lock(mu_);
-    AuditRecord r;
-    r.sequence = audit_.size() + 1;
-    r.body = body_for(r.sequence);
-    r.hash =
-        AuditChainHash(audit_.empty() ? std::string(kAuditGenesis) : audit_.back().hash, r.body);
-    audit_.push_back(r);
-    return r;
+    std::vector<AuditLogEntry> out;
+    uint64_t bytes = 0;
+    for (auto it = audit_.lower_bound(first); it != audit_.end() && out.size() < limit; ++it) {
+      if (!out.empty() && bytes + it->second.size() > max_bytes) break;
+      bytes += it->second.size();
+      out.push_back({it->first, it->second});
+    }
+    return out;
   }
-  absl::StatusOr<AuditLog> ReadAudit() override {
+  absl::Status WriteAuditEntries(const std::vector<AuditLogEntry>& entries,
+                                 const std::string& head_name, const std::string& head,
+                                 bool) override {
     std::lock_guard<std::mutex> lock(mu_);
-    AuditLog log;
-    log.records = audit_;
-    log.head_count = audit_.size();
-    log.head_hash = audit_.empty() ? std::string(kAuditGenesis) : audit_.back().hash;
-    return log;
+    for (const AuditLogEntry& e : entries) audit_[e.sequence] = e.body;
+    meta_[head_name] = head;
+    return absl::OkStatus();
   }
+  absl::StatusOr<LegacyAuditChain> ReadLegacyAudit() override { return LegacyAuditChain{}; }
 
   // Called by the writer.
   absl::StatusOr<CommitOutcome> Commit(ExtractInfo info, std::vector<PseudonymousRecord> records) {
@@ -113,7 +115,7 @@ class MemoryRecordStore : public RecordStore {
   std::map<std::string, Entry> extracts_;
   std::optional<std::string> key_id_;
   std::map<std::string, std::string> meta_;
-  std::vector<AuditRecord> audit_;
+  std::map<uint64_t, std::string> audit_;
 };
 
 class MemoryExtractWriter : public ExtractWriter {

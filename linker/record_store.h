@@ -54,6 +54,19 @@ class ExtractWriter {
   virtual bool already_committed() const = 0;
 };
 
+struct AuditLogEntry {
+  uint64_t sequence = 0;  // 1, 2, 3, ...: entry N is leaf N-1 of the tree
+  std::string body;       // canonical JSON holding "seq" equal to sequence
+};
+
+// The hash-chained audit log of earlier versions (core/audit_chain.h), kept for migration.
+struct LegacyAuditChain {
+  std::vector<AuditRecord> records;  // in key order, as stored
+  uint64_t head_count = 0;
+  std::string head_hash;
+  bool has_head = false;
+};
+
 // One record as stored, with its extract.
 struct StoredRecord {
   const ExtractInfo* extract;
@@ -88,16 +101,20 @@ class RecordStore {
   [[nodiscard]] virtual absl::StatusOr<std::optional<std::string>> GetMeta(
       const std::string& name) = 0;
 
-  // Appends an audit entry: `body_for(sequence, time)` builds the canonical body; the store
-  // chains and writes it and the head atomically and durably.
-  [[nodiscard]] virtual absl::StatusOr<AuditRecord> AppendAudit(
-      const std::function<std::string(uint64_t sequence)>& body_for) = 0;
-  struct AuditLog {
-    std::vector<AuditRecord> records;  // in key order, as stored
-    uint64_t head_count = 0;
-    std::string head_hash;
-  };
-  [[nodiscard]] virtual absl::StatusOr<AuditLog> ReadAudit() = 0;
+  // Audit storage. The log itself (Merkle tree, signed heads, checks) is linker/audit_log.h.
+  //
+  // Stored entries with sequence >= `first`, in sequence order: at most `limit`, and none more
+  // once `max_bytes` of bodies were read (at least one when any is left).
+  [[nodiscard]] virtual absl::StatusOr<std::vector<AuditLogEntry>> ReadAuditEntries(
+      uint64_t first, uint64_t limit, uint64_t max_bytes) = 0;
+  // Writes the entries and the meta value `head_name` = `head` in one durable batch; with
+  // `drop_legacy` the batch also removes the chain-based log of earlier versions (migration).
+  [[nodiscard]] virtual absl::Status WriteAuditEntries(const std::vector<AuditLogEntry>& entries,
+                                                       const std::string& head_name,
+                                                       const std::string& head,
+                                                       bool drop_legacy) = 0;
+  // The chain-based log of earlier versions, as stored (empty once carried over).
+  [[nodiscard]] virtual absl::StatusOr<LegacyAuditChain> ReadLegacyAudit() = 0;
 };
 
 }  // namespace pprl

@@ -89,6 +89,7 @@ class RocksDbRecordStore : public RecordStore {
     records_ = cfs[2];
     meta_ = cfs[3];
     audit_ = cfs[4];
+    audit_tree_ = cfs[5];
     handles_ = std::move(cfs);
   }
   ~RocksDbRecordStore() override {
@@ -286,37 +287,43 @@ class RocksDbRecordStore : public RecordStore {
     return std::optional<std::string>(value);
   }
 
-  absl::StatusOr<AuditRecord> AppendAudit(
-      const std::function<std::string(uint64_t)>& body_for) override {
-    // Audit entries (refusals among them) may use more of the reserve than data.
-    absl::Status space = CheckSpace(1 << 16, options_.min_free_bytes / 4);
-    if (!space.ok()) return space;
-    std::lock_guard<std::mutex> lock(audit_mu_);
-    uint64_t count = 0;
-    std::string previous(kAuditGenesis);
-    absl::StatusOr<std::optional<std::string>> head = GetMeta("audit_head");
-    if (!head.ok()) return head.status();
-    if (*head) {
-      size_t space = (*head)->find(' ');
-      count = std::stoull((*head)->substr(0, space));
-      previous = (*head)->substr(space + 1);
+  absl::StatusOr<std::vector<AuditLogEntry>> ReadAuditEntries(uint64_t first, uint64_t limit,
+                                                              uint64_t max_bytes) override {
+    std::vector<AuditLogEntry> out;
+    uint64_t bytes = 0;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), audit_tree_));
+    for (it->Seek(BigEndian(first)); it->Valid() && out.size() < limit; it->Next()) {
+      if (!out.empty() && bytes + it->value().size() > max_bytes) break;
+      bytes += it->value().size();
+      out.push_back({FromBigEndian(it->key().ToString()), it->value().ToString()});
     }
-    AuditRecord r;
-    r.sequence = count + 1;
-    r.body = body_for(r.sequence);
-    r.hash = AuditChainHash(previous, r.body);
-    rocksdb::WriteBatch batch;
-    batch.Put(audit_, BigEndian(r.sequence), r.hash + "\n" + r.body);
-    batch.Put(meta_, "audit_head", std::to_string(r.sequence) + " " + r.hash);
-    rocksdb::WriteOptions wo;
-    wo.sync = true;
-    absl::Status s = FromRocks(db_->Write(wo, &batch), "writing the audit log");
-    if (!s.ok()) return s;
-    return r;
+    if (!it->status().ok()) return FromRocks(it->status(), "reading the audit log");
+    return out;
   }
 
-  absl::StatusOr<AuditLog> ReadAudit() override {
-    AuditLog log;
+  absl::Status WriteAuditEntries(const std::vector<AuditLogEntry>& entries,
+                                 const std::string& head_name, const std::string& head,
+                                 bool drop_legacy) override {
+    // Audit entries (refusals among them) may use more of the reserve than data.
+    uint64_t bytes = head.size();
+    for (const AuditLogEntry& e : entries) bytes += e.body.size() + 16;
+    absl::Status space = CheckSpace(std::max<uint64_t>(bytes * 2, 1 << 16),
+                                    options_.min_free_bytes / 4);
+    if (!space.ok()) return space;
+    rocksdb::WriteBatch batch;
+    for (const AuditLogEntry& e : entries) batch.Put(audit_tree_, BigEndian(e.sequence), e.body);
+    batch.Put(meta_, head_name, head);
+    if (drop_legacy) {
+      batch.DeleteRange(audit_, BigEndian(0), std::string(8, '\xff') + "\xff");
+      batch.Delete(meta_, "audit_head");
+    }
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    return FromRocks(db_->Write(wo, &batch), "writing the audit log");
+  }
+
+  absl::StatusOr<LegacyAuditChain> ReadLegacyAudit() override {
+    LegacyAuditChain log;
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), audit_));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       std::string value = it->value().ToString();
@@ -331,11 +338,14 @@ class RocksDbRecordStore : public RecordStore {
       }
       log.records.push_back(std::move(r));
     }
+    if (!it->status().ok()) return FromRocks(it->status(), "reading the old audit log");
     absl::StatusOr<std::optional<std::string>> head = GetMeta("audit_head");
     if (!head.ok()) return head.status();
     if (*head) {
       size_t space = (*head)->find(' ');
-      log.head_count = std::stoull((*head)->substr(0, space));
+      if (space == std::string::npos) return absl::DataLossError("the old audit head is damaged");
+      log.has_head = true;
+      log.head_count = std::strtoull((*head)->substr(0, space).c_str(), nullptr, 10);
       log.head_hash = (*head)->substr(space + 1);
     }
     return log;
@@ -350,9 +360,9 @@ class RocksDbRecordStore : public RecordStore {
   rocksdb::ColumnFamilyHandle* extracts_;
   rocksdb::ColumnFamilyHandle* records_;
   rocksdb::ColumnFamilyHandle* meta_;
-  rocksdb::ColumnFamilyHandle* audit_;
+  rocksdb::ColumnFamilyHandle* audit_;       // the chain-based log of earlier versions
+  rocksdb::ColumnFamilyHandle* audit_tree_;  // the Merkle log's entries
   std::mutex commit_mu_;
-  std::mutex audit_mu_;
 };
 
 RocksDbExtractWriter::~RocksDbExtractWriter() {
@@ -396,7 +406,8 @@ absl::StatusOr<std::unique_ptr<RecordStore>> OpenRocksDbRecordStore(
   options.IncreaseParallelism(2);
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
   for (const char* name :
-       {rocksdb::kDefaultColumnFamilyName.c_str(), "extracts", "records", "meta", "audit"}) {
+       {rocksdb::kDefaultColumnFamilyName.c_str(), "extracts", "records", "meta", "audit",
+        "audit_tree"}) {
     cfs.emplace_back(name, rocksdb::ColumnFamilyOptions(options));
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;

@@ -1,5 +1,6 @@
 // The RecordStore on RocksDB, in one directory with column families "extracts", "records",
-// "meta" and "audit". No rocksdb type leaves this header's implementation.
+// "meta", "audit_tree" (the audit log) and "audit" (the chain-based audit log of earlier
+// versions, emptied when it is carried over). No rocksdb type leaves this header's implementation.
 //
 // Commit protocol: an upload's records are written under a fresh upload id as they arrive
 // (unsynced); the commit is one synced write of the extract entry naming that upload id. The

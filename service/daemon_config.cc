@@ -46,6 +46,7 @@ absl::Status LoadDaemonConfig(const std::string& path, DaemonConfig* config) {
   file(t["tls"]["ca"].value<std::string>(), &config->tls.ca);
   file(t["tls"]["cert"].value<std::string>(), &config->tls.cert);
   file(t["tls"]["key"].value<std::string>(), &config->tls.key);
+  file(t["audit"]["signing_key"].value<std::string>(), &config->audit_signing_key);
   text(t["linker"]["address"].value<std::string>(), &config->linker_address);
   text(t["site"]["name"].value<std::string>(), &config->site);
   text(t["site"]["kind"].value<std::string>(), &config->site_kind);

@@ -11,6 +11,8 @@
 //   key = "linker.key"
 //   [linker]                         # agents and the analyzer
 //   address = "linker.example:7443"
+//   [audit]                          # linker: the audit log's Ed25519 signing key (0600 PEM),
+//   signing_key = "audit-log.key"    # default: audit-log.key beside the TLS key
 //   [limits]                         # per caller certificate (service/call_limits.h)
 //   max_call_seconds = 600           # a stream without an earlier deadline ends here
 //   calls_per_minute = 120           # uploads (linker) or submissions (agent)
@@ -41,6 +43,8 @@ struct DaemonConfig {
   CallLimits limits;
   // Linker: writes are refused when they would leave less free on the data directory's disk.
   int64_t min_free_mb = 256;
+  // Linker: the audit log's signing key (core/audit_signing.h), kept apart from the store.
+  std::string audit_signing_key;
 };
 
 // Reads `path` (TOML) into *config; relative file paths are taken from the file's directory.

@@ -36,6 +36,11 @@ DaemonFlags::DaemonFlags(CLI::App& app, std::set<DaemonFlag> extra) : app_(app),
     app.add_option("--site-kind", flags_.site_kind, "police or veiligheidshuis");
   if (extra.contains(DaemonFlag::kKeyFile))
     app.add_option("--key-file", flags_.key_file, "the shared HMAC key (mode 0600)");
+  if (extra.contains(DaemonFlag::kAuditKey)) {
+    app.add_option("--audit-signing-key", flags_.audit_signing_key,
+                   "the audit log's Ed25519 signing key, PEM, mode 0600 (default: audit-log.key "
+                   "beside the TLS key)");
+  }
   if (extra.contains(DaemonFlag::kLinker))
     app.add_option("--linker", flags_.linker_address, "linker address host:port");
 }
@@ -59,7 +64,8 @@ absl::StatusOr<DaemonConfig> DaemonFlags::Resolve() const {
                              {&flags_.tls.ca, &config.tls.ca},
                              {&flags_.tls.cert, &config.tls.cert},
                              {&flags_.tls.key, &config.tls.key},
-                             {&flags_.port_file, &config.port_file}}) {
+                             {&flags_.port_file, &config.port_file},
+                             {&flags_.audit_signing_key, &config.audit_signing_key}}) {
     if (!flag->empty()) *field = *flag;
   }
   std::vector<std::pair<std::string_view, const std::string*>> needed = {

@@ -13,7 +13,7 @@
 
 namespace pprl {
 
-enum class DaemonFlag { kDataDir, kSpoolDir, kSite, kSiteKind, kKeyFile, kLinker };
+enum class DaemonFlag { kDataDir, kSpoolDir, kSite, kSiteKind, kKeyFile, kLinker, kAuditKey };
 
 class DaemonFlags {
  public:

@@ -1,5 +1,7 @@
 #include "service/dev_ca.h"
 
+#include "core/audit_signing.h"
+
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -129,7 +131,11 @@ absl::Status MakeDevCertificates(const std::string& dir) {
     });
     if (!s.ok()) return s;
   }
-  return absl::OkStatus();
+  // The audit log's signing key (the linker's default: beside its TLS key) and its public half
+  // for auditors.
+  absl::StatusOr<AuditSigningKey> log_key = AuditSigningKey::Generate();
+  if (!log_key.ok()) return log_key.status();
+  return log_key->Write(dir + "/audit-log.key", dir + "/audit-log.pub.pem");
 }
 
 absl::Status IssueDevCertificate(const std::string& dir, const std::string& name,

@@ -95,6 +95,20 @@ TEST_F(AnalyzerServiceTest, RolesDifferencingAndTheAuditLog) {
   EXPECT_EQ(report["cohort"]["n"], 20);
   EXPECT_THAT(r.report_html(), HasSubstr("<svg"));
   EXPECT_THAT(r.report_text(), HasSubstr("Paired t-tests"));
+  // The release is in the signed audit log, and report.json proves it (issue 15).
+  ASSERT_TRUE(report.contains("audit"));
+  EXPECT_EQ(report["audit"]["tree_head"]["tree_size"], report["audit"]["entry_sequence"]);
+  ::pprl::testing::WriteFile(dir_.File("report.json"), r.report_json());
+  std::ostringstream checked;
+  EXPECT_THAT(RunAuditCheckReport(dir_.File("report.json"), Cert("audit-log.pub.pem"), checked),
+              IsOk());
+  EXPECT_THAT(checked.str(), HasSubstr("is audit entry"));
+  nlohmann::json altered = report;
+  altered["cohort"]["n"] = 21;
+  ::pprl::testing::WriteFile(dir_.File("altered.json"), altered.dump(2));
+  EXPECT_THAT(RunAuditCheckReport(dir_.File("altered.json"), Cert("audit-log.pub.pem"), checked)
+                  .message(),
+              HasSubstr("changed after its release"));
 
   // The analyzer restarts (it keeps nothing on disk); the released cohorts live at the linker.
   analyzer_.reset();
@@ -122,7 +136,9 @@ TEST_F(AnalyzerServiceTest, RolesDifferencingAndTheAuditLog) {
   EXPECT_EQ(count("\"action\":\"cohort_request\""), 3u);
   EXPECT_GE(count("\"action\":\"denied_call\""), 2u);
   std::ostringstream verify;
-  EXPECT_THAT(RunAuditVerify(Linker("auditor"), verify), IsOk());
+  AuditVerifyOptions options{Cert("audit-log.pub.pem"), dir_.File("checkpoint.json"), ""};
+  EXPECT_THAT(RunAuditVerify(Linker("auditor"), options, verify), IsOk());
+  EXPECT_THAT(verify.str(), HasSubstr("audit log verified"));
 }
 
 // A study asked without a deadline, while the linker does not answer, ends at the analyzer's

@@ -42,7 +42,7 @@ grep -q "fewer than 10" "$work/out-five/report.json" || { cat "$work/out-five/re
 grep -q "Study refused" "$work/out-five/report.html" || fail "report.html does not show the refusal"
 grep -q "Study refused by the analyzer: .*fewer than 10" "$work/five.log" || { cat "$work/five.log"; fail "the terminal does not show the refusal"; }
 [ -s "$work/out-five/links.csv" ] || fail "links.csv was not written"
-grep -q 'audit log intact' "$work/five.log" || fail "the audit log was not verified"
+grep -q 'audit log verified' "$work/five.log" || fail "the audit log was not verified"
 
 # pprl explain: two rows of the five people's exports, with a key of their own.
 "$pprl" keygen --out "$work/site.key" >/dev/null

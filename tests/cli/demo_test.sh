@@ -24,7 +24,7 @@ line = sys.stdin.read()
 p = float(re.search(r"precision ([0-9.]+)", line).group(1))
 r = float(re.search(r"recall ([0-9.]+)", line).group(1))
 sys.exit(0 if p >= 0.999 and r >= 0.99 else "demo_test: precision %.4f or recall %.4f below 0.999 / 0.99" % (p, r))'
-grep -q 'audit log intact' <<<"$out" || { echo "demo_test: the audit log was not verified"; exit 1; }
+grep -q 'audit log verified' <<<"$out" || { echo "demo_test: the audit log was not verified"; exit 1; }
 
 "$build/cli/pprl" demo --data "$src/tests/cli/testdata/handmade" --out "$work/hand" >"$work/hand.log" 2>&1 ||
   { cat "$work/hand.log"; echo "demo_test: pprl demo --data failed"; exit 1; }

@@ -64,8 +64,8 @@ def main():
     seed("links", 5, "auditor", b"")
     seed("cohort", 6, "analyzer", b"")
     seed("pool", 7, "analyzer", b"")
-    seed("audit-log", 8, "auditor", b"")
-    seed("verify", 9, "auditor", b"")
+    seed("audit-entries", 8, "auditor", field(1, 1) + field(2, 10))
+    seed("audit-consistency", 9, "auditor", field(1, 1) + field(2, 1))
     seed("record-audit", 10, "analyzer", field(1, "report_released") + field(2, '{"n":1}'))
     seed("released", 11, "analyzer", b"")
     seed("add-released", 12, "analyzer",

@@ -173,12 +173,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             [&](auto* c, auto& q, auto* r) { return s.GetComparisonPool(c, q, r); });
       break;
     case 8:
-      unary(pprl::v1::AuditLogRequest(), pprl::v1::AuditLogResponse(),
-            [&](auto* c, auto& q, auto* r) { return s.GetAuditLog(c, q, r); });
+      unary(pprl::v1::AuditEntriesRequest(), pprl::v1::AuditEntriesResponse(),
+            [&](auto* c, auto& q, auto* r) { return s.GetAuditEntries(c, q, r); });
       break;
     case 9:
-      unary(pprl::v1::VerifyAuditRequest(), pprl::v1::VerifyAuditResponse(),
-            [&](auto* c, auto& q, auto* r) { return s.VerifyAudit(c, q, r); });
+      unary(pprl::v1::AuditConsistencyProofRequest(), pprl::v1::AuditProof(),
+            [&](auto* c, auto& q, auto* r) { return s.GetAuditConsistencyProof(c, q, r); });
       break;
     case 10:
       unary(pprl::v1::RecordAuditRequest(), pprl::v1::RecordAuditResponse(),

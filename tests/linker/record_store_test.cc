@@ -3,9 +3,12 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
 
 #include <filesystem>
 
+#include "core/audit_chain.h"
+#include "linker/audit_log.h"
 #include "linker/memory_record_store.h"
 #include "linker/rocksdb_record_store.h"
 #include "proto/extract_codec.h"
@@ -194,19 +197,167 @@ TEST_P(RecordStoreTest, CommittedDataSurvivesReopen) {
   EXPECT_EQ(meta->value_or(""), "blob");
 }
 
-TEST_P(RecordStoreTest, AuditAppendsChainAndVerify) {
-  for (int i = 0; i < 5; ++i) {
-    ASSERT_THAT(store().AppendAudit([&](uint64_t seq) {
-      return "{\"action\":\"test\",\"seq\":" + std::to_string(seq) + "}";
-    }),
-                IsOk());
+TEST_P(RecordStoreTest, TheAuditLogIsASignedMerkleTreeServedInPages) {
+  absl::StatusOr<AuditSigningKey> key = AuditSigningKey::Generate();
+  ASSERT_THAT(key.status(), IsOk());
+  auto clock = [] { return int64_t{1700000000000}; };
+  {
+    absl::StatusOr<std::unique_ptr<AuditLog>> log = AuditLog::Open(&store(), *key, clock);
+    ASSERT_THAT(log.status(), IsOk());
+    EXPECT_FALSE((*log)->head().has_value());
+    for (int i = 0; i < 25; ++i) {
+      absl::StatusOr<AuditAppended> a = (*log)->Append([&](uint64_t seq) {
+        return AuditBody(seq, clock(), "analyzer", "analyzer", "report_released", "recorded",
+                         {{"n", i}});
+      });
+      ASSERT_THAT(a.status(), IsOk());
+      EXPECT_EQ(a->sequence, static_cast<uint64_t>(i + 1));
+      EXPECT_EQ(a->head.tree_size, a->sequence);
+      EXPECT_THAT(key->public_key().Verify(a->head), IsOk());
+    }
   }
   Reopen();
-  absl::StatusOr<RecordStore::AuditLog> log = store().ReadAudit();
-  ASSERT_THAT(log, IsOk());
-  ASSERT_EQ(log->records.size(), 5u);
-  EXPECT_EQ(log->head_count, 5u);
-  EXPECT_THAT(VerifyAuditChain(log->records, log->head_count, log->head_hash), IsOk());
+  absl::StatusOr<std::unique_ptr<AuditLog>> log = AuditLog::Open(&store(), *key, clock);
+  ASSERT_THAT(log.status(), IsOk());
+  EXPECT_THAT((*log)->damage(), IsOk());
+  ASSERT_TRUE((*log)->head().has_value());
+  const TreeHead head = *(*log)->head();
+  EXPECT_EQ(head.tree_size, 25u);
+  EXPECT_THAT(key->public_key().Verify(head), IsOk());
+  // Pages: bounded, in order, from any start.
+  MerkleTree tree;
+  for (uint64_t start = 1;;) {
+    absl::StatusOr<std::vector<AuditLogEntry>> page = (*log)->Page(start, 10);
+    ASSERT_THAT(page.status(), IsOk());
+    if (page->empty()) break;
+    EXPECT_LE(page->size(), 10u);
+    for (const AuditLogEntry& e : *page) {
+      EXPECT_EQ(e.sequence, tree.size() + 1);
+      tree.Append(MerkleLeafHash(e.body));
+    }
+    start = page->back().sequence + 1;
+  }
+  EXPECT_EQ(HashHex(tree.Root()), head.root_hash);
+  absl::StatusOr<std::vector<std::string>> inclusion = (*log)->InclusionProof(6, 25);
+  ASSERT_THAT(inclusion.status(), IsOk());
+  EXPECT_THAT(VerifyInclusion(6, 25, tree.leaf(6), *inclusion, tree.Root()), IsOk());
+  absl::StatusOr<std::vector<std::string>> consistency = (*log)->ConsistencyProof(11, 25);
+  ASSERT_THAT(consistency.status(), IsOk());
+  EXPECT_THAT(VerifyConsistency(11, 25, *tree.RootAt(11), tree.Root(), *consistency), IsOk());
+  // Another key finds a head it did not sign, and refuses to append.
+  absl::StatusOr<AuditSigningKey> other = AuditSigningKey::Generate();
+  ASSERT_THAT(other.status(), IsOk());
+  absl::StatusOr<std::unique_ptr<AuditLog>> foreign = AuditLog::Open(&store(), *other, clock);
+  ASSERT_THAT(foreign.status(), IsOk());
+  EXPECT_THAT((*foreign)->damage().message(), HasSubstr("the signing key was replaced"));
+  EXPECT_EQ((*foreign)
+                ->Append([](uint64_t seq) { return "{\"seq\":" + std::to_string(seq) + "}"; })
+                .status()
+                .code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+// The hash-chained log of earlier versions, written as the old code wrote it, is carried over
+// into the tree once: its head is entry 1, its entries follow verbatim.
+TEST(AuditMigrationTest, AChainBasedLogIsCarriedOverOnce) {
+  ::pprl::testing::TempDir dir;
+  std::vector<AuditRecord> old;
+  {
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    options.create_missing_column_families = true;
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+    for (const char* n : {"default", "extracts", "records", "meta", "audit"})
+      cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(
+        rocksdb::DB::Open(rocksdb::DBOptions(options), dir.File("db"), cfs, &handles, &db).ok());
+    std::string previous(kAuditGenesis);
+    for (uint64_t seq = 1; seq <= 4; ++seq) {
+      AuditRecord r{seq, "{\"action\":\"submission\",\"seq\":" + std::to_string(seq) + "}", ""};
+      r.hash = AuditChainHash(previous, r.body);
+      previous = r.hash;
+      std::string key(8, '\0');
+      key[7] = static_cast<char>(seq);
+      ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[4], key, r.hash + "\n" + r.body).ok());
+      old.push_back(r);
+    }
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[3], "audit_head", "4 " + previous).ok());
+    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+    delete db;
+  }
+  absl::StatusOr<AuditSigningKey> key = AuditSigningKey::Generate();
+  ASSERT_THAT(key.status(), IsOk());
+  auto clock = [] { return int64_t{1700000000000}; };
+  for (int open = 0; open < 2; ++open) {  // the second open finds the tree, not the chain
+    absl::StatusOr<std::unique_ptr<RecordStore>> store =
+        OpenRocksDbRecordStore(dir.File("db"), clock);
+    ASSERT_THAT(store.status(), IsOk());
+    absl::StatusOr<std::unique_ptr<AuditLog>> log = AuditLog::Open(store->get(), *key, clock);
+    ASSERT_THAT(log.status(), IsOk());
+    EXPECT_THAT((*log)->damage(), IsOk());
+    ASSERT_TRUE((*log)->head().has_value());
+    EXPECT_EQ((*log)->head()->tree_size, 5u + open);  // and the entry appended after
+    absl::StatusOr<std::vector<AuditLogEntry>> entries = (*log)->Page(1, 100);
+    ASSERT_THAT(entries.status(), IsOk());
+    ASSERT_EQ(entries->size(), 5u + open);
+    nlohmann::json first = nlohmann::json::parse((*entries)[0].body);
+    EXPECT_EQ(first["action"], "audit_log_migrated");
+    EXPECT_EQ(first["detail"]["old_head_count"], 4);
+    EXPECT_EQ(first["detail"]["old_head_hash"], old.back().hash);
+    for (size_t i = 0; i < old.size(); ++i) {
+      nlohmann::json e = nlohmann::json::parse((*entries)[i + 1].body);
+      EXPECT_EQ(e["seq"], i + 2);
+      EXPECT_EQ(e["detail"]["old_seq"], old[i].sequence);
+      EXPECT_EQ(e["detail"]["old_hash"], old[i].hash);
+      EXPECT_EQ(e["detail"]["old_body"], old[i].body);
+    }
+    absl::StatusOr<LegacyAuditChain> legacy = (*store)->ReadLegacyAudit();
+    ASSERT_THAT(legacy.status(), IsOk());
+    EXPECT_TRUE(legacy->records.empty());
+    EXPECT_FALSE(legacy->has_head);
+    if (open == 0) {
+      ASSERT_THAT((*log)
+                      ->Append([](uint64_t seq) { return "{\"seq\":" + std::to_string(seq) + "}"; })
+                      .status(),
+                  IsOk());
+    }
+  }
+}
+
+TEST(AuditMigrationTest, ADamagedChainIsNotCarriedOver) {
+  ::pprl::testing::TempDir dir;
+  {
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    options.create_missing_column_families = true;
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+    for (const char* n : {"default", "extracts", "records", "meta", "audit"})
+      cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(
+        rocksdb::DB::Open(rocksdb::DBOptions(options), dir.File("db"), cfs, &handles, &db).ok());
+    std::string body = "{\"seq\":1}";
+    std::string key(8, '\0');
+    key[7] = 1;
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[4], key,
+                        AuditChainHash(kAuditGenesis, body) + "\n" + body)
+                    .ok());
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[3], "audit_head", "3 abc").ok());
+    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+    delete db;
+  }
+  absl::StatusOr<AuditSigningKey> key = AuditSigningKey::Generate();
+  ASSERT_THAT(key.status(), IsOk());
+  auto clock = [] { return int64_t{1}; };
+  absl::StatusOr<std::unique_ptr<RecordStore>> store =
+      OpenRocksDbRecordStore(dir.File("db"), clock);
+  ASSERT_THAT(store.status(), IsOk());
+  absl::StatusOr<std::unique_ptr<AuditLog>> log = AuditLog::Open(store->get(), *key, clock);
+  EXPECT_THAT(log.status().message(), HasSubstr("not carried over"));
+  EXPECT_THAT(log.status().message(), HasSubstr("entries after 1 were removed"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, RecordStoreTest,
