@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <numeric>
 #include <tuple>
 #include <unordered_map>
@@ -388,6 +389,62 @@ LinkageResult Link(const std::vector<LinkInput>& records, const LinkOptions& opt
   for (uint32_t i = 0; i < n; ++i) result.subject_of[i] = subject_of_root[sets.Find(i)];
   result.counts.subjects = static_cast<int64_t>(representatives.size());
   return result;
+}
+
+}  // namespace pprl
+
+namespace pprl {
+
+std::string MemberName(const LinkInput& m) {
+  std::string name(ExportKindName(m.source));
+  name += '\x1f';
+  name += m.extract_id;
+  name += '\x1f';
+  name += m.record_id;
+  return name;
+}
+
+int64_t KeepSubjectIds(const std::vector<LinkInput>& records,
+                       const std::unordered_map<std::string, std::string>& previous,
+                       LinkageResult* result) {
+  if (previous.empty()) return 0;
+  const size_t subjects = result->subject_ids.size();
+  // Votes: (subject, previous id) -> members.
+  std::map<std::pair<uint32_t, std::string>, int64_t> votes;
+  for (size_t i = 0; i < records.size(); ++i) {
+    auto it = previous.find(MemberName(records[i]));
+    if (it != previous.end()) ++votes[{result->subject_of[i], it->second}];
+  }
+  struct Claim {
+    int64_t members;
+    uint32_t subject;  // subjects are numbered by their smallest member: ties go to the smaller
+    std::string id;
+  };
+  std::vector<Claim> claims;
+  for (const auto& [key, count] : votes) claims.push_back({count, key.first, key.second});
+  std::sort(claims.begin(), claims.end(), [](const Claim& a, const Claim& b) {
+    return std::tie(b.members, a.subject, a.id) < std::tie(a.members, b.subject, b.id);
+  });
+  std::vector<std::string> ids(subjects);
+  std::unordered_map<std::string, uint32_t> taken;
+  int64_t kept = 0;
+  for (const Claim& c : claims) {
+    if (!ids[c.subject].empty() || taken.count(c.id)) continue;
+    ids[c.subject] = c.id;
+    taken.emplace(c.id, c.subject);
+    ++kept;
+  }
+  for (uint32_t s = 0; s < subjects; ++s) {
+    if (!ids[s].empty()) continue;
+    std::string id = result->subject_ids[s];
+    for (int n = 1; taken.count(id); ++n) {
+      id = "S" + Sha256Hex(result->subject_ids[s] + "/" + std::to_string(n)).substr(0, 16);
+    }
+    ids[s] = id;
+    taken.emplace(id, s);
+  }
+  result->subject_ids = std::move(ids);
+  return kept;
 }
 
 }  // namespace pprl

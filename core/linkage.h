@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/columns.h"
@@ -92,6 +93,18 @@ struct LinkageResult {
 };
 
 LinkageResult Link(const std::vector<LinkInput>& records, const LinkOptions& options = {});
+
+// "cases\x1fextract\x1frecord": how a record is named in a persisted membership.
+std::string MemberName(const LinkInput& record);
+
+// Stable subject ids across link runs: each subject takes the previous run's id that most of
+// its members carried (`previous`: member name -> subject id), greatest share first, ties by
+// the subject's smallest member; an id goes to one subject at most. Subjects with no previous
+// id, or whose id went to another, keep the id derived from their smallest member (made unique
+// if it is taken). Returns how many subjects kept a previous id.
+int64_t KeepSubjectIds(const std::vector<LinkInput>& records,
+                       const std::unordered_map<std::string, std::string>& previous,
+                       LinkageResult* result);
 
 }  // namespace pprl
 

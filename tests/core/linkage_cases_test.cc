@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <unordered_map>
 
 #include "core/export_pseudonymiser.h"
 #include "core/linkage.h"
@@ -131,6 +132,84 @@ TEST(LinkageCasesTest, CascadeOnlyLosesTheseKinds) {
     LinkageResult r = Link(s.inputs, cascade_only);
     EXPECT_EQ(r.counts.subjects, static_cast<int64_t>(s.inputs.size())) << name;
   }
+}
+
+}  // namespace
+}  // namespace pprl
+
+namespace pprl {
+namespace {
+
+LinkInput Rec(ExportKind source, std::string extract, std::string id, uint8_t person) {
+  LinkInput r;
+  r.source = source;
+  r.extract_id = std::move(extract);
+  r.record_id = std::move(id);
+  MatchKey k{KeyLevel::kFull, {}};
+  k.digest.fill(person);
+  r.keys.push_back(k);
+  return r;
+}
+
+std::unordered_map<std::string, std::string> Membership(const std::vector<LinkInput>& in,
+                                                        const LinkageResult& r) {
+  std::unordered_map<std::string, std::string> m;
+  for (size_t i = 0; i < in.size(); ++i) m[MemberName(in[i])] = r.subject_ids[r.subject_of[i]];
+  return m;
+}
+
+std::string IdOf(const std::vector<LinkInput>& in, const LinkageResult& r, const std::string& id) {
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i].record_id == id) return r.subject_ids[r.subject_of[i]];
+  }
+  return "";
+}
+
+TEST(StableSubjectIdsTest, ASubjectKeepsItsIdWhenExtractsAreAddedOrWithdrawn) {
+  std::vector<LinkInput> in = {
+      Rec(ExportKind::kCases, "e2", "c1", 1), Rec(ExportKind::kIncidents, "e3", "i1", 1),
+      Rec(ExportKind::kIncidents, "e3", "i2", 1), Rec(ExportKind::kCases, "e2", "c2", 2)};
+  LinkageResult first = Link(in);
+  const std::string a = IdOf(in, first, "c1"), b = IdOf(in, first, "c2");
+  ASSERT_NE(a, b);
+
+  // An extract whose record sorts before c1 joins c1's subject: the derived id would change.
+  std::vector<LinkInput> added = in;
+  added.push_back(Rec(ExportKind::kCases, "e1", "c0", 1));
+  LinkageResult second = Link(added);
+  EXPECT_NE(IdOf(added, second, "c1"), a);  // what the smallest-member rule alone gives
+  EXPECT_EQ(KeepSubjectIds(added, Membership(in, first), &second), 2);
+  EXPECT_EQ(IdOf(added, second, "c1"), a);
+  EXPECT_EQ(IdOf(added, second, "c0"), a);
+  EXPECT_EQ(IdOf(added, second, "c2"), b);
+
+  // c1 gone (its extract withdrawn and resubmitted without it): its other members carry the id.
+  std::vector<LinkInput> withdrawn = {added[1], added[2], added[3], added[4]};
+  LinkageResult third = Link(withdrawn);
+  EXPECT_EQ(KeepSubjectIds(withdrawn, Membership(added, second), &third), 2);
+  EXPECT_EQ(IdOf(withdrawn, third, "i1"), a);
+  EXPECT_EQ(IdOf(withdrawn, third, "c2"), b);
+}
+
+TEST(StableSubjectIdsTest, ASplitGivesTheIdToTheLargerPartOnly) {
+  std::vector<LinkInput> in = {Rec(ExportKind::kCases, "e", "c1", 1),
+                               Rec(ExportKind::kIncidents, "p", "i1", 1),
+                               Rec(ExportKind::kIncidents, "p", "i2", 1)};
+  // i1 and i2 also share another key, so that the subject splits when c1's key changes.
+  MatchKey k{KeyLevel::kFirstInitial, {}};
+  k.digest.fill(9);
+  in[1].keys.push_back(k);
+  in[2].keys.push_back(k);
+  LinkageResult first = Link(in);
+  const std::string a = IdOf(in, first, "c1");
+  std::vector<LinkInput> split = in;
+  split[0].keys[0].digest.fill(3);
+  LinkageResult second = Link(split);
+  ASSERT_EQ(second.counts.subjects, 2);
+  KeepSubjectIds(split, Membership(in, first), &second);
+  EXPECT_EQ(IdOf(split, second, "i1"), a);  // two members of three
+  EXPECT_NE(IdOf(split, second, "c1"), a);
+  EXPECT_NE(IdOf(split, second, "c1"), IdOf(split, second, "i1"));
 }
 
 }  // namespace
