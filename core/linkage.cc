@@ -152,7 +152,8 @@ class FilterFrequencies {
 // The probabilistic stage: candidate pairs holding a case from the blocking tokens, their
 // comparison vectors and weights, and the joins above the threshold, strongest first.
 void ProbabilisticStage(const std::vector<LinkInput>& records, const LinkOptions& options,
-                        DisjointSets& sets, LinkageResult* result) {
+                        DisjointSets& sets, const InitialSets& initials,
+                        const std::vector<uint8_t>& twin_key, LinkageResult* result) {
   const uint32_t n = static_cast<uint32_t>(records.size());
   result->evidence_of.assign(n, -1);
   std::vector<uint32_t> cases;
@@ -243,6 +244,28 @@ void ProbabilisticStage(const std::vector<LinkInput>& records, const LinkOptions
     return std::tie(y.weight, x.a, x.b) < std::tie(x.weight, y.a, y.b);
   });
 
+  // A record that would link to two subjects the cascade keeps apart as twins (disjoint
+  // first initials: one surname and birth date) is ambiguous, as at surname_dob: it links to
+  // neither. A record without a first name is never given to one of two twins.
+  std::vector<uint8_t> ambiguous(n, 0);
+  {
+    std::unordered_map<uint32_t, std::vector<uint32_t>> partners;  // record -> partner roots
+    for (const LinkEvidence& ev : evidence) {
+      if (ev.weight < options.link_threshold) continue;
+      partners[ev.a].push_back(sets.Find(ev.b));
+      partners[ev.b].push_back(sets.Find(ev.a));
+    }
+    for (auto& [record, roots] : partners) {
+      std::sort(roots.begin(), roots.end());
+      roots.erase(std::unique(roots.begin(), roots.end()), roots.end());
+      for (size_t x = 0; x < roots.size() && !ambiguous[record]; ++x) {
+        for (size_t y = x + 1; y < roots.size() && !ambiguous[record]; ++y) {
+          if (initials.Disjoint(roots[x], roots[y])) ambiguous[record] = 1;
+        }
+      }
+      if (ambiguous[record]) ++result->counts.ambiguous_records;
+    }
+  }
   for (size_t k = 0; k < evidence.size(); ++k) {
     LinkEvidence& ev = evidence[k];
     uint32_t ra = sets.Find(ev.a), rb = sets.Find(ev.b);
@@ -251,10 +274,18 @@ void ProbabilisticStage(const std::vector<LinkInput>& records, const LinkOptions
       ++result->counts.possible_links;
       continue;
     }
-    // Twins: a different first name is evidence, not a veto, except between two subjects that
-    // each hold more than one record already (two established people of one surname and
-    // birth date).
-    if (ev.level[1] == first_name_level::kDifferent && sets.Size(ra) >= 2 && sets.Size(rb) >= 2) {
+    // The cascade found this surname and birth date held by twins: without first-name evidence
+    // the record cannot be given to either.
+    if (ambiguous[ev.a] || ambiguous[ev.b] ||
+        ((twin_key[ev.a] || twin_key[ev.b]) &&
+         !IsInformative(CompareField::kFirstName, ev.level[1]))) {
+      ++result->counts.ambiguous_records;
+      continue;
+    }
+    // Twins: a different first name is evidence, not a veto, between two lone records; a
+    // subject that already holds more than one record has an identity of its own, and a record
+    // with another first name (same surname and birth date) is then more likely its twin.
+    if (ev.level[1] == first_name_level::kDifferent && (sets.Size(ra) >= 2 || sets.Size(rb) >= 2)) {
       ev.twin_veto = true;
       ++result->counts.twin_vetoes;
       continue;
@@ -287,6 +318,8 @@ LinkageResult Link(const std::vector<LinkInput>& records, const LinkOptions& opt
   DisjointSets sets(n);
   // First-initial digests per cluster root: the twins test at surname_dob.
   InitialSets initials(n);
+  // Records holding a surname_dob key that was ambiguous between twins.
+  std::vector<uint8_t> twin_key(n, 0);
   for (size_t i = 0; i < n; ++i) {
     for (const MatchKey& k : records[i].keys) {
       if (k.level == KeyLevel::kFirstInitial) initials.Set(static_cast<uint32_t>(i), k.digest);
@@ -328,6 +361,7 @@ LinkageResult Link(const std::vector<LinkInput>& records, const LinkOptions& opt
         }
         if (ambiguous) {
           ++result.counts.ambiguous_keys;
+          for (size_t e = begin; e < end; ++e) twin_key[entries[e].record] = 1;
         } else if (roots.size() >= 2) {
           for (size_t e = begin; e < end; ++e) {
             uint32_t r = entries[e].record;
@@ -350,7 +384,7 @@ LinkageResult Link(const std::vector<LinkInput>& records, const LinkOptions& opt
   }
 
   if (options.probabilistic) {
-    ProbabilisticStage(records, options, sets, &result);
+    ProbabilisticStage(records, options, sets, initials, twin_key, &result);
   } else {
     result.evidence_of.assign(n, -1);
   }

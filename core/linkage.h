@@ -74,6 +74,7 @@ struct LinkageCounts {
   int64_t probabilistic_links = 0;  // joins made by it
   int64_t possible_links = 0;       // pairs in the possible-link band (not joined)
   int64_t twin_vetoes = 0;          // pairs above the threshold kept apart as twins
+  int64_t ambiguous_records = 0;    // records that would link to either of two twins: neither
   int64_t frequent_blocks = 0;      // blocking tokens skipped as too frequent
 };
 

@@ -121,6 +121,20 @@ TEST(LinkageCasesTest, ProbabilisticLinksCarryTheirEvidence) {
   }
 }
 
+TEST(LinkageCasesTest, TwinsStayApartAndARecordWithoutFirstNameGoesToNeither) {
+  // Our own case beside the outside ones: Kees (a case and a police record) and his twin
+  // Jeroen, and a police record of one of them without a first name. The cascade keeps the
+  // twins apart and gives the nameless record to neither; the probabilistic stage must not
+  // undo either (its evidence without a first name is surname and birth date only).
+  Scored s = RunCase("own-twins-and-a-record-without-first-name");
+  EXPECT_EQ(s.true_links, 1);
+  EXPECT_EQ(s.missed, 0);
+  EXPECT_EQ(s.false_links, 0);
+  EXPECT_EQ(s.result.counts.subjects, 3);
+  EXPECT_EQ(s.result.counts.probabilistic_links, 0);
+  EXPECT_GT(s.result.counts.ambiguous_records + s.result.counts.twin_vetoes, 0);
+}
+
 TEST(LinkageCasesTest, CascadeOnlyLosesTheseKinds) {
   // The same inputs without the probabilistic stage: the exact cascade misses each kind
   // (the reason for the stage), so the recall tests above measure the stage.
