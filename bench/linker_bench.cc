@@ -1,8 +1,9 @@
 // Linker throughput and scale, each beside a baseline measured in the same run:
 //  - upload: records/s through gRPC (a real pprl-linker process, mutual TLS) into RocksDB,
 //    beside the same records written straight into the RocksDB store in this process;
-//  - linkage: Link() over generated police and case records with real HMAC keys, beside a
-//    plain sort of the same number of (key, record) pairs; wall time and peak memory.
+//  - linkage: Link() over generated police and case records with real HMAC keys and field
+//    encodings (cases with now and then a registration error), beside a plain sort of the same
+//    number of (key, record) pairs and beside the exact cascade alone; wall time and peak memory.
 // Usage: linker_bench [--police N] [--cases N] [--upload N]
 #include <sys/resource.h>
 
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "agent/linker_uploader.h"
+#include "core/field_encodings.h"
 #include "core/linkage.h"
 #include "linker/rocksdb_record_store.h"
 #include "proto/extract_codec.h"
@@ -54,11 +56,41 @@ pprl::NormalisedIdentity Person(uint32_t id) {
     rank /= 26;
   } while (rank > 0);
   p.surname += "sen";
-  p.initials = std::string(1, static_cast<char>('a' + rng() % 20));
+  // A first given name from 400 (letters spelled from its rank), its initial first.
+  uint32_t name = static_cast<uint32_t>(std::pow(static_cast<double>(rng() % 160000 + 1), 0.5));
+  p.first_name = std::string(1, static_cast<char>('a' + rng() % 20));
+  do {
+    p.first_name.push_back(static_cast<char>('a' + name % 26));
+    name /= 26;
+  } while (name > 0);
+  p.first_name += "o";
+  p.initials = p.first_name.substr(0, 1);
   if (rng() % 2) p.initials += static_cast<char>('a' + rng() % 20);
   p.birth_date = pprl::Date{1940 + static_cast<int>(rng() % 70), 1 + static_cast<int>(rng() % 12),
                             1 + static_cast<int>(rng() % 28)};
   return p;
+}
+
+// One registration error of the kinds the probabilistic stage recovers, now and then.
+void Garble(std::mt19937& rng, pprl::NormalisedIdentity* p) {
+  switch (rng() % 100) {
+    case 0:  // a surname letter substituted
+      p->surname[rng() % p->surname.size()] = static_cast<char>('a' + rng() % 26);
+      break;
+    case 1:  // another first name, same initial kept or not
+      p->first_name = "x" + p->first_name;
+      p->initials = "x";
+      break;
+    case 2:  // one digit of the month
+      p->birth_date.month = p->birth_date.month % 12 + 1;
+      break;
+    case 3:  // first name missing
+      p->first_name.clear();
+      p->initials.clear();
+      break;
+    default:
+      break;
+  }
 }
 
 void BenchLinkage(int64_t police_records, int64_t cases) {
@@ -66,6 +98,7 @@ void BenchLinkage(int64_t police_records, int64_t cases) {
   std::vector<pprl::LinkInput> in;
   in.reserve(static_cast<size_t>(police_records + cases));
   std::mt19937 rng(2013);
+  pprl::FieldEncoder encoder(Key());
   auto t0 = Clock::now();
   for (int64_t i = 0; i < police_records; ++i) {
     pprl::LinkInput r;
@@ -73,8 +106,12 @@ void BenchLinkage(int64_t police_records, int64_t cases) {
     r.extract_id = r.source == pprl::ExportKind::kConvictions ? "HKS" : "BVH";
     r.record_id = std::to_string(i);
     pprl::NormalisedIdentity p = Person(rng() % police_people);
-    if (rng() % 20 == 0) p.initials.clear();  // a missing initial now and then
+    if (rng() % 20 == 0) {  // a missing initial now and then
+      p.initials.clear();
+      p.first_name.clear();
+    }
     pprl::ComputeMatchKeys(Key(), p, &r.keys);
+    encoder.Encode(p, &r.encodings);
     in.push_back(std::move(r));
   }
   for (int64_t c = 0; c < cases; ++c) {
@@ -85,7 +122,10 @@ void BenchLinkage(int64_t police_records, int64_t cases) {
     // 70% of case subjects are known to the police.
     uint32_t id = c % 10 < 7 ? static_cast<uint32_t>(rng() % police_people)
                              : police_people + static_cast<uint32_t>(c);
-    pprl::ComputeMatchKeys(Key(), Person(id), &r.keys);
+    pprl::NormalisedIdentity p = Person(id);
+    Garble(rng, &p);
+    pprl::ComputeMatchKeys(Key(), p, &r.keys);
+    encoder.Encode(p, &r.encodings);
     in.push_back(std::move(r));
   }
   double generate = Since(t0);
@@ -109,9 +149,32 @@ void BenchLinkage(int64_t police_records, int64_t cases) {
     std::sort(entries.begin(), entries.end());
     sort_seconds = Since(t);
   }
+  // The exact cascade alone (as before the probabilistic stage), then the whole linkage.
+  double cascade_seconds;
+  long cascade_rss;
+  int64_t cascade_subjects;
+  {
+    pprl::LinkOptions cascade_only;
+    cascade_only.probabilistic = false;
+    auto t = Clock::now();
+    pprl::LinkageResult r = pprl::Link(in, cascade_only);
+    cascade_seconds = Since(t);
+    cascade_rss = PeakRssMb();
+    cascade_subjects = r.counts.subjects;
+  }
   auto t1 = Clock::now();
   pprl::LinkageResult result = pprl::Link(in);
   double link_seconds = Since(t1);
+  std::printf(
+      "cascade_only_seconds %.2f\ncascade_only_peak_rss_mb %ld\ncascade_only_subjects %lld\n",
+      cascade_seconds, cascade_rss, static_cast<long long>(cascade_subjects));
+  std::printf(
+      "ratio_link_to_cascade_only %.2f\ncandidate_pairs %lld\nprobabilistic_links %lld\n"
+      "possible_links %lld\ntwin_vetoes %lld\nem_estimated %d\n",
+      link_seconds / cascade_seconds, static_cast<long long>(result.counts.candidate_pairs),
+      static_cast<long long>(result.counts.probabilistic_links),
+      static_cast<long long>(result.counts.possible_links),
+      static_cast<long long>(result.counts.twin_vetoes), result.parameters.estimated ? 1 : 0);
   std::printf("linkage_records %zu\nlinkage_keys %zu\ngenerate_seconds %.1f\n", in.size(), keys,
               generate);
   std::printf("linkage_seconds %.2f\nsort_baseline_seconds %.2f\nratio_link_to_sort %.2f\n",

@@ -295,7 +295,7 @@ absl::Status RunDemo(const DemoOptions& o, const std::string& self, std::ostream
   if (!s.ok()) return s;
   fs::create_directories(out_dir, ec);
   std::ostringstream quiet;
-  s = RunLinks(auditor, (out_dir / "links.csv").string(), quiet);
+  s = RunLinks(auditor, (out_dir / "links.csv").string(), /*explain=*/false, quiet);
   if (!s.ok()) return s;
 
   step(6, "the analyst runs the default (reference) study");

@@ -51,7 +51,29 @@ void PrintReport(const v1::LinkageReport& r, std::ostream& out) {
       << "ambiguous keys (joined nothing): " << r.ambiguous_keys() << "\n"
       << "links by key level:";
   for (const v1::LevelCount& c : r.by_level()) out << " " << c.level() << "=" << c.links();
-  out << "\ninputs digest: " << r.inputs_digest() << "\n";
+  out << "\ncases by the level that linked them:";
+  for (const v1::LevelCount& c : r.case_links_by_level())
+    out << " " << c.level() << "=" << c.links();
+  out << "\npolice-to-police joins by level:";
+  for (const v1::LevelCount& c : r.police_joins_by_level()) {
+    out << " " << c.level() << "=" << c.links();
+  }
+  out << "\nprobabilistic stage: " << r.candidate_pairs() << " candidate pairs, "
+      << r.probabilistic_links() << " links, " << r.possible_links()
+      << " possible links (not linked), " << r.twin_vetoes() << " kept apart as twins, "
+      << (r.em_estimated() ? "weights estimated by EM" : "default weights (too few pairs for EM)")
+      << "\n";
+  if (r.encoding_audit_size() > 0) {
+    out << "encoding frequency self-audit (records, distinct values, largest share, entropy):\n";
+    for (const v1::EncodingAudit& a : r.encoding_audit()) {
+      char line[160];
+      std::snprintf(line, sizeof line, "  %-24s %10lld %10lld %9.6f %6.2f bits\n",
+                    a.encoding().c_str(), static_cast<long long>(a.records()),
+                    static_cast<long long>(a.distinct()), a.largest_share(), a.entropy_bits());
+      out << line;
+    }
+  }
+  out << "inputs digest: " << r.inputs_digest() << "\n";
 }
 
 }  // namespace
@@ -100,7 +122,8 @@ absl::Status RunLinkageReport(const LinkerClientOptions& o, std::ostream& out) {
   return absl::OkStatus();
 }
 
-absl::Status RunLinks(const LinkerClientOptions& o, const std::string& path, std::ostream& out) {
+absl::Status RunLinks(const LinkerClientOptions& o, const std::string& path, bool explain,
+                      std::ostream& out) {
   absl::StatusOr<std::unique_ptr<v1::Linker::Stub>> stub = Connect(o);
   if (!stub.ok()) return stub.status();
   grpc::ClientContext ctx;
@@ -121,6 +144,16 @@ absl::Status RunLinks(const LinkerClientOptions& o, const std::string& path, std
   if (std::rename(tmp.c_str(), path.c_str()) != 0)
     return absl::UnavailableError(Cat("cannot write ", path));
   out << "wrote " << links.rows_size() << " rows to " << path << "\n";
+  if (explain) {
+    // The waterfall of every record joined by the probabilistic stage: levels and partial
+    // weights per field, no value. Records joined by the key cascade show their key level.
+    for (const v1::LinkRow& r : links.rows()) {
+      out << r.subject_id() << " " << SourceName(r.source()) << " " << r.record_id() << ": "
+          << (r.level().empty() ? "not joined" : r.level());
+      if (!r.evidence().empty()) out << ": " << r.evidence();
+      out << "\n";
+    }
+  }
   return absl::OkStatus();
 }
 

@@ -23,8 +23,9 @@ struct LinkerClientOptions {
 [[nodiscard]] absl::Status RunLink(const LinkerClientOptions& options, std::ostream& out);
 [[nodiscard]] absl::Status RunLinkageReport(const LinkerClientOptions& options, std::ostream& out);
 // Writes links.csv (subject_id,source,record_id) to `path`.
+// With `explain`, also prints each probabilistic join's waterfall (levels and weights only).
 [[nodiscard]] absl::Status RunLinks(const LinkerClientOptions& options, const std::string& path,
-                                    std::ostream& out);
+                                    bool explain, std::ostream& out);
 [[nodiscard]] absl::Status RunExtractsList(const LinkerClientOptions& options, std::ostream& out);
 [[nodiscard]] absl::Status RunExtractsWithdraw(const LinkerClientOptions& options,
                                                const std::string& extract_id, std::ostream& out);

@@ -184,6 +184,10 @@ int main(int argc, char** argv) {
   CLI::App* links_cmd =
       linker_command("links", "write links.csv for subjects with a case (auditor)");
   links_cmd->add_option("--out", links_out, "file to write (default links.csv)");
+  bool links_explain = false;
+  links_cmd->add_flag("--explain", links_explain,
+                      "also print why each record was joined: key level, or the probabilistic "
+                      "link's levels of agreement and partial weights per field (no values)");
   CLI::App* extracts_cmd = linker_command("extracts", "list or withdraw extracts");
   CLI::App* extracts_list = extracts_cmd->add_subcommand("list", "list extracts (agent: own site)");
   std::string withdraw_id;
@@ -259,7 +263,8 @@ int main(int argc, char** argv) {
     return Report(pprl::RunUpload(linker, upload_file, upload_client_id, std::cout));
   if (link_cmd->parsed()) return Report(pprl::RunLink(linker, std::cout));
   if (report_cmd->parsed()) return Report(pprl::RunLinkageReport(linker, std::cout));
-  if (links_cmd->parsed()) return Report(pprl::RunLinks(linker, links_out, std::cout));
+  if (links_cmd->parsed())
+    return Report(pprl::RunLinks(linker, links_out, links_explain, std::cout));
   if (extracts_list->parsed()) return Report(pprl::RunExtractsList(linker, std::cout));
   if (extracts_withdraw->parsed())
     return Report(pprl::RunExtractsWithdraw(linker, withdraw_id, std::cout));

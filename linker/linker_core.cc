@@ -1,18 +1,103 @@
 #include "linker/linker_core.h"
 
+#include <cmath>
+#include <cstring>
 #include <map>
 
+#include "absl/container/flat_hash_map.h"
 #include "core/hmac_key.h"
 #include "core/text.h"
 
 namespace pprl {
+
+std::string FormatEvidence(const LinkEvidence& e) {
+  std::string out;
+  for (int f = 0; f < kCompareFields; ++f) {
+    CompareField field = static_cast<CompareField>(f);
+    char weight[32];
+    std::snprintf(weight, sizeof weight, "%+.1f", e.partial[f]);
+    Append(&out, f ? " " : "", CompareFieldName(field), "=", LevelName(field, e.level[f]), "(",
+           weight, ")");
+  }
+  char total[64];
+  std::snprintf(total, sizeof total, " = %.1f bits", e.weight);
+  Append(&out, total);
+  if (e.tf_adjustment != 0) {
+    char tf[64];
+    std::snprintf(tf, sizeof tf, " (term frequency %+.1f included)", e.tf_adjustment);
+    Append(&out, tf);
+  }
+  return out;
+}
+
+namespace {
+
+std::string_view LevelKey(int level) {
+  return level == 0 ? std::string_view("unlinked") : LinkLevelName(static_cast<uint8_t>(level));
+}
+
+// Frequencies of one encoding's values over the records holding it.
+LinkageReportData::EncodingAudit AuditValues(std::string name, std::vector<uint64_t>& values) {
+  LinkageReportData::EncodingAudit a;
+  a.encoding = std::move(name);
+  a.records = static_cast<int64_t>(values.size());
+  std::sort(values.begin(), values.end());
+  int64_t largest = 0;
+  double entropy = 0;
+  for (size_t b = 0; b < values.size();) {
+    size_t e = b;
+    while (e < values.size() && values[e] == values[b]) ++e;
+    int64_t c = static_cast<int64_t>(e - b);
+    ++a.distinct;
+    largest = std::max(largest, c);
+    double p = static_cast<double>(c) / values.size();
+    entropy -= p * std::log2(p);
+    b = e;
+  }
+  a.largest_share = values.empty() ? 0 : static_cast<double>(largest) / values.size();
+  a.entropy_bits = entropy;
+  values.clear();
+  values.shrink_to_fit();
+  return a;
+}
+
+uint64_t HashFilter(const BloomFilter& f) {
+  uint64_t a, b;
+  std::memcpy(&a, f.data(), 8);
+  std::memcpy(&b, f.data() + 8, 8);
+  return a * 0x9e3779b97f4a7c15ull ^ (b + 0x632be59bd9b4e019ull + (a << 6) + (a >> 2));
+}
+
+}  // namespace
 
 nlohmann::json LinkageReportData::ToJson() const {
   nlohmann::json by_level = nlohmann::json::object();
   for (KeyLevel level : kAllKeyLevels) {
     by_level[std::string(KeyLevelName(level))] = links_by_level[static_cast<int>(level)];
   }
+  nlohmann::json case_links = nlohmann::json::object(), police_joins = nlohmann::json::object();
+  for (int l = 0; l <= kProbabilisticLevel; ++l) {
+    case_links[std::string(LevelKey(l))] = case_links_by_level[l];
+    if (l > 0) police_joins[std::string(LevelKey(l))] = police_joins_by_level[l];
+  }
+  nlohmann::json audit = nlohmann::json::array();
+  for (const EncodingAudit& a : encoding_audit) {
+    audit.push_back({{"encoding", a.encoding},
+                     {"records", a.records},
+                     {"distinct", a.distinct},
+                     {"largest_share", a.largest_share},
+                     {"entropy_bits", a.entropy_bits}});
+  }
   return {{"cases", cases},
+          {"probabilistic_links", probabilistic_links},
+          {"possible_links", possible_links},
+          {"candidate_pairs", candidate_pairs},
+          {"twin_vetoes", twin_vetoes},
+          {"em_estimated", em_estimated},
+          {"subjects_kept_id", subjects_kept_id},
+          {"case_links_by_level", case_links},
+          {"police_joins_by_level", police_joins},
+          {"encoding_audit", audit},
           {"incident_records", incident_records},
           {"conviction_records", conviction_records},
           {"subjects", subjects},
@@ -41,6 +126,28 @@ absl::StatusOr<LinkageReportData> LinkageReportData::FromJson(const std::string&
     for (KeyLevel level : kAllKeyLevels) {
       r.links_by_level[static_cast<int>(level)] =
           j.at("by_level").at(std::string(KeyLevelName(level)));
+    }
+    // Absent from reports written before the probabilistic stage.
+    r.probabilistic_links = j.value("probabilistic_links", int64_t{0});
+    r.possible_links = j.value("possible_links", int64_t{0});
+    r.candidate_pairs = j.value("candidate_pairs", int64_t{0});
+    r.twin_vetoes = j.value("twin_vetoes", int64_t{0});
+    r.em_estimated = j.value("em_estimated", false);
+    r.subjects_kept_id = j.value("subjects_kept_id", int64_t{0});
+    for (int l = 0; l <= kProbabilisticLevel; ++l) {
+      std::string key(LevelKey(l));
+      if (j.contains("case_links_by_level")) {
+        r.case_links_by_level[l] = j["case_links_by_level"].value(key, int64_t{0});
+      }
+      if (l > 0 && j.contains("police_joins_by_level")) {
+        r.police_joins_by_level[l] = j["police_joins_by_level"].value(key, int64_t{0});
+      }
+    }
+    if (j.contains("encoding_audit")) {
+      for (const nlohmann::json& a : j.at("encoding_audit")) {
+        r.encoding_audit.push_back({a.at("encoding"), a.at("records"), a.at("distinct"),
+                                    a.at("largest_share"), a.at("entropy_bits")});
+      }
     }
     r.inputs_digest = j.at("inputs_digest");
     r.linked_unix_ms = j.at("linked_unix_ms");
@@ -96,6 +203,30 @@ std::vector<CohortSubjectIn> SubjectsOf(const LinkageSnapshot& s, bool pool) {
   return out;
 }
 
+std::vector<LinkageReportData::EncodingAudit> AuditEncodings(const std::vector<LinkInput>& inputs) {
+  std::vector<LinkageReportData::EncodingAudit> out;
+  std::vector<uint64_t> values;
+  values.reserve(inputs.size());
+  auto filter = [&](const char* name, auto get) {
+    for (const LinkInput& in : inputs) {
+      const BloomFilter& f = get(in.encodings);
+      if (BloomPopCount(f) > 0) values.push_back(HashFilter(f));
+    }
+    out.push_back(AuditValues(name, values));
+  };
+  filter("surname_bloom",
+         [](const FieldEncodings& e) -> const BloomFilter& { return e.surname_bloom; });
+  filter("first_name_bloom",
+         [](const FieldEncodings& e) -> const BloomFilter& { return e.first_name_bloom; });
+  for (int k = 0; k < kTokenKinds; ++k) {
+    for (const LinkInput& in : inputs) {
+      if (in.encodings.tokens[k] != 0) values.push_back(in.encodings.tokens[k]);
+    }
+    out.push_back(AuditValues(std::string(TokenKindName(static_cast<TokenKind>(k))), values));
+  }
+  return out;
+}
+
 LinkerCore::LinkerCore(RecordStore* store, std::function<int64_t()> clock_ms, AuditLog* audit)
     : store_(store), clock_(std::move(clock_ms)), audit_(audit) {}
 
@@ -137,6 +268,7 @@ absl::StatusOr<std::shared_ptr<LinkageSnapshot>> LinkerCore::Compute() {
     in.extract_id = r.extract->extract_id;
     in.record_id = r.record->record_id;
     in.keys = r.record->keys;
+    in.encodings = r.record->encodings;
     inputs.push_back(std::move(in));
     LinkedRecord lr;
     lr.source = r.extract->kind;
@@ -153,7 +285,37 @@ absl::StatusOr<std::shared_ptr<LinkageSnapshot>> LinkerCore::Compute() {
   });
   if (!scan.ok()) return scan;
   LinkageResult result = Link(inputs);
+  LinkageReportData& report = snap->report;
+  report.encoding_audit = AuditEncodings(inputs);
+  // Stable subject ids: the previous run's membership of subjects holding a case.
+  {
+    absl::StatusOr<std::optional<std::string>> text = store_->GetMeta("subject_membership");
+    if (!text.ok()) return text.status();
+    std::unordered_map<std::string, std::string> previous;
+    if (*text) {
+      std::string_view rest = **text;
+      while (!rest.empty()) {
+        size_t end = rest.find('\n');
+        std::string_view line = rest.substr(0, end);
+        rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
+        size_t tab = line.rfind('\t');
+        if (tab == std::string_view::npos) continue;
+        previous.emplace(std::string(line.substr(0, tab)), std::string(line.substr(tab + 1)));
+      }
+    }
+    report.subjects_kept_id = KeepSubjectIds(inputs, previous, &result);
+    std::vector<uint8_t> holds_case(result.subject_ids.size(), 0);
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      if (inputs[i].source == ExportKind::kCases) holds_case[result.subject_of[i]] = 1;
+    }
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      if (!holds_case[result.subject_of[i]]) continue;
+      Append(&snap->membership, MemberName(inputs[i]), "\t",
+             result.subject_ids[result.subject_of[i]], "\n");
+    }
+  }
   inputs.clear();
+  inputs.shrink_to_fit();
   LinkageReportData& rep = snap->report;
   std::vector<uint8_t> has_incident(result.subject_ids.size(), 0),
       has_conviction(result.subject_ids.size(), 0);
@@ -161,6 +323,7 @@ absl::StatusOr<std::shared_ptr<LinkageSnapshot>> LinkerCore::Compute() {
     LinkedRecord& lr = snap->records[i];
     lr.subject = result.subject_of[i];
     lr.level = result.joined_at_level[i];
+    lr.evidence = result.evidence_of[i];
     if (lr.source == ExportKind::kIncidents) {
       ++rep.incident_records;
       has_incident[lr.subject] = 1;
@@ -177,6 +340,36 @@ absl::StatusOr<std::shared_ptr<LinkageSnapshot>> LinkerCore::Compute() {
     if (has_conviction[lr.subject]) ++rep.cases_linked_convictions;
     if (!has_incident[lr.subject] && !has_conviction[lr.subject]) ++rep.unlinked_cases;
   }
+  // Case links per level, apart from the joins among police records.
+  std::vector<uint8_t> has_police(result.subject_ids.size(), 0);
+  for (size_t s = 0; s < has_police.size(); ++s)
+    has_police[s] = has_incident[s] | has_conviction[s];
+  for (const LinkedRecord& lr : snap->records) {
+    if (lr.source == ExportKind::kCases) {
+      ++rep.case_links_by_level[has_police[lr.subject] ? lr.level : 0];
+    } else if (lr.level != 0) {
+      ++rep.police_joins_by_level[lr.level];
+    }
+  }
+  rep.probabilistic_links = result.counts.probabilistic_links;
+  rep.possible_links = result.counts.possible_links;
+  rep.candidate_pairs = result.counts.candidate_pairs;
+  rep.twin_vetoes = result.counts.twin_vetoes;
+  rep.em_estimated = result.parameters.estimated;
+  for (const LinkEvidence& e : result.evidence) {
+    if (e.linked) snap->evidence.push_back(e);
+  }
+  // evidence_of indexes all evidence; renumber to the links kept.
+  {
+    std::vector<int32_t> renumber(result.evidence.size(), -1);
+    int32_t next = 0;
+    for (size_t k = 0; k < result.evidence.size(); ++k) {
+      if (result.evidence[k].linked) renumber[k] = next++;
+    }
+    for (LinkedRecord& lr : snap->records) {
+      if (lr.evidence >= 0) lr.evidence = renumber[lr.evidence];
+    }
+  }
   rep.subjects = result.counts.subjects;
   rep.ambiguous_keys = result.counts.ambiguous_keys;
   for (int l = 0; l < 6; ++l) rep.links_by_level[l] = result.counts.links_by_level[l];
@@ -190,7 +383,9 @@ absl::StatusOr<LinkageReportData> LinkerCore::RunLinkage() {
   absl::StatusOr<std::shared_ptr<LinkageSnapshot>> snap = Compute();
   if (!snap.ok()) return snap.status();
   (*snap)->report.linked_unix_ms = clock_();
-  absl::Status s = store_->PutMeta("linkage_report", (*snap)->report.ToJson().dump());
+  absl::Status s = store_->PutMeta("subject_membership", (*snap)->membership);
+  if (!s.ok()) return s;
+  s = store_->PutMeta("linkage_report", (*snap)->report.ToJson().dump());
   if (!s.ok()) return s;
   snapshot_ = *snap;
   return (*snap)->report;

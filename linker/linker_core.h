@@ -30,6 +30,27 @@ struct LinkageReportData {
   int64_t unlinked_cases = 0;
   int64_t ambiguous_keys = 0;
   int64_t links_by_level[6] = {};
+  // The probabilistic stage (core/linkage.h LinkOptions).
+  int64_t probabilistic_links = 0;
+  int64_t possible_links = 0;
+  int64_t candidate_pairs = 0;
+  int64_t twin_vetoes = 0;
+  bool em_estimated = false;
+  int64_t subjects_kept_id = 0;  // subjects that kept the previous run's id by membership
+  // Case records by the level of the join that took each into a subject holding police
+  // records (index: level, kProbabilisticLevel included; 0 = case not linked to police), apart
+  // from the joins among police records themselves.
+  int64_t case_links_by_level[7] = {};
+  int64_t police_joins_by_level[7] = {};
+  // The encoding frequency self-audit: for every encoding, how concentrated its values are.
+  struct EncodingAudit {
+    std::string encoding;
+    int64_t records = 0;       // records holding it
+    int64_t distinct = 0;      // distinct values
+    double largest_share = 0;  // largest frequency of one value / records
+    double entropy_bits = 0;   // Shannon entropy of the value distribution
+  };
+  std::vector<EncodingAudit> encoding_audit;
   std::string inputs_digest;
   int64_t linked_unix_ms = 0;
 
@@ -43,7 +64,8 @@ struct LinkedRecord {
   std::string extract_id;
   std::string record_id;
   uint32_t subject;
-  uint8_t level;  // 0: not joined to anything
+  uint8_t level;  // 0: not joined to anything; kProbabilisticLevel: by the probabilistic stage
+  int32_t evidence = -1;  // index into LinkageSnapshot::evidence of the link that joined it
   int32_t event_day;
   CaseAttributes case_attributes;
   IncidentAttributes incident_attributes;
@@ -54,7 +76,18 @@ struct LinkageSnapshot {
   LinkageReportData report;
   std::vector<LinkedRecord> records;
   std::vector<std::string> subject_ids;
+  std::vector<LinkEvidence> evidence;  // probabilistic links made (no values, weights only)
+  // "member\tsubject id\n" of every record of a subject holding a case: persisted after a run
+  // so that the next run can keep subject ids (core/linkage.h KeepSubjectIds).
+  std::string membership;
 };
+
+// "surname=close(+5.6) first_name=exact(+6.4, tf -0.3) birth_date=exact(+14.5) = 26.2 bits":
+// the waterfall of one link, with levels and partial weights only.
+std::string FormatEvidence(const LinkEvidence& evidence);
+
+// The frequency self-audit of every field encoding over the records linked.
+std::vector<LinkageReportData::EncodingAudit> AuditEncodings(const std::vector<LinkInput>& inputs);
 
 // The subjects holding a case (the cohort), or with `pool` those holding police records only
 // (never discussed: the comparison pool), ordered by subject number. Gender and birth band are

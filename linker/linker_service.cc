@@ -173,8 +173,37 @@ void ToProto(const LinkageReportData& r, v1::LinkageReport* out) {
     c->set_level(std::string(KeyLevelName(level)));
     c->set_links(r.links_by_level[static_cast<int>(level)]);
   }
+  {
+    v1::LevelCount* c = out->add_by_level();
+    c->set_level("probabilistic");
+    c->set_links(r.probabilistic_links);
+  }
   out->set_inputs_digest(r.inputs_digest);
   out->set_linked_unix_ms(r.linked_unix_ms);
+  out->set_probabilistic_links(r.probabilistic_links);
+  out->set_possible_links(r.possible_links);
+  out->set_candidate_pairs(r.candidate_pairs);
+  out->set_twin_vetoes(r.twin_vetoes);
+  out->set_em_estimated(r.em_estimated);
+  for (int l = 0; l <= kProbabilisticLevel; ++l) {
+    std::string name = l == 0 ? "unlinked" : std::string(LinkLevelName(static_cast<uint8_t>(l)));
+    v1::LevelCount* c = out->add_case_links_by_level();
+    c->set_level(name);
+    c->set_links(r.case_links_by_level[l]);
+    if (l > 0) {
+      v1::LevelCount* p = out->add_police_joins_by_level();
+      p->set_level(name);
+      p->set_links(r.police_joins_by_level[l]);
+    }
+  }
+  for (const LinkageReportData::EncodingAudit& a : r.encoding_audit) {
+    v1::EncodingAudit* e = out->add_encoding_audit();
+    e->set_encoding(a.encoding);
+    e->set_records(a.records);
+    e->set_distinct(a.distinct);
+    e->set_largest_share(a.largest_share);
+    e->set_entropy_bits(a.entropy_bits);
+  }
 }
 
 absl::Status LinkerService::Authorize(const Peer& peer, std::string_view rpc,
@@ -308,7 +337,12 @@ grpc::ServerUnaryReactor* LinkerService::GetLinks(grpc::CallbackServerContext* c
       row->set_subject_id((*snap)->subject_ids[r->subject]);
       row->set_source(KindToProto(r->source));
       row->set_record_id(r->record_id);
-      row->set_level(r->level ? std::string(KeyLevelName(static_cast<KeyLevel>(r->level))) : "");
+      row->set_level(std::string(LinkLevelName(r->level)));
+      if (r->evidence >= 0 && r->evidence < static_cast<int32_t>((*snap)->evidence.size())) {
+        const LinkEvidence& e = (*snap)->evidence[r->evidence];
+        row->set_weight(e.weight);
+        row->set_evidence(FormatEvidence(e));
+      }
     }
     absl::StatusOr<uint64_t> seq =
         core_->Audit(peer.name, "auditor", "links_released", "released",

@@ -444,3 +444,48 @@ TEST_F(LinkerServiceTest, OversizedMessagesAreRefused) {
 
 }  // namespace
 }  // namespace pprl
+
+namespace pprl {
+namespace {
+
+TEST(LinkageReportData, ProbabilisticFiguresAndTheSelfAuditSurviveTheRoundTrip) {
+  LinkageReportData r;
+  r.probabilistic_links = 7;
+  r.possible_links = 3;
+  r.em_estimated = true;
+  r.case_links_by_level[0] = 2;
+  r.case_links_by_level[kProbabilisticLevel] = 5;
+  r.police_joins_by_level[1] = 11;
+  r.encoding_audit.push_back({"month_day", 100, 50, 0.04, 5.5});
+  absl::StatusOr<LinkageReportData> back = LinkageReportData::FromJson(r.ToJson().dump());
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->probabilistic_links, 7);
+  EXPECT_EQ(back->possible_links, 3);
+  EXPECT_TRUE(back->em_estimated);
+  EXPECT_EQ(back->case_links_by_level[0], 2);
+  EXPECT_EQ(back->case_links_by_level[kProbabilisticLevel], 5);
+  EXPECT_EQ(back->police_joins_by_level[1], 11);
+  ASSERT_EQ(back->encoding_audit.size(), 1u);
+  EXPECT_EQ(back->encoding_audit[0].encoding, "month_day");
+  EXPECT_DOUBLE_EQ(back->encoding_audit[0].largest_share, 0.04);
+}
+
+TEST(AuditEncodings, LargestShareAndEntropyOfEachEncoding) {
+  std::vector<LinkInput> in(4);
+  for (int i = 0; i < 4; ++i) {
+    in[i].encodings.tokens[static_cast<int>(TokenKind::kMonthDay)] = i < 2 ? 7 : 8 + i;
+  }
+  std::vector<LinkageReportData::EncodingAudit> audit = AuditEncodings(in);
+  ASSERT_EQ(audit.size(), 2u + kTokenKinds);
+  const LinkageReportData::EncodingAudit& md =
+      audit[2 + static_cast<int>(TokenKind::kMonthDay)];
+  EXPECT_EQ(md.encoding, "month_day");
+  EXPECT_EQ(md.records, 4);
+  EXPECT_EQ(md.distinct, 3);
+  EXPECT_DOUBLE_EQ(md.largest_share, 0.5);
+  EXPECT_DOUBLE_EQ(md.entropy_bits, 1.5);  // 1/2, 1/4, 1/4
+  EXPECT_EQ(audit[0].records, 0);          // no surname filters here
+}
+
+}  // namespace
+}  // namespace pprl
