@@ -4,7 +4,7 @@
 // (REFERENCE-STUDY.md: incidents per quarter 2.90 -> 2.18 on 195 subjects, convictions per
 // year 1.24 -> 0.55 on the conviction set of 138 of 213).
 //
-// Usage: synth_calibration [--seeds N] [--effect E]
+// Usage: synth_calibration [--seeds N] [--first-seed S] [--effect E]
 #include <unistd.h>
 
 #include <cstdio>
@@ -16,12 +16,13 @@
 #include "synth/simulation.h"
 
 int main(int argc, char** argv) {
-  int seeds = 5;
+  int seeds = 5, first = 1;
   double effect = -0.25;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--seeds") seeds = std::atoi(argv[i + 1]);
     if (a == "--effect") effect = std::atof(argv[i + 1]);
+    if (a == "--first-seed") first = std::atoi(argv[i + 1]);
   }
   const std::string dir =
       (std::filesystem::temp_directory_path() / pprl::Cat("pprl-calibration-", ::getpid()))
@@ -30,7 +31,7 @@ int main(int argc, char** argv) {
               "incY_b", "incY_a", "n_conv", "convY_b", "convY_a", "convQ_b");
   double sums[8] = {};
   int done = 0;
-  for (int seed = 1; seed <= seeds; ++seed) {
+  for (int seed = first; seed < first + seeds; ++seed) {
     pprl::SynthOptions synth;
     synth.seed = static_cast<uint64_t>(seed);
     synth.effect = effect;

@@ -555,25 +555,21 @@ absl::StatusOr<SynthSummary> WriteSyntheticExports(const std::string& dir, const
       people.push_back(t);
       ++i;
     }
-    // Now and then a namesake: another person (not a relative) born on the same day with the
-    // same surname and other first names; drawn from the error stream.
-    if (u(erng) < o.errors.namesakes && static_cast<int>(people.size()) < o.people) {
-      Person t = people.back();
-      t.id = static_cast<int>(people.size()) + 1;
-      t.gender = u(erng) < 0.85 ? 'm' : 'v';
-      t.first_names.clear();
-      const int names = 1 + static_cast<int>(erng() % 3);
-      for (int k = 0; k < names; ++k) {
-        if (k) t.first_names += " ";
-        t.first_names += t.gender == 'm' ? kMaleNames[erng() % std::size(kMaleNames)]
-                                         : kFemaleNames[erng() % std::size(kFemaleNames)];
-      }
-      if (t.first_names == people.back().first_names) continue;  // the same person, twice
-      t.tag = "namesake";
-      if (people.back().tag.empty()) people.back().tag = "namesake";
-      people.push_back(t);
-      ++i;
-    }
+  }
+  // Now and then a namesake: this person (drawn as everyone else) is given the surname and
+  // birth date of a person drawn before (not a relative, other first names). Only the error
+  // stream decides, so the rest of the data stays as without namesakes.
+  for (size_t i = 1; i < people.size(); ++i) {
+    if (u(erng) >= o.errors.namesakes) continue;
+    Person& t = people[i];
+    Person& other = people[erng() % i];
+    if (!t.tag.empty() || other.first_names == t.first_names) continue;
+    t.prefix = other.prefix;
+    t.surname = other.surname;
+    t.non_latin = other.non_latin;
+    t.birth = other.birth;
+    t.tag = "namesake";
+    if (other.tag.empty()) other.tag = "namesake";
   }
 
   std::ofstream cases(std::filesystem::path(dir) / "cases.csv", std::ios::binary);
