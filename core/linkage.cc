@@ -1,11 +1,13 @@
 #include "core/linkage.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <numeric>
 #include <tuple>
 #include <unordered_map>
 
+#include "absl/container/flat_hash_map.h"
 #include "core/hmac_key.h"
 
 namespace pprl {
@@ -35,6 +37,7 @@ class DisjointSets {
     size_[a] += size_[b];
     return a;
   }
+  uint32_t Size(uint32_t root) const { return size_[root]; }
 
  private:
   std::vector<uint32_t> parent_;
@@ -90,9 +93,192 @@ class InitialSets {
   std::unordered_map<uint32_t, std::vector<Digest>> extra_;
 };
 
+// Blocking tokens: each catches a kind of registration error the match keys miss.
+constexpr TokenKind kBlockingTokens[] = {
+    TokenKind::kFirstNameDob,       TokenKind::kNamePairDob,    TokenKind::kNamesNoYear,
+    TokenKind::kSurnameYearMonth,   TokenKind::kSurnameYearDay, TokenKind::kSurnameYearSwapped,
+    TokenKind::kPhoneticInitialYear};
+
+uint64_t FilterHash(const BloomFilter& f) {
+  uint64_t a, b;
+  std::memcpy(&a, f.data(), 8);
+  std::memcpy(&b, f.data() + 8, 8);
+  return a * 0x9e3779b97f4a7c15ull ^ (b + 0x632be59bd9b4e019ull + (a << 6) + (a >> 2));
+}
+
+// How many cascade clusters hold each name filter, for the term-frequency adjustment of an
+// exact agreement: log2(mean count / this filter's count), so a common name (within its birth
+// year: the filters are salted by it) weighs less and a rare one more.
+class FilterFrequencies {
+ public:
+  template <typename Get>
+  FilterFrequencies(const std::vector<LinkInput>& records, DisjointSets& sets, Get get) {
+    std::vector<std::pair<uint64_t, uint32_t>> seen;
+    seen.reserve(records.size());
+    for (uint32_t i = 0; i < records.size(); ++i) {
+      const BloomFilter& f = get(records[i].encodings);
+      if (BloomPopCount(f) == 0) continue;
+      seen.emplace_back(FilterHash(f), sets.Find(i));
+    }
+    std::sort(seen.begin(), seen.end());
+    seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
+    double sum = 0, sum_sq = 0;
+    for (size_t b = 0; b < seen.size();) {
+      size_t e = b;
+      while (e < seen.size() && seen[e].first == seen[b].first) ++e;
+      double c = static_cast<double>(e - b);
+      hashes_.push_back(seen[b].first);
+      counts_.push_back(static_cast<uint32_t>(e - b));
+      sum += c;
+      sum_sq += c * c;
+      b = e;
+    }
+    mean_ = sum > 0 ? sum_sq / sum : 1;  // the expected count of a random cluster's filter
+  }
+  double Adjustment(const BloomFilter& f) const {
+    auto it = std::lower_bound(hashes_.begin(), hashes_.end(), FilterHash(f));
+    if (it == hashes_.end() || *it != FilterHash(f)) return 0;
+    double c = counts_[it - hashes_.begin()];
+    return std::clamp(std::log2(mean_ / c), -6.0, 6.0);
+  }
+
+ private:
+  std::vector<uint64_t> hashes_;
+  std::vector<uint32_t> counts_;
+  double mean_ = 1;
+};
+
+// The probabilistic stage: candidate pairs holding a case from the blocking tokens, their
+// comparison vectors and weights, and the joins above the threshold, strongest first.
+void ProbabilisticStage(const std::vector<LinkInput>& records, const LinkOptions& options,
+                        DisjointSets& sets, LinkageResult* result) {
+  const uint32_t n = static_cast<uint32_t>(records.size());
+  result->evidence_of.assign(n, -1);
+  std::vector<uint32_t> cases;
+  for (uint32_t i = 0; i < n; ++i) {
+    if (records[i].source == ExportKind::kCases && !records[i].encodings.empty()) {
+      cases.push_back(i);
+    }
+  }
+  if (cases.empty()) return;
+  std::vector<uint64_t> pairs;
+  for (TokenKind kind : kBlockingTokens) {
+    absl::flat_hash_map<uint64_t, std::vector<uint32_t>> by_token;
+    by_token.reserve(cases.size());
+    for (uint32_t c : cases) {
+      uint64_t t = records[c].encodings.token(kind);
+      if (t != 0) by_token[t].push_back(c);
+    }
+    absl::flat_hash_map<uint64_t, uint32_t> hits;  // token -> records holding it
+    std::vector<std::pair<uint64_t, uint32_t>> matched;
+    for (uint32_t i = 0; i < n; ++i) {
+      uint64_t t = records[i].encodings.token(kind);
+      if (t == 0) continue;
+      auto it = by_token.find(t);
+      if (it == by_token.end()) continue;
+      matched.emplace_back(t, i);
+      ++hits[t];
+    }
+    for (const auto& [t, i] : matched) {
+      if (hits[t] > static_cast<uint32_t>(options.max_block)) continue;
+      for (uint32_t c : by_token.find(t)->second) {
+        if (c == i || sets.Find(c) == sets.Find(i)) continue;
+        uint32_t a = std::min(c, i), b = std::max(c, i);
+        pairs.push_back(static_cast<uint64_t>(a) << 32 | b);
+      }
+    }
+    for (const auto& [t, count] : hits) {
+      if (count > static_cast<uint32_t>(options.max_block)) ++result->counts.frequent_blocks;
+    }
+  }
+  std::sort(pairs.begin(), pairs.end());
+  pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
+  result->counts.candidate_pairs = static_cast<int64_t>(pairs.size());
+  if (pairs.empty()) return;
+
+  std::vector<Comparison> comparisons;
+  comparisons.reserve(pairs.size());
+  for (uint64_t p : pairs) {
+    comparisons.push_back(Compare(records[p >> 32].encodings, records[p & 0xffffffffu].encodings));
+  }
+  FsParameters params = DefaultParameters();
+  if (static_cast<int64_t>(pairs.size()) >= options.em_min_pairs) {
+    params = EstimateParameters(comparisons, params);
+  }
+  result->parameters = params;
+
+  FilterFrequencies surname_tf(
+      records, sets, [](const FieldEncodings& e) -> const BloomFilter& { return e.surname_bloom; });
+  FilterFrequencies first_tf(records, sets, [](const FieldEncodings& e) -> const BloomFilter& {
+    return e.first_name_bloom;
+  });
+
+  std::vector<LinkEvidence> evidence;
+  for (size_t k = 0; k < pairs.size(); ++k) {
+    LinkEvidence ev;
+    ev.a = static_cast<uint32_t>(pairs[k] >> 32);
+    ev.b = static_cast<uint32_t>(pairs[k] & 0xffffffffu);
+    ev.level = comparisons[k].level;
+    for (int f = 0; f < kCompareFields; ++f) {
+      ev.partial[f] = params.Weight(static_cast<CompareField>(f), ev.level[f]);
+    }
+    const FieldEncodings& ea = records[ev.a].encodings;
+    if (ev.level[0] == surname_level::kExact && BloomPopCount(ea.surname_bloom) > 0 &&
+        ea.surname_bloom == records[ev.b].encodings.surname_bloom) {
+      double adj = surname_tf.Adjustment(ea.surname_bloom);
+      ev.partial[0] += adj;
+      ev.tf_adjustment += adj;
+    }
+    if (ev.level[1] == first_name_level::kExact && ea.has_first_name() &&
+        ea.first_name_bloom == records[ev.b].encodings.first_name_bloom) {
+      double adj = first_tf.Adjustment(ea.first_name_bloom);
+      ev.partial[1] += adj;
+      ev.tf_adjustment += adj;
+    }
+    ev.weight = ev.partial[0] + ev.partial[1] + ev.partial[2];
+    if (ev.weight >= options.possible_threshold) evidence.push_back(ev);
+  }
+  std::sort(evidence.begin(), evidence.end(), [](const LinkEvidence& x, const LinkEvidence& y) {
+    return std::tie(y.weight, x.a, x.b) < std::tie(x.weight, y.a, y.b);
+  });
+
+  for (size_t k = 0; k < evidence.size(); ++k) {
+    LinkEvidence& ev = evidence[k];
+    uint32_t ra = sets.Find(ev.a), rb = sets.Find(ev.b);
+    if (ra == rb) continue;  // joined already by a stronger pair
+    if (ev.weight < options.link_threshold) {
+      ++result->counts.possible_links;
+      continue;
+    }
+    // Twins: a different first name is evidence, not a veto, except between two subjects that
+    // each hold more than one record already (two established people of one surname and
+    // birth date).
+    if (ev.level[1] == first_name_level::kDifferent && sets.Size(ra) >= 2 && sets.Size(rb) >= 2) {
+      ev.twin_veto = true;
+      ++result->counts.twin_vetoes;
+      continue;
+    }
+    sets.Union(ra, rb);
+    ev.linked = true;
+    ++result->counts.probabilistic_links;
+    for (uint32_t r : {ev.a, ev.b}) {
+      if (result->joined_at_level[r] == 0) result->joined_at_level[r] = kProbabilisticLevel;
+      if (result->evidence_of[r] < 0) result->evidence_of[r] = static_cast<int32_t>(k);
+    }
+  }
+  result->evidence = std::move(evidence);
+}
+
 }  // namespace
 
-LinkageResult Link(const std::vector<LinkInput>& records) {
+std::string_view LinkLevelName(uint8_t level) {
+  if (level == 0) return "";
+  if (level == kProbabilisticLevel) return "probabilistic";
+  std::optional<KeyLevel> key = KeyLevelFromNumber(level);
+  return key ? KeyLevelName(*key) : "unknown";
+}
+
+LinkageResult Link(const std::vector<LinkInput>& records, const LinkOptions& options) {
   const size_t n = records.size();
   LinkageResult result;
   result.counts.records = static_cast<int64_t>(n);
@@ -160,6 +346,12 @@ LinkageResult Link(const std::vector<LinkInput>& records) {
       }
       begin = end;
     }
+  }
+
+  if (options.probabilistic) {
+    ProbabilisticStage(records, options, sets, &result);
+  } else {
+    result.evidence_of.assign(n, -1);
   }
 
   // Subjects: number them by their smallest member, so the numbering is input-order free.

@@ -21,7 +21,9 @@
 #include <vector>
 
 #include "core/columns.h"
+#include "core/field_encodings.h"
 #include "core/match_keys.h"
+#include "core/probabilistic_linkage.h"
 
 namespace pprl {
 
@@ -30,13 +32,48 @@ struct LinkInput {
   std::string extract_id;
   std::string record_id;
   std::vector<MatchKey> keys;
+  FieldEncodings encodings;  // empty: the record takes part in the exact cascade only
+};
+
+// The level recorded for a record joined by the probabilistic stage (after the key levels).
+inline constexpr uint8_t kProbabilisticLevel = 6;
+// "full" ... "day_month_swapped", "probabilistic", or "" for 0.
+std::string_view LinkLevelName(uint8_t level);
+
+struct LinkOptions {
+  bool probabilistic = true;
+  // Match weights in bits (log2 of the likelihood ratio, term-frequency adjusted): a pair at
+  // or above link_threshold is linked; between possible_threshold and it, it is a possible
+  // link: counted and reported, never linked.
+  double link_threshold = 17.0;
+  double possible_threshold = 12.0;
+  // EM runs when at least this many candidate pairs exist; below, the default parameters.
+  int64_t em_min_pairs = 2000;
+  // A blocking token shared by more records than this is too frequent to block on (skipped).
+  int max_block = 64;
+};
+
+// Why a probabilistic link (or possible link) was made: levels and partial weights, no value.
+struct LinkEvidence {
+  uint32_t a = 0, b = 0;  // record indices, a < b
+  double weight = 0;      // total, bits
+  std::array<uint8_t, kCompareFields> level{};
+  std::array<double, kCompareFields> partial{};
+  double tf_adjustment = 0;  // included in partial[] of the exact levels; shown separately
+  bool linked = false;       // false: a possible link, or vetoed
+  bool twin_veto = false;    // a different first name between two established subjects
 };
 
 struct LinkageCounts {
   int64_t records = 0;
   int64_t subjects = 0;
-  int64_t links_by_level[6] = {};  // index: KeyLevel number; joins made at that level
-  int64_t ambiguous_keys = 0;      // key groups that joined nothing because of a conflict
+  int64_t links_by_level[6] = {};   // index: KeyLevel number; joins made at that level
+  int64_t ambiguous_keys = 0;       // key groups that joined nothing because of a conflict
+  int64_t candidate_pairs = 0;      // pairs compared by the probabilistic stage
+  int64_t probabilistic_links = 0;  // joins made by it
+  int64_t possible_links = 0;       // pairs in the possible-link band (not joined)
+  int64_t twin_vetoes = 0;          // pairs above the threshold kept apart as twins
+  int64_t frequent_blocks = 0;      // blocking tokens skipped as too frequent
 };
 
 struct LinkageResult {
@@ -47,9 +84,14 @@ struct LinkageResult {
   // Subject ids, indexed by the numbers in subject_of ("S" + 16 hex digits).
   std::vector<std::string> subject_ids;
   LinkageCounts counts;
+  // Probabilistic links and possible links, strongest first; evidence_of[record] is the index
+  // of the link that joined the record (-1: none).
+  std::vector<LinkEvidence> evidence;
+  std::vector<int32_t> evidence_of;
+  FsParameters parameters;
 };
 
-LinkageResult Link(const std::vector<LinkInput>& records);
+LinkageResult Link(const std::vector<LinkInput>& records, const LinkOptions& options = {});
 
 }  // namespace pprl
 

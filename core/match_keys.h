@@ -51,6 +51,9 @@ struct NormalisedIdentity {
   std::string surname;   // "berg": letters a-z, never empty
   std::string initials;  // "jp": one letter per given name, may be empty
   Date birth_date;
+  // The first given name, letters a-z ("jan" of "Jan Pieter"); empty when only initials or
+  // nothing was given. Used by the field encodings (core/field_encodings.h), not by match keys.
+  std::string first_name;
 };
 
 // Appends the keys of every level whose fields are present, strongest first.

@@ -79,7 +79,7 @@ absl::StatusOr<std::unique_ptr<RowParser>> RowParser::Create(const HmacKey& key,
 
 RowParser::RowParser(const HmacKey& key, ExportKind kind, ColumnLayout layout,
                      std::unique_ptr<NameNormaliser> names)
-    : key_(key), kind_(kind), layout_(layout), names_(std::move(names)) {}
+    : key_(key), kind_(kind), layout_(layout), names_(std::move(names)), encoder_(key) {}
 
 std::string_view RowParser::Get(const CsvRow& row, Field f) const {
   std::optional<size_t> i = layout_.index(f);
@@ -119,6 +119,17 @@ bool RowParser::Parse(const CsvRow& row, bool hash, PseudonymousRecord* record,
   if (identity_.initials.empty()) {
     identity_.initials = names_->InitialsFromFirstNames(Get(row, Field::kFirstNames));
     shape->derived_initials = !identity_.initials.empty();
+  }
+  // The first given name for the field encodings: folded, lower case, letters only.
+  identity_.first_name.clear();
+  names_->FoldToAscii(Get(row, Field::kFirstNames), &first_names_scratch_);
+  for (char c : first_names_scratch_) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c >= 'a' && c <= 'z') {
+      identity_.first_name.push_back(c);
+    } else if (c == ' ' || c == '\t' || c == ',' || c == ';') {
+      if (!identity_.first_name.empty()) break;
+    }
   }
   if (absl::StatusOr<Date> d = ParseDate(Get(row, Field::kBirthDate)); !d.ok()) {
     fail(Field::kBirthDate, d.status().message());
@@ -209,7 +220,12 @@ bool RowParser::Parse(const CsvRow& row, bool hash, PseudonymousRecord* record,
 
   if (errors->size() != errors_before) return false;
   record->keys.clear();
-  if (hash) ComputeMatchKeys(key_, identity_, &record->keys);
+  if (hash) {
+    ComputeMatchKeys(key_, identity_, &record->keys);
+    encoder_.Encode(identity_, &record->encodings);
+  } else {
+    record->encodings = FieldEncodings{};
+  }
   return true;
 }
 

@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "core/columns.h"
 #include "core/csv_reader.h"
+#include "core/field_encodings.h"
 #include "core/hmac_key.h"
 #include "core/name_normaliser.h"
 #include "core/pseudonymous_record.h"
@@ -58,6 +59,8 @@ class RowParser {
   ColumnLayout layout_;
   std::unique_ptr<NameNormaliser> names_;
   NormalisedIdentity identity_;  // reused to avoid allocation
+  FieldEncoder encoder_;
+  std::string first_names_scratch_;
 };
 
 // Attribute parsers (exposed for tests). All trim blanks and ignore case.

@@ -79,6 +79,16 @@ void ToProto(const PseudonymousRecord& r, v1::PseudonymisedRecord* out) {
     mk->set_level(static_cast<v1::KeyLevel>(static_cast<int>(k.level)));
     mk->set_digest(reinterpret_cast<const char*>(k.digest.data()), k.digest.size());
   }
+  if (!r.encodings.empty()) {
+    v1::FieldEncodings* e = out->mutable_encodings();
+    e->set_surname_bloom(reinterpret_cast<const char*>(r.encodings.surname_bloom.data()),
+                         kBloomBytes);
+    if (r.encodings.has_first_name()) {
+      e->set_first_name_bloom(reinterpret_cast<const char*>(r.encodings.first_name_bloom.data()),
+                              kBloomBytes);
+    }
+    for (uint64_t t : r.encodings.tokens) e->add_tokens(t);
+  }
   if (r.kind == ExportKind::kCases) {
     ToProto(r.case_attributes, out->mutable_case_attributes());
   } else if (r.kind == ExportKind::kIncidents) {
@@ -113,6 +123,26 @@ absl::StatusOr<PseudonymousRecord> FromProto(ExportKind kind, const v1::Pseudony
     MatchKey k{*level, {}};
     std::memcpy(k.digest.data(), mk.digest().data(), kMatchKeyBytes);
     r.keys.push_back(k);
+  }
+  if (in.has_encodings()) {
+    const v1::FieldEncodings& e = in.encodings();
+    if (e.surname_bloom().size() != kBloomBytes) {
+      return absl::InvalidArgumentError(
+          Cat("a surname filter has ", e.surname_bloom().size(), " bytes, not ", kBloomBytes));
+    }
+    std::memcpy(r.encodings.surname_bloom.data(), e.surname_bloom().data(), kBloomBytes);
+    if (!e.first_name_bloom().empty()) {
+      if (e.first_name_bloom().size() != kBloomBytes) {
+        return absl::InvalidArgumentError(Cat(
+            "a first-name filter has ", e.first_name_bloom().size(), " bytes, not ", kBloomBytes));
+      }
+      std::memcpy(r.encodings.first_name_bloom.data(), e.first_name_bloom().data(), kBloomBytes);
+    }
+    if (e.tokens_size() > kTokenKinds) {
+      return absl::InvalidArgumentError(
+          Cat("field encodings with ", e.tokens_size(), " tokens, more than ", kTokenKinds));
+    }
+    for (int k = 0; k < e.tokens_size(); ++k) r.encodings.tokens[k] = e.tokens(k);
   }
   if (kind == ExportKind::kCases) {
     if (!in.has_case_attributes())

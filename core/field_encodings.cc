@@ -1,0 +1,209 @@
+#include "core/field_encodings.h"
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+#include <string>
+
+#include "core/name_normaliser.h"
+
+namespace pprl {
+namespace {
+
+constexpr std::string_view kSep = "\x1f";  // never in a normalised field
+constexpr int kFields = 2;                 // 0 surname, 1 first name
+constexpr std::string_view kFieldPurpose[kFields] = {"surname_bloom", "first_name_bloom"};
+constexpr int kAlphabet = 27;  // '_' (padding) and a-z
+constexpr uint32_t kComputed = 1u << 31;
+
+int Letter(char c) { return c >= 'a' && c <= 'z' ? c - 'a' + 1 : 0; }
+
+void FourDigits(int v, char out[4]) {
+  out[0] = static_cast<char>('0' + v / 1000 % 10);
+  out[1] = static_cast<char>('0' + v / 100 % 10);
+  out[2] = static_cast<char>('0' + v / 10 % 10);
+  out[3] = static_cast<char>('0' + v % 10);
+}
+void TwoDigits(int v, char out[2]) {
+  out[0] = static_cast<char>('0' + v / 10 % 10);
+  out[1] = static_cast<char>('0' + v % 10);
+}
+
+std::unique_ptr<PrecomputedHmac> DeriveKey(const HmacKey& key, std::string_view purpose) {
+  std::string label = "pprl/v1/encoding-key/";
+  label += purpose;
+  Sha256Digest derived = key.hmac().Compute(label);
+  auto out = std::make_unique<PrecomputedHmac>(derived);
+  std::fill(derived.begin(), derived.end(), 0);  // best effort: no copy of the key lingers
+  return out;
+}
+
+}  // namespace
+
+std::string_view TokenKindName(TokenKind kind) {
+  switch (kind) {
+    case TokenKind::kYearMonth:
+      return "year_month";
+    case TokenKind::kYearDay:
+      return "year_day";
+    case TokenKind::kMonthDay:
+      return "month_day";
+    case TokenKind::kYearDayMonthUnordered:
+      return "year_day_month_unordered";
+    case TokenKind::kInitialDob:
+      return "initial_dob";
+    case TokenKind::kFirstNameDob:
+      return "first_name_dob";
+    case TokenKind::kNamePairDob:
+      return "name_pair_dob";
+    case TokenKind::kNamesNoYear:
+      return "names_no_year";
+    case TokenKind::kSurnameYearMonth:
+      return "surname_year_month";
+    case TokenKind::kSurnameYearDay:
+      return "surname_year_day";
+    case TokenKind::kSurnameYearSwapped:
+      return "surname_year_swapped";
+    case TokenKind::kPhoneticInitialYear:
+      return "phonetic_initial_year";
+  }
+  return "unknown";
+}
+
+bool FieldEncodings::has_first_name() const {
+  for (uint8_t b : first_name_bloom) {
+    if (b != 0) return true;
+  }
+  return false;
+}
+
+bool FieldEncodings::empty() const {
+  for (uint8_t b : surname_bloom) {
+    if (b != 0) return false;
+  }
+  for (uint64_t t : tokens) {
+    if (t != 0) return false;
+  }
+  return !has_first_name();
+}
+
+int BloomPopCount(const BloomFilter& a) {
+  uint64_t lo, hi;
+  std::memcpy(&lo, a.data(), 8);
+  std::memcpy(&hi, a.data() + 8, 8);
+  return std::popcount(lo) + std::popcount(hi);
+}
+
+double BloomDice(const BloomFilter& a, const BloomFilter& b) {
+  uint64_t a0, a1, b0, b1;
+  std::memcpy(&a0, a.data(), 8);
+  std::memcpy(&a1, a.data() + 8, 8);
+  std::memcpy(&b0, b.data(), 8);
+  std::memcpy(&b1, b.data() + 8, 8);
+  int na = std::popcount(a0) + std::popcount(a1);
+  int nb = std::popcount(b0) + std::popcount(b1);
+  if (na == 0 || nb == 0) return 0.0;
+  int both = std::popcount(a0 & b0) + std::popcount(a1 & b1);
+  return 2.0 * both / (na + nb);
+}
+
+FieldEncoder::FieldEncoder(const HmacKey& key) {
+  for (std::string_view purpose : kFieldPurpose) bloom_keys_.push_back(DeriveKey(key, purpose));
+  for (int k = 0; k < kTokenKinds; ++k) {
+    std::string purpose = "token/";
+    purpose += TokenKindName(static_cast<TokenKind>(k));
+    token_keys_.push_back(DeriveKey(key, purpose));
+  }
+}
+
+FieldEncoder::~FieldEncoder() = default;
+
+void FieldEncoder::Bloom(int field, int year, std::string_view value, BloomFilter* out) {
+  out->fill(0);
+  if (value.empty()) return;
+  std::vector<uint32_t>& table = positions_[static_cast<uint32_t>(year) * kFields + field];
+  if (table.empty()) table.assign(kAlphabet * kAlphabet, 0);
+  char salt[4];
+  FourDigits(year, salt);
+  // Padded bigrams: "_k", "ko", "ok", "k_" for "kok".
+  int previous = 0;
+  for (size_t i = 0; i <= value.size(); ++i) {
+    int current = i < value.size() ? Letter(value[i]) : 0;
+    uint32_t& slot = table[previous * kAlphabet + current];
+    if (slot == 0) {
+      char bigram[2] = {previous == 0 ? '_' : static_cast<char>('a' + previous - 1),
+                        current == 0 ? '_' : static_cast<char>('a' + current - 1)};
+      std::string_view parts[] = {std::string_view(salt, 4), kSep, std::string_view(bigram, 2)};
+      Sha256Digest d = bloom_keys_[field]->Compute(parts);
+      slot = kComputed;
+      for (int h = 0; h < kBloomHashes; ++h) slot |= (d[h] & 0x7fu) << (7 * h);
+    }
+    for (int h = 0; h < kBloomHashes; ++h) {
+      uint32_t bit = (slot >> (7 * h)) & 0x7fu;
+      (*out)[bit / 8] |= static_cast<uint8_t>(1u << (bit % 8));
+    }
+    previous = current;
+  }
+}
+
+uint64_t FieldEncoder::Token(TokenKind kind, std::span<const std::string_view> parts) const {
+  Sha256Digest d = token_keys_[static_cast<int>(kind)]->Compute(parts);
+  uint64_t t;
+  std::memcpy(&t, d.data(), sizeof t);
+  return t == 0 ? 1 : t;
+}
+
+void FieldEncoder::Encode(const NormalisedIdentity& id, FieldEncodings* out) {
+  const Date& b = id.birth_date;
+  const bool has_date = b.year > 0 && b.month > 0 && b.day > 0;
+  const int year = has_date ? b.year : 0;
+  Bloom(0, year, id.surname, &out->surname_bloom);
+  Bloom(1, year, id.first_name, &out->first_name_bloom);
+  out->tokens.fill(0);
+  if (!has_date) return;
+
+  char y[4], m[2], d[2], lo[2], hi[2];
+  FourDigits(b.year, y);
+  TwoDigits(b.month, m);
+  TwoDigits(b.day, d);
+  TwoDigits(std::min(b.month, b.day), lo);
+  TwoDigits(std::max(b.month, b.day), hi);
+  const std::string_view ys(y, 4), ms(m, 2), ds(d, 2), los(lo, 2), his(hi, 2);
+  const std::string_view surname = id.surname;
+  const std::string_view initial =
+      id.initials.empty() ? std::string_view() : std::string_view(id.initials).substr(0, 1);
+  auto set = [&](TokenKind kind, std::initializer_list<std::string_view> parts) {
+    out->tokens[static_cast<int>(kind)] =
+        Token(kind, std::span<const std::string_view>(parts.begin(), parts.size()));
+  };
+
+  set(TokenKind::kYearMonth, {ys, kSep, ms});
+  set(TokenKind::kYearDay, {ys, kSep, ds});
+  set(TokenKind::kMonthDay, {ms, kSep, ds});
+  set(TokenKind::kYearDayMonthUnordered, {ys, kSep, los, kSep, his});
+  if (!initial.empty()) set(TokenKind::kInitialDob, {initial, kSep, ys, ms, ds});
+  if (!id.first_name.empty()) {
+    set(TokenKind::kFirstNameDob, {id.first_name, kSep, ys, ms, ds});
+    std::string_view a = surname, z = id.first_name;
+    if (z < a) std::swap(a, z);
+    set(TokenKind::kNamePairDob, {a, kSep, z, kSep, ys, ms, ds});
+  }
+  if (!surname.empty()) {
+    set(TokenKind::kNamesNoYear, {surname, kSep, initial, kSep, ms, ds});
+    set(TokenKind::kSurnameYearMonth, {surname, kSep, ys, ms});
+    set(TokenKind::kSurnameYearDay, {surname, kSep, ys, kSep, ds});
+    set(TokenKind::kSurnameYearSwapped, {surname, kSep, ys, los, his});
+    if (!initial.empty()) {
+      std::string phonetic = DutchPhonetic(surname);
+      set(TokenKind::kPhoneticInitialYear, {phonetic, kSep, initial, kSep, ys});
+    }
+  }
+}
+
+void ComputeFieldEncodings(const HmacKey& key, const NormalisedIdentity& identity,
+                           FieldEncodings* out) {
+  FieldEncoder encoder(key);
+  encoder.Encode(identity, out);
+}
+
+}  // namespace pprl

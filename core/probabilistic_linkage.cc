@@ -1,0 +1,231 @@
+#include "core/probabilistic_linkage.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+namespace pprl {
+namespace {
+
+bool Same(const FieldEncodings& a, const FieldEncodings& b, TokenKind kind) {
+  uint64_t x = a.token(kind);
+  return x != 0 && x == b.token(kind);
+}
+
+bool HasDate(const FieldEncodings& e) { return e.token(TokenKind::kYearMonth) != 0; }
+
+// An initial is known when the site had one: it then made the initial-bearing tokens.
+bool HasGivenName(const FieldEncodings& e) {
+  return e.has_first_name() || e.token(TokenKind::kInitialDob) != 0 ||
+         e.token(TokenKind::kPhoneticInitialYear) != 0;
+}
+
+}  // namespace
+
+std::string_view CompareFieldName(CompareField field) {
+  switch (field) {
+    case CompareField::kSurname:
+      return "surname";
+    case CompareField::kFirstName:
+      return "first_name";
+    case CompareField::kBirthDate:
+      return "birth_date";
+  }
+  return "unknown";
+}
+
+int LevelCount(CompareField field) {
+  switch (field) {
+    case CompareField::kSurname:
+      return surname_level::kCount;
+    case CompareField::kFirstName:
+      return first_name_level::kCount;
+    case CompareField::kBirthDate:
+      return birth_date_level::kCount;
+  }
+  return 0;
+}
+
+std::string_view LevelName(CompareField field, uint8_t level) {
+  static constexpr std::string_view kSurname[] = {"exact",   "close",     "similar",
+                                                  "swapped", "different", "unknown"};
+  static constexpr std::string_view kFirst[] = {
+      "exact", "similar", "initial", "different", "one_missing", "both_missing", "unknown"};
+  static constexpr std::string_view kDate[] = {"exact", "one_part", "swapped", "different",
+                                               "missing"};
+  if (level >= LevelCount(field)) return "?";
+  switch (field) {
+    case CompareField::kSurname:
+      return kSurname[level];
+    case CompareField::kFirstName:
+      return kFirst[level];
+    case CompareField::kBirthDate:
+      return kDate[level];
+  }
+  return "?";
+}
+
+bool IsInformative(CompareField field, uint8_t level) {
+  switch (field) {
+    case CompareField::kSurname:
+      return level != surname_level::kUnknown;
+    case CompareField::kFirstName:
+      return level <= first_name_level::kDifferent;
+    case CompareField::kBirthDate:
+      return level != birth_date_level::kMissing;
+  }
+  return false;
+}
+
+Comparison Compare(const FieldEncodings& a, const FieldEncodings& b) {
+  Comparison c;
+  // Birth date from the pair tokens.
+  const bool dates = HasDate(a) && HasDate(b);
+  const bool ym = Same(a, b, TokenKind::kYearMonth);
+  const bool yd = Same(a, b, TokenKind::kYearDay);
+  const bool md = Same(a, b, TokenKind::kMonthDay);
+  const bool unordered = Same(a, b, TokenKind::kYearDayMonthUnordered);
+  uint8_t& date = c.level[static_cast<int>(CompareField::kBirthDate)];
+  if (!dates) {
+    date = birth_date_level::kMissing;
+  } else if (ym && yd && md) {
+    date = birth_date_level::kExact;
+  } else if (unordered && !md) {
+    date = birth_date_level::kSwapped;
+  } else if (static_cast<int>(ym) + yd + md == 1) {
+    date = birth_date_level::kOnePart;
+  } else {
+    date = birth_date_level::kDifferent;
+  }
+  // The name filters are salted by birth year: comparable only when the years agree (or when
+  // neither record has a date, both salted alike).
+  const bool same_year = dates ? (ym || yd || unordered) : (!HasDate(a) && !HasDate(b));
+  const bool swapped = Same(a, b, TokenKind::kNamePairDob) && !Same(a, b, TokenKind::kFirstNameDob);
+  const bool no_year = Same(a, b, TokenKind::kNamesNoYear);
+
+  uint8_t& surname = c.level[static_cast<int>(CompareField::kSurname)];
+  if (swapped) {
+    surname = surname_level::kSwapped;
+  } else if (same_year) {
+    double dice = BloomDice(a.surname_bloom, b.surname_bloom);
+    c.surname_dice = dice;
+    surname = a.surname_bloom == b.surname_bloom ? surname_level::kExact
+              : dice >= 0.8                      ? surname_level::kClose
+              : dice >= 0.6                      ? surname_level::kSimilar
+                                                 : surname_level::kDifferent;
+  } else if (no_year) {
+    surname = surname_level::kExact;
+  } else {
+    surname = surname_level::kUnknown;
+  }
+
+  uint8_t& first = c.level[static_cast<int>(CompareField::kFirstName)];
+  const bool a_has = HasGivenName(a), b_has = HasGivenName(b);
+  const bool initial_same = Same(a, b, TokenKind::kInitialDob);
+  if (swapped) {
+    first = first_name_level::kExact;
+  } else if (!a_has && !b_has) {
+    first = first_name_level::kBothMissing;
+  } else if (!a_has || !b_has) {
+    first = first_name_level::kOneMissing;
+  } else if (a.has_first_name() && b.has_first_name() && same_year) {
+    double dice = BloomDice(a.first_name_bloom, b.first_name_bloom);
+    first = a.first_name_bloom == b.first_name_bloom ? first_name_level::kExact
+            : dice >= 0.7                            ? first_name_level::kSimilar
+            : initial_same || (no_year && surname == surname_level::kExact)
+                ? first_name_level::kInitial
+                : first_name_level::kDifferent;
+  } else if (initial_same) {
+    first = first_name_level::kInitial;
+  } else if (date == birth_date_level::kExact) {
+    first = first_name_level::kDifferent;  // the initial tokens were comparable
+  } else if (no_year) {
+    first = first_name_level::kInitial;
+  } else {
+    first = first_name_level::kUnknown;
+  }
+  return c;
+}
+
+double FsParameters::Weight(CompareField field, uint8_t level) const {
+  if (!IsInformative(field, level)) return 0.0;
+  int f = static_cast<int>(field);
+  return std::log2(m[f][level] / u[f][level]);
+}
+
+FsParameters DefaultParameters() {
+  FsParameters p;
+  auto set = [&](CompareField field, std::initializer_list<double> m,
+                 std::initializer_list<double> u) {
+    int f = static_cast<int>(field);
+    std::copy(m.begin(), m.end(), p.m[f].begin());
+    std::copy(u.begin(), u.end(), p.u[f].begin());
+  };
+  // surname: exact, close, similar, swapped, different, unknown
+  set(CompareField::kSurname, {0.88, 0.05, 0.03, 0.005, 0.035, 1},
+      {0.003, 0.001, 0.006, 0.000002, 0.99, 1});
+  // first name: exact, similar, initial, different, one_missing, both_missing, unknown
+  set(CompareField::kFirstName, {0.85, 0.03, 0.06, 0.03, 1, 1, 1},
+      {0.01, 0.004, 0.04, 0.9, 1, 1, 1});
+  // birth date: exact, one_part, swapped, different, missing
+  set(CompareField::kBirthDate, {0.93, 0.04, 0.01, 0.02, 1}, {0.00004, 0.005, 0.00001, 0.995, 1});
+  p.lambda = 0.01;
+  return p;
+}
+
+FsParameters EstimateParameters(const std::vector<Comparison>& pairs, const FsParameters& start,
+                                int max_iterations) {
+  FsParameters p = start;
+  if (pairs.empty()) return p;
+  // Count distinct patterns.
+  std::map<std::array<uint8_t, kCompareFields>, double> patterns;
+  for (const Comparison& c : pairs) patterns[c.level] += 1;
+  const double n = static_cast<double>(pairs.size());
+  for (int it = 0; it < max_iterations; ++it) {
+    std::array<std::array<double, kMaxLevels>, kCompareFields> m_sum{};
+    double match_total = 0;
+    for (const auto& [levels, count] : patterns) {
+      double lm = std::log(p.lambda), lu = std::log(1 - p.lambda);
+      for (int f = 0; f < kCompareFields; ++f) {
+        CompareField field = static_cast<CompareField>(f);
+        if (!IsInformative(field, levels[f])) continue;
+        lm += std::log(p.m[f][levels[f]]);
+        lu += std::log(p.u[f][levels[f]]);
+      }
+      double g = 1.0 / (1.0 + std::exp(lu - lm));  // P(match | pattern)
+      match_total += g * count;
+      for (int f = 0; f < kCompareFields; ++f) {
+        if (IsInformative(static_cast<CompareField>(f), levels[f])) {
+          m_sum[f][levels[f]] += g * count;
+        }
+      }
+    }
+    double change = 0;
+    for (int f = 0; f < kCompareFields; ++f) {
+      CompareField field = static_cast<CompareField>(f);
+      double total = 0;
+      int informative = 0;
+      for (int l = 0; l < LevelCount(field); ++l) {
+        if (!IsInformative(field, static_cast<uint8_t>(l))) continue;
+        total += m_sum[f][l];
+        ++informative;
+      }
+      for (int l = 0; l < LevelCount(field); ++l) {
+        if (!IsInformative(field, static_cast<uint8_t>(l))) continue;
+        // Smoothed: half a pair per level, so no level's m reaches 0.
+        double v = (m_sum[f][l] + 0.5) / (total + 0.5 * informative);
+        change = std::max(change, std::fabs(v - p.m[f][l]));
+        p.m[f][l] = v;
+      }
+    }
+    double lambda = std::clamp(match_total / n, 1e-6, 1 - 1e-6);
+    change = std::max(change, std::fabs(lambda - p.lambda));
+    p.lambda = lambda;
+    p.iterations = it + 1;
+    if (change < 1e-6) break;
+  }
+  p.estimated = true;
+  return p;
+}
+
+}  // namespace pprl

@@ -1,0 +1,137 @@
+// Keyed field encodings: what agrees and what does not under each kind of registration error,
+// key separation, and the wire round trip.
+#include "core/field_encodings.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "proto/extract_codec.h"
+
+namespace pprl {
+namespace {
+
+HmacKey TestKey(uint8_t fill = 0x42) {
+  absl::StatusOr<HmacKey> key = HmacKey::FromBytes(std::vector<uint8_t>(32, fill));
+  return std::move(*key);
+}
+
+NormalisedIdentity Id(std::string surname, std::string first_name, Date dob,
+                      std::string initials = "") {
+  NormalisedIdentity id;
+  id.surname = std::move(surname);
+  id.first_name = std::move(first_name);
+  id.initials = initials.empty() && !id.first_name.empty() ? id.first_name.substr(0, 1) : initials;
+  id.birth_date = dob;
+  return id;
+}
+
+FieldEncodings Encode(const NormalisedIdentity& id, const HmacKey& key) {
+  FieldEncodings e;
+  ComputeFieldEncodings(key, id, &e);
+  return e;
+}
+
+bool Same(const FieldEncodings& a, const FieldEncodings& b, TokenKind k) {
+  return a.token(k) != 0 && a.token(k) == b.token(k);
+}
+
+TEST(FieldEncodingsTest, DeterministicAndKeyed) {
+  HmacKey key = TestKey();
+  NormalisedIdentity id = Id("verhulst", "maarten", {1953, 11, 17});
+  FieldEncodings a = Encode(id, key);
+  EXPECT_EQ(a, Encode(id, key));
+  EXPECT_FALSE(a.empty());
+  EXPECT_TRUE(a.has_first_name());
+  FieldEncodings other = Encode(id, TestKey(0x43));
+  EXPECT_NE(a.surname_bloom, other.surname_bloom);
+  for (int k = 0; k < kTokenKinds; ++k) {
+    EXPECT_NE(a.tokens[k], 0) << k;
+    EXPECT_NE(a.tokens[k], other.tokens[k]) << k;
+  }
+  // Key separation per field: the same letters give different filters as surname and as
+  // first name.
+  FieldEncodings swapped = Encode(Id("maarten", "verhulst", {1953, 11, 17}), key);
+  EXPECT_NE(a.surname_bloom, swapped.first_name_bloom);
+  EXPECT_LT(BloomDice(a.surname_bloom, swapped.first_name_bloom), 0.6);
+}
+
+TEST(FieldEncodingsTest, OneLetterErrorsStaySimilar) {
+  HmacKey key = TestKey();
+  Date dob{1953, 11, 17};
+  FieldEncodings base = Encode(Id("verhulst", "maarten", dob), key);
+  for (const char* variant : {"verhukst", "verhuslt", "verhulsst", "verhlst"}) {
+    FieldEncodings v = Encode(Id(variant, "maarten", dob), key);
+    double dice = BloomDice(base.surname_bloom, v.surname_bloom);
+    EXPECT_GE(dice, 0.6) << variant;
+    EXPECT_LT(dice, 1.0) << variant;
+    EXPECT_TRUE(Same(base, v, TokenKind::kFirstNameDob)) << variant;
+  }
+  FieldEncodings unrelated = Encode(Id("bakker", "maarten", dob), key);
+  EXPECT_LT(BloomDice(base.surname_bloom, unrelated.surname_bloom), 0.4);
+}
+
+TEST(FieldEncodingsTest, DatePartsAgreeOnTheRest) {
+  HmacKey key = TestKey();
+  FieldEncodings base = Encode(Id("mulder", "anouk", {1961, 8, 19}), key);
+  FieldEncodings month = Encode(Id("mulder", "anouk", {1961, 3, 19}), key);
+  EXPECT_TRUE(Same(base, month, TokenKind::kYearDay));
+  EXPECT_FALSE(Same(base, month, TokenKind::kYearMonth));
+  EXPECT_FALSE(Same(base, month, TokenKind::kMonthDay));
+  EXPECT_TRUE(Same(base, month, TokenKind::kSurnameYearDay));
+  EXPECT_EQ(base.surname_bloom, month.surname_bloom);  // same year: same salt
+
+  FieldEncodings year = Encode(Id("mulder", "anouk", {1962, 8, 19}), key);
+  EXPECT_TRUE(Same(base, year, TokenKind::kMonthDay));
+  EXPECT_TRUE(Same(base, year, TokenKind::kNamesNoYear));
+  EXPECT_NE(base.surname_bloom, year.surname_bloom);  // another year: another salt
+
+  FieldEncodings kok = Encode(Id("kok", "", {1979, 3, 5}), key);
+  FieldEncodings kok_swapped = Encode(Id("kok", "", {1979, 5, 3}), key);
+  EXPECT_TRUE(Same(kok, kok_swapped, TokenKind::kYearDayMonthUnordered));
+  EXPECT_TRUE(Same(kok, kok_swapped, TokenKind::kSurnameYearSwapped));
+  EXPECT_FALSE(Same(kok, kok_swapped, TokenKind::kMonthDay));
+  EXPECT_FALSE(kok.has_first_name());
+  EXPECT_EQ(kok.token(TokenKind::kFirstNameDob), 0u);
+  EXPECT_EQ(kok.token(TokenKind::kInitialDob), 0u);
+}
+
+TEST(FieldEncodingsTest, SwappedNamesShareThePairToken) {
+  HmacKey key = TestKey();
+  FieldEncodings a = Encode(Id("bakker", "willem", {1948, 11, 22}), key);
+  FieldEncodings b = Encode(Id("willem", "bakker", {1948, 11, 22}), key);
+  EXPECT_TRUE(Same(a, b, TokenKind::kNamePairDob));
+  EXPECT_FALSE(Same(a, b, TokenKind::kFirstNameDob));
+}
+
+TEST(FieldEncodingsTest, MissingBirthDateGivesNoTokens) {
+  HmacKey key = TestKey();
+  FieldEncodings e = Encode(Id("kok", "sanne", {0, 0, 0}), key);
+  for (uint64_t t : e.tokens) EXPECT_EQ(t, 0u);
+  EXPECT_GT(BloomPopCount(e.surname_bloom), 0);
+}
+
+TEST(FieldEncodingsTest, WireRoundTrip) {
+  HmacKey key = TestKey();
+  PseudonymousRecord r;
+  r.kind = ExportKind::kIncidents;
+  r.record_id = "i1";
+  r.keys.push_back(MatchKey{KeyLevel::kSurnameDob, {}});
+  r.encodings = Encode(Id("kok", "", {1979, 3, 5}), key);
+  v1::PseudonymisedRecord wire;
+  ToProto(r, &wire);
+  EXPECT_TRUE(wire.encodings().first_name_bloom().empty());
+  absl::StatusOr<PseudonymousRecord> back = FromProto(ExportKind::kIncidents, wire);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->encodings, r.encodings);
+
+  wire.mutable_encodings()->set_surname_bloom("short");
+  EXPECT_FALSE(FromProto(ExportKind::kIncidents, wire).ok());
+  // A record from an older agent has no encodings at all.
+  wire.clear_encodings();
+  back = FromProto(ExportKind::kIncidents, wire);
+  ASSERT_TRUE(back.ok());
+  EXPECT_TRUE(back->encodings.empty());
+}
+
+}  // namespace
+}  // namespace pprl
