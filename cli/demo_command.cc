@@ -39,23 +39,6 @@ void StopChildrenOnSignal(int sig) {
   ::_exit(128 + sig);
 }
 
-absl::StatusOr<std::vector<std::vector<std::string>>> ReadCsv(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(Cat("cannot read ", path));
-  CsvReader reader(in);
-  absl::StatusOr<CsvRow> header = reader.ReadHeader();
-  if (!header.ok()) return header.status();
-  std::vector<std::vector<std::string>> rows;
-  CsvRow row;
-  while (true) {
-    absl::StatusOr<bool> got = reader.Next(&row);
-    if (!got.ok()) return got.status();
-    if (!*got) break;
-    rows.emplace_back(row.fields.begin(), row.fields.end());
-  }
-  return rows;
-}
-
 // The daemon binaries: beside this one (installed), or in the build tree.
 std::string FindBinary(const std::string& self, const std::string& name,
                        const std::string& subdir) {
@@ -80,80 +63,13 @@ absl::Status RunSynth(const std::string& out_dir, const SynthOptions& options, s
 
 absl::StatusOr<LinkageQuality> EvaluateLinkage(const std::string& truth_csv,
                                                const std::string& links_csv) {
-  absl::StatusOr<std::vector<std::vector<std::string>>> truth = ReadCsv(truth_csv);
+  absl::StatusOr<std::vector<TruthRow>> truth = ReadTruthFile(truth_csv);
   if (!truth.ok()) return truth.status();
-  absl::StatusOr<std::vector<std::vector<std::string>>> links = ReadCsv(links_csv);
+  absl::StatusOr<std::vector<LinkRow>> links = ReadLinksFile(links_csv);
   if (!links.ok()) return links.status();
-  struct Truth {
-    std::string person, errors;
-  };
-  std::map<std::pair<std::string, std::string>, Truth> by_record;
-  std::map<std::string, std::vector<std::pair<std::string, std::string>>> police_of_person;
-  for (const auto& r : *truth) {
-    if (r.size() < 4) return absl::InvalidArgumentError(Cat(truth_csv, ": a row without 4 fields"));
-    by_record[{r[0], r[1]}] = {r[2], r[3]};
-    if (r[0] != "cases") police_of_person[r[2]].push_back({r[0], r[1]});
-  }
-  std::map<std::string, std::vector<std::pair<std::string, std::string>>> subjects;
-  for (const auto& r : *links) {
-    if (r.size() < 3) return absl::InvalidArgumentError(Cat(links_csv, ": a row without 3 fields"));
-    subjects[r[0]].push_back({r[1], r[2]});
-  }
-  LinkageQuality q;
-  for (const auto& [subject, records] : subjects) {
-    for (const auto& c : records) {
-      if (c.first != "cases") continue;
-      auto ct = by_record.find(c);
-      if (ct == by_record.end())
-        return absl::InvalidArgumentError(Cat("case ", c.second, " is not in the truth file"));
-      std::set<std::pair<std::string, std::string>> truly(
-          police_of_person[ct->second.person].begin(), police_of_person[ct->second.person].end());
-      std::set<std::pair<std::string, std::string>> found;
-      for (const auto& r : records) {
-        if (r.first != "cases") found.insert(r);
-      }
-      q.true_pairs += static_cast<int64_t>(truly.size());
-      q.found_pairs += static_cast<int64_t>(found.size());
-      for (const auto& r : found) {
-        if (truly.contains(r)) {
-          ++q.correct_pairs;
-        } else {
-          const Truth& t = by_record[r];
-          ++q.false_links_by_cause[t.errors.empty() ? "namesake or twin" : t.errors];
-        }
-      }
-      for (const auto& r : truly) {
-        if (found.contains(r)) continue;
-        const std::string& e = by_record[r].errors;
-        const std::string& ce = ct->second.errors;
-        ++q.misses_by_cause[!e.empty()
-                                ? e
-                                : (!ce.empty() ? "case " + ce : "ambiguous (twin) or unknown")];
-      }
-    }
-  }
-  q.precision =
-      q.found_pairs ? static_cast<double>(q.correct_pairs) / static_cast<double>(q.found_pairs) : 1;
-  q.recall =
-      q.true_pairs ? static_cast<double>(q.correct_pairs) / static_cast<double>(q.true_pairs) : 1;
-  q.f1 = q.precision + q.recall > 0 ? 2 * q.precision * q.recall / (q.precision + q.recall) : 0;
+  absl::StatusOr<LinkageQuality> q = ScoreLinkage(*truth, *links);
+  if (!q.ok()) return absl::InvalidArgumentError(Cat(links_csv, ": ", q.status().message()));
   return q;
-}
-
-std::string FormatLinkageQuality(const LinkageQuality& q) {
-  char buf[256];
-  std::snprintf(
-      buf, sizeof buf,
-      "linkage quality (case-to-police-record pairs): precision %.4f, recall %.4f, F1 %.4f "
-      "(%lld true pairs, %lld found, %lld correct)\n",
-      q.precision, q.recall, q.f1, static_cast<long long>(q.true_pairs),
-      static_cast<long long>(q.found_pairs), static_cast<long long>(q.correct_pairs));
-  std::string out = buf;
-  for (const auto& [cause, n] : q.misses_by_cause)
-    Append(&out, "  missed (", cause, "): ", n, "\n");
-  for (const auto& [cause, n] : q.false_links_by_cause)
-    Append(&out, "  wrongly linked (", cause, "): ", n, "\n");
-  return out;
 }
 
 absl::Status RunDemo(const DemoOptions& o, const std::string& self, std::ostream& out) {

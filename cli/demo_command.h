@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "synth/linkage_truth.h"
 #include "synth/synthetic_exports.h"
 
 namespace pprl {
@@ -14,16 +15,10 @@ namespace pprl {
 [[nodiscard]] absl::Status RunSynth(const std::string& out_dir, const SynthOptions& options,
                                     std::ostream& out);
 
-struct LinkageQuality {
-  int64_t true_pairs = 0, found_pairs = 0, correct_pairs = 0;
-  double precision = 0, recall = 0, f1 = 0;
-  std::map<std::string, int64_t> misses_by_cause;       // true pairs not found
-  std::map<std::string, int64_t> false_links_by_cause;  // found pairs that are wrong
-};
-// Case-to-police-record pairs of links.csv against the synthetic ground truth.
+// Case-to-police-record pairs of links.csv against the synthetic ground truth: see
+// synth/linkage_truth.h for the files and how pairs are counted.
 [[nodiscard]] absl::StatusOr<LinkageQuality> EvaluateLinkage(const std::string& truth_csv,
                                                              const std::string& links_csv);
-std::string FormatLinkageQuality(const LinkageQuality& q);
 
 struct DemoOptions {
   std::string data_dir;  // empty: synthesise

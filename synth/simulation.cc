@@ -13,12 +13,10 @@
 
 namespace pprl {
 
-absl::StatusOr<nlohmann::json> SimulateStudy(const SynthOptions& synth, const Study& study,
-                                             const std::string& dir) {
-  absl::StatusOr<SynthSummary> written = WriteSyntheticExports(dir, synth);
-  if (!written.ok()) return written.status();
-  absl::StatusOr<HmacKey> key = HmacKey::Generate();
-  if (!key.ok()) return key.status();
+absl::StatusOr<std::shared_ptr<const LinkageSnapshot>> LinkExportsInMemory(const std::string& dir,
+                                                                           const HmacKey& key,
+                                                                           bool skip_invalid,
+                                                                           int64_t* rows_refused) {
   auto clock = [] { return int64_t{0}; };
   std::unique_ptr<RecordStore> store = NewMemoryRecordStore(clock);
   for (ExportKind kind : {ExportKind::kCases, ExportKind::kIncidents, ExportKind::kConvictions}) {
@@ -29,21 +27,23 @@ absl::StatusOr<nlohmann::json> SimulateStudy(const SynthOptions& synth, const St
     options.kind = kind;
     options.file_name = name;
     options.threads = 2;
+    options.skip_invalid = skip_invalid;
     std::vector<PseudonymousRecord> records;
     RecordDigester digest;
     absl::StatusOr<ExportSummary> summary =
-        PseudonymiseExport(in, options, *key, [&](const PseudonymousRecord& r) {
+        PseudonymiseExport(in, options, key, [&](const PseudonymousRecord& r) {
           digest.Add(kind, r);
           records.push_back(r);
           return absl::OkStatus();
         });
     if (!summary.ok()) return summary.status();
     if (summary->refused) return absl::InvalidArgumentError(Cat(name, " was refused"));
+    if (rows_refused != nullptr) *rows_refused += summary->rows_invalid;
     ExtractInfo info;
     info.site = "simulation";
     info.client_extract_id = name;
     info.kind = kind;
-    info.key_id = key->KeyId();
+    info.key_id = key.KeyId();
     info.content_digest = digest.HexDigest();
     info.record_count = records.size();
     absl::StatusOr<std::unique_ptr<ExtractWriter>> writer = store->BeginExtract(info);
@@ -56,10 +56,21 @@ absl::StatusOr<nlohmann::json> SimulateStudy(const SynthOptions& synth, const St
   LinkerCore linker(store.get(), clock);
   absl::StatusOr<LinkageReportData> linked = linker.RunLinkage();
   if (!linked.ok()) return linked.status();
-  absl::StatusOr<std::shared_ptr<const LinkageSnapshot>> snapshot = linker.Snapshot();
+  return linker.Snapshot();
+}
+
+absl::StatusOr<nlohmann::json> SimulateStudy(const SynthOptions& synth, const Study& study,
+                                             const std::string& dir) {
+  absl::StatusOr<SynthSummary> written = WriteSyntheticExports(dir, synth);
+  if (!written.ok()) return written.status();
+  absl::StatusOr<HmacKey> key = HmacKey::Generate();
+  if (!key.ok()) return key.status();
+  absl::StatusOr<std::shared_ptr<const LinkageSnapshot>> snapshot =
+      LinkExportsInMemory(dir, *key, false, nullptr);
   if (!snapshot.ok()) return snapshot.status();
+  const LinkageReportData& linked = (*snapshot)->report;
   absl::StatusOr<StudyResult> result = AnalyzeStudy(
-      study, SubjectsOf(**snapshot, false), SubjectsOf(**snapshot, true), linked->ToJson(), {});
+      study, SubjectsOf(**snapshot, false), SubjectsOf(**snapshot, true), linked.ToJson(), {});
   if (!result.ok()) return result.status();
   return std::move(result->report);
 }

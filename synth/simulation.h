@@ -5,14 +5,23 @@
 #ifndef PPRL_SYNTH_SIMULATION_H_
 #define PPRL_SYNTH_SIMULATION_H_
 
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "core/hmac_key.h"
 #include "core/study.h"
+#include "linker/linker_core.h"
 #include "synth/synthetic_exports.h"
 
 namespace pprl {
+
+// Pseudonymises the three exports in `dir` with `key` and links them with the linker's own code
+// on an in-memory store. With `skip_invalid` bad rows are left out (and counted in
+// *rows_refused) instead of refusing the export.
+[[nodiscard]] absl::StatusOr<std::shared_ptr<const LinkageSnapshot>> LinkExportsInMemory(
+    const std::string& dir, const HmacKey& key, bool skip_invalid, int64_t* rows_refused);
 
 // Writes the synthetic exports to `dir` and returns report.json for `study`.
 [[nodiscard]] absl::StatusOr<nlohmann::json> SimulateStudy(const SynthOptions& synth,

@@ -85,6 +85,7 @@ struct Person {
   Date birth;
   char gender;
   bool non_latin;
+  std::string tag;  // "twin" or "namesake": shares surname and birth date with another person
 };
 
 std::string InitialsOf(const std::string& first_names) {
@@ -161,31 +162,172 @@ struct Written {
   std::string errors;
 };
 
-Written Write(const Person& p, std::mt19937_64& rng, double typo, double missing_initials,
-              double partial_initials, double swap, double drop_diacritics, bool use_first_names) {
+bool IsAsciiLetter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+// Positions i of `s` where s[i] is an ASCII letter (a multi-byte letter is never split).
+std::vector<size_t> LetterPositions(const std::string& s) {
+  std::vector<size_t> out;
+  for (size_t i = 0; i < s.size(); ++i)
+    if (IsAsciiLetter(s[i])) out.push_back(i);
+  return out;
+}
+
+char OtherLetter(char c, std::mt19937_64& rng) {
+  const bool upper = c >= 'A' && c <= 'Z';
+  const char lower = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  char r;
+  do {
+    r = static_cast<char>('a' + rng() % 26);
+  } while (r == lower);
+  return upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(r))) : r;
+}
+
+// One letter of `s` substituted, added, dropped or two neighbours transposed (kind 0..3).
+// Returns false (and leaves `s`) when the surname is too short for it.
+bool LetterError(std::string* s, int kind, std::mt19937_64& rng) {
+  const std::vector<size_t> at = LetterPositions(*s);
+  if (at.size() < 3) return false;
+  const size_t i = at[rng() % at.size()];
+  switch (kind) {
+    case 0:
+      (*s)[i] = OtherLetter((*s)[i], rng);
+      return true;
+    case 1:  // a letter typed twice or a stray one, never at the front
+      s->insert(i + 1, 1, rng() % 2 ? (*s)[i] : OtherLetter('a', rng));
+      return true;
+    case 2:
+      s->erase(i, 1);
+      return true;
+    default:
+      for (size_t k = 0; k + 1 < at.size(); ++k) {
+        const size_t j = at[(rng() % (at.size() - 1) + k) % (at.size() - 1)];
+        if (j + 1 < s->size() && IsAsciiLetter((*s)[j + 1]) &&
+            std::tolower(static_cast<unsigned char>((*s)[j])) !=
+                std::tolower(static_cast<unsigned char>((*s)[j + 1]))) {
+          // Keep a capital at the front: "Mulder" -> "Mudler", "Bos" -> "Obs" is "Obs".
+          const bool cap = j == 0 && (*s)[0] >= 'A' && (*s)[0] <= 'Z';
+          std::swap((*s)[j], (*s)[j + 1]);
+          if (cap) {
+            (*s)[0] = static_cast<char>(std::toupper(static_cast<unsigned char>((*s)[0])));
+            (*s)[1] = static_cast<char>(std::tolower(static_cast<unsigned char>((*s)[1])));
+          }
+          return true;
+        }
+      }
+      return false;
+  }
+}
+
+// A space typed inside the surname between two letters: "Ward" -> "War d".
+bool StraySpace(std::string* s, std::mt19937_64& rng) {
+  std::vector<size_t> at;
+  for (size_t i = 1; i < s->size(); ++i)
+    if (IsAsciiLetter((*s)[i - 1]) && IsAsciiLetter((*s)[i])) at.push_back(i);
+  if (at.empty()) return false;
+  s->insert(at[rng() % at.size()], 1, ' ');
+  return true;
+}
+
+// One digit of the birth date replaced so that it is still a date of someone aged 12 to 95 in
+// `year` (the century is left alone: nobody writes 1088).
+bool DigitError(Date* d, int year, std::mt19937_64& rng) {
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    Date e = *d;
+    const int digit = static_cast<int>(rng() % 6);  // YY, MM, DD
+    const int v = static_cast<int>(rng() % 10);
+    auto set = [&](int* field, bool tens) {
+      *field = tens ? v * 10 + *field % 10 : *field / 10 * 10 + v;
+    };
+    int yy = e.year % 100;
+    switch (digit) {
+      case 0:
+        set(&yy, true);
+        break;
+      case 1:
+        set(&yy, false);
+        break;
+      case 2:
+        set(&e.month, true);
+        break;
+      case 3:
+        set(&e.month, false);
+        break;
+      case 4:
+        set(&e.day, true);
+        break;
+      default:
+        set(&e.day, false);
+        break;
+    }
+    e.year = e.year / 100 * 100 + yy;
+    if (e == *d || !IsValidDate(e.year, e.month, e.day)) continue;
+    if (e.year > year - 12 || e.year < year - 95) continue;
+    *d = e;
+    return true;
+  }
+  return false;
+}
+
+const std::string& AnotherFirstName(const Person& p, std::mt19937_64& rng);
+
+Written Write(const Person& p, std::mt19937_64& rng, std::mt19937_64& erng, const ErrorRates& r,
+              int year, bool use_first_names) {
   std::uniform_real_distribution<double> u(0, 1);
   Written w;
-  std::string surname = p.surname;
   auto add = [&](const char* e) { w.errors += w.errors.empty() ? e : std::string("+") + e; };
-  if (p.non_latin && u(rng) < drop_diacritics) {
+  // The kinds of issue 13 draw from their own stream `erng`, so that the other distortions and
+  // the events stay as they were when those rates change.
+  std::string first_names = p.first_names;
+  if (u(erng) < r.first_name_changed) {
+    first_names = AnotherFirstName(p, erng);
+    add("first_name_changed");
+  }
+  std::string surname = p.surname;
+  if (p.non_latin && u(rng) < r.dropped_diacritics) {
     std::string d = DropDiacritics(surname);
     if (d != surname) add("dropped_diacritics");
     surname = d;
   }
-  if (u(rng) < typo) {
+  if (u(rng) < r.sound_typo) {
     surname = Typo(surname, rng);
-    add("typo");
+    add("sound_typo");
+  }
+  {
+    static const char* kLetterKinds[] = {"surname_letter_substituted", "surname_letter_added",
+                                         "surname_letter_dropped", "surname_letters_transposed"};
+    const double rates[] = {r.surname_letter_substituted, r.surname_letter_added,
+                            r.surname_letter_dropped, r.surname_letters_transposed};
+    double x = u(erng);
+    for (int k = 0; k < 4; ++k) {
+      if (x < rates[k]) {
+        if (LetterError(&surname, k, erng)) add(kLetterKinds[k]);
+        break;
+      }
+      x -= rates[k];
+    }
+  }
+  if (u(erng) < r.stray_space && StraySpace(&surname, erng)) add("stray_space");
+  const bool swapped = u(erng) < r.names_swapped;
+  std::string prefix = p.prefix;
+  if (swapped) {
+    // The first given name in the surname field, the surname among the first names.
+    std::string_view first = SplitAny(first_names, " ").front();
+    std::string given = prefix.empty() ? surname : prefix + " " + surname;
+    surname = std::string(first);
+    first_names = given;
+    prefix.clear();
+    add("names_swapped");
   }
   // The prefix written three ways.
-  if (!p.prefix.empty()) {
-    double r = u(rng);
-    if (r < 0.5) {
-      w.surname = p.prefix + " " + surname;
-    } else if (r < 0.75) {
-      w.surname = surname + ", " + p.prefix;
+  if (!prefix.empty()) {
+    double x = u(rng);
+    if (x < 0.5) {
+      w.surname = prefix + " " + surname;
+    } else if (x < 0.75) {
+      w.surname = surname + ", " + prefix;
     } else {
       w.surname = surname;
-      w.prefix_column = p.prefix;
+      w.prefix_column = prefix;
     }
     if (u(rng) < 0.2) {
       for (char& c : w.surname) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -193,27 +335,168 @@ Written Write(const Person& p, std::mt19937_64& rng, double typo, double missing
   } else {
     w.surname = surname;
   }
-  std::string initials = InitialsOf(p.first_names);
+  std::string initials = InitialsOf(first_names);
   if (use_first_names) {
-    w.first_names = p.first_names;
-  } else if (u(rng) < missing_initials) {
-    add("missing_initials");
-  } else if (u(rng) < partial_initials && initials.find('.') != initials.rfind('.')) {
+    if (u(erng) < r.missing_first_name) {
+      add("missing_first_name");
+    } else {
+      w.first_names = first_names;
+    }
+  } else if (u(rng) < r.missing_first_name) {
+    add("missing_first_name");
+  } else if (u(rng) < r.partial_initials && initials.find('.') != initials.rfind('.')) {
     w.initials = initials.substr(0, initials.find('.') + 1);
     add("partial_initials");
   } else {
     w.initials = u(rng) < 0.3 ? [&] { std::string s; for (char c : initials) if (c != '.') s += c; return s; }() : initials;
   }
   Date b = p.birth;
-  if (b.day <= 12 && b.day != b.month && u(rng) < swap) {
+  if (b.day <= 12 && b.day != b.month && u(rng) < r.day_month_swapped) {
     std::swap(b.day, b.month);
-    add("swapped_day_month");
+    add("day_month_swapped");
   }
+  if (u(erng) < r.birth_date_digit && DigitError(&b, year, erng)) add("birth_date_digit");
   w.birth = FormatDate(b, static_cast<int>(rng() % 5));
   return w;
 }
 
+std::string TruthErrors(const Written& w, const Person& p) {
+  if (p.tag.empty()) return w.errors;
+  return w.errors.empty() ? p.tag : w.errors + "+" + p.tag;
+}
+
+const std::string& AnotherFirstName(const Person& p, std::mt19937_64& rng) {
+  static const std::vector<std::string> male(std::begin(kMaleNames), std::end(kMaleNames));
+  static const std::vector<std::string> female(std::begin(kFemaleNames), std::end(kFemaleNames));
+  const std::vector<std::string>& names = p.gender == 'm' ? male : female;
+  for (;;) {
+    const std::string& n = names[rng() % names.size()];
+    if (n[0] != p.first_names[0]) return n;
+  }
+}
+
 }  // namespace
+
+ErrorModel DefaultErrorModel() {
+  ErrorModel m;
+  // The reference study's case file: 8 of 213 without initials, diacritics often dropped.
+  m.cases.missing_first_name = 8.0 / 213;
+  m.cases.partial_initials = 0.05;
+  m.cases.dropped_diacritics = 0.3;
+  m.incidents.sound_typo = 0.004;
+  m.incidents.missing_first_name = 0.02;
+  m.incidents.partial_initials = 0.05;
+  m.incidents.day_month_swapped = 0.003;
+  m.incidents.dropped_diacritics = 0.5;
+  m.convictions.sound_typo = 0.003;
+  m.convictions.day_month_swapped = 0.002;
+  m.convictions.dropped_diacritics = 0.4;
+  // The kinds the cascade was not built for, rarely, on police rows.
+  for (ErrorRates* r : {&m.incidents, &m.convictions}) {
+    r->surname_letter_substituted = 0.001;
+    r->surname_letter_added = 0.0005;
+    r->surname_letter_dropped = 0.0005;
+    r->surname_letters_transposed = 0.0005;
+    r->first_name_changed = 0.001;
+    r->names_swapped = 0.0005;
+    r->birth_date_digit = 0.001;
+    r->stray_space = 0.0005;
+  }
+  m.namesakes = 0.001;
+  return m;
+}
+
+ErrorModel RealisticErrorModel() {
+  ErrorModel m;
+  for (ErrorRates* r : {&m.cases, &m.incidents, &m.convictions}) {
+    r->surname_letter_substituted = 0.03;
+    r->surname_letter_added = 0.01;
+    r->surname_letter_dropped = 0.015;
+    r->surname_letters_transposed = 0.01;
+    r->first_name_changed = 0.03;
+    r->names_swapped = 0.01;
+    r->birth_date_digit = 0.03;
+    r->day_month_swapped = 0.02;
+    r->stray_space = 0.01;
+    r->missing_first_name = 0.05;
+    r->sound_typo = 0.01;
+    r->partial_initials = 0.05;
+    r->dropped_diacritics = 0.5;
+  }
+  m.convictions.missing_first_name = 0.02;  // courts record first names more fully
+  m.namesakes = 0.01;
+  return m;
+}
+
+absl::StatusOr<ErrorModel> ErrorModelPreset(std::string_view name) {
+  if (name == "default") return DefaultErrorModel();
+  if (name == "realistic") return RealisticErrorModel();
+  if (name == "none") return ErrorModel{};
+  return absl::InvalidArgumentError(
+      Cat("synth: unknown error preset '", name, "' (default, realistic or none)"));
+}
+
+namespace {
+struct RateField {
+  const char* name;
+  double ErrorRates::*field;
+};
+constexpr RateField kRateFields[] = {
+    {"surname_letter_substituted", &ErrorRates::surname_letter_substituted},
+    {"surname_letter_added", &ErrorRates::surname_letter_added},
+    {"surname_letter_dropped", &ErrorRates::surname_letter_dropped},
+    {"surname_letters_transposed", &ErrorRates::surname_letters_transposed},
+    {"first_name_changed", &ErrorRates::first_name_changed},
+    {"names_swapped", &ErrorRates::names_swapped},
+    {"birth_date_digit", &ErrorRates::birth_date_digit},
+    {"day_month_swapped", &ErrorRates::day_month_swapped},
+    {"stray_space", &ErrorRates::stray_space},
+    {"missing_first_name", &ErrorRates::missing_first_name},
+    {"sound_typo", &ErrorRates::sound_typo},
+    {"partial_initials", &ErrorRates::partial_initials},
+    {"dropped_diacritics", &ErrorRates::dropped_diacritics},
+};
+}  // namespace
+
+const std::vector<std::string>& ErrorKindNames() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> v;
+    for (const RateField& f : kRateFields) v.push_back(f.name);
+    v.push_back("namesakes");
+    return v;
+  }();
+  return names;
+}
+
+absl::Status SetErrorRate(std::string_view assignment, ErrorModel* model) {
+  const size_t eq = assignment.find('=');
+  if (eq == std::string_view::npos) {
+    return absl::InvalidArgumentError(
+        Cat("synth: --error-rate wants KIND=RATE, got '", assignment, "'"));
+  }
+  const std::string kind(assignment.substr(0, eq));
+  const std::string value(assignment.substr(eq + 1));
+  char* end = nullptr;
+  const double rate = std::strtod(value.c_str(), &end);
+  if (value.empty() || end != value.c_str() + value.size() || !(rate >= 0 && rate <= 1)) {
+    return absl::InvalidArgumentError(
+        Cat("synth: the rate of ", kind, " must be a number from 0 to 1, got '", value, "'"));
+  }
+  if (kind == "namesakes") {
+    model->namesakes = rate;
+    return absl::OkStatus();
+  }
+  for (const RateField& f : kRateFields) {
+    if (kind == f.name) {
+      for (ErrorRates* r : {&model->cases, &model->incidents, &model->convictions})
+        r->*f.field = rate;
+      return absl::OkStatus();
+    }
+  }
+  std::string known;
+  for (const std::string& n : ErrorKindNames()) Append(&known, known.empty() ? "" : ", ", n);
+  return absl::InvalidArgumentError(Cat("synth: unknown error kind '", kind, "' (", known, ")"));
+}
 
 absl::StatusOr<SynthSummary> WriteSyntheticExports(const std::string& dir, const SynthOptions& o) {
   if (o.people < o.cases * 2 || o.cases < 1) {
@@ -224,6 +507,7 @@ absl::StatusOr<SynthSummary> WriteSyntheticExports(const std::string& dir, const
   std::filesystem::create_directories(std::filesystem::path(dir) / "truth", ec);
   if (ec) return absl::UnavailableError(Cat("synth: cannot create ", dir));
   std::mt19937_64 rng(o.seed);
+  std::mt19937_64 erng(o.seed ^ 0x9e3779b97f4a7c15ull);  // issue 13's error kinds
   std::uniform_real_distribution<double> u(0, 1);
 
   // The population.
@@ -267,9 +551,25 @@ absl::StatusOr<SynthSummary> WriteSyntheticExports(const std::string& dir, const
         t.first_names = t.gender == 'm' ? kMaleNames[rng() % std::size(kMaleNames)]
                                         : kFemaleNames[rng() % std::size(kFemaleNames)];
       } while (t.first_names[0] == p.first_names[0]);
+      t.tag = people.back().tag = "twin";
       people.push_back(t);
       ++i;
     }
+  }
+  // Now and then a namesake: this person (drawn as everyone else) is given the surname and
+  // birth date of a person drawn before (not a relative, other first names). Only the error
+  // stream decides, so the rest of the data stays as without namesakes.
+  for (size_t i = 1; i < people.size(); ++i) {
+    if (u(erng) >= o.errors.namesakes) continue;
+    Person& t = people[i];
+    Person& other = people[erng() % i];
+    if (!t.tag.empty() || other.first_names == t.first_names) continue;
+    t.prefix = other.prefix;
+    t.surname = other.surname;
+    t.non_latin = other.non_latin;
+    t.birth = other.birth;
+    t.tag = "namesake";
+    if (other.tag.empty()) other.tag = "namesake";
   }
 
   std::ofstream cases(std::filesystem::path(dir) / "cases.csv", std::ios::binary);
@@ -439,7 +739,7 @@ absl::StatusOr<SynthSummary> WriteSyntheticExports(const std::string& dir, const
     const int32_t t = reference[idx];
     int age = WholeYearsBetween(p.birth, DateFromDays(t));
     const char* kader = age <= 23 && u(rng) < 0.6 ? "jeugd" : kaders[rng() % 2 == 0 ? 0 : 2];
-    Written w = Write(p, rng, 0.0, 8.0 / 213, 0.05, 0.0, 0.3, false);
+    Written w = Write(p, rng, erng, o.errors.cases, o.year, false);
     std::string id = Cat("GCOS-", o.year, "-", ++case_no);
     // Three subjects hold a name, a birth date and an entry date only.
     bool sparse = case_no <= 3;
@@ -454,7 +754,7 @@ absl::StatusOr<SynthSummary> WriteSyntheticExports(const std::string& dir, const
           << (sparse ? "" : (plan >= 1 ? "ja" : "nee")) << ";"
           << (sparse ? "" : (plan >= 2 ? "ja" : "nee")) << ";"
           << (sparse ? "" : (plan >= 3 ? "ja" : "nee")) << "\n";
-    truth << "cases," << id << "," << p.id << "," << w.errors << "\n";
+    truth << "cases," << id << "," << p.id << "," << TruthErrors(w, p) << "\n";
   }
 
   // The police exports. Gender is exported now and then blank or in another spelling.
@@ -473,20 +773,20 @@ absl::StatusOr<SynthSummary> WriteSyntheticExports(const std::string& dir, const
       apply_effect(conviction_days[i], reference[i], [](int32_t& d) -> int32_t& { return d; });
     }
     for (const Event& e : incident_events[i]) {
-      Written w = Write(p, rng, 0.004, 0.02, 0.05, 0.003, 0.5, false);
+      Written w = Write(p, rng, erng, o.errors.incidents, o.year, false);
       std::string id = Cat("BVH", 100000000 + ++incident_no);
       incidents << id << "," << CsvQuote(w.surname, ',') << "," << w.prefix_column << ","
                 << w.initials << "," << w.birth << "," << FormatDate(DateFromDays(e.day), 0) << ","
                 << categories[e.category] << "," << roles[e.role] << "," << gender_text(p) << "\n";
-      truth << "incidents," << id << "," << p.id << "," << w.errors << "\n";
+      truth << "incidents," << id << "," << p.id << "," << TruthErrors(w, p) << "\n";
     }
     for (int32_t d : conviction_days[i]) {
-      Written w = Write(p, rng, 0.003, 0.0, 0.0, 0.002, 0.4, true);
+      Written w = Write(p, rng, erng, o.errors.convictions, o.year, true);
       std::string id = Cat("HKS", 500000 + ++conviction_no);
       convictions << id << ";" << CsvQuote(w.surname, ';') << ";" << w.prefix_column << ";"
                   << w.first_names << ";" << w.birth << ";" << FormatDate(DateFromDays(d), 1) << ";"
                   << "feit " << (rng() % 400) << ";" << gender_text(p) << "\n";
-      truth << "convictions," << id << "," << p.id << "," << w.errors << "\n";
+      truth << "convictions," << id << "," << p.id << "," << TruthErrors(w, p) << "\n";
     }
   }
   summary.incident_rows = incident_no;
