@@ -31,12 +31,15 @@ absl::Status RunAnalyze(const AnalyzeOptions& o, std::ostream& out) {
     if (!text.ok()) return text.status();
     request.set_study_toml(*text);
   }
-  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = OpenChannel(o.analyzer, o.tls);
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+      OpenChannel(o.analyzer, o.tls, {Role::kAnalyzer, ""});
   if (!channel.ok()) return channel.status();
   grpc::ClientContext ctx;
   SetDeadline(&ctx, o.deadline_seconds);
   v1::AnalyzeResponse response;
   grpc::Status s = v1::Analyzer::NewStub(*channel)->Analyze(&ctx, request, &response);
+  if (s.error_code() == grpc::StatusCode::UNAVAILABLE && !LastPeerRefusal().empty())
+    return absl::PermissionDeniedError(LastPeerRefusal());
   if (!s.ok()) return FromGrpc(s);
   if (!o.json_out.empty()) {
     absl::Status w = WriteAtomically(o.json_out, response.report_json());

@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
   pprl::BlockTerminationSignals();
   pprl::SetLogDaemonName("pprl-linker");
   CLI::App app{"pprl-linker: stores pseudonymised extracts, links them, keeps the audit log"};
-  pprl::DaemonFlags flags(app, {pprl::DaemonFlag::kDataDir});
+  pprl::DaemonFlags flags(app, {pprl::DaemonFlag::kDataDir, pprl::DaemonFlag::kAgentGrants});
   CLI11_PARSE(app, argc, argv);
 
   absl::StatusOr<pprl::DaemonConfig> resolved = flags.Resolve();
@@ -42,8 +42,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   pprl::LinkerCore core(store->get(), NowMs);
-  pprl::LinkerService service(&core, config.limits);
-  int code = pprl::RunDaemon(config, {&service}, {{"data_dir", config.data_dir}});
+  pprl::LinkerService service(&core, config.limits, config.agents);
+  int code = pprl::RunDaemon(config, {&service},
+                             {{"data_dir", config.data_dir},
+                              {"agents", std::to_string(config.agents.size())}});
   store->reset();
   return code;
 }
