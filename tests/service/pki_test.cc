@@ -67,22 +67,23 @@ class PkiTest : public ::testing::Test {
     dir_ = new TempDir();
     const std::string d = Dir();
     ASSERT_THAT(MakeDevCertificates(d), IsOk());
-    auto issue = [&](DevCertificate c) { ASSERT_THAT(IssueDevCertificate(d, c), IsOk()); };
-    issue({.name = "two-ous-agent-server",
-           .role = "agent",
-           .holder = "police",
-           .server = true,
-           .extra_ous = {"analyst"}});
-    issue({.name = "two-ous-officer",
-           .role = "data-officer",
-           .holder = "officer-police",
-           .extra_ous = {"auditor"}});
-    issue({.name = "dual-use-agent",
-           .role = "agent",
-           .holder = "police",
-           .ext_key_usage = "serverAuth,clientAuth"});
-    issue({.name = "revoked-agent-police-server", .role = "agent", .holder = "police", .server = true});
-    issue({.name = "revoked-officer", .role = "data-officer", .holder = "officer-police"});
+    auto issue = [&](const std::string& name, const std::string& role, const std::string& holder,
+                     bool server, std::vector<std::string> extra_ous = {},
+                     const std::string& eku = "") {
+      DevCertificate c;
+      c.name = name;
+      c.role = role;
+      c.holder = holder;
+      c.server = server;
+      c.extra_ous = std::move(extra_ous);
+      c.ext_key_usage = eku;
+      ASSERT_THAT(IssueDevCertificate(d, c), IsOk());
+    };
+    issue("two-ous-agent-server", "agent", "police", true, {"analyst"});
+    issue("two-ous-officer", "data-officer", "officer-police", false, {"auditor"});
+    issue("dual-use-agent", "agent", "police", false, {}, "serverAuth,clientAuth");
+    issue("revoked-agent-police-server", "agent", "police", true);
+    issue("revoked-officer", "data-officer", "officer-police", false);
     ASSERT_THAT(WriteDevCrl(d, {"revoked-agent-police-server", "revoked-officer"}), IsOk());
   }
   static void TearDownTestSuite() { delete dir_; }
@@ -245,7 +246,7 @@ TEST_F(PkiTest, OurServerWillNotStartWithTwoOus) {
 
 TEST_F(PkiTest, AClientNamesTheRoleItCalls) {
   EXPECT_THAT(OpenChannel("127.0.0.1:1", Files("auditor"), {}).status(),
-              StatusIs(absl::StatusCode::kInvalidArgument));
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("role")));
 }
 
 }  // namespace
