@@ -28,7 +28,8 @@ class SubmitReactor : public grpc::ServerReadReactor<v1::SubmitRequest> {
       return;
     }
     if (!service_->OfficerAllowed(peer_.name)) {
-      LogError("call denied", {{"rpc", "Submit"}, {"caller", peer_.name}, {"reason", "not allowed"}});
+      LogError("call denied",
+               {{"rpc", "Submit"}, {"caller", peer_.name}, {"reason", "not allowed"}});
       Finish(ToGrpc(absl::PermissionDeniedError(
           Cat("officer ", peer_.name, " is not in this agent's list of data officers"))));
       return;
@@ -101,9 +102,9 @@ class SubmitReactor : public grpc::ServerReadReactor<v1::SubmitRequest> {
                {"kind", std::string(ExportKindName(*FromProto(header_.kind())))},
                {"bytes", std::to_string(bytes_)},
                {"dry_run", header_.dry_run() ? "true" : "false"}});
-      absl::StatusOr<v1::SubmitReport> report = RunSubmission(
-          service_->settings(), service_->key(), header_, spool_path_, service_->linker(),
-          peer_.name);
+      absl::StatusOr<v1::SubmitReport> report =
+          RunSubmission(service_->settings(), service_->key(), header_, spool_path_,
+                        service_->linker(), peer_.name);
       ::unlink(spool_path_.c_str());
       if (!report.ok()) {
         LogError("submission failed",

@@ -77,8 +77,7 @@ int main(int argc, char** argv) {
   settings.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const std::string key_id = key->KeyId();
   pprl::AgentService service(settings, std::move(*key), config.data_dir,
-                             pprl::v1::Linker::NewStub(*channel), config.limits,
-                             config.officers);
+                             pprl::v1::Linker::NewStub(*channel), config.limits, config.officers);
 
   return pprl::RunDaemon(config, {&service},
                          {{"site", config.site},

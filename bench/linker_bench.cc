@@ -168,12 +168,11 @@ void BenchUpload(int n, const std::string& work) {
   std::string certs = work + "/certs";
   std::system((std::string(PPRL_SOURCE_DIR) + "/deploy/make-dev-certs.sh " + certs + " >/dev/null")
                   .c_str());
-  pprl::DaemonProcess linker(
-      PPRL_LINKER_BIN,
-      {"--listen", "127.0.0.1:0", "--data-dir", work + "/db", "--tls-ca", certs + "/ca.pem",
-       "--tls-cert", certs + "/linker.pem", "--tls-key", certs + "/linker.key", "--allow-agent",
-       "police=police:incidents"},
-      work + "/port", work + "/linker.log");
+  pprl::DaemonProcess linker(PPRL_LINKER_BIN,
+                             {"--listen", "127.0.0.1:0", "--data-dir", work + "/db", "--tls-ca",
+                              certs + "/ca.pem", "--tls-cert", certs + "/linker.pem", "--tls-key",
+                              certs + "/linker.key", "--allow-agent", "police=police:incidents"},
+                             work + "/port", work + "/linker.log");
   auto channel = pprl::OpenChannel(
       linker.address(),
       {certs + "/ca.pem", certs + "/agent-police.pem", certs + "/agent-police.key"},

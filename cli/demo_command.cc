@@ -194,10 +194,10 @@ absl::Status RunDemo(const DemoOptions& o, const std::string& self, std::ostream
   // A daemon's server certificate; the analyzer and the agents call the linker with a second,
   // client certificate (one purpose per certificate). Every daemon checks the CRL.
   auto tls_args = [&](const std::string& server, const std::string& client) {
-    std::vector<std::string> a = {"--tls-ca",   certs + "/ca.pem",  "--tls-cert",
-                                  certs + "/" + server + ".pem",    "--tls-key",
-                                  certs + "/" + server + ".key",    "--tls-crl",
-                                  certs + "/crl.pem"};
+    std::vector<std::string> a = {"--tls-ca",   certs + "/ca.pem",
+                                  "--tls-cert", certs + "/" + server + ".pem",
+                                  "--tls-key",  certs + "/" + server + ".key",
+                                  "--tls-crl",  certs + "/crl.pem"};
     if (!client.empty()) {
       a.insert(a.end(), {"--tls-client-cert", certs + "/" + client + ".pem", "--tls-client-key",
                          certs + "/" + client + ".key"});
@@ -210,22 +210,21 @@ absl::Status RunDemo(const DemoOptions& o, const std::string& self, std::ostream
   };
   std::signal(SIGINT, StopChildrenOnSignal);
   std::signal(SIGTERM, StopChildrenOnSignal);
-  DaemonProcess linker(
-      FindBinary(self, "pprl-linker", "linker"),
-      with({"--listen", "127.0.0.1:0", "--data-dir", (work / "linker-db").string(),
-            "--allow-agent", "police=police:incidents,convictions", "--allow-agent",
-            "veiligheidshuis=veiligheidshuis:cases"},
-           tls_args("linker", "")),
-      (work / "linker.port").string(), (work / "logs" / "linker.log").string());
+  DaemonProcess linker(FindBinary(self, "pprl-linker", "linker"),
+                       with({"--listen", "127.0.0.1:0", "--data-dir", (work / "linker-db").string(),
+                             "--allow-agent", "police=police:incidents,convictions",
+                             "--allow-agent", "veiligheidshuis=veiligheidshuis:cases"},
+                            tls_args("linker", "")),
+                       (work / "linker.port").string(), (work / "logs" / "linker.log").string());
   children[0] = linker.pid();
   if (!linker.running())
     return absl::InternalError(
         Cat("pprl-linker did not start; see ", (work / "logs" / "linker.log").string()));
-  DaemonProcess analyzer(
-      FindBinary(self, "pprl-analyzer", "analyzer"),
-      with({"--listen", "127.0.0.1:0", "--linker", linker.address()},
-           tls_args("analyzer-server", "analyzer")),
-      (work / "analyzer.port").string(), (work / "logs" / "analyzer.log").string());
+  DaemonProcess analyzer(FindBinary(self, "pprl-analyzer", "analyzer"),
+                         with({"--listen", "127.0.0.1:0", "--linker", linker.address()},
+                              tls_args("analyzer-server", "analyzer")),
+                         (work / "analyzer.port").string(),
+                         (work / "logs" / "analyzer.log").string());
   children[1] = analyzer.pid();
   auto agent = [&](const std::string& site, const std::string& kind, const std::string& cert,
                    const std::string& officer) {
@@ -237,9 +236,11 @@ absl::Status RunDemo(const DemoOptions& o, const std::string& self, std::ostream
              tls_args(cert + "-server", cert)),
         (work / (site + ".port")).string(), (work / "logs" / ("agent-" + site + ".log")).string());
   };
-  std::unique_ptr<DaemonProcess> police = agent("police", "police", "agent-police", "officer-police");
+  std::unique_ptr<DaemonProcess> police =
+      agent("police", "police", "agent-police", "officer-police");
   children[2] = police->pid();
-  std::unique_ptr<DaemonProcess> vh = agent("veiligheidshuis", "veiligheidshuis", "agent-vh", "officer-vh");
+  std::unique_ptr<DaemonProcess> vh =
+      agent("veiligheidshuis", "veiligheidshuis", "agent-vh", "officer-vh");
   children[3] = vh->pid();
   if (!analyzer.running() || !police->running() || !vh->running()) {
     return absl::InternalError(

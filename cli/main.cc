@@ -73,8 +73,9 @@ int main(int argc, char** argv) {
   CLI::App* submit_cmd =
       app.add_subcommand("submit", "hand an export to the site's agent (data officer)");
   submit_cmd->add_option("--agent", submit.agent, "agent address host:port")->required();
-  submit_cmd->add_option("--site", submit.site,
-                         "the site whose agent it must be (the CN of its certificate)")
+  submit_cmd
+      ->add_option("--site", submit.site,
+                   "the site whose agent it must be (the CN of its certificate)")
       ->required();
   submit_cmd->add_option("--kind", submit_kind, "cases, incidents or convictions")->required();
   submit_cmd->add_option("file", submit.file, "the CSV export")->required();

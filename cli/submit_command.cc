@@ -1,7 +1,7 @@
 #include "cli/submit_command.h"
 
-#include <filesystem>
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <ostream>
 
@@ -28,8 +28,9 @@ absl::Status RunSubmit(const SubmitOptions& o, std::ostream& out) {
   // The TLS handshake verifies the agent's certificate; nothing of the export goes out before.
   absl::Status verified = ConnectVerified(**channel, o.agent, std::min(o.deadline_seconds, 60.0));
   if (!verified.ok()) {
-    return absl::Status(verified.code(), Cat("the agent at ", o.agent, " was refused: ",
-                                             verified.message(), "; nothing was sent"));
+    return absl::Status(
+        verified.code(),
+        Cat("the agent at ", o.agent, " was refused: ", verified.message(), "; nothing was sent"));
   }
   std::unique_ptr<v1::Agent::Stub> stub = v1::Agent::NewStub(*channel);
 

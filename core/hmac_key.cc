@@ -8,10 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <new>
-
 #include <cerrno>
 #include <cstring>
+#include <new>
 
 #include "core/text.h"
 
@@ -63,7 +62,8 @@ absl::StatusOr<HmacKey> HmacKey::FromBytes(std::span<const uint8_t> bytes) {
   // Pages of its own (mmap is page-aligned), so madvise and mlock cover the key and nothing else.
   const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
   const size_t mapped = (sizeof(Secret) + page - 1) / page * page;
-  void* memory = ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  void* memory =
+      ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (memory == MAP_FAILED) return absl::ResourceExhaustedError("cannot map memory for the key");
   // Before the key is written there: out of core dumps, and never swapped where allowed.
   bool dontdump = ::madvise(memory, mapped, MADV_DONTDUMP) == 0;
@@ -140,14 +140,13 @@ absl::StatusOr<HmacKey> LoadKeyFile(const std::string& path) {
   }
   if (!S_ISREG(st.st_mode)) {
     ::close(fd);
-    return absl::PermissionDeniedError(
-        Cat("key file ", path, " is not a regular file (",
-            S_ISDIR(st.st_mode)    ? "a directory"
-            : S_ISFIFO(st.st_mode) ? "a FIFO"
-            : S_ISLNK(st.st_mode)  ? "a symbolic link"
-            : S_ISSOCK(st.st_mode) ? "a socket"
-                                   : "a device",
-            ")"));
+    return absl::PermissionDeniedError(Cat("key file ", path, " is not a regular file (",
+                                           S_ISDIR(st.st_mode)    ? "a directory"
+                                           : S_ISFIFO(st.st_mode) ? "a FIFO"
+                                           : S_ISLNK(st.st_mode)  ? "a symbolic link"
+                                           : S_ISSOCK(st.st_mode) ? "a socket"
+                                                                  : "a device",
+                                           ")"));
   }
   if (st.st_uid != ::geteuid()) {
     ::close(fd);

@@ -3,8 +3,9 @@
 // SECRET. HmacKey cannot be printed, streamed or converted to a string, is move-only, and wipes
 // its bytes when destroyed. The key and its HMAC states live in pages of their own, excluded
 // from core dumps (madvise MADV_DONTDUMP) and locked in memory (mlock) where the process may;
-// a failed mlock is not an error (the systemd units also set LimitCORE=0). The key id (a keyed digest of a fixed label) is what travels with
-// an extract; it identifies the key without revealing it. Thread-safe once constructed.
+// a failed mlock is not an error (the systemd units also set LimitCORE=0). The key id (a keyed
+// digest of a fixed label) is what travels with an extract; it identifies the key without revealing
+// it. Thread-safe once constructed.
 //
 // The key file functions touch the file system; everything else is pure.
 #ifndef PPRL_CORE_HMAC_KEY_H_

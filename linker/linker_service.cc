@@ -74,13 +74,18 @@ class UploadReactor : public grpc::ServerReadReactor<v1::UploadRequest> {
         return absl::InvalidArgumentError("the client extract id must have 1 to 128 characters");
       }
       info_.client_extract_id = h.client_extract_id();
+      if (h.site().empty()) {
+        return absl::PermissionDeniedError(
+            Cat("the upload names no site; agent ", peer_.name, " uploads for site ", grant_->site,
+                " (an extract file needs pprl pseudonymise --site ", grant_->site, ")"));
+      }
       if (h.site() != grant_->site) {
         return absl::PermissionDeniedError(Cat("agent ", peer_.name, " uploads for site ",
                                                grant_->site, ", not for '", h.site(), "'"));
       }
       if (!grant_->kinds.contains(*kind)) {
-        return absl::PermissionDeniedError(Cat("agent ", peer_.name, " may not upload ",
-                                               ExportKindName(*kind), " extracts"));
+        return absl::PermissionDeniedError(
+            Cat("agent ", peer_.name, " may not upload ", ExportKindName(*kind), " extracts"));
       }
       if (h.officer().size() > 256)
         return absl::InvalidArgumentError("the officer's name has more than 256 characters");
@@ -138,11 +143,11 @@ class UploadReactor : public grpc::ServerReadReactor<v1::UploadRequest> {
   }
 
   absl::Status Audited(const absl::Status& error) {
-    (void)service_->core().Audit(
-        peer_.name, std::string(RoleName(peer_.role)), "submission", "refused",
-        {{"client_extract_id", info_.client_extract_id},
-         {"officer", officer_},
-         {"reason", std::string(error.message())}});
+    (void)service_->core().Audit(peer_.name, std::string(RoleName(peer_.role)), "submission",
+                                 "refused",
+                                 {{"client_extract_id", info_.client_extract_id},
+                                  {"officer", officer_},
+                                  {"reason", std::string(error.message())}});
     LogError("upload refused", {{"site", peer_.name}, {"error", std::string(error.message())}});
     return error;
   }

@@ -43,9 +43,9 @@ int main(int argc, char** argv) {
   }
   pprl::LinkerCore core(store->get(), NowMs);
   pprl::LinkerService service(&core, config.limits, config.agents);
-  int code = pprl::RunDaemon(config, {&service},
-                             {{"data_dir", config.data_dir},
-                              {"agents", std::to_string(config.agents.size())}});
+  int code = pprl::RunDaemon(
+      config, {&service},
+      {{"data_dir", config.data_dir}, {"agents", std::to_string(config.agents.size())}});
   store->reset();
   return code;
 }

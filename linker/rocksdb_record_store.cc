@@ -10,7 +10,6 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -402,8 +401,8 @@ absl::StatusOr<std::unique_ptr<RecordStore>> OpenRocksDbRecordStore(
     std::filesystem::path dir(directory);
     if (dir.has_parent_path()) std::filesystem::create_directories(dir.parent_path(), ec);
     if (::mkdir(directory.c_str(), 0700) != 0 && errno != EEXIST)
-      return absl::UnavailableError(Cat("cannot create the store directory ", directory, ": ",
-                                        std::strerror(errno)));
+      return absl::UnavailableError(
+          Cat("cannot create the store directory ", directory, ": ", std::strerror(errno)));
     struct stat st;
     if (::lstat(directory.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
       return absl::FailedPreconditionError(Cat("the store ", directory, " is not a directory"));

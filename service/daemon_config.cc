@@ -25,7 +25,8 @@ absl::Status ParseAgentGrant(std::string_view text, std::map<std::string, AgentG
   while (!kinds.empty()) {
     size_t comma = kinds.find(',');
     absl::StatusOr<ExportKind> kind = ParseExportKind(kinds.substr(0, comma));
-    if (!kind.ok()) return absl::InvalidArgumentError(Cat("'", text, "': ", kind.status().message()));
+    if (!kind.ok())
+      return absl::InvalidArgumentError(Cat("'", text, "': ", kind.status().message()));
     grant.kinds.insert(*kind);
     kinds = comma == std::string_view::npos ? "" : kinds.substr(comma + 1);
   }
@@ -115,12 +116,12 @@ absl::Status LoadDaemonConfig(const std::string& path, DaemonConfig* config) {
     for (const auto& [cn, value] : *table) {
       const int64_t line = static_cast<int64_t>(value.source().begin.line);
       const toml::table* entry = value.as_table();
-      std::optional<std::string> site = entry ? (*entry)["site"].value<std::string>() : std::nullopt;
+      std::optional<std::string> site =
+          entry ? (*entry)["site"].value<std::string>() : std::nullopt;
       const toml::array* kinds = entry ? (*entry)["kinds"].as_array() : nullptr;
       if (!site || site->empty() || kinds == nullptr || kinds->empty()) {
-        return absl::InvalidArgumentError(
-            Cat(path, ":", line, ": agents.", std::string(cn.str()),
-                " needs site = \"...\" and kinds = [...]"));
+        return absl::InvalidArgumentError(Cat(path, ":", line, ": agents.", std::string(cn.str()),
+                                              " needs site = \"...\" and kinds = [...]"));
       }
       AgentGrant grant;
       grant.site = *site;
@@ -129,9 +130,8 @@ absl::Status LoadDaemonConfig(const std::string& path, DaemonConfig* config) {
         absl::StatusOr<ExportKind> kind =
             name ? ParseExportKind(*name) : absl::InvalidArgumentError("not a string");
         if (!kind.ok())
-          return absl::InvalidArgumentError(Cat(path, ":", line, ": agents.",
-                                                std::string(cn.str()), ".kinds: ",
-                                                kind.status().message()));
+          return absl::InvalidArgumentError(Cat(path, ":", line, ": agents.", std::string(cn.str()),
+                                                ".kinds: ", kind.status().message()));
         grant.kinds.insert(*kind);
       }
       config->agents[std::string(cn.str())] = std::move(grant);

@@ -39,8 +39,8 @@ namespace pprl {
 
 // What the linker lets one agent certificate upload.
 struct AgentGrant {
-  std::string site;             // the site its extracts are stored under
-  std::set<ExportKind> kinds;   // the kinds it may upload
+  std::string site;            // the site its extracts are stored under
+  std::set<ExportKind> kinds;  // the kinds it may upload
 };
 // "CN=SITE:KIND[,KIND...]" (a --allow-agent flag).
 [[nodiscard]] absl::Status ParseAgentGrant(std::string_view text,
@@ -49,7 +49,7 @@ struct AgentGrant {
 struct DaemonConfig {
   std::string listen = "127.0.0.1:0";
   std::string data_dir;
-  TlsFiles tls;  // cert/key: the server certificate; crl applies to both directions
+  TlsFiles tls;             // cert/key: the server certificate; crl applies to both directions
   std::string client_cert;  // agents and the analyzer: the client certificate for the linker
   std::string client_key;
   std::string linker_address;

@@ -184,8 +184,8 @@ absl::Status IssueDevCertificate(const std::string& dir, const DevCertificate& c
   Key key(EVP_EC_gen("P-256"));
   if (!key) return absl::InternalError("cannot make a key");
   std::string eku = !c.ext_key_usage.empty() ? c.ext_key_usage
-                    : c.server                ? "serverAuth"
-                                              : "clientAuth";
+                    : c.server               ? "serverAuth"
+                                             : "clientAuth";
   absl::StatusOr<Cert> cert =
       Issue(key.get(), c.role, c.holder, ca.get(), ca_key.get(), false,
             c.not_before_days == 0 ? -3600 : 60L * 60 * 24 * c.not_before_days,

@@ -27,14 +27,14 @@ namespace pprl {
 // A certificate to issue from the CA in a directory; the odd settings are for tests of
 // certificates that must be refused.
 struct DevCertificate {
-  std::string name;    // DIR/NAME.pem and DIR/NAME.key
-  std::string role;    // OU; empty: none
-  std::string holder;  // CN
+  std::string name;     // DIR/NAME.pem and DIR/NAME.key
+  std::string role;     // OU; empty: none
+  std::string holder;   // CN
   bool server = false;  // serverAuth (true) or clientAuth (false)
   int not_before_days = 0;
   int not_after_days = 825;
   std::vector<std::string> extra_ous;  // more OUs after `role`
-  std::string ext_key_usage;           // overrides serverAuth/clientAuth, e.g. "serverAuth,clientAuth"
+  std::string ext_key_usage;  // overrides serverAuth/clientAuth, e.g. "serverAuth,clientAuth"
 };
 [[nodiscard]] absl::Status IssueDevCertificate(const std::string& dir, const DevCertificate& cert);
 

@@ -105,15 +105,14 @@ absl::StatusOr<Peer> PeerOfX509(X509* cert) {
   Peer peer;
   peer.name = EntryText(subject, NID_commonName);
   if (ous != 1) {
-    return absl::PermissionDeniedError(
-        Cat("the certificate of CN=", peer.name, " has ", ous,
-            " OUs: a certificate must name exactly one role"));
+    return absl::PermissionDeniedError(Cat("the certificate of CN=", peer.name, " has ", ous,
+                                           " OUs: a certificate must name exactly one role"));
   }
   std::string ou = EntryText(subject, NID_organizationalUnitName);
   peer.role = RoleFromName(ou);
   if (peer.role == Role::kNone)
-    return absl::PermissionDeniedError(Cat("the certificate of CN=", peer.name, " has OU=", ou,
-                                           ", which is no pprl role"));
+    return absl::PermissionDeniedError(
+        Cat("the certificate of CN=", peer.name, " has OU=", ou, ", which is no pprl role"));
   if (peer.name.empty()) return absl::PermissionDeniedError("a certificate without a CN");
   return peer;
 }
@@ -171,14 +170,13 @@ struct TrustAnchors {
   std::string crl_path;  // read at each handshake, so a new CRL takes effect without a restart
 };
 
-absl::Status RecordRefusal(std::string_view side, const absl::Status& s) {
+void RecordRefusal(std::string_view side, const absl::Status& s) {
   if (side == "client") {  // only a client's refusals of servers: its error messages use them
     std::lock_guard<std::mutex> lock(refusal_mu);
     last_refusal = std::string(s.message());
   }
-  LogError("peer certificate refused", {{"side", std::string(side)},
-                                        {"error", std::string(s.message())}});
-  return s;
+  LogError("peer certificate refused",
+           {{"side", std::string(side)}, {"error", std::string(s.message())}});
 }
 
 // Verifies the peer's certificate during the handshake. gRPC has checked the chain already;
@@ -194,11 +192,12 @@ class PeerVerifier final : public grpc::experimental::ExternalCertificateVerifie
     if (s.ok() && !server_side_) {
       // The host name, as gRPC's default verifier would have checked it.
       grpc::Status host;
-      host_verifier_.Verify(request, [](grpc::Status) {}, &host);
+      host_verifier_.Verify(
+          request, [](grpc::Status) {}, &host);
       if (!host.ok())
-        s = absl::PermissionDeniedError(Cat("the server's certificate does not name the host ",
-                                            std::string(request->target_name().data(),
-                                                        request->target_name().size())));
+        s = absl::PermissionDeniedError(
+            Cat("the server's certificate does not name the host ",
+                std::string(request->target_name().data(), request->target_name().size())));
     }
     if (!s.ok()) {
       RecordRefusal(server_side_ ? "server" : "client", s);
@@ -230,9 +229,9 @@ class PeerVerifier final : public grpc::experimental::ExternalCertificateVerifie
     uint32_t want = server_side_ ? XKU_SSL_CLIENT : XKU_SSL_SERVER;
     uint32_t other = server_side_ ? XKU_SSL_SERVER : XKU_SSL_CLIENT;
     if ((xku & want) == 0 || (xku & other) != 0) {
-      return absl::PermissionDeniedError(
-          Cat("the ", who, " certificate (", subject, ") must carry extendedKeyUsage ",
-              server_side_ ? "clientAuth" : "serverAuth", " only"));
+      return absl::PermissionDeniedError(Cat("the ", who, " certificate (", subject,
+                                             ") must carry extendedKeyUsage ",
+                                             server_side_ ? "clientAuth" : "serverAuth", " only"));
     }
 
     // The chain again, with the CRL.
@@ -278,8 +277,7 @@ class PeerVerifier final : public grpc::experimental::ExternalCertificateVerifie
     }
 
     if (server_side_) return absl::OkStatus();
-    if (peer->role != expected_.role ||
-        (!expected_.name.empty() && peer->name != expected_.name)) {
+    if (peer->role != expected_.role || (!expected_.name.empty() && peer->name != expected_.name)) {
       return absl::PermissionDeniedError(Cat("the server is ", subject, ", not ",
                                              Describe(expected_),
                                              ": refused before sending anything"));
@@ -377,8 +375,7 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> OpenChannel(const std::string& ad
   return grpc::CreateCustomChannel(address, *creds, args);
 }
 
-absl::Status ConnectVerified(grpc::Channel& channel, const std::string& address,
-                             double seconds) {
+absl::Status ConnectVerified(grpc::Channel& channel, const std::string& address, double seconds) {
   auto deadline = std::chrono::system_clock::now() +
                   std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
   std::string before = LastPeerRefusal();

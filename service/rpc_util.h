@@ -2,8 +2,8 @@
 // name from its certificate, absl::Status <-> grpc::Status, structured logs and SIGTERM.
 //
 // Roles are bound to certificates: the subject's OU is the role (data-officer, agent, analyst,
-// analyzer, auditor, linker) and the CN the holder (for an agent: its site). A certificate with no OU
-// or more than one is refused. Certificates come from the deployment's CA
+// analyzer, auditor, linker) and the CN the holder (for an agent: its site). A certificate with no
+// OU or more than one is refused. Certificates come from the deployment's CA
 // (deploy/make-dev-certs.sh makes a development one). A certificate serves one purpose: a
 // server certificate carries extendedKeyUsage serverAuth only, a client certificate clientAuth
 // only; a process that is both (agent, analyzer) holds one of each. Both ends of every
@@ -42,10 +42,10 @@ struct Peer {
 Peer PeerOf(const grpc::ServerContextBase& context);
 
 struct TlsFiles {
-  std::string ca;    // PEM: the CA every peer's certificate must chain to
-  std::string cert;  // PEM: this process's certificate
-  std::string key;   // PEM: its private key
-  std::string crl;   // PEM: the CA's certificate revocation list; empty: none is checked
+  std::string ca;        // PEM: the CA every peer's certificate must chain to
+  std::string cert;      // PEM: this process's certificate
+  std::string key;       // PEM: its private key
+  std::string crl = {};  // PEM: the CA's certificate revocation list; empty: none is checked
 };
 
 // What a client requires of the server it calls.

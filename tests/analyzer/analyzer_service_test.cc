@@ -57,8 +57,9 @@ class AnalyzerServiceTest : public ::testing::Test {
   }
 
   void StartAnalyzer(const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> args = {"--listen",          "127.0.0.1:0",        "--linker",
-                                     linker_->address(),  "--tls-ca",           Cert("ca.pem"),
+    std::vector<std::string> args = {"--listen",          "127.0.0.1:0",
+                                     "--linker",          linker_->address(),
+                                     "--tls-ca",          Cert("ca.pem"),
                                      "--tls-cert",        Cert("analyzer-server.pem"),
                                      "--tls-key",         Cert("analyzer-server.key"),
                                      "--tls-client-cert", Cert("analyzer.pem"),

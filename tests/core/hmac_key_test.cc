@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <cstdio>
-
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -120,8 +119,8 @@ TEST_F(KeyFileTest, RefusesAFileOwnedByAnotherUser) {
   if (::chown(path.c_str(), ::geteuid() + 4242, static_cast<gid_t>(-1)) != 0) {
     GTEST_SKIP() << "cannot chown here (needs root)";
   }
-  EXPECT_THAT(LoadKeyFile(path), StatusIs(absl::StatusCode::kPermissionDenied,
-                                          HasSubstr("is owned by uid")));
+  EXPECT_THAT(LoadKeyFile(path),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("is owned by uid")));
   ASSERT_EQ(::chown(path.c_str(), ::geteuid(), static_cast<gid_t>(-1)), 0);
   EXPECT_THAT(LoadKeyFile(path), IsOk());
 }

@@ -84,9 +84,9 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   limits.concurrent_per_caller = 1000;
   limits.max_call_seconds = 5;
   std::map<std::string, pprl::AgentGrant> agents;
-  agents["police"] = {"police",
-                      {pprl::ExportKind::kCases, pprl::ExportKind::kIncidents,
-                       pprl::ExportKind::kConvictions}};
+  agents["police"] = {
+      "police",
+      {pprl::ExportKind::kCases, pprl::ExportKind::kIncidents, pprl::ExportKind::kConvictions}};
   world->linker = std::make_unique<pprl::LinkerService>(world->core.get(), limits, agents);
   auto creds = pprl::ServerTlsCredentials(Files("linker"));
   Check(creds.ok(), "no server credentials");

@@ -43,11 +43,13 @@ class LinkerServiceTest : public ::testing::Test {
 
   void StartLinker(const std::vector<std::string>& extra = {}) {
     std::string ca1 = (certs_->path() / "ca1").string();
-    std::vector<std::string> args = {
-        "--listen",      "127.0.0.1:0", "--data-dir",        dir_.File("db"), "--tls-ca",
-        ca1 + "/ca.pem", "--tls-cert",  ca1 + "/linker.pem", "--tls-key",     ca1 + "/linker.key",
-        "--allow-agent", "police=police:incidents,convictions", "--allow-agent",
-        "veiligheidshuis=veiligheidshuis:cases"};
+    std::vector<std::string> args = {"--listen",      "127.0.0.1:0",
+                                     "--data-dir",    dir_.File("db"),
+                                     "--tls-ca",      ca1 + "/ca.pem",
+                                     "--tls-cert",    ca1 + "/linker.pem",
+                                     "--tls-key",     ca1 + "/linker.key",
+                                     "--allow-agent", "police=police:incidents,convictions",
+                                     "--allow-agent", "veiligheidshuis=veiligheidshuis:cases"};
     args.insert(args.end(), extra.begin(), extra.end());
     linker_ = std::make_unique<DaemonProcess>(PPRL_LINKER_BIN, args, dir_.File("port"),
                                               dir_.File("linker.log"));
@@ -254,12 +256,11 @@ TEST_F(LinkerServiceTest, ExpiredCertificatesAndOldTlsVersionsAreRefused) {
       IsOk());
   ASSERT_THAT(IssueDevCertificate(own.File("ca"), "future-auditor", "auditor", "auditor", 30, 400),
               IsOk());
-  DaemonProcess linker(
-      PPRL_LINKER_BIN,
-      {"--listen", "127.0.0.1:0", "--data-dir", dir_.File("db2"), "--tls-ca", own.File("ca/ca.pem"),
-       "--tls-cert", own.File("ca/linker.pem"), "--tls-key", own.File("ca/linker.key"),
-       "--allow-agent", "police=police:incidents"},
-      dir_.File("port2"), dir_.File("linker2.log"));
+  DaemonProcess linker(PPRL_LINKER_BIN,
+                       {"--listen", "127.0.0.1:0", "--data-dir", dir_.File("db2"), "--tls-ca",
+                        own.File("ca/ca.pem"), "--tls-cert", own.File("ca/linker.pem"), "--tls-key",
+                        own.File("ca/linker.key"), "--allow-agent", "police=police:incidents"},
+                       dir_.File("port2"), dir_.File("linker2.log"));
   ASSERT_TRUE(linker.running());
   auto call = [&](const std::string& name) {
     TlsFiles files{own.File("ca/ca.pem"), own.File("ca/" + name + ".pem"),
@@ -440,7 +441,7 @@ TEST_F(LinkerServiceTest, AgentsAreBoundToTheirSiteAndKinds) {
                        HasSubstr("agent police uploads for site police, not for "
                                  "'veiligheidshuis'")));
   EXPECT_THAT(UploadExtract(*police, IncidentHeader(""), Records(2, "a"), o),
-              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("not for ''")));
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("the upload names no site")));
   EXPECT_THAT(UploadExtract(*Stub("agent-rogue"), IncidentHeader("rogue"), Records(2, "b"), o),
               StatusIs(absl::StatusCode::kPermissionDenied,
                        HasSubstr("agent rogue is not in the linker's allowlist")));

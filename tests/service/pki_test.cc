@@ -124,8 +124,9 @@ class PkiTest : public ::testing::Test {
   absl::Status SubmitAsOfficer(const std::string& officer = "officer-police",
                                const std::string& site = "police") {
     const std::string file = work_.File("incidents.csv");
-    WriteFile(file, "surname,initials,birth_date,incident_id,incident_date,category,role\n"
-                    "Kwakernaak,A.,30-06-1969,BVH1,2013-01-05,misdrijf,verdachte\n");
+    WriteFile(file,
+              "surname,initials,birth_date,incident_id,incident_date,category,role\n"
+              "Kwakernaak,A.,30-06-1969,BVH1,2013-01-05,misdrijf,verdachte\n");
     SubmitOptions o;
     o.agent = Address();
     o.site = site;
@@ -211,12 +212,13 @@ TEST_F(PkiTest, TheClientSaysWhyTheServerWasRefused) {
                        HasSubstr("agent CN=veiligheidshuis, not agent CN=police")));
   server_->Shutdown(std::chrono::system_clock::now());
   ServeRogue("revoked-agent-police-server");
-  EXPECT_THAT(SubmitAsOfficer(), StatusIs(absl::StatusCode::kPermissionDenied,
-                                          HasSubstr("is revoked")));
+  EXPECT_THAT(SubmitAsOfficer(),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("is revoked")));
   server_->Shutdown(std::chrono::system_clock::now());
   ServeRogue("dual-use-agent");
-  EXPECT_THAT(SubmitAsOfficer(), StatusIs(absl::StatusCode::kPermissionDenied,
-                                          HasSubstr("must carry extendedKeyUsage serverAuth only")));
+  EXPECT_THAT(SubmitAsOfficer(),
+              StatusIs(absl::StatusCode::kPermissionDenied,
+                       HasSubstr("must carry extendedKeyUsage serverAuth only")));
 }
 
 // The server end: a client certificate of the wrong purpose, with two OUs, or revoked never
@@ -225,8 +227,8 @@ TEST_F(PkiTest, TheServerRefusesBadClientCertificatesInTheHandshake) {
   ServePprl("agent-police-server");
   EXPECT_EQ(RawSubmit("officer-police"), grpc::StatusCode::OK);  // the control
   EXPECT_EQ(agent_->calls, 1);
-  for (const char* cert : {"linker", "agent-police-server", "two-ous-officer", "revoked-officer",
-                           "dual-use-agent"}) {
+  for (const char* cert :
+       {"linker", "agent-police-server", "two-ous-officer", "revoked-officer", "dual-use-agent"}) {
     EXPECT_EQ(RawSubmit(cert), grpc::StatusCode::UNAVAILABLE) << cert;
   }
   EXPECT_EQ(agent_->calls, 1);
@@ -236,8 +238,8 @@ TEST_F(PkiTest, OurServerWillNotStartWithTwoOus) {
   EXPECT_THAT(ServerTlsCredentials(Files("two-ous-agent-server")),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("has 2 OUs")));
   absl::StatusOr<Peer> peer = PeerOfCertificate(ReadFile(Dir() + "/two-ous-officer.pem"));
-  EXPECT_THAT(peer.status(), StatusIs(absl::StatusCode::kPermissionDenied,
-                                      HasSubstr("exactly one role")));
+  EXPECT_THAT(peer.status(),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("exactly one role")));
   peer = PeerOfCertificate(ReadFile(Dir() + "/officer-police.pem"));
   ASSERT_THAT(peer.status(), IsOk());
   EXPECT_EQ(peer->role, Role::kDataOfficer);
