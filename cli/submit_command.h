@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "core/columns.h"
+#include "proto/agent.pb.h"
 #include "service/rpc_util.h"
 
 namespace pprl {
@@ -26,8 +27,10 @@ struct SubmitOptions {
 // The agent's certificate is checked (OU=agent, CN=`site`, serverAuth, not revoked) before a
 // byte of the export is sent; a server that is not that agent gets nothing.
 // OK when the export was uploaded (or validated, for a dry run); InvalidArgument when it was
-// refused for bad rows; another error when it could not be submitted.
-[[nodiscard]] absl::Status RunSubmit(const SubmitOptions& options, std::ostream& out);
+// refused for bad rows; another error when it could not be submitted. The agent's report is
+// printed to `out` and, when `report` is given, kept there (the demo shows its errors).
+[[nodiscard]] absl::Status RunSubmit(const SubmitOptions& options, std::ostream& out,
+                                     v1::SubmitReport* report = nullptr);
 
 }  // namespace pprl
 
