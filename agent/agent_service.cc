@@ -27,6 +27,13 @@ class SubmitReactor : public grpc::ServerReadReactor<v1::SubmitRequest> {
           Cat("role ", RoleName(peer_.role), " may not submit exports: data officers only"))));
       return;
     }
+    if (!service_->OfficerAllowed(peer_.name)) {
+      LogError("call denied",
+               {{"rpc", "Submit"}, {"caller", peer_.name}, {"reason", "not allowed"}});
+      Finish(ToGrpc(absl::PermissionDeniedError(
+          Cat("officer ", peer_.name, " is not in this agent's list of data officers"))));
+      return;
+    }
     absl::StatusOr<std::unique_ptr<StreamLimits::Slot>> slot =
         service_->stream_limits().Enter(Cat(RoleName(peer_.role), ":", peer_.name), context);
     if (!slot.ok()) {
@@ -95,8 +102,9 @@ class SubmitReactor : public grpc::ServerReadReactor<v1::SubmitRequest> {
                {"kind", std::string(ExportKindName(*FromProto(header_.kind())))},
                {"bytes", std::to_string(bytes_)},
                {"dry_run", header_.dry_run() ? "true" : "false"}});
-      absl::StatusOr<v1::SubmitReport> report = RunSubmission(
-          service_->settings(), service_->key(), header_, spool_path_, service_->linker());
+      absl::StatusOr<v1::SubmitReport> report =
+          RunSubmission(service_->settings(), service_->key(), header_, spool_path_,
+                        service_->linker(), peer_.name);
       ::unlink(spool_path_.c_str());
       if (!report.ok()) {
         LogError("submission failed",
@@ -149,12 +157,14 @@ class SubmitReactor : public grpc::ServerReadReactor<v1::SubmitRequest> {
 }  // namespace
 
 AgentService::AgentService(SubmissionSettings settings, HmacKey key, std::string spool_dir,
-                           std::shared_ptr<v1::Linker::StubInterface> linker, CallLimits limits)
+                           std::shared_ptr<v1::Linker::StubInterface> linker, CallLimits limits,
+                           std::set<std::string> officers)
     : settings_(std::move(settings)),
       key_(std::move(key)),
       spool_dir_(std::move(spool_dir)),
       linker_(std::move(linker)),
-      stream_limits_(limits) {}
+      stream_limits_(limits),
+      officers_(std::move(officers)) {}
 
 grpc::ServerReadReactor<v1::SubmitRequest>* AgentService::Submit(
     grpc::CallbackServerContext* context, v1::SubmitReport* report) {

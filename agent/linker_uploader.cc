@@ -30,6 +30,8 @@ absl::StatusOr<v1::UploadReceipt> UploadExtract(v1::Linker::StubInterface& stub,
   h->set_key_id(header.key_id());
   h->set_record_count(records.size());
   h->set_content_digest(digest);
+  h->set_site(header.site());
+  h->set_officer(options.officer);
   bool sending = writer->Write(request);
   for (size_t i = 0; sending && i < records.size(); i += options.records_per_chunk) {
     request.Clear();

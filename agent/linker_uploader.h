@@ -18,9 +18,11 @@ struct UploadOptions {
   std::string client_extract_id;  // empty: "<kind>-<first 16 hex digits of the digest>"
   size_t records_per_chunk = 4096;
   double deadline_seconds = 600;
+  std::string officer;  // the data officer who submitted the export (certificate CN), if any
 };
 
-// The records must all be of `header.kind()`; `header.key_id()` names the key.
+// The records must all be of `header.kind()`; `header.key_id()` names the key and
+// `header.site()` the site (which the linker checks against the agent's certificate).
 [[nodiscard]] absl::StatusOr<v1::UploadReceipt> UploadExtract(
     v1::Linker::StubInterface& stub, const v1::ExtractHeader& header,
     const std::vector<v1::PseudonymisedRecord>& records, const UploadOptions& options = {});

@@ -19,7 +19,7 @@ int main(int argc, char** argv) {
   CLI::App app{"pprl-agent: pseudonymises a site's exports and uploads them to the linker"};
   pprl::DaemonFlags flags(
       app, {pprl::DaemonFlag::kSpoolDir, pprl::DaemonFlag::kSite, pprl::DaemonFlag::kSiteKind,
-            pprl::DaemonFlag::kKeyFile, pprl::DaemonFlag::kLinker});
+            pprl::DaemonFlag::kKeyFile, pprl::DaemonFlag::kLinker, pprl::DaemonFlag::kOfficers});
   CLI11_PARSE(app, argc, argv);
 
   absl::StatusOr<pprl::DaemonConfig> resolved = flags.Resolve();
@@ -32,6 +32,19 @@ int main(int argc, char** argv) {
   if (!site_kind.ok()) {
     pprl::LogError("bad site kind", {{"error", std::string(site_kind.status().message())}});
     return 2;
+  }
+  // The agent's certificates name its site: the linker stores its uploads under that CN.
+  for (const std::string* cert : {&config.tls.cert, &config.client_cert}) {
+    absl::StatusOr<std::string> pem = pprl::ReadTextFile(*cert);
+    absl::StatusOr<pprl::Peer> self =
+        pem.ok() ? pprl::PeerOfCertificate(*pem) : absl::StatusOr<pprl::Peer>(pem.status());
+    if (!self.ok() || self->role != pprl::Role::kAgent || self->name != config.site) {
+      pprl::LogError("bad certificate",
+                     {{"file", *cert},
+                      {"error", self.ok() ? "its subject must be OU=agent, CN=" + config.site
+                                          : std::string(self.status().message())}});
+      return 2;
+    }
   }
   absl::StatusOr<pprl::HmacKey> key = pprl::LoadKeyFile(config.key_file);
   if (!key.ok()) {
@@ -52,7 +65,7 @@ int main(int argc, char** argv) {
   if (leftovers > 0)
     pprl::LogInfo("removed unfinished submissions", {{"files", std::to_string(leftovers)}});
   absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
-      pprl::OpenChannel(config.linker_address, config.tls);
+      pprl::OpenChannel(config.linker_address, config.ClientTls(), {pprl::Role::kLinker, ""});
   if (!channel.ok()) {
     pprl::LogError("bad TLS files", {{"error", std::string(channel.status().message())}});
     return 2;
@@ -64,7 +77,7 @@ int main(int argc, char** argv) {
   settings.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const std::string key_id = key->KeyId();
   pprl::AgentService service(settings, std::move(*key), config.data_dir,
-                             pprl::v1::Linker::NewStub(*channel), config.limits);
+                             pprl::v1::Linker::NewStub(*channel), config.limits, config.officers);
 
   return pprl::RunDaemon(config, {&service},
                          {{"site", config.site},

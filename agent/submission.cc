@@ -28,7 +28,8 @@ absl::Status CheckKindForSite(SiteKind site, ExportKind kind) {
 absl::StatusOr<v1::SubmitReport> RunSubmission(const SubmissionSettings& settings,
                                                const HmacKey& key, const v1::SubmitHeader& header,
                                                const std::string& csv_path,
-                                               v1::Linker::StubInterface* linker) {
+                                               v1::Linker::StubInterface* linker,
+                                               const std::string& officer) {
   absl::StatusOr<ExportKind> kind = FromProto(header.kind());
   if (!kind.ok()) return kind.status();
   absl::Status allowed = CheckKindForSite(settings.site_kind, *kind);
@@ -87,7 +88,9 @@ absl::StatusOr<v1::SubmitReport> RunSubmission(const SubmissionSettings& setting
       extract.set_kind(header.kind());
       extract.set_key_id(key.KeyId());
       extract.set_site(settings.site);
-      absl::StatusOr<v1::UploadReceipt> receipt = UploadExtract(*linker, extract, records);
+      UploadOptions upload;
+      upload.officer = officer;
+      absl::StatusOr<v1::UploadReceipt> receipt = UploadExtract(*linker, extract, records, upload);
       if (!receipt.ok()) return receipt.status();
       *report.mutable_receipt() = *receipt;
       report.set_rows_uploaded(static_cast<int64_t>(records.size()));

@@ -31,13 +31,16 @@ struct SubmissionSettings {
 };
 
 // Validates, pseudonymises and (unless dry run or refused) uploads the export in `csv_path`.
+// `officer` (the submitting data officer's certificate CN) goes with the upload for the
+// linker's audit entry.
 // Row problems go into the report; a linker that cannot be reached is an error status, and
 // then nothing was stored.
 [[nodiscard]] absl::StatusOr<v1::SubmitReport> RunSubmission(const SubmissionSettings& settings,
                                                              const HmacKey& key,
                                                              const v1::SubmitHeader& header,
                                                              const std::string& csv_path,
-                                                             v1::Linker::StubInterface* linker);
+                                                             v1::Linker::StubInterface* linker,
+                                                             const std::string& officer = "");
 
 }  // namespace pprl
 

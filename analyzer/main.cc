@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
   }
   const pprl::DaemonConfig& config = *resolved;
   absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
-      pprl::OpenChannel(config.linker_address, config.tls);
+      pprl::OpenChannel(config.linker_address, config.ClientTls(), {pprl::Role::kLinker, ""});
   if (!channel.ok()) {
     pprl::LogError("bad TLS files", {{"error", std::string(channel.status().message())}});
     return 2;

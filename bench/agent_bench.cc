@@ -50,17 +50,21 @@ int main(int argc, char** argv) {
     pprl::DaemonProcess linker(
         PPRL_LINKER_BIN,
         {"--listen", "127.0.0.1:0", "--data-dir", work + "/db", "--tls-ca", certs + "/ca.pem",
-         "--tls-cert", certs + "/linker.pem", "--tls-key", certs + "/linker.key"},
+         "--tls-cert", certs + "/linker.pem", "--tls-key", certs + "/linker.key", "--allow-agent",
+         "police=police:incidents,convictions"},
         work + "/linker.port", work + "/linker.log");
     pprl::DaemonProcess agent(
         PPRL_AGENT_BIN,
         {"--listen", "127.0.0.1:0", "--spool-dir", work + "/spool", "--site", "police",
          "--site-kind", "police", "--key-file", work + "/site.key", "--linker", linker.address(),
-         "--tls-ca", certs + "/ca.pem", "--tls-cert", certs + "/agent-police.pem", "--tls-key",
-         certs + "/agent-police.key"},
+         "--tls-ca", certs + "/ca.pem", "--tls-cert", certs + "/agent-police-server.pem",
+         "--tls-key", certs + "/agent-police-server.key", "--tls-client-cert",
+         certs + "/agent-police.pem", "--tls-client-key", certs + "/agent-police.key", "--officer",
+         "officer-police"},
         work + "/agent.port", work + "/agent.log");
     pprl::SubmitOptions o;
     o.agent = agent.address();
+    o.site = "police";
     o.tls = {certs + "/ca.pem", certs + "/officer-police.pem", certs + "/officer-police.key"};
     o.kind = pprl::ExportKind::kIncidents;
     o.file = csv;

@@ -231,20 +231,22 @@ void BenchUpload(int n, const std::string& work) {
   std::string certs = work + "/certs";
   std::system((std::string(PPRL_SOURCE_DIR) + "/deploy/make-dev-certs.sh " + certs + " >/dev/null")
                   .c_str());
-  pprl::DaemonProcess linker(
-      PPRL_LINKER_BIN,
-      {"--listen", "127.0.0.1:0", "--data-dir", work + "/db", "--tls-ca", certs + "/ca.pem",
-       "--tls-cert", certs + "/linker.pem", "--tls-key", certs + "/linker.key"},
-      work + "/port", work + "/linker.log");
+  pprl::DaemonProcess linker(PPRL_LINKER_BIN,
+                             {"--listen", "127.0.0.1:0", "--data-dir", work + "/db", "--tls-ca",
+                              certs + "/ca.pem", "--tls-cert", certs + "/linker.pem", "--tls-key",
+                              certs + "/linker.key", "--allow-agent", "police=police:incidents"},
+                             work + "/port", work + "/linker.log");
   auto channel = pprl::OpenChannel(
       linker.address(),
-      {certs + "/ca.pem", certs + "/agent-police.pem", certs + "/agent-police.key"});
+      {certs + "/ca.pem", certs + "/agent-police.pem", certs + "/agent-police.key"},
+      {pprl::Role::kLinker, ""});
   auto stub = pprl::v1::Linker::NewStub(*channel);
   std::vector<pprl::v1::PseudonymisedRecord> wire(records.size());
   for (size_t i = 0; i < records.size(); ++i) pprl::ToProto(records[i], &wire[i]);
   pprl::v1::ExtractHeader header;
   header.set_kind(pprl::v1::INCIDENTS);
   header.set_key_id(key_id);
+  header.set_site("police");
   auto t = Clock::now();
   auto receipt = pprl::UploadExtract(*stub, header, wire);
   double grpc_seconds = Since(t);

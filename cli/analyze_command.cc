@@ -68,12 +68,15 @@ absl::Status RunAnalyze(const AnalyzeOptions& o, std::ostream& out) {
     if (!text.ok()) return text.status();
     request.set_study_toml(*text);
   }
-  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = OpenChannel(o.analyzer, o.tls);
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+      OpenChannel(o.analyzer, o.tls, {Role::kAnalyzer, ""});
   if (!channel.ok()) return channel.status();
   grpc::ClientContext ctx;
   SetDeadline(&ctx, o.deadline_seconds);
   v1::AnalyzeResponse response;
   grpc::Status s = v1::Analyzer::NewStub(*channel)->Analyze(&ctx, request, &response);
+  if (s.error_code() == grpc::StatusCode::UNAVAILABLE && !LastPeerRefusal().empty())
+    return absl::PermissionDeniedError(LastPeerRefusal());
   if (s.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
     // A refusal is an answer: the report files say so, with the reason.
     const absl::Status refused = FromGrpc(s);

@@ -107,10 +107,18 @@ absl::Status RunDemo(const DemoOptions& o, const std::string& self, std::ostream
 
   step(3, "starting pprl-linker, pprl-analyzer and two pprl-agents on 127.0.0.1");
   const std::string certs = (work / "certs").string();
-  auto tls_args = [&](const std::string& name) {
-    return std::vector<std::string>{"--tls-ca",   certs + "/ca.pem",
-                                    "--tls-cert", certs + "/" + name + ".pem",
-                                    "--tls-key",  certs + "/" + name + ".key"};
+  // A daemon's server certificate; the analyzer and the agents call the linker with a second,
+  // client certificate (one purpose per certificate). Every daemon checks the CRL.
+  auto tls_args = [&](const std::string& server, const std::string& client) {
+    std::vector<std::string> a = {"--tls-ca",   certs + "/ca.pem",
+                                  "--tls-cert", certs + "/" + server + ".pem",
+                                  "--tls-key",  certs + "/" + server + ".key",
+                                  "--tls-crl",  certs + "/crl.pem"};
+    if (!client.empty()) {
+      a.insert(a.end(), {"--tls-client-cert", certs + "/" + client + ".pem", "--tls-client-key",
+                         certs + "/" + client + ".key"});
+    }
+    return a;
   };
   auto with = [](std::vector<std::string> a, const std::vector<std::string>& b) {
     a.insert(a.end(), b.begin(), b.end());
@@ -118,56 +126,66 @@ absl::Status RunDemo(const DemoOptions& o, const std::string& self, std::ostream
   };
   std::signal(SIGINT, StopChildrenOnSignal);
   std::signal(SIGTERM, StopChildrenOnSignal);
-  DaemonProcess linker(
-      FindBinary(self, "pprl-linker", "linker"),
-      with({"--listen", "127.0.0.1:0", "--data-dir", (work / "linker-db").string(),
-            "--audit-signing-key", certs + "/audit-log.key"},
-           tls_args("linker")),
-      (work / "linker.port").string(), (work / "logs" / "linker.log").string());
+  DaemonProcess linker(FindBinary(self, "pprl-linker", "linker"),
+                       with({"--listen", "127.0.0.1:0", "--data-dir", (work / "linker-db").string(),
+                             "--audit-signing-key", certs + "/audit-log.key", "--allow-agent",
+                             "police=police:incidents,convictions", "--allow-agent",
+                             "veiligheidshuis=veiligheidshuis:cases"},
+                            tls_args("linker", "")),
+                       (work / "linker.port").string(), (work / "logs" / "linker.log").string());
   children[0] = linker.pid();
   if (!linker.running())
     return absl::InternalError(
         Cat("pprl-linker did not start; see ", (work / "logs" / "linker.log").string()));
-  DaemonProcess analyzer(
-      FindBinary(self, "pprl-analyzer", "analyzer"),
-      with({"--listen", "127.0.0.1:0", "--linker", linker.address()}, tls_args("analyzer")),
-      (work / "analyzer.port").string(), (work / "logs" / "analyzer.log").string());
+  DaemonProcess analyzer(FindBinary(self, "pprl-analyzer", "analyzer"),
+                         with({"--listen", "127.0.0.1:0", "--linker", linker.address()},
+                              tls_args("analyzer-server", "analyzer")),
+                         (work / "analyzer.port").string(),
+                         (work / "logs" / "analyzer.log").string());
   children[1] = analyzer.pid();
-  auto agent = [&](const std::string& site, const std::string& kind, const std::string& cert) {
+  auto agent = [&](const std::string& site, const std::string& kind, const std::string& cert,
+                   const std::string& officer) {
     return std::make_unique<DaemonProcess>(
         FindBinary(self, "pprl-agent", "agent"),
         with({"--listen", "127.0.0.1:0", "--spool-dir", (work / ("spool-" + site)).string(),
               "--site", site, "--site-kind", kind, "--key-file", (work / "site.key").string(),
-              "--linker", linker.address()},
-             tls_args(cert)),
+              "--linker", linker.address(), "--officer", officer},
+             tls_args(cert + "-server", cert)),
         (work / (site + ".port")).string(), (work / "logs" / ("agent-" + site + ".log")).string());
   };
-  std::unique_ptr<DaemonProcess> police = agent("police", "police", "agent-police");
+  std::unique_ptr<DaemonProcess> police =
+      agent("police", "police", "agent-police", "officer-police");
   children[2] = police->pid();
-  std::unique_ptr<DaemonProcess> vh = agent("veiligheidshuis", "veiligheidshuis", "agent-vh");
+  std::unique_ptr<DaemonProcess> vh =
+      agent("veiligheidshuis", "veiligheidshuis", "agent-vh", "officer-vh");
   children[3] = vh->pid();
   if (!analyzer.running() || !police->running() || !vh->running()) {
     return absl::InternalError(
         Cat("a daemon did not start; see the logs in ", (work / "logs").string()));
   }
   auto as = [&](const std::string& name) {
-    return TlsFiles{certs + "/ca.pem", certs + "/" + name + ".pem", certs + "/" + name + ".key"};
+    return TlsFiles{certs + "/ca.pem", certs + "/" + name + ".pem", certs + "/" + name + ".key",
+                    certs + "/crl.pem"};
   };
 
   step(4, "data officers submit the three exports through their site's agent");
   struct Submission {
     DaemonProcess* agent;
+    const char* site;
     const char* officer;
     ExportKind kind;
     const char* file;
   };
   constexpr int kErrorsShown = 10;
   for (const Submission& sub :
-       {Submission{vh.get(), "officer-vh", ExportKind::kCases, "cases.csv"},
-        Submission{police.get(), "officer-police", ExportKind::kIncidents, "incidents.csv"},
-        Submission{police.get(), "officer-police", ExportKind::kConvictions, "convictions.csv"}}) {
+       {Submission{vh.get(), "veiligheidshuis", "officer-vh", ExportKind::kCases, "cases.csv"},
+        Submission{police.get(), "police", "officer-police", ExportKind::kIncidents,
+                   "incidents.csv"},
+        Submission{police.get(), "police", "officer-police", ExportKind::kConvictions,
+                   "convictions.csv"}}) {
     SubmitOptions so;
     so.agent = sub.agent->address();
+    so.site = sub.site;
     so.tls = as(sub.officer);
     so.kind = sub.kind;
     so.file = (fs::path(data) / sub.file).string();

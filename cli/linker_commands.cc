@@ -14,13 +14,16 @@ namespace {
 
 absl::StatusOr<std::unique_ptr<v1::Linker::Stub>> Connect(const LinkerClientOptions& o) {
   if (o.linker.empty()) return absl::InvalidArgumentError("--linker ADDRESS is required");
-  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = OpenChannel(o.linker, o.tls);
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+      OpenChannel(o.linker, o.tls, {Role::kLinker, ""});
   if (!channel.ok()) return channel.status();
   return v1::Linker::NewStub(*channel);
 }
 
 absl::Status Called(const grpc::Status& s, const LinkerClientOptions& o) {
   if (s.ok()) return absl::OkStatus();
+  if (s.error_code() == grpc::StatusCode::UNAVAILABLE && !LastPeerRefusal().empty())
+    return absl::PermissionDeniedError(LastPeerRefusal());
   if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
     return absl::UnavailableError(
         Cat("the linker at ", o.linker, " is unreachable: ", s.error_message()));

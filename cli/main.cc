@@ -14,17 +14,22 @@ namespace {
 
 // --certs DIR --as NAME (DIR/ca.pem, DIR/NAME.pem, DIR/NAME.key) or --ca/--cert/--key.
 struct TlsFlags {
-  std::string certs_dir, as, ca, cert, key;
+  std::string certs_dir, as, ca, cert, key, crl;
   void Add(CLI::App* cmd) {
     cmd->add_option("--certs", certs_dir, "directory with ca.pem and NAME.pem/NAME.key");
     cmd->add_option("--as", as, "certificate name in --certs (e.g. auditor, agent-police)");
     cmd->add_option("--ca", ca, "CA certificate (PEM)");
     cmd->add_option("--cert", cert, "your certificate (PEM)");
     cmd->add_option("--key", key, "your private key (PEM)");
+    cmd->add_option("--crl", crl,
+                    "the CA's certificate revocation list (PEM; default: DIR/crl.pem with --certs "
+                    "when it exists)");
   }
   pprl::TlsFiles Files() const {
-    pprl::TlsFiles f{ca, cert, key};
+    pprl::TlsFiles f{ca, cert, key, crl};
     if (!certs_dir.empty()) {
+      if (f.crl.empty() && std::filesystem::exists(certs_dir + "/crl.pem"))
+        f.crl = certs_dir + "/crl.pem";
       if (f.ca.empty()) f.ca = certs_dir + "/ca.pem";
       if (f.cert.empty() && !as.empty()) f.cert = certs_dir + "/" + as + ".pem";
       if (f.key.empty() && !as.empty()) f.key = certs_dir + "/" + as + ".key";
@@ -111,6 +116,10 @@ int main(int argc, char** argv) {
   CLI::App* submit_cmd =
       app.add_subcommand("submit", "hand an export to the site's agent (data officer)");
   submit_cmd->add_option("--agent", submit.agent, "agent address host:port")->required();
+  submit_cmd
+      ->add_option("--site", submit.site,
+                   "the site whose agent it must be (the CN of its certificate)")
+      ->required();
   submit_cmd->add_option("--kind", submit_kind, "cases, incidents or convictions")->required();
   submit_cmd->add_option("file", submit.file, "the CSV export")->required();
   submit_cmd->add_flag("--dry-run", submit.dry_run, "validate and report; upload nothing");

@@ -1,5 +1,6 @@
 #include "cli/submit_command.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <ostream>
@@ -13,13 +14,24 @@ namespace pprl {
 
 absl::Status RunSubmit(const SubmitOptions& o, std::ostream& out, v1::SubmitReport* report_out) {
   if (o.agent.empty()) return absl::InvalidArgumentError("--agent ADDRESS is required");
+  if (o.site.empty())
+    return absl::InvalidArgumentError(
+        "--site SITE is required: the site whose agent gets the export (its certificate's CN)");
   std::error_code ec;
   uint64_t size = std::filesystem::file_size(o.file, ec);
   if (ec) return absl::NotFoundError(Cat("cannot read ", o.file));
   std::ifstream in(o.file, std::ios::binary);
   if (!in) return absl::NotFoundError(Cat("cannot read ", o.file));
-  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = OpenChannel(o.agent, o.tls);
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+      OpenChannel(o.agent, o.tls, {Role::kAgent, o.site});
   if (!channel.ok()) return channel.status();
+  // The TLS handshake verifies the agent's certificate; nothing of the export goes out before.
+  absl::Status verified = ConnectVerified(**channel, o.agent, std::min(o.deadline_seconds, 60.0));
+  if (!verified.ok()) {
+    return absl::Status(
+        verified.code(),
+        Cat("the agent at ", o.agent, " was refused: ", verified.message(), "; nothing was sent"));
+  }
   std::unique_ptr<v1::Agent::Stub> stub = v1::Agent::NewStub(*channel);
 
   grpc::ClientContext context;

@@ -15,6 +15,7 @@ namespace pprl {
 
 struct SubmitOptions {
   std::string agent;  // host:port
+  std::string site;   // the site whose agent it must be: the agent certificate's CN
   TlsFiles tls;
   ExportKind kind = ExportKind::kCases;
   std::string file;
@@ -23,6 +24,8 @@ struct SubmitOptions {
   double deadline_seconds = 3600;
 };
 
+// The agent's certificate is checked (OU=agent, CN=`site`, serverAuth, not revoked) before a
+// byte of the export is sent; a server that is not that agent gets nothing.
 // OK when the export was uploaded (or validated, for a dry run); InvalidArgument when it was
 // refused for bad rows; another error when it could not be submitted. The agent's report is
 // printed to `out` and, when `report` is given, kept there (the demo shows its errors).

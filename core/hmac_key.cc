@@ -4,11 +4,13 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <new>
 
 #include "core/text.h"
 
@@ -32,15 +34,52 @@ std::string Sha256Hex(std::string_view text) {
   return ToHex(std::span<const uint8_t>(md, len));
 }
 
+struct HmacKey::Secret {
+  explicit Secret(std::span<const uint8_t> key) : hmac(key) {
+    std::memcpy(bytes.data(), key.data(), kSize);
+  }
+  std::array<uint8_t, kSize> bytes{};
+  PrecomputedHmac hmac;
+  size_t mapped = 0;  // bytes mapped for this object (whole pages)
+  bool dontdump = false;
+  bool locked = false;
+};
+
+void HmacKey::SecretDeleter::operator()(Secret* secret) const {
+  if (secret == nullptr) return;
+  size_t mapped = secret->mapped;
+  bool locked = secret->locked;
+  secret->~Secret();  // PrecomputedHmac wipes its states
+  OPENSSL_cleanse(static_cast<void*>(secret), mapped);
+  if (locked) ::munlock(secret, mapped);
+  ::munmap(secret, mapped);
+}
+
 absl::StatusOr<HmacKey> HmacKey::FromBytes(std::span<const uint8_t> bytes) {
   if (bytes.size() != kSize) {
     return absl::InvalidArgumentError(Cat("a key has ", kSize, " bytes, not ", bytes.size()));
   }
+  // Pages of its own (mmap is page-aligned), so madvise and mlock cover the key and nothing else.
+  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  const size_t mapped = (sizeof(Secret) + page - 1) / page * page;
+  void* memory =
+      ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (memory == MAP_FAILED) return absl::ResourceExhaustedError("cannot map memory for the key");
+  // Before the key is written there: out of core dumps, and never swapped where allowed.
+  bool dontdump = ::madvise(memory, mapped, MADV_DONTDUMP) == 0;
+  bool locked = ::mlock(memory, mapped) == 0;  // may fail (RLIMIT_MEMLOCK): not fatal
   HmacKey key;
-  std::memcpy(key.bytes_.data(), bytes.data(), kSize);
-  key.hmac_ = std::make_unique<PrecomputedHmac>(key.bytes_);
+  key.secret_.reset(new (memory) Secret(bytes));
+  key.secret_->mapped = mapped;
+  key.secret_->dontdump = dontdump;
+  key.secret_->locked = locked;
   return key;
 }
+
+const PrecomputedHmac& HmacKey::hmac() const { return secret_->hmac; }
+std::span<const uint8_t> HmacKey::secret_bytes() const { return secret_->bytes; }
+bool HmacKey::excluded_from_core_dumps() const { return secret_ && secret_->dontdump; }
+bool HmacKey::locked_in_memory() const { return secret_ && secret_->locked; }
 
 absl::StatusOr<HmacKey> HmacKey::Generate() {
   std::array<uint8_t, kSize> bytes;
@@ -52,23 +91,12 @@ absl::StatusOr<HmacKey> HmacKey::Generate() {
   return key;
 }
 
-HmacKey::HmacKey(HmacKey&& other) noexcept : bytes_(other.bytes_), hmac_(std::move(other.hmac_)) {
-  OPENSSL_cleanse(other.bytes_.data(), kSize);
-}
-
-HmacKey& HmacKey::operator=(HmacKey&& other) noexcept {
-  if (this != &other) {
-    bytes_ = other.bytes_;
-    hmac_ = std::move(other.hmac_);
-    OPENSSL_cleanse(other.bytes_.data(), kSize);
-  }
-  return *this;
-}
-
-HmacKey::~HmacKey() { OPENSSL_cleanse(bytes_.data(), kSize); }
+HmacKey::HmacKey(HmacKey&& other) noexcept = default;
+HmacKey& HmacKey::operator=(HmacKey&& other) noexcept = default;
+HmacKey::~HmacKey() = default;
 
 std::string HmacKey::KeyId() const {
-  Sha256Digest d = hmac_->Compute("pprl/key-id/v1");
+  Sha256Digest d = secret_->hmac.Compute("pprl/key-id/v1");
   return ToHex(std::span<const uint8_t>(d.data(), 16));
 }
 
@@ -95,14 +123,36 @@ absl::Status WriteKeyFile(const std::string& path, const HmacKey& key) {
 }
 
 absl::StatusOr<HmacKey> LoadKeyFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NOFOLLOW: a symbolic link is refused, not followed; O_NONBLOCK: a FIFO does not hang the
+  // open (it is refused below as not a regular file).
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) {
+    if (errno == ELOOP) {
+      return absl::PermissionDeniedError(
+          Cat("key file ", path, " is a symbolic link: give the key file itself"));
+    }
     return absl::NotFoundError(Cat("cannot open key file ", path, ": ", std::strerror(errno)));
   }
   struct stat st;
   if (::fstat(fd, &st) != 0) {
     ::close(fd);
     return absl::UnavailableError(Cat("cannot stat key file ", path));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return absl::PermissionDeniedError(Cat("key file ", path, " is not a regular file (",
+                                           S_ISDIR(st.st_mode)    ? "a directory"
+                                           : S_ISFIFO(st.st_mode) ? "a FIFO"
+                                           : S_ISLNK(st.st_mode)  ? "a symbolic link"
+                                           : S_ISSOCK(st.st_mode) ? "a socket"
+                                                                  : "a device",
+                                           ")"));
+  }
+  if (st.st_uid != ::geteuid()) {
+    ::close(fd);
+    return absl::PermissionDeniedError(Cat("key file ", path, " is owned by uid ", st.st_uid,
+                                           ", not by the user this process runs as (uid ",
+                                           ::geteuid(), "): chown it to that user"));
   }
   if ((st.st_mode & 077) != 0) {
     ::close(fd);

@@ -1,8 +1,11 @@
 // The sites' shared secret: 256 random bits, made by `pprl keygen`, kept in a 0600 file.
 //
 // SECRET. HmacKey cannot be printed, streamed or converted to a string, is move-only, and wipes
-// its bytes when destroyed. The key id (a keyed digest of a fixed label) is what travels with
-// an extract; it identifies the key without revealing it. Thread-safe once constructed.
+// its bytes when destroyed. The key and its HMAC states live in pages of their own, excluded
+// from core dumps (madvise MADV_DONTDUMP) and locked in memory (mlock) where the process may;
+// a failed mlock is not an error (the systemd units also set LimitCORE=0). The key id (a keyed
+// digest of a fixed label) is what travels with an extract; it identifies the key without revealing
+// it. Thread-safe once constructed.
 //
 // The key file functions touch the file system; everything else is pure.
 #ifndef PPRL_CORE_HMAC_KEY_H_
@@ -38,22 +41,30 @@ class HmacKey {
   std::string KeyId() const;
 
   // The HMAC state for match keys (built once per key).
-  const PrecomputedHmac& hmac() const { return *hmac_; }
+  const PrecomputedHmac& hmac() const;
 
   // For writing the key file only.
-  std::span<const uint8_t> secret_bytes() const { return bytes_; }
+  std::span<const uint8_t> secret_bytes() const;
+
+  // Whether the key's pages are excluded from core dumps, and locked in memory.
+  bool excluded_from_core_dumps() const;
+  bool locked_in_memory() const;
 
  private:
+  struct Secret;
+  struct SecretDeleter {
+    void operator()(Secret* secret) const;
+  };
   HmacKey() = default;
-  std::array<uint8_t, kSize> bytes_{};
-  std::unique_ptr<PrecomputedHmac> hmac_;
+  std::unique_ptr<Secret, SecretDeleter> secret_;
 };
 
 // Writes a new key file with mode 0600; refuses to overwrite an existing file.
 [[nodiscard]] absl::Status WriteKeyFile(const std::string& path, const HmacKey& key);
 
-// Loads a key file; refuses one that the group or others may read or write, or of the wrong
-// size.
+// Loads a key file; refuses a symbolic link (O_NOFOLLOW), anything but a regular file (a FIFO,
+// a directory, a device), a file not owned by the user the process runs as, one that the
+// group or others may read or write, and one of the wrong size.
 [[nodiscard]] absl::StatusOr<HmacKey> LoadKeyFile(const std::string& path);
 
 // Lower-case hex of bytes.

@@ -26,6 +26,12 @@ class UploadReactor : public grpc::ServerReadReactor<v1::UploadRequest> {
       Finish(ToGrpc(allowed));
       return;
     }
+    grant_ = service_->GrantOf(peer_.name);
+    if (grant_ == nullptr) {
+      Finish(ToGrpc(Audited(absl::PermissionDeniedError(
+          Cat("agent ", peer_.name, " is not in the linker's allowlist of agents")))));
+      return;
+    }
     absl::StatusOr<std::unique_ptr<StreamLimits::Slot>> slot =
         service_->stream_limits().Enter(Cat(RoleName(peer_.role), ":", peer_.name), context);
     if (!slot.ok()) {
@@ -69,7 +75,24 @@ class UploadReactor : public grpc::ServerReadReactor<v1::UploadRequest> {
       if (h.client_extract_id().empty() || h.client_extract_id().size() > 128) {
         return absl::InvalidArgumentError("the client extract id must have 1 to 128 characters");
       }
-      info_.site = peer_.name;
+      info_.client_extract_id = h.client_extract_id();
+      if (h.site().empty()) {
+        return absl::PermissionDeniedError(
+            Cat("the upload names no site; agent ", peer_.name, " uploads for site ", grant_->site,
+                " (an extract file needs pprl pseudonymise --site ", grant_->site, ")"));
+      }
+      if (h.site() != grant_->site) {
+        return absl::PermissionDeniedError(Cat("agent ", peer_.name, " uploads for site ",
+                                               grant_->site, ", not for '", h.site(), "'"));
+      }
+      if (!grant_->kinds.contains(*kind)) {
+        return absl::PermissionDeniedError(
+            Cat("agent ", peer_.name, " may not upload ", ExportKindName(*kind), " extracts"));
+      }
+      if (h.officer().size() > 256)
+        return absl::InvalidArgumentError("the officer's name has more than 256 characters");
+      officer_ = h.officer();
+      info_.site = grant_->site;
       info_.client_extract_id = h.client_extract_id();
       info_.kind = *kind;
       info_.key_id = h.key_id();
@@ -109,7 +132,9 @@ class UploadReactor : public grpc::ServerReadReactor<v1::UploadRequest> {
                                 {"client_extract_id", outcome->info.client_extract_id},
                                 {"kind", std::string(ExportKindName(outcome->info.kind))},
                                 {"records", outcome->info.record_count},
-                                {"content_digest", outcome->info.content_digest}});
+                                {"content_digest", outcome->info.content_digest},
+                                {"site", outcome->info.site},
+                                {"officer", officer_}});
     if (!seq.ok()) return seq.status();
     receipt_->set_audit_sequence(*seq);
     LogInfo("extract committed", {{"extract_id", outcome->info.extract_id},
@@ -120,9 +145,11 @@ class UploadReactor : public grpc::ServerReadReactor<v1::UploadRequest> {
   }
 
   absl::Status Audited(const absl::Status& error) {
-    (void)service_->core().Audit(
-        peer_.name, std::string(RoleName(peer_.role)), "submission", "refused",
-        {{"client_extract_id", info_.client_extract_id}, {"reason", std::string(error.message())}});
+    (void)service_->core().Audit(peer_.name, std::string(RoleName(peer_.role)), "submission",
+                                 "refused",
+                                 {{"client_extract_id", info_.client_extract_id},
+                                  {"officer", officer_},
+                                  {"reason", std::string(error.message())}});
     LogError("upload refused", {{"site", peer_.name}, {"error", std::string(error.message())}});
     return error;
   }
@@ -141,6 +168,8 @@ class UploadReactor : public grpc::ServerReadReactor<v1::UploadRequest> {
   std::vector<PseudonymousRecord> chunk_;
   uint64_t received_ = 0;
   std::unique_ptr<StreamLimits::Slot> slot_;
+  const AgentGrant* grant_ = nullptr;
+  std::string officer_;
 };
 
 v1::RecordKind KindToProto(ExportKind kind) { return ToProto(kind); }

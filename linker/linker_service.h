@@ -1,6 +1,11 @@
 // The linker's gRPC service (callback API): an adapter from the wire to LinkerCore with a role
 // check on every call. A wrong role gets PERMISSION_DENIED and an audit entry.
 //
+// An upload is accepted only from an agent certificate in the allowlist (CN -> site and
+// kinds; [agents] in the config), for a kind it may upload, with the header's site equal to
+// the allowlisted site; the extract is stored under that site, and the audit entry names the
+// agent and the data officer the agent says submitted it.
+//
 // Roles: agent (Upload, ListExtracts and WithdrawExtract of its own site), analyzer
 // (GetCohort, GetComparisonPool, GetLinkageReport, RecordAudit, Get/AddReleasedCohorts), auditor
 // (everything that reads: ListExtracts, RunLinkage, GetLinkageReport, GetLinks, and the audit
@@ -13,14 +18,17 @@
 #include "linker/linker_core.h"
 #include "proto/linker.grpc.pb.h"
 #include "service/call_limits.h"
+#include "service/daemon_config.h"
 #include "service/rpc_util.h"
 
 namespace pprl {
 
 class LinkerService final : public v1::Linker::CallbackService {
  public:
-  explicit LinkerService(LinkerCore* core, CallLimits limits = {})
-      : core_(core), stream_limits_(limits) {}
+  // `agents`: who may upload what; an agent not in it is refused.
+  explicit LinkerService(LinkerCore* core, CallLimits limits = {},
+                         std::map<std::string, AgentGrant> agents = {})
+      : core_(core), stream_limits_(limits), agents_(std::move(agents)) {}
 
   grpc::ServerReadReactor<v1::UploadRequest>* Upload(grpc::CallbackServerContext* context,
                                                      v1::UploadReceipt* receipt) override;
@@ -71,6 +79,11 @@ class LinkerService final : public v1::Linker::CallbackService {
   [[nodiscard]] absl::Status Authorize(const Peer& peer, std::string_view rpc,
                                        std::initializer_list<Role> allowed);
   LinkerCore& core() { return *core_; }
+  // The grant of an agent certificate CN, or null.
+  const AgentGrant* GrantOf(const std::string& agent_cn) const {
+    auto it = agents_.find(agent_cn);
+    return it == agents_.end() ? nullptr : &it->second;
+  }
   StreamLimits& stream_limits() { return stream_limits_; }
 
  private:
@@ -81,6 +94,7 @@ class LinkerService final : public v1::Linker::CallbackService {
   LinkerCore* core_;
   StreamLimits stream_limits_;  // uploads per agent certificate, and their deadline
   std::mutex released_mu_;      // read-modify-write of the released sets
+  std::map<std::string, AgentGrant> agents_;
 };
 
 void ToProto(const ExtractInfo& info, v1::ExtractSummary* out);

@@ -27,7 +27,8 @@ int main(int argc, char** argv) {
   pprl::BlockTerminationSignals();
   pprl::SetLogDaemonName("pprl-linker");
   CLI::App app{"pprl-linker: stores pseudonymised extracts, links them, keeps the audit log"};
-  pprl::DaemonFlags flags(app, {pprl::DaemonFlag::kDataDir, pprl::DaemonFlag::kAuditKey});
+  pprl::DaemonFlags flags(
+      app, {pprl::DaemonFlag::kDataDir, pprl::DaemonFlag::kAuditKey, pprl::DaemonFlag::kAgentGrants});
   CLI11_PARSE(app, argc, argv);
 
   absl::StatusOr<pprl::DaemonConfig> resolved = flags.Resolve();
@@ -64,8 +65,10 @@ int main(int argc, char** argv) {
                    {{"error", std::string(damage.message())}});
   }
   pprl::LinkerCore core(store->get(), NowMs, audit->get());
-  pprl::LinkerService service(&core, config.limits);
-  int code = pprl::RunDaemon(config, {&service}, {{"data_dir", config.data_dir}});
+  pprl::LinkerService service(&core, config.limits, config.agents);
+  int code = pprl::RunDaemon(
+      config, {&service},
+      {{"data_dir", config.data_dir}, {"agents", std::to_string(config.agents.size())}});
   audit->reset();
   store->reset();
   return code;

@@ -4,8 +4,12 @@
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -400,6 +404,21 @@ absl::StatusOr<CommitOutcome> RocksDbExtractWriter::Commit() {
 absl::StatusOr<std::unique_ptr<RecordStore>> OpenRocksDbRecordStore(
     const std::string& directory, std::function<int64_t()> clock_ms,
     RocksDbStoreOptions store_options) {
+  // The store holds every site's pseudonyms: a directory of mode 0700, made so before RocksDB
+  // writes into it (an existing one is narrowed to 0700).
+  {
+    std::error_code ec;
+    std::filesystem::path dir(directory);
+    if (dir.has_parent_path()) std::filesystem::create_directories(dir.parent_path(), ec);
+    if (::mkdir(directory.c_str(), 0700) != 0 && errno != EEXIST)
+      return absl::UnavailableError(
+          Cat("cannot create the store directory ", directory, ": ", std::strerror(errno)));
+    struct stat st;
+    if (::lstat(directory.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+      return absl::FailedPreconditionError(Cat("the store ", directory, " is not a directory"));
+    if ((st.st_mode & 07777) != 0700 && ::chmod(directory.c_str(), 0700) != 0)
+      return absl::UnavailableError(Cat("cannot make the store ", directory, " mode 0700"));
+  }
   rocksdb::Options options;
   options.create_if_missing = true;
   options.create_missing_column_families = true;

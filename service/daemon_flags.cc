@@ -4,6 +4,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/text.h"
+
 namespace pprl {
 
 DaemonFlags::DaemonFlags(CLI::App& app, std::set<DaemonFlag> extra) : app_(app), extra_(extra) {
@@ -13,6 +15,8 @@ DaemonFlags::DaemonFlags(CLI::App& app, std::set<DaemonFlag> extra) : app_(app),
   app.add_option("--tls-cert", flags_.tls.cert, "this daemon's certificate (PEM)");
   app.add_option("--tls-key", flags_.tls.key, "its private key (PEM)");
   app.add_option("--port-file", flags_.port_file, "write the port listened on to this file");
+  app.add_option("--tls-crl", flags_.tls.crl,
+                 "the CA's certificate revocation list (PEM), checked at every handshake");
   app.add_option("--max-call-seconds", max_call_seconds_,
                  "end a streaming call without an earlier deadline after this long (600)")
       ->check(CLI::Range(1, 86400));
@@ -41,8 +45,20 @@ DaemonFlags::DaemonFlags(CLI::App& app, std::set<DaemonFlag> extra) : app_(app),
                    "the audit log's Ed25519 signing key, PEM, mode 0600 (default: audit-log.key "
                    "beside the TLS key)");
   }
-  if (extra.contains(DaemonFlag::kLinker))
+  if (extra.contains(DaemonFlag::kLinker)) {
     app.add_option("--linker", flags_.linker_address, "linker address host:port");
+    app.add_option("--tls-client-cert", flags_.client_cert,
+                   "the client certificate for calls to the linker (PEM, clientAuth)");
+    app.add_option("--tls-client-key", flags_.client_key, "its private key (PEM)");
+  }
+  if (extra.contains(DaemonFlag::kOfficers))
+    app.add_option("--officer", officers_,
+                   "a data officer's certificate CN allowed to submit (repeat; replaces the "
+                   "config's [officers] allowed)");
+  if (extra.contains(DaemonFlag::kAgentGrants))
+    app.add_option("--allow-agent", agent_grants_,
+                   "CN=SITE:KIND[,KIND]: an agent certificate and what it may upload (repeat; "
+                   "replaces the config's [agents])");
 }
 
 absl::StatusOr<DaemonConfig> DaemonFlags::Resolve() const {
@@ -64,9 +80,20 @@ absl::StatusOr<DaemonConfig> DaemonFlags::Resolve() const {
                              {&flags_.tls.ca, &config.tls.ca},
                              {&flags_.tls.cert, &config.tls.cert},
                              {&flags_.tls.key, &config.tls.key},
+                             {&flags_.tls.crl, &config.tls.crl},
+                             {&flags_.client_cert, &config.client_cert},
+                             {&flags_.client_key, &config.client_key},
                              {&flags_.port_file, &config.port_file},
                              {&flags_.audit_signing_key, &config.audit_signing_key}}) {
     if (!flag->empty()) *field = *flag;
+  }
+  if (!officers_.empty()) config.officers = {officers_.begin(), officers_.end()};
+  if (!agent_grants_.empty()) {
+    config.agents.clear();
+    for (const std::string& g : agent_grants_) {
+      absl::Status s = ParseAgentGrant(g, &config.agents);
+      if (!s.ok()) return absl::InvalidArgumentError(Cat("--allow-agent ", s.message()));
+    }
   }
   std::vector<std::pair<std::string_view, const std::string*>> needed = {
       {"tls ca", &config.tls.ca}, {"tls cert", &config.tls.cert}, {"tls key", &config.tls.key}};
@@ -76,7 +103,9 @@ absl::StatusOr<DaemonConfig> DaemonFlags::Resolve() const {
       {DaemonFlag::kSite, {"site name", &config.site}},
       {DaemonFlag::kSiteKind, {"site kind", &config.site_kind}},
       {DaemonFlag::kKeyFile, {"key file", &config.key_file}},
-      {DaemonFlag::kLinker, {"linker address", &config.linker_address}}};
+      {DaemonFlag::kLinker, {"linker address", &config.linker_address}},
+      {DaemonFlag::kLinker, {"tls client_cert", &config.client_cert}},
+      {DaemonFlag::kLinker, {"tls client_key", &config.client_key}}};
   for (const auto& [flag, setting] : optional) {
     if (extra_.contains(flag)) needed.push_back(setting);
   }
@@ -84,6 +113,10 @@ absl::StatusOr<DaemonConfig> DaemonFlags::Resolve() const {
   for (const auto& [name, value] : needed) {
     if (value->empty()) missing += (missing.empty() ? "" : ", ") + std::string(name);
   }
+  if (extra_.contains(DaemonFlag::kOfficers) && config.officers.empty())
+    missing += (missing.empty() ? "" : ", ") + std::string("officers allowed (--officer)");
+  if (extra_.contains(DaemonFlag::kAgentGrants) && config.agents.empty())
+    missing += (missing.empty() ? "" : ", ") + std::string("agents (--allow-agent)");
   if (!missing.empty()) return absl::InvalidArgumentError("missing settings: " + missing);
   return config;
 }

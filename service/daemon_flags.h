@@ -7,13 +7,26 @@
 #include <CLI/CLI.hpp>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "service/daemon_config.h"
 
 namespace pprl {
 
-enum class DaemonFlag { kDataDir, kSpoolDir, kSite, kSiteKind, kKeyFile, kLinker, kAuditKey };
+// kLinker: the daemon calls the linker (--linker and its client certificate); kOfficers: the
+// agent's officer allowlist; kAgentGrants: the linker's per-agent allowlist.
+enum class DaemonFlag {
+  kDataDir,
+  kSpoolDir,
+  kSite,
+  kSiteKind,
+  kKeyFile,
+  kLinker,
+  kOfficers,
+  kAgentGrants,
+  kAuditKey
+};
 
 class DaemonFlags {
  public:
@@ -31,6 +44,8 @@ class DaemonFlags {
   double calls_per_minute_ = 0;
   int concurrent_per_caller_ = 0;
   int64_t min_free_mb_ = -1;
+  std::vector<std::string> officers_;
+  std::vector<std::string> agent_grants_;
 };
 
 }  // namespace pprl

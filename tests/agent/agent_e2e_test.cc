@@ -64,7 +64,8 @@ class AgentE2eTest : public ::testing::Test {
 
   std::string Certs() const { return (dir_->path() / "certs").string(); }
   TlsFiles As(const std::string& name) const {
-    return {Certs() + "/ca.pem", Certs() + "/" + name + ".pem", Certs() + "/" + name + ".key"};
+    return {Certs() + "/ca.pem", Certs() + "/" + name + ".pem", Certs() + "/" + name + ".key",
+            Certs() + "/crl.pem"};
   }
 
   void StartLinker() {
@@ -72,19 +73,46 @@ class AgentE2eTest : public ::testing::Test {
         PPRL_LINKER_BIN,
         std::vector<std::string>{"--listen", "127.0.0.1:0", "--data-dir", work_.File("db"),
                                  "--tls-ca", Certs() + "/ca.pem", "--tls-cert",
-                                 Certs() + "/linker.pem", "--tls-key", Certs() + "/linker.key"},
+                                 Certs() + "/linker.pem", "--tls-key", Certs() + "/linker.key",
+                                 "--tls-crl", Certs() + "/crl.pem", "--allow-agent",
+                                 "police=police:incidents,convictions", "--allow-agent",
+                                 "veiligheidshuis=veiligheidshuis:cases"},
         work_.File("linker.port"), work_.File("linker.log"));
     ASSERT_TRUE(linker_->running());
   }
+  // The agent serves with CERT-server and calls the linker with CERT; it accepts the site's
+  // officer only.
   std::unique_ptr<DaemonProcess> StartAgent(const std::string& site, const std::string& kind,
                                             const std::string& cert, const std::string& linker) {
+    const std::string officer = site == "police" ? "officer-police" : "officer-vh";
     auto agent = std::make_unique<DaemonProcess>(
         PPRL_AGENT_BIN,
-        std::vector<std::string>{
-            "--listen", "127.0.0.1:0", "--spool-dir", work_.File("spool-" + site), "--site", site,
-            "--site-kind", kind, "--key-file", (dir_->path() / "site.key").string(), "--linker",
-            linker, "--tls-ca", Certs() + "/ca.pem", "--tls-cert", Certs() + "/" + cert + ".pem",
-            "--tls-key", Certs() + "/" + cert + ".key"},
+        std::vector<std::string>{"--listen",
+                                 "127.0.0.1:0",
+                                 "--spool-dir",
+                                 work_.File("spool-" + site),
+                                 "--site",
+                                 site,
+                                 "--site-kind",
+                                 kind,
+                                 "--key-file",
+                                 (dir_->path() / "site.key").string(),
+                                 "--linker",
+                                 linker,
+                                 "--tls-ca",
+                                 Certs() + "/ca.pem",
+                                 "--tls-cert",
+                                 Certs() + "/" + cert + "-server.pem",
+                                 "--tls-key",
+                                 Certs() + "/" + cert + "-server.key",
+                                 "--tls-client-cert",
+                                 Certs() + "/" + cert + ".pem",
+                                 "--tls-client-key",
+                                 Certs() + "/" + cert + ".key",
+                                 "--tls-crl",
+                                 Certs() + "/crl.pem",
+                                 "--officer",
+                                 officer},
         work_.File(site + ".port"), work_.File("agent-" + site + ".log"));
     EXPECT_TRUE(agent->running()) << ReadFile(work_.File("agent-" + site + ".log"));
     return agent;
@@ -102,6 +130,7 @@ class AgentE2eTest : public ::testing::Test {
     WriteFile(file, content);
     SubmitOptions o;
     o.agent = agent.address();
+    o.site = &agent == vh_.get() ? "veiligheidshuis" : "police";
     o.tls = As(officer);
     o.kind = kind;
     o.file = file;
@@ -256,6 +285,32 @@ TEST_F(AgentE2eTest, ExportsLeftByADeadAgentAreRemovedAtStart) {
   EXPECT_FALSE(std::filesystem::exists(work_.File("spool-police/submission-4242-0.csv")));
   EXPECT_THAT(ReadFile(work_.File("agent-police.log")),
               HasSubstr("removed unfinished submissions"));
+}
+
+// An agent takes exports only from the officers in its list; the officer who submitted is named
+// in the linker's audit entry of the submission.
+TEST_F(AgentE2eTest, OnlyListedOfficersSubmitAndTheOfficerIsInTheAuditEntry) {
+  StartAll();
+  std::string out;
+  // officer-vh holds a valid data-officer certificate, but not for the police agent.
+  EXPECT_THAT(Submit(*police_, "officer-vh", ExportKind::kIncidents, kIncidents, &out),
+              StatusIs(absl::StatusCode::kPermissionDenied,
+                       HasSubstr("officer-vh is not in this agent's list of data officers")));
+  EXPECT_THAT(Extracts(), HasSubstr("0 extracts"));
+  ASSERT_THAT(Submit(*police_, "officer-police", ExportKind::kIncidents, kIncidents, &out), IsOk())
+      << out;
+  LinkerClientOptions auditor{linker_->address(), As("auditor"), 30};
+  std::ostringstream audit;
+  ASSERT_THAT(RunAuditShow(auditor, audit), IsOk());
+  int submissions = 0;
+  std::istringstream lines(audit.str());
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("\"action\":\"submission\"") == std::string::npos) continue;
+    ++submissions;
+    EXPECT_THAT(line, HasSubstr("\"officer\":\"officer-police\"")) << line;
+    EXPECT_THAT(line, HasSubstr("\"site\":\"police\"")) << line;
+  }
+  EXPECT_EQ(submissions, 1) << audit.str();
 }
 
 }  // namespace

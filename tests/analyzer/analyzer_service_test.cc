@@ -32,7 +32,9 @@ class AnalyzerServiceTest : public ::testing::Test {
         PPRL_LINKER_BIN,
         std::vector<std::string>{"--listen", "127.0.0.1:0", "--data-dir", dir_.File("db"),
                                  "--tls-ca", Cert("ca.pem"), "--tls-cert", Cert("linker.pem"),
-                                 "--tls-key", Cert("linker.key")},
+                                 "--tls-key", Cert("linker.key"), "--allow-agent",
+                                 "police=police:incidents,convictions", "--allow-agent",
+                                 "veiligheidshuis=veiligheidshuis:cases"},
         dir_.File("linker.port"), dir_.File("linker.log"));
     ASSERT_TRUE(linker_->running());
     StartAnalyzer();
@@ -45,6 +47,7 @@ class AnalyzerServiceTest : public ::testing::Test {
       PseudonymiseOptions p;
       p.key_file = dir_.File("site.key");
       p.kind = kind;
+      p.site = std::string(agent) == "agent-vh" ? "veiligheidshuis" : "police";
       p.input = data + file;
       p.output = dir_.File(std::string(file) + ".x");
       ASSERT_THAT(RunPseudonymise(p, log), IsOk());
@@ -54,10 +57,13 @@ class AnalyzerServiceTest : public ::testing::Test {
   }
 
   void StartAnalyzer(const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> args = {"--listen",          "127.0.0.1:0",        "--linker",
-                                     linker_->address(),  "--tls-ca",           Cert("ca.pem"),
-                                     "--tls-cert",        Cert("analyzer.pem"), "--tls-key",
-                                     Cert("analyzer.key")};
+    std::vector<std::string> args = {"--listen",          "127.0.0.1:0",
+                                     "--linker",          linker_->address(),
+                                     "--tls-ca",          Cert("ca.pem"),
+                                     "--tls-cert",        Cert("analyzer-server.pem"),
+                                     "--tls-key",         Cert("analyzer-server.key"),
+                                     "--tls-client-cert", Cert("analyzer.pem"),
+                                     "--tls-client-key",  Cert("analyzer.key")};
     args.insert(args.end(), extra.begin(), extra.end());
     analyzer_ = std::make_unique<DaemonProcess>(PPRL_ANALYZER_BIN, args, dir_.File("analyzer.port"),
                                                 dir_.File("analyzer.log"));
@@ -72,7 +78,7 @@ class AnalyzerServiceTest : public ::testing::Test {
   }
 
   grpc::Status Analyze(const std::string& who, const std::string& study, v1::AnalyzeResponse* out) {
-    auto channel = OpenChannel(analyzer_->address(), As(who));
+    auto channel = OpenChannel(analyzer_->address(), As(who), {Role::kAnalyzer, ""});
     grpc::ClientContext ctx;
     SetDeadline(&ctx, 60);
     v1::AnalyzeRequest req;
@@ -147,7 +153,7 @@ TEST_F(AnalyzerServiceTest, AStudyWithoutADeadlineEndsAtTheServers) {
   analyzer_.reset();
   StartAnalyzer({"--max-call-seconds", "2"});
   ASSERT_EQ(::kill(linker_->pid(), SIGSTOP), 0);
-  auto channel = OpenChannel(analyzer_->address(), As("analyst"));
+  auto channel = OpenChannel(analyzer_->address(), As("analyst"), {Role::kAnalyzer, ""});
   ASSERT_THAT(channel, IsOk());
   grpc::ClientContext ctx;  // no deadline
   v1::AnalyzeResponse r;

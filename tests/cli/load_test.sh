@@ -17,22 +17,23 @@ cleanup() {
 }
 trap cleanup EXIT
 die() { echo "load_test: $*"; exit 1; }
-tls() { echo --tls-ca "$work/certs/ca.pem" --tls-cert "$work/certs/$1.pem" --tls-key "$work/certs/$1.key"; }
+# tls SERVER [CLIENT]: a daemon's server certificate and, for its calls to the linker, a client one.
+tls() {
+  echo --tls-ca "$work/certs/ca.pem" --tls-cert "$work/certs/$1.pem" --tls-key "$work/certs/$1.key" \
+    --tls-crl "$work/certs/crl.pem"
+  [ -z "${2:-}" ] || echo --tls-client-cert "$work/certs/$2.pem" --tls-client-key "$work/certs/$2.key"
+}
 as() { echo --certs "$work/certs" --as "$1"; }
 
 "$src/deploy/make-dev-certs.sh" "$work/certs" >/dev/null
-# One agent and one officer certificate per region, from the same development CA.
-issue() {  # name role cn
-  (cd "$work/certs" &&
-    openssl ecparam -name prime256v1 -genkey -noout -out "$1.key" 2>/dev/null &&
-    openssl req -new -key "$1.key" -subj "/O=pprl dev/OU=$2/CN=$3" -out "$1.csr" 2>/dev/null &&
-    printf 'basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$1.ext" &&
-    openssl x509 -req -in "$1.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 -sha256 \
-      -extfile "$1.ext" -out "$1.pem" 2>/dev/null && rm -f "$1.csr" "$1.ext")
-}
+# Per region: the agent's server and client certificates and an officer's, from the same
+# development CA; the linker allows each region's agent to upload cases for its region.
+grants=(--allow-agent police=police:incidents,convictions)
 for r in $(seq -w 1 "$regions"); do
-  issue "agent-r$r" agent "vh-region-$r"
-  issue "officer-r$r" data-officer "officer-region-$r"
+  "$src/deploy/make-dev-certs.sh" --issue "$work/certs" "agent-r$r-server" agent "vh-region-$r" server
+  "$src/deploy/make-dev-certs.sh" --issue "$work/certs" "agent-r$r" agent "vh-region-$r" client
+  "$src/deploy/make-dev-certs.sh" --issue "$work/certs" "officer-r$r" data-officer "officer-region-$r" client
+  grants+=(--allow-agent "vh-region-$r=vh-region-$r:cases")
 done
 "$pprl" keygen --out "$work/site.key" >/dev/null
 "$pprl" synth --out "$work/data" --people 40000 --cases 1000 --seed 3 >/dev/null
@@ -45,23 +46,25 @@ case_rows=$(( $(wc -l <"$work/data/cases.csv") - 1 ))
 
 wait_port() { for _ in $(seq 1 400); do [ -s "$1" ] && return 0; sleep 0.025; done; die "a daemon did not start ($1)"; }
 "$build/linker/pprl-linker" --listen 127.0.0.1:0 --port-file "$work/linker.port" --data-dir "$work/db" \
-  $(tls linker) 2>"$work/linker.log" &
+  $(tls linker) "${grants[@]}" 2>"$work/linker.log" &
 linker_pid=$!
 pids+=($linker_pid)
 wait_port "$work/linker.port"
 linker=127.0.0.1:$(cat "$work/linker.port")
 "$build/analyzer/pprl-analyzer" --listen 127.0.0.1:0 --port-file "$work/analyzer.port" --linker "$linker" \
-  $(tls analyzer) 2>"$work/analyzer.log" &
+  $(tls analyzer-server analyzer) 2>"$work/analyzer.log" &
 analyzer_pid=$!
 pids+=($analyzer_pid)
-start_agent() {  # name cert site kind
+start_agent() {  # name cert site kind officer
   "$build/agent/pprl-agent" --listen 127.0.0.1:0 --port-file "$work/$1.port" --spool-dir "$work/spool-$1" \
-    --site "$3" --site-kind "$4" --key-file "$work/site.key" --linker "$linker" $(tls "$2") \
-    2>"$work/$1.log" &
+    --site "$3" --site-kind "$4" --key-file "$work/site.key" --linker "$linker" $(tls "$2-server" "$2") \
+    --officer "$5" 2>"$work/$1.log" &
   pids+=($!)
 }
-start_agent police agent-police police police
-for r in $(seq -w 1 "$regions"); do start_agent "r$r" "agent-r$r" "vh-region-$r" veiligheidshuis; done
+start_agent police agent-police police police officer-police
+for r in $(seq -w 1 "$regions"); do
+  start_agent "r$r" "agent-r$r" "vh-region-$r" veiligheidshuis "officer-region-$r"
+done
 wait_port "$work/analyzer.port"
 wait_port "$work/police.port"
 for r in $(seq -w 1 "$regions"); do wait_port "$work/r$r.port"; done
@@ -71,12 +74,12 @@ analyzer=127.0.0.1:$(cat "$work/analyzer.port")
 start=$(date +%s.%N)
 sub_pids=()
 for r in $(seq -w 1 "$regions"); do
-  "$pprl" submit --agent "127.0.0.1:$(cat "$work/r$r.port")" --kind cases "$work/cases-r$r.csv" \
+  "$pprl" submit --agent "127.0.0.1:$(cat "$work/r$r.port")" --site "vh-region-$r" --kind cases "$work/cases-r$r.csv" \
     $(as "officer-r$r") >"$work/submit-r$r.out" 2>&1 &
   sub_pids+=($!)
 done
 for k in incidents convictions; do
-  "$pprl" submit --agent "127.0.0.1:$(cat "$work/police.port")" --kind $k "$work/data/$k.csv" \
+  "$pprl" submit --agent "127.0.0.1:$(cat "$work/police.port")" --site police --kind $k "$work/data/$k.csv" \
     $(as officer-police) >"$work/submit-$k.out" 2>&1 &
   sub_pids+=($!)
 done

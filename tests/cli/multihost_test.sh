@@ -48,7 +48,12 @@ done
 "$src/deploy/make-dev-certs.sh" "$work/certs" "${addr[@]}" >/dev/null
 "$pprl" keygen --out "$work/site.key" >/dev/null
 "$pprl" synth --out "$work/data" --people 8000 --cases 120 --seed 9 --effect -0.25 >/dev/null
-tls() { echo --tls-ca "$work/certs/ca.pem" --tls-cert "$work/certs/$1.pem" --tls-key "$work/certs/$1.key"; }
+# tls SERVER [CLIENT]: a daemon's server certificate and, for its calls to the linker, a client one.
+tls() {
+  echo --tls-ca "$work/certs/ca.pem" --tls-cert "$work/certs/$1.pem" --tls-key "$work/certs/$1.key" \
+    --tls-crl "$work/certs/crl.pem"
+  [ -z "${2:-}" ] || echo --tls-client-cert "$work/certs/$2.pem" --tls-client-key "$work/certs/$2.key"
+}
 as() { echo --certs "$work/certs" --as "$1"; }
 wait_port() {
   for _ in $(seq 1 400); do [ -s "$1" ] && return 0; sleep 0.025; done
@@ -66,29 +71,30 @@ run() {
   host() { if [ "$mode" = net ]; then echo "${addr[$1]}"; else echo 127.0.0.1; fi; }
   rm -f "$work"/*.port
   spawn linker "$build/linker/pprl-linker" --listen "$(host linker):0" --port-file "$work/linker.port" \
-    --data-dir "$work/db-$mode" $(tls linker) 2>"$work/linker-$mode.log"
+    --data-dir "$work/db-$mode" $(tls linker) --allow-agent police=police:incidents,convictions \
+    --allow-agent veiligheidshuis=veiligheidshuis:cases 2>"$work/linker-$mode.log"
   pids+=($!)
   wait_port "$work/linker.port"
   l="$(host linker):$(cat "$work/linker.port")"
   spawn analyzer "$build/analyzer/pprl-analyzer" --listen "$(host analyzer):0" \
-    --port-file "$work/analyzer.port" --linker "$l" $(tls analyzer) 2>"$work/analyzer-$mode.log"
+    --port-file "$work/analyzer.port" --linker "$l" $(tls analyzer-server analyzer) 2>"$work/analyzer-$mode.log"
   pids+=($!)
   for site in police vh; do
     local kind=police
     [ $site = vh ] && kind=veiligheidshuis
     spawn $site "$build/agent/pprl-agent" --listen "$(host $site):0" --port-file "$work/$site.port" \
       --spool-dir "$work/spool-$site-$mode" --site $kind --site-kind $kind --key-file "$work/site.key" \
-      --linker "$l" $(tls agent-$site) 2>"$work/agent-$site-$mode.log"
+      --linker "$l" $(tls agent-$site-server agent-$site) --officer officer-$site 2>"$work/agent-$site-$mode.log"
     pids+=($!)
   done
   for f in analyzer police vh; do wait_port "$work/$f.port"; done
   a="$(host analyzer):$(cat "$work/analyzer.port")"
   p="$(host police):$(cat "$work/police.port")"
   v="$(host vh):$(cat "$work/vh.port")"
-  exec_on vh "$pprl" submit --agent "$v" --kind cases "$work/data/cases.csv" $(as officer-vh) >/dev/null ||
+  exec_on vh "$pprl" submit --agent "$v" --site veiligheidshuis --kind cases "$work/data/cases.csv" $(as officer-vh) >/dev/null ||
     die "$mode: the cases submission failed"
   for k in incidents convictions; do
-    exec_on police "$pprl" submit --agent "$p" --kind $k "$work/data/$k.csv" $(as officer-police) >/dev/null ||
+    exec_on police "$pprl" submit --agent "$p" --site police --kind $k "$work/data/$k.csv" $(as officer-police) >/dev/null ||
       die "$mode: the $k submission failed"
   done
   exec_on linker "$pprl" link --linker "$l" $(as auditor) >/dev/null || die "$mode: linking failed"

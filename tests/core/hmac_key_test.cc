@@ -4,7 +4,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -80,6 +82,80 @@ TEST_F(KeyFileTest, RefusesWrongSizeAndMissingFiles) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("32 bytes")));
   EXPECT_THAT(LoadKeyFile(dir_ / "absent.key"),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("absent.key")));
+}
+
+// A symbolic link is refused (not followed), even to a good key file.
+TEST_F(KeyFileTest, RefusesASymbolicLink) {
+  absl::StatusOr<HmacKey> key = HmacKey::Generate();
+  ASSERT_THAT(key, IsOk());
+  std::string path = dir_ / "site.key";
+  ASSERT_THAT(WriteKeyFile(path, *key), IsOk());
+  std::string link = dir_ / "link.key";
+  ASSERT_EQ(::symlink(path.c_str(), link.c_str()), 0);
+  EXPECT_THAT(LoadKeyFile(link),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("is a symbolic link")));
+  EXPECT_THAT(LoadKeyFile(path), IsOk());
+}
+
+// A FIFO (which would block a plain open, and could be fed by anyone who can write it) and a
+// directory are refused as not regular files.
+TEST_F(KeyFileTest, RefusesAFifoAndADirectory) {
+  std::string fifo = dir_ / "fifo.key";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_THAT(LoadKeyFile(fifo), StatusIs(absl::StatusCode::kPermissionDenied,
+                                          HasSubstr("is not a regular file (a FIFO)")));
+  std::string dir = dir_ / "dir.key";
+  ASSERT_EQ(::mkdir(dir.c_str(), 0700), 0);
+  EXPECT_THAT(LoadKeyFile(dir), StatusIs(absl::StatusCode::kPermissionDenied,
+                                         HasSubstr("is not a regular file (a directory)")));
+}
+
+// A key file of another user is refused (testable where the test may chown: as root).
+TEST_F(KeyFileTest, RefusesAFileOwnedByAnotherUser) {
+  absl::StatusOr<HmacKey> key = HmacKey::Generate();
+  ASSERT_THAT(key, IsOk());
+  std::string path = dir_ / "site.key";
+  ASSERT_THAT(WriteKeyFile(path, *key), IsOk());
+  if (::chown(path.c_str(), ::geteuid() + 4242, static_cast<gid_t>(-1)) != 0) {
+    GTEST_SKIP() << "cannot chown here (needs root)";
+  }
+  EXPECT_THAT(LoadKeyFile(path),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("is owned by uid")));
+  ASSERT_EQ(::chown(path.c_str(), ::geteuid(), static_cast<gid_t>(-1)), 0);
+  EXPECT_THAT(LoadKeyFile(path), IsOk());
+}
+
+// The key's pages are marked "do not dump" ("dd" in /proc/self/smaps) and lie in a mapping
+// of their own.
+TEST(HmacKey, KeyPagesAreExcludedFromCoreDumps) {
+  absl::StatusOr<HmacKey> key = HmacKey::Generate();
+  ASSERT_THAT(key, IsOk());
+  EXPECT_TRUE(key->excluded_from_core_dumps());
+  const auto where = reinterpret_cast<uintptr_t>(key->secret_bytes().data());
+  const auto state = reinterpret_cast<uintptr_t>(&key->hmac());
+  std::ifstream smaps("/proc/self/smaps");
+  ASSERT_TRUE(smaps.good());
+  bool in_mapping = false, found = false;
+  uintptr_t lo = 0, hi = 0;
+  for (std::string line; std::getline(smaps, line);) {
+    unsigned long a = 0, b = 0;
+    if (std::sscanf(line.c_str(), "%lx-%lx ", &a, &b) == 2 && line.find('-') < 17) {
+      in_mapping = where >= a && where < b;
+      if (in_mapping) lo = a, hi = b;
+      continue;
+    }
+    if (in_mapping && line.rfind("VmFlags:", 0) == 0) {
+      found = true;
+      EXPECT_THAT(line, HasSubstr(" dd")) << line;
+    }
+  }
+  ASSERT_TRUE(found) << "no mapping holds the key";
+  EXPECT_GE(state, lo);  // the HMAC states are in the same pages
+  EXPECT_LT(state, hi);
+  // A moved key keeps its pages.
+  HmacKey moved = std::move(*key);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(moved.secret_bytes().data()), where);
+  EXPECT_TRUE(moved.excluded_from_core_dumps());
 }
 
 TEST(HmacKey, KeyIdIsStableAndRevealsNotTheKey) {

@@ -83,7 +83,11 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   limits.calls_per_minute = 1e9;  // the fuzzer is one caller calling very often
   limits.concurrent_per_caller = 1000;
   limits.max_call_seconds = 5;
-  world->linker = std::make_unique<pprl::LinkerService>(world->core.get(), limits);
+  std::map<std::string, pprl::AgentGrant> agents;
+  agents["police"] = {
+      "police",
+      {pprl::ExportKind::kCases, pprl::ExportKind::kIncidents, pprl::ExportKind::kConvictions}};
+  world->linker = std::make_unique<pprl::LinkerService>(world->core.get(), limits, agents);
   auto creds = pprl::ServerTlsCredentials(Files("linker"));
   Check(creds.ok(), "no server credentials");
   int port = 0;
@@ -95,10 +99,10 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   world->linker_server = builder.BuildAndStart();
   Check(world->linker_server && port != 0, "the linker does not listen");
   const std::string address = "127.0.0.1:" + std::to_string(port);
-  auto analyzer_channel = pprl::OpenChannel(address, Files("analyzer"));
+  auto analyzer_channel = pprl::OpenChannel(address, Files("analyzer"), {pprl::Role::kLinker, ""});
   Check(analyzer_channel.ok(), "no analyzer channel");
   world->analyzer = std::make_unique<pprl::AnalyzerService>(Linker::NewStub(*analyzer_channel));
-  auto analyzer_creds = pprl::ServerTlsCredentials(Files("analyzer"));
+  auto analyzer_creds = pprl::ServerTlsCredentials(Files("analyzer-server"));
   int analyzer_port = 0;
   grpc::ServerBuilder analyzer_builder;
   analyzer_builder.AddListeningPort("127.0.0.1:0", *analyzer_creds, &analyzer_port);
@@ -106,10 +110,11 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   world->analyzer_server = analyzer_builder.BuildAndStart();
   Check(world->analyzer_server && analyzer_port != 0, "the analyzer does not listen");
   for (const char* caller : kCallers) {
-    auto ch = pprl::OpenChannel(address, Files(caller));
+    auto ch = pprl::OpenChannel(address, Files(caller), {pprl::Role::kLinker, ""});
     Check(ch.ok(), "no channel");
     world->linker_stubs.push_back(Linker::NewStub(*ch));
-    auto ach = pprl::OpenChannel("127.0.0.1:" + std::to_string(analyzer_port), Files(caller));
+    auto ach = pprl::OpenChannel("127.0.0.1:" + std::to_string(analyzer_port), Files(caller),
+                                 {pprl::Role::kAnalyzer, ""});
     Check(ach.ok(), "no analyzer channel");
     world->analyzer_stubs.push_back(pprl::v1::Analyzer::NewStub(*ach));
   }

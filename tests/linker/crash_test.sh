@@ -29,7 +29,8 @@ for i in $(seq 1 $extracts); do
       echo "Name$((j % 97));A.;$(( (j % 28) + 1 ))-$(( (i % 12) + 1 ))-19$(( 50 + j % 40 ));E$i-$j;2013-01-01;misdrijf;verdachte"
     done
   } >"$work/e$i.csv"
-  "$pprl" pseudonymise --key "$work/site.key" --kind incidents --threads 1 "$work/e$i.csv" "$work/e$i.x" >/dev/null
+  "$pprl" pseudonymise --key "$work/site.key" --kind incidents --site police --threads 1 \
+    "$work/e$i.csv" "$work/e$i.x" >/dev/null
 done
 
 start_linker() {
@@ -37,7 +38,7 @@ start_linker() {
   "$linker_bin" --listen 127.0.0.1:0 --data-dir "$work/db" --tls-ca "$work/certs/ca.pem" \
     --tls-cert "$work/certs/linker.pem" --tls-key "$work/certs/linker.key" \
     --audit-signing-key "$work/certs/audit-log.key" \
-    --port-file "$work/port" 2>>"$work/linker.log" &
+    --allow-agent police=police:incidents --port-file "$work/port" 2>>"$work/linker.log" &
   linker_pid=$!
   for _ in $(seq 1 200); do
     [ -s "$work/port" ] && break

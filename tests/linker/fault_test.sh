@@ -24,7 +24,13 @@ die() { say "$*"; for f in "$work"/logs/*.log; do echo "== $f"; tail -5 "$f"; do
 "$pprl" keygen --out "$work/site.key" >/dev/null
 "$pprl" synth --out "$work/data" --people 8000 --cases 120 --seed 5 >/dev/null
 mkdir -p "$work/logs"
-tls() { echo --tls-ca "$work/certs/ca.pem" --tls-cert "$work/certs/$1.pem" --tls-key "$work/certs/$1.key"; }
+# tls SERVER [CLIENT]: a daemon's server certificate and, for its calls to the linker, a client one.
+tls() {
+  echo --tls-ca "$work/certs/ca.pem" --tls-cert "$work/certs/$1.pem" --tls-key "$work/certs/$1.key" \
+    --tls-crl "$work/certs/crl.pem"
+  [ -z "${2:-}" ] || echo --tls-client-cert "$work/certs/$2.pem" --tls-client-key "$work/certs/$2.key"
+}
+grants="--allow-agent police=police:incidents,convictions --allow-agent veiligheidshuis=veiligheidshuis:cases"
 as() { echo --certs "$work/certs" --as "$1"; }
 
 # start NAME BINARY ARGS...: starts a daemon on 127.0.0.1, waits for its port.
@@ -46,16 +52,19 @@ crash() {  # SIGKILL
   wait "${pid[$1]}" 2>/dev/null || true
   unset "pid[$1]"
 }
-start_linker() { start linker "$build/linker/pprl-linker" --data-dir "$work/$1" $(tls linker); }
-start_analyzer() { start analyzer "$build/analyzer/pprl-analyzer" --linker "$linker" $(tls analyzer); }
+start_linker() { start linker "$build/linker/pprl-linker" --data-dir "$work/$1" $(tls linker) $grants; }
+start_analyzer() { start analyzer "$build/analyzer/pprl-analyzer" --linker "$linker" $(tls analyzer-server analyzer); }
 start_agent() {  # police | vh
   local kind=police
   [ "$1" = vh ] && kind=veiligheidshuis
   start "agent-$1" "$build/agent/pprl-agent" --spool-dir "$work/spool-$1" --site "$kind" \
-    --site-kind "$kind" --key-file "$work/site.key" --linker "$linker" $(tls "agent-$1")
+    --site-kind "$kind" --key-file "$work/site.key" --linker "$linker" \
+    $(tls "agent-$1-server" "agent-$1") --officer "officer-$1"
 }
 submit() {  # agent officer kind file
-  "$pprl" submit --agent "$1" --kind "$3" "$work/data/$4" $(as "$2") >"$work/submit.out" 2>&1
+  local site=police
+  [ "$2" = officer-vh ] && site=veiligheidshuis
+  "$pprl" submit --agent "$1" --site "$site" --kind "$3" "$work/data/$4" $(as "$2") >"$work/submit.out" 2>&1
 }
 submit_all() {
   submit "$agent_vh" officer-vh cases cases.csv &&

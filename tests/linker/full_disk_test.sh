@@ -31,11 +31,11 @@ fi
 "$pprl" keygen --out "$work/site.key" >/dev/null
 "$pprl" synth --out "$work/data" --people 8000 --cases 120 --seed 5 >/dev/null
 for k in cases incidents; do
-  "$pprl" pseudonymise --key "$work/site.key" --kind $k "$work/data/$k.csv" "$work/$k.x" >/dev/null
+  "$pprl" pseudonymise --key "$work/site.key" --kind $k --site police "$work/data/$k.csv" "$work/$k.x" >/dev/null
 done
 "$build/linker/pprl-linker" --listen 127.0.0.1:0 --port-file "$work/port" --data-dir "$work/mnt/db" \
   --min-free-mb 4 --tls-ca "$work/certs/ca.pem" --tls-cert "$work/certs/linker.pem" \
-  --tls-key "$work/certs/linker.key" 2>"$work/linker.log" &
+  --tls-key "$work/certs/linker.key" --allow-agent police=police:cases,incidents 2>"$work/linker.log" &
 linker_pid=$!
 for _ in $(seq 1 200); do [ -s "$work/port" ] && break; sleep 0.025; done
 linker=127.0.0.1:$(cat "$work/port")

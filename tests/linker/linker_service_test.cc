@@ -25,6 +25,7 @@ namespace {
 
 using ::pprl::DaemonProcess;
 using ::pprl::testing::IsOk;
+using ::pprl::testing::StatusIs;
 using ::pprl::testing::TempDir;
 using ::testing::HasSubstr;
 
@@ -43,9 +44,13 @@ class LinkerServiceTest : public ::testing::Test {
 
   void StartLinker(const std::vector<std::string>& extra = {}) {
     std::string ca1 = (certs_->path() / "ca1").string();
-    std::vector<std::string> args = {
-        "--listen",      "127.0.0.1:0", "--data-dir",        dir_.File("db"), "--tls-ca",
-        ca1 + "/ca.pem", "--tls-cert",  ca1 + "/linker.pem", "--tls-key",     ca1 + "/linker.key"};
+    std::vector<std::string> args = {"--listen",      "127.0.0.1:0",
+                                     "--data-dir",    dir_.File("db"),
+                                     "--tls-ca",      ca1 + "/ca.pem",
+                                     "--tls-cert",    ca1 + "/linker.pem",
+                                     "--tls-key",     ca1 + "/linker.key",
+                                     "--allow-agent", "police=police:incidents,convictions",
+                                     "--allow-agent", "veiligheidshuis=veiligheidshuis:cases"};
     args.insert(args.end(), extra.begin(), extra.end());
     linker_ = std::make_unique<DaemonProcess>(PPRL_LINKER_BIN, args, dir_.File("port"),
                                               dir_.File("linker.log"));
@@ -58,7 +63,8 @@ class LinkerServiceTest : public ::testing::Test {
     std::string trust = (certs_->path() / "ca1" / "ca.pem").string();  // the linker's CA
     TlsFiles files{trust, name.empty() ? "" : d + "/" + name + ".pem",
                    name.empty() ? "" : d + "/" + name + ".key"};
-    absl::StatusOr<std::shared_ptr<grpc::Channel>> ch = OpenChannel(linker_->address(), files);
+    absl::StatusOr<std::shared_ptr<grpc::Channel>> ch =
+        OpenChannel(linker_->address(), files, {Role::kLinker, ""});
     EXPECT_THAT(ch, IsOk());
     return v1::Linker::NewStub(*ch);
   }
@@ -85,6 +91,7 @@ std::map<std::string, Call> AllCalls() {
     v1::ExtractHeader h;
     h.set_kind(v1::INCIDENTS);
     h.set_key_id("0123456789abcdef0123456789abcdef");
+    h.set_site("police");
     absl::StatusOr<v1::UploadReceipt> r = UploadExtract(stub, h, {});
     return static_cast<grpc::StatusCode>(r.status().code());
   };
@@ -285,16 +292,17 @@ TEST_F(LinkerServiceTest, ExpiredCertificatesAndOldTlsVersionsAreRefused) {
       IsOk());
   ASSERT_THAT(IssueDevCertificate(own.File("ca"), "future-auditor", "auditor", "auditor", 30, 400),
               IsOk());
-  DaemonProcess linker(
-      PPRL_LINKER_BIN,
-      {"--listen", "127.0.0.1:0", "--data-dir", dir_.File("db2"), "--tls-ca", own.File("ca/ca.pem"),
-       "--tls-cert", own.File("ca/linker.pem"), "--tls-key", own.File("ca/linker.key")},
-      dir_.File("port2"), dir_.File("linker2.log"));
+  DaemonProcess linker(PPRL_LINKER_BIN,
+                       {"--listen", "127.0.0.1:0", "--data-dir", dir_.File("db2"), "--tls-ca",
+                        own.File("ca/ca.pem"), "--tls-cert", own.File("ca/linker.pem"), "--tls-key",
+                        own.File("ca/linker.key"), "--allow-agent", "police=police:incidents"},
+                       dir_.File("port2"), dir_.File("linker2.log"));
   ASSERT_TRUE(linker.running());
   auto call = [&](const std::string& name) {
     TlsFiles files{own.File("ca/ca.pem"), own.File("ca/" + name + ".pem"),
                    own.File("ca/" + name + ".key")};
-    absl::StatusOr<std::shared_ptr<grpc::Channel>> ch = OpenChannel(linker.address(), files);
+    absl::StatusOr<std::shared_ptr<grpc::Channel>> ch =
+        OpenChannel(linker.address(), files, {Role::kLinker, ""});
     EXPECT_THAT(ch, IsOk());
     grpc::ClientContext ctx;
     SetDeadline(&ctx, 20);
@@ -337,17 +345,19 @@ std::vector<v1::PseudonymisedRecord> Records(int n, const std::string& tag) {
   return out;
 }
 
-v1::ExtractHeader IncidentHeader() {
+v1::ExtractHeader IncidentHeader(const std::string& site = "police") {
   v1::ExtractHeader h;
   h.set_kind(v1::INCIDENTS);
   h.set_key_id("0123456789abcdef0123456789abcdef");
+  h.set_site(site);
   return h;
 }
 
 // One certificate's flood of uploads is refused beyond its rate; another agent's upload goes
 // through meanwhile.
 TEST_F(LinkerServiceTest, AFloodFromOneCertificateIsLimitedWithoutStarvingOthers) {
-  StartLinker({"--calls-per-minute", "12", "--concurrent-per-caller", "2"});  // bursts of 3
+  StartLinker({"--calls-per-minute", "12", "--concurrent-per-caller", "2",  // bursts of 3
+               "--allow-agent", "veiligheidshuis=veiligheidshuis:incidents"});
   auto police = Stub("agent-police");
   int accepted = 0, limited = 0;
   for (int i = 0; i < 10; ++i) {
@@ -367,7 +377,9 @@ TEST_F(LinkerServiceTest, AFloodFromOneCertificateIsLimitedWithoutStarvingOthers
   EXPECT_EQ(limited, 7);
   UploadOptions o;
   o.client_extract_id = "vh-1";
-  EXPECT_THAT(UploadExtract(*Stub("agent-vh"), IncidentHeader(), Records(5, "vh"), o), IsOk());
+  EXPECT_THAT(
+      UploadExtract(*Stub("agent-vh"), IncidentHeader("veiligheidshuis"), Records(5, "vh"), o),
+      IsOk());
 }
 
 // Uploads held open at once beyond the limit are refused; a stream without a deadline ends
@@ -389,6 +401,7 @@ TEST_F(LinkerServiceTest, ConcurrentUploadsAreCappedAndStreamsWithoutADeadlineEn
     header.mutable_header()->set_client_extract_id("stalled-" + std::to_string(i));
     header.mutable_header()->set_kind(v1::INCIDENTS);
     header.mutable_header()->set_key_id("0123456789abcdef0123456789abcdef");
+    header.mutable_header()->set_site("police");
     header.mutable_header()->set_record_count(1);
     header.mutable_header()->set_content_digest(std::string(64, '0'));
     o->writer->Write(header);
@@ -429,6 +442,7 @@ TEST_F(LinkerServiceTest, OversizedMessagesAreRefused) {
   v1::UploadRequest header;
   header.mutable_header()->set_client_extract_id("big");
   header.mutable_header()->set_kind(v1::INCIDENTS);
+  header.mutable_header()->set_site("police");
   writer->Write(header);
   v1::UploadRequest chunk;
   v1::PseudonymisedRecord* r = chunk.mutable_chunk()->add_records();
@@ -440,6 +454,65 @@ TEST_F(LinkerServiceTest, OversizedMessagesAreRefused) {
   UploadOptions o;
   o.client_extract_id = "small";
   EXPECT_THAT(UploadExtract(*police, IncidentHeader(), Records(3, "small"), o), IsOk());
+}
+
+// The linker's allowlist of agents: an agent uploads only its grant's kinds, only for its own
+// site, and an agent certificate not in the list uploads nothing. Every refusal is an audit
+// entry; an accepted upload's entry names the site and the officer the agent forwarded.
+TEST_F(LinkerServiceTest, AgentsAreBoundToTheirSiteAndKinds) {
+  StartLinker();
+  ASSERT_THAT(IssueDevCertificate((certs_->path() / "ca1").string(), "agent-rogue", "agent",
+                                  "rogue", 0, 30),
+              IsOk());
+  auto police = Stub("agent-police");
+  UploadOptions o;
+  o.client_extract_id = "x1";
+  v1::ExtractHeader cases = IncidentHeader();
+  cases.set_kind(v1::CASES);
+  EXPECT_THAT(UploadExtract(*police, cases, {}, o),
+              StatusIs(absl::StatusCode::kPermissionDenied,
+                       HasSubstr("agent police may not upload cases extracts")));
+  EXPECT_THAT(UploadExtract(*police, IncidentHeader("veiligheidshuis"), Records(2, "a"), o),
+              StatusIs(absl::StatusCode::kPermissionDenied,
+                       HasSubstr("agent police uploads for site police, not for "
+                                 "'veiligheidshuis'")));
+  EXPECT_THAT(UploadExtract(*police, IncidentHeader(""), Records(2, "a"), o),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("the upload names no site")));
+  EXPECT_THAT(UploadExtract(*Stub("agent-rogue"), IncidentHeader("rogue"), Records(2, "b"), o),
+              StatusIs(absl::StatusCode::kPermissionDenied,
+                       HasSubstr("agent rogue is not in the linker's allowlist")));
+  o.officer = "officer-police";
+  ASSERT_THAT(UploadExtract(*police, IncidentHeader(), Records(2, "c"), o), IsOk());
+
+  std::vector<v1::AuditEntry> log;
+  for (uint64_t start = 1; start != 0;) {
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx, 20);
+    v1::AuditEntriesRequest q;
+    q.set_start(start);
+    v1::AuditEntriesResponse page;
+    ASSERT_TRUE(Stub("auditor")->GetAuditEntries(&ctx, q, &page).ok());
+    log.insert(log.end(), page.entries().begin(), page.entries().end());
+    start = page.next_start();
+  }
+  int refused = 0, committed = 0;
+  for (const v1::AuditEntry& e : log) {
+    if (e.body().find("\"action\":\"submission\"") == std::string::npos) continue;
+    if (e.body().find("\"outcome\":\"refused\"") != std::string::npos) ++refused;
+    if (e.body().find("\"outcome\":\"committed\"") != std::string::npos) {
+      ++committed;
+      EXPECT_THAT(e.body(), HasSubstr("\"officer\":\"officer-police\""));
+      EXPECT_THAT(e.body(), HasSubstr("\"site\":\"police\""));
+    }
+  }
+  EXPECT_EQ(refused, 4);
+  EXPECT_EQ(committed, 1);
+  grpc::ClientContext list_ctx;
+  SetDeadline(&list_ctx, 20);
+  v1::ListExtractsResponse list;
+  ASSERT_TRUE(Stub("auditor")->ListExtracts(&list_ctx, {}, &list).ok());
+  ASSERT_EQ(list.extracts_size(), 1);
+  EXPECT_EQ(list.extracts(0).site(), "police");
 }
 
 }  // namespace

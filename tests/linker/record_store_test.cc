@@ -366,5 +366,32 @@ INSTANTIATE_TEST_SUITE_P(Stores, RecordStoreTest,
                            return info.param == StoreKind::kMemory ? "Memory" : "RocksDb";
                          });
 
+// The store holds every site's pseudonyms: its directory is made 0700, and an existing one
+// that others could read is narrowed to 0700.
+TEST(RocksDbStoreDirectory, IsCreatedAndKeptMode0700) {
+  ::pprl::testing::TempDir dir;
+  auto mode = [](const std::string& path) {
+    return std::filesystem::status(path).permissions() & std::filesystem::perms::mask;
+  };
+  {
+    absl::StatusOr<std::unique_ptr<RecordStore>> store =
+        OpenRocksDbRecordStore(dir.File("new/db"), [] { return int64_t{1000}; });
+    ASSERT_THAT(store, IsOk());
+  }
+  EXPECT_EQ(mode(dir.File("new/db")), std::filesystem::perms::owner_all);
+  std::filesystem::create_directories(dir.File("old"));
+  std::filesystem::permissions(dir.File("old"), std::filesystem::perms::owner_all |
+                                                    std::filesystem::perms::group_read |
+                                                    std::filesystem::perms::group_exec |
+                                                    std::filesystem::perms::others_read |
+                                                    std::filesystem::perms::others_exec);
+  {
+    absl::StatusOr<std::unique_ptr<RecordStore>> store =
+        OpenRocksDbRecordStore(dir.File("old"), [] { return int64_t{1000}; });
+    ASSERT_THAT(store, IsOk());
+  }
+  EXPECT_EQ(mode(dir.File("old")), std::filesystem::perms::owner_all);
+}
+
 }  // namespace
 }  // namespace pprl

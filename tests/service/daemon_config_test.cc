@@ -31,6 +31,40 @@ TEST(DaemonConfig, TheShippedExamplesParse) {
   EXPECT_EQ(police.site_kind, "police");
   EXPECT_EQ(police.linker_address, "linker.example.nl:7443");
   EXPECT_EQ(police.column_mapping.at("BVH-nummer"), "incident_id");
+  EXPECT_EQ(police.officers, std::set<std::string>{"officer-police"});
+  EXPECT_FALSE(police.client_cert.empty());
+  EXPECT_FALSE(police.tls.crl.empty());
+  DaemonConfig linker;
+  ASSERT_THAT(
+      LoadDaemonConfig(std::string(PPRL_SOURCE_DIR) + "/deploy/config/linker.toml", &linker),
+      IsOk());
+  ASSERT_EQ(linker.agents.size(), 2u);
+  EXPECT_EQ(linker.agents.at("police").site, "police");
+  EXPECT_EQ(linker.agents.at("police").kinds,
+            (std::set<ExportKind>{ExportKind::kIncidents, ExportKind::kConvictions}));
+  EXPECT_EQ(linker.agents.at("veiligheidshuis").kinds, std::set<ExportKind>{ExportKind::kCases});
+}
+
+TEST(DaemonConfig, AllowlistsAreCheckedWithFileAndLine) {
+  ::pprl::testing::TempDir dir;
+  ::pprl::testing::WriteFile(dir.File("a.toml"),
+                             "[agents.police]\nsite = \"police\"\nkinds = [\"cases\", \"x\"]\n");
+  DaemonConfig c;
+  EXPECT_THAT(LoadDaemonConfig(dir.File("a.toml"), &c),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("a.toml:1: agents.police")));
+  ::pprl::testing::WriteFile(dir.File("b.toml"), "[agents.police]\nkinds = [\"cases\"]\n");
+  EXPECT_THAT(LoadDaemonConfig(dir.File("b.toml"), &c),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("needs site")));
+  ::pprl::testing::WriteFile(dir.File("o.toml"), "[officers]\nallowed = \"officer-police\"\n");
+  EXPECT_THAT(LoadDaemonConfig(dir.File("o.toml"), &c),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("officers.allowed")));
+  std::map<std::string, AgentGrant> grants;
+  ASSERT_THAT(ParseAgentGrant("vh-1=vh-region-1:cases", &grants), IsOk());
+  EXPECT_EQ(grants.at("vh-1").site, "vh-region-1");
+  EXPECT_THAT(ParseAgentGrant("police:incidents", &grants),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("CN=SITE:KIND")));
+  EXPECT_THAT(ParseAgentGrant("police=police:thefts", &grants),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("thefts")));
 }
 
 TEST(DaemonConfig, RelativePathsAreTakenFromTheFile) {
