@@ -14,19 +14,6 @@
 namespace pprl {
 namespace {
 
-nlohmann::json LinkageJson(const v1::LinkageReport& l) {
-  nlohmann::json by_level = nlohmann::json::object();
-  for (const v1::LevelCount& c : l.by_level()) by_level[c.level()] = c.links();
-  return {{"cases", l.cases()},
-          {"incident_records", l.incident_records()},
-          {"conviction_records", l.conviction_records()},
-          {"subjects", l.subjects()},
-          {"cases_linked_incidents", l.cases_linked_incidents()},
-          {"cases_linked_convictions", l.cases_linked_convictions()},
-          {"ambiguous_keys", l.ambiguous_keys()},
-          {"by_level", by_level}};
-}
-
 absl::Status FromWire(const v1::CohortResponse& wire, std::vector<CohortSubjectIn>* out) {
   out->reserve(static_cast<size_t>(wire.subjects_size()));
   for (const v1::CohortSubject& cs : wire.subjects()) {
@@ -53,20 +40,31 @@ void AnalyzerService::Audit(const std::string& action, const std::string& detail
 
 absl::Status AnalyzerService::Run(const Peer& peer, const std::string& study_toml,
                                   v1::AnalyzeResponse* response) {
+  // Refusals before the data are read are audited like the others.
+  auto refuse = [&](const absl::Status& s, const std::string& name) {
+    Audit("query_refused",
+          nlohmann::json({{"analyst", peer.name},
+                          {"study", name.substr(0, static_cast<size_t>(policy_.max_name_length))},
+                          {"reason", std::string(s.message())},
+                          {"policy", DisclosurePolicyJson(policy_)}})
+              .dump());
+    return absl::Status(s.code(), Cat("refused: ", s.message()));
+  };
+  if (static_cast<int64_t>(study_toml.size()) > policy_.max_study_bytes) {
+    return refuse(absl::InvalidArgumentError(Cat("the study file is ", study_toml.size(),
+                                                 " bytes; at most ", policy_.max_study_bytes)),
+                  "");
+  }
   absl::StatusOr<Study> study = ParseStudy(study_toml);
   if (!study.ok()) return study.status();
+  absl::Status allowed = ApplyDisclosurePolicy(policy_, &*study);
+  if (!allowed.ok()) return refuse(allowed, study->name);
+  const std::string digest = StudyDigest(*study);
   v1::CohortResponse cohort_wire;
-  v1::LinkageReport linkage;
   {
     grpc::ClientContext ctx;
     SetDeadline(&ctx, 600);
     grpc::Status s = linker_->GetCohort(&ctx, v1::CohortRequest(), &cohort_wire);
-    if (!s.ok()) return absl::Status(FromGrpc(s).code(), Cat("the linker: ", s.error_message()));
-  }
-  {
-    grpc::ClientContext ctx;
-    SetDeadline(&ctx, 60);
-    grpc::Status s = linker_->GetLinkageReport(&ctx, v1::GetLinkageReportRequest(), &linkage);
     if (!s.ok()) return absl::Status(FromGrpc(s).code(), Cat("the linker: ", s.error_message()));
   }
   std::vector<CohortSubjectIn> subjects;
@@ -95,15 +93,17 @@ absl::Status AnalyzerService::Run(const Peer& peer, const std::string& study_tom
     if (!s.ok()) return absl::Status(FromGrpc(s).code(), Cat("the linker: ", s.error_message()));
     for (const v1::ReleasedSet& set : wire.sets()) {
       released.push_back({set.family().empty() ? "cohort" : set.family(),
-                          {set.subject_ids().begin(), set.subject_ids().end()}});
+                          {set.subject_ids().begin(), set.subject_ids().end()},
+                          {set.statistics().begin(), set.statistics().end()}});
     }
   }
-  absl::StatusOr<StudyResult> result =
-      AnalyzeStudy(*study, subjects, pool, LinkageJson(linkage), released);
+  absl::StatusOr<StudyResult> result = AnalyzeStudy(*study, subjects, pool, released);
   if (!result.ok()) {
     Audit("query_refused", nlohmann::json({{"analyst", peer.name},
                                            {"study", study->name},
-                                           {"reason", std::string(result.status().message())}})
+                                           {"study_digest", digest},
+                                           {"reason", std::string(result.status().message())},
+                                           {"policy", DisclosurePolicyJson(policy_)}})
                                .dump());
     return result.status();
   }
@@ -122,6 +122,7 @@ absl::Status AnalyzerService::Run(const Peer& peer, const std::string& study_tom
       v1::ReleasedSet* w = add.add_sets();
       w->set_family(set.family);
       for (const std::string& id : set.ids) w->add_subject_ids(id);
+      for (const std::string& key : set.statistics) w->add_statistics(key);
     }
     v1::AddReleasedCohortsResponse ack;
     grpc::Status s = linker_->AddReleasedCohorts(&ctx, add, &ack);
@@ -132,13 +133,18 @@ absl::Status AnalyzerService::Run(const Peer& peer, const std::string& study_tom
     }
   }
   Audit("report_released",
-        nlohmann::json({{"analyst", peer.name},
-                        {"study", study->name},
-                        {"cohort_n", result->cohort_n},
-                        {"suppressed", (*report)["suppressed"].size()},
-                        {"comparison", (*report)["comparison"].is_null() ? "withheld" : "released"},
-                        {"report_sha256", Sha256Hex(response->report_json())},
-                        {"inputs_digest", cohort_wire.inputs_digest()}})
+        nlohmann::json(
+            {{"analyst", peer.name},
+             {"study", study->name},
+             {"study_digest", digest},
+             {"policy", DisclosurePolicyJson(policy_)},
+             {"study_thresholds",
+              {{"min_cell", study->min_cell}, {"min_residual_df", study->min_residual_df}}},
+             {"cohort_n", result->cohort_n},
+             {"suppressed", (*report)["suppressed"].size()},
+             {"comparison", (*report)["comparison"].is_null() ? "withheld" : "released"},
+             {"report_sha256", Sha256Hex(response->report_json())},
+             {"inputs_digest", cohort_wire.inputs_digest()}})
             .dump());
   LogInfo("report released", {{"analyst", peer.name},
                               {"study", study->name},
@@ -163,10 +169,22 @@ grpc::ServerUnaryReactor* AnalyzerService::Analyze(grpc::CallbackServerContext* 
         Cat("role ", RoleName(peer.role), " may not run studies: analysts only"))));
     return reactor;
   }
+  // Per analyst certificate: so many studies at once and a minute.
+  absl::StatusOr<std::unique_ptr<CallAdmission::Ticket>> admitted =
+      admission_.Admit(Cat(RoleName(peer.role), ":", peer.name));
+  if (!admitted.ok()) {
+    Audit("call_limited", nlohmann::json({{"rpc", "Analyze"},
+                                          {"caller", peer.name},
+                                          {"reason", std::string(admitted.status().message())}})
+                              .dump());
+    reactor->Finish(ToGrpc(admitted.status()));
+    return reactor;
+  }
+  std::shared_ptr<CallAdmission::Ticket> ticket = std::move(*admitted);
   // The analysis can take a while: off the callback thread.
   std::string study = request->study_toml();
   const uint64_t watch = watchdog_.Watch(context);
-  std::thread([this, reactor, peer, study, response, watch] {
+  std::thread([this, reactor, peer, study, response, watch, ticket] {
     absl::Status s = Run(peer, study, response);
     watchdog_.Forget(watch);
     if (!s.ok())

@@ -122,12 +122,9 @@ std::string RenderReportText(const json& r) {
     << "; min cell " << r["study"].value("min_cell", 10) << "\n\n";
   const json& l = r["linkage"];
   if (l.is_object() && !l.empty()) {
-    o << "Linkage: " << Num(l.value("cases", json())) << " cases, "
-      << Num(l.value("incident_records", json())) << " incident records, "
-      << Num(l.value("conviction_records", json())) << " conviction records; "
-      << Num(l.value("cases_linked_incidents", json())) << " cases linked to incidents, "
-      << Num(l.value("cases_linked_convictions", json())) << " to convictions; "
-      << Num(l.value("ambiguous_keys", json())) << " ambiguous keys\n";
+    o << "Linkage of the cohort's cases: " << Num(l.value("cases", json())) << " cases, "
+      << Num(l.value("cases_linked_incidents", json())) << " linked to incidents, "
+      << Num(l.value("cases_linked_convictions", json())) << " to convictions\n";
   }
   o << "Cohort: n = " << Num(r["cohort"]["n"]) << ", incident set "
     << Num(r["cohort"]["n_incident_set"]) << ", conviction set "
@@ -301,22 +298,32 @@ std::string RenderReportHtml(const json& r) {
   // Linkage funnel.
   const json& l = r["linkage"];
   h << "<h2>Linkage</h2>";
-  if (l.is_object() && l.contains("cases")) {
+  if (l.is_object() && l.contains("cases") && l["cases"].is_number()) {
+    // The study's own cases (linker-wide figures are the auditor's); a suppressed bar is
+    // drawn empty and labelled so.
     double cases = l["cases"].get<double>();
     struct Bar {
       const char* label;
-      double value;
+      const json* value;
     };
-    Bar bars[] = {{"cases", cases},
-                  {"linked to incidents", l.value("cases_linked_incidents", 0.0)},
-                  {"linked to convictions", l.value("cases_linked_convictions", 0.0)}};
+    Bar bars[] = {{"cases", &l["cases"]},
+                  {"linked to incidents", &l["cases_linked_incidents"]},
+                  {"linked to convictions", &l["cases_linked_convictions"]}};
     h << "<svg width=\"720\" height=\"120\" role=\"img\" aria-label=\"linkage funnel\">";
     for (int i = 0; i < 3; ++i) {
-      double w = cases > 0 ? 440 * bars[i].value / cases : 0;
+      const bool shown = bars[i].value->is_number();
+      const double v = shown ? bars[i].value->get<double>() : 0;
+      double w = cases > 0 ? 440 * v / cases : 0;
       h << "<rect x=\"180\" y=\"" << 10 + i * 35 << "\" width=\"" << w
         << "\" height=\"25\" fill=\"#4a7ab5\"/>"
         << "<text x=\"5\" y=\"" << 28 + i * 35 << "\">" << bars[i].label << "</text><text x=\""
-        << 185 + w << "\" y=\"" << 28 + i * 35 << "\">" << bars[i].value << "</text>";
+        << 185 + w << "\" y=\"" << 28 + i * 35 << "\">";
+      if (shown) {
+        h << v;
+      } else {
+        h << "suppressed";
+      }
+      h << "</text>";
     }
     h << "</svg>";
   }

@@ -59,7 +59,7 @@ absl::StatusOr<nlohmann::json> SimulateStudy(const SynthOptions& synth, const St
   absl::StatusOr<std::shared_ptr<const LinkageSnapshot>> snapshot = linker.Snapshot();
   if (!snapshot.ok()) return snapshot.status();
   absl::StatusOr<StudyResult> result = AnalyzeStudy(
-      study, SubjectsOf(**snapshot, false), SubjectsOf(**snapshot, true), linked->ToJson(), {});
+      study, SubjectsOf(**snapshot, false), SubjectsOf(**snapshot, true), {});
   if (!result.ok()) return result.status();
   return std::move(result->report);
 }
