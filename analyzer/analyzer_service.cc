@@ -1,5 +1,7 @@
 #include "analyzer/analyzer_service.h"
 
+#include <map>
+#include <set>
 #include <thread>
 
 #include "analyzer/report_render.h"
@@ -110,19 +112,38 @@ absl::Status AnalyzerService::Run(const Peer& peer, const std::string& study_tom
   const nlohmann::json* report = &result->report;
   const std::vector<SubjectSet>& sets = result->released_sets;
   response->set_report_json(report->dump(2));
-  response->set_report_html(RenderReportHtml(*report));
-  response->set_report_text(RenderReportText(*report));
+  // The renderers read the JSON (nlohmann throws on a shape they do not expect): a rendering
+  // fault refuses this study, it must not take the daemon down.
+  try {
+    response->set_report_html(RenderReportHtml(*report));
+    response->set_report_text(RenderReportText(*report));
+  } catch (const std::exception& e) {
+    response->Clear();
+    LogError("cannot render the report", {{"study", study->name}, {"error", e.what()}});
+    return absl::InternalError(Cat("the report could not be rendered: ", e.what()));
+  }
   {
     // Remember the released sets before the report leaves: if this fails, nothing is released.
     grpc::ClientContext ctx;
     SetDeadline(&ctx, 60);
+    // Sets (and statistics) released before are not stored again: the record grows only by
+    // what is new (the comparison pool, the same each time, is large).
+    std::map<std::pair<std::string, std::vector<std::string>>, std::set<std::string>> stored;
+    for (const SubjectSet& set : released)
+      stored[{set.family, set.ids}].insert(set.statistics.begin(), set.statistics.end());
     v1::ReleasedCohorts add;
     for (const SubjectSet& set : sets) {
       if (set.ids.empty()) continue;
+      auto known = stored.find({set.family, set.ids});
+      std::vector<std::string> fresh;
+      for (const std::string& key : set.statistics) {
+        if (known == stored.end() || !known->second.contains(key)) fresh.push_back(key);
+      }
+      if (known != stored.end() && fresh.empty()) continue;
       v1::ReleasedSet* w = add.add_sets();
       w->set_family(set.family);
       for (const std::string& id : set.ids) w->add_subject_ids(id);
-      for (const std::string& key : set.statistics) w->add_statistics(key);
+      for (const std::string& key : fresh) w->add_statistics(key);
     }
     v1::AddReleasedCohortsResponse ack;
     grpc::Status s = linker_->AddReleasedCohorts(&ctx, add, &ack);
@@ -132,9 +153,17 @@ absl::Status AnalyzerService::Run(const Peer& peer, const std::string& study_tom
                           Cat("the linker could not record the release: ", s.error_message()));
     }
   }
+  // Parts withheld by the release budget are named in the audit entry.
+  nlohmann::json budget_withheld = nlohmann::json::array();
+  for (size_t i = 0; i < (*report)["suppressed"].size(); ++i) {
+    const std::string reason = (*report)["suppressed_reasons"][i].get<std::string>();
+    if (reason.rfind("the release budget", 0) == 0)
+      budget_withheld.push_back((*report)["suppressed"][i]);
+  }
   Audit("report_released",
         nlohmann::json(
             {{"analyst", peer.name},
+             {"withheld_for_budget", budget_withheld},
              {"study", study->name},
              {"study_digest", digest},
              {"policy", DisclosurePolicyJson(policy_)},

@@ -86,15 +86,18 @@ void ComparisonText(const json& r, std::ostream& o) {
     << ", with replacement); no match " << Num(c["unmatched"]) << ", fewer than k "
     << Num(c["fewer_than_k"]) << ", withheld for disclosure " << Num(c["withheld_for_disclosure"])
     << "\n";
-  if (c["balance"].is_null()) return;
-  o << Pad("  balance", 30) << PadLeft("cohort", 9) << PadLeft("pool", 9) << PadLeft("SMD", 8)
-    << PadLeft("matched", 9) << PadLeft("controls", 10) << PadLeft("SMD", 8) << "\n";
-  for (const json& b : c["balance"]) {
-    o << Pad("  " + b["variable"].get<std::string>(), 30) << PadLeft(Fixed(b["treated_mean"]), 9)
-      << PadLeft(Fixed(b["pool_mean"]), 9) << PadLeft(Fixed(b["smd_before"]), 8)
-      << PadLeft(Fixed(b["matched_mean"]), 9) << PadLeft(Fixed(b["control_mean"]), 10)
-      << PadLeft(Fixed(b["smd_after"]), 8) << "\n";
+  // Balance, estimates and trajectories may each be withheld (the release budget).
+  if (c["balance"].is_array()) {
+    o << Pad("  balance", 30) << PadLeft("cohort", 9) << PadLeft("pool", 9) << PadLeft("SMD", 8)
+      << PadLeft("matched", 9) << PadLeft("controls", 10) << PadLeft("SMD", 8) << "\n";
+    for (const json& b : c["balance"]) {
+      o << Pad("  " + b["variable"].get<std::string>(), 30) << PadLeft(Fixed(b["treated_mean"]), 9)
+        << PadLeft(Fixed(b["pool_mean"]), 9) << PadLeft(Fixed(b["smd_before"]), 8)
+        << PadLeft(Fixed(b["matched_mean"]), 9) << PadLeft(Fixed(b["control_mean"]), 10)
+        << PadLeft(Fixed(b["smd_after"]), 8) << "\n";
+    }
   }
+  if (!c["estimates"].is_array()) return;
   o << Pad("  outcome", 24) << PadLeft("cohort", 14) << PadLeft("controls", 14)
     << "  DiD [95% bootstrap CI]     NB group x period IRR [95% CI]\n";
   for (const json& e : c["estimates"]) {
@@ -212,18 +215,20 @@ void ComparisonHtml(const json& r, std::ostream& h) {
     << Num(c["unmatched"]) << "; withheld for disclosure " << Num(c["withheld_for_disclosure"])
     << "; distinct comparison subjects " << Num(c["distinct_controls"]) << " of "
     << Num(c["pool_subjects"]) << ".</p>";
-  if (c["balance"].is_null()) return;
-  h << "<table><tr><th>balance at the reference date</th><th>cohort</th><th>pool</th><th>SMD "
-       "before</th><th>matched</th><th>controls</th><th>SMD after</th></tr>";
-  for (const json& b : c["balance"]) {
-    h << "<tr><td>" << Escape(b["variable"].get<std::string>()) << "</td><td>"
-      << Fixed(b["treated_mean"]) << "</td><td>" << Fixed(b["pool_mean"]) << "</td><td>"
-      << Fixed(b["smd_before"]) << "</td><td>" << Fixed(b["matched_mean"]) << "</td><td>"
-      << Fixed(b["control_mean"]) << "</td><td>" << Fixed(b["smd_after"]) << "</td></tr>";
+  if (c["balance"].is_array()) {
+    h << "<table><tr><th>balance at the reference date</th><th>cohort</th><th>pool</th><th>SMD "
+         "before</th><th>matched</th><th>controls</th><th>SMD after</th></tr>";
+    for (const json& b : c["balance"]) {
+      h << "<tr><td>" << Escape(b["variable"].get<std::string>()) << "</td><td>"
+        << Fixed(b["treated_mean"]) << "</td><td>" << Fixed(b["pool_mean"]) << "</td><td>"
+        << Fixed(b["smd_before"]) << "</td><td>" << Fixed(b["matched_mean"]) << "</td><td>"
+        << Fixed(b["control_mean"]) << "</td><td>" << Fixed(b["smd_after"]) << "</td></tr>";
+    }
+    h << "</table>";
   }
-  h << "</table>";
   // Trajectories: mean counts per quarter, a year before to a year after.
   for (const char* kind : {"incidents", "convictions"}) {
+    if (!c["trajectories"].is_object()) break;
     const json& t = c["trajectories"][kind];
     double maxv = 0.1;
     for (const char* g : {"treated", "control"}) {
@@ -252,8 +257,11 @@ void ComparisonHtml(const json& r, std::ostream& h) {
     }
     h << "<text x=\"5\" y=\"15\" font-size=\"11\">max " << Num(maxv, 2) << "</text></svg>";
   }
-  h << "<p>Red: cohort; blue: matched comparison subjects (weighted so each cohort subject "
-       "counts once). Quarter 0 starts at the first discussion.</p>";
+  if (c["trajectories"].is_object()) {
+    h << "<p>Red: cohort; blue: matched comparison subjects (weighted so each cohort subject "
+         "counts once). Quarter 0 starts at the first discussion.</p>";
+  }
+  if (!c["estimates"].is_array()) return;
   h << "<table><tr><th>outcome</th><th>cohort before / after</th><th>controls before / "
        "after</th><th>plain before &minus; after [95% CI]</th><th>difference-in-differences "
        "[95% cluster bootstrap CI]</th><th>NB group &times; period IRR [95% CI], p</th></tr>";

@@ -80,12 +80,15 @@ class Analyst:
 
 
 def main():
-    build = sys.argv[1]
-    work = sys.argv[2] if len(sys.argv) > 2 else tempfile.mkdtemp(prefix="pprl-attack-")
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    legitimate = "--legitimate" in sys.argv
+    build = args[0]
+    work = args[1] if len(args) > 1 else tempfile.mkdtemp(prefix="pprl-attack-")
     pprl = os.path.join(build, "cli", "pprl")
     demo_dir = os.path.join(work, "demo")
     log = open(os.path.join(work, "demo.log"), "w")
-    demo = subprocess.Popen([pprl, "demo", "--out", demo_dir, "--serve", "--seed", "11"],
+    size = ["--cases", "1000", "--people", "30000"] if legitimate else []
+    demo = subprocess.Popen([pprl, "demo", "--out", demo_dir, "--serve", "--seed", "11"] + size,
                             stdout=log, stderr=subprocess.STDOUT)
     try:
         env_file = os.path.join(demo_dir, "serve.env")
@@ -99,7 +102,10 @@ def main():
             return 1
         time.sleep(0.5)
         env = dict(line.strip().split("=", 1) for line in open(env_file) if "=" in line)
-        attack(pprl, env, work)
+        if legitimate:
+            legitimate_analysis(pprl, env, work)
+        else:
+            attack(pprl, env, work)
     finally:
         demo.send_signal(signal.SIGTERM)
         try:
@@ -111,7 +117,7 @@ def main():
         print("disclosure_attack: %d problem(s)" % len(problems))
         return 1
     print("disclosure_attack: passed")
-    if len(sys.argv) <= 2:
+    if len(args) <= 1:
         shutil.rmtree(work, ignore_errors=True)
     return 0
 
@@ -218,6 +224,44 @@ def attack(pprl, env, work):
         print("  refused %-22s %s" % (name, message[:150]))
     if not a.refused:
         fail("no attempt was refused: the attack found nothing to try")
+
+
+def legitimate_analysis(pprl, env, work):
+    """What an honest analyst still gets on a large synthetic cohort: the default study and
+    follow-ups with other predictors and outcomes."""
+    a = Analyst(pprl, env, work)
+    base = a.study("reference")  # the demo released it already: the identical study again
+    if base is None or base["regression"] is None:
+        fail("the default study (or its regression) was not released")
+        return
+    followups = [
+        ("convictions_year_after", ["convictions_year_before", "age", "plan"], []),
+        ("incidents_year_after", ["incidents_year_before", "age", "times_discussed"], []),
+        ("convictions_year_after", ["convictions_quarter_before", "life_domains_capped", "plan"], []),
+        ("convictions_year_after", ["convictions_year_before", "age", "times_discussed", "plan",
+                                    "life_domains_capped"], [["convictions_year_before", "plan"]]),
+        ("incidents_quarter_after", ["incidents_quarter_before", "age", "plan"], []),
+        ("convictions_year_after", ["age", "times_discussed", "life_domains"], []),
+    ]
+    full = 0
+    for k, (outcome, preds, inter) in enumerate(followups):
+        extra = ["[regression]", 'outcome = "%s"' % outcome,
+                 "predictors = [%s]" % ", ".join('"%s"' % p for p in preds)]
+        if inter:
+            extra.append("interactions = [%s]" % ", ".join('["%s", "%s"]' % tuple(i) for i in inter))
+        r = a.study("follow-up-%d" % k, extra=extra)
+        got = "refused" if r is None else (
+            "regressions released" if r["regression"] is not None and r["regression_fixed_alpha"] is not None
+            else "released, a model withheld: " + "; ".join(
+                reason for p, reason in zip(r["suppressed"], r["suppressed_reasons"])
+                if p in ("/regression", "/regression_fixed_alpha"))[:200])
+        print("  follow-up %d (%s ~ %s): %s" % (k, outcome, " + ".join(preds), got))
+        if r is not None and got == "regressions released":
+            full += 1
+        elif k == 0:
+            fail("the first follow-up with other predictors did not pass whole: " + got)
+    print("legitimate analysis: cohort %d; default study released whole; %d of %d follow-ups "
+          "with other predictors released with both models" % (base["cohort"]["n"], full, len(followups)))
 
 
 # --- Issue 12 ---------------------------------------------------------------------------
