@@ -237,11 +237,12 @@ std::vector<SubjectSet> ReleasedStatistics(const Study& study,
     std::vector<std::string> keys;
     if (g.contains("coefficients")) {
       for (const json& c : g["coefficients"]) {
-        if (Has(c, "b")) keys.push_back(Cat(m, ":b:", c.value("term", "")));
+        if (Has(c, "b")) keys.push_back(Cat("model:", m, ":b:", c.value("term", "")));
       }
     }
-    if (Has(g, "theta") && std::string(which) == "regression") keys.push_back(m + ":theta");
-    if (Has(g, "log_likelihood")) keys.push_back(m + ":loglik");
+    if (Has(g, "theta") && std::string(which) == "regression")
+      keys.push_back(Cat("model:", m, ":theta"));
+    if (Has(g, "log_likelihood")) keys.push_back(Cat("model:", m, ":loglik"));
     for (const std::string& s : sources) {
       for (const std::string& k : keys) ledger.Add(ids, s.c_str(), k);
     }
@@ -387,6 +388,49 @@ absl::Status CheckReleaseBudget(const std::vector<SubjectSet>& candidate,
           " subjects, leaving fewer than ", min_residual_df,
           " residual degrees of freedom: solving them could give people's counts (rerunning "
           "an identical study is always allowed; a smaller analysis or a larger cohort may be)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckModelSets(const std::vector<SubjectSet>& candidate,
+                            const std::vector<SubjectSet>& released, int min_cell) {
+  auto model_sources = [](const SubjectSet& set) {
+    std::set<std::string> sources;
+    for (const std::string& key : set.statistics) {
+      if (key.find("|r:") != std::string::npos || key.find("|model:") != std::string::npos)
+        sources.insert(key.substr(0, key.find('|')));
+    }
+    return sources;
+  };
+  std::vector<std::pair<const SubjectSet*, std::set<std::string>>> before, now;
+  for (const SubjectSet& set : released) {
+    if (auto s = model_sources(set); !s.empty()) before.emplace_back(&set, std::move(s));
+  }
+  for (const SubjectSet& set : candidate) {
+    if (auto s = model_sources(set); !s.empty()) now.emplace_back(&set, std::move(s));
+  }
+  for (size_t i = 0; i < now.size(); ++i) {
+    auto compare = [&](const std::pair<const SubjectSet*, std::set<std::string>>& other) {
+      bool shared = false;
+      for (const std::string& s : now[i].second) shared = shared || other.second.contains(s);
+      if (!shared) return absl::OkStatus();
+      std::vector<std::string> diff;
+      std::set_symmetric_difference(now[i].first->ids.begin(), now[i].first->ids.end(),
+                                    other.first->ids.begin(), other.first->ids.end(),
+                                    std::back_inserter(diff));
+      if (diff.empty() || static_cast<int>(diff.size()) >= min_cell) return absl::OkStatus();
+      return absl::FailedPreconditionError(
+          Cat("refused: a model or correlation would be computed over subjects that differ by ",
+              diff.size(), " (fewer than ", min_cell,
+              ") from those of another released model or correlation: together their "
+              "equations would nearly single those few out"));
+    };
+    for (const auto& other : before) {
+      if (absl::Status s = compare(other); !s.ok()) return s;
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (absl::Status s = compare(now[j]); !s.ok()) return s;
     }
   }
   return absl::OkStatus();

@@ -52,6 +52,15 @@ inline constexpr const char* kBudgetSources[] = {"incidents", "convictions"};
                                               const std::vector<SubjectSet>& released,
                                               int min_residual_df);
 
+// Refuses (FailedPrecondition) when a group of `candidate` holding a model or correlation
+// (its coefficients' weights are smooth functions of a few covariates, so models over two
+// sets that differ by a few subjects combine, nearly exactly, into equations about those few)
+// differs by 1 to min_cell - 1 subjects from another such group, released before or in the
+// candidate, about the same counts. (Found by the attack test: models of a cohort with and
+// without its three subjects lacking case attributes gave those three a leverage of 0.9999.)
+[[nodiscard]] absl::Status CheckModelSets(const std::vector<SubjectSet>& candidate,
+                                          const std::vector<SubjectSet>& released, int min_cell);
+
 // The statistics `report` (after disclosure control: null figures release nothing) releases
 // about police counts, as sets of family "ledger" keyed by the exact subjects each group is
 // computed over. `matched_ids` / `control_ids` / `pool_ids`: the comparison's subject sets

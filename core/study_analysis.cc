@@ -204,7 +204,11 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& study,
   };
   std::vector<SubjectSet> ledger =
       ReleasedStatistics(study, cohort, r, matched_ids, control_ids, pool_ids);
-  absl::Status budget = CheckReleaseBudget(ledger, released, study.min_residual_df);
+  auto check = [&](const std::vector<SubjectSet>& candidate) {
+    absl::Status s = CheckReleaseBudget(candidate, released, study.min_residual_df);
+    return s.ok() ? CheckModelSets(candidate, released, study.min_cell) : s;
+  };
+  absl::Status budget = check(ledger);
   for (size_t next = 0; !budget.ok(); ++next) {
     if (next == order.size()) return budget;
     json saved = r;
@@ -218,7 +222,7 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& study,
     Suppress(r, order[next].pointer,
              Cat("the release budget: ", std::string(budget.message()).substr(9)));
     ledger = std::move(trial);
-    budget = CheckReleaseBudget(ledger, released, study.min_residual_df);
+    budget = check(ledger);
   }
   for (SubjectSet& set : ledger) result.released_sets.push_back(std::move(set));
   return result;

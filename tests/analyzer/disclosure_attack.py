@@ -31,7 +31,7 @@ def fail(msg):
 
 
 def parse_date(text):
-    for fmt in ("%Y-%m-%d", "%d-%m-%Y"):
+    for fmt in ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%Y/%m/%d"):
         try:
             return datetime.datetime.strptime(text, fmt).date()
         except ValueError:
@@ -136,6 +136,10 @@ def attack(pprl, env, work):
     if base is None:
         fail("the baseline study was refused")
         return
+    # Issue 12: many models of one cohort, solved for the people's counts (first, while the
+    # budget is unspent).
+    model_outputs(a, env)
+
     chains = collections.defaultdict(list)  # nested studies: cohort sizes released
     chains["dates"].append(base["cohort"]["n"])
     n_all = base["cohort"]["n"]
@@ -201,7 +205,6 @@ def attack(pprl, env, work):
     # Issue 12: the thresholds are the server's; the model-output channel; funnel and
     # comparison figures beside suppressed ones.
     min_cell_override(a, cases)
-    model_outputs(a, env)
     funnel_differencing(a, pprl, env, work)
     figures_beside_suppressed(a)
 
@@ -377,7 +380,7 @@ def model_outputs(a, env):
                       ["age", "times_discussed", "plan"], ["age", "plan", "life_domains_capped"],
                       ["times_discussed", "plan", "life_domains_capped"]]
     outcome = "convictions_year_after"
-    rows, rhs, released, refused = [], [], 0, 0
+    rows, rhs, released, refused, withheld = [], [], 0, 0, 0
     for k, preds in enumerate(predictor_sets):
         extra = ["[regression]", 'outcome = "%s"' % outcome,
                  "predictors = [%s]" % ", ".join('"%s"' % p for p in preds),
@@ -386,12 +389,37 @@ def model_outputs(a, env):
         if r is None:
             refused += 1
             continue
-        released += 1
+        if r["regression"] is None and r["regression_fixed_alpha"] is None:
+            withheld += 1
+        else:
+            released += 1
         # The equations the attacker reads off the report (the case file gives every x).
         d = r["descriptives"].get(outcome)
         if d is not None and d.get("n") == n:
             rows.append([1.0] * n)
             rhs.append(d["mean"] * n)
+        # Each correlation of the outcome with a case attribute, given the outcome's mean and
+        # sd over the same subjects, is sum_i x_i y_i: one more equation.
+        corr = r.get("correlations") or {}
+        attrs = ["age", "times_discussed", "plan", "life_domains_capped"]
+        members = [c for c in cohort if all(p in c for p in attrs)]
+        if corr.get("r") is not None and corr.get("n") == len(members) and members:
+            names = corr["variables"]
+            ys = [c for c in members]
+            for x_name in attrs:
+                rv = corr["r"][names.index(outcome)][names.index(x_name)]
+                if rv is None:
+                    continue
+                m = len(ys)
+                xs = [c[x_name] for c in ys]
+                x_mean = sum(xs) / m
+                x_sd = (sum((x - x_mean) ** 2 for x in xs) / (m - 1)) ** 0.5
+                # The outcome's mean and sd over these subjects are unknown unless the set is
+                # the descriptives' one; the attacker uses them only then.
+                if d is None or d.get("n") != m:
+                    continue
+                rows.append([c[x_name] if c in ys else 0.0 for c in cohort])
+                rhs.append(rv * d["sd"] * x_sd * (m - 1) + m * x_mean * d["mean"])
         for which, theta_of in (("regression", lambda g: g["theta"]), ("regression_fixed_alpha", lambda g: 1.0)):
             g = r.get(which)
             if g is None:
@@ -429,17 +457,25 @@ def model_outputs(a, env):
     recovered = sum(1 for g, c in zip(guess, cohort) if max(0, round(g)) == c["truth"])
     mode = collections.Counter(c["truth"] for c in cohort).most_common(1)[0][0]
     baseline = sum(1 for c in cohort if c["truth"] == mode)
-    print("model outputs: %d studies of one cohort of %d, %d released, %d refused; %d independent "
-          "equations; largest leverage %.3f; %d counts determined; rounding the least-squares "
-          "solution gets %d right (guessing %d for everyone: %d)" %
-          (len(predictor_sets), n, released, refused, len(basis), max(leverage) if leverage else 0,
-           determined, recovered, mode, baseline))
+    print("model outputs: %d studies of one cohort of %d: models released in %d, withheld by "
+          "the budget in %d, %d refused; %d equations, %d independent; largest leverage %.3f; "
+          "%d counts determined; rounding the least-squares solution gets %d right (guessing %d "
+          "for everyone: %d)" %
+          (len(predictor_sets), n, released, withheld, refused, len(rows), len(basis),
+           max(leverage) if leverage else 0, determined, recovered, mode, baseline))
     if determined:
         fail("the released equations determine %d people's conviction counts" % determined)
+    # Nearly determined is as bad: with leverage h a count is known to within
+    # sqrt(1 - h) of the free part of the count vector.
+    nearly = sum(1 for h in leverage if h > 0.99)
+    if nearly:
+        fail("the released equations nearly determine %d people's counts (leverage > 0.99)" % nearly)
     if len(basis) > n - MIN_CELL:
         fail("the released equations leave fewer than %d degrees of freedom (%d of %d)" % (MIN_CELL, len(basis), n))
-    if refused == 0:
-        fail("no model-output study was refused")
+    if refused + withheld == 0:
+        fail("no model-output study was refused or had its models withheld")
+    if released == 0:
+        fail("no model of the attacked cohort was released: the attack tested nothing")
 
 
 def funnel_differencing(a, pprl, env, work):

@@ -186,6 +186,19 @@ TEST(Budget, OverlappingAndNestedSetsShareTheirSubjects) {
   EXPECT_EQ(released, 2);
 }
 
+TEST(Budget, ModelsOverSetsAFewApartAreRefused) {
+  // Models over 0..40 and over 3..40 (three subjects lacking an attribute): their equations
+  // combine, nearly exactly, into equations about the three.
+  const std::vector<SubjectSet> first = {Group(0, 40, {"model:m1:b:age"})};
+  EXPECT_THAT(CheckModelSets({Group(3, 40, {"model:m2:b:age"})}, first, 10),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("differ by 3")));
+  EXPECT_THAT(CheckModelSets({Group(3, 40, {"r:a:b"}), Group(0, 40, {"model:m2:b:age"})}, {}, 10),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("differ by 3")));
+  EXPECT_THAT(CheckModelSets({Group(0, 40, {"model:m2:b:age"})}, first, 10), IsOk());   // same set
+  EXPECT_THAT(CheckModelSets({Group(10, 40, {"model:m2:b:age"})}, first, 10), IsOk());  // 10 apart
+  EXPECT_THAT(CheckModelSets({Group(3, 40, {"x:mean"})}, first, 10), IsOk());  // not a model
+}
+
 TEST(Regression, TooFewResidualDegreesOfFreedomIsSuppressed) {
   Study study = NoComparison();  // 5 predictors: 6 coefficients and theta
   std::vector<CohortSubjectIn> in = Subjects(60);
