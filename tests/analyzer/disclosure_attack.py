@@ -374,11 +374,11 @@ def model_outputs(a, env):
     cohort = [c for c in cohort if c["t"] <= end]
     start = cohort[0]["t"]
     n = len(cohort)
-    predictor_sets = [["age"], ["times_discussed"], ["plan"], ["life_domains_capped"],
+    predictor_sets = [["times_discussed"], ["plan"], ["life_domains_capped"],
                       ["age", "plan"], ["age", "times_discussed"], ["plan", "life_domains_capped"],
                       ["age", "life_domains_capped"], ["times_discussed", "life_domains_capped"],
                       ["age", "times_discussed", "plan"], ["age", "plan", "life_domains_capped"],
-                      ["times_discussed", "plan", "life_domains_capped"]]
+                      ["times_discussed", "plan", "life_domains_capped"], ["age"]]
     outcome = "convictions_year_after"
     rows, rhs, released, refused, withheld = [], [], 0, 0, 0
     for k, preds in enumerate(predictor_sets):
