@@ -71,6 +71,21 @@ const char* kPairedNames[][2] = {{"incidents_quarter", "incidents, quarter"},
 
 }  // namespace
 
+namespace {
+
+// Why the comparison's balance and estimates are null (its suppression reason).
+std::string ComparisonWithheldReason(const json& r) {
+  const json& pointers = r.value("suppressed", json::array());
+  const json& reasons = r.value("suppressed_reasons", json::array());
+  for (size_t i = 0; i < pointers.size() && i < reasons.size(); ++i) {
+    if (pointers[i] == "/comparison/balance" && reasons[i].is_string())
+      return reasons[i].get<std::string>();
+  }
+  return "withheld (see suppressed)";
+}
+
+}  // namespace
+
 // The matched comparison group (report["comparison"]), for the terminal.
 void ComparisonText(const json& r, std::ostream& o) {
   if (!r.contains("comparison")) return;
@@ -86,6 +101,13 @@ void ComparisonText(const json& r, std::ostream& o) {
     << ", with replacement); no match " << Num(c["unmatched"]) << ", fewer than k "
     << Num(c["fewer_than_k"]) << ", withheld for disclosure " << Num(c["withheld_for_disclosure"])
     << "\n";
+  for (const json& note : c.value("notes", json::array())) {
+    if (note.is_string()) o << "  note: " << note.get<std::string>() << "\n";
+  }
+  if (c["balance"].is_null() && !c["estimates"].is_array()) {
+    o << "  no balance or estimates: " << ComparisonWithheldReason(r) << "\n";
+    return;
+  }
   // Balance, estimates and trajectories may each be withheld (the release budget).
   if (c["balance"].is_array()) {
     o << Pad("  balance", 30) << PadLeft("cohort", 9) << PadLeft("pool", 9) << PadLeft("SMD", 8)
@@ -208,13 +230,22 @@ void ComparisonHtml(const json& r, std::ostream& h) {
     return;
   }
   h << "<p>Each cohort subject is matched to up to " << Num(c["settings"]["k"])
-    << " people with police records who were never discussed (same gender and 5-year birth band, "
+    << " people with police records who were never discussed (same 5-year birth band and, where "
+       "both have one, gender; "
        "the closest incident and conviction counts in the quarter and year before, at the same "
        "date; with replacement). Matched: "
     << Num(c["matched"]) << " of " << Num(c["cohort_subjects"]) << "; no match "
     << Num(c["unmatched"]) << "; withheld for disclosure " << Num(c["withheld_for_disclosure"])
     << "; distinct comparison subjects " << Num(c["distinct_controls"]) << " of "
     << Num(c["pool_subjects"]) << ".</p>";
+  for (const json& note : c.value("notes", json::array())) {
+    if (note.is_string()) h << "<p class=\"s\">Note: " << Escape(note.get<std::string>()) << "</p>";
+  }
+  if (c["balance"].is_null() && !c["estimates"].is_array()) {
+    h << "<p class=\"s\">No balance or estimates: " << Escape(ComparisonWithheldReason(r))
+      << "</p>";
+    return;
+  }
   if (c["balance"].is_array()) {
     h << "<table><tr><th>balance at the reference date</th><th>cohort</th><th>pool</th><th>SMD "
          "before</th><th>matched</th><th>controls</th><th>SMD after</th></tr>";

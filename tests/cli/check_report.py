@@ -77,9 +77,30 @@ def check_comparison(r, required):
                 fail("comparison trajectory %s/%s does not have 8 quarters" % (kind, group))
 
 
+def check_refused(r):
+    """A refused study (README, "report.json"): the schema and the refusal's reason, no figure."""
+    reason = r["refused"].get("reason") if isinstance(r["refused"], dict) else None
+    if not isinstance(reason, str) or not reason:
+        fail("refused carries no reason")
+    figures = sorted(set(r) - {"schema", "refused"})
+    if figures:
+        fail("a refused report holds figures: %s" % figures)
+    if "--comparison" in sys.argv:
+        fail("the study was refused, so there is no comparison")
+    if problems:
+        print("\n".join(problems))
+        return 1
+    print("report.json: the study was refused: %s" % reason)
+    return 0
+
+
 def main(path):
     with open(path) as f:
         r = json.load(f, parse_constant=reject_constant)
+    if r.get("schema") == "pprl.report.v1" and "refused" in r:
+        return check_refused(r)
+    if "--refused" in sys.argv:
+        fail("the report is not a refusal")
     for key in ["schema", "study", "linkage", "cohort", "descriptives", "paired_tests", "correlations",
                 "regression", "regression_fixed_alpha", "suppressed", "suppressed_reasons"]:
         if key not in r:
@@ -145,4 +166,5 @@ def main(path):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))  # --comparison: the comparison must be there with its estimates
+    # --comparison: the comparison must be there with its estimates; --refused: a refusal
+    sys.exit(main(sys.argv[1]))
