@@ -72,24 +72,21 @@ json CohortLinkage(const Study& study, const std::vector<CohortSubjectIn>& subje
 }
 
 // Counts in the comparison section that would sit beside a suppressed one: the cohort
-// subjects and how they split (matched, unmatched, fewer than k, withheld) are one table;
-// when the incident set is suppressed or any cell of it is small, all of it is.
+// subjects in the comparison are the incident set, and how they split (matched, unmatched,
+// fewer than k, withheld) adds up to it; when the incident set is suppressed, all of it is.
+// (Otherwise the split is shown: a count of subjects for whom matching found no control is a
+// property of the matching, and the number matched is needed to read the estimates.)
 void GuardComparisonCounts(const Study& study, json& r) {
   json& c = r["comparison"];
   if (!c.is_object()) return;
   const char* keys[] = {"cohort_subjects", "matched", "unmatched", "fewer_than_k",
                         "withheld_for_disclosure"};
-  bool hide = r["cohort"]["n_incident_set"].is_null();
-  for (const char* k : keys) {
-    if (!c[k].is_number()) continue;
-    const int64_t v = c[k].get<int64_t>();
-    hide = hide || (v > 0 && v < study.min_cell);
-  }
+  const bool hide = r["cohort"]["n_incident_set"].is_null();
   if (!hide) return;
   for (const char* k : keys) {
     c[k] = nullptr;
     Suppress(r, Cat("/comparison/", k),
-             Cat("a cell of the cohort's split (or the incident set) is below ", study.min_cell));
+             Cat("beside /cohort/n_incident_set, suppressed (fewer than ", study.min_cell, ")"));
   }
   if (c["estimates"].is_array()) {
     for (size_t i = 0; i < c["estimates"].size(); ++i) {

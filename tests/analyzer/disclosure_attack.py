@@ -550,9 +550,7 @@ def figures_beside_suppressed(a):
             for key in ("cohort_subjects", "matched", "unmatched"):
                 if c.get(key) is not None:
                     fail("%s: comparison.%s released beside a suppressed incident set" % (name, key))
-        counts = [("linkage", r["linkage"], ("cases_linked_incidents", "cases_linked_convictions")),
-                  ("comparison", c if isinstance(c, dict) else {},
-                   ("cohort_subjects", "matched", "unmatched", "fewer_than_k", "withheld_for_disclosure"))]
+        counts = [("linkage", r["linkage"], ("cases", "cases_linked_incidents", "cases_linked_convictions"))]
         for section, obj, keys in counts:
             for key in keys:
                 v = obj.get(key)
