@@ -515,12 +515,15 @@ ComparisonOutput BuildComparison(const Study& study, const std::vector<Treated>&
     json e = {{"outcome", o.name},          {"n_matched", matched},
               {"treated_before", Mean(tb)}, {"treated_after", Mean(ta)},
               {"control_before", Mean(cb)}, {"control_after", Mean(ca)}};
-    if (absl::StatusOr<PairedTest> t = PairedTTest(tb, ta); t.ok()) {
+    if (absl::StatusOr<PairedTest> t = PairedTTest(tb, ta); t.ok() && t->t_defined) {
       e["before_after"] = {
           {"mean_diff", t->mean_diff}, {"ci_low", t->ci_low}, {"ci_high", t->ci_high}, {"p", t->p}};
     } else {
       e["before_after"] = nullptr;
-      suppress(base + "/before_after", Cat("not computable: ", t.status().message()));
+      suppress(base + "/before_after",
+               Cat("not computable: ", t.ok() ? "the differences have no variance: the t-test is "
+                                                "undefined"
+                                              : t.status().message()));
     }
     const Interval ci = BootstrapDid(changes, cs.bootstrap_replicates,
                                      Mix(cs.seed + static_cast<uint64_t>(outcome_index)));
