@@ -200,18 +200,24 @@ TEST(Budget, ModelsOverSetsAFewApartAreRefused) {
 }
 
 TEST(Regression, TooFewResidualDegreesOfFreedomIsSuppressed) {
-  Study study = NoComparison();  // 5 predictors: 6 coefficients and theta
-  std::vector<CohortSubjectIn> in = Subjects(60);
-  absl::StatusOr<StudyResult> r = AnalyzeStudy(study, in, {}, {});
+  // The output rule alone (BuildStudyReport; the budget shares min_residual_df and would
+  // refuse the whole study at such a margin).
+  Study study = NoComparison();  // 5 predictors: 6 coefficients, and theta in the ML fit
+  const std::vector<SubjectVariables> cohort = BuildCohort(Subjects(60), study);
+  absl::StatusOr<nlohmann::json> r = BuildStudyReport(study, cohort, {});
   ASSERT_THAT(r, IsOk());
-  const int64_t n =
-      r->report["regression"].is_null() ? 0 : r->report["regression"]["n"].get<int64_t>();
-  study.min_residual_df = static_cast<int>(n) - 6;  // n - 7 < n - 6: the ML fit is suppressed
-  r = AnalyzeStudy(study, in, {}, {});
+  ASSERT_FALSE((*r)["regression_fixed_alpha"].is_null());
+  const int64_t n = (*r)["regression_fixed_alpha"]["n"].get<int64_t>();
+  study.min_residual_df = static_cast<int>(n) - 5;  // n - 6 < n - 5: suppressed
+  r = BuildStudyReport(study, cohort, {});
   ASSERT_THAT(r, IsOk());
-  EXPECT_TRUE(r->report["regression"].is_null());
-  EXPECT_THAT(r->report["suppressed"], Contains("/regression"));
-  EXPECT_FALSE(r->report["regression_fixed_alpha"].is_null());  // n - 6: just enough
+  EXPECT_TRUE((*r)["regression_fixed_alpha"].is_null());
+  EXPECT_TRUE((*r)["regression"].is_null());
+  EXPECT_THAT((*r)["suppressed"], Contains("/regression_fixed_alpha"));
+  study.min_residual_df = static_cast<int>(n) - 6;  // n - 6: just enough for the fixed fit
+  r = BuildStudyReport(study, cohort, {});
+  ASSERT_THAT(r, IsOk());
+  EXPECT_FALSE((*r)["regression_fixed_alpha"].is_null());
 }
 
 TEST(Regression, ATwoValuedTermWithASmallCategoryIsSuppressed) {
