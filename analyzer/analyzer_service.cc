@@ -1,5 +1,7 @@
 #include "analyzer/analyzer_service.h"
 
+#include <map>
+#include <set>
 #include <thread>
 
 #include "analyzer/report_render.h"
@@ -13,19 +15,6 @@
 
 namespace pprl {
 namespace {
-
-nlohmann::json LinkageJson(const v1::LinkageReport& l) {
-  nlohmann::json by_level = nlohmann::json::object();
-  for (const v1::LevelCount& c : l.by_level()) by_level[c.level()] = c.links();
-  return {{"cases", l.cases()},
-          {"incident_records", l.incident_records()},
-          {"conviction_records", l.conviction_records()},
-          {"subjects", l.subjects()},
-          {"cases_linked_incidents", l.cases_linked_incidents()},
-          {"cases_linked_convictions", l.cases_linked_convictions()},
-          {"ambiguous_keys", l.ambiguous_keys()},
-          {"by_level", by_level}};
-}
 
 absl::Status FromWire(const v1::CohortResponse& wire, std::vector<CohortSubjectIn>* out) {
   out->reserve(static_cast<size_t>(wire.subjects_size()));
@@ -70,20 +59,31 @@ void AnalyzerService::Audit(const std::string& action, const std::string& detail
 
 absl::Status AnalyzerService::Run(const Peer& peer, const std::string& study_toml,
                                   v1::AnalyzeResponse* response) {
+  // Refusals before the data are read are audited like the others.
+  auto refuse = [&](const absl::Status& s, const std::string& name) {
+    Audit("query_refused",
+          nlohmann::json({{"analyst", peer.name},
+                          {"study", name.substr(0, static_cast<size_t>(policy_.max_name_length))},
+                          {"reason", std::string(s.message())},
+                          {"policy", DisclosurePolicyJson(policy_)}})
+              .dump());
+    return absl::Status(s.code(), Cat("refused: ", s.message()));
+  };
+  if (static_cast<int64_t>(study_toml.size()) > policy_.max_study_bytes) {
+    return refuse(absl::InvalidArgumentError(Cat("the study file is ", study_toml.size(),
+                                                 " bytes; at most ", policy_.max_study_bytes)),
+                  "");
+  }
   absl::StatusOr<Study> study = ParseStudy(study_toml);
   if (!study.ok()) return study.status();
+  absl::Status allowed = ApplyDisclosurePolicy(policy_, &*study);
+  if (!allowed.ok()) return refuse(allowed, study->name);
+  const std::string digest = StudyDigest(*study);
   v1::CohortResponse cohort_wire;
-  v1::LinkageReport linkage;
   {
     grpc::ClientContext ctx;
     SetDeadline(&ctx, 600);
     grpc::Status s = linker_->GetCohort(&ctx, v1::CohortRequest(), &cohort_wire);
-    if (!s.ok()) return absl::Status(FromGrpc(s).code(), Cat("the linker: ", s.error_message()));
-  }
-  {
-    grpc::ClientContext ctx;
-    SetDeadline(&ctx, 60);
-    grpc::Status s = linker_->GetLinkageReport(&ctx, v1::GetLinkageReportRequest(), &linkage);
     if (!s.ok()) return absl::Status(FromGrpc(s).code(), Cat("the linker: ", s.error_message()));
   }
   std::vector<CohortSubjectIn> subjects;
@@ -112,33 +112,55 @@ absl::Status AnalyzerService::Run(const Peer& peer, const std::string& study_tom
     if (!s.ok()) return absl::Status(FromGrpc(s).code(), Cat("the linker: ", s.error_message()));
     for (const v1::ReleasedSet& set : wire.sets()) {
       released.push_back({set.family().empty() ? "cohort" : set.family(),
-                          {set.subject_ids().begin(), set.subject_ids().end()}});
+                          {set.subject_ids().begin(), set.subject_ids().end()},
+                          {set.statistics().begin(), set.statistics().end()}});
     }
   }
-  absl::StatusOr<StudyResult> result =
-      AnalyzeStudy(*study, subjects, pool, LinkageJson(linkage), released);
+  absl::StatusOr<StudyResult> result = AnalyzeStudy(*study, subjects, pool, released);
   if (!result.ok()) {
     Audit("query_refused", nlohmann::json({{"analyst", peer.name},
                                            {"study", study->name},
-                                           {"reason", std::string(result.status().message())}})
+                                           {"study_digest", digest},
+                                           {"reason", std::string(result.status().message())},
+                                           {"policy", DisclosurePolicyJson(policy_)}})
                                .dump());
     return result.status();
   }
   const nlohmann::json* report = &result->report;
   const std::vector<SubjectSet>& sets = result->released_sets;
   response->set_report_json(report->dump(2));
-  response->set_report_html(RenderReportHtml(*report));
-  response->set_report_text(RenderReportText(*report));
+  // The renderers read the JSON (nlohmann throws on a shape they do not expect): a rendering
+  // fault refuses this study, it must not take the daemon down.
+  try {
+    response->set_report_html(RenderReportHtml(*report));
+    response->set_report_text(RenderReportText(*report));
+  } catch (const std::exception& e) {
+    response->Clear();
+    LogError("cannot render the report", {{"study", study->name}, {"error", e.what()}});
+    return absl::InternalError(Cat("the report could not be rendered: ", e.what()));
+  }
   {
     // Remember the released sets before the report leaves: if this fails, nothing is released.
     grpc::ClientContext ctx;
     SetDeadline(&ctx, 60);
+    // Sets (and statistics) released before are not stored again: the record grows only by
+    // what is new (the comparison pool, the same each time, is large).
+    std::map<std::pair<std::string, std::vector<std::string>>, std::set<std::string>> stored;
+    for (const SubjectSet& set : released)
+      stored[{set.family, set.ids}].insert(set.statistics.begin(), set.statistics.end());
     v1::ReleasedCohorts add;
     for (const SubjectSet& set : sets) {
       if (set.ids.empty()) continue;
+      auto known = stored.find({set.family, set.ids});
+      std::vector<std::string> fresh;
+      for (const std::string& key : set.statistics) {
+        if (known == stored.end() || !known->second.contains(key)) fresh.push_back(key);
+      }
+      if (known != stored.end() && fresh.empty()) continue;
       v1::ReleasedSet* w = add.add_sets();
       w->set_family(set.family);
       for (const std::string& id : set.ids) w->add_subject_ids(id);
+      for (const std::string& key : fresh) w->add_statistics(key);
     }
     v1::AddReleasedCohortsResponse ack;
     grpc::Status s = linker_->AddReleasedCohorts(&ctx, add, &ack);
@@ -148,24 +170,37 @@ absl::Status AnalyzerService::Run(const Peer& peer, const std::string& study_tom
                           Cat("the linker could not record the release: ", s.error_message()));
     }
   }
+  // Parts withheld by the release budget are named in the audit entry.
+  nlohmann::json budget_withheld = nlohmann::json::array();
+  for (size_t i = 0; i < (*report)["suppressed"].size(); ++i) {
+    const std::string reason = (*report)["suppressed_reasons"][i].get<std::string>();
+    if (reason.rfind("the release budget", 0) == 0)
+      budget_withheld.push_back((*report)["suppressed"][i]);
+  }
   {
     // The release's audit entry names the report by the SHA-256 of its canonical JSON (without
     // "audit"); report.json then carries the entry, the signed tree head just after it and the
     // inclusion proof, so anyone with the log's public key can check that the published figures
     // are in the log (pprl audit check-report). No entry, no release.
-    nlohmann::json& released = result->report;
+    nlohmann::json& out = result->report;
     grpc::ClientContext ctx;
     SetDeadline(&ctx, 60);
     v1::RecordAuditRequest req;
     req.set_action("report_released");
     req.set_detail_json(
-        nlohmann::json({{"analyst", peer.name},
-                        {"study", study->name},
-                        {"cohort_n", result->cohort_n},
-                        {"suppressed", released["suppressed"].size()},
-                        {"comparison", released["comparison"].is_null() ? "withheld" : "released"},
-                        {"report_sha256", Sha256Hex(released.dump())},
-                        {"inputs_digest", cohort_wire.inputs_digest()}})
+        nlohmann::json(
+            {{"analyst", peer.name},
+             {"withheld_for_budget", budget_withheld},
+             {"study", study->name},
+             {"study_digest", digest},
+             {"policy", DisclosurePolicyJson(policy_)},
+             {"study_thresholds",
+              {{"min_cell", study->min_cell}, {"min_residual_df", study->min_residual_df}}},
+             {"cohort_n", result->cohort_n},
+             {"suppressed", out["suppressed"].size()},
+             {"comparison", out["comparison"].is_null() ? "withheld" : "released"},
+             {"report_sha256", Sha256Hex(out.dump())},
+             {"inputs_digest", cohort_wire.inputs_digest()}})
             .dump());
     v1::RecordAuditResponse entry;
     grpc::Status s = linker_->RecordAudit(&ctx, req, &entry);
@@ -174,8 +209,8 @@ absl::Status AnalyzerService::Run(const Peer& peer, const std::string& study_tom
       return absl::Status(FromGrpc(s).code(),
                           Cat("the linker could not log the release: ", s.error_message()));
     }
-    released["audit"] = AuditReference(entry);
-    response->set_report_json(released.dump(2));
+    out["audit"] = AuditReference(entry);
+    response->set_report_json(out.dump(2));
   }
   LogInfo("report released", {{"analyst", peer.name},
                               {"study", study->name},
@@ -200,10 +235,22 @@ grpc::ServerUnaryReactor* AnalyzerService::Analyze(grpc::CallbackServerContext* 
         Cat("role ", RoleName(peer.role), " may not run studies: analysts only"))));
     return reactor;
   }
+  // Per analyst certificate: so many studies at once and a minute.
+  absl::StatusOr<std::unique_ptr<CallAdmission::Ticket>> admitted =
+      admission_.Admit(Cat(RoleName(peer.role), ":", peer.name));
+  if (!admitted.ok()) {
+    Audit("call_limited", nlohmann::json({{"rpc", "Analyze"},
+                                          {"caller", peer.name},
+                                          {"reason", std::string(admitted.status().message())}})
+                              .dump());
+    reactor->Finish(ToGrpc(admitted.status()));
+    return reactor;
+  }
+  std::shared_ptr<CallAdmission::Ticket> ticket = std::move(*admitted);
   // The analysis can take a while: off the callback thread.
   std::string study = request->study_toml();
   const uint64_t watch = watchdog_.Watch(context);
-  std::thread([this, reactor, peer, study, response, watch] {
+  std::thread([this, reactor, peer, study, response, watch, ticket] {
     absl::Status s = Run(peer, study, response);
     watchdog_.Forget(watch);
     if (!s.ok())

@@ -2,7 +2,8 @@
 // cohort from the linker with its own (analyzer) certificate, computes the study behind
 // disclosure control and returns aggregates only. Every release and refusal is written to the
 // linker's audit log. The subject sets of released reports are kept at the linker (the
-// analyzer holds nothing on disk), so differencing is refused across analyzer restarts.
+// analyzer holds nothing on disk), so differencing is refused across analyzer restarts; so are
+// the statistics released about them (the release budget, core/disclosure_budget.h).
 // Thread-safe (studies are computed one at a time against the released sets).
 #ifndef PPRL_ANALYZER_ANALYZER_SERVICE_H_
 #define PPRL_ANALYZER_ANALYZER_SERVICE_H_
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/study.h"
 #include "proto/analyzer.grpc.pb.h"
 #include "proto/linker.grpc.pb.h"
 #include "service/call_limits.h"
@@ -22,10 +24,16 @@ namespace pprl {
 
 class AnalyzerService final : public v1::Analyzer::CallbackService {
  public:
-  // A study whose caller set no earlier deadline is cancelled after limits.max_call_seconds.
+  // A study whose caller set no earlier deadline is cancelled after limits.max_call_seconds;
+  // each analyst certificate gets limits.concurrent_per_caller studies at once and
+  // limits.calls_per_minute (RESOURCE_EXHAUSTED beyond, and an audit entry). `policy`: the
+  // disclosure thresholds and caps, which a study may only tighten.
   explicit AnalyzerService(std::shared_ptr<v1::Linker::StubInterface> linker,
-                           CallLimits limits = {})
-      : linker_(std::move(linker)), watchdog_(std::chrono::seconds(limits.max_call_seconds)) {}
+                           CallLimits limits = {}, DisclosurePolicy policy = {})
+      : linker_(std::move(linker)),
+        policy_(policy),
+        admission_(limits),
+        watchdog_(std::chrono::seconds(limits.max_call_seconds)) {}
 
   grpc::ServerUnaryReactor* Analyze(grpc::CallbackServerContext* context,
                                     const v1::AnalyzeRequest* request,
@@ -37,6 +45,8 @@ class AnalyzerService final : public v1::Analyzer::CallbackService {
   void Audit(const std::string& action, const std::string& detail_json);
 
   std::shared_ptr<v1::Linker::StubInterface> linker_;
+  const DisclosurePolicy policy_;
+  CallAdmission admission_;
   std::mutex mu_;  // one check-and-release at a time
   CallWatchdog watchdog_;
 };

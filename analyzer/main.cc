@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include "analyzer/analyzer_service.h"
+#include "analyzer/policy_config.h"
 #include "service/daemon_config.h"
 #include "service/daemon_flags.h"
 #include "service/daemon_runner.h"
@@ -14,6 +15,13 @@ int main(int argc, char** argv) {
   pprl::SetLogDaemonName("pprl-analyzer");
   CLI::App app{"pprl-analyzer: recidivism statistics behind disclosure control"};
   pprl::DaemonFlags flags(app, {pprl::DaemonFlag::kLinker});
+  // The disclosure policy is the server's ([disclosure] in the config, these flags on top).
+  int min_cell = 0, min_residual_df = 0;
+  app.add_option("--min-cell", min_cell, "no figure about fewer subjects (policy; 10)")
+      ->check(CLI::Range(2, 1000));
+  app.add_option("--min-residual-df", min_residual_df,
+                 "regressions and the release budget keep this many residual df (policy; 10)")
+      ->check(CLI::Range(1, 1000));
   CLI11_PARSE(app, argc, argv);
   absl::StatusOr<pprl::DaemonConfig> resolved = flags.Resolve();
   if (!resolved.ok()) {
@@ -21,12 +29,23 @@ int main(int argc, char** argv) {
     return 2;
   }
   const pprl::DaemonConfig& config = *resolved;
+  pprl::DisclosurePolicy policy;
+  if (!flags.config_path().empty()) {
+    absl::Status s = pprl::LoadDisclosurePolicy(flags.config_path(), &policy);
+    if (!s.ok()) {
+      pprl::LogError("bad config", {{"error", std::string(s.message())}});
+      return 2;
+    }
+  }
+  if (min_cell > 0) policy.min_cell = min_cell;
+  if (min_residual_df > 0) policy.min_residual_df = min_residual_df;
+  pprl::LogInfo("disclosure policy", {{"policy", pprl::DisclosurePolicyJson(policy).dump()}});
   absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
       pprl::OpenChannel(config.linker_address, config.ClientTls(), {pprl::Role::kLinker, ""});
   if (!channel.ok()) {
     pprl::LogError("bad TLS files", {{"error", std::string(channel.status().message())}});
     return 2;
   }
-  pprl::AnalyzerService service(pprl::v1::Linker::NewStub(*channel), config.limits);
+  pprl::AnalyzerService service(pprl::v1::Linker::NewStub(*channel), config.limits, policy);
   return pprl::RunDaemon(config, {&service}, {{"linker", config.linker_address}});
 }

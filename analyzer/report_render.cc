@@ -107,18 +107,22 @@ void ComparisonText(const json& r, std::ostream& o) {
   for (const json& note : c.value("notes", json::array())) {
     if (note.is_string()) o << "  note: " << note.get<std::string>() << "\n";
   }
-  if (c["balance"].is_null()) {
+  if (c["balance"].is_null() && !c["estimates"].is_array()) {
     o << "  no balance or estimates: " << ComparisonWithheldReason(r) << "\n";
     return;
   }
-  o << Pad("  balance", 30) << PadLeft("cohort", 9) << PadLeft("pool", 9) << PadLeft("SMD", 8)
-    << PadLeft("matched", 9) << PadLeft("controls", 10) << PadLeft("SMD", 8) << "\n";
-  for (const json& b : c["balance"]) {
-    o << Pad("  " + b["variable"].get<std::string>(), 30) << PadLeft(Fixed(b["treated_mean"]), 9)
-      << PadLeft(Fixed(b["pool_mean"]), 9) << PadLeft(Fixed(b["smd_before"]), 8)
-      << PadLeft(Fixed(b["matched_mean"]), 9) << PadLeft(Fixed(b["control_mean"]), 10)
-      << PadLeft(Fixed(b["smd_after"]), 8) << "\n";
+  // Balance, estimates and trajectories may each be withheld (the release budget).
+  if (c["balance"].is_array()) {
+    o << Pad("  balance", 30) << PadLeft("cohort", 9) << PadLeft("pool", 9) << PadLeft("SMD", 8)
+      << PadLeft("matched", 9) << PadLeft("controls", 10) << PadLeft("SMD", 8) << "\n";
+    for (const json& b : c["balance"]) {
+      o << Pad("  " + b["variable"].get<std::string>(), 30) << PadLeft(Fixed(b["treated_mean"]), 9)
+        << PadLeft(Fixed(b["pool_mean"]), 9) << PadLeft(Fixed(b["smd_before"]), 8)
+        << PadLeft(Fixed(b["matched_mean"]), 9) << PadLeft(Fixed(b["control_mean"]), 10)
+        << PadLeft(Fixed(b["smd_after"]), 8) << "\n";
+    }
   }
+  if (!c["estimates"].is_array()) return;
   o << Pad("  outcome", 24) << PadLeft("cohort", 14) << PadLeft("controls", 14)
     << "  DiD [95% bootstrap CI]     NB group x period IRR [95% CI]\n";
   for (const json& e : c["estimates"]) {
@@ -146,12 +150,9 @@ std::string RenderReportText(const json& r) {
     << "; min cell " << r["study"].value("min_cell", 10) << "\n\n";
   const json& l = r["linkage"];
   if (l.is_object() && !l.empty()) {
-    o << "Linkage: " << Num(l.value("cases", json())) << " cases, "
-      << Num(l.value("incident_records", json())) << " incident records, "
-      << Num(l.value("conviction_records", json())) << " conviction records; "
-      << Num(l.value("cases_linked_incidents", json())) << " cases linked to incidents, "
-      << Num(l.value("cases_linked_convictions", json())) << " to convictions; "
-      << Num(l.value("ambiguous_keys", json())) << " ambiguous keys\n";
+    o << "Linkage of the cohort's cases: " << Num(l.value("cases", json())) << " cases, "
+      << Num(l.value("cases_linked_incidents", json())) << " linked to incidents, "
+      << Num(l.value("cases_linked_convictions", json())) << " to convictions\n";
   }
   o << "Cohort: n = " << Num(r["cohort"]["n"]) << ", incident set "
     << Num(r["cohort"]["n_incident_set"]) << ", conviction set "
@@ -250,22 +251,25 @@ void ComparisonHtml(const json& r, std::ostream& h) {
   for (const json& note : c.value("notes", json::array())) {
     if (note.is_string()) h << "<p class=\"s\">Note: " << Escape(note.get<std::string>()) << "</p>";
   }
-  if (c["balance"].is_null()) {
+  if (c["balance"].is_null() && !c["estimates"].is_array()) {
     h << "<p class=\"s\">No balance or estimates: " << Escape(ComparisonWithheldReason(r))
       << "</p>";
     return;
   }
-  h << "<table><tr><th>balance at the reference date</th><th>cohort</th><th>pool</th><th>SMD "
-       "before</th><th>matched</th><th>controls</th><th>SMD after</th></tr>";
-  for (const json& b : c["balance"]) {
-    h << "<tr><td>" << Escape(b["variable"].get<std::string>()) << "</td><td>"
-      << Fixed(b["treated_mean"]) << "</td><td>" << Fixed(b["pool_mean"]) << "</td><td>"
-      << Fixed(b["smd_before"]) << "</td><td>" << Fixed(b["matched_mean"]) << "</td><td>"
-      << Fixed(b["control_mean"]) << "</td><td>" << Fixed(b["smd_after"]) << "</td></tr>";
+  if (c["balance"].is_array()) {
+    h << "<table><tr><th>balance at the reference date</th><th>cohort</th><th>pool</th><th>SMD "
+         "before</th><th>matched</th><th>controls</th><th>SMD after</th></tr>";
+    for (const json& b : c["balance"]) {
+      h << "<tr><td>" << Escape(b["variable"].get<std::string>()) << "</td><td>"
+        << Fixed(b["treated_mean"]) << "</td><td>" << Fixed(b["pool_mean"]) << "</td><td>"
+        << Fixed(b["smd_before"]) << "</td><td>" << Fixed(b["matched_mean"]) << "</td><td>"
+        << Fixed(b["control_mean"]) << "</td><td>" << Fixed(b["smd_after"]) << "</td></tr>";
+    }
+    h << "</table>";
   }
-  h << "</table>";
   // Trajectories: mean counts per quarter, a year before to a year after.
   for (const char* kind : {"incidents", "convictions"}) {
+    if (!c["trajectories"].is_object()) break;
     const json& t = c["trajectories"][kind];
     double maxv = 0.1;
     for (const char* g : {"treated", "control"}) {
@@ -294,8 +298,11 @@ void ComparisonHtml(const json& r, std::ostream& h) {
     }
     h << "<text x=\"5\" y=\"15\" font-size=\"11\">max " << Num(maxv, 2) << "</text></svg>";
   }
-  h << "<p>Red: cohort; blue: matched comparison subjects (weighted so each cohort subject "
-       "counts once). Quarter 0 starts at the first discussion.</p>";
+  if (c["trajectories"].is_object()) {
+    h << "<p>Red: cohort; blue: matched comparison subjects (weighted so each cohort subject "
+         "counts once). Quarter 0 starts at the first discussion.</p>";
+  }
+  if (!c["estimates"].is_array()) return;
   h << "<table><tr><th>outcome</th><th>cohort before / after</th><th>controls before / "
        "after</th><th>plain before &minus; after [95% CI]</th><th>difference-in-differences "
        "[95% cluster bootstrap CI]</th><th>NB group &times; period IRR [95% CI], p</th></tr>";
@@ -340,22 +347,32 @@ std::string RenderReportHtml(const json& r) {
   // Linkage funnel.
   const json& l = r["linkage"];
   h << "<h2>Linkage</h2>";
-  if (l.is_object() && l.contains("cases")) {
+  if (l.is_object() && l.contains("cases") && l["cases"].is_number()) {
+    // The study's own cases (linker-wide figures are the auditor's); a suppressed bar is
+    // drawn empty and labelled so.
     double cases = l["cases"].get<double>();
     struct Bar {
       const char* label;
-      double value;
+      const json* value;
     };
-    Bar bars[] = {{"cases", cases},
-                  {"linked to incidents", l.value("cases_linked_incidents", 0.0)},
-                  {"linked to convictions", l.value("cases_linked_convictions", 0.0)}};
+    Bar bars[] = {{"cases", &l["cases"]},
+                  {"linked to incidents", &l["cases_linked_incidents"]},
+                  {"linked to convictions", &l["cases_linked_convictions"]}};
     h << "<svg width=\"720\" height=\"120\" role=\"img\" aria-label=\"linkage funnel\">";
     for (int i = 0; i < 3; ++i) {
-      double w = cases > 0 ? 440 * bars[i].value / cases : 0;
+      const bool shown = bars[i].value->is_number();
+      const double v = shown ? bars[i].value->get<double>() : 0;
+      double w = cases > 0 ? 440 * v / cases : 0;
       h << "<rect x=\"180\" y=\"" << 10 + i * 35 << "\" width=\"" << w
         << "\" height=\"25\" fill=\"#4a7ab5\"/>"
         << "<text x=\"5\" y=\"" << 28 + i * 35 << "\">" << bars[i].label << "</text><text x=\""
-        << 185 + w << "\" y=\"" << 28 + i * 35 << "\">" << bars[i].value << "</text>";
+        << 185 + w << "\" y=\"" << 28 + i * 35 << "\">";
+      if (shown) {
+        h << v;
+      } else {
+        h << "suppressed";
+      }
+      h << "</text>";
     }
     h << "</svg>";
   }

@@ -332,10 +332,10 @@ ComparisonOutput BuildComparison(const Study& study, const std::vector<Treated>&
   std::mt19937_64 withhold_rng(Mix(cs.seed ^ 0x5eedULL));
   while (static_cast<int64_t>(m.sets.size()) >= min_cell) {
     // The matched subjects' incident and conviction counts are both released.
-    SubjectSet ids{"incident_set", {}};
+    SubjectSet ids{"incident_set", {}, {}};
     for (const MatchedSet& set : m.sets) ids.ids.push_back(treated[set.treated].history.subject_id);
     std::sort(ids.ids.begin(), ids.ids.end());
-    const SubjectSet as_convictions{"conviction_set", ids.ids};
+    const SubjectSet as_convictions{"conviction_set", ids.ids, {}};
     if (CheckDifferencing(ids, released, min_cell).ok() &&
         CheckDifferencing(as_convictions, released, min_cell).ok()) {
       break;
@@ -625,7 +625,7 @@ std::vector<SubjectSet> AddComparisonToReport(const Study& study,
   for (const CohortSubjectIn& p : pool) histories.push_back(HistoryOf(p, study));
   ComparisonOutput out = BuildComparison(study, treated, histories, released);
   if (!out.control_ids.empty()) {
-    absl::Status d = CheckDifferencing({"comparison", out.control_ids}, released, study.min_cell);
+    absl::Status d = CheckDifferencing({"comparison", out.control_ids, {}}, released, study.min_cell);
     if (!d.ok()) {
       r["comparison"] = nullptr;
       suppress("/comparison", Cat("the comparison subjects: ", d.message()));
@@ -636,9 +636,9 @@ std::vector<SubjectSet> AddComparisonToReport(const Study& study,
   for (const auto& [pointer, reason] : out.suppressed) suppress(pointer, reason);
   std::vector<SubjectSet> sets;
   if (r["comparison"]["estimates"].is_null()) return sets;
-  sets.push_back({"incident_set", out.matched_ids});
-  sets.push_back({"conviction_set", std::move(out.matched_ids)});
-  sets.push_back({"comparison", std::move(out.control_ids)});
+  sets.push_back({"incident_set", out.matched_ids, {}});
+  sets.push_back({"conviction_set", std::move(out.matched_ids), {}});
+  sets.push_back({"comparison", std::move(out.control_ids), {}});
   return sets;
 }
 

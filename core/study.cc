@@ -4,7 +4,9 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <tuple>
 
+#include "core/hmac_key.h"
 #include "core/text.h"
 
 namespace pprl {
@@ -110,10 +112,22 @@ absl::StatusOr<Study> ParseStudy(std::string_view text) {
                                   *(*pair)[1].value<std::string>());
     }
   }
-  if (auto v = t["disclosure"]["min_cell"].value<int64_t>()) {
-    if (*v < 2 || *v > 1000)
-      return absl::InvalidArgumentError("study: disclosure.min_cell must be 2..1000");
-    s.min_cell = static_cast<int>(*v);
+  if (const toml::table* d = t["disclosure"].as_table()) {
+    for (const auto& [key, node] : *d) {
+      if (key.str() != "min_cell" && key.str() != "min_residual_df")
+        return absl::InvalidArgumentError(
+            Cat("study: disclosure.", key.str(), " is not a setting"));
+    }
+  }
+  for (auto [key, low, out, requested] :
+       {std::tuple{"min_cell", 2, &s.min_cell, &s.requested_min_cell},
+        {"min_residual_df", 1, &s.min_residual_df, &s.requested_min_residual_df}}) {
+    if (!t["disclosure"][key]) continue;
+    std::optional<int64_t> v = t["disclosure"][key].value<int64_t>();
+    if (!v || *v < low || *v > 1000)
+      return absl::InvalidArgumentError(
+          Cat("study: disclosure.", key, " must be a whole number in ", low, "..1000"));
+    *out = *requested = static_cast<int>(*v);
   }
   if (const toml::table* c = t["comparison"].as_table()) {
     for (const auto& [key, node] : *c) {
@@ -160,7 +174,11 @@ absl::StatusOr<Study> ParseStudy(std::string_view text) {
         Cat("study: regression.outcome '", s.outcome, "' is not a variable"));
   if (s.predictors.empty())
     return absl::InvalidArgumentError("study: regression.predictors is empty");
-  for (const std::string& p : s.predictors) {
+  for (size_t i = 0; i < s.predictors.size(); ++i) {
+    const std::string& p = s.predictors[i];
+    if (std::find(s.predictors.begin(), s.predictors.begin() + static_cast<ptrdiff_t>(i), p) !=
+        s.predictors.begin() + static_cast<ptrdiff_t>(i))
+      return absl::InvalidArgumentError(Cat("study: predictor '", p, "' is listed twice"));
     if (!IsVariable(p))
       return absl::InvalidArgumentError(Cat("study: predictor '", p, "' is not a variable"));
     if (p == s.outcome)
@@ -181,5 +199,96 @@ absl::StatusOr<Study> ParseStudy(std::string_view text) {
   }
   return s;
 }
+
+absl::Status ApplyDisclosurePolicy(const DisclosurePolicy& policy, Study* study) {
+  auto refuse = [](std::string_view what) {
+    return absl::InvalidArgumentError(Cat("study: ", what));
+  };
+  for (auto [key, value, requested, floor] :
+       {std::tuple{"min_cell", &study->min_cell, study->requested_min_cell, policy.min_cell},
+        {"min_residual_df", &study->min_residual_df, study->requested_min_residual_df,
+         policy.min_residual_df}}) {
+    if (requested != 0 && requested < floor) {
+      return refuse(Cat("disclosure.", key, " = ", requested,
+                        " is below the analyzer's disclosure policy (", floor,
+                        "); a study may only raise it"));
+    }
+    *value = requested != 0 ? requested : floor;
+  }
+  study->dominance_n = policy.dominance_n;
+  study->dominance_k = policy.dominance_k;
+  if (static_cast<int>(study->name.size()) > policy.max_name_length)
+    return refuse(
+        Cat("name is ", study->name.size(), " characters; at most ", policy.max_name_length));
+  for (unsigned char c : study->name) {
+    if (c < 0x20 || c == 0x7f) return refuse("name holds a control character");
+  }
+  for (auto [key, list] : {std::pair{"cohort.kaders", &study->kaders},
+                           {"incidents.excluded_categories", &study->excluded_categories},
+                           {"incidents.roles", &study->roles}}) {
+    if (static_cast<int>(list->size()) > policy.max_list_items)
+      return refuse(Cat(key, " has ", list->size(), " items; at most ", policy.max_list_items));
+    for (const std::string& item : *list) {
+      if (static_cast<int>(item.size()) > policy.max_item_length)
+        return refuse(Cat(key, ": an item of ", item.size(), " characters; at most ",
+                          policy.max_item_length));
+    }
+  }
+  if (static_cast<int>(study->predictors.size()) > policy.max_predictors)
+    return refuse(Cat("regression.predictors has ", study->predictors.size(), "; at most ",
+                      policy.max_predictors));
+  if (static_cast<int>(study->interactions.size()) > policy.max_interactions)
+    return refuse(Cat("regression.interactions has ", study->interactions.size(),
+                      " terms; at most ", policy.max_interactions));
+  if (study->comparison.bootstrap_replicates > policy.max_bootstrap_replicates)
+    return refuse(Cat("comparison.bootstrap_replicates = ", study->comparison.bootstrap_replicates,
+                      "; at most ", policy.max_bootstrap_replicates));
+  return absl::OkStatus();
+}
+
+nlohmann::json DisclosurePolicyJson(const DisclosurePolicy& p) {
+  return {{"min_cell", p.min_cell},
+          {"min_residual_df", p.min_residual_df},
+          {"dominance_n", p.dominance_n},
+          {"dominance_k", p.dominance_k},
+          {"max_name_length", p.max_name_length},
+          {"max_list_items", p.max_list_items},
+          {"max_predictors", p.max_predictors},
+          {"max_interactions", p.max_interactions},
+          {"max_bootstrap_replicates", p.max_bootstrap_replicates},
+          {"max_study_bytes", p.max_study_bytes}};
+}
+
+nlohmann::json NormalisedStudy(const Study& s) {
+  // Lists whose order does not change the analysis are sorted; the name is left out.
+  auto sorted = [](std::vector<std::string> v) {
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+    return v;
+  };
+  nlohmann::json interactions = nlohmann::json::array();
+  for (const auto& [a, b] : s.interactions) interactions.push_back({a, b});
+  return {{"kaders", sorted(s.kaders)},
+          {"first_discussed_from",
+           s.first_discussed_from ? FormatIsoDate(*s.first_discussed_from) : ""},
+          {"first_discussed_to", s.first_discussed_to ? FormatIsoDate(*s.first_discussed_to) : ""},
+          {"unlinked", s.unlinked_as_zero ? "zero" : "exclude"},
+          {"excluded_categories", sorted(s.excluded_categories)},
+          {"roles", sorted(s.roles)},
+          {"outcome", s.outcome},
+          {"predictors", s.predictors},
+          {"interactions", interactions},
+          {"min_cell", s.min_cell},
+          {"min_residual_df", s.min_residual_df},
+          {"comparison",
+           {{"enabled", s.comparison.enabled},
+            {"k", s.comparison.k},
+            {"caliper_quarter", s.comparison.caliper_quarter},
+            {"caliper_year", s.comparison.caliper_year},
+            {"seed", s.comparison.seed},
+            {"bootstrap_replicates", s.comparison.bootstrap_replicates}}}};
+}
+
+std::string StudyDigest(const Study& study) { return Sha256Hex(NormalisedStudy(study).dump()); }
 
 }  // namespace pprl

@@ -26,6 +26,7 @@
 #ifndef PPRL_CORE_STUDY_H_
 #define PPRL_CORE_STUDY_H_
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <utility>
@@ -59,8 +60,45 @@ struct Study {
                                          "plan", "life_domains_capped"};
   std::vector<std::pair<std::string, std::string>> interactions;
   int min_cell = 10;
+  int min_residual_df = 10;  // a regression needs n - p at least this (else suppressed)
+  int dominance_n = 2;       // a mean or sd of counts is suppressed when the n largest ...
+  double dominance_k = 0.9;  // ... hold more than this share of the total (the policy's)
+  // What the study file asked for ([disclosure]); 0: nothing (the analyzer's policy applies).
+  int requested_min_cell = 0;
+  int requested_min_residual_df = 0;
   ComparisonSettings comparison;
 };
+
+// The analyzer's disclosure policy and the limits it puts on a study file. The thresholds are
+// the server's: a study may raise them, never lower them (ApplyDisclosurePolicy). Defaults
+// follow ACRO's (threshold 10, 10 residual degrees of freedom, dominance n = 2, k = 90%).
+struct DisclosurePolicy {
+  int min_cell = 10;
+  int min_residual_df = 10;
+  int dominance_n = 2;       // the n largest contributions ...
+  double dominance_k = 0.9;  // ... may hold at most this share of a released total
+  // Caps on what one study may ask for (issue 12 item 6).
+  int max_name_length = 120;
+  int max_list_items = 20;   // kaders, excluded categories, roles
+  int max_item_length = 64;  // each of those strings
+  int max_predictors = 8;
+  int max_interactions = 3;
+  int max_bootstrap_replicates = 2000;
+  int max_study_bytes = 16384;  // the study file itself
+};
+
+// Raises the study's thresholds to the policy's where the file said nothing; refuses
+// (InvalidArgument, naming the setting and both values) a study that asks for a lower
+// threshold or more than a cap allows.
+[[nodiscard]] absl::Status ApplyDisclosurePolicy(const DisclosurePolicy& policy, Study* study);
+
+// The policy as JSON (recorded with every release and refusal in the audit log).
+nlohmann::json DisclosurePolicyJson(const DisclosurePolicy& policy);
+
+// The normalised study definition (every setting, defaults filled in, thresholds after the
+// policy) and its SHA-256: two study files with the same digest ask for the same analysis.
+nlohmann::json NormalisedStudy(const Study& study);
+std::string StudyDigest(const Study& study);
 
 // The variables a study may use as outcome or predictor.
 const std::vector<std::string>& StudyVariableNames();

@@ -1,14 +1,106 @@
 #include "core/study_analysis.h"
 
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <set>
+
 #include "core/comparison.h"
+#include "core/disclosure_budget.h"
 #include "core/study_report.h"
+#include "core/text.h"
 
 namespace pprl {
+namespace {
+
+using nlohmann::json;
+
+void Suppress(json& r, const std::string& pointer, const std::string& reason) {
+  r["suppressed"].push_back(pointer);
+  r["suppressed_reasons"].push_back(reason);
+}
+
+// The linkage figures of the study's own cohort (the analyst's view of the funnel): cases
+// selected, subjects, and how many cases linked to police records, with the keys of SPEC
+// section 6. Linker-wide figures (all records, ambiguous keys, links per key level) change
+// when one case is added anywhere and tell whether one person is known to the police: they
+// are the auditor's (`pprl link`), null here.
+json CohortLinkage(const Study& study, const std::vector<CohortSubjectIn>& subjects,
+                   const std::vector<SubjectVariables>& cohort,
+                   std::vector<std::pair<std::string, std::string>>* suppressed) {
+  std::set<std::string> in_cohort;
+  for (const SubjectVariables& s : cohort) in_cohort.insert(s.subject_id);
+  int64_t cases = 0, linked_incidents = 0, linked_convictions = 0;
+  for (const CohortSubjectIn& s : subjects) {
+    if (!in_cohort.contains(s.subject_id)) continue;
+    for (const CohortCaseIn& c : s.cases) {
+      if (std::find(study.kaders.begin(), study.kaders.end(), c.attributes.kader) ==
+          study.kaders.end())
+        continue;
+      const Date d = DateFromDays(c.first_discussed_day);
+      if (study.first_discussed_from && d < *study.first_discussed_from) continue;
+      if (study.first_discussed_to && *study.first_discussed_to < d) continue;
+      ++cases;
+      linked_incidents += !s.incidents.empty();
+      linked_convictions += !s.convictions.empty();
+    }
+  }
+  json l = {{"scope", "cohort"},
+            {"cases", cases},
+            {"subjects", static_cast<int64_t>(cohort.size())},
+            {"cases_linked_incidents", linked_incidents},
+            {"cases_linked_convictions", linked_convictions},
+            {"incident_records", nullptr},
+            {"conviction_records", nullptr},
+            {"ambiguous_keys", nullptr},
+            {"by_level", nullptr}};
+  for (const char* key : {"incident_records", "conviction_records", "ambiguous_keys", "by_level"})
+    suppressed->emplace_back(Cat("/linkage/", key),
+                             "linker-wide: in the auditor's linkage report only");
+  // A count below min_cell, or one that leaves fewer than min_cell beside it (cases not
+  // linked), is suppressed.
+  for (auto [key, value] : {std::pair{"cases_linked_incidents", linked_incidents},
+                            {"cases_linked_convictions", linked_convictions}}) {
+    const int64_t rest = cases - value;
+    if ((value > 0 && value < study.min_cell) || (rest > 0 && rest < study.min_cell)) {
+      l[key] = nullptr;
+      suppressed->emplace_back(Cat("/linkage/", key),
+                               Cat("it or the cases not linked: fewer than ", study.min_cell));
+    }
+  }
+  return l;
+}
+
+// Counts in the comparison section that would sit beside a suppressed one: the cohort
+// subjects in the comparison are the incident set, and how they split (matched, unmatched,
+// fewer than k, withheld) adds up to it; when the incident set is suppressed, all of it is.
+// (Otherwise the split is shown: a count of subjects for whom matching found no control is a
+// property of the matching, and the number matched is needed to read the estimates.)
+void GuardComparisonCounts(const Study& study, json& r) {
+  json& c = r["comparison"];
+  if (!c.is_object()) return;
+  const char* keys[] = {"cohort_subjects", "matched", "unmatched", "fewer_than_k",
+                        "withheld_for_disclosure"};
+  const bool hide = r["cohort"]["n_incident_set"].is_null();
+  if (!hide) return;
+  for (const char* k : keys) {
+    c[k] = nullptr;
+    Suppress(r, Cat("/comparison/", k),
+             Cat("beside /cohort/n_incident_set, suppressed (fewer than ", study.min_cell, ")"));
+  }
+  if (c["estimates"].is_array()) {
+    for (size_t i = 0; i < c["estimates"].size(); ++i) {
+      c["estimates"][i]["n_matched"] = nullptr;
+      Suppress(r, Cat("/comparison/estimates/", i, "/n_matched"), "as /comparison/matched");
+    }
+  }
+}
+
+}  // namespace
 
 absl::StatusOr<StudyResult> AnalyzeStudy(const Study& study,
                                          const std::vector<CohortSubjectIn>& subjects,
                                          const std::vector<CohortSubjectIn>& pool,
-                                         const nlohmann::json& linkage,
                                          const std::vector<SubjectSet>& released) {
   const std::vector<SubjectVariables> cohort = BuildCohort(subjects, study);
   StudyResult result;
@@ -18,15 +110,118 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& study,
     absl::Status d = CheckDifferencing(set, released, study.min_cell);
     if (!d.ok()) return d;
   }
+  std::vector<std::pair<std::string, std::string>> linkage_suppressed;
+  const json linkage = CohortLinkage(study, subjects, cohort, &linkage_suppressed);
   absl::StatusOr<nlohmann::json> report = BuildStudyReport(study, cohort, linkage);
   if (!report.ok()) return report.status();
   result.report = std::move(*report);
+  json& r = result.report;
+  for (const auto& [pointer, reason] : linkage_suppressed) Suppress(r, pointer, reason);
   std::vector<SubjectSet> known = released;
   known.insert(known.end(), result.released_sets.begin(), result.released_sets.end());
-  for (SubjectSet& set :
-       AddComparisonToReport(study, cohort, subjects, pool, known, &result.report)) {
+  std::vector<std::string> matched_ids, control_ids, pool_ids;
+  for (SubjectSet& set : AddComparisonToReport(study, cohort, subjects, pool, known, &r)) {
+    if (set.family == "incident_set") matched_ids = set.ids;
+    if (set.family == "comparison") control_ids = set.ids;
     result.released_sets.push_back(std::move(set));
   }
+  GuardComparisonCounts(study, r);
+  // Figures about the whole pool (its size, its means before matching) change when one
+  // person moves from the pool into a case file: they are released only when the pool passes
+  // the differencing check like any other set, and it joins the released sets.
+  json& c = r["comparison"];
+  if (c.is_object()) {
+    for (const CohortSubjectIn& p : pool) pool_ids.push_back(p.subject_id);
+    std::sort(pool_ids.begin(), pool_ids.end());
+    absl::Status d = CheckDifferencing({"pool", pool_ids, {}}, released, study.min_cell);
+    if (!d.ok()) {
+      pool_ids.clear();
+      c["pool_subjects"] = nullptr;
+      Suppress(r, "/comparison/pool_subjects", Cat("the comparison pool: ", d.message()));
+      if (c["balance"].is_array()) {
+        for (size_t i = 0; i < c["balance"].size(); ++i) {
+          for (const char* f : {"pool_mean", "smd_before"}) {
+            c["balance"][i][f] = nullptr;
+            Suppress(r, Cat("/comparison/balance/", i, "/", f), "as /comparison/pool_subjects");
+          }
+        }
+      }
+    } else {
+      result.released_sets.push_back({"pool", pool_ids, {}});
+    }
+  }
+  // The budget: every statistic about police counts is an equation in them. When the report
+  // would overdraw it, the most equation-hungry parts are withheld in this order (each with
+  // its reason); when even the descriptives would, the study is refused.
+  struct Withhold {
+    const char* pointer;
+    std::function<bool(json&)> apply;  // false: nothing to withhold there
+  };
+  auto null_at = [](const char* pointer) {
+    return [pointer](json& report) {
+      json::json_pointer p(pointer);
+      if (!report.contains(p) || report[p].is_null()) return false;
+      report[p] = nullptr;
+      return true;
+    };
+  };
+  const std::vector<Withhold> order = {
+      {"/correlations/r",
+       [](json& report) {
+         if (report["correlations"]["r"].is_null()) return false;
+         report["correlations"]["r"] = nullptr;
+         report["correlations"]["p"] = nullptr;
+         Suppress(report, "/correlations/p", "the release budget (as /correlations/r)");
+         return true;
+       }},
+      {"/regression_fixed_alpha", null_at("/regression_fixed_alpha")},
+      {"/regression", null_at("/regression")},
+      {"/comparison/trajectories", null_at("/comparison/trajectories")},
+      {"/comparison/balance", null_at("/comparison/balance")},
+      {"/comparison/estimates", null_at("/comparison/estimates")},
+      {"/paired_tests/incidents_quarter", null_at("/paired_tests/incidents_quarter")},
+      {"/paired_tests/convictions_quarter", null_at("/paired_tests/convictions_quarter")},
+      {"/paired_tests/incidents_year", null_at("/paired_tests/incidents_year")},
+      {"/paired_tests/convictions_year", null_at("/paired_tests/convictions_year")},
+  };
+  // Statistics released before cost nothing again: withholding them would not help.
+  std::map<std::vector<std::string>, std::set<std::string>> known_keys;
+  for (const SubjectSet& set : released) {
+    if (!set.statistics.empty())
+      known_keys[set.ids].insert(set.statistics.begin(), set.statistics.end());
+  }
+  auto new_keys = [&](const std::vector<SubjectSet>& ledger) {
+    int64_t count = 0;
+    for (const SubjectSet& set : ledger) {
+      auto it = known_keys.find(set.ids);
+      for (const std::string& key : set.statistics)
+        count += it == known_keys.end() || !it->second.contains(key);
+    }
+    return count;
+  };
+  std::vector<SubjectSet> ledger =
+      ReleasedStatistics(study, cohort, r, matched_ids, control_ids, pool_ids);
+  auto check = [&](const std::vector<SubjectSet>& candidate) {
+    absl::Status s = CheckReleaseBudget(candidate, released, study.min_residual_df);
+    return s.ok() ? CheckModelSets(candidate, released, study.min_cell) : s;
+  };
+  absl::Status budget = check(ledger);
+  for (size_t next = 0; !budget.ok(); ++next) {
+    if (next == order.size()) return budget;
+    json saved = r;
+    if (!order[next].apply(r)) continue;
+    std::vector<SubjectSet> trial =
+        ReleasedStatistics(study, cohort, r, matched_ids, control_ids, pool_ids);
+    if (new_keys(trial) >= new_keys(ledger)) {
+      r = std::move(saved);
+      continue;
+    }
+    Suppress(r, order[next].pointer,
+             Cat("the release budget: ", std::string(budget.message()).substr(9)));
+    ledger = std::move(trial);
+    budget = check(ledger);
+  }
+  for (SubjectSet& set : ledger) result.released_sets.push_back(std::move(set));
   return result;
 }
 

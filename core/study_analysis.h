@@ -1,6 +1,7 @@
 // The whole analysis of a study, as the analyzer runs it: the cohort (SPEC section 5), the
-// differencing check, the report (SPEC section 6) and the matched comparison. Pure: the
-// analyzer adds the wire, the audit log and the memory of released sets around it.
+// differencing check, the report (SPEC section 6), the matched comparison and the release
+// budget (core/disclosure_budget.h). Pure: the analyzer adds the wire, the audit log and the
+// memory of released sets around it.
 #ifndef PPRL_CORE_STUDY_ANALYSIS_H_
 #define PPRL_CORE_STUDY_ANALYSIS_H_
 
@@ -18,18 +19,19 @@ namespace pprl {
 struct StudyResult {
   nlohmann::json report;
   int64_t cohort_n = 0;
-  // The subject sets the report releases figures about (sorted ids): to be remembered.
+  // The subject sets the report releases figures about (sorted ids), and the statistics it
+  // releases about them (sets of family "ledger"): to be remembered.
   std::vector<SubjectSet> released_sets;
 };
 
 // `subjects`: those holding a case; `pool`: those never discussed (may be empty when the
-// study has no comparison); `linkage`: the linker's counts; `released`: sets released before.
-// Refuses (FailedPrecondition) a cohort below min_cell or one differing from a released set
-// by 1 to min_cell - 1 subjects.
+// study has no comparison); `released`: sets released before. The report's `linkage` section
+// is about the study's cohort only (linker-wide figures are the auditor's), under disclosure
+// control. Refuses (FailedPrecondition) a cohort below min_cell, one differing from a
+// released set by 1 to min_cell - 1 subjects, and a release that would break the budget.
 [[nodiscard]] absl::StatusOr<StudyResult> AnalyzeStudy(const Study& study,
                                                        const std::vector<CohortSubjectIn>& subjects,
                                                        const std::vector<CohortSubjectIn>& pool,
-                                                       const nlohmann::json& linkage,
                                                        const std::vector<SubjectSet>& released);
 
 }  // namespace pprl

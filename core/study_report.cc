@@ -56,9 +56,32 @@ std::vector<double> Values(const std::vector<SubjectVariables>& cohort,
   return out;
 }
 
-json DescriptivesFor(const std::vector<double>& v, const std::string& pointer, Suppressions& sup) {
+// Dominance (ACRO's n, k rule): the n largest of non-negative counts holding more than k of
+// their total give those few people's counts away, near enough.
+bool Dominated(std::vector<double> v, int n, double k) {
+  double total = 0;
+  for (double x : v) {
+    if (x < 0) return false;
+    total += x;
+  }
+  if (total <= 0 || n <= 0) return false;
+  const size_t top = std::min(v.size(), static_cast<size_t>(n));
+  std::partial_sort(v.begin(), v.begin() + static_cast<ptrdiff_t>(top), v.end(),
+                    std::greater<double>());
+  double largest = 0;
+  for (size_t i = 0; i < top; ++i) largest += v[i];
+  return largest > k * total;
+}
+
+json DescriptivesFor(const std::vector<double>& v, const std::string& pointer, Suppressions& sup,
+                     const Study* dominance = nullptr) {
   if (static_cast<int>(v.size()) < sup.min_cell()) {
     sup.Add(pointer, sup.TooFew(static_cast<int64_t>(v.size())));
+    return nullptr;
+  }
+  if (dominance != nullptr && Dominated(v, dominance->dominance_n, dominance->dominance_k)) {
+    sup.Add(pointer, Cat("dominated: ", dominance->dominance_n, " subjects hold more than ",
+                         static_cast<int>(dominance->dominance_k * 100), "% of the total"));
     return nullptr;
   }
   absl::StatusOr<Descriptives> d = Describe(v);
@@ -106,6 +129,27 @@ json RegressionFor(const Study& study, const std::vector<SubjectVariables>& coho
     Eigen::Index c = 1;
     for (const std::string& p : study.predictors) x(i, c++) = v.at(p);
     for (const auto& [a, b] : study.interactions) x(i, c++) = v.at(a) * v.at(b);
+  }
+  // ONS/ESSnet output rules for models: enough residual degrees of freedom (no saturated or
+  // near-saturated model), and no category of a two-valued term held by fewer than min_cell
+  // (its score equation would be about those few).
+  const Eigen::Index p = x.cols() + (dispersion == Dispersion::kMaximumLikelihood ? 1 : 0);
+  if (n - p < study.min_residual_df) {
+    sup.Add(pointer, Cat(n - p, " residual degrees of freedom (n ", n, " - ", p,
+                         " parameters), fewer than ", study.min_residual_df));
+    return nullptr;
+  }
+  for (Eigen::Index k = 1; k < x.cols(); ++k) {
+    std::map<double, int64_t> values;
+    for (Eigen::Index i = 0; i < n && values.size() <= 2; ++i) ++values[x(i, k)];
+    if (values.size() != 2) continue;
+    for (const auto& [value, count] : values) {
+      if (count < study.min_cell) {
+        sup.Add(pointer, Cat("the term ", terms[static_cast<size_t>(k)], " = ", value,
+                             " is held by fewer than ", study.min_cell, " subjects"));
+        return nullptr;
+      }
+    }
   }
   NbOptions options;
   options.dispersion = dispersion;
@@ -271,7 +315,8 @@ absl::Status CheckDifferencing(const SubjectSet& candidate, const std::vector<Su
 }
 
 std::vector<SubjectSet> ReleasedSets(const std::vector<SubjectVariables>& cohort) {
-  std::vector<SubjectSet> sets = {{"cohort", {}}, {"incident_set", {}}, {"conviction_set", {}}};
+  std::vector<SubjectSet> sets = {
+      {"cohort", {}, {}}, {"incident_set", {}, {}}, {"conviction_set", {}, {}}};
   for (const SubjectVariables& s : cohort) {
     sets[0].ids.push_back(s.subject_id);
     if (s.in_incident_set) sets[1].ids.push_back(s.subject_id);
@@ -299,7 +344,8 @@ absl::StatusOr<json> BuildStudyReport(const Study& study,
                      {"roles", study.roles},
                      {"outcome", study.outcome},
                      {"predictors", study.predictors},
-                     {"min_cell", study.min_cell}};
+                     {"min_cell", study.min_cell},
+                     {"min_residual_df", study.min_residual_df}};
   if (study.first_discussed_from)
     study_json["first_discussed_from"] = FormatIsoDate(*study.first_discussed_from);
   if (study.first_discussed_to)
@@ -325,7 +371,9 @@ absl::StatusOr<json> BuildStudyReport(const Study& study,
 
   json descriptives = json::object();
   for (const std::string& v : StudyVariableNames()) {
-    descriptives[v] = DescriptivesFor(Values(cohort, v), "/descriptives/" + v, sup);
+    const bool count = IncidentVariable(v) || ConvictionVariable(v);
+    descriptives[v] =
+        DescriptivesFor(Values(cohort, v), "/descriptives/" + v, sup, count ? &study : nullptr);
   }
   // Gender shares; small cells suppressed, and a second one when one alone could be derived.
   std::map<std::string, int64_t> genders = {{"m", 0}, {"v", 0}, {"o", 0}};

@@ -22,9 +22,12 @@ namespace pprl {
 // A set of subjects a report releases figures about, with the family of figures: "cohort"
 // (attributes), "incident_set" (incident counts: the incident set, the matched subjects),
 // "conviction_set", "comparison" (the comparison group). Ids sorted.
+// `statistics`: for the release budget (core/disclosure_budget.h), the statistics released
+// about these subjects' police counts, one key each ("source|context|statistic").
 struct SubjectSet {
   std::string family;
   std::vector<std::string> ids;
+  std::vector<std::string> statistics;
 };
 
 // Differencing control. Refuses `candidate` when

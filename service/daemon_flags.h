@@ -34,6 +34,8 @@ class DaemonFlags {
   // The config file's settings with the given flags on top. The TLS files and every setting
   // the daemon named are required; the error names what is missing.
   [[nodiscard]] absl::StatusOr<DaemonConfig> Resolve() const;
+  // --config's value (empty: none), for a daemon's own sections of the file.
+  const std::string& config_path() const { return config_path_; }
 
  private:
   CLI::App& app_;

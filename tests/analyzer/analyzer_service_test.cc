@@ -1,6 +1,8 @@
 // pprl-analyzer and pprl-linker as real processes over mutual TLS, on the hand-written exports.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <thread>
 #include <signal.h>
 
 #include <chrono>
@@ -165,6 +167,50 @@ TEST_F(AnalyzerServiceTest, AStudyWithoutADeadlineEndsAtTheServers) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::CANCELLED) << s.error_message();
   EXPECT_GE(waited, 1.5);
   EXPECT_LT(waited, 30);
+}
+
+// Per analyst certificate: one study at a time and a few a minute (RESOURCE_EXHAUSTED beyond,
+// audited); a study may not lower the server's min_cell.
+TEST_F(AnalyzerServiceTest, PerAnalystAdmissionAndThePolicy) {
+  analyzer_.reset();
+  StartAnalyzer({"--calls-per-minute", "4", "--concurrent-per-caller", "1", "--min-cell", "12"});
+  ASSERT_EQ(::kill(linker_->pid(), SIGSTOP), 0);  // the first study waits for the linker
+  grpc::Status first;
+  v1::AnalyzeResponse r1, r2;
+  std::thread running([&] { first = Analyze("analyst", "", &r1); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  std::thread resume([&] {
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    ::kill(linker_->pid(), SIGCONT);
+  });
+  grpc::Status second = Analyze("analyst", "", &r2);
+  resume.join();
+  running.join();
+  EXPECT_EQ(second.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << second.error_message();
+  EXPECT_THAT(second.error_message(), HasSubstr("at once"));
+  EXPECT_TRUE(first.ok()) << first.error_message();
+  // The minute's allowance (a burst of one at 4 a minute) is spent.
+  grpc::Status third = Analyze("analyst", "", &r2);
+  EXPECT_EQ(third.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << third.error_message();
+  // The policy: min_cell 12 from the flag, in the report and the audit entry.
+  nlohmann::json report = nlohmann::json::parse(r1.report_json());
+  EXPECT_EQ(report["study"]["min_cell"], 12);
+  std::ostringstream audit;
+  ASSERT_THAT(RunAuditShow(Linker("auditor"), audit), IsOk());
+  EXPECT_THAT(audit.str(), HasSubstr("\"action\":\"call_limited\""));
+  EXPECT_THAT(audit.str(), HasSubstr("\"min_cell\":12"));
+}
+
+TEST_F(AnalyzerServiceTest, AStudyMayNotLowerTheServersMinCell) {
+  v1::AnalyzeResponse r;
+  grpc::Status s = Analyze("analyst", "[disclosure]\nmin_cell = 2\n", &r);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("below the analyzer's disclosure policy (10)"));
+  std::ostringstream audit;
+  ASSERT_THAT(RunAuditShow(Linker("auditor"), audit), IsOk());
+  EXPECT_THAT(audit.str(), HasSubstr("\"action\":\"query_refused\""));
+  // A stricter study is fine.
+  EXPECT_TRUE(Analyze("analyst", "[disclosure]\nmin_cell = 15\n", &r).ok());
 }
 
 }  // namespace

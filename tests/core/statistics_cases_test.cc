@@ -90,7 +90,7 @@ absl::StatusOr<json> RunCase(const std::string& name) {
   for (auto& [number, s] : subjects) {
     if (!s.cases.empty()) cohort.push_back(std::move(s));
   }
-  absl::StatusOr<StudyResult> result = AnalyzeStudy(Study(), cohort, {}, json::object(), {});
+  absl::StatusOr<StudyResult> result = AnalyzeStudy(Study(), cohort, {}, {});
   if (!result.ok()) return result.status();
   return result->report;
 }

@@ -1,0 +1,439 @@
+#include "core/disclosure_budget.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <map>
+#include <queue>
+#include <set>
+
+#include "core/hmac_key.h"
+#include "core/text.h"
+
+namespace pprl {
+namespace {
+
+using nlohmann::json;
+
+// Dinic's max-flow on a small graph.
+class MaxFlow {
+ public:
+  explicit MaxFlow(int nodes) : adj_(static_cast<size_t>(nodes)) {}
+  void Edge(int from, int to, int64_t cap) {
+    adj_[static_cast<size_t>(from)].push_back(static_cast<int>(edges_.size()));
+    edges_.push_back({to, cap});
+    adj_[static_cast<size_t>(to)].push_back(static_cast<int>(edges_.size()));
+    edges_.push_back({from, 0});
+  }
+  int64_t Run(int s, int t) {
+    int64_t total = 0;
+    while (Bfs(s, t)) {
+      it_.assign(adj_.size(), 0);
+      while (int64_t f = Dfs(s, t, std::numeric_limits<int64_t>::max())) total += f;
+    }
+    return total;
+  }
+  // After Run: whether `v` is reachable from the source in the residual graph.
+  bool Reachable(int v) const { return level_[static_cast<size_t>(v)] >= 0; }
+
+ private:
+  struct E {
+    int to;
+    int64_t cap;
+  };
+  bool Bfs(int s, int t) {
+    level_.assign(adj_.size(), -1);
+    level_[static_cast<size_t>(s)] = 0;
+    std::queue<int> q;
+    q.push(s);
+    while (!q.empty()) {
+      int v = q.front();
+      q.pop();
+      for (int e : adj_[static_cast<size_t>(v)]) {
+        const E& edge = edges_[static_cast<size_t>(e)];
+        if (edge.cap > 0 && level_[static_cast<size_t>(edge.to)] < 0) {
+          level_[static_cast<size_t>(edge.to)] = level_[static_cast<size_t>(v)] + 1;
+          q.push(edge.to);
+        }
+      }
+    }
+    return level_[static_cast<size_t>(t)] >= 0;
+  }
+  int64_t Dfs(int v, int t, int64_t f) {
+    if (v == t) return f;
+    for (size_t& i = it_[static_cast<size_t>(v)]; i < adj_[static_cast<size_t>(v)].size(); ++i) {
+      const int e = adj_[static_cast<size_t>(v)][i];
+      E& edge = edges_[static_cast<size_t>(e)];
+      if (edge.cap <= 0 ||
+          level_[static_cast<size_t>(edge.to)] != level_[static_cast<size_t>(v)] + 1)
+        continue;
+      if (int64_t got = Dfs(edge.to, t, std::min(f, edge.cap))) {
+        edge.cap -= got;
+        edges_[static_cast<size_t>(e ^ 1)].cap += got;
+        return got;
+      }
+    }
+    return 0;
+  }
+  std::vector<std::vector<int>> adj_;
+  std::vector<E> edges_;
+  std::vector<int> level_;
+  std::vector<size_t> it_;
+};
+
+bool StartsWith(const std::string& s, std::string_view prefix) {
+  return s.size() >= prefix.size() && std::string_view(s).substr(0, prefix.size()) == prefix;
+}
+
+const char* SourceOf(const std::string& variable) {
+  if (StartsWith(variable, "incidents_")) return "incidents";
+  if (StartsWith(variable, "convictions_")) return "convictions";
+  return nullptr;
+}
+
+bool InSetFor(const SubjectVariables& s, const std::string& variable) {
+  const char* source = SourceOf(variable);
+  if (source == nullptr) return true;
+  return std::string_view(source) == "incidents" ? s.in_incident_set : s.in_conviction_set;
+}
+
+std::string Short(std::string_view text) { return Sha256Hex(text).substr(0, 16); }
+
+// Statistics grouped by the exact subject set they are computed over.
+class Ledger {
+ public:
+  Ledger(const Study& study, const std::vector<SubjectVariables>& cohort) {
+    for (const SubjectVariables& s : cohort) reference_[s.subject_id] = s.reference_day;
+    std::vector<std::string> cats = study.excluded_categories, roles = study.roles;
+    std::sort(cats.begin(), cats.end());
+    std::sort(roles.begin(), roles.end());
+    const std::string unlinked = study.unlinked_as_zero ? "zero" : "exclude";
+    // What a count means depends on the incident filter and on unlinked subjects.
+    context_["incidents"] = Short(Cat(unlinked, "/", json(cats).dump(), "/", json(roles).dump()));
+    context_["convictions"] = Short(unlinked);
+  }
+  // `ids` sorted; `extra` tells apart statistics whose windows are set elsewhere (controls).
+  void Add(const std::vector<std::string>& ids, const char* source, const std::string& key,
+           const std::string& extra = "") {
+    if (ids.empty() || source == nullptr) return;
+    auto it = refs_.find(ids);
+    if (it == refs_.end()) {
+      std::string text;
+      for (const std::string& id : ids) {
+        auto r = reference_.find(id);
+        text += Cat(id, ":", r == reference_.end() ? 0 : r->second, ";");
+      }
+      it = refs_.emplace(ids, Short(text)).first;
+    }
+    groups_[ids].insert(Cat(source, "|", context_[source], ":", it->second, extra, "|", key));
+  }
+  std::vector<SubjectSet> Sets() const {
+    std::vector<SubjectSet> out;
+    for (const auto& [ids, keys] : groups_)
+      out.push_back({"ledger", ids, {keys.begin(), keys.end()}});
+    return out;
+  }
+
+ private:
+  std::map<std::string, int32_t> reference_;
+  std::map<std::string, std::string> context_;
+  std::map<std::vector<std::string>, std::string> refs_;
+  std::map<std::vector<std::string>, std::set<std::string>> groups_;
+};
+
+std::vector<std::string> IdsWhere(const std::vector<SubjectVariables>& cohort,
+                                  const std::function<bool(const SubjectVariables&)>& keep) {
+  std::vector<std::string> ids;
+  for (const SubjectVariables& s : cohort) {
+    if (keep(s)) ids.push_back(s.subject_id);
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+bool Has(const json& j, const std::string& key) {
+  return j.is_object() && j.contains(key) && !j[key].is_null();
+}
+
+}  // namespace
+
+std::vector<SubjectSet> ReleasedStatistics(const Study& study,
+                                           const std::vector<SubjectVariables>& cohort,
+                                           const json& report,
+                                           const std::vector<std::string>& matched_ids,
+                                           const std::vector<std::string>& control_ids,
+                                           const std::vector<std::string>& pool_ids) {
+  Ledger ledger(study, cohort);
+  // Descriptives: mean and sd per count variable. A min or max is shown only where min_cell
+  // subjects share it: a bound, not an equation that could single anyone out.
+  for (const std::string& v : StudyVariableNames()) {
+    const char* source = SourceOf(v);
+    if (source == nullptr || !Has(report["descriptives"], v)) continue;
+    const json& d = report["descriptives"][v];
+    const auto ids = IdsWhere(
+        cohort, [&](const SubjectVariables& s) { return InSetFor(s, v) && s.values.contains(v); });
+    for (const char* f : {"mean", "sd"}) {
+      if (Has(d, f)) ledger.Add(ids, source, Cat(v, ":", f));
+    }
+  }
+  // Paired tests: the before and after moments (the descriptives' own, when the set is the
+  // same) and the spread of the differences (a cross product); the Wilcoxon statistic.
+  for (const char* name :
+       {"incidents_quarter", "incidents_year", "convictions_quarter", "convictions_year"}) {
+    if (!Has(report["paired_tests"], name)) continue;
+    const std::string before = Cat(name, "_before"), after = Cat(name, "_after");
+    const char* source = SourceOf(name);
+    const auto ids = IdsWhere(cohort, [&](const SubjectVariables& s) {
+      return InSetFor(s, name) && s.values.contains(before) && s.values.contains(after);
+    });
+    for (const std::string& v : {before, after}) {
+      ledger.Add(ids, source, Cat(v, ":mean"));
+      ledger.Add(ids, source, Cat(v, ":sd"));
+    }
+    ledger.Add(ids, source, Cat(name, ":diff_sd"));
+    if (Has(report["paired_tests"][name], "wilcoxon_p"))
+      ledger.Add(ids, source, Cat(name, ":wilcoxon"));
+  }
+  // Correlations: one equation per released r that involves a count.
+  const json& corr = report["correlations"];
+  if (Has(corr, "r") && corr.contains("variables")) {
+    std::vector<std::string> vars = corr["variables"].get<std::vector<std::string>>();
+    const auto ids = IdsWhere(cohort, [&](const SubjectVariables& s) {
+      if (!s.in_conviction_set) return false;
+      for (const std::string& v : vars) {
+        if (!s.values.contains(v)) return false;
+      }
+      return true;
+    });
+    for (size_t a = 0; a < vars.size(); ++a) {
+      for (size_t b = a + 1; b < vars.size(); ++b) {
+        if (corr["r"][a][b].is_null()) continue;
+        for (const std::string& v : {vars[a], vars[b]}) {
+          ledger.Add(ids, SourceOf(v), Cat("r:", vars[a], ":", vars[b]));
+        }
+      }
+    }
+  }
+  // Regressions: each coefficient's score equation, theta and the log-likelihood; against the
+  // outcome's counts and those of every count used as a predictor.
+  for (const char* which : {"regression", "regression_fixed_alpha"}) {
+    if (!Has(report, which)) continue;
+    const json& g = report[which];
+    std::set<std::string> sources;
+    std::vector<std::string> used = study.predictors;
+    used.push_back(study.outcome);
+    for (const std::string& v : used) {
+      if (const char* s = SourceOf(v)) sources.insert(s);
+    }
+    const auto ids = IdsWhere(cohort, [&](const SubjectVariables& s) {
+      for (const std::string& v : used) {
+        if (!InSetFor(s, v) || !s.values.contains(v)) return false;
+      }
+      return true;
+    });
+    json model = {which, study.outcome, study.predictors, NormalisedStudy(study)["interactions"]};
+    const std::string m = Short(model.dump());
+    std::vector<std::string> keys;
+    if (g.contains("coefficients")) {
+      for (const json& c : g["coefficients"]) {
+        if (Has(c, "b")) keys.push_back(Cat("model:", m, ":b:", c.value("term", "")));
+      }
+    }
+    if (Has(g, "theta") && std::string(which) == "regression")
+      keys.push_back(Cat("model:", m, ":theta"));
+    if (Has(g, "log_likelihood")) keys.push_back(Cat("model:", m, ":loglik"));
+    for (const std::string& s : sources) {
+      for (const std::string& k : keys) ledger.Add(ids, s.c_str(), k);
+    }
+  }
+  // The comparison: about the matched subjects, their controls and the pool.
+  const json& c = report["comparison"];
+  if (c.is_object()) {
+    const ComparisonSettings& cs = study.comparison;
+    const std::string settings = Cat("/cmp:", cs.k, ",", cs.caliper_quarter, ",", cs.caliper_year,
+                                     ",", cs.seed, ",", cs.bootstrap_replicates);
+    // Controls' windows are set by their matched subject's date: tell their groups apart by
+    // the matched set (and settings).
+    std::string matched_text;
+    for (const std::string& id : matched_ids) matched_text += id + ";";
+    const std::string controls_extra = Cat(settings, "/", Short(matched_text));
+    const auto incident_set =
+        IdsWhere(cohort, [](const SubjectVariables& s) { return s.in_incident_set; });
+    if (c["estimates"].is_array()) {
+      for (const json& e : c["estimates"]) {
+        const std::string o = e.value("outcome", "");
+        const char* source = SourceOf(o);
+        for (const char* f : {"treated_before", "treated_after", "before_after", "did", "nb"}) {
+          if (!Has(e, f)) continue;
+          ledger.Add(matched_ids, source, Cat(o, ":", f), settings);
+          if (std::string(f) == "did" || std::string(f) == "nb")
+            ledger.Add(matched_ids, source, Cat(o, ":", f, "_ci"), settings);
+        }
+        for (const char* f : {"control_before", "control_after", "did", "nb"}) {
+          if (!Has(e, f)) continue;
+          ledger.Add(control_ids, source, Cat(o, ":", f), controls_extra);
+          if (std::string(f) == "did" || std::string(f) == "nb")
+            ledger.Add(control_ids, source, Cat(o, ":", f, "_ci"), controls_extra);
+        }
+      }
+    }
+    if (c["trajectories"].is_object()) {
+      for (const char* source : kBudgetSources) {
+        for (int q = -4; q < 4; ++q) {
+          ledger.Add(matched_ids, source, Cat("trajectory:", q), settings);
+          ledger.Add(control_ids, source, Cat("trajectory:", q), controls_extra);
+        }
+      }
+    }
+    if (c["balance"].is_array()) {
+      for (const json& row : c["balance"]) {
+        const std::string v = row.value("variable", "");
+        const char* source = SourceOf(v);
+        if (Has(row, "treated_mean"))
+          ledger.Add(incident_set, source, Cat("balance:", v), settings);
+        if (Has(row, "matched_mean")) ledger.Add(matched_ids, source, Cat("balance:", v), settings);
+        if (Has(row, "smd_after"))
+          ledger.Add(matched_ids, source, Cat("balance_smd:", v), settings);
+        if (Has(row, "control_mean"))
+          ledger.Add(control_ids, source, Cat("balance:", v), controls_extra);
+        if (Has(row, "smd_after"))
+          ledger.Add(control_ids, source, Cat("balance_smd:", v), controls_extra);
+        if (Has(row, "pool_mean")) ledger.Add(pool_ids, source, Cat("balance:", v), controls_extra);
+        if (Has(row, "smd_before")) {
+          ledger.Add(pool_ids, source, Cat("balance_smd:", v), controls_extra);
+          ledger.Add(incident_set, source, Cat("balance_smd_before:", v), settings);
+        }
+      }
+    }
+  }
+  return ledger.Sets();
+}
+
+absl::Status CheckReleaseBudget(const std::vector<SubjectSet>& candidate,
+                                const std::vector<SubjectSet>& released, int min_residual_df) {
+  for (const char* source : kBudgetSources) {
+    const std::string prefix = Cat(source, "|");
+    // Groups: exact subject set -> distinct statistics about it.
+    std::map<std::vector<std::string>, std::set<std::string>> groups;
+    auto add = [&](const std::vector<SubjectSet>& sets) {
+      for (const SubjectSet& set : sets) {
+        for (const std::string& key : set.statistics) {
+          if (StartsWith(key, prefix)) groups[set.ids].insert(key);
+        }
+      }
+    };
+    add(released);
+    std::map<std::vector<std::string>, size_t> before;
+    for (const auto& [ids, keys] : groups) before[ids] = keys.size();
+    add(candidate);
+    std::vector<const std::vector<std::string>*> ids_of;
+    std::vector<int64_t> d;
+    std::vector<size_t> changed;
+    for (const auto& [ids, keys] : groups) {
+      auto b = before.find(ids);
+      if (b == before.end() || b->second < keys.size()) changed.push_back(ids_of.size());
+      ids_of.push_back(&ids);
+      d.push_back(static_cast<int64_t>(keys.size()));
+    }
+    if (changed.empty()) continue;
+    // Atoms: subjects in exactly the same groups.
+    std::map<std::string, std::vector<char>> membership;
+    for (size_t g = 0; g < ids_of.size(); ++g) {
+      for (const std::string& id : *ids_of[g]) {
+        std::vector<char>& m = membership[id];
+        m.resize(ids_of.size(), 0);
+        m[g] = 1;
+      }
+    }
+    std::map<std::vector<char>, int64_t> atoms;
+    for (auto& [id, m] : membership) {
+      m.resize(ids_of.size(), 0);
+      ++atoms[m];
+    }
+    const int n_groups = static_cast<int>(ids_of.size());
+    const int n_atoms = static_cast<int>(atoms.size());
+    const int s = 0, t = 1 + n_groups + n_atoms;
+    int64_t total = 0;
+    for (int64_t x : d) total += x;
+    for (size_t boosted : changed) {
+      MaxFlow flow(t + 1);
+      for (int g = 0; g < n_groups; ++g)
+        flow.Edge(
+            s, 1 + g,
+            d[static_cast<size_t>(g)] + (static_cast<size_t>(g) == boosted ? min_residual_df : 0));
+      int a = 0;
+      for (const auto& [m, size] : atoms) {
+        for (int g = 0; g < n_groups; ++g) {
+          if (m[static_cast<size_t>(g)])
+            flow.Edge(1 + g, 1 + n_groups + a, total + min_residual_df);
+        }
+        flow.Edge(1 + n_groups + a, t, size);
+        ++a;
+      }
+      if (flow.Run(s, t) == total + min_residual_df) continue;
+      // The violated collection: groups still reachable from the source.
+      int64_t stats = 0, covered = 0;
+      a = 0;
+      for (int g = 0; g < n_groups; ++g) {
+        if (flow.Reachable(1 + g)) stats += d[static_cast<size_t>(g)];
+      }
+      for (const auto& [m, size] : atoms) {
+        if (flow.Reachable(1 + n_groups + a)) covered += size;
+        ++a;
+      }
+      return absl::FailedPreconditionError(Cat(
+          "refused: with what was released before, this study would release ", stats,
+          " statistics about the ", source, " counts of ", covered,
+          " subjects, leaving fewer than ", min_residual_df,
+          " residual degrees of freedom: solving them could give people's counts (rerunning "
+          "an identical study is always allowed; a smaller analysis or a larger cohort may be)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckModelSets(const std::vector<SubjectSet>& candidate,
+                            const std::vector<SubjectSet>& released, int min_cell) {
+  auto model_sources = [](const SubjectSet& set) {
+    std::set<std::string> sources;
+    for (const std::string& key : set.statistics) {
+      if (key.find("|r:") != std::string::npos || key.find("|model:") != std::string::npos)
+        sources.insert(key.substr(0, key.find('|')));
+    }
+    return sources;
+  };
+  std::vector<std::pair<const SubjectSet*, std::set<std::string>>> before, now;
+  for (const SubjectSet& set : released) {
+    if (auto s = model_sources(set); !s.empty()) before.emplace_back(&set, std::move(s));
+  }
+  for (const SubjectSet& set : candidate) {
+    if (auto s = model_sources(set); !s.empty()) now.emplace_back(&set, std::move(s));
+  }
+  for (size_t i = 0; i < now.size(); ++i) {
+    auto compare = [&](const std::pair<const SubjectSet*, std::set<std::string>>& other) {
+      bool shared = false;
+      for (const std::string& s : now[i].second) shared = shared || other.second.contains(s);
+      if (!shared) return absl::OkStatus();
+      std::vector<std::string> diff;
+      std::set_symmetric_difference(now[i].first->ids.begin(), now[i].first->ids.end(),
+                                    other.first->ids.begin(), other.first->ids.end(),
+                                    std::back_inserter(diff));
+      if (diff.empty() || static_cast<int>(diff.size()) >= min_cell) return absl::OkStatus();
+      return absl::FailedPreconditionError(
+          Cat("refused: a model or correlation would be computed over subjects that differ by ",
+              diff.size(), " (fewer than ", min_cell,
+              ") from those of another released model or correlation: together their "
+              "equations would nearly single those few out"));
+    };
+    for (const auto& other : before) {
+      if (absl::Status s = compare(other); !s.ok()) return s;
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (absl::Status s = compare(now[j]); !s.ok()) return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace pprl

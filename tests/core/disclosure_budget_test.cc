@@ -1,0 +1,366 @@
+// The server's disclosure policy, the release budget (the model-output channel), the
+// regression output rules and the cohort-scoped linkage figures (issue 12 items 1-3, 6).
+#include "core/disclosure_budget.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+#include <set>
+
+#include "core/study.h"
+#include "core/study_analysis.h"
+#include "core/text.h"
+#include "tests/status_matchers.h"
+
+namespace pprl {
+namespace {
+
+using ::pprl::testing::IsOk;
+using ::pprl::testing::StatusIs;
+using ::testing::Contains;
+using ::testing::HasSubstr;
+
+// n subjects discussed in 2013 with varied attributes and police histories.
+std::vector<CohortSubjectIn> Subjects(int n, uint64_t seed = 7, int offset = 0) {
+  std::mt19937_64 rng(seed);
+  std::vector<CohortSubjectIn> out;
+  for (int i = 0; i < n; ++i) {
+    CohortSubjectIn s;
+    s.subject_id = Cat("S", 10000 + offset + i);
+    s.gender = i % 3 ? 'm' : 'v';
+    s.birth_band = 1985 + 5 * (i % 3);
+    CohortCaseIn c;
+    const int32_t t = DaysSinceEpoch({2013, 1 + i % 12, 1 + i % 27});
+    c.first_discussed_day = t;
+    c.attributes.age = 18 + static_cast<int>(rng() % 30);
+    c.attributes.gender = s.gender;
+    c.attributes.kader = i % 2 ? "hic" : "jeugd";
+    c.attributes.times_discussed = 1 + static_cast<int>(rng() % 4);
+    c.attributes.life_domains = static_cast<int>(rng() % 9);
+    c.attributes.goals = rng() % 2 == 0;
+    c.attributes.decisions = rng() % 2 == 0;
+    c.attributes.actions = rng() % 2 == 0;
+    s.cases.push_back(c);
+    const int events = 1 + static_cast<int>(rng() % 8);
+    for (int e = 0; e < events; ++e) {
+      const int32_t day = t - 400 + static_cast<int32_t>(rng() % 800);
+      s.incidents.push_back({day, "misdrijf", "verdachte"});
+      if (rng() % 2) s.convictions.push_back({day + 30, "", ""});
+    }
+    std::sort(s.incidents.begin(), s.incidents.end(),
+              [](const CohortEventIn& a, const CohortEventIn& b) { return a.day < b.day; });
+    std::sort(s.convictions.begin(), s.convictions.end(),
+              [](const CohortEventIn& a, const CohortEventIn& b) { return a.day < b.day; });
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+Study NoComparison() {
+  Study s;
+  s.comparison.enabled = false;
+  return s;
+}
+
+SubjectSet Group(int from, int to, const std::vector<std::string>& keys) {
+  SubjectSet s{"ledger", {}, {}};
+  for (int i = from; i < to; ++i) s.ids.push_back(Cat("S", 10000 + i));
+  std::sort(s.ids.begin(), s.ids.end());
+  for (const std::string& k : keys) s.statistics.push_back("convictions|" + k);
+  return s;
+}
+
+std::vector<std::string> Keys(const std::string& prefix, int n) {
+  std::vector<std::string> out;
+  for (int i = 0; i < n; ++i) out.push_back(Cat(prefix, i));
+  return out;
+}
+
+TEST(Policy, AStudyMayOnlyTightenTheServersThresholds) {
+  DisclosurePolicy policy;
+  policy.min_cell = 12;
+  absl::StatusOr<Study> s = ParseStudy("[disclosure]\nmin_cell = 2\n");
+  ASSERT_THAT(s, IsOk());
+  EXPECT_THAT(ApplyDisclosurePolicy(policy, &*s),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("disclosure.min_cell = 2 is below the analyzer's disclosure "
+                                 "policy (12)")));
+  s = ParseStudy("[disclosure]\nmin_residual_df = 3\n");
+  ASSERT_THAT(s, IsOk());
+  EXPECT_THAT(ApplyDisclosurePolicy(policy, &*s),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("min_residual_df = 3")));
+  s = ParseStudy("");  // nothing asked: the policy's values
+  ASSERT_THAT(s, IsOk());
+  ASSERT_THAT(ApplyDisclosurePolicy(policy, &*s), IsOk());
+  EXPECT_EQ(s->min_cell, 12);
+  EXPECT_EQ(s->min_residual_df, 10);
+  s = ParseStudy("[disclosure]\nmin_cell = 20\nmin_residual_df = 30\n");  // stricter: kept
+  ASSERT_THAT(s, IsOk());
+  ASSERT_THAT(ApplyDisclosurePolicy(policy, &*s), IsOk());
+  EXPECT_EQ(s->min_cell, 20);
+  EXPECT_EQ(s->min_residual_df, 30);
+  EXPECT_THAT(ParseStudy("[disclosure]\nthreshold = 3\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not a setting")));
+  EXPECT_EQ(DisclosurePolicyJson(policy)["min_cell"], 12);
+}
+
+TEST(Policy, CapsOnWhatAStudyMayAskFor) {
+  DisclosurePolicy policy;
+  auto apply = [&](const std::string& toml) {
+    absl::StatusOr<Study> s = ParseStudy(toml);
+    if (!s.ok()) return s.status();
+    return ApplyDisclosurePolicy(policy, &*s);
+  };
+  EXPECT_THAT(apply(Cat("name = \"", std::string(121, 'x'), "\"\n")),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("name is 121 characters")));
+  EXPECT_THAT(apply(Cat("name = \"", std::string(120, 'x'), "\"\n")), IsOk());
+  EXPECT_THAT(apply("name = \"a\\u0007b\"\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("control character")));
+  EXPECT_THAT(apply("[regression]\npredictors = [\"age\", \"plan\", \"times_discussed\", "
+                    "\"life_domains\"]\ninteractions = [[\"age\", \"plan\"], [\"age\", "
+                    "\"times_discussed\"], [\"age\", \"life_domains\"], [\"plan\", "
+                    "\"life_domains\"]]\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("4 terms; at most 3")));
+  EXPECT_THAT(apply("[comparison]\nbootstrap_replicates = 50000\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("at most 2000")));
+  std::string kaders = "[cohort]\nkaders = [";
+  for (int i = 0; i < 21; ++i) kaders += Cat(i ? ", " : "", "\"k", i, "\"");
+  EXPECT_THAT(apply(kaders + "]\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("21 items; at most 20")));
+  EXPECT_THAT(ParseStudy("[regression]\npredictors = [\"age\", \"age\"]\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("listed twice")));
+}
+
+TEST(Policy, TheDigestIsOfTheNormalisedDefinition) {
+  absl::StatusOr<Study> a = ParseStudy("name = \"a\"\n[cohort]\nkaders = [\"hic\", \"jeugd\"]\n");
+  absl::StatusOr<Study> b = ParseStudy("name = \"b\"\n[cohort]\nkaders = [\"jeugd\", \"HIC\"]\n");
+  absl::StatusOr<Study> c = ParseStudy("[cohort]\nkaders = [\"jeugd\"]\n");
+  ASSERT_THAT(a, IsOk());
+  ASSERT_THAT(b, IsOk());
+  ASSERT_THAT(c, IsOk());
+  EXPECT_EQ(StudyDigest(*a), StudyDigest(*b));
+  EXPECT_NE(StudyDigest(*a), StudyDigest(*c));
+}
+
+TEST(Budget, CountsDistinctStatisticsAgainstTheSubjects) {
+  // 30 subjects, 10 residual df: 20 statistics may be released about them, no more.
+  const std::vector<SubjectSet> first = {Group(0, 30, Keys("a", 15))};
+  EXPECT_THAT(CheckReleaseBudget(first, {}, 10), IsOk());
+  // The same statistics again cost nothing (an identical study, rerun).
+  EXPECT_THAT(CheckReleaseBudget(first, first, 10), IsOk());
+  EXPECT_THAT(CheckReleaseBudget({Group(0, 30, Keys("b", 5))}, first, 10), IsOk());
+  EXPECT_THAT(CheckReleaseBudget({Group(0, 30, Keys("b", 6))}, first, 10),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("21 statistics about the convictions counts of 30 subjects")));
+  // Another source has its own budget.
+  SubjectSet incidents = Group(0, 30, {});
+  for (int i = 0; i < 20; ++i) incidents.statistics.push_back(Cat("incidents|x", i));
+  EXPECT_THAT(CheckReleaseBudget({incidents}, first, 10), IsOk());
+}
+
+TEST(Budget, OverlappingAndNestedSetsShareTheirSubjects) {
+  // Two windows of 30 that overlap in 20 cover 40 subjects: 30 statistics in all, however
+  // they are split, and none of them can spend more than its own 20.
+  const std::vector<SubjectSet> first = {Group(0, 30, Keys("a", 15))};
+  EXPECT_THAT(CheckReleaseBudget({Group(10, 40, Keys("b", 15))}, first, 10), IsOk());
+  EXPECT_THAT(CheckReleaseBudget({Group(10, 40, Keys("b", 16))}, first, 10),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("of 40 subjects")));
+  // A subset of the first: its statistics are about the first's subjects too.
+  EXPECT_THAT(CheckReleaseBudget({Group(0, 20, Keys("c", 6))}, first, 10),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("of 30 subjects")));
+  EXPECT_THAT(CheckReleaseBudget({Group(0, 20, Keys("c", 5))}, first, 10), IsOk());
+  // Disjoint sets do not share a budget.
+  EXPECT_THAT(CheckReleaseBudget({Group(100, 130, Keys("d", 20))}, first, 10), IsOk());
+  // A chain of windows: each pair is fine, the chain's union holds them all.
+  std::vector<SubjectSet> history;
+  int released = 0;
+  for (int w = 0; w < 12; ++w) {
+    std::vector<SubjectSet> next = {Group(5 * w, 5 * w + 30, Keys(Cat("w", w), 12))};
+    if (!CheckReleaseBudget(next, history, 10).ok()) break;
+    history.push_back(next[0]);
+    ++released;
+  }
+  // Window w covers subjects 0 .. 5w + 29; 12 (w + 1) <= 5w + 30 - 10 holds up to w = 1.
+  EXPECT_EQ(released, 2);
+}
+
+TEST(Budget, ModelsOverSetsAFewApartAreRefused) {
+  // Models over 0..40 and over 3..40 (three subjects lacking an attribute): their equations
+  // combine, nearly exactly, into equations about the three.
+  const std::vector<SubjectSet> first = {Group(0, 40, {"model:m1:b:age"})};
+  EXPECT_THAT(CheckModelSets({Group(3, 40, {"model:m2:b:age"})}, first, 10),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("differ by 3")));
+  EXPECT_THAT(CheckModelSets({Group(3, 40, {"r:a:b"}), Group(0, 40, {"model:m2:b:age"})}, {}, 10),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("differ by 3")));
+  EXPECT_THAT(CheckModelSets({Group(0, 40, {"model:m2:b:age"})}, first, 10), IsOk());   // same set
+  EXPECT_THAT(CheckModelSets({Group(10, 40, {"model:m2:b:age"})}, first, 10), IsOk());  // 10 apart
+  EXPECT_THAT(CheckModelSets({Group(3, 40, {"x:mean"})}, first, 10), IsOk());  // not a model
+}
+
+TEST(Regression, TooFewResidualDegreesOfFreedomIsSuppressed) {
+  // The output rule alone (BuildStudyReport; the budget shares min_residual_df and would
+  // refuse the whole study at such a margin).
+  Study study = NoComparison();  // 5 predictors: 6 coefficients, and theta in the ML fit
+  const std::vector<SubjectVariables> cohort = BuildCohort(Subjects(60), study);
+  absl::StatusOr<nlohmann::json> r = BuildStudyReport(study, cohort, {});
+  ASSERT_THAT(r, IsOk());
+  ASSERT_FALSE((*r)["regression_fixed_alpha"].is_null());
+  const int64_t n = (*r)["regression_fixed_alpha"]["n"].get<int64_t>();
+  study.min_residual_df = static_cast<int>(n) - 5;  // n - 6 < n - 5: suppressed
+  r = BuildStudyReport(study, cohort, {});
+  ASSERT_THAT(r, IsOk());
+  EXPECT_TRUE((*r)["regression_fixed_alpha"].is_null());
+  EXPECT_TRUE((*r)["regression"].is_null());
+  EXPECT_THAT((*r)["suppressed"], Contains("/regression_fixed_alpha"));
+  study.min_residual_df = static_cast<int>(n) - 6;  // n - 6: just enough for the fixed fit
+  r = BuildStudyReport(study, cohort, {});
+  ASSERT_THAT(r, IsOk());
+  EXPECT_FALSE((*r)["regression_fixed_alpha"].is_null());
+}
+
+TEST(Regression, ATwoValuedTermWithASmallCategoryIsSuppressed) {
+  Study study = NoComparison();
+  study.predictors = {"age", "plan"};
+  std::vector<CohortSubjectIn> in = Subjects(60);
+  for (size_t i = 0; i < in.size(); ++i) {  // plan 3 for three subjects, 0 for the rest
+    CaseAttributes& a = in[i].cases[0].attributes;
+    a.goals = a.decisions = a.actions = i < 3;
+  }
+  absl::StatusOr<StudyResult> r = AnalyzeStudy(study, in, {}, {});
+  ASSERT_THAT(r, IsOk());
+  EXPECT_TRUE(r->report["regression"].is_null());
+  bool said = false;
+  for (const auto& reason : r->report["suppressed_reasons"])
+    said = said || reason.get<std::string>().find("the term plan = ") != std::string::npos;
+  EXPECT_TRUE(said);
+}
+
+TEST(Budget, RepeatedModelsOfOneCohortAreRefusedBeforeTheyDetermineAnyone) {
+  // The issue's attack: one cohort, studies with other predictors and outcomes until the
+  // released equations could be solved. The budget refuses before that; the identical study
+  // rerun stays allowed.
+  const std::vector<CohortSubjectIn> in = Subjects(80);
+  std::vector<SubjectSet> released;
+  const std::vector<std::string> vars = {"age",
+                                         "times_discussed",
+                                         "plan",
+                                         "life_domains_capped",
+                                         "convictions_year_before",
+                                         "incidents_year_before"};
+  int allowed = 0, refused = 0, first_refused = -1;
+  for (int k = 0; k < 12; ++k) {
+    Study study = NoComparison();
+    study.outcome = k % 2 ? "convictions_year_after" : "convictions_quarter_after";
+    study.predictors = {vars[static_cast<size_t>(k) % vars.size()],
+                        vars[static_cast<size_t>(k + 1) % vars.size()],
+                        vars[static_cast<size_t>(k + 3) % vars.size()]};
+    absl::StatusOr<StudyResult> r = AnalyzeStudy(study, in, {}, released);
+    ASSERT_THAT(r, IsOk());  // the descriptives fit; the models are what is withheld
+    std::string why;         // the reason /regression (or the fixed-alpha fit) is withheld
+    const nlohmann::json& pointers = r->report["suppressed"];
+    for (size_t i = 0; i < pointers.size(); ++i) {
+      if (pointers[i] == "/regression" || pointers[i] == "/regression_fixed_alpha")
+        why += r->report["suppressed_reasons"][i].get<std::string>() + ";";
+    }
+    if (why.find("the release budget") != std::string::npos) {
+      ++refused;
+      if (first_refused < 0) first_refused = k;
+    } else if (!r->report["regression"].is_null() ||
+               !r->report["regression_fixed_alpha"].is_null()) {
+      ++allowed;
+    }
+    released.insert(released.end(), r->released_sets.begin(), r->released_sets.end());
+  }
+  EXPECT_GE(allowed, 1);
+  EXPECT_GE(refused, 1);
+  EXPECT_GT(first_refused, 0);
+  // Rerunning the first (released) study is free.
+  Study again = NoComparison();
+  again.outcome = "convictions_quarter_after";
+  again.predictors = {vars[0], vars[1], vars[3]};
+  EXPECT_THAT(AnalyzeStudy(again, in, {}, released), IsOk());
+  // What was released never reaches the subjects: per source, the statistics about the
+  // conviction set stay min_residual_df below its size.
+  EXPECT_THAT(CheckReleaseBudget({}, released, 10), IsOk());
+}
+
+TEST(Report, TheLinkageSectionIsTheCohortsOwn) {
+  std::vector<CohortSubjectIn> in = Subjects(40);
+  for (int i = 0; i < 5; ++i) in[static_cast<size_t>(i)].incidents.clear();  // 5 unlinked
+  for (int i = 0; i < 5; ++i) in[static_cast<size_t>(i)].convictions.clear();
+  absl::StatusOr<StudyResult> r = AnalyzeStudy(NoComparison(), in, {}, {});
+  ASSERT_THAT(r, IsOk());
+  const nlohmann::json& l = r->report["linkage"];
+  EXPECT_EQ(l["scope"], "cohort");
+  EXPECT_EQ(l["cases"], 40);
+  EXPECT_EQ(l["subjects"], 40);
+  // 35 linked beside 5 not linked: the 5 would follow, so both are withheld.
+  EXPECT_TRUE(l["cases_linked_incidents"].is_null());
+  for (const char* key : {"incident_records", "conviction_records", "ambiguous_keys", "by_level"}) {
+    EXPECT_TRUE(l[key].is_null()) << key;
+    EXPECT_THAT(r->report["suppressed"], Contains(Cat("/linkage/", key)));
+  }
+  // A case outside the study's kaders changes nothing the analyst sees.
+  std::vector<CohortSubjectIn> more = in;
+  CohortSubjectIn other = Subjects(1, 99, 500)[0];
+  other.cases[0].attributes.kader = "veelpleger";
+  more.push_back(other);
+  absl::StatusOr<StudyResult> again = AnalyzeStudy(NoComparison(), more, {}, {});
+  ASSERT_THAT(again, IsOk());
+  EXPECT_EQ(again->report["linkage"], l);
+}
+
+TEST(Report, ComparisonCountsAreNotReleasedBesideASuppressedOne) {
+  // 14 in the cohort, 8 of them known to the police: the incident set is suppressed, so the
+  // comparison's cohort_subjects and matched (the same people) must be too.
+  std::vector<CohortSubjectIn> in = Subjects(14);
+  for (int i = 0; i < 6; ++i) {
+    in[static_cast<size_t>(i)].incidents.clear();
+    in[static_cast<size_t>(i)].convictions.clear();
+  }
+  std::vector<CohortSubjectIn> pool = Subjects(200, 3, 1000);
+  for (CohortSubjectIn& p : pool) p.cases.clear();
+  absl::StatusOr<StudyResult> r = AnalyzeStudy(Study(), in, pool, {});
+  ASSERT_THAT(r, IsOk());
+  EXPECT_TRUE(r->report["cohort"]["n_incident_set"].is_null());
+  const nlohmann::json& c = r->report["comparison"];
+  ASSERT_TRUE(c.is_object());
+  for (const char* key : {"cohort_subjects", "matched", "unmatched", "fewer_than_k"}) {
+    EXPECT_TRUE(c[key].is_null()) << key;
+    EXPECT_THAT(r->report["suppressed"], Contains(Cat("/comparison/", key)));
+  }
+}
+
+TEST(Report, PoolFiguresAreWithheldWhenThePoolDiffersByAFew) {
+  std::vector<CohortSubjectIn> in = Subjects(60);
+  std::vector<CohortSubjectIn> pool = Subjects(300, 3, 1000);
+  for (CohortSubjectIn& p : pool) p.cases.clear();
+  absl::StatusOr<StudyResult> first = AnalyzeStudy(Study(), in, pool, {});
+  ASSERT_THAT(first, IsOk());
+  ASSERT_TRUE(first->report["comparison"].is_object());
+  EXPECT_EQ(first->report["comparison"]["pool_subjects"], 300);
+  // One pool member (not a control) is discussed in a case outside this study: the pool
+  // loses one person, and nothing else changes.
+  std::set<std::string> controls;
+  for (const SubjectSet& set : first->released_sets) {
+    if (set.family == "comparison") controls.insert(set.ids.begin(), set.ids.end());
+  }
+  ASSERT_FALSE(controls.empty());
+  auto gone = std::find_if(pool.begin(), pool.end(), [&](const CohortSubjectIn& p) {
+    return !controls.contains(p.subject_id);
+  });
+  ASSERT_NE(gone, pool.end());
+  pool.erase(gone);
+  absl::StatusOr<StudyResult> second = AnalyzeStudy(Study(), in, pool, first->released_sets);
+  ASSERT_THAT(second, IsOk());
+  const nlohmann::json& c = second->report["comparison"];
+  EXPECT_TRUE(c["pool_subjects"].is_null());
+  if (c["balance"].is_array()) {
+    for (const auto& row : c["balance"]) EXPECT_TRUE(row["pool_mean"].is_null());
+  }
+}
+
+}  // namespace
+}  // namespace pprl
