@@ -51,9 +51,13 @@ struct NormalisedIdentity {
   std::string surname;   // "berg": letters a-z, never empty
   std::string initials;  // "jp": one letter per given name, may be empty
   Date birth_date;
+  // False for a placeholder or unreadable birth date (core/dates.h): every key holds the birth
+  // date, so such an identity yields no key at all and can never be joined on it.
+  bool birth_date_known = true;
 };
 
-// Appends the keys of every level whose fields are present, strongest first.
+// Appends the keys of every level whose fields are present, strongest first; none when the
+// birth date is not known.
 void ComputeMatchKeys(const HmacKey& key, const NormalisedIdentity& identity,
                       std::vector<MatchKey>* out);
 

@@ -7,6 +7,7 @@
 #define PPRL_CORE_ROW_PARSER_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,12 @@ struct IdentityShape {
   bool derived_initials = false;  // taken from first_names instead
   bool had_prefix = false;
   bool non_ascii = false;  // folded by ICU
+  // The birth date (core/dates.h): a placeholder, or impossible without one plausible reading,
+  // is treated as missing (no key); an impossible one with one plausible reading is read so.
+  bool placeholder_birth_date = false;
+  bool impossible_birth_date = false;
+  bool corrected_birth_date = false;
+  bool repaired_encoding = false;  // an identity field was double-encoded UTF-8, repaired
 };
 
 class RowParser {
@@ -58,6 +65,9 @@ class RowParser {
   ColumnLayout layout_;
   std::unique_ptr<NameNormaliser> names_;
   NormalisedIdentity identity_;  // reused to avoid allocation
+  NormalisedIdentity glued_identity_;
+  std::string glued_surname_;
+  std::string repaired_[4];  // repaired identity fields of the current row
 };
 
 // Attribute parsers (exposed for tests). All trim blanks and ignore case.
