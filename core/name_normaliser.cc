@@ -28,26 +28,37 @@ bool IsAscii(std::string_view s) {
 // case, apostrophes removed.
 const std::unordered_set<std::string_view>& Prefixes() {
   static const auto* kPrefixes = new std::unordered_set<std::string_view>{
-      "a", "aan", "aan t", "aan de", "aan den", "aan der", "aan het", "af", "al", "am", "am de",
-      "auf", "auf dem", "auf den", "auf der", "auf ter", "aus", "aus dem", "aus den", "aus der",
-      "aus m", "ben", "bij", "bij t", "bij de", "bij den", "bij het", "bin", "boven d", "d", "da",
-      "dal", "dalla", "das", "de", "de die", "de die le", "de l", "de la", "de las", "de le",
-      "de van der", "deca", "degli", "dei", "del", "della", "den", "der", "des", "di", "die", "do",
-      "don", "dos", "du", "el", "het", "in", "in t", "in de", "in den", "in der", "in het", "l",
-      "la", "las", "le", "les", "lo", "los", "op", "op t", "op de", "op den", "op der", "op gen",
-      "op het", "op ten", "over", "over t", "over de", "over den", "over het", "s", "t", "te",
-      "ten", "ter", "tho", "thoe", "thor", "to", "toe", "tot", "uijt", "uijt t", "uijt de",
-      "uijt den", "uijt te de", "uijt ten", "uit", "uit t", "uit de", "uit den", "uit het",
-      "uit te de", "uit ten", "unter", "van", "van t", "van de", "van de l", "van den", "van der",
-      "van gen", "van het", "van la", "van ter", "van van de", "ver", "vom", "von", "von t",
-      "von dem", "von den", "von der", "voor", "voor t", "voor de", "voor den", "voor in t", "vor",
-      "vor der", "zu", "zum", "zur",
-      // Particles of Arabic and Berber names, written apart, hyphenated or glued ("El Amrani",
-      // "El-Amrani", "Elamrani"): split off like a prefix when apart or hyphenated, and glued
-      // on in the other reading (NormalisedSurname::glued), so every spelling shares keys.
-      // "el", "al", "ben" and "bin" are in the registry's table above.
-      "abou", "abu", "ait", "bou", "ibn"};
+      "a",          "aan",        "aan t",    "aan de",  "aan den",  "aan der",   "aan het",
+      "af",         "al",         "am",       "am de",   "auf",      "auf dem",   "auf den",
+      "auf der",    "auf ter",    "aus",      "aus dem", "aus den",  "aus der",   "aus m",
+      "ben",        "bij",        "bij t",    "bij de",  "bij den",  "bij het",   "bin",
+      "boven d",    "d",          "da",       "dal",     "dalla",    "das",       "de",
+      "de die",     "de die le",  "de l",     "de la",   "de las",   "de le",     "de van der",
+      "deca",       "degli",      "dei",      "del",     "della",    "den",       "der",
+      "des",        "di",         "die",      "do",      "don",      "dos",       "du",
+      "el",         "het",        "in",       "in t",    "in de",    "in den",    "in der",
+      "in het",     "l",          "la",       "las",     "le",       "les",       "lo",
+      "los",        "op",         "op t",     "op de",   "op den",   "op der",    "op gen",
+      "op het",     "op ten",     "over",     "over t",  "over de",  "over den",  "over het",
+      "s",          "t",          "te",       "ten",     "ter",      "tho",       "thoe",
+      "thor",       "to",         "toe",      "tot",     "uijt",     "uijt t",    "uijt de",
+      "uijt den",   "uijt te de", "uijt ten", "uit",     "uit t",    "uit de",    "uit den",
+      "uit het",    "uit te de",  "uit ten",  "unter",   "van",      "van t",     "van de",
+      "van de l",   "van den",    "van der",  "van gen", "van het",  "van la",    "van ter",
+      "van van de", "ver",        "vom",      "von",     "von t",    "von dem",   "von den",
+      "von der",    "voor",       "voor t",   "voor de", "voor den", "voor in t", "vor",
+      "vor der",    "zu",         "zum",      "zur"};
   return *kPrefixes;
+}
+
+// Particles of Arabic and Berber names, written apart, hyphenated or glued ("El Amrani",
+// "El-Amrani", "Elamrani"): split off like a prefix when apart or hyphenated, and glued on in the
+// other reading (NormalisedSurname::glued), so every spelling shares keys. "el", "al", "ben" and
+// "bin" are in the registry's table above.
+const std::unordered_set<std::string_view>& Particles() {
+  static const auto* kParticles =
+      new std::unordered_set<std::string_view>{"abou", "abu", "ait", "bou", "ibn"};
+  return *kParticles;
 }
 
 // Abbreviations of prefixes as registers write them (after Words: dots and slashes split,
@@ -201,7 +212,9 @@ bool UndoOneEncoding(std::string_view text, std::string* out) {
 
 }  // namespace
 
-bool IsSurnamePrefix(std::string_view words) { return Prefixes().contains(words); }
+bool IsSurnamePrefix(std::string_view words) {
+  return Prefixes().contains(words) || Particles().contains(words);
+}
 
 std::string CanonicalSurnamePrefix(std::string_view words, bool* abbreviated) {
   if (abbreviated != nullptr) *abbreviated = false;
