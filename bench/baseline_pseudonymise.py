@@ -225,9 +225,12 @@ def main():
             dob = b"%04d%02d%02d" % (y, m, d)
             keys, levels = [], []
             # Each reading of the surname (as written, and with its prefix glued on) gives keys;
-            # a key both give is kept once.
-            for pre, name in [(prefix, sur)] + ([("", glued)] if glued else []):
+            # the glued one only at first_initial and surname_dob; a key both give is kept once.
+            for pre, name, levels_kept in [(prefix, sur, (1, 2, 3, 4, 5))] + (
+                    [("", glued, (2, 3))] if glued else []):
                 for level, k in row_keys(pre, name, ini, y, m, d, dob):
+                    if level not in levels_kept:
+                        continue
                     if k not in keys:
                         keys.append(k)
                         levels.append(level)

@@ -238,8 +238,10 @@ bool RowParser::Parse(const CsvRow& row, bool hash, PseudonymousRecord* record,
   if (hash) {
     ComputeMatchKeys(key_, identity_, &record->keys);
     // The surname with its prefix or particle glued on ("van Dijk" -> "vandijk", "El Amrani" ->
-    // "elamrani", "War d" -> "ward") is the other plausible reading of the same name: its keys
-    // join a register that wrote it glued or hyphenated. Keys both readings share are kept once.
+    // "elamrani", "D'Hont" -> "dhont") is the other plausible reading of the same name: its
+    // first_initial and surname_dob keys join a register that wrote it glued ("Vandijk",
+    // "Elamrani", "Dhont"). Only those two levels: they suffice to meet the glued spelling, and
+    // the linker holds two keys more per prefixed row rather than five.
     if (!glued_surname_.empty() && glued_surname_ != identity_.surname) {
       const size_t primary = record->keys.size();
       glued_identity_ = identity_;
@@ -249,7 +251,9 @@ bool RowParser::Parse(const CsvRow& row, bool hash, PseudonymousRecord* record,
       auto end = record->keys.begin() + static_cast<std::ptrdiff_t>(primary);
       record->keys.erase(std::remove_if(end, record->keys.end(),
                                         [&](const MatchKey& k) {
-                                          return std::find(record->keys.begin(), end, k) != end;
+                                          return (k.level != KeyLevel::kFirstInitial &&
+                                                  k.level != KeyLevel::kSurnameDob) ||
+                                                 std::find(record->keys.begin(), end, k) != end;
                                         }),
                          record->keys.end());
     }
