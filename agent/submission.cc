@@ -77,6 +77,7 @@ absl::StatusOr<v1::SubmitReport> RunSubmission(const SubmissionSettings& setting
   cov->set_corrected_birth_dates(c.corrected_birth_dates);
   cov->set_repaired_encodings(c.repaired_encodings);
   cov->set_empty_rows_skipped(summary->empty_rows_skipped);
+  cov->set_police_rows_not_sent(c.police_rows_not_sent);
   for (KeyLevel level : kAllKeyLevels) {
     v1::LevelCount* lc = cov->add_keys_by_level();
     lc->set_level(std::string(KeyLevelName(level)));

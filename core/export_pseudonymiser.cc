@@ -143,6 +143,11 @@ absl::StatusOr<ExportSummary> PseudonymiseExport(std::istream& in, const ExportO
       if (r.shape.corrected_birth_date) ++c.corrected_birth_dates;
       if (r.shape.repaired_encoding) ++c.repaired_encodings;
       if (refused) return absl::OkStatus();  // validation goes on; nothing more goes out
+      if (options.kind != ExportKind::kCases &&
+          (r.shape.placeholder_birth_date || r.shape.impossible_birth_date)) {
+        ++c.police_rows_not_sent;
+        return absl::OkStatus();
+      }
       for (const MatchKey& k : r.record.keys) ++c.keys_by_level[static_cast<int>(k.level)];
       return sink(r.record);
     }
@@ -261,6 +266,10 @@ std::string FormatSummary(const ExportSummary& s) {
     Append(&out, "birth dates treated as missing (no keys, not linked, age unknown): ",
            c.placeholder_birth_dates, " placeholders (such as 1900-01-01), ",
            c.impossible_birth_dates, " impossible dates without one plausible reading\n");
+    if (c.police_rows_not_sent > 0) {
+      Append(&out, c.police_rows_not_sent,
+             " police rows without a birth date not sent (they could not be linked)\n");
+    }
   }
   if (c.corrected_birth_dates > 0) {
     Append(&out, c.corrected_birth_dates,

@@ -47,6 +47,10 @@ struct KeyCoverage {
   int64_t impossible_birth_dates = 0;
   int64_t corrected_birth_dates = 0;
   int64_t repaired_encodings = 0;  // rows with a double-encoded UTF-8 name field, repaired
+  // Police rows whose birth date is missing: valid, but with no key they can never be linked to
+  // anyone, so they are not handed to the sink (not sent). A case without a key is sent: it
+  // stays a case of the study, unlinked.
+  int64_t police_rows_not_sent = 0;
 };
 
 struct ExportSummary {

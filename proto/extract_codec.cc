@@ -103,7 +103,11 @@ absl::StatusOr<PseudonymousRecord> FromProto(ExportKind kind, const v1::Pseudony
   }
   r.record_id = in.record_id();
   r.event_day = in.event_day();
-  if (in.keys_size() == 0) return absl::InvalidArgumentError("record without match keys");
+  // A case whose birth date is missing (a placeholder) has no key: it stays a case of the study,
+  // unlinked. A police record without a key is never sent (core/export_pseudonymiser.h).
+  if (in.keys_size() == 0 && kind != ExportKind::kCases) {
+    return absl::InvalidArgumentError("record without match keys");
+  }
   for (const v1::MatchKey& mk : in.keys()) {
     std::optional<KeyLevel> level = KeyLevelFromNumber(mk.level());
     if (!level)

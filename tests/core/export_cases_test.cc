@@ -141,28 +141,25 @@ TEST(ExportCases, MoroccanParticlesApartHyphenatedGluedOrInThePrefixColumn) {
             {"convictions:V900"}});
 }
 
-// Placeholder birth dates are missing: the rows are kept and counted, carry no key (so the
-// namesakes with the placeholder are not merged), and the case has no age.
+// Placeholder birth dates are missing: the rows are valid and counted, get no key (so the
+// namesakes with the placeholder are not merged), the case is kept without an age and the
+// police rows, which could never be linked, are not sent.
 TEST(ExportCases, PlaceholderBirthDatesAreMissingAndNeverLinked) {
   CaseRun run = RunCase("exports/09-placeholder-birthdate");
-  ExpectPeople(run, {{"cases:C01"},
-                     {"incidents:I01"},
-                     {"incidents:I02"},
-                     {"incidents:I03"},
-                     {"convictions:V900"}});
+  ExpectPeople(run, {{"cases:C01"}, {"convictions:V900"}});
   const FileRun& cases = run.files[ExportKind::kCases];
   const FileRun& incidents = run.files[ExportKind::kIncidents];
   EXPECT_EQ(cases.summary.coverage.placeholder_birth_dates, 1);
   EXPECT_EQ(incidents.summary.coverage.placeholder_birth_dates, 3);
   EXPECT_EQ(incidents.summary.rows_invalid, 0);
+  EXPECT_EQ(incidents.summary.rows_valid, 3);
+  EXPECT_EQ(incidents.summary.coverage.police_rows_not_sent, 3);
+  EXPECT_TRUE(incidents.records.empty());
   ASSERT_EQ(cases.records.size(), 1u);
   EXPECT_TRUE(cases.records[0].keys.empty());
   EXPECT_FALSE(cases.records[0].case_attributes.age.has_value());
-  for (const PseudonymousRecord& r : incidents.records) {
-    EXPECT_TRUE(r.keys.empty());
-    EXPECT_EQ(r.person.birth_band, 0);  // unknown, not the band of 1900
-  }
   EXPECT_THAT(FormatSummary(incidents.summary), HasSubstr("3 placeholders"));
+  EXPECT_THAT(FormatSummary(incidents.summary), HasSubstr("3 police rows without a birth date"));
 }
 
 // A birth date after the event is a row error for police rows as for cases: the export is
