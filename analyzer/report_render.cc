@@ -64,10 +64,28 @@ std::string Escape(const std::string& s) {
   return out;
 }
 
+bool IsPoisson(const json& g) { return g.is_object() && g.value("dispersion", "") == "poisson"; }
+bool IsAliased(const json& c) { return c.value("aliased", false); }
+
 const char* kPairedNames[][2] = {{"incidents_quarter", "incidents, quarter"},
                                  {"incidents_year", "incidents, year"},
                                  {"convictions_quarter", "convictions, quarter"},
                                  {"convictions_year", "convictions, year"}};
+
+}  // namespace
+
+namespace {
+
+// Why the comparison's balance and estimates are null (its suppression reason).
+std::string ComparisonWithheldReason(const json& r) {
+  const json& pointers = r.value("suppressed", json::array());
+  const json& reasons = r.value("suppressed_reasons", json::array());
+  for (size_t i = 0; i < pointers.size() && i < reasons.size(); ++i) {
+    if (pointers[i] == "/comparison/balance" && reasons[i].is_string())
+      return reasons[i].get<std::string>();
+  }
+  return "withheld (see suppressed)";
+}
 
 }  // namespace
 
@@ -86,7 +104,13 @@ void ComparisonText(const json& r, std::ostream& o) {
     << ", with replacement); no match " << Num(c["unmatched"]) << ", fewer than k "
     << Num(c["fewer_than_k"]) << ", withheld for disclosure " << Num(c["withheld_for_disclosure"])
     << "\n";
-  if (c["balance"].is_null()) return;
+  for (const json& note : c.value("notes", json::array())) {
+    if (note.is_string()) o << "  note: " << note.get<std::string>() << "\n";
+  }
+  if (c["balance"].is_null()) {
+    o << "  no balance or estimates: " << ComparisonWithheldReason(r) << "\n";
+    return;
+  }
   o << Pad("  balance", 30) << PadLeft("cohort", 9) << PadLeft("pool", 9) << PadLeft("SMD", 8)
     << PadLeft("matched", 9) << PadLeft("controls", 10) << PadLeft("SMD", 8) << "\n";
   for (const json& b : c["balance"]) {
@@ -169,18 +193,25 @@ std::string RenderReportText(const json& r) {
     const json& g = r[which];
     o << "\n"
       << (std::string(which) == "regression"
-              ? "Negative binomial regression, dispersion by maximum likelihood"
+              ? (IsPoisson(g) ? "Poisson regression (the counts show no over-dispersion: the "
+                                "maximum-likelihood theta is infinite)"
+                              : "Negative binomial regression, dispersion by maximum likelihood")
               : "Negative binomial regression, alpha fixed at 1 (as SPSS GENLIN)");
     if (g.is_null()) {
       o << ": suppressed or not estimable\n";
       continue;
     }
     o << " (outcome " << g["outcome"].get<std::string>() << ", n = " << Num(g["n"]) << ", theta "
-      << Num(g["theta"]) << ", log-likelihood " << Num(g["log_likelihood"]) << ", AIC "
-      << Num(g["aic"]) << ")\n";
+      << (IsPoisson(g) ? std::string("infinite") : Num(g["theta"])) << ", log-likelihood "
+      << Num(g["log_likelihood"]) << ", AIC " << Num(g["aic"]) << ")\n";
     o << Pad("  term", 30) << PadLeft("B", 9) << PadLeft("SE", 9) << "  95% Wald CI        "
       << PadLeft("chi2", 9) << PadLeft("p", 10) << PadLeft("IRR", 8) << "\n";
     for (const json& c : g["coefficients"]) {
+      if (IsAliased(c)) {
+        o << Pad("  " + c["term"].get<std::string>(), 30)
+          << "  aliased: constant or a combination of the terms above; dropped (R: NA)\n";
+        continue;
+      }
       o << Pad("  " + c["term"].get<std::string>(), 30) << PadLeft(Num(c["b"]), 9)
         << PadLeft(Num(c["se"]), 9) << "  [" << Num(c["ci_low"]) << ", " << Num(c["ci_high"]) << "]"
         << std::string(4, ' ') << PadLeft(Num(c["wald_chi2"]), 9) << PadLeft(Num(c["p"]), 10)
@@ -208,14 +239,22 @@ void ComparisonHtml(const json& r, std::ostream& h) {
     return;
   }
   h << "<p>Each cohort subject is matched to up to " << Num(c["settings"]["k"])
-    << " people with police records who were never discussed (same gender and 5-year birth band, "
+    << " people with police records who were never discussed (same 5-year birth band and, where "
+       "both have one, gender; "
        "the closest incident and conviction counts in the quarter and year before, at the same "
        "date; with replacement). Matched: "
     << Num(c["matched"]) << " of " << Num(c["cohort_subjects"]) << "; no match "
     << Num(c["unmatched"]) << "; withheld for disclosure " << Num(c["withheld_for_disclosure"])
     << "; distinct comparison subjects " << Num(c["distinct_controls"]) << " of "
     << Num(c["pool_subjects"]) << ".</p>";
-  if (c["balance"].is_null()) return;
+  for (const json& note : c.value("notes", json::array())) {
+    if (note.is_string()) h << "<p class=\"s\">Note: " << Escape(note.get<std::string>()) << "</p>";
+  }
+  if (c["balance"].is_null()) {
+    h << "<p class=\"s\">No balance or estimates: " << Escape(ComparisonWithheldReason(r))
+      << "</p>";
+    return;
+  }
   h << "<table><tr><th>balance at the reference date</th><th>cohort</th><th>pool</th><th>SMD "
        "before</th><th>matched</th><th>controls</th><th>SMD after</th></tr>";
   for (const json& b : c["balance"]) {
@@ -384,8 +423,11 @@ std::string RenderReportHtml(const json& r) {
   for (const char* which : {"regression", "regression_fixed_alpha"}) {
     const json& g = r[which];
     h << "<h3>"
-      << (std::string(which) == "regression" ? "dispersion by maximum likelihood"
-                                             : "alpha fixed at 1 (as SPSS)")
+      << (std::string(which) == "regression"
+              ? (IsPoisson(g) ? "Poisson: the counts show no over-dispersion (the maximum-"
+                                "likelihood theta is infinite)"
+                              : "dispersion by maximum likelihood")
+              : "alpha fixed at 1 (as SPSS)")
       << "</h3>";
     if (g.is_null()) {
       h << "<p class=\"s\">suppressed or not estimable</p>";
@@ -393,7 +435,7 @@ std::string RenderReportHtml(const json& r) {
     }
     std::vector<json> rows;
     for (const json& c : g["coefficients"]) {
-      if (c["term"] != "(Intercept)") rows.push_back(c);
+      if (c["term"] != "(Intercept)" && !IsAliased(c)) rows.push_back(c);
     }
     double lo = 0.25, hi = 4;
     auto xpos = [&](double irr) {
@@ -422,12 +464,19 @@ std::string RenderReportHtml(const json& r) {
     h << "<table><tr><th>term</th><th>B</th><th>SE</th><th>95% Wald CI</th><th>Wald "
          "&chi;&sup2;</th><th>p</th><th>IRR</th></tr>";
     for (const json& c : g["coefficients"]) {
+      if (IsAliased(c)) {
+        h << "<tr><td>" << Escape(c["term"].get<std::string>())
+          << "</td><td colspan=\"6\" class=\"s\">aliased: constant or a combination of the "
+             "terms above; dropped from the model (R: NA)</td></tr>";
+        continue;
+      }
       h << "<tr><td>" << Escape(c["term"].get<std::string>()) << "</td><td>" << Num(c["b"])
         << "</td><td>" << Num(c["se"]) << "</td><td>[" << Num(c["ci_low"]) << ", "
         << Num(c["ci_high"]) << "]</td><td>" << Num(c["wald_chi2"]) << "</td><td>" << Num(c["p"])
         << "</td><td>" << Num(c["irr"]) << "</td></tr>";
     }
-    h << "</table><p>n = " << Num(g["n"]) << ", theta = " << Num(g["theta"])
+    h << "</table><p>n = " << Num(g["n"])
+      << ", theta = " << (IsPoisson(g) ? std::string("infinite (Poisson)") : Num(g["theta"]))
       << ", log-likelihood = " << Num(g["log_likelihood"]) << ", AIC = " << Num(g["aic"]) << "</p>";
   }
   ComparisonHtml(r, h);

@@ -1,6 +1,7 @@
 #include "cli/analyze_command.h"
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <ostream>
 
 #include "core/text.h"
@@ -21,7 +22,43 @@ absl::Status WriteAtomically(const std::string& path, const std::string& content
   return absl::OkStatus();
 }
 
+std::string HtmlEscape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+std::string RefusedReportJson(std::string_view reason) {
+  nlohmann::json r = {{"schema", "pprl.report.v1"}, {"refused", {{"reason", std::string(reason)}}}};
+  return r.dump(2) + "\n";
+}
+
+std::string RefusedReportHtml(std::string_view reason) {
+  return Cat(
+      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>pprl report: "
+      "study refused</title></head><body>\n<h1>Study refused</h1>\n<p>The analyzer released no "
+      "figure of this study:</p>\n<p><strong>",
+      HtmlEscape(reason), "</strong></p>\n</body></html>\n");
+}
 
 absl::Status RunAnalyze(const AnalyzeOptions& o, std::ostream& out) {
   if (o.analyzer.empty()) return absl::InvalidArgumentError("--analyzer ADDRESS is required");
@@ -37,6 +74,22 @@ absl::Status RunAnalyze(const AnalyzeOptions& o, std::ostream& out) {
   SetDeadline(&ctx, o.deadline_seconds);
   v1::AnalyzeResponse response;
   grpc::Status s = v1::Analyzer::NewStub(*channel)->Analyze(&ctx, request, &response);
+  if (s.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
+    // A refusal is an answer: the report files say so, with the reason.
+    const absl::Status refused = FromGrpc(s);
+    std::string reason(refused.message());
+    if (reason.rfind("refused: ", 0) == 0) reason.erase(0, 9);
+    out << "Study refused by the analyzer: " << reason << "\n";
+    if (!o.json_out.empty()) {
+      absl::Status w = WriteAtomically(o.json_out, RefusedReportJson(reason));
+      if (!w.ok()) return w;
+    }
+    if (!o.html_out.empty()) {
+      absl::Status w = WriteAtomically(o.html_out, RefusedReportHtml(reason));
+      if (!w.ok()) return w;
+    }
+    return refused;
+  }
   if (!s.ok()) return FromGrpc(s);
   if (!o.json_out.empty()) {
     absl::Status w = WriteAtomically(o.json_out, response.report_json());

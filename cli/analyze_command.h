@@ -5,6 +5,7 @@
 
 #include <iosfwd>
 #include <string>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "service/rpc_util.h"
@@ -20,7 +21,15 @@ struct AnalyzeOptions {
   double deadline_seconds = 900;
 };
 
+// When the analyzer refuses the study (FailedPrecondition: disclosure control, e.g. a cohort
+// smaller than min_cell), report.json and report.html are still written, holding only the
+// refusal and its reason (`{"schema": "pprl.report.v1", "refused": {"reason": ...}}`), and the
+// refusal is returned.
 [[nodiscard]] absl::Status RunAnalyze(const AnalyzeOptions& options, std::ostream& out);
+
+// The report.json and report.html of a refused study.
+std::string RefusedReportJson(std::string_view reason);
+std::string RefusedReportHtml(std::string_view reason);
 
 }  // namespace pprl
 

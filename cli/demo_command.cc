@@ -244,6 +244,7 @@ absl::Status RunDemo(const DemoOptions& o, const std::string& self, std::ostream
     ExportKind kind;
     const char* file;
   };
+  constexpr int kErrorsShown = 10;
   for (const Submission& sub :
        {Submission{vh.get(), "officer-vh", ExportKind::kCases, "cases.csv"},
         Submission{police.get(), "officer-police", ExportKind::kIncidents, "incidents.csv"},
@@ -253,14 +254,38 @@ absl::Status RunDemo(const DemoOptions& o, const std::string& self, std::ostream
     so.tls = as(sub.officer);
     so.kind = sub.kind;
     so.file = (fs::path(data) / sub.file).string();
-    std::ostringstream report;
-    s = RunSubmit(so, report);
-    std::string text = report.str();
-    // The first and last lines: counts and the receipt.
-    std::string first = text.substr(0, text.find('\n') + 1);
-    std::string last = text.substr(text.rfind('\n', text.size() - 2) + 1);
-    out << "  " << first << "  " << last;
+    so.skip_invalid = o.skip_invalid;
+    std::ostringstream text_out;
+    v1::SubmitReport report;
+    s = RunSubmit(so, text_out, &report);
+    std::string text = text_out.str();
+    if (!text.empty()) {
+      // The first and last lines: counts and the receipt.
+      std::string first = text.substr(0, text.find('\n') + 1);
+      std::string last = text.substr(text.rfind('\n', text.size() - 2) + 1);
+      out << "  " << first;
+      if (last != first) out << "  " << last;
+    }
+    // The agent's first errors: file, line, column and reason, never a value.
+    int shown = 0;
+    for (const v1::RowErrorReport& e : report.errors()) {
+      if (shown++ == kErrorsShown) break;
+      out << "    " << so.file << ":" << e.line() << ": "
+          << (e.column().empty() ? "" : Cat("column ", e.column(), ": ")) << e.reason() << "\n";
+    }
+    if (report.error_count() > std::min<int64_t>(report.errors_size(), kErrorsShown))
+      out << "    ... and " << report.error_count() - std::min(report.errors_size(), kErrorsShown)
+          << " more errors\n";
+    if (report.refused()) {
+      return absl::InvalidArgumentError(
+          Cat(so.file, " was refused: ", report.rows_invalid(), " invalid row",
+              report.rows_invalid() == 1 ? "" : "s",
+              " (the first errors are listed above); nothing was linked. Fix them, or run the "
+              "demo again with --skip-invalid to leave the invalid rows out"));
+    }
     if (!s.ok()) return s;
+    if (report.rows_invalid() > 0)
+      out << "    (--skip-invalid: " << report.rows_invalid() << " invalid rows left out)\n";
   }
 
   step(5, "the auditor links the extracts");
@@ -279,8 +304,10 @@ absl::Status RunDemo(const DemoOptions& o, const std::string& self, std::ostream
   ao.json_out = (out_dir / "report.json").string();
   ao.html_out = (out_dir / "report.html").string();
   std::ostringstream report_text;
-  s = RunAnalyze(ao, report_text);
-  if (!s.ok()) return s;
+  // A refusal (disclosure control) still writes the report files, with the reason: the demo
+  // goes on and ends with the refusal.
+  const absl::Status study = RunAnalyze(ao, report_text);
+  if (!study.ok() && study.code() != absl::StatusCode::kFailedPrecondition) return study;
 
   step(7, "the auditor verifies the audit log");
   s = RunAuditVerify(auditor, out);
@@ -321,6 +348,11 @@ absl::Status RunDemo(const DemoOptions& o, const std::string& self, std::ostream
   out << "\nwrote " << (out_dir / "report.json").string() << ", "
       << (out_dir / "report.html").string() << " and " << (out_dir / "links.csv").string()
       << "; daemon logs in " << (work / "logs").string() << "\n";
+  if (!study.ok()) {
+    return absl::FailedPreconditionError(
+        Cat("the analyzer refused the study (the reason is above and in ",
+            (out_dir / "report.json").string(), "); links.csv and the audit log are complete"));
+  }
   return absl::OkStatus();
 }
 

@@ -32,10 +32,17 @@ struct DemoOptions {
   // Keep the daemons running after the study until SIGINT or SIGTERM, with their addresses
   // and the certificate directory in OUT/serve.env (for scripts playing a role against them).
   bool serve = false;
+  // Submit the exports with --skip-invalid: bad rows are listed and left out instead of
+  // refusing their whole export.
+  bool skip_invalid = false;
 };
 // Starts a linker, an analyzer, a police and a Veiligheidshuis agent on loopback with fresh
 // certificates and key, submits the three exports, links, runs the default study, writes
 // OUT/report.json, OUT/report.html and OUT/links.csv, prints the report and stops everything.
+// An export refused for bad rows: its first errors are printed (file, line, column, reason)
+// and InvalidArgument returned. A study the analyzer refuses (disclosure control): the report
+// files hold the refusal and its reason, the rest of the demo runs, and the refusal
+// (FailedPrecondition) is returned.
 [[nodiscard]] absl::Status RunDemo(const DemoOptions& options, const std::string& self_path,
                                    std::ostream& out);
 

@@ -5,6 +5,7 @@
 
 #include "cli/analyze_command.h"
 #include "cli/demo_command.h"
+#include "cli/explain_command.h"
 #include "cli/linker_commands.h"
 #include "cli/pseudonymise_command.h"
 #include "cli/submit_command.h"
@@ -32,10 +33,32 @@ struct TlsFlags {
   }
 };
 
+// The exit status of every command (README, "Exit status"; the same text is in --help).
+constexpr char kExitCodes[] =
+    "Exit status:\n"
+    "  0  done\n"
+    "  1  could not be done: a file or address unreachable, a daemon failed, no permission\n"
+    "  2  invalid input or usage: a bad flag or argument, an export refused for invalid rows\n"
+    "     (every error named; --skip-invalid keeps the valid rows), a bad study file\n"
+    "  3  refused: the analyzer refused the study under disclosure control (report.json and\n"
+    "     report.html hold the reason), or the linker refused in its present state (extracts\n"
+    "     made with another key, extracts changed since the last link run)\n"
+    "  4  damaged data: the audit log fails verification, a damaged extract file or store\n";
+
 int Report(const absl::Status& status) {
   if (status.ok()) return 0;
   std::cerr << "pprl: " << status.message() << "\n";
-  return status.code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+  switch (status.code()) {
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kOutOfRange:
+      return 2;
+    case absl::StatusCode::kFailedPrecondition:
+      return 3;
+    case absl::StatusCode::kDataLoss:
+      return 4;
+    default:
+      return 1;
+  }
 }
 
 }  // namespace
@@ -43,6 +66,7 @@ int Report(const absl::Status& status) {
 int main(int argc, char** argv) {
   CLI::App app{"pprl: privacy-preserving record linkage for Veiligheidshuis studies"};
   app.require_subcommand(1);
+  app.footer(kExitCodes);
 
   pprl::KeygenOptions keygen;
   CLI::App* keygen_cmd = app.add_subcommand("keygen", "make a new 256-bit site key (mode 0600)");
@@ -60,6 +84,25 @@ int main(int argc, char** argv) {
   pseudo_cmd->add_option("--threads", pseudo.threads, "worker threads (default: one per core)");
   pseudo_cmd->add_option("input", pseudo.input, "the CSV export")->required();
   pseudo_cmd->add_option("output", pseudo.output, "the extract file to write")->required();
+
+  // Why two rows do or do not link: at the site, with the key; nothing is sent.
+  pprl::ExplainOptions explain;
+  CLI::App* explain_cmd = app.add_subcommand(
+      "explain",
+      "show why two export rows do or do not link (data officer, at the site): both rows' "
+      "normalised fields and the match-key levels they share. Runs here with the site key and "
+      "sends nothing anywhere; it prints names and birth dates to this terminal only");
+  explain_cmd->add_option("--key", explain.key_file, "the site key file");
+  explain_cmd->add_option("--config", explain.config_file,
+                          "the agent's config file (its key_file and [columns])");
+  explain_cmd->add_option("--kind", explain.kind,
+                          "cases, incidents or convictions (default: from each file's header)");
+  explain_cmd
+      ->add_option("rows", explain.rows,
+                   "two rows as FILE:LINE, the line as submission errors name it (e.g. "
+                   "incidents.csv:12 cases.csv:7)")
+      ->required()
+      ->expected(2);
 
   // The data officer's submission through the site agent.
   pprl::SubmitOptions submit;
@@ -100,6 +143,9 @@ int main(int argc, char** argv) {
   demo_cmd->add_option("--seed", demo.synth.seed, "seed for the synthetic data");
   demo_cmd->add_option("--people", demo.synth.people, "synthetic police population");
   demo_cmd->add_option("--cases", demo.synth.cases, "synthetic case subjects");
+  demo_cmd->add_flag("--skip-invalid", demo.skip_invalid,
+                     "submit the exports with --skip-invalid: invalid rows are listed and left "
+                     "out instead of refusing their export");
   demo_cmd->add_flag("--serve", demo.serve,
                      "keep the daemons running after the study (until Ctrl-C); addresses in "
                      "OUT/serve.env");
@@ -154,7 +200,12 @@ int main(int argc, char** argv) {
   audit_show->fallthrough();
   audit_verify->fallthrough();
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version exit 0; every usage error exits 2 (as documented above).
+    return app.exit(e) == 0 ? 0 : 2;
+  }
   linker.tls = linker_tls.Files();
   if (synth_cmd->parsed()) return Report(pprl::RunSynth(synth_out, synth, std::cout));
   if (eval_cmd->parsed()) {
@@ -190,6 +241,7 @@ int main(int argc, char** argv) {
   if (audit_show->parsed()) return Report(pprl::RunAuditShow(linker, std::cout));
   if (audit_verify->parsed()) return Report(pprl::RunAuditVerify(linker, std::cout));
 
+  if (explain_cmd->parsed()) return Report(pprl::RunExplain(explain, std::cout));
   if (keygen_cmd->parsed()) return Report(pprl::RunKeygen(keygen, std::cout));
   if (pseudo_cmd->parsed()) {
     absl::StatusOr<pprl::ExportKind> kind = pprl::ParseExportKind(kind_name);

@@ -11,7 +11,7 @@
 
 namespace pprl {
 
-absl::Status RunSubmit(const SubmitOptions& o, std::ostream& out) {
+absl::Status RunSubmit(const SubmitOptions& o, std::ostream& out, v1::SubmitReport* report_out) {
   if (o.agent.empty()) return absl::InvalidArgumentError("--agent ADDRESS is required");
   std::error_code ec;
   uint64_t size = std::filesystem::file_size(o.file, ec);
@@ -59,9 +59,13 @@ absl::Status RunSubmit(const SubmitOptions& o, std::ostream& out) {
     return FromGrpc(status);
   }
   out << report.text();
+  if (report_out != nullptr) *report_out = report;
   if (report.refused()) {
-    return absl::InvalidArgumentError(Cat(report.file_name(), ": refused, ", report.rows_invalid(),
-                                          " invalid rows; nothing was uploaded"));
+    return absl::InvalidArgumentError(
+        Cat(report.file_name(), ": refused, ", report.rows_invalid(), " invalid row",
+            report.rows_invalid() == 1 ? "" : "s",
+            " (the errors are listed above); nothing was "
+            "uploaded. Fix the rows, or add --skip-invalid to upload the valid rows only"));
   }
   return absl::OkStatus();
 }

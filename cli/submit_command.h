@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "core/columns.h"
+#include "proto/agent.pb.h"
 #include "service/rpc_util.h"
 
 namespace pprl {
@@ -23,8 +24,10 @@ struct SubmitOptions {
 };
 
 // OK when the export was uploaded (or validated, for a dry run); InvalidArgument when it was
-// refused for bad rows; another error when it could not be submitted.
-[[nodiscard]] absl::Status RunSubmit(const SubmitOptions& options, std::ostream& out);
+// refused for bad rows; another error when it could not be submitted. The agent's report is
+// printed to `out` and, when `report` is given, kept there (the demo shows its errors).
+[[nodiscard]] absl::Status RunSubmit(const SubmitOptions& options, std::ostream& out,
+                                     v1::SubmitReport* report = nullptr);
 
 }  // namespace pprl
 

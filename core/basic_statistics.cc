@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "core/distributions.h"
@@ -36,13 +37,46 @@ absl::StatusOr<Descriptives> Describe(const std::vector<double>& values) {
   return d;
 }
 
-absl::StatusOr<double> WilcoxonSignedRankP(const std::vector<double>& before,
-                                           const std::vector<double>& after) {
+absl::StatusOr<double> SignedRankCdf(double v, int n) {
+  if (n < 1 || n > 1000) return absl::InvalidArgumentError("signed-rank n out of range");
+  const int top = n * (n + 1) / 2;
+  const int q = static_cast<int>(std::floor(v + 1e-7));
+  if (q < 0) return 0.0;
+  if (q >= top) return 1.0;
+  // Number of subsets of {1..n} with each sum (as R's csignrank), as doubles scaled by 1/2
+  // per element so that they stay in range.
+  std::vector<double> count(static_cast<size_t>(top) + 1, 0.0);
+  count[0] = 1;
+  for (int k = 1; k <= n; ++k) {
+    const int reach = k * (k + 1) / 2;
+    for (int s = reach; s >= 0; --s) {
+      count[static_cast<size_t>(s)] =
+          0.5 * (count[static_cast<size_t>(s)] + (s >= k ? count[static_cast<size_t>(s - k)] : 0));
+    }
+  }
+  // Sum the smaller tail, as R does.
+  double p = 0;
+  if (2 * q <= top) {
+    for (int s = 0; s <= q; ++s) p += count[static_cast<size_t>(s)];
+    return p;
+  }
+  for (int s = q + 1; s <= top; ++s) p += count[static_cast<size_t>(s)];
+  return 1 - p;
+}
+
+absl::StatusOr<SignedRankTest> WilcoxonSignedRank(const std::vector<double>& before,
+                                                  const std::vector<double>& after) {
   if (before.size() != after.size()) return absl::InvalidArgumentError("unpaired samples");
+  if (before.empty()) return absl::FailedPreconditionError("no pairs");
   std::vector<double> d;
+  bool zeros = false;
   for (size_t i = 0; i < before.size(); ++i) {
     double x = before[i] - after[i];
-    if (x != 0) d.push_back(x);
+    if (x != 0) {
+      d.push_back(x);
+    } else {
+      zeros = true;
+    }
   }
   const double n = static_cast<double>(d.size());
   if (d.empty())
@@ -55,6 +89,7 @@ absl::StatusOr<double> WilcoxonSignedRankP(const std::vector<double>& before,
             [&](size_t a, size_t b) { return std::fabs(d[a]) < std::fabs(d[b]); });
   std::vector<double> rank(d.size());
   double tie_term = 0;
+  bool ties = false;
   for (size_t i = 0; i < order.size();) {
     size_t j = i;
     while (j + 1 < order.size() && std::fabs(d[order[j + 1]]) == std::fabs(d[order[i]])) ++j;
@@ -62,13 +97,29 @@ absl::StatusOr<double> WilcoxonSignedRankP(const std::vector<double>& before,
     for (size_t k = i; k <= j; ++k) rank[order[k]] = average;
     double t = static_cast<double>(j - i + 1);
     tie_term += t * t * t - t;
+    ties = ties || j > i;
     i = j + 1;
   }
-  double statistic = 0;
+  SignedRankTest r;
+  r.n = static_cast<int64_t>(d.size());
   for (size_t i = 0; i < d.size(); ++i) {
-    if (d[i] > 0) statistic += rank[i];
+    if (d[i] > 0) r.v += rank[i];
   }
-  double z = statistic - n * (n + 1) / 4;
+  if (r.n < 50 && !ties && !zeros) {
+    // R: p <- if (V > n(n+1)/4) psignrank(V - 1, n, lower.tail = FALSE) else psignrank(V, n).
+    const int ni = static_cast<int>(r.n);
+    double tail;
+    if (r.v > n * (n + 1) / 4) {
+      PPRL_ASSIGN_OR_RETURN(double below, SignedRankCdf(r.v - 1, ni));
+      tail = 1 - below;
+    } else {
+      PPRL_ASSIGN_OR_RETURN(tail, SignedRankCdf(r.v, ni));
+    }
+    r.p = std::min(1.0, 2 * tail);
+    r.exact = true;
+    return r;
+  }
+  double z = r.v - n * (n + 1) / 4;
   double sigma = std::sqrt(n * (n + 1) * (2 * n + 1) / 24 - tie_term / 48);
   if (!(sigma > 0))
     return absl::FailedPreconditionError("the signed-rank statistic has no variance");
@@ -76,7 +127,14 @@ absl::StatusOr<double> WilcoxonSignedRankP(const std::vector<double>& before,
   z = (z - correction) / sigma;
   PPRL_ASSIGN_OR_RETURN(double lower, NormalCdf(z));
   PPRL_ASSIGN_OR_RETURN(double upper, NormalCdf(-z));
-  return std::min(1.0, 2 * std::min(lower, upper));
+  r.p = std::min(1.0, 2 * std::min(lower, upper));
+  return r;
+}
+
+absl::StatusOr<double> WilcoxonSignedRankP(const std::vector<double>& before,
+                                           const std::vector<double>& after) {
+  PPRL_ASSIGN_OR_RETURN(SignedRankTest t, WilcoxonSignedRank(before, after));
+  return t.p;
 }
 
 absl::StatusOr<PairedTest> PairedTTest(const std::vector<double>& before,
@@ -93,19 +151,23 @@ absl::StatusOr<PairedTest> PairedTTest(const std::vector<double>& before,
   for (size_t i = 0; i < d.size(); ++i) d[i] = before[i] - after[i];
   r.mean_diff = Mean(d);
   double sd = Sd(d, r.mean_diff);
-  if (!(sd > 0))
-    return absl::FailedPreconditionError(
-        "the differences have no variance: the t-test is undefined");
-  double se = sd / std::sqrt(static_cast<double>(r.n));
   r.df = static_cast<double>(r.n - 1);
-  r.t = r.mean_diff / se;
-  PPRL_ASSIGN_OR_RETURN(r.p, StudentTTwoSidedP(r.t, r.df));
-  PPRL_ASSIGN_OR_RETURN(double q, StudentTQuantile(0.975, r.df));
-  r.ci_low = r.mean_diff - q * se;
-  r.ci_high = r.mean_diff + q * se;
-  absl::StatusOr<double> w = WilcoxonSignedRankP(before, after);
+  // R: every difference the same is "data are essentially constant" (the standard error below
+  // 10 machine epsilons of |mean difference|), or NaN when they are all zero.
+  const double se = sd / std::sqrt(static_cast<double>(r.n));
+  if (se > 0 && se >= 10 * std::numeric_limits<double>::epsilon() * std::fabs(r.mean_diff)) {
+    r.t = r.mean_diff / se;
+    PPRL_ASSIGN_OR_RETURN(r.p, StudentTTwoSidedP(r.t, r.df));
+    PPRL_ASSIGN_OR_RETURN(double q, StudentTQuantile(0.975, r.df));
+    r.ci_low = r.mean_diff - q * se;
+    r.ci_high = r.mean_diff + q * se;
+  } else {
+    r.t_defined = false;
+  }
+  absl::StatusOr<SignedRankTest> w = WilcoxonSignedRank(before, after);
   if (w.ok()) {
-    r.wilcoxon_p = *w;
+    r.wilcoxon_p = w->p;
+    r.wilcoxon_exact = w->exact;
   } else {
     r.wilcoxon_defined = false;
   }

@@ -156,12 +156,14 @@ PriorCounts PriorCountsAt(const PersonHistory& h, int32_t t) {
 
 Matching MatchComparison(const std::vector<Treated>& treated,
                          const std::vector<PersonHistory>& pool, const ComparisonSettings& s) {
-  std::map<std::pair<char, int>, std::vector<size_t>> strata;
+  // Strata by birth band; gender is exact where both sides have one (police exports may carry
+  // no gender column, and then nobody in the pool has one).
+  std::map<int, std::vector<size_t>> strata;
   std::vector<uint64_t> pool_hash(pool.size());
   for (size_t j = 0; j < pool.size(); ++j) {
     pool_hash[j] = Fnv1a(pool[j].subject_id);
-    if (pool[j].gender == 'o' || pool[j].birth_band == 0) continue;  // cannot match exactly
-    strata[{pool[j].gender, pool[j].birth_band}].push_back(j);
+    if (pool[j].birth_band == 0) continue;  // cannot match exactly
+    strata[pool[j].birth_band].push_back(j);
   }
   // Each count's differences are scaled by its spread among the treated (at least 0.5), so
   // rarer convictions weigh as much as incidents.
@@ -181,8 +183,8 @@ Matching MatchComparison(const std::vector<Treated>& treated,
   std::vector<std::tuple<double, uint64_t, size_t>> candidates;
   for (size_t i = 0; i < treated.size(); ++i) {
     const Treated& t = treated[i];
-    auto it = strata.find({t.history.gender, t.history.birth_band});
-    if (t.history.gender == 'o' || t.history.birth_band == 0 || it == strata.end()) {
+    auto it = strata.find(t.history.birth_band);
+    if (t.history.birth_band == 0 || it == strata.end()) {
       ++m.unmatched;
       continue;
     }
@@ -191,6 +193,8 @@ Matching MatchComparison(const std::vector<Treated>& treated,
     const uint64_t key = Mix(s.seed ^ Fnv1a(t.history.subject_id));
     candidates.clear();
     for (size_t j : it->second) {
+      if (t.history.gender != 'o' && pool[j].gender != 'o' && pool[j].gender != t.history.gender)
+        continue;
       const std::array<double, 4> c = PriorIn(pool[j], w);
       const double dq = std::fabs(a[0] - c[0]), dy = std::fabs(a[1] - c[1]);
       const double cq = std::fabs(a[2] - c[2]), cy = std::fabs(a[3] - c[3]);
@@ -298,6 +302,29 @@ ComparisonOutput BuildComparison(const Study& study, const std::vector<Treated>&
                      "convictions_quarter_before", "convictions_year_before"}}};
   c["pool_subjects"] = pool.size();
   c["cohort_subjects"] = treated.size();
+  // Why the group is what it is, in words (no counts): missing genders, an empty pool.
+  json notes = json::array();
+  const bool pool_without_gender =
+      std::all_of(pool.begin(), pool.end(), [](const PersonHistory& p) { return p.gender == 'o'; });
+  const bool some_without_gender =
+      std::any_of(pool.begin(), pool.end(),
+                  [](const PersonHistory& p) { return p.gender == 'o'; }) ||
+      std::any_of(treated.begin(), treated.end(),
+                  [](const Treated& t) { return t.history.gender == 'o'; });
+  if (pool.empty()) {
+    notes.push_back(
+        "the comparison pool is empty: no police subject without a case (every police subject "
+        "was linked to a case, or the police exports hold none)");
+  } else if (pool_without_gender) {
+    notes.push_back(
+        "no comparison subject has a gender (the police exports carry no gender column): "
+        "matched on the birth band and the prior counts only, so gender is not balanced");
+  } else if (some_without_gender) {
+    notes.push_back(
+        "some subjects have no gender (a police export without the column, or left blank): "
+        "gender is matched exactly only where both sides have one");
+  }
+  c["notes"] = notes;
 
   Matching m = MatchComparison(treated, pool, cs);
   // Differencing: the matched subjects must not be a near copy of a released set.
@@ -333,9 +360,15 @@ ComparisonOutput BuildComparison(const Study& study, const std::vector<Treated>&
   const char* kSections[] = {"balance", "estimates", "trajectories"};
   if (matched < min_cell || static_cast<int64_t>(distinct.size()) < min_cell ||
       static_cast<int64_t>(pool.size()) < min_cell) {
+    const bool no_band = std::all_of(treated.begin(), treated.end(),
+                                     [](const Treated& t) { return t.history.birth_band == 0; });
     const std::string reason =
-        matched == 0 ? "no cohort subject found a comparison subject"
-                     : Cat("fewer than ", min_cell, " matched subjects or distinct controls");
+        pool.empty() ? "the comparison pool is empty (no police subject without a case)"
+        : matched == 0 && no_band
+            ? "no cohort subject found a comparison subject: none has a birth band"
+        : matched == 0 ? "no cohort subject found a comparison subject of the same birth band "
+                         "(and gender, where both have one) within the calipers"
+                       : Cat("fewer than ", min_cell, " matched subjects or distinct controls");
     for (const char* section : kSections) {
       c[section] = nullptr;
       suppress(Cat("/", section), reason);
@@ -482,12 +515,15 @@ ComparisonOutput BuildComparison(const Study& study, const std::vector<Treated>&
     json e = {{"outcome", o.name},          {"n_matched", matched},
               {"treated_before", Mean(tb)}, {"treated_after", Mean(ta)},
               {"control_before", Mean(cb)}, {"control_after", Mean(ca)}};
-    if (absl::StatusOr<PairedTest> t = PairedTTest(tb, ta); t.ok()) {
+    if (absl::StatusOr<PairedTest> t = PairedTTest(tb, ta); t.ok() && t->t_defined) {
       e["before_after"] = {
           {"mean_diff", t->mean_diff}, {"ci_low", t->ci_low}, {"ci_high", t->ci_high}, {"p", t->p}};
     } else {
       e["before_after"] = nullptr;
-      suppress(base + "/before_after", Cat("not computable: ", t.status().message()));
+      suppress(base + "/before_after",
+               Cat("not computable: ", t.ok() ? "the differences have no variance: the t-test is "
+                                                "undefined"
+                                              : t.status().message()));
     }
     const Interval ci = BootstrapDid(changes, cs.bootstrap_replicates,
                                      Mix(cs.seed + static_cast<uint64_t>(outcome_index)));

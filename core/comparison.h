@@ -2,9 +2,9 @@
 //
 // People are referred because their offending just rose, so their counts fall afterwards even
 // if the discussion did nothing (regression to the mean). For each cohort subject the analysis
-// draws k subjects with police records only (never discussed), with the same gender and
-// 5-year birth band and the closest prior-quarter and prior-year counts at a pseudo reference
-// date equal to the cohort subject's, with replacement. It reports the balance, the two
+// draws k subjects with police records only (never discussed), with the same 5-year birth band
+// and gender (where both have one) and the closest prior-quarter and prior-year counts at a pseudo
+// reference date equal to the cohort subject's, with replacement. It reports the balance, the two
 // groups' before/after means and trajectories, and difference-in-differences with a seeded
 // cluster bootstrap over matched sets and a negative binomial group x period model with
 // cluster-robust standard errors.
@@ -62,10 +62,11 @@ struct Treated {
   int32_t reference_day = 0;
 };
 
-// Exact on gender and birth band; within the calipers on all four prior counts; nearest by the
-// sum of the four absolute differences, each divided by that count's standard deviation among
-// the treated (at least 0.5); ties broken by a keyed hash of the seed and the subject ids, so
-// the result does not depend on input order.
+// Exact on birth band, and on gender where both the cohort subject and the pool subject have
+// one (police exports may carry no gender); within the calipers on all four prior counts;
+// nearest by the sum of the four absolute differences, each divided by that count's standard
+// deviation among the treated (at least 0.5); ties broken by a keyed hash of the seed and the
+// subject ids, so the result does not depend on input order.
 Matching MatchComparison(const std::vector<Treated>& treated,
                          const std::vector<PersonHistory>& pool, const ComparisonSettings& s);
 

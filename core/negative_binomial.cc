@@ -14,6 +14,34 @@ namespace {
 constexpr double kInf = std::numeric_limits<double>::infinity();
 // Beyond this theta the data show no over-dispersion the model could estimate.
 constexpr double kMaxTheta = 1e7;
+constexpr char kNoOverdispersion[] =
+    "theta grows without bound: the counts show no over-dispersion (the Poisson model applies)";
+// R's glm.fit hands its QR min(1e-7, epsilon / 1000) = 1e-11 (glm.control's default epsilon):
+// a column whose remainder after the earlier kept columns is below that share of its norm is
+// aliased.
+constexpr double kAliasTolerance = 1e-11;
+
+// The terms R's pivoting QR (LINPACK dqrdc2, limited pivoting) keeps: in order, each column
+// not (numerically) in the span of the kept columns before it. Gram-Schmidt, orthogonalised
+// twice against the kept columns: one pass over the data per column.
+std::vector<Eigen::Index> KeptColumns(const Eigen::MatrixXd& x) {
+  std::vector<Eigen::Index> kept;
+  std::vector<Eigen::VectorXd> basis;  // orthonormal, spanning the kept columns
+  for (Eigen::Index j = 0; j < x.cols(); ++j) {
+    const double norm = x.col(j).norm();
+    if (!(norm > 0)) continue;
+    Eigen::VectorXd remainder = x.col(j);
+    for (int pass = 0; pass < 2; ++pass) {
+      for (const Eigen::VectorXd& q : basis) remainder -= q.dot(remainder) * q;
+    }
+    const double left = remainder.norm();
+    if (left > kAliasTolerance * norm) {
+      kept.push_back(j);
+      basis.push_back(remainder / left);
+    }
+  }
+  return kept;
+}
 
 // The outcome is a count, so the gamma-function terms are exact finite sums over 0..y-1:
 // lgamma(t+y) - lgamma(t) = sum log(t+k), digamma(t+y) - digamma(t) = sum 1/(t+k),
@@ -138,9 +166,7 @@ absl::StatusOr<double> ThetaMl(const Eigen::VectorXd& y, const Eigen::VectorXd& 
     double del = score / info;
     t0 += del;
     if (!std::isfinite(t0) || t0 > kMaxTheta) {
-      return absl::FailedPreconditionError(
-          "theta grows without bound: the counts show no over-dispersion (the Poisson model "
-          "applies)");
+      return absl::OutOfRangeError(kNoOverdispersion);
     }
     // Converged; or stalled at the rounding noise of the score, far below what 6 digits need.
     const double size = std::max(1.0, std::fabs(t0));
@@ -161,22 +187,20 @@ absl::StatusOr<NbFit> FitNegativeBinomial(const Eigen::VectorXd& y, const Eigen:
   if (y.size() != n || static_cast<Eigen::Index>(terms.size()) != p) {
     return absl::InvalidArgumentError("outcome, design and term names do not match in size");
   }
-  if (n <= p)
-    return absl::FailedPreconditionError(
-        Cat("too few observations (", n, ") for ", p, " coefficients"));
   for (Eigen::Index i = 0; i < n; ++i) {
     if (!(y[i] >= 0) || y[i] != std::floor(y[i]))
       return absl::InvalidArgumentError("the outcome must be counts");
   }
+  // Aliased terms are dropped, as R drops them; the model is fitted on the rest.
+  const std::vector<Eigen::Index> kept = KeptColumns(x);
+  const Eigen::Index rank = static_cast<Eigen::Index>(kept.size());
+  if (rank == 0) return absl::FailedPreconditionError("the design has no non-zero column");
+  if (n <= rank)
+    return absl::FailedPreconditionError(
+        Cat("too few observations (", n, ") for ", rank, " coefficients"));
   if (y.maxCoeff() == 0) return absl::FailedPreconditionError("the outcome is zero for everyone");
-  {
-    Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(x);
-    qr.setThreshold(1e-10);
-    if (qr.rank() < p) {
-      return absl::FailedPreconditionError(
-          "the design is singular: a predictor is constant or a combination of others");
-    }
-  }
+  Eigen::MatrixXd xr(n, rank);
+  for (Eigen::Index k = 0; k < rank; ++k) xr.col(k) = x.col(kept[static_cast<size_t>(k)]);
 
   // Start from the means R uses (y + 1/6 where y is 0 for the negative binomial family).
   Eigen::VectorXd eta(n);
@@ -184,25 +208,40 @@ absl::StatusOr<NbFit> FitNegativeBinomial(const Eigen::VectorXd& y, const Eigen:
 
   NbFit fit;
   fit.n = n;
+  fit.rank = static_cast<int>(rank);
   fit.dispersion = options.dispersion;
   IrlsResult irls;
   double theta;
   if (options.dispersion == Dispersion::kPoisson) {
     theta = kInf;
-    PPRL_ASSIGN_OR_RETURN(irls, Irls(y, x, theta, eta, options));
+    PPRL_ASSIGN_OR_RETURN(irls, Irls(y, xr, theta, eta, options));
   } else if (options.dispersion == Dispersion::kFixedAlpha) {
     if (!(options.fixed_alpha > 0)) return absl::InvalidArgumentError("alpha must be positive");
     theta = 1 / options.fixed_alpha;
-    PPRL_ASSIGN_OR_RETURN(irls, Irls(y, x, theta, eta, options));
+    PPRL_ASSIGN_OR_RETURN(irls, Irls(y, xr, theta, eta, options));
   } else {
     // As glm.nb: a Poisson fit, then theta and the mean model in turn until both settle.
-    PPRL_ASSIGN_OR_RETURN(irls, Irls(y, x, kInf, eta, options));
-    PPRL_ASSIGN_OR_RETURN(theta, ThetaMl(y, irls.mu, 0, options));
+    PPRL_ASSIGN_OR_RETURN(irls, Irls(y, xr, kInf, eta, options));
+    const IrlsResult poisson = irls;
+    bool unbounded = false;
+    auto theta_ml = [&](const Eigen::VectorXd& mu, double start) -> absl::StatusOr<double> {
+      absl::StatusOr<double> t = ThetaMl(y, mu, start, options);
+      if (t.status().code() == absl::StatusCode::kOutOfRange) {
+        if (options.poisson_without_overdispersion) {
+          unbounded = true;
+          return kInf;
+        }
+        return absl::FailedPreconditionError(t.status().message());
+      }
+      return t;
+    };
+    PPRL_ASSIGN_OR_RETURN(theta, theta_ml(irls.mu, 0));
     double ll_old = -kInf;
-    for (int round = 1;; ++round) {
+    for (int round = 1; !unbounded; ++round) {
       Eigen::VectorXd start = irls.mu.array().log();
-      PPRL_ASSIGN_OR_RETURN(irls, Irls(y, x, theta, start, options));
-      PPRL_ASSIGN_OR_RETURN(double next, ThetaMl(y, irls.mu, theta, options));
+      PPRL_ASSIGN_OR_RETURN(irls, Irls(y, xr, theta, start, options));
+      PPRL_ASSIGN_OR_RETURN(double next, theta_ml(irls.mu, theta));
+      if (unbounded) break;
       double ll = LogLikelihood(y, irls.mu, next);
       bool settled = std::fabs(next - theta) <= 1e-9 * theta &&
                      std::fabs(ll - ll_old) <= 1e-11 * (std::fabs(ll) + 1);
@@ -215,22 +254,46 @@ absl::StatusOr<NbFit> FitNegativeBinomial(const Eigen::VectorXd& y, const Eigen:
             "theta and the mean model did not settle within the iteration limit");
       }
     }
-    PPRL_ASSIGN_OR_RETURN(irls, Irls(y, x, theta, Eigen::VectorXd(irls.mu.array().log()), options));
+    if (unbounded) {
+      // The likelihood rises towards theta = infinity: the Poisson fit is the maximum.
+      theta = kInf;
+      irls = poisson;
+      fit.dispersion = Dispersion::kPoisson;
+      fit.iterations = 0;
+    } else {
+      PPRL_ASSIGN_OR_RETURN(irls,
+                            Irls(y, xr, theta, Eigen::VectorXd(irls.mu.array().log()), options));
+    }
   }
   if (fit.iterations == 0) fit.iterations = irls.iterations;
   fit.theta = theta;
   fit.alpha = std::isinf(theta) ? 0 : 1 / theta;
   fit.log_likelihood = LogLikelihood(y, irls.mu, theta);
   const double parameters =
-      static_cast<double>(p) + (options.dispersion == Dispersion::kMaximumLikelihood ? 1 : 0);
+      static_cast<double>(rank) + (fit.dispersion == Dispersion::kMaximumLikelihood ? 1 : 0);
   fit.aic = -2 * fit.log_likelihood + 2 * parameters;
-  fit.covariance = irls.covariance;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  fit.covariance = Eigen::MatrixXd::Constant(p, p, nan);
+  for (Eigen::Index a = 0; a < rank; ++a) {
+    for (Eigen::Index b = 0; b < rank; ++b)
+      fit.covariance(kept[static_cast<size_t>(a)], kept[static_cast<size_t>(b)]) =
+          irls.covariance(a, b);
+  }
   PPRL_ASSIGN_OR_RETURN(double z, NormalQuantile(0.975));
+  size_t next_kept = 0;
   for (Eigen::Index j = 0; j < p; ++j) {
     NbCoefficient c;
     c.term = terms[static_cast<size_t>(j)];
-    c.b = irls.beta[j];
-    double var = irls.covariance(j, j);
+    if (next_kept >= kept.size() || kept[next_kept] != j) {
+      c.aliased = true;
+      c.b = c.se = c.ci_low = c.ci_high = c.wald_chi2 = c.p = c.irr = nan;
+      fit.coefficients.push_back(c);
+      continue;
+    }
+    c.b = irls.beta[static_cast<Eigen::Index>(next_kept)];
+    double var =
+        irls.covariance(static_cast<Eigen::Index>(next_kept), static_cast<Eigen::Index>(next_kept));
+    ++next_kept;
     if (!(var > 0) || !std::isfinite(var)) {
       return absl::FailedPreconditionError(
           Cat("no standard error for ", c.term, " (a degenerate design)"));
@@ -255,6 +318,10 @@ absl::StatusOr<WaldTest> WaldTestCoefficients(const NbFit& fit, const std::vecto
     if (indices[a] < 0 || indices[a] >= static_cast<int>(fit.coefficients.size())) {
       return absl::InvalidArgumentError("no such coefficient");
     }
+    if (fit.coefficients[indices[a]].aliased) {
+      return absl::FailedPreconditionError(
+          Cat(fit.coefficients[indices[a]].term, " is aliased: no test"));
+    }
     b[a] = fit.coefficients[indices[a]].b;
     for (int c = 0; c < k; ++c) v(a, c) = fit.covariance(indices[a], indices[c]);
   }
@@ -275,6 +342,8 @@ absl::StatusOr<Eigen::MatrixXd> ClusterRobustCovariance(const NbFit& fit, const 
       static_cast<Eigen::Index>(fit.coefficients.size()) != p) {
     return absl::InvalidArgumentError("cluster-robust covariance: sizes do not match the fit");
   }
+  if (fit.rank != p)
+    return absl::FailedPreconditionError("cluster-robust covariance: a term is aliased");
   Eigen::VectorXd b(p);
   for (Eigen::Index j = 0; j < p; ++j) b(j) = fit.coefficients[static_cast<size_t>(j)].b;
   const double alpha = std::isfinite(fit.theta) && fit.theta > 0 ? 1.0 / fit.theta : 0.0;

@@ -55,6 +55,11 @@ class RowParser {
   bool Parse(const CsvRow& row, bool hash, PseudonymousRecord* record, IdentityShape* shape,
              std::vector<RowError>* errors);
 
+  // The normalised identity of the last row parsed (RAW IDENTITY: for `pprl explain`, which
+  // shows it on the data officer's terminal at the site). Fields that failed to parse are
+  // left as they were.
+  const NormalisedIdentity& identity() const { return identity_; }
+
  private:
   RowParser(const HmacKey& key, ExportKind kind, ColumnLayout layout,
             std::unique_ptr<NameNormaliser> names);

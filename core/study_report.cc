@@ -110,13 +110,39 @@ json RegressionFor(const Study& study, const std::vector<SubjectVariables>& coho
   NbOptions options;
   options.dispersion = dispersion;
   options.fixed_alpha = 1;
+  // No over-dispersion: the ML theta is infinite and the Poisson fit is the answer.
+  options.poisson_without_overdispersion = true;
   absl::StatusOr<NbFit> fit = FitNegativeBinomial(y, x, terms, options);
   if (!fit.ok()) {
     sup.Add(pointer, Cat("not estimable: ", fit.status().message()));
     return nullptr;
   }
+  // An aliased term (constant, or a combination of the terms before it) is dropped as R's glm
+  // drops it: its row stays, "aliased": true, its figures null (R: NA).
   json coefficients = json::array();
+  json aliased = json::array();
   for (const NbCoefficient& c : fit->coefficients) {
+    if (c.aliased) {
+      const std::string row = Cat(pointer, "/coefficients/", coefficients.size());
+      for (const char* figure : {"b", "se", "ci_low", "ci_high", "wald_chi2", "p", "irr"}) {
+        sup.Add(Cat(row, "/", figure),
+                Cat("aliased: ", c.term,
+                    " is constant or a linear combination of the terms before it; dropped from "
+                    "the model as R's glm drops it (NA)"));
+      }
+      coefficients.push_back({{"term", c.term},
+                              {"b", nullptr},
+                              {"se", nullptr},
+                              {"ci_low", nullptr},
+                              {"ci_high", nullptr},
+                              {"wald_chi2", nullptr},
+                              {"df", c.df},
+                              {"p", nullptr},
+                              {"irr", nullptr},
+                              {"aliased", true}});
+      aliased.push_back(c.term);
+      continue;
+    }
     coefficients.push_back({{"term", c.term},
                             {"b", c.b},
                             {"se", c.se},
@@ -125,20 +151,31 @@ json RegressionFor(const Study& study, const std::vector<SubjectVariables>& coho
                             {"wald_chi2", c.wald_chi2},
                             {"df", c.df},
                             {"p", c.p},
-                            {"irr", c.irr}});
+                            {"irr", c.irr},
+                            {"aliased", false}});
   }
+  const bool poisson = fit->dispersion == Dispersion::kPoisson;
   json j = {{"outcome", study.outcome},
             {"n", fit->n},
-            {"dispersion", dispersion == Dispersion::kMaximumLikelihood ? "ml" : "fixed"},
-            {"theta", fit->theta},
+            {"dispersion", poisson                                        ? "poisson"
+                           : dispersion == Dispersion::kMaximumLikelihood ? "ml"
+                                                                          : "fixed"},
+            {"theta", poisson ? json(nullptr) : json(fit->theta)},
             {"alpha", fit->alpha},
             {"log_likelihood", fit->log_likelihood},
             {"aic", fit->aic},
-            {"coefficients", coefficients}};
+            {"coefficients", coefficients},
+            {"aliased", aliased}};
+  if (poisson) {
+    sup.Add(pointer + "/theta",
+            "infinite: the counts show no over-dispersion, so the Poisson fit (alpha 0) is "
+            "reported, as R's glm(family = poisson)");
+  }
   if (!study.interactions.empty()) {
     // Type III Wald tests: one per term (every term here is a single numeric column).
     json type3 = json::array();
     for (size_t k = 1; k < terms.size(); ++k) {
+      if (fit->coefficients[k].aliased) continue;
       absl::StatusOr<WaldTest> w = WaldTestCoefficients(*fit, {static_cast<int>(k)});
       if (w.ok())
         type3.push_back({{"term", terms[k]}, {"wald_chi2", w->chi2}, {"df", w->df}, {"p", w->p}});
@@ -352,10 +389,21 @@ absl::StatusOr<json> BuildStudyReport(const Study& study,
                       {"p", t->p},
                       {"ci_low", t->ci_low},
                       {"ci_high", t->ci_high},
-                      {"wilcoxon_p", t->wilcoxon_p}};
+                      {"wilcoxon_p", t->wilcoxon_p},
+                      {"wilcoxon_exact", t->wilcoxon_exact}};
+      if (!t->t_defined) {
+        // Only what is undefined is withheld: means, sds, the difference, df stay.
+        for (const char* figure : {"t", "p", "ci_low", "ci_high"}) {
+          paired[name][figure] = nullptr;
+          sup.Add(Cat(pointer, "/", figure),
+                  "not computable: every difference is the same (sd of the differences 0), so "
+                  "t is undefined (R: data are essentially constant)");
+        }
+      }
       if (!t->wilcoxon_defined) {
         paired[name]["wilcoxon_p"] = nullptr;
-        sup.Add(pointer + "/wilcoxon_p", "not computable: every difference is zero");
+        paired[name]["wilcoxon_exact"] = nullptr;
+        sup.Add(pointer + "/wilcoxon_p", "not computable: every difference is zero (R: NaN)");
       }
     }
   }
@@ -385,10 +433,25 @@ absl::StatusOr<json> BuildStudyReport(const Study& study,
     sup.Add("/correlations/r", sup.TooFew(static_cast<int64_t>(columns[0].size())));
     sup.Add("/correlations/p", sup.TooFew(static_cast<int64_t>(columns[0].size())));
   } else {
+    // A constant variable correlates with nothing, itself included (R: NA, sd zero).
+    std::vector<bool> constant(vars.size());
+    for (size_t a = 0; a < vars.size(); ++a) {
+      constant[a] = std::all_of(columns[a].begin(), columns[a].end(),
+                                [&](double v) { return v == columns[a][0]; });
+    }
     json rm = json::array(), pm = json::array();
     for (size_t a = 0; a < vars.size(); ++a) {
       json rr = json::array(), pr = json::array();
       for (size_t b = 0; b < vars.size(); ++b) {
+        if (constant[a] || constant[b]) {
+          rr.push_back(nullptr);
+          pr.push_back(nullptr);
+          if (a <= b)
+            sup.Add(Cat("/correlations/r/", a, "/", b),
+                    Cat("not computable: ", vars[constant[a] ? a : b],
+                        " is constant (no variance), so r is undefined (R: NA)"));
+          continue;
+        }
         if (a == b) {
           rr.push_back(1.0);
           pr.push_back(nullptr);

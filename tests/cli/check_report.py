@@ -77,9 +77,30 @@ def check_comparison(r, required):
                 fail("comparison trajectory %s/%s does not have 8 quarters" % (kind, group))
 
 
+def check_refused(r):
+    """A refused study (README, "report.json"): the schema and the refusal's reason, no figure."""
+    reason = r["refused"].get("reason") if isinstance(r["refused"], dict) else None
+    if not isinstance(reason, str) or not reason:
+        fail("refused carries no reason")
+    figures = sorted(set(r) - {"schema", "refused"})
+    if figures:
+        fail("a refused report holds figures: %s" % figures)
+    if "--comparison" in sys.argv:
+        fail("the study was refused, so there is no comparison")
+    if problems:
+        print("\n".join(problems))
+        return 1
+    print("report.json: the study was refused: %s" % reason)
+    return 0
+
+
 def main(path):
     with open(path) as f:
         r = json.load(f, parse_constant=reject_constant)
+    if r.get("schema") == "pprl.report.v1" and "refused" in r:
+        return check_refused(r)
+    if "--refused" in sys.argv:
+        fail("the report is not a refusal")
     for key in ["schema", "study", "linkage", "cohort", "descriptives", "paired_tests", "correlations",
                 "regression", "regression_fixed_alpha", "suppressed", "suppressed_reasons"]:
         if key not in r:
@@ -101,7 +122,7 @@ def main(path):
     if "gender" not in r["descriptives"]:
         fail("no gender distribution")
     paired_keys = {"n", "mean_before", "sd_before", "mean_after", "sd_after", "mean_diff", "t", "df", "p",
-                   "ci_low", "ci_high", "wilcoxon_p"}
+                   "ci_low", "ci_high", "wilcoxon_p", "wilcoxon_exact"}
     for t in ["incidents_quarter", "incidents_year", "convictions_quarter", "convictions_year"]:
         v = r["paired_tests"].get(t, "absent")
         if v == "absent":
@@ -113,16 +134,17 @@ def main(path):
         fail("correlations must name 8 variables")
     if c.get("r") is not None and (len(c["r"]) != 8 or any(len(row) != 8 for row in c["r"])):
         fail("the correlation matrix is not 8 x 8")
-    coef_keys = {"term", "b", "se", "ci_low", "ci_high", "wald_chi2", "df", "p", "irr"}
-    for which, disp in [("regression", "ml"), ("regression_fixed_alpha", "fixed")]:
+    coef_keys = {"term", "b", "se", "ci_low", "ci_high", "wald_chi2", "df", "p", "irr", "aliased"}
+    for which, disp in [("regression", ("ml", "poisson")), ("regression_fixed_alpha", ("fixed",))]:
         g = r[which]
         if g is None:
             continue
-        for key in ["outcome", "n", "dispersion", "theta", "alpha", "log_likelihood", "aic", "coefficients"]:
+        for key in ["outcome", "n", "dispersion", "theta", "alpha", "log_likelihood", "aic", "coefficients",
+                    "aliased"]:
             if key not in g:
                 fail("%s lacks %s" % (which, key))
-        if g.get("dispersion") != disp:
-            fail("%s.dispersion is not %s" % (which, disp))
+        if g.get("dispersion") not in disp:
+            fail("%s.dispersion is not %s" % (which, " or ".join(disp)))
         if g["coefficients"][0]["term"] != "(Intercept)":
             fail(which + ": the first term is not (Intercept)")
         for co in g["coefficients"]:
@@ -145,4 +167,5 @@ def main(path):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))  # --comparison: the comparison must be there with its estimates
+    # --comparison: the comparison must be there with its estimates; --refused: a refusal
+    sys.exit(main(sys.argv[1]))

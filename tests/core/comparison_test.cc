@@ -88,6 +88,32 @@ TEST(Matching, ExactOnGenderAndBandNearestWithinCalipers) {
   EXPECT_EQ(pool[m.sets[0].controls[0]].subject_id, "P-four");
 }
 
+// Police exports may carry no gender: gender is exact only where both sides have one.
+TEST(Matching, GenderIsExactOnlyWhereBothSidesHaveOne) {
+  const int32_t t = Day(2013, 6, 1);
+  std::vector<Treated> treated = {{Person("T-man", 'm', 1990, QuarterBefore(t, 4)), t},
+                                  {Person("T-unknown", 'o', 1990, QuarterBefore(t, 4)), t}};
+  std::vector<PersonHistory> pool = {
+      Person("P-woman", 'v', 1990, QuarterBefore(t, 4)),      // not for the man
+      Person("P-no-gender", 'o', 1990, QuarterBefore(t, 4)),  // for either
+      Person("P-older", 'o', 1985, QuarterBefore(t, 4)),      // other band: for neither
+  };
+  ComparisonSettings s;
+  s.k = 3;
+  Matching m = MatchComparison(treated, pool, s);
+  ASSERT_EQ(m.sets.size(), 2u);
+  EXPECT_EQ(m.unmatched, 0);
+  auto ids = [&](const MatchedSet& set) {
+    std::vector<std::string> out;
+    for (size_t j : set.controls) out.push_back(pool[j].subject_id);
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  EXPECT_EQ(treated[m.sets[0].treated].history.subject_id, "T-man");
+  EXPECT_THAT(ids(m.sets[0]), ElementsAre("P-no-gender"));
+  EXPECT_THAT(ids(m.sets[1]), ElementsAre("P-no-gender", "P-woman"));
+}
+
 TEST(Matching, WithReplacementUnmatchedCountedAndOrderFree) {
   const int32_t t1 = Day(2013, 3, 1), t2 = Day(2013, 9, 1);
   // P1 offended in the quarter before both dates, P2 never: both treated find P1 first.
@@ -264,6 +290,43 @@ TEST(ComparisonSection, TooFewMatchedSubjectsSuppressesTheFigures) {
   ASSERT_EQ(out.suppressed.size(), 3u);
   EXPECT_EQ(out.suppressed[1].first, "/comparison/estimates");
   EXPECT_THAT(out.suppressed[1].second, HasSubstr("fewer than 10"));
+}
+
+// A pool without gender (police exports without the column) is matched on the birth band and
+// the counts, and the section says so; before, the group was silently empty.
+TEST(ComparisonSection, APoolWithoutGenderIsMatchedAndSaysSo) {
+  Groups g = MakeGroups(40, 12);
+  for (PersonHistory& p : g.pool) p.gender = 'o';
+  Study study;
+  study.comparison.bootstrap_replicates = 100;
+  ComparisonOutput out = BuildComparison(study, g.treated, g.pool);
+  EXPECT_EQ(out.section["matched"], 40);
+  EXPECT_EQ(out.section["unmatched"], 0);
+  EXPECT_FALSE(out.section["estimates"].is_null());
+  ASSERT_EQ(out.section["notes"].size(), 1u);
+  EXPECT_THAT(out.section["notes"][0].get<std::string>(),
+              HasSubstr("the police exports carry no gender column"));
+
+  // With every gender known there is no note.
+  Groups known = MakeGroups(40, 12);
+  EXPECT_TRUE(BuildComparison(study, known.treated, known.pool).section["notes"].empty());
+}
+
+TEST(ComparisonSection, AnEmptyGroupSaysWhy) {
+  Groups g = MakeGroups(20);
+  Study study;
+  ComparisonOutput empty_pool = BuildComparison(study, g.treated, {});
+  EXPECT_TRUE(empty_pool.section["estimates"].is_null());
+  ASSERT_FALSE(empty_pool.suppressed.empty());
+  EXPECT_THAT(empty_pool.suppressed[0].second, HasSubstr("the comparison pool is empty"));
+  EXPECT_THAT(empty_pool.section["notes"][0].get<std::string>(),
+              HasSubstr("the comparison pool is empty"));
+
+  for (PersonHistory& p : g.pool) p.birth_band = 1960;  // nobody of the cohort's age
+  ComparisonOutput no_match = BuildComparison(study, g.treated, g.pool);
+  EXPECT_EQ(no_match.section["matched"], 0);
+  ASSERT_FALSE(no_match.suppressed.empty());
+  EXPECT_THAT(no_match.suppressed[0].second, HasSubstr("of the same birth band"));
 }
 
 TEST(ComparisonSection, AGenderShareOfFewWomenIsHeldBack) {

@@ -124,8 +124,25 @@ TEST(NegativeBinomial, DegenerateDataIsAClearError) {
   y << 0, 1, 0, 2, 1, 0;
   Eigen::MatrixXd x(6, 3);
   x << 1, 1, 2, 1, 2, 4, 1, 3, 6, 1, 4, 8, 1, 5, 10, 1, 6, 12;  // column 3 = 2 x column 2
-  EXPECT_THAT(FitNegativeBinomial(y, x, {"(Intercept)", "a", "b"}),
-              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("singular")));
+  NbOptions poisson_options;
+  poisson_options.dispersion = Dispersion::kPoisson;
+  // The later of two dependent columns is aliased (R: NA); the rest is the model without it.
+  absl::StatusOr<NbFit> aliased =
+      FitNegativeBinomial(y, x, {"(Intercept)", "a", "b"}, poisson_options);
+  ASSERT_THAT(aliased, IsOk());
+  EXPECT_EQ(aliased->rank, 2);
+  EXPECT_FALSE(aliased->coefficients[1].aliased);
+  EXPECT_TRUE(aliased->coefficients[2].aliased);
+  EXPECT_TRUE(std::isnan(aliased->coefficients[2].b));
+  absl::StatusOr<NbFit> without =
+      FitNegativeBinomial(y, x.leftCols(2), {"(Intercept)", "a"}, poisson_options);
+  ASSERT_THAT(without, IsOk());
+  EXPECT_DOUBLE_EQ(aliased->coefficients[1].b, without->coefficients[1].b);
+  EXPECT_DOUBLE_EQ(aliased->aic, without->aic);
+  EXPECT_THAT(WaldTestCoefficients(*aliased, {2}),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("aliased")));
+  EXPECT_THAT(ClusterRobustCovariance(*aliased, y, x, {1, 1, 2, 2, 3, 3}),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("aliased")));
   Eigen::MatrixXd x2 = x.leftCols(2);
   EXPECT_THAT(FitNegativeBinomial(Eigen::VectorXd::Zero(6), x2, {"(Intercept)", "a"}),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("zero for everyone")));
@@ -220,8 +237,12 @@ TEST(PairedTests, AgreeWithR) {
 TEST(PairedTests, DegenerateInputs) {
   EXPECT_THAT(PairedTTest({1}, {2}),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("fewer than 2")));
-  EXPECT_THAT(PairedTTest({1, 2, 3}, {0, 1, 2}),
-              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("no variance")));
+  absl::StatusOr<PairedTest> constant = PairedTTest({1, 2, 3}, {0, 1, 2});
+  ASSERT_THAT(constant, IsOk());
+  EXPECT_FALSE(constant->t_defined);
+  EXPECT_TRUE(constant->wilcoxon_defined);
+  EXPECT_EQ(constant->mean_diff, 1);
+  EXPECT_EQ(constant->df, 2);
   EXPECT_THAT(WilcoxonSignedRankP({1, 2}, {1, 2}), StatusIs(absl::StatusCode::kFailedPrecondition,
                                                             HasSubstr("every difference is zero")));
   EXPECT_THAT(Describe({}), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no values")));
@@ -242,6 +263,197 @@ TEST(Correlations, AgreeWithR) {
   }
   EXPECT_THAT(Pearson({1, 1, 1}, {1, 2, 3}),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("no variance")));
+}
+
+// Issue 14: a constant predictor and a sum of earlier ones are aliased, as R's glm.nb and
+// glm(family = negative.binomial(1)) report them, and the remaining terms agree with R.
+TEST(IssueKinds, AliasedTermsAreDroppedAsR) {
+  auto data = Csv("aliased.csv");
+  auto ref = Ref("kinds.ref");
+  const std::vector<std::string> predictors = {"before", "konst", "age", "times",
+                                               "plan",   "life",  "dup"};
+  const Eigen::Index n = static_cast<Eigen::Index>(data["y"].size());
+  Eigen::MatrixXd x(n, static_cast<Eigen::Index>(predictors.size()) + 1);
+  x.col(0).setOnes();
+  std::vector<std::string> terms = {"(Intercept)"};
+  for (size_t j = 0; j < predictors.size(); ++j) {
+    for (Eigen::Index i = 0; i < n; ++i)
+      x(i, static_cast<Eigen::Index>(j) + 1) = data[predictors[j]][i];
+    terms.push_back(predictors[j]);
+  }
+  Eigen::VectorXd y = Eigen::Map<Eigen::VectorXd>(data["y"].data(), n);
+  for (Dispersion d : {Dispersion::kMaximumLikelihood, Dispersion::kFixedAlpha}) {
+    NbOptions options;
+    options.dispersion = d;
+    options.fixed_alpha = 1;
+    absl::StatusOr<NbFit> fit = FitNegativeBinomial(y, x, terms, options);
+    ASSERT_THAT(fit, IsOk());
+    const std::string prefix =
+        std::string("aliased") + (d == Dispersion::kMaximumLikelihood ? ".ml." : ".fixed.");
+    EXPECT_EQ(fit->rank, 6);
+    ASSERT_EQ(fit->coefficients.size(), terms.size());
+    if (d == Dispersion::kMaximumLikelihood)
+      ExpectSame(fit->theta, ref.at(prefix + "theta"), prefix + "theta");
+    ExpectSame(fit->log_likelihood, ref.at(prefix + "loglik"), prefix + "loglik");
+    ExpectSame(fit->aic, ref.at(prefix + "aic"), prefix + "aic");
+    for (size_t j = 0; j < terms.size(); ++j) {
+      const NbCoefficient& c = fit->coefficients[j];
+      const std::string term = j == 0 ? "Intercept" : terms[j];
+      if (ref.contains(prefix + term + ".na")) {
+        EXPECT_TRUE(c.aliased) << term;
+        EXPECT_TRUE(std::isnan(c.b) && std::isnan(c.se) && std::isnan(c.p)) << term;
+        continue;
+      }
+      EXPECT_FALSE(c.aliased) << term;
+      const std::string k = prefix + term + ".";
+      ExpectSame(c.b, ref.at(k + "b"), k + "b");
+      ExpectSame(c.se, ref.at(k + "se"), k + "se");
+      ExpectSame(c.wald_chi2, ref.at(k + "wald_chi2"), k + "wald_chi2");
+      ExpectSame(c.p, ref.at(k + "p"), k + "p");
+      if (d == Dispersion::kMaximumLikelihood) {
+        ExpectSame(c.ci_low, ref.at(k + "ci_low"), k + "ci_low");
+        ExpectSame(c.ci_high, ref.at(k + "ci_high"), k + "ci_high");
+        ExpectSame(c.irr, ref.at(k + "irr"), k + "irr");
+      }
+    }
+    EXPECT_TRUE(fit->coefficients[2].aliased);  // konst
+    EXPECT_TRUE(fit->coefficients[7].aliased);  // dup = before + plan
+  }
+}
+
+// Issue 14: with under-dispersed counts glm.nb's theta runs off to infinity; the fit to show is
+// R's glm(family = poisson).
+TEST(IssueKinds, PoissonFitWhenThereIsNoOverDispersion) {
+  auto data = Csv("underdispersed.csv");
+  auto ref = Ref("kinds.ref");
+  ASSERT_EQ(ref.at("underdispersed.glm_nb_theta_above_1e4"), 1);
+  const std::vector<std::string> predictors = {"before", "age", "times", "plan", "life"};
+  const Eigen::Index n = static_cast<Eigen::Index>(data["y"].size());
+  Eigen::MatrixXd x(n, 6);
+  x.col(0).setOnes();
+  std::vector<std::string> terms = {"(Intercept)"};
+  for (size_t j = 0; j < predictors.size(); ++j) {
+    for (Eigen::Index i = 0; i < n; ++i)
+      x(i, static_cast<Eigen::Index>(j) + 1) = data[predictors[j]][i];
+    terms.push_back(predictors[j]);
+  }
+  Eigen::VectorXd y = Eigen::Map<Eigen::VectorXd>(data["y"].data(), n);
+  EXPECT_THAT(FitNegativeBinomial(y, x, terms),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("no over-dispersion")));
+  NbOptions options;
+  options.poisson_without_overdispersion = true;
+  absl::StatusOr<NbFit> fit = FitNegativeBinomial(y, x, terms, options);
+  ASSERT_THAT(fit, IsOk());
+  EXPECT_EQ(fit->dispersion, Dispersion::kPoisson);
+  EXPECT_TRUE(std::isinf(fit->theta));
+  EXPECT_EQ(fit->alpha, 0);
+  ExpectSame(fit->log_likelihood, ref.at("underdispersed.poisson.loglik"), "loglik");
+  ExpectSame(fit->aic, ref.at("underdispersed.poisson.aic"), "aic");
+  for (size_t j = 0; j < terms.size(); ++j) {
+    const NbCoefficient& c = fit->coefficients[j];
+    const std::string k =
+        std::string("underdispersed.poisson.") + (j == 0 ? "Intercept" : terms[j]) + ".";
+    ExpectSame(c.b, ref.at(k + "b"), k + "b");
+    ExpectSame(c.se, ref.at(k + "se"), k + "se");
+    ExpectSame(c.ci_low, ref.at(k + "ci_low"), k + "ci_low");
+    ExpectSame(c.ci_high, ref.at(k + "ci_high"), k + "ci_high");
+    ExpectSame(c.wald_chi2, ref.at(k + "wald_chi2"), k + "wald_chi2");
+    ExpectSame(c.p, ref.at(k + "p"), k + "p");
+    ExpectSame(c.irr, ref.at(k + "irr"), k + "irr");
+  }
+  // Over-dispersed data are not touched by the option.
+  auto od = Csv("overdispersed.csv");
+  auto reg = Ref("regression.ref");
+  const Eigen::Index m = static_cast<Eigen::Index>(od["y"].size());
+  Eigen::MatrixXd xo(m, 6);
+  xo.col(0).setOnes();
+  for (size_t j = 0; j < predictors.size(); ++j)
+    for (Eigen::Index i = 0; i < m; ++i)
+      xo(i, static_cast<Eigen::Index>(j) + 1) = od[predictors[j]][i];
+  absl::StatusOr<NbFit> ml =
+      FitNegativeBinomial(Eigen::Map<Eigen::VectorXd>(od["y"].data(), m), xo, terms, options);
+  ASSERT_THAT(ml, IsOk());
+  EXPECT_EQ(ml->dispersion, Dispersion::kMaximumLikelihood);
+  ExpectSame(ml->theta, reg.at("overdispersed.ml.theta"), "theta");
+}
+
+// The sets of wilcoxon.csv ("set,before,after").
+std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> WilcoxonSets() {
+  std::istringstream in{std::string(StatsFixtures().at("wilcoxon.csv"))};
+  std::string line;
+  std::getline(in, line);
+  std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> sets;
+  while (std::getline(in, line)) {
+    std::stringstream row(line);
+    std::string set, before, after;
+    std::getline(row, set, ',');
+    std::getline(row, before, ',');
+    std::getline(row, after, ',');
+    auto& s = sets[set.substr(1, set.size() - 2)];
+    s.first.push_back(std::stod(before));
+    s.second.push_back(std::stod(after));
+  }
+  return sets;
+}
+
+// Issue 14: the signed-rank p follows R's default, exact below 50 nonzero differences without
+// ties or zeros, else normal with continuity and tie correction; and a paired test whose
+// differences are all equal keeps everything but t, its p and CI.
+TEST(IssueKinds, WilcoxonAndPairedTestsFollowRsDefaults) {
+  auto ref = Ref("kinds.ref");
+  auto sets = WilcoxonSets();
+  ASSERT_EQ(sets.size(), 9u);
+  int exact = 0, normal = 0;
+  for (const auto& [name, data] : sets) {
+    const std::string k = "wilcoxon." + name + ".";
+    absl::StatusOr<SignedRankTest> w = WilcoxonSignedRank(data.first, data.second);
+    absl::StatusOr<PairedTest> t = PairedTTest(data.first, data.second);
+    ASSERT_THAT(t, IsOk()) << name;
+    if (ref.at(k + "p_is_nan") == 1) {
+      EXPECT_THAT(w, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("zero"))) << name;
+      EXPECT_FALSE(t->wilcoxon_defined) << name;
+    } else {
+      ASSERT_THAT(w, IsOk()) << name;
+      ExpectSame(w->p, ref.at(k + "p"), k + "p");
+      EXPECT_EQ(w->exact, ref.at(k + "exact") == 1) << name;
+      (w->exact ? exact : normal)++;
+      EXPECT_TRUE(t->wilcoxon_defined) << name;
+      ExpectSame(t->wilcoxon_p, w->p, k + "paired wilcoxon_p");
+      EXPECT_EQ(t->wilcoxon_exact, w->exact) << name;
+    }
+    EXPECT_EQ(t->t_defined, ref.at(k + "t_defined") == 1) << name;
+    ExpectSame(t->mean_before, ref.at(k + "mean_before"), k + "mean_before");
+    ExpectSame(t->mean_after, ref.at(k + "mean_after"), k + "mean_after");
+    ExpectSame(t->mean_diff, ref.at(k + "mean_diff"), k + "mean_diff");
+    if (ref.at(k + "sd_before") == 0) {
+      EXPECT_EQ(t->sd_before, 0) << name;
+    } else {
+      ExpectSame(t->sd_before, ref.at(k + "sd_before"), k + "sd_before");
+    }
+    EXPECT_EQ(t->df, static_cast<double>(data.first.size() - 1)) << name;
+    if (t->t_defined) {
+      ExpectSame(t->t, ref.at(k + "t"), k + "t");
+      ExpectSame(t->p, ref.at(k + "t_p"), k + "t_p");
+    }
+  }
+  EXPECT_EQ(exact, 4);
+  EXPECT_EQ(normal, 4);
+}
+
+TEST(IssueKinds, SignedRankDistributionIsRsPsignrank) {
+  auto ref = Ref("kinds.ref");
+  int checked = 0;
+  for (const auto& [name, value] : ref) {
+    if (name.rfind("psignrank.", 0) != 0) continue;
+    const size_t dot = name.find('.', 10);
+    const int n = std::stoi(name.substr(10, dot - 10));
+    const double q = std::stod(name.substr(dot + 1));
+    absl::StatusOr<double> p = SignedRankCdf(q, n);
+    ASSERT_THAT(p, IsOk());
+    ExpectSame(*p, value, name);
+    ++checked;
+  }
+  EXPECT_EQ(checked, 14);
 }
 
 }  // namespace

@@ -1,0 +1,278 @@
+// Issue 14's statistics cases end to end through core: the site exports of
+// tests/core/testdata/cases/{20,21}-* are pseudonymised with a test key, linked, and the
+// default study is run on the linked cohort. Each case stands for a kind:
+//  - 20: a constant predictor (plan) is aliased, the rest of the regression estimated;
+//  - 21: every paired difference is equal (or zero), every conviction count constant.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "analyzer/report_render.h"
+#include "core/export_pseudonymiser.h"
+#include "core/linkage.h"
+#include "core/negative_binomial.h"
+#include "core/study_analysis.h"
+#include "core/text.h"
+#include "stats_fixtures.h"
+#include "tests/status_matchers.h"
+
+namespace pprl {
+namespace {
+
+using nlohmann::json;
+using ::pprl::testing::IsOk;
+using ::testing::Contains;
+
+HmacKey TestKey() { return std::move(*HmacKey::FromBytes(std::vector<uint8_t>(32, 0x5a))); }
+
+std::map<std::string, double> Ref(const std::string& file) {
+  std::map<std::string, double> out;
+  std::istringstream in{std::string(StatsFixtures().at(file))};
+  std::string name;
+  double value;
+  while (in >> name >> value) out[name] = value;
+  return out;
+}
+
+void ExpectSame(double got, double want, const std::string& what) {
+  EXPECT_NEAR(got, want, 5e-7 * std::max(std::fabs(want), 1e-300)) << what;
+}
+
+// Pseudonymises the three exports of a case, links them, and runs the default study.
+absl::StatusOr<json> RunCase(const std::string& name) {
+  static HmacKey key = TestKey();
+  const std::string dir = std::string(PPRL_CASES_DIR) + "/" + name + "/";
+  std::vector<PseudonymousRecord> records;
+  std::vector<LinkInput> inputs;
+  for (auto [file, kind] : {std::pair{"cases.csv", ExportKind::kCases},
+                            {"incidents.csv", ExportKind::kIncidents},
+                            {"convictions.csv", ExportKind::kConvictions}}) {
+    std::ifstream in(dir + file);
+    if (!in) return absl::NotFoundError(dir + file);
+    ExportOptions options;
+    options.kind = kind;
+    options.file_name = file;
+    absl::StatusOr<ExportSummary> summary =
+        PseudonymiseExport(in, options, key, [&](const PseudonymousRecord& r) {
+          records.push_back(r);
+          inputs.push_back({kind, file, r.record_id, r.keys});
+          return absl::OkStatus();
+        });
+    if (!summary.ok()) return summary.status();
+    if (summary->refused || summary->rows_invalid != 0)
+      return absl::InvalidArgumentError(Cat(file, ": ", FormatSummary(*summary)));
+  }
+  const LinkageResult linked = Link(inputs);
+  // The cohort as the linker serves it: the subjects holding a case, their events.
+  std::map<uint32_t, CohortSubjectIn> subjects;
+  for (size_t i = 0; i < records.size(); ++i) {
+    CohortSubjectIn& s = subjects[linked.subject_of[i]];
+    s.subject_id = linked.subject_ids[linked.subject_of[i]];
+    const PseudonymousRecord& r = records[i];
+    if (r.kind == ExportKind::kCases) {
+      s.cases.push_back({r.event_day, r.case_attributes});
+      continue;
+    }
+    if (r.person.gender != 'o') s.gender = r.person.gender;
+    if (r.person.birth_band != 0) s.birth_band = r.person.birth_band;
+    if (r.kind == ExportKind::kIncidents) {
+      s.incidents.push_back(
+          {r.event_day, r.incident_attributes.category, r.incident_attributes.role});
+    } else {
+      s.convictions.push_back({r.event_day, "", ""});
+    }
+  }
+  std::vector<CohortSubjectIn> cohort;
+  for (auto& [number, s] : subjects) {
+    if (!s.cases.empty()) cohort.push_back(std::move(s));
+  }
+  absl::StatusOr<StudyResult> result = AnalyzeStudy(Study(), cohort, {}, json::object(), {});
+  if (!result.ok()) return result.status();
+  return result->report;
+}
+
+void ExpectSuppressedAreNull(const json& r) {
+  ASSERT_EQ(r["suppressed"].size(), r["suppressed_reasons"].size());
+  for (const auto& p : r["suppressed"]) {
+    EXPECT_TRUE(r.at(json::json_pointer(p.get<std::string>())).is_null()) << p;
+  }
+}
+
+std::string ReasonFor(const json& r, const std::string& pointer) {
+  for (size_t i = 0; i < r["suppressed"].size(); ++i) {
+    if (r["suppressed"][i] == pointer) return r["suppressed_reasons"][i];
+  }
+  return "";
+}
+
+size_t Index(const json& names, const std::string& name) {
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == name) return i;
+  }
+  return names.size();
+}
+
+TEST(StatisticsCases, ConstantPredictorIsAliasedAndTheRestEstimated) {
+  absl::StatusOr<json> report = RunCase("20-constant-predictor");
+  ASSERT_THAT(report, IsOk());
+  const json& r = *report;
+  EXPECT_EQ(r["cohort"]["n"], 24);
+  ExpectSuppressedAreNull(r);
+  for (const char* which : {"regression", "regression_fixed_alpha"}) {
+    const json& g = r[which];
+    ASSERT_FALSE(g.is_null()) << which << ": " << r["suppressed_reasons"].dump();
+    EXPECT_EQ(g["aliased"], json::array({"plan"})) << which;
+    int estimated = 0;
+    for (size_t k = 0; k < g["coefficients"].size(); ++k) {
+      const json& c = g["coefficients"][k];
+      if (c["term"] == "plan") {
+        EXPECT_TRUE(c["aliased"].get<bool>());
+        EXPECT_TRUE(c["b"].is_null() && c["se"].is_null() && c["p"].is_null() &&
+                    c["irr"].is_null());
+        EXPECT_THAT(ReasonFor(r, Cat("/", which, "/coefficients/", k, "/b")),
+                    ::testing::HasSubstr("aliased: plan is constant"));
+      } else {
+        EXPECT_FALSE(c["aliased"].get<bool>()) << c["term"];
+        EXPECT_TRUE(c["b"].is_number() && c["se"].is_number() && c["p"].is_number()) << c;
+        ++estimated;
+      }
+    }
+    EXPECT_EQ(estimated, 5) << which;
+  }
+  // The remaining terms agree with R (glm.nb, and glm(family = negative.binomial(1))) fitted
+  // on the cohort make_reference.R computes from the same CSVs.
+  auto ref = Ref("kinds.ref");
+  ASSERT_EQ(ref.at("case20.ml.plan.na"), 1);
+  for (const char* which : {"regression", "regression_fixed_alpha"}) {
+    const json& g = r[which];
+    const std::string prefix =
+        std::string("case20.") + (std::string(which) == "regression" ? "ml." : "fixed.");
+    EXPECT_EQ(g["n"], 24);
+    ExpectSame(g["log_likelihood"].get<double>(), ref.at(prefix + "loglik"), prefix + "loglik");
+    ExpectSame(g["aic"].get<double>(), ref.at(prefix + "aic"), prefix + "aic");
+    if (std::string(which) == "regression") {
+      EXPECT_EQ(g["dispersion"], "ml");
+      ExpectSame(g["theta"].get<double>(), ref.at(prefix + "theta"), prefix + "theta");
+    }
+    for (const json& c : g["coefficients"]) {
+      if (c["aliased"].get<bool>()) continue;
+      std::string term = c["term"];
+      if (term == "(Intercept)") term = "Intercept";
+      const std::string k = prefix + term + ".";
+      for (const char* figure : {"b", "se", "wald_chi2", "p"})
+        ExpectSame(c[figure].get<double>(), ref.at(k + figure), k + figure);
+      if (std::string(which) == "regression") {
+        for (const char* figure : {"ci_low", "ci_high", "irr"})
+          ExpectSame(c[figure].get<double>(), ref.at(k + figure), k + figure);
+      }
+    }
+  }
+  // The correlations of plan (constant) are NA, its diagonal too; the others' diagonals are 1.
+  const json& corr = r["correlations"];
+  const size_t plan = Index(corr["variables"], "plan");
+  ASSERT_LT(plan, 8u);
+  for (size_t b = 0; b < 8; ++b) {
+    EXPECT_TRUE(corr["r"][plan][b].is_null()) << b;
+    EXPECT_TRUE(corr["r"][b][plan].is_null()) << b;
+    EXPECT_TRUE(corr["p"][plan][b].is_null()) << b;
+  }
+  EXPECT_THAT(ReasonFor(r, Cat("/correlations/r/", plan, "/", plan)),
+              ::testing::HasSubstr("plan is constant"));
+  const size_t age = Index(corr["variables"], "age");
+  EXPECT_EQ(corr["r"][age][age], 1.0);
+  // The renderings name the aliased term instead of printing nulls as numbers.
+  const std::string text = RenderReportText(r);
+  EXPECT_THAT(text, ::testing::ContainsRegex("plan +aliased: constant or a combination"));
+  const std::string html = RenderReportHtml(r);
+  EXPECT_THAT(html, ::testing::HasSubstr("<tr><td>plan</td><td colspan=\"6\" class=\"s\">aliased"));
+}
+
+TEST(StatisticsCases, EqualPairedDifferencesKeepWhatIsDefined) {
+  absl::StatusOr<json> report = RunCase("21-paired-equal-differences");
+  ASSERT_THAT(report, IsOk());
+  const json& r = *report;
+  EXPECT_EQ(r["cohort"]["n"], 20);
+  ExpectSuppressedAreNull(r);
+  auto ref = Ref("kinds.ref");
+  // Convictions: every difference is 1 (R: t undefined, Wilcoxon p by the normal
+  // approximation, as for wilcoxon.csv's equal_nonzero set of 20 ones).
+  for (const char* name : {"convictions_quarter", "convictions_year"}) {
+    const json& t = r["paired_tests"][name];
+    ASSERT_FALSE(t.is_null()) << name;
+    EXPECT_EQ(t["n"], 20);
+    EXPECT_EQ(t["mean_diff"], 1.0) << name;
+    EXPECT_EQ(t["sd_before"], 0.0) << name;
+    EXPECT_EQ(t["df"], 19.0) << name;
+    for (const char* figure : {"t", "p", "ci_low", "ci_high"}) {
+      EXPECT_TRUE(t[figure].is_null()) << name << " " << figure;
+      EXPECT_THAT(ReasonFor(r, Cat("/paired_tests/", name, "/", figure)),
+                  ::testing::HasSubstr("every difference is the same"));
+    }
+    ASSERT_TRUE(t["wilcoxon_p"].is_number()) << name;
+    ExpectSame(t["wilcoxon_p"].get<double>(), ref.at("wilcoxon.equal_nonzero.p"), name);
+    EXPECT_EQ(t["wilcoxon_exact"], false);
+  }
+  EXPECT_EQ(r["paired_tests"]["convictions_year"]["mean_before"], 2.0);
+  EXPECT_EQ(r["paired_tests"]["convictions_year"]["mean_after"], 1.0);
+  // Incidents: every difference is zero: t and the Wilcoxon p are undefined (R: NaN), the
+  // means stay.
+  for (const char* name : {"incidents_quarter", "incidents_year"}) {
+    const json& t = r["paired_tests"][name];
+    ASSERT_FALSE(t.is_null()) << name;
+    EXPECT_EQ(t["mean_diff"], 0.0);
+    EXPECT_TRUE(t["t"].is_null());
+    EXPECT_TRUE(t["wilcoxon_p"].is_null());
+    EXPECT_THAT(r["suppressed"], Contains(Cat("/paired_tests/", name, "/wilcoxon_p")));
+  }
+  EXPECT_EQ(r["paired_tests"]["incidents_year"]["mean_before"], 3.0);
+  // Every conviction count is constant: their correlations are NA, diagonal included.
+  const json& corr = r["correlations"];
+  for (const char* v : {"convictions_quarter_after", "convictions_year_after",
+                        "convictions_quarter_before", "convictions_year_before"}) {
+    const size_t a = Index(corr["variables"], v);
+    ASSERT_LT(a, 8u);
+    for (size_t b = 0; b < 8; ++b) EXPECT_TRUE(corr["r"][a][b].is_null()) << v << " " << b;
+  }
+  const size_t age = Index(corr["variables"], "age"),
+               times = Index(corr["variables"], "times_discussed");
+  EXPECT_TRUE(corr["r"][age][times].is_number());
+  // The outcome (1 for everyone) shows no over-dispersion: the Poisson fit is reported, the
+  // constant prior count aliased.
+  const json& g = r["regression"];
+  ASSERT_FALSE(g.is_null()) << r["suppressed_reasons"].dump();
+  EXPECT_EQ(g["dispersion"], "poisson");
+  EXPECT_TRUE(g["theta"].is_null());
+  EXPECT_EQ(g["alpha"], 0.0);
+  EXPECT_THAT(r["suppressed"], Contains("/regression/theta"));
+  EXPECT_EQ(g["aliased"], json::array({"convictions_year_before"}));
+  // Against R's glm(family = poisson) on the cohort make_reference.R computes from the CSVs:
+  // with an outcome of 1 for everyone every coefficient is 0 (log 1), compared absolutely.
+  ExpectSame(g["log_likelihood"].get<double>(), ref.at("case21.poisson.loglik"), "loglik");
+  ExpectSame(g["aic"].get<double>(), ref.at("case21.poisson.aic"), "aic");
+  ASSERT_EQ(ref.at("case21.poisson.convictions_year_before.na"), 1);
+  int estimated = 0;
+  for (const json& c : g["coefficients"]) {
+    if (c["aliased"].get<bool>()) continue;
+    std::string term = c["term"];
+    if (term == "(Intercept)") term = "Intercept";
+    const std::string k = "case21.poisson." + term + ".";
+    EXPECT_NEAR(c["b"].get<double>(), ref.at(k + "b"), 1e-8) << k;
+    ExpectSame(c["se"].get<double>(), ref.at(k + "se"), k + "se");
+    ++estimated;
+  }
+  EXPECT_EQ(estimated, 5);
+  ASSERT_FALSE(r["regression_fixed_alpha"].is_null());
+  EXPECT_EQ(r["regression_fixed_alpha"]["dispersion"], "fixed");
+  const std::string text = RenderReportText(r);
+  EXPECT_THAT(text, ::testing::HasSubstr("Poisson regression (the counts show no over-dispersion"));
+  EXPECT_THAT(text, ::testing::HasSubstr("theta infinite"));
+  EXPECT_THAT(text, ::testing::ContainsRegex("convictions_year_before +aliased"));
+  EXPECT_THAT(RenderReportHtml(r), ::testing::HasSubstr("theta = infinite (Poisson)"));
+}
+
+}  // namespace
+}  // namespace pprl
