@@ -26,7 +26,7 @@ rc=0
 grep -q "incidents.csv:$bad_line: column birth_date: " "$work/bad.log" ||
   { cat "$work/bad.log"; fail "the bad row's file, line, column and reason are not shown"; }
 grep -q -- "--skip-invalid" "$work/bad.log" || { cat "$work/bad.log"; fail "no pointer to --skip-invalid"; }
-! grep -q "Zuiderduin\|31-02-1980" "$work/bad.log" || fail "the demo printed a value of the bad row"
+! grep -q "Zuiderduin\|02-05-2013" "$work/bad.log" || fail "the demo printed a value of the bad row"
 rc=0
 "$pprl" demo --data "$work/bad" --out "$work/out-skip" --skip-invalid >"$work/skip.log" 2>&1 || rc=$?
 [ "$rc" -eq 0 ] || { cat "$work/skip.log"; fail "--skip-invalid exits $rc"; }
