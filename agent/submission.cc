@@ -73,6 +73,12 @@ absl::StatusOr<v1::SubmitReport> RunSubmission(const SubmissionSettings& setting
   cov->set_without_initials(c.without_initials);
   cov->set_with_prefix(c.with_prefix);
   cov->set_folded_non_ascii(c.folded_non_ascii);
+  cov->set_placeholder_birth_dates(c.placeholder_birth_dates);
+  cov->set_impossible_birth_dates(c.impossible_birth_dates);
+  cov->set_corrected_birth_dates(c.corrected_birth_dates);
+  cov->set_repaired_encodings(c.repaired_encodings);
+  cov->set_empty_rows_skipped(summary->empty_rows_skipped);
+  cov->set_police_rows_not_sent(c.police_rows_not_sent);
   for (KeyLevel level : kAllKeyLevels) {
     v1::LevelCount* lc = cov->add_keys_by_level();
     lc->set_level(std::string(KeyLevelName(level)));

@@ -54,7 +54,7 @@ int main(int argc, char** argv) {
     if (rng() % 3) {
       int before = std::poisson_distribution<int>(rate)(rng);
       int after = std::poisson_distribution<int>(rate * 0.5 *
-                                                 std::exp(0.01 * c.attributes.age / 10.0))(rng);
+                                                 std::exp(0.01 * *c.attributes.age / 10.0))(rng);
       for (int e = 0; e < before; ++e)
         s.convictions.push_back(
             {c.first_discussed_day - 1 - static_cast<int32_t>(rng() % 364), "", ""});

@@ -22,7 +22,8 @@ las|le|les|lo|los|op|op t|op de|op den|op der|op gen|op het|op ten|over|over t|o
 over den|over het|s|t|te|ten|ter|tho|thoe|thor|to|toe|tot|uijt|uijt t|uijt de|uijt den|
 uijt te de|uijt ten|uit|uit t|uit de|uit den|uit het|uit te de|uit ten|unter|van|van t|van de|
 van de l|van den|van der|van gen|van het|van la|van ter|van van de|ver|vom|von|von t|von dem|
-von den|von der|voor|voor t|voor de|voor den|voor in t|vor|vor der|zu|zum|zur""".replace("\n", "").split("|"))
+von den|von der|voor|voor t|voor de|voor den|voor in t|vor|vor der|zu|zum|zur|abou|abu|ait|bou|
+ibn""".replace("\n", "").split("|"))
 KEY = b"\x5a" * 32
 SEP = b"\x1f"
 
@@ -33,10 +34,14 @@ def fold(text):
 
 
 def words(text):
+    """As Words in core/name_normaliser.cc: a prefix hyphenated to the name is split off."""
     out, cur = [], []
     for c in text:
         if "a" <= c <= "z":
             cur.append(c)
+        elif c == "-" and cur and not out and "".join(cur) in PREFIXES:
+            out.append("".join(cur))
+            cur = []
         elif c in "'-":
             continue
         elif cur:
@@ -48,6 +53,7 @@ def words(text):
 
 
 def surname(raw):
+    """(prefix letters, surname, glued reading or None); the bench has no abbreviations."""
     text = fold(raw)
     prefix = []
     if "," in text:
@@ -62,12 +68,13 @@ def surname(raw):
                 break
         else:
             for n in (4, 3, 2, 1):
-                if len(w) > n and " ".join(w[-n:]) in PREFIXES:
+                if len(w) > n and " ".join(w[-n:]) in PREFIXES and len(" ".join(w[-n:])) > 1:
                     prefix, w = w[-n:], w[:-n]
                     break
     if not w:
         raise ValueError("the surname has no letters")
-    return "".join(prefix), "".join(w)
+    glued = "".join(prefix) + "".join(w) if prefix else None
+    return "".join(prefix), "".join(w), glued
 
 
 def initials(raw):
@@ -178,6 +185,27 @@ def phonetic(s):
     return "".join(code)
 
 
+def row_keys(prefix, sur, ini, y, m, d, dob):
+    """The keys of core/match_keys.cc ComputeMatchKeys, as (level, key)."""
+    s = sur.encode()
+    out = []
+    if ini:
+        i0 = ini[0].encode()
+        out.append((1, hmac.digest(KEY, b"pprl/v1/full" + SEP + prefix.encode() + SEP + s + SEP +
+                                   ini.encode() + SEP + dob, "sha256")[:16]))
+        out.append((2, hmac.digest(KEY, b"pprl/v1/first_initial" + SEP + s + SEP + i0 + SEP + dob,
+                                   "sha256")[:16]))
+    out.append((3, hmac.digest(KEY, b"pprl/v1/surname_dob" + SEP + s + SEP + dob, "sha256")[:16]))
+    if ini:
+        out.append((4, hmac.digest(KEY, b"pprl/v1/phonetic" + SEP + phonetic(sur).encode() + SEP +
+                                   i0 + SEP + dob, "sha256")[:16]))
+        if d <= 12 and d != m:
+            lo, hi = min(d, m), max(d, m)
+            out.append((5, hmac.digest(KEY, b"pprl/v1/day_month_swapped" + SEP + s + SEP + i0 +
+                                       SEP + b"%04d%02d%02d" % (y, lo, hi), "sha256")[:16]))
+    return out
+
+
 def main():
     path = sys.argv[1]
     expected = None
@@ -191,36 +219,27 @@ def main():
         reader = csv.reader(f, delimiter=";")
         next(reader)
         for row in reader:
-            prefix, sur = surname(row[0])
+            prefix, sur, glued = surname(row[0])
             ini = initials(row[1])
             y, m, d = parse_date(row[2])
             dob = b"%04d%02d%02d" % (y, m, d)
-            s = sur.encode()
-            keys = []
-            if ini:
-                i0 = ini[0].encode()
-                keys.append(hmac.digest(KEY, b"pprl/v1/full" + SEP + prefix.encode() + SEP + s +
-                                        SEP + ini.encode() + SEP + dob, "sha256")[:16])
-                keys.append(hmac.digest(KEY, b"pprl/v1/first_initial" + SEP + s + SEP + i0 + SEP +
-                                        dob, "sha256")[:16])
-            keys.append(hmac.digest(KEY, b"pprl/v1/surname_dob" + SEP + s + SEP + dob,
-                                    "sha256")[:16])
-            if ini:
-                keys.append(hmac.digest(KEY, b"pprl/v1/phonetic" + SEP + phonetic(sur).encode() +
-                                        SEP + i0 + SEP + dob, "sha256")[:16])
-                if d <= 12 and d != m:
-                    lo, hi = min(d, m), max(d, m)
-                    keys.append(hmac.digest(KEY, b"pprl/v1/day_month_swapped" + SEP + s + SEP + i0 +
-                                            SEP + b"%04d%02d%02d" % (y, lo, hi), "sha256")[:16])
+            keys, levels = [], []
+            # Each reading of the surname (as written, and with its prefix glued on) gives keys;
+            # the glued one only at first_initial and surname_dob; a key both give is kept once.
+            for pre, name, levels_kept in [(prefix, sur, (1, 2, 3, 4, 5))] + (
+                    [("", glued, (2, 3))] if glued else []):
+                for level, k in row_keys(pre, name, ini, y, m, d, dob):
+                    if level not in levels_kept:
+                        continue
+                    if k not in keys:
+                        keys.append(k)
+                        levels.append(level)
             category, role = row[5].strip().lower(), row[6].strip().lower()
             parse_date(row[4])
             record_id = row[3].strip()
             if not record_id:
                 raise ValueError("record id")
             if expected is not None and rows < len(expected):
-                levels = ([1, 2] if ini else []) + [3] + ([4] if ini else [])
-                if ini and d <= 12 and d != m:
-                    levels.append(5)
                 got = ["%d:%s" % (lv, k.hex()) for lv, k in zip(levels, keys)]
                 if got != expected[rows]:
                     mismatches += 1

@@ -70,7 +70,11 @@ void PrintRow(const char* name, const ExplainedRow& r, std::ostream& out) {
         : r.shape.derived_initials
             ? "derived from the first names"
             : "no initials or first names: surname and birth date keys only");
-  field("birth date", FormatIsoDate(id.birth_date));
+  field("birth date", id.birth_date_known ? FormatIsoDate(id.birth_date) : "",
+        r.shape.placeholder_birth_date  ? "a placeholder: missing, so the row has no key"
+        : r.shape.impossible_birth_date ? "impossible, no single reading: missing, no key"
+        : r.shape.corrected_birth_date  ? "impossible as written; read as this"
+                                        : "");
 }
 
 }  // namespace

@@ -51,7 +51,7 @@ std::vector<SubjectVariables> BuildCohort(const std::vector<CohortSubjectIn>& su
     v.gender = first->attributes.gender;
     const Date t = DateFromDays(first->first_discussed_day);
     const CaseAttributes& a = first->attributes;
-    v.values["age"] = a.age;
+    if (a.age) v.values["age"] = *a.age;  // unknown for a placeholder birth date
     if (a.times_discussed) v.values["times_discussed"] = *a.times_discussed;
     if (a.life_domains) {
       v.values["life_domains"] = *a.life_domains;

@@ -141,8 +141,8 @@ PersonHistory HistoryOf(const CohortSubjectIn& subject, const Study& study,
   std::sort(h.convictions.begin(), h.convictions.end());
   if (first_case != nullptr) {
     if (h.gender == 'o') h.gender = first_case->gender;
-    if (h.birth_band == 0 && reference_day != 0) {
-      h.birth_band = BirthBand(DateFromDays(reference_day).year - first_case->age);
+    if (h.birth_band == 0 && reference_day != 0 && first_case->age) {
+      h.birth_band = BirthBand(DateFromDays(reference_day).year - *first_case->age);
     }
   }
   return h;

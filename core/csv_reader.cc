@@ -99,9 +99,13 @@ absl::StatusOr<CsvRow> CsvReader::ReadHeader() {
     pos_ += 3;
     bytes_consumed_ += 3;
   }
-  // Detect the delimiter by counting ',' and ';' outside quotes on the first line.
   if (!Fill()) return absl::InvalidArgumentError(LineError(1, "the file is empty (no header row)"));
-  {
+  ReadSepLine();
+  if (!Fill()) {
+    return absl::InvalidArgumentError(LineError(line_, "the file is empty (no header row)"));
+  }
+  // Detect the delimiter by counting ',' and ';' outside quotes on the first line.
+  if (!had_sep_line_) {
     size_t commas = 0, semicolons = 0;
     bool quoted = false;
     for (size_t i = pos_; i < end_; ++i) {
@@ -119,16 +123,66 @@ absl::StatusOr<CsvRow> CsvReader::ReadHeader() {
   CsvRow row;
   absl::StatusOr<bool> got = ParseRecord(&row);
   if (!got.ok()) return got.status();
-  if (!*got) return absl::InvalidArgumentError(LineError(1, "the file is empty (no header row)"));
+  if (!*got) {
+    return absl::InvalidArgumentError(LineError(line_, "the file is empty (no header row)"));
+  }
   return row;
+}
+
+void CsvReader::ReadSepLine() {
+  // Excel writes (and honours) "sep=;" as the first line, sometimes quoted: "sep=;" or
+  // "\"sep=;\"". Only the whole line counts, so a header that merely starts with "sep" is
+  // unaffected. The line is at most a few bytes, so it is looked for in the buffer as it is.
+  std::string_view text(buffer_.data() + pos_, end_ - pos_);
+  size_t i = 0;
+  const bool quoted = i < text.size() && text[i] == '"';
+  if (quoted) ++i;
+  if (text.size() < i + 5) return;
+  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+  if (lower(text[i]) != 's' || lower(text[i + 1]) != 'e' || lower(text[i + 2]) != 'p' ||
+      text[i + 3] != '=') {
+    return;
+  }
+  const char sep = text[i + 4];
+  if (sep != ',' && sep != ';' && sep != '\t' && sep != '|') return;
+  i += 5;
+  if (quoted) {
+    if (i >= text.size() || text[i] != '"') return;
+    ++i;
+  }
+  // Trailing delimiters (a spreadsheet pads the line to the width of the table) are allowed.
+  while (i < text.size() && (text[i] == sep || text[i] == ' ')) ++i;
+  size_t end = i;
+  if (end < text.size() && text[end] == '\r') ++end;
+  if (end < text.size() && text[end] == '\n') ++end;
+  if (end == i && end != text.size()) return;  // more text on the line: not a sep line
+  delimiter_ = sep;
+  had_sep_line_ = true;
+  pos_ += end;
+  bytes_consumed_ += end;
+  ++line_;
 }
 
 absl::StatusOr<bool> CsvReader::Next(CsvRow* row) {
   while (true) {
     absl::StatusOr<bool> got = ParseRecord(row);
     if (!got.ok() || !*got) return got;
-    // Skip blank lines: one empty field.
-    if (row->fields.size() == 1 && row->fields[0].empty()) continue;
+    // Skip blank lines (one empty field) and rows of delimiters only (";;;;", a spreadsheet's
+    // empty rows), blanks allowed: they hold no record.
+    bool empty = true;
+    for (std::string_view f : row->fields) {
+      for (char c : f) {
+        if (c != ' ' && c != '\t') {
+          empty = false;
+          break;
+        }
+      }
+      if (!empty) break;
+    }
+    if (empty) {
+      ++empty_rows_skipped_;
+      continue;
+    }
     return true;
   }
 }

@@ -2,8 +2,11 @@
 //
 // Reads from a std::istream in fixed-size blocks, so memory stays constant whatever the file
 // size (bounded by the largest record, itself capped). Detects the delimiter (',' or ';') from
-// the header row, skips a UTF-8 byte order mark, accepts CRLF or LF line ends and quoted fields
-// holding delimiters, doubled quotes and line breaks. Every field is checked to be UTF-8.
+// the header row, or takes it from a spreadsheet's `sep=;` / `sep=,` first line (which is then
+// skipped); skips a UTF-8 byte order mark, accepts CRLF or LF line ends and quoted fields
+// holding delimiters, doubled quotes and line breaks. Rows holding nothing but delimiters and
+// blanks (a spreadsheet's empty rows) are skipped and counted. Every field is checked to be
+// UTF-8.
 //
 // Not thread-safe: one reader per stream. Fields may hold raw identities; error messages name
 // lines and reasons, never field contents.
@@ -37,14 +40,20 @@ class CsvReader {
   // `in` must outlive the reader.
   explicit CsvReader(std::istream& in, CsvLimits limits = {});
 
-  // Reads the header row and detects the delimiter. Must be called once, first.
+  // Reads the header row and detects the delimiter (or honours a `sep=X` line before it, X one
+  // of `,` `;` tab `|`). Must be called once, first.
   [[nodiscard]] absl::StatusOr<CsvRow> ReadHeader();
 
-  // The next record into *row; returns false at the end of input. A blank line is skipped.
+  // The next record into *row; returns false at the end of input. A blank line, or a row whose
+  // fields are all empty or blank (";;;;"), is skipped and counted in empty_rows_skipped().
   // Errors name the line and the reason.
   [[nodiscard]] absl::StatusOr<bool> Next(CsvRow* row);
 
   char delimiter() const { return delimiter_; }
+  // True when the file began with a `sep=X` line (skipped; the header is on the next line).
+  bool had_sep_line() const { return had_sep_line_; }
+  // Blank lines and delimiter-only rows skipped so far (not counted as rows).
+  int64_t empty_rows_skipped() const { return empty_rows_skipped_; }
   // Bytes consumed so far (for progress reporting).
   uint64_t bytes_read() const { return bytes_consumed_; }
 
@@ -54,10 +63,14 @@ class CsvReader {
   [[nodiscard]] absl::StatusOr<bool> ParseRecord(CsvRow* row);
   // The zero-copy path for a plain record; false (and nothing consumed) when it does not apply.
   bool ParseSimpleRecord(CsvRow* row);
+  // Consumes a `sep=X` first line if there is one; sets the delimiter from it.
+  void ReadSepLine();
 
   std::istream& in_;
   CsvLimits limits_;
   char delimiter_ = ',';
+  bool had_sep_line_ = false;
+  int64_t empty_rows_skipped_ = 0;
   std::array<bool, 256> special_;  // bytes that end an unquoted run
   std::vector<char> buffer_;
   size_t pos_ = 0;

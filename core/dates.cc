@@ -40,7 +40,10 @@ bool IsValidDate(int year, int month, int day) {
          day <= DaysInMonth(year, month);
 }
 
-absl::StatusOr<Date> ParseDate(std::string_view text) {
+namespace {
+
+// Year, month and day as written: syntax only, no range check.
+absl::StatusOr<Date> ParseDateParts(std::string_view text) {
   text = Trim(text);
   if (text.empty()) return absl::InvalidArgumentError("empty date");
   auto not_a_date = [] {
@@ -72,6 +75,17 @@ absl::StatusOr<Date> ParseDate(std::string_view text) {
     year = ReadNumber(text, pos, 4, 4);
   }
   if (year < 0 || month < 0 || day < 0 || pos != text.size()) return not_a_date();
+  return Date{year, month, day};
+}
+
+int TransposeDigits(int two_digits) { return two_digits % 10 * 10 + two_digits / 10; }
+
+}  // namespace
+
+absl::StatusOr<Date> ParseDate(std::string_view text) {
+  absl::StatusOr<Date> parts = ParseDateParts(text);
+  if (!parts.ok()) return parts.status();
+  const auto [year, month, day] = *parts;
   if (year < kMinYear || year > kMaxYear) {
     return absl::InvalidArgumentError("year outside " + std::to_string(kMinYear) + ".." +
                                       std::to_string(kMaxYear));
@@ -81,6 +95,48 @@ absl::StatusOr<Date> ParseDate(std::string_view text) {
     return absl::InvalidArgumentError("impossible date: the month has no such day");
   }
   return Date{year, month, day};
+}
+
+bool IsPlaceholderBirthDate(int year, int month, int day) {
+  if (year >= 2100) return true;
+  if (Date{year, month, day} <= Date{1900, 1, 1}) return true;
+  return year == 1901 && month == 1 && day == 1;
+}
+
+absl::StatusOr<BirthDate> ParseBirthDate(std::string_view text) {
+  absl::StatusOr<Date> parts = ParseDateParts(text);
+  if (!parts.ok()) return parts.status();
+  const Date& w = *parts;
+  BirthDate out;
+  if (w.month == 0 || w.day == 0 || IsPlaceholderBirthDate(w.year, w.month, w.day)) {
+    out.reading = BirthDateReading::kPlaceholder;
+    return out;
+  }
+  if (IsValidDate(w.year, w.month, w.day)) {
+    out.date = w;
+    return out;
+  }
+  // Impossible as written: look for the one plausible reading.
+  const Date candidates[] = {{w.year, w.day, w.month},
+                             {w.year, w.month, TransposeDigits(w.day)},
+                             {w.year, TransposeDigits(w.month), w.day}};
+  int found = 0;
+  for (const Date& c : candidates) {
+    if (!IsValidDate(c.year, c.month, c.day) || IsPlaceholderBirthDate(c.year, c.month, c.day)) {
+      continue;
+    }
+    if (found == 0 || !(c == out.date)) {
+      out.date = c;
+      ++found;
+    }
+  }
+  if (found == 1) {
+    out.reading = BirthDateReading::kCorrected;
+  } else {
+    out.reading = BirthDateReading::kImpossible;
+    out.date = Date{};
+  }
+  return out;
 }
 
 std::string FormatIsoDate(const Date& date) {

@@ -138,7 +138,16 @@ absl::StatusOr<ExportSummary> PseudonymiseExport(std::istream& in, const ExportO
       }
       if (r.shape.had_prefix) ++c.with_prefix;
       if (r.shape.non_ascii) ++c.folded_non_ascii;
+      if (r.shape.placeholder_birth_date) ++c.placeholder_birth_dates;
+      if (r.shape.impossible_birth_date) ++c.impossible_birth_dates;
+      if (r.shape.corrected_birth_date) ++c.corrected_birth_dates;
+      if (r.shape.repaired_encoding) ++c.repaired_encodings;
       if (refused) return absl::OkStatus();  // validation goes on; nothing more goes out
+      if (options.kind != ExportKind::kCases &&
+          (r.shape.placeholder_birth_date || r.shape.impossible_birth_date)) {
+        ++c.police_rows_not_sent;
+        return absl::OkStatus();
+      }
       for (const MatchKey& k : r.record.keys) ++c.keys_by_level[static_cast<int>(k.level)];
       return sink(r.record);
     }
@@ -186,6 +195,8 @@ absl::StatusOr<ExportSummary> PseudonymiseExport(std::istream& in, const ExportO
   auto finish = [&]() -> absl::StatusOr<ExportSummary> {
     if (!status.ok()) return status;
     summary.refused = refused;
+    summary.empty_rows_skipped = reader.empty_rows_skipped();
+    summary.had_sep_line = reader.had_sep_line();
     if (progress) progress(reader.bytes_read(), summary.rows_read);
     return summary;
   };
@@ -233,6 +244,10 @@ absl::StatusOr<ExportSummary> PseudonymiseExport(std::istream& in, const ExportO
 std::string FormatSummary(const ExportSummary& s) {
   std::string out = Cat(s.file_name, " (", ExportKindName(s.kind), "): ", s.rows_read,
                         " rows read, ", s.rows_valid, " valid, ", s.rows_invalid, " invalid\n");
+  if (s.had_sep_line) Append(&out, "the first line declared the delimiter (sep=); skipped\n");
+  if (s.empty_rows_skipped > 0) {
+    Append(&out, s.empty_rows_skipped, " empty rows (only delimiters or blank) skipped\n");
+  }
   if (s.refused) {
     Append(&out,
            "REFUSED: the export has invalid rows and nothing was kept; fix them "
@@ -247,6 +262,24 @@ std::string FormatSummary(const ExportSummary& s) {
          " initials derived from first names, ", c.without_initials,
          " without initials (surname + birth date keys only), ", c.with_prefix,
          " with a surname prefix, ", c.folded_non_ascii, " with diacritics or non-Latin letters\n");
+  if (c.placeholder_birth_dates + c.impossible_birth_dates > 0) {
+    Append(&out, "birth dates treated as missing (no keys, not linked, age unknown): ",
+           c.placeholder_birth_dates, " placeholders (such as 1900-01-01), ",
+           c.impossible_birth_dates, " impossible dates without one plausible reading\n");
+    if (c.police_rows_not_sent > 0) {
+      Append(&out, c.police_rows_not_sent,
+             " police rows without a birth date not sent (they could not be linked)\n");
+    }
+  }
+  if (c.corrected_birth_dates > 0) {
+    Append(&out, c.corrected_birth_dates,
+           " impossible birth dates read as their one plausible reading (day digits transposed "
+           "or day and month swapped)\n");
+  }
+  if (c.repaired_encodings > 0) {
+    Append(&out, c.repaired_encodings,
+           " rows with a name written as UTF-8 twice (such as \"MÃ¼ller\"), repaired\n");
+  }
   if (s.refused) return out;
   Append(&out, "keys by level:");
   for (KeyLevel level : kAllKeyLevels) {

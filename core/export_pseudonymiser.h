@@ -40,6 +40,17 @@ struct KeyCoverage {
   int64_t with_prefix = 0;
   int64_t folded_non_ascii = 0;
   int64_t keys_by_level[6] = {};  // index: KeyLevel number
+  // Birth dates (core/dates.h ParseBirthDate): placeholders (1900-01-01, 0001-01-01, ...) and
+  // impossible dates without one plausible reading are treated as missing, and such rows get no
+  // key; impossible dates with one plausible reading (1957-06-31 -> 1957-06-13) are read so.
+  int64_t placeholder_birth_dates = 0;
+  int64_t impossible_birth_dates = 0;
+  int64_t corrected_birth_dates = 0;
+  int64_t repaired_encodings = 0;  // rows with a double-encoded UTF-8 name field, repaired
+  // Police rows whose birth date is missing: valid, but with no key they can never be linked to
+  // anyone, so they are not handed to the sink (not sent). A case without a key is sent: it
+  // stays a case of the study, unlinked.
+  int64_t police_rows_not_sent = 0;
 };
 
 struct ExportSummary {
@@ -48,7 +59,11 @@ struct ExportSummary {
   int64_t rows_read = 0;
   int64_t rows_valid = 0;
   int64_t rows_invalid = 0;
-  int64_t error_count = 0;  // all errors, of which the first max_errors_kept are kept
+  // Rows that held nothing but delimiters and blanks (";;;;;", a spreadsheet's empty rows) and
+  // blank lines: skipped, not counted in rows_read.
+  int64_t empty_rows_skipped = 0;
+  bool had_sep_line = false;  // the file declared its delimiter in a `sep=X` first line
+  int64_t error_count = 0;    // all errors, of which the first max_errors_kept are kept
   std::vector<RowError> errors;
   KeyCoverage coverage;
   // True when the export is refused whole (a bad row without skip_invalid): the sink stopped

@@ -72,6 +72,7 @@ std::optional<KeyLevel> KeyLevelFromNumber(int number) {
 
 void ComputeMatchKeys(const HmacKey& key, const NormalisedIdentity& id,
                       std::vector<MatchKey>* out) {
+  if (!id.birth_date_known) return;
   char dob[8];
   EightDigits(id.birth_date, dob);
   std::string_view dob_view(dob, 8);

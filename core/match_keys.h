@@ -54,9 +54,13 @@ struct NormalisedIdentity {
   // The first given name, letters a-z ("jan" of "Jan Pieter"); empty when only initials or
   // nothing was given. Used by the field encodings (core/field_encodings.h), not by match keys.
   std::string first_name;
+  // False for a placeholder or unreadable birth date (core/dates.h): every key holds the birth
+  // date, so such an identity yields no key at all and can never be joined on it.
+  bool birth_date_known = true;
 };
 
-// Appends the keys of every level whose fields are present, strongest first.
+// Appends the keys of every level whose fields are present, strongest first; none when the
+// birth date is not known.
 void ComputeMatchKeys(const HmacKey& key, const NormalisedIdentity& identity,
                       std::vector<MatchKey>* out);
 

@@ -1,12 +1,15 @@
 #include "core/name_normaliser.h"
 
 #include <unicode/translit.h>
+#include <unicode/uchar.h>
 #include <unicode/unistr.h>
 
 #include <algorithm>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
+#include "core/csv_reader.h"
 #include "core/text.h"
 
 namespace pprl {
@@ -48,6 +51,33 @@ const std::unordered_set<std::string_view>& Prefixes() {
   return *kPrefixes;
 }
 
+// Particles of Arabic and Berber names, written apart, hyphenated or glued ("El Amrani",
+// "El-Amrani", "Elamrani"): split off like a prefix when apart or hyphenated, and glued on in the
+// other reading (NormalisedSurname::glued), so every spelling shares keys. "el", "al", "ben" and
+// "bin" are in the registry's table above.
+const std::unordered_set<std::string_view>& Particles() {
+  static const auto* kParticles =
+      new std::unordered_set<std::string_view>{"abou", "abu", "ait", "bou", "ibn"};
+  return *kParticles;
+}
+
+// Abbreviations of prefixes as registers write them (after Words: dots and slashes split,
+// lower case), with the prefix each stands for. "vd" is written for van de, van den and van der
+// alike, so it stands for "van d" (which no full prefix equals: it joins a full form at the
+// first_initial level, not at full).
+const std::unordered_map<std::string_view, std::string_view>& Abbreviations() {
+  static const auto* kAbbreviations = new std::unordered_map<std::string_view, std::string_view>{
+      {"v", "van"},           {"vd", "van d"},      {"v d", "van d"},    {"vdr", "van der"},
+      {"v dr", "van der"},    {"v der", "van der"}, {"vder", "van der"}, {"vd r", "van der"},
+      {"vden", "van den"},    {"v den", "van den"}, {"vdn", "van den"},  {"v dn", "van den"},
+      {"vd n", "van den"},    {"v de", "van de"},   {"vh", "van het"},   {"v h", "van het"},
+      {"v het", "van het"},   {"v t", "van t"},     {"i d", "in de"},    {"i t", "in t"},
+      {"i h", "in het"},      {"i den", "in den"},  {"o d", "op de"},    {"o t", "op t"},
+      {"o h", "op het"},      {"o den", "op den"},  {"u d", "uit de"},   {"u den", "uit den"},
+      {"v v d", "van van de"}};
+  return *kAbbreviations;
+}
+
 constexpr size_t kMaxPrefixWords = 4;
 
 // Lower-case letters only.
@@ -79,10 +109,20 @@ void Words(std::string_view text, std::vector<std::string>* out) {
       if ((current == "d" || current == "l" || current == "s") && i + 1 < text.size() &&
           IsAsciiLetter(text[i + 1])) {
         flush();
+      } else if (current.empty() && i + 2 < text.size() &&
+                 (text[i + 1] == 't' || text[i + 1] == 's' || text[i + 1] == 'T' ||
+                  text[i + 1] == 'S') &&
+                 IsUpper(text[i + 2])) {
+        // 't or 's glued to a capitalised name: "in 'tVeld", "'sGravesande".
+        words.push_back(std::string(1, Lower(text[i + 1])));
+        ++i;
       }
       // Otherwise the apostrophe is inside a name (O'Brien) or before 't: just drop it.
     } else if (c == '-' && !current.empty()) {
-      // A double surname: keep its parts in one word so "Jansen-de Vries" stays whole.
+      // A prefix hyphenated to the name ("'s-Gravesande", "Ben-Haddou", "El-Amrani") is split
+      // off like a blank one. Otherwise a double surname: keep its parts in one word so
+      // "Jansen-de Vries" stays whole.
+      if (words.empty() && IsSurnamePrefix(current)) flush();
       continue;
     } else {
       flush();
@@ -92,29 +132,111 @@ void Words(std::string_view text, std::vector<std::string>* out) {
 }
 
 // The number of leading words (at most kMaxPrefixWords, leaving at least `keep` words) that
-// form the longest prefix; 0 if none.
+// form the longest prefix or abbreviation; 0 if none.
 size_t LeadingPrefixLength(const std::vector<std::string>& words, size_t begin, size_t end,
                            size_t keep) {
   size_t best = 0;
   for (size_t n = 1; n <= kMaxPrefixWords && begin + n + keep <= end; ++n) {
     std::string joined = Join({words.begin() + begin, words.begin() + begin + n}, " ");
-    if (IsSurnamePrefix(joined)) best = n;
+    if (!CanonicalSurnamePrefix(joined).empty()) best = n;
   }
   return best;
 }
 
+// As LeadingPrefixLength, at the end. A single letter at the end is a stray space inside the
+// name ("War d" for Ward), not an elided d' or 's, which only ever precede a name.
 size_t TrailingPrefixLength(const std::vector<std::string>& words, size_t keep) {
   size_t best = 0;
   for (size_t n = 1; n <= kMaxPrefixWords && n + keep <= words.size(); ++n) {
     std::string joined = Join({words.end() - n, words.end()}, " ");
-    if (IsSurnamePrefix(joined)) best = n;
+    if (n == 1 && joined.size() == 1) continue;
+    if (!CanonicalSurnamePrefix(joined).empty()) best = n;
   }
   return best;
 }
 
+// The prefix letters without blanks ("van der" -> "vander").
+std::string PrefixLetters(std::string_view prefix) {
+  std::string out;
+  for (char c : prefix) {
+    if (c != ' ') out.push_back(c);
+  }
+  return out;
+}
+
+// Reads the code point at text[*i] into *cp and advances; false on malformed UTF-8.
+bool NextCodePoint(std::string_view text, size_t* i, uint32_t* cp) {
+  const auto c = static_cast<unsigned char>(text[*i]);
+  const size_t extra = c < 0x80 ? 0 : c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC0 ? 1 : 4;
+  if (extra == 4 || *i + extra >= text.size() + (extra == 0 ? 1 : 0)) return false;
+  uint32_t v = extra == 0 ? c : c & (0x3Fu >> extra);
+  for (size_t k = 1; k <= extra; ++k) {
+    const auto b = static_cast<unsigned char>(text[*i + k]);
+    if ((b & 0xC0) != 0x80) return false;
+    v = (v << 6) | (b & 0x3F);
+  }
+  *i += extra + 1;
+  *cp = v;
+  return true;
+}
+
+// The Windows-1252 byte of a code point outside Latin-1, or -1.
+int Windows1252Byte(uint32_t cp) {
+  static constexpr std::pair<uint32_t, int> kTable[] = {
+      {0x20AC, 0x80}, {0x201A, 0x82}, {0x0192, 0x83}, {0x201E, 0x84}, {0x2026, 0x85},
+      {0x2020, 0x86}, {0x2021, 0x87}, {0x02C6, 0x88}, {0x2030, 0x89}, {0x0160, 0x8A},
+      {0x2039, 0x8B}, {0x0152, 0x8C}, {0x017D, 0x8E}, {0x2018, 0x91}, {0x2019, 0x92},
+      {0x201C, 0x93}, {0x201D, 0x94}, {0x2022, 0x95}, {0x2013, 0x96}, {0x2014, 0x97},
+      {0x02DC, 0x98}, {0x2122, 0x99}, {0x0161, 0x9A}, {0x203A, 0x9B}, {0x0153, 0x9C},
+      {0x017E, 0x9E}, {0x0178, 0x9F}};
+  for (const auto& [code, byte] : kTable) {
+    if (code == cp) return byte;
+  }
+  return -1;
+}
+
+// One round of undoing a double encoding; false when `text` is not one.
+bool UndoOneEncoding(std::string_view text, std::string* out) {
+  out->clear();
+  bool non_ascii = false;
+  for (size_t i = 0; i < text.size();) {
+    uint32_t cp = 0;
+    if (!NextCodePoint(text, &i, &cp)) return false;
+    int byte = cp < 0x100 ? static_cast<int>(cp) : Windows1252Byte(cp);
+    if (byte < 0) return false;
+    non_ascii = non_ascii || byte >= 0x80;
+    out->push_back(static_cast<char>(byte));
+  }
+  return non_ascii && IsValidUtf8(*out) && *out != text;
+}
+
 }  // namespace
 
-bool IsSurnamePrefix(std::string_view words) { return Prefixes().contains(words); }
+bool IsSurnamePrefix(std::string_view words) {
+  return Prefixes().contains(words) || Particles().contains(words);
+}
+
+std::string CanonicalSurnamePrefix(std::string_view words, bool* abbreviated) {
+  if (abbreviated != nullptr) *abbreviated = false;
+  if (IsSurnamePrefix(words)) return std::string(words);
+  if (auto it = Abbreviations().find(words); it != Abbreviations().end()) {
+    if (abbreviated != nullptr) *abbreviated = true;
+    return std::string(it->second);
+  }
+  return "";
+}
+
+bool RepairDoubleEncodedUtf8(std::string_view text, std::string* out) {
+  if (IsAscii(text)) return false;
+  std::string current(text), next;
+  bool repaired = false;
+  for (int round = 0; round < 3 && UndoOneEncoding(current, &next); ++round) {
+    current.swap(next);
+    repaired = true;
+  }
+  if (repaired) *out = std::move(current);
+  return repaired;
+}
 
 absl::StatusOr<std::unique_ptr<NameNormaliser>> NameNormaliser::Create() {
   UErrorCode status = U_ZERO_ERROR;
@@ -146,6 +268,11 @@ void NameNormaliser::FoldToAscii(std::string_view utf8, std::string* out) {
   }
   icu::UnicodeString u = icu::UnicodeString::fromUTF8(
       icu::StringPiece(utf8.data(), static_cast<int32_t>(utf8.size())));
+  // Every space is a blank (ICU's Latin-ASCII drops U+202F and others): "van\u202Fder Berg"
+  // has a prefix. The White_Space characters are all in the BMP.
+  for (int32_t k = 0; k < u.length(); ++k) {
+    if (u_isUWhiteSpace(u.charAt(k))) u.setCharAt(k, u' ');
+  }
   transliterator_->transliterate(u);
   std::string folded;
   u.toUTF8String(folded);
@@ -168,19 +295,19 @@ absl::StatusOr<NormalisedSurname> NameNormaliser::Surname(std::string_view surna
   }
   FoldToAscii(surname, &scratch_);
   std::string_view text = scratch_;
-  std::vector<std::string>& prefix_words = prefix_words_;
-  prefix_words.clear();
 
   // "Berg, van der": the part after the comma must be a prefix.
+  bool abbreviated = false;
+  std::string extracted;
   std::string main_part;
   if (size_t comma = text.find(','); comma != std::string_view::npos) {
     std::vector<std::string>& tail = tail_words_;
     Words(text.substr(comma + 1), &tail);
     if (!tail.empty()) {
-      if (!IsSurnamePrefix(Join(tail, " "))) {
+      extracted = CanonicalSurnamePrefix(Join(tail, " "), &abbreviated);
+      if (extracted.empty()) {
         return absl::InvalidArgumentError("the text after the comma is not a surname prefix");
       }
-      prefix_words.assign(tail.begin(), tail.end());
     }
     main_part.assign(text.substr(0, comma));
   } else {
@@ -191,13 +318,14 @@ absl::StatusOr<NormalisedSurname> NameNormaliser::Surname(std::string_view surna
   if (words.empty()) return absl::InvalidArgumentError("the surname has no letters");
 
   size_t begin = 0, end = words.size();
-  if (prefix_words.empty()) {
+  if (extracted.empty()) {
     if (size_t n = LeadingPrefixLength(words, 0, words.size(), 1); n > 0) {
-      prefix_words.assign(words.begin(), words.begin() + n);
+      extracted =
+          CanonicalSurnamePrefix(Join({words.begin(), words.begin() + n}, " "), &abbreviated);
       begin = n;
     } else if (size_t m = TrailingPrefixLength(words, 1); m > 0) {
       // "Berg van der" (the comma dropped by an export).
-      prefix_words.assign(words.end() - m, words.end());
+      extracted = CanonicalSurnamePrefix(Join({words.end() - m, words.end()}, " "), &abbreviated);
       end = words.size() - m;
     }
   }
@@ -209,19 +337,27 @@ absl::StatusOr<NormalisedSurname> NameNormaliser::Surname(std::string_view surna
   // A separate prefix column: combine, without doubling a prefix written in both places.
   std::string column_folded;
   std::string column;
+  bool column_abbreviated = false;
   if (!prefix_column.empty()) {
     FoldToAscii(prefix_column, &column_folded);
     Words(column_folded, &tail_words_);
     column = Join(tail_words_, " ");
+    if (std::string canonical = CanonicalSurnamePrefix(column, &column_abbreviated);
+        !canonical.empty()) {
+      column = std::move(canonical);
+    }
   }
-  std::string extracted = Join(prefix_words, " ");
   if (column.empty() || column == extracted) {
     out.prefix = extracted;
-  } else if (extracted.empty()) {
+  } else if (extracted.empty() || (abbreviated && !column_abbreviated)) {
+    // The column alone, or the column's full form of a prefix also abbreviated in the surname.
     out.prefix = column;
+    abbreviated = column_abbreviated;
   } else {
     out.prefix = column + " " + extracted;
+    abbreviated = abbreviated || column_abbreviated;
   }
+  if (!out.prefix.empty() && !abbreviated) out.glued = PrefixLetters(out.prefix) + out.surname;
   return out;
 }
 

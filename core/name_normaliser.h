@@ -30,6 +30,12 @@ namespace pprl {
 struct NormalisedSurname {
   std::string prefix;   // words joined by one blank, e.g. "van der"; may be empty
   std::string surname;  // lower-case letters a-z only, e.g. "berg"
+  // The other reading of the same name, with the prefix or particle glued on: "vanderberg" for
+  // "van der Berg", "elamrani" for "El Amrani", "dhont" for "D'Hont" -- what a register that
+  // writes the name glued ("Vanderberg", "Elamrani", "Dhont") or hyphenated ("El-Amrani",
+  // "'s-Gravesande") holds as its surname. Empty when there is no prefix, or when the prefix was
+  // written as an abbreviation ("v.d."), whose glued form nobody writes.
+  std::string glued;
 };
 
 class NameNormaliser {
@@ -39,13 +45,19 @@ class NameNormaliser {
   NameNormaliser(const NameNormaliser&) = delete;
   NameNormaliser& operator=(const NameNormaliser&) = delete;
 
-  // To ASCII, case kept: "Çelik-Öztürk" -> "Celik-Ozturk". Characters with no ASCII form are
-  // dropped.
+  // To ASCII, case kept: "Çelik-Öztürk" -> "Celik-Ozturk". Every Unicode space (no-break
+  // U+00A0, narrow no-break U+202F, the U+2000 series, ideographic U+3000, ...) and other
+  // white space becomes a blank; characters with no ASCII form (zero-width ones) are dropped.
   void FoldToAscii(std::string_view utf8, std::string* out);
 
   // Splits the prefix off wherever it was written: "van der Berg", "Berg, van der",
-  // "Berg van der", or in `prefix_column`. Fails when no letters remain or when text after a
-  // comma is not a prefix.
+  // "Berg van der" (a trailing prefix of at least two letters: "War d" is a stray space, not the
+  // prefix d'), or in `prefix_column`. Prefixes are those of IsSurnamePrefix, written in full
+  // or abbreviated as registers do ("v.", "vd", "v.d.", "v/d", "vd.", "v.d", "v. d.", "vdr",
+  // "v.der", "v.den", "vh", "v.h.", "i.d.", "o.d."; see CanonicalSurnamePrefix). A prefix
+  // joined to the name by a hyphen ("'s-Gravesande", "Ben-Haddou") or an apostrophe
+  // ("in 'tVeld", "D'Hont") is split off like a blank one. Fails when no letters remain or
+  // when text after a comma is not a prefix.
   [[nodiscard]] absl::StatusOr<NormalisedSurname> Surname(std::string_view surname,
                                                           std::string_view prefix_column);
 
@@ -63,7 +75,6 @@ class NameNormaliser {
   std::string scratch_;
   std::vector<std::string> words_;
   std::vector<std::string> tail_words_;
-  std::vector<std::string> prefix_words_;
   // Non-ASCII input -> its ICU fold. Bounded; emptied when full.
   struct Hash {
     using is_transparent = void;
@@ -74,8 +85,24 @@ class NameNormaliser {
 };
 
 // True if the words (lower case, apostrophes removed, one blank between) are a Dutch or other
-// registered surname prefix ("van der", "t", "in t", "op de", "von", ...).
+// registered surname prefix ("van der", "t", "in t", "op de", "von", ...) or a particle of
+// Arabic and Berber names ("el", "al", "ben", "bin", "ibn", "abou", "abu", "ait", "bou").
 bool IsSurnamePrefix(std::string_view words);
+
+// The prefix that the words (as for IsSurnamePrefix, with dots and slashes read as blanks)
+// stand for: a registered prefix stands for itself; an abbreviation for its expansion ("v" ->
+// "van", "vdr" / "v der" -> "van der", "v den" -> "van den", "v h" -> "van het", "i d" ->
+// "in de"), and "vd" / "v d", which registers use for van de, van den and van der alike, for
+// "van d". Empty when the words are no prefix. *abbreviated is set when it was an abbreviation.
+std::string CanonicalSurnamePrefix(std::string_view words, bool* abbreviated = nullptr);
+
+// A name field written as UTF-8 twice (an export decoded as Latin-1 or Windows-1252 and encoded
+// again: "MÃ¼ller" for "Müller") into *out, true. Only an unambiguous double encoding is
+// repaired: every character maps to one Latin-1/Windows-1252 byte and those bytes are valid
+// UTF-8 with at least one non-ASCII character (repeated for a triple encoding). Real names
+// never hold such pairs ("Ã" followed by "¼"), so a correct name is never changed; false when
+// there is nothing to repair.
+bool RepairDoubleEncodedUtf8(std::string_view text, std::string* out);
 
 // A Dutch-aware phonetic code of a normalised surname (letters a-z): groups sounds that are
 // commonly confused in registration (ij/ei/y, ou/au, ch/g, c/k/ck, ph/f/v, s/z, d/t, double

@@ -18,7 +18,9 @@
 namespace pprl {
 
 struct CaseAttributes {
-  int age = 0;        // whole years at first_discussed
+  // Whole years at first_discussed; unknown when the birth date is a placeholder or impossible
+  // (core/dates.h), so that such a case never enters a study as 113 years old.
+  std::optional<int> age;
   char gender = 'o';  // 'm', 'v' or 'o' (unknown)
   std::string kader;  // lower case, may be empty
   std::optional<int> times_discussed;

@@ -1,5 +1,6 @@
 #include "core/row_parser.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "core/status_macros.h"
@@ -101,9 +102,21 @@ bool RowParser::Parse(const CsvRow& row, bool hash, PseudonymousRecord* record,
   }
   *shape = IdentityShape{};
 
-  // Identity.
+  // Identity. A double-encoded UTF-8 name ("MÃ¼ller") is repaired first (core/name_normaliser.h:
+  // only an unambiguous Latin-1/Windows-1252 double encoding is) and counted.
   std::string_view surname = Get(row, Field::kSurname);
   std::string_view prefix = Get(row, Field::kSurnamePrefix);
+  std::string_view initials = Get(row, Field::kInitials);
+  std::string_view first_names = Get(row, Field::kFirstNames);
+  for (auto [field, repaired] : {std::pair{&surname, &repaired_[0]},
+                                 {&prefix, &repaired_[1]},
+                                 {&initials, &repaired_[2]},
+                                 {&first_names, &repaired_[3]}}) {
+    if (RepairDoubleEncodedUtf8(*field, repaired)) {
+      *field = *repaired;
+      shape->repaired_encoding = true;
+    }
+  }
   shape->non_ascii = HasNonAscii(surname) || HasNonAscii(prefix);
   if (Trim(surname).empty()) {
     fail(Field::kSurname, "empty");
@@ -112,17 +125,18 @@ bool RowParser::Parse(const CsvRow& row, bool hash, PseudonymousRecord* record,
   } else {
     identity_.prefix = std::move(s->prefix);
     identity_.surname = std::move(s->surname);
+    glued_surname_ = std::move(s->glued);
     shape->had_prefix = !identity_.prefix.empty();
   }
-  identity_.initials = names_->Initials(Get(row, Field::kInitials));
+  identity_.initials = names_->Initials(initials);
   shape->had_initials = !identity_.initials.empty();
   if (identity_.initials.empty()) {
-    identity_.initials = names_->InitialsFromFirstNames(Get(row, Field::kFirstNames));
+    identity_.initials = names_->InitialsFromFirstNames(first_names);
     shape->derived_initials = !identity_.initials.empty();
   }
   // The first given name for the field encodings: folded, lower case, letters only.
   identity_.first_name.clear();
-  names_->FoldToAscii(Get(row, Field::kFirstNames), &first_names_scratch_);
+  names_->FoldToAscii(first_names, &first_names_scratch_);
   for (char c : first_names_scratch_) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
     if (c >= 'a' && c <= 'z') {
@@ -131,10 +145,16 @@ bool RowParser::Parse(const CsvRow& row, bool hash, PseudonymousRecord* record,
       if (!identity_.first_name.empty()) break;
     }
   }
-  if (absl::StatusOr<Date> d = ParseDate(Get(row, Field::kBirthDate)); !d.ok()) {
+  identity_.birth_date = Date{};
+  identity_.birth_date_known = false;
+  if (absl::StatusOr<BirthDate> d = ParseBirthDate(Get(row, Field::kBirthDate)); !d.ok()) {
     fail(Field::kBirthDate, d.status().message());
   } else {
-    identity_.birth_date = *d;
+    identity_.birth_date_known = d->known();
+    identity_.birth_date = d->date;
+    shape->placeholder_birth_date = d->reading == BirthDateReading::kPlaceholder;
+    shape->impossible_birth_date = d->reading == BirthDateReading::kImpossible;
+    shape->corrected_birth_date = d->reading == BirthDateReading::kCorrected;
   }
 
   // Record id and event date.
@@ -161,20 +181,25 @@ bool RowParser::Parse(const CsvRow& row, bool hash, PseudonymousRecord* record,
   }
   record->kind = kind_;
 
+  // A known birth date must precede the event and lie at most kMaxAge years before it, for every
+  // kind of export (a birth date after the event is a typo that would join the wrong person).
+  std::optional<int> age;
+  if (errors->size() == errors_before && identity_.birth_date_known) {
+    int years = WholeYearsBetween(identity_.birth_date, event);
+    if (identity_.birth_date > event) {
+      fail(Field::kBirthDate, Cat("after ", FieldName(date_field)));
+    } else if (years > kMaxAge) {
+      fail(Field::kBirthDate, Cat("more than ", kMaxAge, " years before ", FieldName(date_field)));
+    } else {
+      age = years;
+    }
+  }
+
   // Attributes.
   if (kind_ == ExportKind::kCases) {
     CaseAttributes& a = record->case_attributes;
     a = CaseAttributes{};
-    if (errors->size() == errors_before) {
-      int age = WholeYearsBetween(identity_.birth_date, event);
-      if (age < 0) {
-        fail(Field::kBirthDate, "after first_discussed");
-      } else if (age > kMaxAge) {
-        fail(Field::kBirthDate, Cat("more than ", kMaxAge, " years before first_discussed"));
-      } else {
-        a.age = age;
-      }
-    }
+    a.age = age;  // unknown when the birth date is
     if (absl::StatusOr<char> g = ParseGender(Get(row, Field::kGender)); g.ok()) {
       a.gender = *g;
     } else {
@@ -214,15 +239,42 @@ bool RowParser::Parse(const CsvRow& row, bool hash, PseudonymousRecord* record,
     } else {
       fail(Field::kGender, g.status().message());
     }
-    if (identity_.birth_date.year > 0)
+    if (identity_.birth_date_known) {
       record->person.birth_band = BirthBand(identity_.birth_date.year);
+    }
   }
 
   if (errors->size() != errors_before) return false;
   record->keys.clear();
   if (hash) {
     ComputeMatchKeys(key_, identity_, &record->keys);
-    encoder_.Encode(identity_, &record->encodings);
+    // The surname with its prefix or particle glued on ("van Dijk" -> "vandijk", "El Amrani" ->
+    // "elamrani", "D'Hont" -> "dhont") is the other plausible reading of the same name: its
+    // first_initial and surname_dob keys join a register that wrote it glued ("Vandijk",
+    // "Elamrani", "Dhont"). Only those two levels: they suffice to meet the glued spelling, and
+    // the linker holds two keys more per prefixed row rather than five.
+    if (!glued_surname_.empty() && glued_surname_ != identity_.surname) {
+      const size_t primary = record->keys.size();
+      glued_identity_ = identity_;
+      glued_identity_.prefix.clear();
+      glued_identity_.surname = glued_surname_;
+      ComputeMatchKeys(key_, glued_identity_, &record->keys);
+      auto end = record->keys.begin() + static_cast<std::ptrdiff_t>(primary);
+      record->keys.erase(std::remove_if(end, record->keys.end(),
+                                        [&](const MatchKey& k) {
+                                          return (k.level != KeyLevel::kFirstInitial &&
+                                                  k.level != KeyLevel::kSurnameDob) ||
+                                                 std::find(record->keys.begin(), end, k) != end;
+                                        }),
+                         record->keys.end());
+    }
+    // The field encodings hold birth-date parts and are salted with the birth year: a placeholder
+    // or unreadable birth date gives none, so such a row is never joined on them either.
+    if (identity_.birth_date_known) {
+      encoder_.Encode(identity_, &record->encodings);
+    } else {
+      record->encodings = FieldEncodings{};
+    }
   } else {
     record->encodings = FieldEncodings{};
   }

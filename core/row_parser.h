@@ -7,6 +7,7 @@
 #define PPRL_CORE_ROW_PARSER_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,12 @@ struct IdentityShape {
   bool derived_initials = false;  // taken from first_names instead
   bool had_prefix = false;
   bool non_ascii = false;  // folded by ICU
+  // The birth date (core/dates.h): a placeholder, or impossible without one plausible reading,
+  // is treated as missing (no key); an impossible one with one plausible reading is read so.
+  bool placeholder_birth_date = false;
+  bool impossible_birth_date = false;
+  bool corrected_birth_date = false;
+  bool repaired_encoding = false;  // an identity field was double-encoded UTF-8, repaired
 };
 
 class RowParser {
@@ -66,6 +73,9 @@ class RowParser {
   NormalisedIdentity identity_;  // reused to avoid allocation
   FieldEncoder encoder_;
   std::string first_names_scratch_;
+  NormalisedIdentity glued_identity_;
+  std::string glued_surname_;
+  std::string repaired_[4];  // repaired identity fields of the current row
 };
 
 // Attribute parsers (exposed for tests). All trim blanks and ignore case.

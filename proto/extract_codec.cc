@@ -38,7 +38,7 @@ absl::StatusOr<ExportKind> FromProto(v1::RecordKind kind) {
 
 void ToProto(const CaseAttributes& a, v1::CaseAttributes* c) {
   c->Clear();
-  c->set_age(a.age);
+  if (a.age) c->set_age(*a.age);
   c->set_gender(std::string(1, a.gender));
   c->set_kader(a.kader);
   if (a.times_discussed) c->set_times_discussed(*a.times_discussed);
@@ -50,8 +50,10 @@ void ToProto(const CaseAttributes& a, v1::CaseAttributes* c) {
 
 absl::StatusOr<CaseAttributes> FromProto(const v1::CaseAttributes& c) {
   CaseAttributes a;
-  if (c.age() < 0 || c.age() > 150) return absl::InvalidArgumentError("age out of range");
-  a.age = c.age();
+  if (c.has_age()) {
+    if (c.age() < 0 || c.age() > 150) return absl::InvalidArgumentError("age out of range");
+    a.age = c.age();
+  }
   if (c.gender() != "m" && c.gender() != "v" && c.gender() != "o") {
     return absl::InvalidArgumentError("gender is not m, v or o");
   }
@@ -111,7 +113,11 @@ absl::StatusOr<PseudonymousRecord> FromProto(ExportKind kind, const v1::Pseudony
   }
   r.record_id = in.record_id();
   r.event_day = in.event_day();
-  if (in.keys_size() == 0) return absl::InvalidArgumentError("record without match keys");
+  // A case whose birth date is missing (a placeholder) has no key: it stays a case of the study,
+  // unlinked. A police record without a key is never sent (core/export_pseudonymiser.h).
+  if (in.keys_size() == 0 && kind != ExportKind::kCases) {
+    return absl::InvalidArgumentError("record without match keys");
+  }
   for (const v1::MatchKey& mk : in.keys()) {
     std::optional<KeyLevel> level = KeyLevelFromNumber(mk.level());
     if (!level)

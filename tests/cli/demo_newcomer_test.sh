@@ -15,18 +15,18 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail() { echo "demo_newcomer_test: $*"; exit 1; }
 
-# One bad row among the hand-made exports (a birth date that does not exist).
+# One bad row among the hand-made exports (a birth date after the incident).
 mkdir "$work/bad"
 cp "$src"/tests/cli/testdata/handmade/*.csv "$work/bad/"
 bad_line=$(($(wc -l <"$work/bad/incidents.csv") + 1))
-echo "I999,Zuiderduin,,Q.,,31-02-1980,2013-05-01,misdrijf,verdachte" >>"$work/bad/incidents.csv"
+echo "I999,Zuiderduin,,Q.,,02-05-2013,2013-05-01,misdrijf,verdachte" >>"$work/bad/incidents.csv"
 rc=0
 "$pprl" demo --data "$work/bad" --out "$work/out-bad" >"$work/bad.log" 2>&1 || rc=$?
 [ "$rc" -eq 2 ] || { cat "$work/bad.log"; fail "a refused export exits $rc, not 2"; }
 grep -q "incidents.csv:$bad_line: column birth_date: " "$work/bad.log" ||
   { cat "$work/bad.log"; fail "the bad row's file, line, column and reason are not shown"; }
 grep -q -- "--skip-invalid" "$work/bad.log" || { cat "$work/bad.log"; fail "no pointer to --skip-invalid"; }
-! grep -q "Zuiderduin\|31-02-1980" "$work/bad.log" || fail "the demo printed a value of the bad row"
+! grep -q "Zuiderduin\|02-05-2013" "$work/bad.log" || fail "the demo printed a value of the bad row"
 rc=0
 "$pprl" demo --data "$work/bad" --out "$work/out-skip" --skip-invalid >"$work/skip.log" 2>&1 || rc=$?
 [ "$rc" -eq 0 ] || { cat "$work/skip.log"; fail "--skip-invalid exits $rc"; }

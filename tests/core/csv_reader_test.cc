@@ -82,10 +82,10 @@ TEST(CsvReader, QuotedDelimitersQuotesAndNewlines) {
 }
 
 TEST(CsvReader, NoTrailingNewlineAndEmptyFields) {
+  // The row of delimiters only (",,") holds no record and is skipped (issue 14).
   absl::StatusOr<Parsed> p = ParseAll("a,b,c\n,,\n1,,3");
   ASSERT_TRUE(p.ok()) << p.status();
-  EXPECT_THAT(p->rows, ElementsAre(ElementsAre("a", "b", "c"), ElementsAre("", "", ""),
-                                   ElementsAre("1", "", "3")));
+  EXPECT_THAT(p->rows, ElementsAre(ElementsAre("a", "b", "c"), ElementsAre("1", "", "3")));
 }
 
 TEST(CsvReader, BlankLinesAreSkippedButCounted) {
@@ -167,6 +167,58 @@ TEST(Utf8, Validation) {
   EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));      // surrogate
   EXPECT_FALSE(IsValidUtf8("abc\xe2\x82"));       // truncated
   EXPECT_FALSE(IsValidUtf8("\xf5\x80\x80\x80"));  // beyond U+10FFFF
+}
+
+// Issue 14: Excel's sep= first line declares the delimiter and is skipped.
+TEST(CsvReader, ExcelSepLineDeclaresTheDelimiter) {
+  for (const std::string& sep_line :
+       {std::string("sep=;\n"), std::string("sep=;\r\n"), std::string("SEP=;\n"),
+        std::string("\"sep=;\"\r\n"), std::string("\xEF\xBB\xBFsep=;\n"),
+        std::string("sep=;;;\n")}) {
+    // The header alone would be read as comma-separated: more commas than semicolons.
+    absl::StatusOr<Parsed> p = ParseAll(sep_line + "a,x;b,y;c\n1,2;3;4\n");
+    ASSERT_TRUE(p.ok()) << sep_line << p.status();
+    EXPECT_EQ(p->delimiter, ';') << sep_line;
+    EXPECT_THAT(p->rows, ElementsAre(ElementsAre("a,x", "b,y", "c"), ElementsAre("1,2", "3", "4")))
+        << sep_line;
+    EXPECT_THAT(p->lines, ElementsAre(2, 3)) << sep_line;  // physical lines
+  }
+  absl::StatusOr<Parsed> comma = ParseAll("sep=,\na;b,c\n1;2,3\n");
+  ASSERT_TRUE(comma.ok()) << comma.status();
+  EXPECT_EQ(comma->delimiter, ',');
+  EXPECT_THAT(comma->rows[0], ElementsAre("a;b", "c"));
+  absl::StatusOr<Parsed> tab = ParseAll("sep=\t\na\tb\n1\t2\n");
+  ASSERT_TRUE(tab.ok()) << tab.status();
+  EXPECT_THAT(tab->rows[1], ElementsAre("1", "2"));
+}
+
+TEST(CsvReader, AHeaderThatMerelyStartsWithSepIsAHeader) {
+  absl::StatusOr<Parsed> p = ParseAll("sep=;x,y\n1,2\n");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_THAT(p->rows[0], ElementsAre("sep=;x", "y"));
+  absl::StatusOr<Parsed> q = ParseAll("separator,b\n1,2\n");
+  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_THAT(q->rows[0], ElementsAre("separator", "b"));
+  EXPECT_THAT(ParseAll("sep=;\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("line 2: the file is empty")));
+}
+
+// Issue 14: rows of delimiters only (a spreadsheet's empty rows) are skipped and counted.
+TEST(CsvReader, DelimiterOnlyRowsAreSkippedAndCounted) {
+  std::istringstream in("a;b;c;d\n1;2;3;4\n;;;\n ; ;;\n\n5;6;7;8\n;;;\r\n\"\";;;\n;;;");
+  CsvReader reader(in);
+  ASSERT_THAT(reader.ReadHeader(), ::pprl::testing::IsOk());
+  CsvRow row;
+  std::vector<int64_t> lines;
+  while (true) {
+    absl::StatusOr<bool> got = reader.Next(&row);
+    ASSERT_TRUE(got.ok()) << got.status();
+    if (!*got) break;
+    lines.push_back(row.line);
+  }
+  EXPECT_THAT(lines, ElementsAre(2, 6));
+  EXPECT_EQ(reader.empty_rows_skipped(), 6);
+  EXPECT_FALSE(reader.had_sep_line());
 }
 
 }  // namespace

