@@ -124,7 +124,8 @@ class AuditTamperTest : public ::testing::Test {
         PPRL_LINKER_BIN,
         std::vector<std::string>{"--listen", "127.0.0.1:0", "--data-dir", db, "--tls-ca",
                                  c + "/ca.pem", "--tls-cert", c + "/linker.pem", "--tls-key",
-                                 c + "/linker.key", "--audit-signing-key", signing_key},
+                                 c + "/linker.key", "--audit-signing-key", signing_key,
+                                 "--allow-agent", "police=police:incidents"},
         dir_.File("port"), dir_.File("linker.log"));
     ASSERT_TRUE(linker_->running()) << ReadFile(dir_.File("linker.log"));
   }
@@ -133,7 +134,8 @@ class AuditTamperTest : public ::testing::Test {
     const std::string c = dir_.File("certs");
     absl::StatusOr<std::shared_ptr<grpc::Channel>> ch =
         OpenChannel(linker_->address(),
-                    TlsFiles{c + "/ca.pem", c + "/" + name + ".pem", c + "/" + name + ".key"});
+                    TlsFiles{c + "/ca.pem", c + "/" + name + ".pem", c + "/" + name + ".key"},
+                    {Role::kLinker, ""});
     EXPECT_THAT(ch.status(), IsOk());
     return v1::Linker::NewStub(*ch);
   }
