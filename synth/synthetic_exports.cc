@@ -504,6 +504,7 @@ Calibration StudyCalibration() {
   Calibration c;
   c.conviction_episode_weight = 0.5;
   c.referral_conviction_weight = 0.2;
+  c.incident_effect_scale = 0.4;
   c.conviction_effect_scale = 2.4;
   return c;
 }
@@ -724,7 +725,8 @@ absl::StatusOr<SynthSummary> WriteSyntheticExports(const std::string& dir, const
   // The true effect of a discussion: offending in the year after changes by `effect` (events
   // are dropped, or copied within the same week), for incidents and convictions alike.
   // `day_of` gives an event's day (a reference into it).
-  // Convictions change by effect * conviction_effect_scale (at least -1: all dropped).
+  // Incidents change by effect * incident_effect_scale, convictions by effect *
+  // conviction_effect_scale (at least -1: all dropped).
   auto apply_effect = [&](auto& events, int32_t t, double effect, auto day_of) {
     std::remove_reference_t<decltype(events)> out;
     for (auto e : events) {
@@ -787,7 +789,8 @@ absl::StatusOr<SynthSummary> WriteSyntheticExports(const std::string& dir, const
     if (!known[i]) continue;
     const Person& p = people[i];
     if (in_cohort[i]) {
-      apply_effect(incident_events[i], reference[i], o.effect,
+      apply_effect(incident_events[i], reference[i],
+                   std::max(-1.0, o.effect * o.calibration.incident_effect_scale),
                    [](Event& e) -> int32_t& { return e.day; });
       apply_effect(conviction_days[i], reference[i],
                    std::max(-1.0, o.effect * o.calibration.conviction_effect_scale),

@@ -68,7 +68,9 @@ struct Calibration {
   // Referral weight per conviction in the year before a candidate discussion date (besides
   // one per counted incident in the quarter before).
   double referral_conviction_weight = 0;
-  // The true change of convictions in the year after is effect * this (at least -1).
+  // The true change of incidents and of convictions in the year after: effect * these (at least
+  // -1).
+  double incident_effect_scale = 1;
   double conviction_effect_scale = 1;
 };
 Calibration StudyCalibration();
