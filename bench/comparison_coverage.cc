@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
     synth.people = people;
     synth.cases = cases;
     synth.effect = effect;
+    synth.calibration = pprl::SelectionOnlyCalibration();  // the model the bench was made for
     pprl::Study study;
     study.comparison.seed = synth.seed;
     absl::StatusOr<nlohmann::json> report = pprl::SimulateStudy(synth, study, dir);

@@ -498,6 +498,17 @@ absl::Status SetErrorRate(std::string_view assignment, ErrorModel* model) {
   return absl::InvalidArgumentError(Cat("synth: unknown error kind '", kind, "' (", known, ")"));
 }
 
+Calibration SelectionOnlyCalibration() { return Calibration{}; }
+
+Calibration StudyCalibration() {
+  Calibration c;
+  c.conviction_episode_weight = 0.5;
+  c.referral_conviction_weight = 0.2;
+  c.incident_effect_scale = 0.4;
+  c.conviction_effect_scale = 2.4;
+  return c;
+}
+
 absl::StatusOr<SynthSummary> WriteSyntheticExports(const std::string& dir, const SynthOptions& o) {
   if (o.people < o.cases * 2 || o.cases < 1) {
     return absl::InvalidArgumentError(
@@ -632,7 +643,8 @@ absl::StatusOr<SynthSummary> WriteSyntheticExports(const std::string& dir, const
                                       static_cast<uint8_t>(rng() % std::size(roles))});
       }
       if (crate > 0) {
-        k = std::poisson_distribution<int>(crate * (1 + (mult - 1) / 2) * 7 / 365.25)(rng);
+        k = std::poisson_distribution<int>(
+            crate * (1 + (mult - 1) * o.calibration.conviction_episode_weight) * 7 / 365.25)(rng);
         for (int e = 0; e < k; ++e)
           conviction_days[i].push_back(week + static_cast<int32_t>(rng() % 7));
       }
@@ -661,6 +673,12 @@ absl::StatusOr<SynthSummary> WriteSyntheticExports(const std::string& dir, const
         for (const Event& e : incident_events[i])
           q += e.day >= from && e.day < day[i][m] && counted_category[e.category];
         weight[i][m] = 0.02 + q;
+        if (o.calibration.referral_conviction_weight != 0) {
+          const int32_t year_from = DaysSinceEpoch(AddMonths(DateFromDays(day[i][m]), -12));
+          int c = 0;
+          for (int32_t d : conviction_days[i]) c += d >= year_from && d < day[i][m];
+          weight[i][m] += o.calibration.referral_conviction_weight * c;
+        }
       }
     }
     // 93% of the cohort is known to the police (as in the study); the rest are referred for
@@ -707,20 +725,22 @@ absl::StatusOr<SynthSummary> WriteSyntheticExports(const std::string& dir, const
   // The true effect of a discussion: offending in the year after changes by `effect` (events
   // are dropped, or copied within the same week), for incidents and convictions alike.
   // `day_of` gives an event's day (a reference into it).
-  auto apply_effect = [&](auto& events, int32_t t, auto day_of) {
+  // Incidents change by effect * incident_effect_scale, convictions by effect *
+  // conviction_effect_scale (at least -1: all dropped).
+  auto apply_effect = [&](auto& events, int32_t t, double effect, auto day_of) {
     std::remove_reference_t<decltype(events)> out;
     for (auto e : events) {
       const int32_t d = day_of(e);
-      if (d < t || d >= t + 365 || o.effect == 0) {
+      if (d < t || d >= t + 365 || effect == 0) {
         out.push_back(e);
         continue;
       }
-      if (o.effect < 0) {
-        if (u(rng) >= -o.effect) out.push_back(e);
+      if (effect < 0) {
+        if (u(rng) >= -effect) out.push_back(e);
         continue;
       }
       out.push_back(e);
-      const int copies = std::poisson_distribution<int>(o.effect)(rng);
+      const int copies = std::poisson_distribution<int>(effect)(rng);
       for (int c = 0; c < copies; ++c) {
         auto copy = e;  // the same kind of offence, within the same week
         day_of(copy) = std::clamp<int32_t>(d + static_cast<int32_t>(rng() % 7) - 3, t, t + 364);
@@ -769,8 +789,12 @@ absl::StatusOr<SynthSummary> WriteSyntheticExports(const std::string& dir, const
     if (!known[i]) continue;
     const Person& p = people[i];
     if (in_cohort[i]) {
-      apply_effect(incident_events[i], reference[i], [](Event& e) -> int32_t& { return e.day; });
-      apply_effect(conviction_days[i], reference[i], [](int32_t& d) -> int32_t& { return d; });
+      apply_effect(incident_events[i], reference[i],
+                   std::max(-1.0, o.effect * o.calibration.incident_effect_scale),
+                   [](Event& e) -> int32_t& { return e.day; });
+      apply_effect(conviction_days[i], reference[i],
+                   std::max(-1.0, o.effect * o.calibration.conviction_effect_scale),
+                   [](int32_t& d) -> int32_t& { return d; });
     }
     for (const Event& e : incident_events[i]) {
       Written w = Write(p, rng, erng, o.errors.incidents, o.year, false);

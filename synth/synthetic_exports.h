@@ -57,12 +57,32 @@ ErrorModel RealisticErrorModel();
 // The names of the kinds, as written in the ground truth.
 const std::vector<std::string>& ErrorKindNames();
 
+// How offending, convictions and referral are generated, beyond the error model. Two presets:
+// StudyCalibration() (the default of `pprl synth` and `pprl demo`) reproduces the reference
+// study's drop in convictions (1.24 -> 0.55 in the year); SelectionOnlyCalibration() is the
+// older model in which referral follows incidents only, kept byte-identical for the simulation
+// test of the comparison group and the comparison-coverage bench.
+struct Calibration {
+  // Conviction rate during an episode of offending: 1 + weight * (incident multiplier - 1).
+  double conviction_episode_weight = 0.5;
+  // Referral weight per conviction in the year before a candidate discussion date (besides
+  // one per counted incident in the quarter before).
+  double referral_conviction_weight = 0;
+  // The true change of incidents and of convictions in the year after: effect * these (at least
+  // -1).
+  double incident_effect_scale = 1;
+  double conviction_effect_scale = 1;
+};
+Calibration StudyCalibration();
+Calibration SelectionOnlyCalibration();
+
 struct SynthOptions {
   uint64_t seed = 2013;
   int people = 20000;  // police population
   int cases = 213;     // Veiligheidshuis case subjects discussed in the study year
   int year = 2013;
   double effect = 0;  // true relative change of offending after a discussion (0: none)
+  Calibration calibration = StudyCalibration();
   ErrorModel errors = DefaultErrorModel();
 };
 

@@ -26,6 +26,8 @@ nlohmann::json Simulate(uint64_t seed, double effect, const std::string& dir) {
   SynthOptions synth;
   synth.seed = seed;
   synth.effect = effect;
+  // The model these checks were made for: referral follows incidents only.
+  synth.calibration = SelectionOnlyCalibration();
   Study study;
   study.comparison.seed = seed;
   absl::StatusOr<nlohmann::json> report = SimulateStudy(synth, study, dir);
@@ -77,6 +79,29 @@ TEST(ComparisonSimulation, ARealEffectIsRecovered) {
       EXPECT_LT(e["nb"]["ci_high"].get<double>(), 1.0);
       EXPECT_LT(e["did"]["ci_high"].get<double>(), 0);
     }
+  }
+}
+
+// Issue 14: the demo's default data (StudyCalibration, true effect -0.25 as `pprl demo` uses)
+// show the reference study's clear drop in convictions in the year after the first discussion
+// (1.24 -> 0.55 there), on a conviction set of a size like the study's (138 of 213).
+TEST(StudyCalibration, DefaultDemoDataShowAClearDropInConvictions) {
+  ::pprl::testing::TempDir dir;
+  for (uint64_t seed : {1u, 2013u}) {
+    SynthOptions synth;  // the default calibration, which `pprl demo` and `pprl synth` use
+    synth.seed = seed;
+    synth.effect = -0.25;
+    Study study;
+    absl::StatusOr<nlohmann::json> report = SimulateStudy(synth, study, dir.File("data"));
+    ASSERT_THAT(report, IsOk());
+    const nlohmann::json& convictions = (*report)["paired_tests"]["convictions_year"];
+    ASSERT_FALSE(convictions.is_null()) << "seed " << seed;
+    const double before = convictions["mean_before"].get<double>();
+    const double after = convictions["mean_after"].get<double>();
+    EXPECT_LT(after, 0.7 * before) << "seed " << seed << ": " << before << " -> " << after;
+    EXPECT_GT(before, 0.8) << "seed " << seed;
+    EXPECT_GE(convictions["n"].get<int>(), 100) << "seed " << seed;
+    EXPECT_LE(convictions["n"].get<int>(), 180) << "seed " << seed;
   }
 }
 
