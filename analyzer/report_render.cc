@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <sstream>
 
+#include "core/text.h"
+
 namespace pprl {
 namespace {
 
@@ -41,28 +43,6 @@ std::string PadLeft(const std::string& s, size_t width) {
   return s.size() >= width ? s : std::string(width - s.size(), ' ') + s;
 }
 
-std::string Escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 bool IsPoisson(const json& g) { return g.is_object() && g.value("dispersion", "") == "poisson"; }
 bool IsAliased(const json& c) { return c.value("aliased", false); }
@@ -249,10 +229,10 @@ void ComparisonHtml(const json& r, std::ostream& h) {
     << "; distinct comparison subjects " << Num(c["distinct_controls"]) << " of "
     << Num(c["pool_subjects"]) << ".</p>";
   for (const json& note : c.value("notes", json::array())) {
-    if (note.is_string()) h << "<p class=\"s\">Note: " << Escape(note.get<std::string>()) << "</p>";
+    if (note.is_string()) h << "<p class=\"s\">Note: " << HtmlEscape(note.get<std::string>()) << "</p>";
   }
   if (c["balance"].is_null() && !c["estimates"].is_array()) {
-    h << "<p class=\"s\">No balance or estimates: " << Escape(ComparisonWithheldReason(r))
+    h << "<p class=\"s\">No balance or estimates: " << HtmlEscape(ComparisonWithheldReason(r))
       << "</p>";
     return;
   }
@@ -260,7 +240,7 @@ void ComparisonHtml(const json& r, std::ostream& h) {
     h << "<table><tr><th>balance at the reference date</th><th>cohort</th><th>pool</th><th>SMD "
          "before</th><th>matched</th><th>controls</th><th>SMD after</th></tr>";
     for (const json& b : c["balance"]) {
-      h << "<tr><td>" << Escape(b["variable"].get<std::string>()) << "</td><td>"
+      h << "<tr><td>" << HtmlEscape(b["variable"].get<std::string>()) << "</td><td>"
         << Fixed(b["treated_mean"]) << "</td><td>" << Fixed(b["pool_mean"]) << "</td><td>"
         << Fixed(b["smd_before"]) << "</td><td>" << Fixed(b["matched_mean"]) << "</td><td>"
         << Fixed(b["control_mean"]) << "</td><td>" << Fixed(b["smd_after"]) << "</td></tr>";
@@ -307,7 +287,7 @@ void ComparisonHtml(const json& r, std::ostream& h) {
        "after</th><th>plain before &minus; after [95% CI]</th><th>difference-in-differences "
        "[95% cluster bootstrap CI]</th><th>NB group &times; period IRR [95% CI], p</th></tr>";
   for (const json& e : c["estimates"]) {
-    h << "<tr><td>" << Escape(e["outcome"].get<std::string>()) << "</td><td>"
+    h << "<tr><td>" << HtmlEscape(e["outcome"].get<std::string>()) << "</td><td>"
       << Num(e["treated_before"], 2) << " / " << Num(e["treated_after"], 2) << "</td><td>"
       << Num(e["control_before"], 2) << " / " << Num(e["control_after"], 2) << "</td><td>";
     if (e["before_after"].is_null()) {
@@ -333,14 +313,14 @@ void ComparisonHtml(const json& r, std::ostream& h) {
 std::string RenderReportHtml(const json& r) {
   std::ostringstream h;
   h << "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>pprl report: "
-    << Escape(r["study"].value("name", "")) << "</title><style>"
+    << HtmlEscape(r["study"].value("name", "")) << "</title><style>"
     << "body{font-family:sans-serif;max-width:960px;margin:2em auto;color:#222}"
     << "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px "
        "8px;text-align:right}"
     << "th:first-child,td:first-child{text-align:left}.s{color:#999;font-style:italic}</style></"
        "head><body>";
   h << "<h1>Recidivism after a Veiligheidshuis discussion</h1><p>Study <b>"
-    << Escape(r["study"].value("name", "")) << "</b>. Figures about fewer than "
+    << HtmlEscape(r["study"].value("name", "")) << "</b>. Figures about fewer than "
     << r["study"].value("min_cell", 10)
     << " people are suppressed. All figures are aggregates of pseudonymised records.</p>";
 
@@ -467,7 +447,7 @@ std::string RenderReportHtml(const json& r) {
       const json& c = rows[i];
       double y = 20 + static_cast<double>(i) * 28;
       h << "<text x=\"5\" y=\"" << y + 4 << "\" font-size=\"12\">"
-        << Escape(c["term"].get<std::string>()) << "</text>"
+        << HtmlEscape(c["term"].get<std::string>()) << "</text>"
         << "<line x1=\"" << xpos(std::exp(c["ci_low"].get<double>())) << "\" x2=\""
         << xpos(std::exp(c["ci_high"].get<double>())) << "\" y1=\"" << y << "\" y2=\"" << y
         << "\" stroke=\"#000\"/><circle cx=\"" << xpos(c["irr"].get<double>()) << "\" cy=\"" << y
@@ -482,12 +462,12 @@ std::string RenderReportHtml(const json& r) {
          "&chi;&sup2;</th><th>p</th><th>IRR</th></tr>";
     for (const json& c : g["coefficients"]) {
       if (IsAliased(c)) {
-        h << "<tr><td>" << Escape(c["term"].get<std::string>())
+        h << "<tr><td>" << HtmlEscape(c["term"].get<std::string>())
           << "</td><td colspan=\"6\" class=\"s\">aliased: constant or a combination of the "
              "terms above; dropped from the model (R: NA)</td></tr>";
         continue;
       }
-      h << "<tr><td>" << Escape(c["term"].get<std::string>()) << "</td><td>" << Num(c["b"])
+      h << "<tr><td>" << HtmlEscape(c["term"].get<std::string>()) << "</td><td>" << Num(c["b"])
         << "</td><td>" << Num(c["se"]) << "</td><td>[" << Num(c["ci_low"]) << ", "
         << Num(c["ci_high"]) << "]</td><td>" << Num(c["wald_chi2"]) << "</td><td>" << Num(c["p"])
         << "</td><td>" << Num(c["irr"]) << "</td></tr>";
@@ -500,8 +480,8 @@ std::string RenderReportHtml(const json& r) {
   if (!r["suppressed"].empty()) {
     h << "<h2>Suppressed figures</h2><ul>";
     for (size_t i = 0; i < r["suppressed"].size(); ++i) {
-      h << "<li><code>" << Escape(r["suppressed"][i].get<std::string>())
-        << "</code>: " << Escape(r["suppressed_reasons"][i].get<std::string>()) << "</li>";
+      h << "<li><code>" << HtmlEscape(r["suppressed"][i].get<std::string>())
+        << "</code>: " << HtmlEscape(r["suppressed_reasons"][i].get<std::string>()) << "</li>";
     }
     h << "</ul>";
   }

@@ -137,7 +137,9 @@ int main(int argc, char** argv) {
   synth_cmd->add_option("--people", synth.people, "police population (default 20000)");
   synth_cmd->add_option("--cases", synth.cases, "case subjects (default 213)");
   synth_cmd->add_option("--effect", synth.effect,
-                        "true relative change after a discussion (default 0)");
+                        "true relative change after a discussion (default 0); the default "
+                        "calibration applies it at 0.4x to incidents and 2.4x to convictions "
+                        "(capped at -1), to match the reference study's figures");
   std::string synth_errors = "default";
   std::vector<std::string> synth_rates;
   synth_cmd->add_option("--errors", synth_errors,
@@ -185,8 +187,9 @@ int main(int argc, char** argv) {
                      "keep the daemons running after the study (until Ctrl-C); addresses in "
                      "OUT/serve.env");
   demo_cmd->add_option("--effect", demo.synth.effect,
-                       "true relative change in offending after a discussion in the synthetic "
-                       "data (default -0.25; 0: none)");
+                       "true relative change after a discussion in the synthetic data (default "
+                       "-0.25; 0: none), applied at 0.4x to incidents and 2.4x to convictions "
+                       "(capped at -1) by the study calibration");
 
   // The analyst's study.
   pprl::AnalyzeOptions analyze;

@@ -47,6 +47,9 @@ std::vector<std::string_view> SplitAny(std::string_view s, std::string_view sepa
 // Joins with `separator`.
 std::string Join(const std::vector<std::string>& parts, std::string_view separator);
 
+// Text for HTML element content or a quoted attribute: & < > " escaped.
+std::string HtmlEscape(std::string_view s);
+
 }  // namespace pprl
 
 #endif  // PPRL_CORE_TEXT_H_
