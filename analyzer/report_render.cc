@@ -43,7 +43,6 @@ std::string PadLeft(const std::string& s, size_t width) {
   return s.size() >= width ? s : std::string(width - s.size(), ' ') + s;
 }
 
-
 bool IsPoisson(const json& g) { return g.is_object() && g.value("dispersion", "") == "poisson"; }
 bool IsAliased(const json& c) { return c.value("aliased", false); }
 
@@ -229,7 +228,8 @@ void ComparisonHtml(const json& r, std::ostream& h) {
     << "; distinct comparison subjects " << Num(c["distinct_controls"]) << " of "
     << Num(c["pool_subjects"]) << ".</p>";
   for (const json& note : c.value("notes", json::array())) {
-    if (note.is_string()) h << "<p class=\"s\">Note: " << HtmlEscape(note.get<std::string>()) << "</p>";
+    if (note.is_string())
+      h << "<p class=\"s\">Note: " << HtmlEscape(note.get<std::string>()) << "</p>";
   }
   if (c["balance"].is_null() && !c["estimates"].is_array()) {
     h << "<p class=\"s\">No balance or estimates: " << HtmlEscape(ComparisonWithheldReason(r))

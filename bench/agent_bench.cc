@@ -53,15 +53,32 @@ int main(int argc, char** argv) {
          "--tls-cert", certs + "/linker.pem", "--tls-key", certs + "/linker.key", "--allow-agent",
          "police=police:incidents,convictions"},
         work + "/linker.port", work + "/linker.log");
-    pprl::DaemonProcess agent(
-        PPRL_AGENT_BIN,
-        {"--listen", "127.0.0.1:0", "--spool-dir", work + "/spool", "--site", "police",
-         "--site-kind", "police", "--key-file", work + "/site.key", "--linker", linker.address(),
-         "--tls-ca", certs + "/ca.pem", "--tls-cert", certs + "/agent-police-server.pem",
-         "--tls-key", certs + "/agent-police-server.key", "--tls-client-cert",
-         certs + "/agent-police.pem", "--tls-client-key", certs + "/agent-police.key", "--officer",
-         "officer-police"},
-        work + "/agent.port", work + "/agent.log");
+    pprl::DaemonProcess agent(PPRL_AGENT_BIN,
+                              {"--listen",
+                               "127.0.0.1:0",
+                               "--spool-dir",
+                               work + "/spool",
+                               "--site",
+                               "police",
+                               "--site-kind",
+                               "police",
+                               "--key-file",
+                               work + "/site.key",
+                               "--linker",
+                               linker.address(),
+                               "--tls-ca",
+                               certs + "/ca.pem",
+                               "--tls-cert",
+                               certs + "/agent-police-server.pem",
+                               "--tls-key",
+                               certs + "/agent-police-server.key",
+                               "--tls-client-cert",
+                               certs + "/agent-police.pem",
+                               "--tls-client-key",
+                               certs + "/agent-police.key",
+                               "--officer",
+                               "officer-police"},
+                              work + "/agent.port", work + "/agent.log");
     pprl::SubmitOptions o;
     o.agent = agent.address();
     o.site = "police";

@@ -18,7 +18,8 @@ namespace {
 
 absl::StatusOr<std::unique_ptr<v1::Linker::Stub>> ConnectLinker(const LinkerClientOptions& o) {
   if (o.linker.empty()) return absl::InvalidArgumentError("--linker ADDRESS is required");
-  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = OpenChannel(o.linker, o.tls, {Role::kLinker, ""});
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+      OpenChannel(o.linker, o.tls, {Role::kLinker, ""});
   if (!channel.ok()) return channel.status();
   return v1::Linker::NewStub(*channel);
 }

@@ -245,11 +245,10 @@ int main(int argc, char** argv) {
   };
   CLI::App* audit_show = audit_linker_command("show", "print every audit entry, page by page");
   pprl::AuditVerifyOptions audit_verify_options;
-  CLI::App* audit_verify = audit_linker_command(
-      "verify", "check the signed Merkle log here, against your checkpoint");
-  audit_verify
-      ->add_option("--log-key", audit_verify_options.log_key,
-                   "the log's public key, PEM (default: audit-log.pub.pem in --certs)");
+  CLI::App* audit_verify =
+      audit_linker_command("verify", "check the signed Merkle log here, against your checkpoint");
+  audit_verify->add_option("--log-key", audit_verify_options.log_key,
+                           "the log's public key, PEM (default: audit-log.pub.pem in --certs)");
   audit_verify->add_option("--checkpoint", audit_verify_options.checkpoint,
                            "your checkpoint file: the log must extend it; updated when verified");
   audit_verify->add_option("--expect", audit_verify_options.expect,

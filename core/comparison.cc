@@ -625,7 +625,8 @@ std::vector<SubjectSet> AddComparisonToReport(const Study& study,
   for (const CohortSubjectIn& p : pool) histories.push_back(HistoryOf(p, study));
   ComparisonOutput out = BuildComparison(study, treated, histories, released);
   if (!out.control_ids.empty()) {
-    absl::Status d = CheckDifferencing({"comparison", out.control_ids, {}}, released, study.min_cell);
+    absl::Status d =
+        CheckDifferencing({"comparison", out.control_ids, {}}, released, study.min_cell);
     if (!d.ok()) {
       r["comparison"] = nullptr;
       suppress("/comparison", Cat("the comparison subjects: ", d.message()));

@@ -1,5 +1,5 @@
-// What a site may send about one export row: match keys, keyed field encodings, the record id, the event date and
-// the derived, non-identifying attributes of SPEC section 3. Nothing else.
+// What a site may send about one export row: match keys, keyed field encodings, the record id, the
+// event date and the derived, non-identifying attributes of SPEC section 3. Nothing else.
 //
 // PSEUDONYMS only: no name, initial, birth date or offence text can be represented here.
 // Plain values, thread-compatible.
@@ -52,7 +52,7 @@ struct PseudonymousRecord {
   std::string record_id;
   int32_t event_day = 0;  // days since 1970-01-01: first_discussed, incident or conviction date
   std::vector<MatchKey> keys;
-  FieldEncodings encodings;  // for probabilistic linkage; empty from older agents
+  FieldEncodings encodings;                // for probabilistic linkage; empty from older agents
   CaseAttributes case_attributes;          // kind == kCases
   IncidentAttributes incident_attributes;  // kind == kIncidents
   PersonAttributes person;                 // kind == kIncidents or kConvictions

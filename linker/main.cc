@@ -27,8 +27,8 @@ int main(int argc, char** argv) {
   pprl::BlockTerminationSignals();
   pprl::SetLogDaemonName("pprl-linker");
   CLI::App app{"pprl-linker: stores pseudonymised extracts, links them, keeps the audit log"};
-  pprl::DaemonFlags flags(
-      app, {pprl::DaemonFlag::kDataDir, pprl::DaemonFlag::kAuditKey, pprl::DaemonFlag::kAgentGrants});
+  pprl::DaemonFlags flags(app, {pprl::DaemonFlag::kDataDir, pprl::DaemonFlag::kAuditKey,
+                                pprl::DaemonFlag::kAgentGrants});
   CLI11_PARSE(app, argc, argv);
 
   absl::StatusOr<pprl::DaemonConfig> resolved = flags.Resolve();

@@ -311,8 +311,8 @@ class RocksDbRecordStore : public RecordStore {
     // Audit entries (refusals among them) may use more of the reserve than data.
     uint64_t bytes = head.size();
     for (const AuditLogEntry& e : entries) bytes += e.body.size() + 16;
-    absl::Status space = CheckSpace(std::max<uint64_t>(bytes * 2, 1 << 16),
-                                    options_.min_free_bytes / 4);
+    absl::Status space =
+        CheckSpace(std::max<uint64_t>(bytes * 2, 1 << 16), options_.min_free_bytes / 4);
     if (!space.ok()) return space;
     rocksdb::WriteBatch batch;
     for (const AuditLogEntry& e : entries) batch.Put(audit_tree_, BigEndian(e.sequence), e.body);
@@ -424,9 +424,8 @@ absl::StatusOr<std::unique_ptr<RecordStore>> OpenRocksDbRecordStore(
   options.create_missing_column_families = true;
   options.IncreaseParallelism(2);
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-  for (const char* name :
-       {rocksdb::kDefaultColumnFamilyName.c_str(), "extracts", "records", "meta", "audit",
-        "audit_tree"}) {
+  for (const char* name : {rocksdb::kDefaultColumnFamilyName.c_str(), "extracts", "records", "meta",
+                           "audit", "audit_tree"}) {
     cfs.emplace_back(name, rocksdb::ColumnFamilyOptions(options));
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;

@@ -1,7 +1,5 @@
 #include "service/dev_ca.h"
 
-#include "core/audit_signing.h"
-
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -17,6 +15,7 @@
 #include <memory>
 
 #include "absl/status/statusor.h"
+#include "core/audit_signing.h"
 #include "core/text.h"
 
 namespace pprl {

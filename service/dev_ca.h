@@ -4,8 +4,8 @@
 // (linker, analyzer-server, agent-police-server, agent-vh-server) extendedKeyUsage serverAuth
 // only, every other one clientAuth only (the analyzer and the agents call the linker with
 // analyzer, agent-police and agent-vh). Writes DIR/ca.pem, DIR/ca.key, DIR/NAME.pem +
-// DIR/NAME.key (keys 0600) an empty revocation list DIR/crl.pem, and the audit log's Ed25519 signing key
-// DIR/audit-log.key (0600) with DIR/audit-log.pub.pem. Never for production.
+// DIR/NAME.key (keys 0600) an empty revocation list DIR/crl.pem, and the audit log's Ed25519
+// signing key DIR/audit-log.key (0600) with DIR/audit-log.pub.pem. Never for production.
 #ifndef PPRL_SERVICE_DEV_CA_H_
 #define PPRL_SERVICE_DEV_CA_H_
 
