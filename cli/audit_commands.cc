@@ -16,23 +16,6 @@
 namespace pprl {
 namespace {
 
-absl::StatusOr<std::unique_ptr<v1::Linker::Stub>> ConnectLinker(const LinkerClientOptions& o) {
-  if (o.linker.empty()) return absl::InvalidArgumentError("--linker ADDRESS is required");
-  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
-      OpenChannel(o.linker, o.tls, {Role::kLinker, ""});
-  if (!channel.ok()) return channel.status();
-  return v1::Linker::NewStub(*channel);
-}
-
-absl::Status Called(const grpc::Status& s, const LinkerClientOptions& o) {
-  if (s.ok()) return absl::OkStatus();
-  if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
-    return absl::UnavailableError(
-        Cat("the linker at ", o.linker, " is unreachable: ", s.error_message()));
-  }
-  return FromGrpc(s);
-}
-
 TreeHead FromWire(const v1::SignedTreeHead& h) {
   TreeHead out;
   out.tree_size = h.tree_size();
@@ -67,7 +50,7 @@ absl::StatusOr<std::vector<v1::AuditEntry>> FetchAll(v1::Linker::Stub& stub,
     req.set_start(start);
     req.set_limit(1000);
     v1::AuditEntriesResponse page;
-    absl::Status s = Called(stub.GetAuditEntries(&ctx, req, &page), o);
+    absl::Status s = LinkerCallStatus(stub.GetAuditEntries(&ctx, req, &page), o);
     if (!s.ok()) return s;
     if (page.entries_size() == 0) break;
     for (v1::AuditEntry& e : *page.mutable_entries()) out.push_back(std::move(e));
@@ -171,7 +154,8 @@ absl::Status RunAuditShow(const LinkerClientOptions& o, std::ostream& out) {
   grpc::ClientContext ctx;
   SetDeadline(&ctx, o.deadline_seconds);
   v1::AuditTreeHeadResponse head;
-  absl::Status s = Called((*stub)->GetAuditTreeHead(&ctx, v1::AuditTreeHeadRequest(), &head), o);
+  absl::Status s =
+      LinkerCallStatus((*stub)->GetAuditTreeHead(&ctx, v1::AuditTreeHeadRequest(), &head), o);
   if (!s.ok()) return s;
   if (!head.has_head()) {
     out << "no signed tree head (" << head.stored_entries() << " entries stored)\n";
@@ -207,8 +191,8 @@ absl::Status RunAuditVerify(const LinkerClientOptions& o, const AuditVerifyOptio
   {
     grpc::ClientContext ctx;
     SetDeadline(&ctx, o.deadline_seconds);
-    absl::Status s =
-        Called((*stub)->GetAuditTreeHead(&ctx, v1::AuditTreeHeadRequest(), &served_head), o);
+    absl::Status s = LinkerCallStatus(
+        (*stub)->GetAuditTreeHead(&ctx, v1::AuditTreeHeadRequest(), &served_head), o);
     if (!s.ok()) return s;
   }
   absl::StatusOr<std::vector<v1::AuditEntry>> entries = FetchAll(**stub, o);
@@ -275,7 +259,7 @@ absl::Status RunAuditVerify(const LinkerClientOptions& o, const AuditVerifyOptio
       req.set_first(ref.size);
       req.set_second(n);
       v1::AuditProof proof;
-      absl::Status s = Called((*stub)->GetAuditConsistencyProof(&ctx, req, &proof), o);
+      absl::Status s = LinkerCallStatus((*stub)->GetAuditConsistencyProof(&ctx, req, &proof), o);
       absl::StatusOr<std::vector<std::string>> hashes =
           s.ok() ? Unhex(proof.hashes()) : absl::StatusOr<std::vector<std::string>>(s);
       absl::Status consistent = hashes.ok()
@@ -322,7 +306,7 @@ absl::Status RunAuditVerify(const LinkerClientOptions& o, const AuditVerifyOptio
       req.set_leaf_index(leaf);
       req.set_tree_size(n);
       v1::AuditProof proof;
-      absl::Status s = Called((*stub)->GetAuditInclusionProof(&ctx, req, &proof), o);
+      absl::Status s = LinkerCallStatus((*stub)->GetAuditInclusionProof(&ctx, req, &proof), o);
       absl::StatusOr<std::vector<std::string>> hashes =
           s.ok() ? Unhex(proof.hashes()) : absl::StatusOr<std::vector<std::string>>(s);
       absl::Status included = hashes.ok()

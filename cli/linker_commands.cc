@@ -12,25 +12,6 @@
 namespace pprl {
 namespace {
 
-absl::StatusOr<std::unique_ptr<v1::Linker::Stub>> Connect(const LinkerClientOptions& o) {
-  if (o.linker.empty()) return absl::InvalidArgumentError("--linker ADDRESS is required");
-  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
-      OpenChannel(o.linker, o.tls, {Role::kLinker, ""});
-  if (!channel.ok()) return channel.status();
-  return v1::Linker::NewStub(*channel);
-}
-
-absl::Status Called(const grpc::Status& s, const LinkerClientOptions& o) {
-  if (s.ok()) return absl::OkStatus();
-  if (s.error_code() == grpc::StatusCode::UNAVAILABLE && !LastPeerRefusal().empty())
-    return absl::PermissionDeniedError(LastPeerRefusal());
-  if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
-    return absl::UnavailableError(
-        Cat("the linker at ", o.linker, " is unreachable: ", s.error_message()));
-  }
-  return FromGrpc(s);
-}
-
 std::string_view SourceName(v1::RecordKind k) {
   switch (k) {
     case v1::CASES:
@@ -81,11 +62,30 @@ void PrintReport(const v1::LinkageReport& r, std::ostream& out) {
 
 }  // namespace
 
+absl::StatusOr<std::unique_ptr<v1::Linker::Stub>> ConnectLinker(const LinkerClientOptions& o) {
+  if (o.linker.empty()) return absl::InvalidArgumentError("--linker ADDRESS is required");
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+      OpenChannel(o.linker, o.tls, {Role::kLinker, ""});
+  if (!channel.ok()) return channel.status();
+  return v1::Linker::NewStub(*channel);
+}
+
+absl::Status LinkerCallStatus(const grpc::Status& s, const LinkerClientOptions& o) {
+  if (s.ok()) return absl::OkStatus();
+  if (s.error_code() == grpc::StatusCode::UNAVAILABLE && !LastPeerRefusal().empty())
+    return absl::PermissionDeniedError(LastPeerRefusal());
+  if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
+    return absl::UnavailableError(
+        Cat("the linker at ", o.linker, " is unreachable: ", s.error_message()));
+  }
+  return FromGrpc(s);
+}
+
 absl::Status RunUpload(const LinkerClientOptions& o, const std::string& file,
                        const std::string& client_id, std::ostream& out) {
   absl::StatusOr<ExtractFileContents> contents = ReadExtractFile(file);
   if (!contents.ok()) return contents.status();
-  absl::StatusOr<std::unique_ptr<v1::Linker::Stub>> stub = Connect(o);
+  absl::StatusOr<std::unique_ptr<v1::Linker::Stub>> stub = ConnectLinker(o);
   if (!stub.ok()) return stub.status();
   UploadOptions options;
   options.client_extract_id = client_id;
@@ -101,25 +101,25 @@ absl::Status RunUpload(const LinkerClientOptions& o, const std::string& file,
 }
 
 absl::Status RunLink(const LinkerClientOptions& o, std::ostream& out) {
-  absl::StatusOr<std::unique_ptr<v1::Linker::Stub>> stub = Connect(o);
+  absl::StatusOr<std::unique_ptr<v1::Linker::Stub>> stub = ConnectLinker(o);
   if (!stub.ok()) return stub.status();
   grpc::ClientContext ctx;
   SetDeadline(&ctx, o.deadline_seconds);
   v1::LinkageReport report;
-  absl::Status s = Called((*stub)->RunLinkage(&ctx, v1::RunLinkageRequest(), &report), o);
+  absl::Status s = LinkerCallStatus((*stub)->RunLinkage(&ctx, v1::RunLinkageRequest(), &report), o);
   if (!s.ok()) return s;
   PrintReport(report, out);
   return absl::OkStatus();
 }
 
 absl::Status RunLinkageReport(const LinkerClientOptions& o, std::ostream& out) {
-  absl::StatusOr<std::unique_ptr<v1::Linker::Stub>> stub = Connect(o);
+  absl::StatusOr<std::unique_ptr<v1::Linker::Stub>> stub = ConnectLinker(o);
   if (!stub.ok()) return stub.status();
   grpc::ClientContext ctx;
   SetDeadline(&ctx, o.deadline_seconds);
   v1::LinkageReport report;
   absl::Status s =
-      Called((*stub)->GetLinkageReport(&ctx, v1::GetLinkageReportRequest(), &report), o);
+      LinkerCallStatus((*stub)->GetLinkageReport(&ctx, v1::GetLinkageReportRequest(), &report), o);
   if (!s.ok()) return s;
   PrintReport(report, out);
   return absl::OkStatus();
@@ -127,12 +127,12 @@ absl::Status RunLinkageReport(const LinkerClientOptions& o, std::ostream& out) {
 
 absl::Status RunLinks(const LinkerClientOptions& o, const std::string& path, bool explain,
                       std::ostream& out) {
-  absl::StatusOr<std::unique_ptr<v1::Linker::Stub>> stub = Connect(o);
+  absl::StatusOr<std::unique_ptr<v1::Linker::Stub>> stub = ConnectLinker(o);
   if (!stub.ok()) return stub.status();
   grpc::ClientContext ctx;
   SetDeadline(&ctx, o.deadline_seconds);
   v1::LinksResponse links;
-  absl::Status s = Called((*stub)->GetLinks(&ctx, v1::LinksRequest(), &links), o);
+  absl::Status s = LinkerCallStatus((*stub)->GetLinks(&ctx, v1::LinksRequest(), &links), o);
   if (!s.ok()) return s;
   std::string tmp = path + ".partial";
   {
@@ -161,12 +161,13 @@ absl::Status RunLinks(const LinkerClientOptions& o, const std::string& path, boo
 }
 
 absl::Status RunExtractsList(const LinkerClientOptions& o, std::ostream& out) {
-  absl::StatusOr<std::unique_ptr<v1::Linker::Stub>> stub = Connect(o);
+  absl::StatusOr<std::unique_ptr<v1::Linker::Stub>> stub = ConnectLinker(o);
   if (!stub.ok()) return stub.status();
   grpc::ClientContext ctx;
   SetDeadline(&ctx, o.deadline_seconds);
   v1::ListExtractsResponse list;
-  absl::Status s = Called((*stub)->ListExtracts(&ctx, v1::ListExtractsRequest(), &list), o);
+  absl::Status s =
+      LinkerCallStatus((*stub)->ListExtracts(&ctx, v1::ListExtractsRequest(), &list), o);
   if (!s.ok()) return s;
   for (const v1::ExtractSummary& e : list.extracts()) {
     out << e.extract_id() << "  " << e.site() << "  " << SourceName(e.kind()) << "  "
@@ -179,14 +180,14 @@ absl::Status RunExtractsList(const LinkerClientOptions& o, std::ostream& out) {
 
 absl::Status RunExtractsWithdraw(const LinkerClientOptions& o, const std::string& extract_id,
                                  std::ostream& out) {
-  absl::StatusOr<std::unique_ptr<v1::Linker::Stub>> stub = Connect(o);
+  absl::StatusOr<std::unique_ptr<v1::Linker::Stub>> stub = ConnectLinker(o);
   if (!stub.ok()) return stub.status();
   grpc::ClientContext ctx;
   SetDeadline(&ctx, o.deadline_seconds);
   v1::WithdrawExtractRequest req;
   req.set_extract_id(extract_id);
   v1::ExtractSummary summary;
-  absl::Status s = Called((*stub)->WithdrawExtract(&ctx, req, &summary), o);
+  absl::Status s = LinkerCallStatus((*stub)->WithdrawExtract(&ctx, req, &summary), o);
   if (!s.ok()) return s;
   out << "withdrew " << summary.extract_id() << " (" << summary.record_count() << " records)\n";
   return absl::OkStatus();

@@ -4,9 +4,12 @@
 #define PPRL_CLI_LINKER_COMMANDS_H_
 
 #include <iosfwd>
+#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "proto/linker.grpc.pb.h"
 #include "service/rpc_util.h"
 
 namespace pprl {
@@ -16,6 +19,11 @@ struct LinkerClientOptions {
   TlsFiles tls;
   double deadline_seconds = 600;
 };
+
+// A stub for the linker in `options`; the handshake requires its certificate to say OU=linker.
+absl::StatusOr<std::unique_ptr<v1::Linker::Stub>> ConnectLinker(const LinkerClientOptions& options);
+// A finished call as a Status: a refused handshake or an unreachable linker says so.
+absl::Status LinkerCallStatus(const grpc::Status& status, const LinkerClientOptions& options);
 
 // Uploads an extract file (from `pprl pseudonymise`) with an agent certificate.
 [[nodiscard]] absl::Status RunUpload(const LinkerClientOptions& options, const std::string& file,

@@ -68,8 +68,8 @@ absl::StatusOr<nlohmann::json> SimulateStudy(const SynthOptions& synth, const St
   absl::StatusOr<std::shared_ptr<const LinkageSnapshot>> snapshot =
       LinkExportsInMemory(dir, *key, false, nullptr);
   if (!snapshot.ok()) return snapshot.status();
-  absl::StatusOr<StudyResult> result = AnalyzeStudy(
-      study, SubjectsOf(**snapshot, false), SubjectsOf(**snapshot, true), {});
+  absl::StatusOr<StudyResult> result =
+      AnalyzeStudy(study, SubjectsOf(**snapshot, false), SubjectsOf(**snapshot, true), {});
   if (!result.ok()) return result.status();
   return std::move(result->report);
 }

@@ -1,13 +1,12 @@
 // pprl-analyzer and pprl-linker as real processes over mutual TLS, on the hand-written exports.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include <thread>
 #include <signal.h>
 
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "cli/linker_commands.h"
 #include "cli/pseudonymise_command.h"
@@ -114,9 +113,9 @@ TEST_F(AnalyzerServiceTest, RolesDifferencingAndTheAuditLog) {
   nlohmann::json altered = report;
   altered["cohort"]["n"] = 21;
   ::pprl::testing::WriteFile(dir_.File("altered.json"), altered.dump(2));
-  EXPECT_THAT(RunAuditCheckReport(dir_.File("altered.json"), Cert("audit-log.pub.pem"), checked)
-                  .message(),
-              HasSubstr("changed after its release"));
+  EXPECT_THAT(
+      RunAuditCheckReport(dir_.File("altered.json"), Cert("audit-log.pub.pem"), checked).message(),
+      HasSubstr("changed after its release"));
 
   // The analyzer restarts (it keeps nothing on disk); the released cohorts live at the linker.
   analyzer_.reset();

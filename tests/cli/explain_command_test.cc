@@ -43,7 +43,8 @@ class ExplainTest : public ::testing::Test {
         "I2,Berg,van der,JP,,1990-02-01,2013-04-10,misdrijf,verdachte\n"   // line 3
         "I3,Meyer,,A,,1985-07-20,2013-05-01,misdrijf,verdachte\n"          // line 4
         "I4,Berg,van der,K.,,1990-02-01,2013-05-01,misdrijf,verdachte\n"   // line 5: a twin
-        "I5,Berg,van der,J.,,02-05-2013,2013-05-01,misdrijf,verdachte\n"   // line 6: born after the incident
+        "I5,Berg,van der,J.,,02-05-2013,2013-05-01,misdrijf,verdachte\n"   // line 6: born after the
+                                                                           // incident
         "I6,Jansen,,P.,,1970-03-04,2013-05-01,misdrijf,verdachte\n");      // line 7: another
   }
 

@@ -12,10 +12,10 @@
 #include <sstream>
 
 #include "analyzer/report_render.h"
+#include "core/cohort_variables.h"
 #include "core/export_pseudonymiser.h"
 #include "core/linkage.h"
 #include "core/negative_binomial.h"
-#include "core/cohort_variables.h"
 #include "core/study_analysis.h"
 #include "core/study_report.h"
 #include "core/text.h"
@@ -30,15 +30,6 @@ using ::pprl::testing::IsOk;
 using ::testing::Contains;
 
 HmacKey TestKey() { return std::move(*HmacKey::FromBytes(std::vector<uint8_t>(32, 0x5a))); }
-
-std::map<std::string, double> Ref(const std::string& file) {
-  std::map<std::string, double> out;
-  std::istringstream in{std::string(StatsFixtures().at(file))};
-  std::string name;
-  double value;
-  while (in >> name >> value) out[name] = value;
-  return out;
-}
 
 void ExpectSame(double got, double want, const std::string& what) {
   EXPECT_NEAR(got, want, 5e-7 * std::max(std::fabs(want), 1e-300)) << what;
@@ -148,7 +139,7 @@ TEST(StatisticsCases, ConstantPredictorIsAliasedAndTheRestEstimated) {
   }
   // The remaining terms agree with R (glm.nb, and glm(family = negative.binomial(1))) fitted
   // on the cohort make_reference.R computes from the same CSVs.
-  auto ref = Ref("kinds.ref");
+  auto ref = StatsReference("kinds.ref");
   ASSERT_EQ(ref.at("case20.ml.plan.na"), 1);
   for (const char* which : {"regression", "regression_fixed_alpha"}) {
     const json& g = r[which];
@@ -200,7 +191,7 @@ TEST(StatisticsCases, EqualPairedDifferencesKeepWhatIsDefined) {
   const json& r = *report;
   EXPECT_EQ(r["cohort"]["n"], 20);
   ExpectSuppressedAreNull(r);
-  auto ref = Ref("kinds.ref");
+  auto ref = StatsReference("kinds.ref");
   // Convictions: every difference is 1 (R: t undefined, Wilcoxon p by the normal
   // approximation, as for wilcoxon.csv's equal_nonzero set of 20 ones).
   for (const char* name : {"convictions_quarter", "convictions_year"}) {

@@ -19,15 +19,6 @@ using ::pprl::testing::IsOk;
 using ::pprl::testing::StatusIs;
 using ::testing::HasSubstr;
 
-std::map<std::string, double> Ref(const std::string& file) {
-  std::map<std::string, double> out;
-  std::istringstream in{std::string(StatsFixtures().at(file))};
-  std::string name;
-  double value;
-  while (in >> name >> value) out[name] = value;
-  return out;
-}
-
 // Columns of a CSV fixture (header, then numbers).
 std::map<std::string, std::vector<double>> Csv(const std::string& file) {
   std::istringstream in{std::string(StatsFixtures().at(file))};
@@ -61,7 +52,7 @@ class NegativeBinomialVsR : public ::testing::TestWithParam<Model> {};
 TEST_P(NegativeBinomialVsR, EveryFigureAgrees) {
   const Model& m = GetParam();
   auto data = Csv(std::string(m.name) + ".csv");
-  auto ref = Ref("regression.ref");
+  auto ref = StatsReference("regression.ref");
   const Eigen::Index n = static_cast<Eigen::Index>(data["y"].size());
   Eigen::MatrixXd x(n, m.predictors.size() + 1);
   std::vector<std::string> terms = {"(Intercept)"};
@@ -165,7 +156,7 @@ TEST(NegativeBinomial, DegenerateDataIsAClearError) {
 // sandwich::vcovCL(type = "HC0", cadjust = TRUE), for an ML negative binomial and a Poisson fit.
 TEST(ClusterRobustCovariance, AgreesWithRSandwich) {
   auto data = Csv("clustered.csv");
-  auto ref = Ref("clustered.ref");
+  auto ref = StatsReference("clustered.ref");
   const Eigen::Index n = static_cast<Eigen::Index>(data["y"].size());
   Eigen::MatrixXd x(n, 4);
   std::vector<int64_t> cluster;
@@ -211,7 +202,7 @@ TEST(ClusterRobustCovariance, NeedsTwoClustersAndMatchingSizes) {
 
 TEST(PairedTests, AgreeWithR) {
   auto data = Csv("paired.csv");
-  auto ref = Ref("paired.ref");
+  auto ref = StatsReference("paired.ref");
   absl::StatusOr<PairedTest> t = PairedTTest(data["before"], data["after"]);
   ASSERT_THAT(t, IsOk());
   for (const auto& [name, value] :
@@ -250,7 +241,7 @@ TEST(PairedTests, DegenerateInputs) {
 
 TEST(Correlations, AgreeWithR) {
   auto data = Csv("overdispersed.csv");
-  auto ref = Ref("paired.ref");
+  auto ref = StatsReference("paired.ref");
   const std::vector<std::string> vars = {"y", "before", "age", "times", "plan", "life"};
   for (const std::string& a : vars) {
     for (const std::string& b : vars) {
@@ -269,7 +260,7 @@ TEST(Correlations, AgreeWithR) {
 // glm(family = negative.binomial(1)) report them, and the remaining terms agree with R.
 TEST(IssueKinds, AliasedTermsAreDroppedAsR) {
   auto data = Csv("aliased.csv");
-  auto ref = Ref("kinds.ref");
+  auto ref = StatsReference("kinds.ref");
   const std::vector<std::string> predictors = {"before", "konst", "age", "times",
                                                "plan",   "life",  "dup"};
   const Eigen::Index n = static_cast<Eigen::Index>(data["y"].size());
@@ -325,7 +316,7 @@ TEST(IssueKinds, AliasedTermsAreDroppedAsR) {
 // R's glm(family = poisson).
 TEST(IssueKinds, PoissonFitWhenThereIsNoOverDispersion) {
   auto data = Csv("underdispersed.csv");
-  auto ref = Ref("kinds.ref");
+  auto ref = StatsReference("kinds.ref");
   ASSERT_EQ(ref.at("underdispersed.glm_nb_theta_above_1e4"), 1);
   const std::vector<std::string> predictors = {"before", "age", "times", "plan", "life"};
   const Eigen::Index n = static_cast<Eigen::Index>(data["y"].size());
@@ -363,7 +354,7 @@ TEST(IssueKinds, PoissonFitWhenThereIsNoOverDispersion) {
   }
   // Over-dispersed data are not touched by the option.
   auto od = Csv("overdispersed.csv");
-  auto reg = Ref("regression.ref");
+  auto reg = StatsReference("regression.ref");
   const Eigen::Index m = static_cast<Eigen::Index>(od["y"].size());
   Eigen::MatrixXd xo(m, 6);
   xo.col(0).setOnes();
@@ -400,7 +391,7 @@ std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> Wilco
 // ties or zeros, else normal with continuity and tie correction; and a paired test whose
 // differences are all equal keeps everything but t, its p and CI.
 TEST(IssueKinds, WilcoxonAndPairedTestsFollowRsDefaults) {
-  auto ref = Ref("kinds.ref");
+  auto ref = StatsReference("kinds.ref");
   auto sets = WilcoxonSets();
   ASSERT_EQ(sets.size(), 9u);
   int exact = 0, normal = 0;
@@ -441,7 +432,7 @@ TEST(IssueKinds, WilcoxonAndPairedTestsFollowRsDefaults) {
 }
 
 TEST(IssueKinds, SignedRankDistributionIsRsPsignrank) {
-  auto ref = Ref("kinds.ref");
+  auto ref = StatsReference("kinds.ref");
   int checked = 0;
   for (const auto& [name, value] : ref) {
     if (name.rfind("psignrank.", 0) != 0) continue;

@@ -359,8 +359,8 @@ TEST_F(LinkerServiceTest, AFloodFromOneCertificateIsLimitedWithoutStarvingOthers
   // Bursts of 3 (a quarter of a minute's calls). The uploads are sequential, but the server
   // frees a call's concurrency slot only after the client has its answer: a cap of 2 at once
   // was sometimes met first on a loaded machine. The cap is tested on its own below.
-  StartLinker({"--calls-per-minute", "12", "--concurrent-per-caller", "10",
-               "--allow-agent", "veiligheidshuis=veiligheidshuis:incidents"});
+  StartLinker({"--calls-per-minute", "12", "--concurrent-per-caller", "10", "--allow-agent",
+               "veiligheidshuis=veiligheidshuis:incidents"});
   auto police = Stub("agent-police");
   int accepted = 0, limited = 0;
   for (int i = 0; i < 10; ++i) {
@@ -553,8 +553,7 @@ TEST(AuditEncodings, LargestShareAndEntropyOfEachEncoding) {
   }
   std::vector<LinkageReportData::EncodingAudit> audit = AuditEncodings(in);
   ASSERT_EQ(audit.size(), 2u + kTokenKinds);
-  const LinkageReportData::EncodingAudit& md =
-      audit[2 + static_cast<int>(TokenKind::kMonthDay)];
+  const LinkageReportData::EncodingAudit& md = audit[2 + static_cast<int>(TokenKind::kMonthDay)];
   EXPECT_EQ(md.encoding, "month_day");
   EXPECT_EQ(md.records, 4);
   EXPECT_EQ(md.distinct, 3);
