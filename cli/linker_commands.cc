@@ -38,7 +38,7 @@ void PrintReport(const v1::LinkageReport& r, std::ostream& out) {
   out << "\ncases by the level that linked them:";
   for (const v1::LevelCount& c : r.case_links_by_level())
     out << " " << c.level() << "=" << c.links();
-  out << "\npolice-to-police joins by level:";
+  out << "\npolice records by the level that joined them (to a case or another police record):";
   for (const v1::LevelCount& c : r.police_joins_by_level()) {
     out << " " << c.level() << "=" << c.links();
   }

@@ -92,3 +92,8 @@ links() {
 }
 # subject_of LINKS_CSV SOURCE RECORD_ID: the subject id of one record (empty if absent).
 subject_of() { awk -F, -v s="$2" -v r="$3" '$2 == s && $3 == r {print $1}' "$1"; }
+# all_stopped: after the test stopped its daemons, none of them is left running.
+all_stopped() {
+  [ "${#pid[@]}" -eq 0 ] || die "daemons left running: ${!pid[*]}"
+  ! pgrep -f "$work" >/dev/null || die "a process of this test is still running: $(pgrep -af "$work")"
+}

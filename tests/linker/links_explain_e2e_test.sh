@@ -188,4 +188,5 @@ for word in ("self-audit", "possible link", "entropy"):
 print(f"analyst's report: linkage scope {l['scope']}, {l['cases']} cases; no probabilistic-stage figures")
 EOF
 for n in agent-police agent-vh analyzer linker; do stop "$n"; done
+all_stopped
 say "passed"

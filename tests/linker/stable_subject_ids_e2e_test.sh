@@ -156,5 +156,6 @@ subjects=$(cut -d, -f1 "$work/links7.csv" | tail -n +2 | sort -u | wc -l)
 [ "$subjects" -eq 6 ] || die "run 7: $subjects subjects hold a case, not 6"
 grep -q "^subjects that kept their id from the last link run: $subjects$" "$work/report7.txt" ||
   { cat "$work/report7.txt"; die "after the restart not every subject kept its id"; }
-for d in agent-police agent-vh linker; do stop "$d"; done
+for n in agent-police agent-vh linker; do stop "$n"; done
+all_stopped
 say "passed: ids kept across 2 extracts added, a withdrawal, an idle relink, a corrected resubmission and a restart"
