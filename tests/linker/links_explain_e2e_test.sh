@@ -10,8 +10,8 @@
 #     nor the linker's log holds a name, initial, birth date or offence text of the inputs;
 #   - the auditor's linkage report (`pprl link`, `pprl linkage-report`) shows the possible links
 #     (on these errors the stage finds links or possible links beside case 01's) and the
-#     encoding frequency self-audit; the analyst's certificate is refused every linker
-#     call (each refusal audited), and the analyst's report.json holds none of those figures.
+#     encoding frequency self-audit; the analyst's certificate is refused pprl link,
+#     linkage-report and links (each refusal audited), and its report.json holds none of them.
 # Usage: links_explain_e2e_test.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 build=$1
