@@ -116,8 +116,7 @@ absl::Status AnalyzerService::Run(const Peer& peer, const std::string& study_tom
                           {set.statistics().begin(), set.statistics().end()}});
     }
   }
-  absl::StatusOr<StudyResult> result =
-      AnalyzeStudy(*study, subjects, pool, released, inputs_key_);
+  absl::StatusOr<StudyResult> result = AnalyzeStudy(*study, subjects, pool, released, inputs_key_);
   if (!result.ok()) {
     // The analyst reads the refusal without its details; the auditor reads them.
     const bool data_dependent = RefusalDependsOnData(result.status());
@@ -146,8 +145,7 @@ absl::Status AnalyzerService::Run(const Peer& peer, const std::string& study_tom
         for (const std::string& id : cohort.ids) w->add_subject_ids(id);
         v1::AddReleasedCohortsResponse ack;
         grpc::Status s = linker_->AddReleasedCohorts(&ctx, add, &ack);
-        if (!s.ok())
-          LogError("cannot record the refused cohort", {{"error", s.error_message()}});
+        if (!s.ok()) LogError("cannot record the refused cohort", {{"error", s.error_message()}});
       }
     }
     return absl::Status(result.status().code(), result.status().message());

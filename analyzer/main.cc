@@ -56,7 +56,8 @@ int main(int argc, char** argv) {
     std::ifstream key_file(config.client_key, std::ios::binary);
     std::string pem((std::istreambuf_iterator<char>(key_file)), std::istreambuf_iterator<char>());
     if (pem.empty()) {
-      pprl::LogError("bad TLS files", {{"error", "cannot read the client key " + config.client_key}});
+      pprl::LogError("bad TLS files",
+                     {{"error", "cannot read the client key " + config.client_key}});
       return 2;
     }
     service.set_inputs_key(pprl::Sha256Hex("pprl analyzer input tags v1\n" + pem));

@@ -406,8 +406,7 @@ absl::Status CheckReleaseBudget(const std::vector<SubjectSet>& candidate,
               " residual degrees of freedom in the statistics about people's police counts: "
               "solving them could give people's counts (rerunning an identical study on the "
               "same data is always allowed; a smaller analysis or a larger cohort may be)"),
-          Cat(stats, " statistics about the ", source, " counts of ", covered, " subjects"),
-          true);
+          Cat(stats, " statistics about the ", source, " counts of ", covered, " subjects"), true);
     }
   }
   return absl::OkStatus();

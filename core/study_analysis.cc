@@ -26,9 +26,10 @@ void Suppress(json& r, const std::string& pointer, const std::string& reason) {
 // when one case is added anywhere and tell whether one person is known to the police: they
 // are the auditor's (`pprl link`), null here.
 std::string LinkedCountReason(const Study& study) {
-  return Cat("withheld: it would tell how many of the cohort the police or court records hold, "
-             "where that number or the rest of the cohort is below ",
-             study.min_cell, " (none and all included)");
+  return Cat(
+      "withheld: it would tell how many of the cohort the police or court records hold, "
+      "where that number or the rest of the cohort is below ",
+      study.min_cell, " (none and all included)");
 }
 
 json CohortLinkage(const Study& study, const std::vector<CohortSubjectIn>& subjects,
@@ -95,7 +96,8 @@ void WithholdLinkedCounts(const Study& study, const std::vector<SubjectVariables
   for (const char* source : {"incidents", "convictions"}) {
     const bool incidents = std::string_view(source) == "incidents";
     int64_t linked = 0;
-    for (const SubjectVariables& s : cohort) linked += incidents ? s.in_incident_set : s.in_conviction_set;
+    for (const SubjectVariables& s : cohort)
+      linked += incidents ? s.in_incident_set : s.in_conviction_set;
     if (linked >= study.min_cell && n - linked >= study.min_cell) continue;
     withhold.push_back(Cat("/cohort/n_", incidents ? "incident" : "conviction", "_set"));
     for (const std::string& v : StudyVariableNames()) {
@@ -113,7 +115,7 @@ void WithholdLinkedCounts(const Study& study, const std::vector<SubjectVariables
       withhold.push_back("/regression_fixed_alpha");
     }
     if (incidents) {
-      withhold.push_back("/comparison");
+      if (study.comparison.enabled) withhold.push_back("/comparison");
       withhold.push_back("/linkage/cases_linked_incidents");
     } else {
       // Over the conviction set.

@@ -163,7 +163,8 @@ json RegressionFor(const Study& study, const std::vector<SubjectVariables>& coho
   if (!fit.ok()) {
     // The fit's own message, where it carries no figure.
     const std::string why(fit.status().message());
-    const bool figures = std::any_of(why.begin(), why.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+    const bool figures =
+        std::any_of(why.begin(), why.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
     sup.Add(pointer, Cat("not estimable", figures ? std::string() : Cat(": ", why)));
     return nullptr;
   }
@@ -252,7 +253,8 @@ absl::Status CheckDifferencing(const SubjectSet& candidate, const std::vector<Su
       if (candidate.family == "inputs") {
         return Refusal(Cat("refused: the data of this selection changed since an earlier "
                            "release (a police update or a revised case file) for fewer than ",
-                           min_cell, " of its subjects, so comparing the two would single "
+                           min_cell,
+                           " of its subjects, so comparing the two would single "
                            "people out"),
                        detail, true);
       }
@@ -321,6 +323,13 @@ absl::Status CheckDifferencing(const SubjectSet& candidate, const std::vector<Su
     return rank(m) - (large.empty() ? 0 : rank(rest));
   };
   if (small_combinations(membership) > small_combinations(membership.topRows(n_sets - 1))) {
+    if (candidate.family == "inputs") {
+      return Refusal(Cat("refused: its data changed since an earlier release (a police update or "
+                         "a revised case file) for so few subjects that, with the selections "
+                         "released before, it would reveal figures of a group of fewer than ",
+                         min_cell, " subjects"),
+                     Cat("inputs: the smallest group it separates holds ", smallest), true);
+    }
     return Refusal(Cat("refused: combined with the selections released before, this one would "
                        "reveal figures of a group of fewer than ",
                        min_cell, " subjects"),
@@ -356,8 +365,8 @@ SubjectSet InputsSet(const std::vector<CohortSubjectIn>& subjects,
                      const std::vector<SubjectVariables>& cohort, std::string_view key) {
   std::map<std::string, const CohortSubjectIn*> by_id;
   for (const CohortSubjectIn& s : subjects) by_id[s.subject_id] = &s;
-  PrecomputedHmac mac(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(key.data()),
-                                                key.size()));
+  PrecomputedHmac mac(
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(key.data()), key.size()));
   auto opt = [](const auto& o) { return o ? Cat(static_cast<int>(*o)) : std::string("-"); };
   SubjectSet out{"inputs", {}, {}};
   for (const SubjectVariables& v : cohort) {
@@ -375,10 +384,9 @@ SubjectSet InputsSet(const std::vector<CohortSubjectIn>& subjects,
       incidents.push_back(Cat(e.day, ",", e.category, ",", e.role));
     for (const CohortEventIn& e : s.convictions) convictions.push_back(Cat(e.day));
     for (auto* list : {&cases, &incidents, &convictions}) std::sort(list->begin(), list->end());
-    const std::string text =
-        nlohmann::json({s.subject_id, std::string(1, s.gender), s.birth_band, cases, incidents,
-                        convictions})
-            .dump();
+    const std::string text = nlohmann::json({s.subject_id, std::string(1, s.gender), s.birth_band,
+                                             cases, incidents, convictions})
+                                 .dump();
     const Sha256Digest tag = mac.Compute(text);
     static constexpr char kHex[] = "0123456789abcdef";
     std::string hex;

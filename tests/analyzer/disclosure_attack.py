@@ -666,7 +666,7 @@ def refusal_texts_carry_no_data(a):
     policy's thresholds) or names the incident or conviction set."""
     def bad(text):
         t = text.split("refused:", 1)[-1]
-        for policy in ("10", "90%", "2 subjects hold"):
+        for policy in ("10", "90%", "2 subjects hold", "alpha 0"):
             t = t.replace(policy, "")
         return any(ch.isdigit() for ch in t) or "incident set" in t or "conviction set" in t
     for name, message in a.refused:
@@ -680,56 +680,42 @@ def refusal_texts_carry_no_data(a):
 
 def linked_counts_beside_the_cohort(a):
     """F3: in every released report (unlinked excluded), no member that gives the number of
-    the cohort known to the police (or convicted) may leave fewer than min_cell beside it."""
-    names = ("n", "n_incident_set", "n_conviction_set", "cohort_subjects", "matched", "n_matched",
-             "cases_linked_incidents", "cases_linked_convictions")
+    the cohort known to the police (or convicted) may leave fewer than min_cell beside it:
+    the sets' sizes, every figure's n over them, a paired test's df (n - 1), the comparison's
+    cohort subjects, the funnel's linked cases."""
     checked = 0
     for name, r in a.released:
         if r["study"].get("unlinked") != "exclude":
             continue
-        n = r["cohort"]["n"]
-
-        def walk(x, path):
-            nonlocal checked
-            if isinstance(x, dict):
-                for k, v in x.items():
-                    p = path + "/" + k
-                    if isinstance(v, (int, float)) and not isinstance(v, bool):
-                        counted = (k in names or k == "df")
-                        if counted and path.split("/")[1:2] != ["descriptives"] or (
-                                counted and path.startswith("/descriptives/incidents")
-                                or path.startswith("/descriptives/convictions")):
-                            linked = v + 1 if k == "df" and "paired" in path else v
-                            checked += 1
-                            if k != "df" and 0 <= n - linked < MIN_CELL and path.split("/")[1] != "descriptives" \
-                                    or k != "df" and path.startswith("/descriptives/") and 0 <= n - linked < MIN_CELL:
-                                fail("%s: %s = %s beside a cohort of %d" % (name, p, v, n))
-                            elif k == "df" and "paired" in path and 0 <= n - linked < MIN_CELL:
-                                fail("%s: %s = %s (n - 1) beside a cohort of %d" % (name, p, v, n))
-                    else:
-                        walk(v, p)
-            elif isinstance(x, list):
-                for i, v in enumerate(x):
-                    walk(v, "%s/%d" % (path, i))
-        for section in ("cohort", "descriptives", "paired_tests", "correlations", "regression",
-                        "regression_fixed_alpha", "comparison", "linkage"):
-            if section == "cohort":
-                for k in ("n_incident_set", "n_conviction_set"):
-                    v = r["cohort"].get(k)
-                    if v is not None and 0 <= n - v < MIN_CELL:
-                        fail("%s: cohort.%s = %d beside cohort.n %d" % (name, k, v, n))
+        n, cases = r["cohort"]["n"], r["linkage"].get("cases")
+        members = [("cohort.n_incident_set", r["cohort"].get("n_incident_set"), n),
+                   ("cohort.n_conviction_set", r["cohort"].get("n_conviction_set"), n),
+                   ("linkage.cases_linked_incidents", r["linkage"].get("cases_linked_incidents"), cases),
+                   ("linkage.cases_linked_convictions", r["linkage"].get("cases_linked_convictions"), cases)]
+        for var, d in (r.get("descriptives") or {}).items():
+            if var.startswith(("incidents_", "convictions_")) and d is not None:
+                members.append(("descriptives.%s.n" % var, d.get("n"), n))
+        for test, t in (r.get("paired_tests") or {}).items():
+            if t is not None:
+                members.append(("paired_tests.%s.n" % test, t.get("n"), n))
+                if t.get("df") is not None:
+                    members.append(("paired_tests.%s.df + 1" % test, t["df"] + 1, n))
+        corr = r.get("correlations") or {}
+        members.append(("correlations.n", corr.get("n"), n))
+        c = r.get("comparison")
+        if isinstance(c, dict):
+            members.append(("comparison.cohort_subjects", c.get("cohort_subjects"), n))
+        for name_, v, total in members:
+            if v is None or total is None:
                 continue
-            if section == "descriptives":
-                for var, d in (r.get("descriptives") or {}).items():
-                    if var.startswith(("incidents_", "convictions_")) and d is not None and 0 <= n - d["n"] < MIN_CELL:
-                        fail("%s: descriptives.%s.n = %d beside cohort.n %d" % (name, var, d["n"], n))
-                continue
-            walk({section: r.get(section)}, "")
+            checked += 1
+            if 0 <= total - v < MIN_CELL:
+                fail("%s: %s = %s beside %d: fewer than %d not linked" % (name, name_, v, total, MIN_CELL))
     f3 = next((r for name, r in a.released if name == "f3-window"), None)
-    if f3 is not None:
-        print("F3 window: cohort %d, n_incident_set %s, comparison %s" %
-              (f3["cohort"]["n"], f3["cohort"]["n_incident_set"],
-               "withheld" if f3["comparison"] is None else "released"))
+    print("F3: %d linked-count members checked in the released reports%s" % (checked, (
+        "; the red-teamer's window: cohort %d, n_incident_set %s, comparison %s" %
+        (f3["cohort"]["n"], f3["cohort"]["n_incident_set"],
+         "withheld" if f3["comparison"] is None else "released")) if f3 else ""))
 
 
 def police_update_rerun(a, pprl, env, work, cf):
@@ -827,10 +813,7 @@ def differencing_decided_by_the_case_file(a, cf):
     for name, kaders, date_from, date_to, report, message in a.log:
         if report is None and any(t in message for t in BEFORE_DATA):
             continue
-        if name.startswith("revision-") or name == "baseline-after-update" or name.startswith("models-"):
-            cohort = cf.cohort(kaders, date_from, date_to)
-        else:
-            cohort = cf.cohort(kaders, date_from, date_to)
+        cohort = cf.cohort(kaders, date_from, date_to)
         predicted = differencing_refuses(cohort, history)
         actual = report is None and any(t in message for t in DIFFERENCING)
         if predicted != actual:

@@ -6,8 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <random>
 #include <cstring>
+#include <random>
 #include <set>
 
 #include "core/study.h"
@@ -166,7 +166,8 @@ TEST(Budget, CountsDistinctStatisticsAgainstTheSubjects) {
   // names no count and no source; the auditor's detail does; the decision depends on data.
   EXPECT_THAT(std::string(over.message()), Not(HasSubstr("30")));
   EXPECT_THAT(std::string(over.message()), Not(HasSubstr("convictions")));
-  EXPECT_THAT(RefusalDetail(over), HasSubstr("21 statistics about the convictions counts of 30 subjects"));
+  EXPECT_THAT(RefusalDetail(over),
+              HasSubstr("21 statistics about the convictions counts of 30 subjects"));
   EXPECT_TRUE(RefusalDependsOnData(over));
   // Another source has its own budget.
   SubjectSet incidents = Group(0, 30, {});
@@ -248,7 +249,8 @@ TEST(Regression, ATwoValuedTermWithASmallCategoryIsSuppressed) {
   EXPECT_TRUE(r->report["regression"].is_null());
   bool said = false;
   for (const auto& reason : r->report["suppressed_reasons"])
-    said = said || reason.get<std::string>().find("two-valued term plan is held") != std::string::npos;
+    said =
+        said || reason.get<std::string>().find("two-valued term plan is held") != std::string::npos;
   EXPECT_TRUE(said);
 }
 
@@ -380,7 +382,8 @@ TEST(Report, PoolFiguresAreWithheldWhenThePoolDiffersByAFew) {
 // A text the analyst reads carries no number but the policy's (min_cell, min_residual_df: 10).
 bool OnlyPolicyNumbers(std::string text) {
   for (const char* constant : {"10", "alpha 0"}) {
-    for (size_t at; (at = text.find(constant)) != std::string::npos;) text.erase(at, strlen(constant));
+    for (size_t at; (at = text.find(constant)) != std::string::npos;)
+      text.erase(at, strlen(constant));
   }
   return std::none_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
@@ -402,8 +405,10 @@ TEST(Oracle, DifferencingDecisionsDependOnTheCohortNotOnLinkage) {
   ASSERT_THAT(first, IsOk());
   const std::vector<SubjectSet>& released = first->released_sets;
   // Five left out, all linked / all unlinked: refused alike, by the same text, no count.
-  absl::StatusOr<StudyResult> linked = AnalyzeStudy(NoComparison(), Without(in, {0, 1, 2, 4, 5}), {}, released);
-  absl::StatusOr<StudyResult> unlinked = AnalyzeStudy(NoComparison(), Without(in, {3, 7, 11, 15, 19}), {}, released);
+  absl::StatusOr<StudyResult> linked =
+      AnalyzeStudy(NoComparison(), Without(in, {0, 1, 2, 4, 5}), {}, released);
+  absl::StatusOr<StudyResult> unlinked =
+      AnalyzeStudy(NoComparison(), Without(in, {3, 7, 11, 15, 19}), {}, released);
   ASSERT_FALSE(linked.ok());
   ASSERT_FALSE(unlinked.ok());
   EXPECT_EQ(linked.status().message(), unlinked.status().message());
@@ -413,19 +418,27 @@ TEST(Oracle, DifferencingDecisionsDependOnTheCohortNotOnLinkage) {
   // Ten left out, eight of them linked: the incident sets differ by 8, the cohorts by 10. The
   // decision is the cohort's: released (before, the incident set's difference refused it and
   // said "by 8").
-  EXPECT_THAT(AnalyzeStudy(NoComparison(), Without(in, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}), {}, released),
-              IsOk());
+  EXPECT_THAT(
+      AnalyzeStudy(NoComparison(), Without(in, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}), {}, released),
+      IsOk());
   // And with all ten linked.
-  EXPECT_THAT(AnalyzeStudy(NoComparison(), Without(in, {0, 1, 2, 4, 5, 6, 8, 9, 10, 12}), {}, released),
-              IsOk());
+  EXPECT_THAT(
+      AnalyzeStudy(NoComparison(), Without(in, {0, 1, 2, 4, 5, 6, 8, 9, 10, 12}), {}, released),
+      IsOk());
 }
 
 // Every count-of-subjects member of a report, by pointer.
 void CountMembers(const nlohmann::json& j, const std::string& at,
                   std::vector<std::pair<std::string, double>>* out) {
-  static const std::set<std::string> kCounts = {
-      "n", "df", "cohort_subjects", "matched", "n_matched", "n_incident_set", "n_conviction_set",
-      "cases_linked_incidents", "cases_linked_convictions"};
+  static const std::set<std::string> kCounts = {"n",
+                                                "df",
+                                                "cohort_subjects",
+                                                "matched",
+                                                "n_matched",
+                                                "n_incident_set",
+                                                "n_conviction_set",
+                                                "cases_linked_incidents",
+                                                "cases_linked_convictions"};
   if (j.is_object()) {
     for (const auto& [k, v] : j.items()) {
       if (k == "study" || k == "audit") continue;
@@ -539,14 +552,17 @@ TEST(Oracle, ARerunOnChangedDataIsANewEquationAndAFewChangesAreRefused) {
   int models = 0, withheld = 0;
   for (int round = 0; round < 20; ++round) {
     for (size_t i = 0; i < revised.size(); ++i)
-      revised[i].cases[0].attributes.times_discussed = 10 + 5 * round + static_cast<int>((i * 7) % 5);
+      revised[i].cases[0].attributes.times_discussed =
+          10 + 5 * round + static_cast<int>((i * 7) % 5);
     absl::StatusOr<StudyResult> r = AnalyzeStudy(solve, revised, {}, history, "secret");
     if (!r.ok()) {
       ADD_FAILURE() << RefusalDetail(r.status());
       continue;
     }
-    if (!r->report["regression"].is_null()) ++models;
-    else ++withheld;
+    if (!r->report["regression"].is_null())
+      ++models;
+    else
+      ++withheld;
     history.insert(history.end(), r->released_sets.begin(), r->released_sets.end());
   }
   EXPECT_GT(models, 0);
