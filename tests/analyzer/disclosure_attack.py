@@ -107,6 +107,8 @@ def main():
         env = dict(line.strip().split("=", 1) for line in open(env_file) if "=" in line)
         if legitimate:
             legitimate_analysis(pprl, env, work)
+        elif "--revisions" in sys.argv:
+            revision_reruns(Analyst(pprl, env, work), pprl, env, work)
         else:
             attack(pprl, env, work)
     finally:
@@ -216,7 +218,6 @@ def attack(pprl, env, work):
     cf = CaseFile(env["DATA"])
     refusal_oracle(a, cf)
     police_update_rerun(a, pprl, env, work, cf)
-    revision_reruns(a, pprl, env, work, cf)
     linked_counts_beside_the_cohort(a)
     refusal_texts_carry_no_data(a)
     differencing_decided_by_the_case_file(a, cf)
@@ -657,8 +658,14 @@ def refusal_oracle(a, cf):
             texts.add(a.refused[-1][1].split("refused:", 1)[-1])
     print("refusal oracle (P: the day's case is known to the police; scoring only):\n  " +
           "\n  ".join(rows))
-    if len(texts) > 1:
-        fail("the stepped probes were refused with %d different texts: %s" % (len(texts), sorted(texts)))
+    # The pairwise and the combination rule have one fixed text each (which one applies is the
+    # case file's, checked by differencing_decided_by_the_case_file).
+    fixed = {" this selection differs from an earlier released one by fewer than 10 subjects, so "
+             "comparing the two would single people out",
+             " combined with the selections released before, this one would reveal figures of a "
+             "group of fewer than 10 subjects"}
+    if not texts <= fixed:
+        fail("the stepped probes were refused with texts of their own: %s" % sorted(texts - fixed))
 
 
 def refusal_texts_carry_no_data(a):
@@ -670,6 +677,8 @@ def refusal_texts_carry_no_data(a):
             t = t.replace(policy, "")
         return any(ch.isdigit() for ch in t) or "incident set" in t or "conviction set" in t
     for name, message in a.refused:
+        if any(t in message for t in BEFORE_DATA):
+            continue  # about the study file (the analyst's own numbers)
         if bad(message):
             fail("%s: the refusal carries data: %s" % (name, message))
     for name, r in a.released:
@@ -753,7 +762,7 @@ def run_ok(cmd):
     return r.returncode == 0
 
 
-def revision_reruns(a, pprl, env, work, cf):
+def revision_reruns(a, pprl, env, work):
     """F4 (a): the Veiligheidshuis re-submits its case file with revised times_discussed, and
     the analyst reruns the identical model study after each round. Before, every round was
     released free (20 rounds, 169 equations, all 120 counts solved); now each round's models
@@ -771,7 +780,12 @@ def revision_reruns(a, pprl, env, work, cf):
     rounds, whole = 0, 0
     import random
     rng = random.Random(7)
-    for k in range(12):
+    pre = a.study("revision-before", extra=extra)
+    if pre is None or pre["regression"] is None or pre["regression_fixed_alpha"] is None:
+        fail("the model study was not released whole before any revision: the test tests nothing")
+        return
+    equations, n_set = model_equations(pre), pre["regression"]["n"]
+    for k in range(20):
         listing = subprocess.run([pprl, "extracts", "list"] + common + ["--as", "agent-vh"],
                                  capture_output=True, text=True, timeout=120).stdout
         current = [l.split()[0] for l in listing.splitlines() if l.startswith("X") and "WITHDRAWN" not in l]
@@ -795,12 +809,31 @@ def revision_reruns(a, pprl, env, work, cf):
         released_whole = r is not None and r["regression"] is not None and r["regression_fixed_alpha"] is not None
         print("  revision %d: %s" % (k, "models released" if released_whole else
                                      "refused" if r is None else "models withheld"))
+        if r is not None:
+            equations += model_equations(r)
         if not released_whole:
             break
         whole += 1
-    print("case-file revisions: %d rounds, models released in %d before the budget stopped them" % (rounds, whole))
+    print("case-file revisions: %d rounds, models released whole in %d before the budget stopped "
+          "them; %d model equations released about the %d subjects of the conviction set" %
+          (rounds, whole, equations, n_set))
     if whole == rounds:
         fail("every one of %d case-file revisions released the models again (free reruns)" % rounds)
+    if equations > n_set - MIN_CELL:
+        fail("%d model equations about %d subjects: fewer than %d degrees of freedom left" %
+             (equations, n_set, MIN_CELL))
+
+
+def model_equations(r):
+    """Score equations (one per coefficient) and theta released by a report's models."""
+    count = 0
+    for which in ("regression", "regression_fixed_alpha"):
+        g = r.get(which)
+        if g is None:
+            continue
+        count += sum(1 for c in g["coefficients"] if c.get("b") is not None)
+        count += 1 if which == "regression" and g.get("theta") is not None else 0
+    return count
 
 
 def differencing_decided_by_the_case_file(a, cf):
