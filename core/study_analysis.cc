@@ -20,11 +20,7 @@ void Suppress(json& r, const std::string& pointer, const std::string& reason) {
   r["suppressed_reasons"].push_back(reason);
 }
 
-// The linkage figures of the study's own cohort (the analyst's view of the funnel): cases
-// selected, subjects, and how many cases linked to police records, with the keys of SPEC
-// section 6. Linker-wide figures (all records, ambiguous keys, links per key level) change
-// when one case is added anywhere and tell whether one person is known to the police: they
-// are the auditor's (`pprl link`), null here.
+// The one reason of WithholdLinkedCounts (F3); it names no count.
 std::string LinkedCountReason(const Study& study) {
   return Cat(
       "withheld: it would tell how many of the cohort the police or court records hold, "
@@ -32,6 +28,11 @@ std::string LinkedCountReason(const Study& study) {
       study.min_cell, " (none and all included)");
 }
 
+// The linkage figures of the study's own cohort (the analyst's view of the funnel): cases
+// selected, subjects, and how many cases linked to police records, with the keys of SPEC
+// section 6. Linker-wide figures (all records, ambiguous keys, links per key level) change
+// when one case is added anywhere and tell whether one person is known to the police: they
+// are the auditor's (`pprl link`), null here.
 json CohortLinkage(const Study& study, const std::vector<CohortSubjectIn>& subjects,
                    const std::vector<SubjectVariables>& cohort,
                    std::vector<std::pair<std::string, std::string>>* suppressed) {
