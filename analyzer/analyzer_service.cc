@@ -116,15 +116,39 @@ absl::Status AnalyzerService::Run(const Peer& peer, const std::string& study_tom
                           {set.statistics().begin(), set.statistics().end()}});
     }
   }
-  absl::StatusOr<StudyResult> result = AnalyzeStudy(*study, subjects, pool, released);
+  absl::StatusOr<StudyResult> result = AnalyzeStudy(*study, subjects, pool, released, inputs_key_);
   if (!result.ok()) {
+    // The analyst reads the refusal without its details; the auditor reads them.
+    const bool data_dependent = RefusalDependsOnData(result.status());
     Audit("query_refused", nlohmann::json({{"analyst", peer.name},
                                            {"study", study->name},
                                            {"study_digest", digest},
-                                           {"reason", std::string(result.status().message())},
+                                           {"reason", RefusalDetail(result.status())},
+                                           {"recorded_as_released", data_dependent},
                                            {"policy", DisclosurePolicyJson(policy_)}})
                                .dump());
-    return result.status();
+    if (data_dependent) {
+      // A refusal that depends on police data (the budget, a model set, changed inputs) is
+      // recorded as if its cohort had been released: a neighbouring probe (1 to min_cell - 1
+      // cases away) is then refused by the cohort differencing, which the case file alone
+      // decides, so the decision cannot be stepped through case by case as an oracle.
+      SubjectSet cohort = ReleasedSets(BuildCohort(subjects, *study))[0];
+      bool known = false;
+      for (const SubjectSet& set : released)
+        known = known || (set.family == cohort.family && set.ids == cohort.ids);
+      if (!known && !cohort.ids.empty()) {
+        grpc::ClientContext ctx;
+        SetDeadline(&ctx, 60);
+        v1::ReleasedCohorts add;
+        v1::ReleasedSet* w = add.add_sets();
+        w->set_family(cohort.family);
+        for (const std::string& id : cohort.ids) w->add_subject_ids(id);
+        v1::AddReleasedCohortsResponse ack;
+        grpc::Status s = linker_->AddReleasedCohorts(&ctx, add, &ack);
+        if (!s.ok()) LogError("cannot record the refused cohort", {{"error", s.error_message()}});
+      }
+    }
+    return absl::Status(result.status().code(), result.status().message());
   }
   const nlohmann::json* report = &result->report;
   const std::vector<SubjectSet>& sets = result->released_sets;

@@ -35,6 +35,11 @@ class AnalyzerService final : public v1::Analyzer::CallbackService {
         admission_(limits),
         watchdog_(std::chrono::seconds(limits.max_call_seconds)) {}
 
+  // The secret that keys the per-subject input tags of the release record (InputsSet in
+  // core/study_report.h): main derives it from the analyzer's private TLS key, which only the
+  // analyzer reads, so the linker's store holds no per-person digest open to a dictionary.
+  void set_inputs_key(std::string key) { inputs_key_ = std::move(key); }
+
   grpc::ServerUnaryReactor* Analyze(grpc::CallbackServerContext* context,
                                     const v1::AnalyzeRequest* request,
                                     v1::AnalyzeResponse* response) override;
@@ -46,6 +51,7 @@ class AnalyzerService final : public v1::Analyzer::CallbackService {
 
   std::shared_ptr<v1::Linker::StubInterface> linker_;
   const DisclosurePolicy policy_;
+  std::string inputs_key_;
   CallAdmission admission_;
   std::mutex mu_;  // one check-and-release at a time
   CallWatchdog watchdog_;

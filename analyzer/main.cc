@@ -2,9 +2,12 @@
 #include <grpcpp/grpcpp.h>
 
 #include <CLI/CLI.hpp>
+#include <fstream>
+#include <iterator>
 
 #include "analyzer/analyzer_service.h"
 #include "analyzer/policy_config.h"
+#include "core/hmac_key.h"
 #include "service/daemon_config.h"
 #include "service/daemon_flags.h"
 #include "service/daemon_runner.h"
@@ -47,5 +50,17 @@ int main(int argc, char** argv) {
     return 2;
   }
   pprl::AnalyzerService service(pprl::v1::Linker::NewStub(*channel), config.limits, policy);
+  {
+    // The per-subject input tags of the release record are keyed by a secret only the analyzer
+    // holds: derived (domain-separated) from its private TLS key.
+    std::ifstream key_file(config.client_key, std::ios::binary);
+    std::string pem((std::istreambuf_iterator<char>(key_file)), std::istreambuf_iterator<char>());
+    if (pem.empty()) {
+      pprl::LogError("bad TLS files",
+                     {{"error", "cannot read the client key " + config.client_key}});
+      return 2;
+    }
+    service.set_inputs_key(pprl::Sha256Hex("pprl analyzer input tags v1\n" + pem));
+  }
   return pprl::RunDaemon(config, {&service}, {{"linker", config.linker_address}});
 }

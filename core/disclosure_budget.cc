@@ -104,7 +104,13 @@ std::string Short(std::string_view text) { return Sha256Hex(text).substr(0, 16);
 class Ledger {
  public:
   Ledger(const Study& study, const std::vector<SubjectVariables>& cohort) {
-    for (const SubjectVariables& s : cohort) reference_[s.subject_id] = s.reference_day;
+    for (const SubjectVariables& s : cohort) {
+      reference_[s.subject_id] = s.reference_day;
+      // F4: the data a statistic is computed from (covariates and counts) is part of its key:
+      // the same statistic on revised or updated data is another equation and spends budget.
+      // Only a digest over a whole group's inputs is stored (Short below), never one person's.
+      values_[s.subject_id] = &s.values;
+    }
     std::vector<std::string> cats = study.excluded_categories, roles = study.roles;
     std::sort(cats.begin(), cats.end());
     std::sort(roles.begin(), roles.end());
@@ -114,17 +120,25 @@ class Ledger {
     context_["convictions"] = Short(unlinked);
   }
   // `ids` sorted; `extra` tells apart statistics whose windows are set elsewhere (controls).
+  // `inputs`: the variables the statistic is computed from (empty: all of them).
   void Add(const std::vector<std::string>& ids, const char* source, const std::string& key,
-           const std::string& extra = "") {
+           const std::string& extra = "", const std::vector<std::string>& inputs = {}) {
     if (ids.empty() || source == nullptr) return;
-    auto it = refs_.find(ids);
+    auto it = refs_.find({ids, inputs});
     if (it == refs_.end()) {
       std::string text;
       for (const std::string& id : ids) {
         auto r = reference_.find(id);
-        text += Cat(id, ":", r == reference_.end() ? 0 : r->second, ";");
+        text += Cat(id, ":", r == reference_.end() ? 0 : r->second, "/");
+        auto v = values_.find(id);
+        if (v == values_.end()) continue;
+        for (const auto& [name, value] : *v->second) {
+          if (inputs.empty() || std::find(inputs.begin(), inputs.end(), name) != inputs.end())
+            text += Cat(name, "=", value, ",");
+        }
+        text += ";";
       }
-      it = refs_.emplace(ids, Short(text)).first;
+      it = refs_.emplace(std::pair{ids, inputs}, Short(text)).first;
     }
     groups_[ids].insert(Cat(source, "|", context_[source], ":", it->second, extra, "|", key));
   }
@@ -137,8 +151,9 @@ class Ledger {
 
  private:
   std::map<std::string, int32_t> reference_;
+  std::map<std::string, const std::map<std::string, double>*> values_;
   std::map<std::string, std::string> context_;
-  std::map<std::vector<std::string>, std::string> refs_;
+  std::map<std::pair<std::vector<std::string>, std::vector<std::string>>, std::string> refs_;
   std::map<std::vector<std::string>, std::set<std::string>> groups_;
 };
 
@@ -174,7 +189,7 @@ std::vector<SubjectSet> ReleasedStatistics(const Study& study,
     const auto ids = IdsWhere(
         cohort, [&](const SubjectVariables& s) { return InSetFor(s, v) && s.values.contains(v); });
     for (const char* f : {"mean", "sd"}) {
-      if (Has(d, f)) ledger.Add(ids, source, Cat(v, ":", f));
+      if (Has(d, f)) ledger.Add(ids, source, Cat(v, ":", f), "", {v});
     }
   }
   // Paired tests: the before and after moments (the descriptives' own, when the set is the
@@ -187,13 +202,14 @@ std::vector<SubjectSet> ReleasedStatistics(const Study& study,
     const auto ids = IdsWhere(cohort, [&](const SubjectVariables& s) {
       return InSetFor(s, name) && s.values.contains(before) && s.values.contains(after);
     });
+    const std::vector<std::string> pair = {before, after};
     for (const std::string& v : {before, after}) {
-      ledger.Add(ids, source, Cat(v, ":mean"));
-      ledger.Add(ids, source, Cat(v, ":sd"));
+      ledger.Add(ids, source, Cat(v, ":mean"), "", {v});
+      ledger.Add(ids, source, Cat(v, ":sd"), "", {v});
     }
-    ledger.Add(ids, source, Cat(name, ":diff_sd"));
+    ledger.Add(ids, source, Cat(name, ":diff_sd"), "", pair);
     if (Has(report["paired_tests"][name], "wilcoxon_p"))
-      ledger.Add(ids, source, Cat(name, ":wilcoxon"));
+      ledger.Add(ids, source, Cat(name, ":wilcoxon"), "", pair);
   }
   // Correlations: one equation per released r that involves a count.
   const json& corr = report["correlations"];
@@ -210,7 +226,7 @@ std::vector<SubjectSet> ReleasedStatistics(const Study& study,
       for (size_t b = a + 1; b < vars.size(); ++b) {
         if (corr["r"][a][b].is_null()) continue;
         for (const std::string& v : {vars[a], vars[b]}) {
-          ledger.Add(ids, SourceOf(v), Cat("r:", vars[a], ":", vars[b]));
+          ledger.Add(ids, SourceOf(v), Cat("r:", vars[a], ":", vars[b]), "", {vars[a], vars[b]});
         }
       }
     }
@@ -244,7 +260,7 @@ std::vector<SubjectSet> ReleasedStatistics(const Study& study,
       keys.push_back(Cat("model:", m, ":theta"));
     if (Has(g, "log_likelihood")) keys.push_back(Cat("model:", m, ":loglik"));
     for (const std::string& s : sources) {
-      for (const std::string& k : keys) ledger.Add(ids, s.c_str(), k);
+      for (const std::string& k : keys) ledger.Add(ids, s.c_str(), k, "", used);
     }
   }
   // The comparison: about the matched subjects, their controls and the pool.
@@ -382,12 +398,15 @@ absl::Status CheckReleaseBudget(const std::vector<SubjectSet>& candidate,
         if (flow.Reachable(1 + n_groups + a)) covered += size;
         ++a;
       }
-      return absl::FailedPreconditionError(Cat(
-          "refused: with what was released before, this study would release ", stats,
-          " statistics about the ", source, " counts of ", covered,
-          " subjects, leaving fewer than ", min_residual_df,
-          " residual degrees of freedom: solving them could give people's counts (rerunning "
-          "an identical study is always allowed; a smaller analysis or a larger cohort may be)"));
+      // F2: the analyst reads no count and no set (how many subjects the statistics cover is
+      // how many are linked); the audit entry has them.
+      return Refusal(
+          Cat("refused: with what was released before, this study would leave fewer than ",
+              min_residual_df,
+              " residual degrees of freedom in the statistics about people's police counts: "
+              "solving them could give people's counts (rerunning an identical study on the "
+              "same data is always allowed; a smaller analysis or a larger cohort may be)"),
+          Cat(stats, " statistics about the ", source, " counts of ", covered, " subjects"), true);
     }
   }
   return absl::OkStatus();
@@ -420,11 +439,13 @@ absl::Status CheckModelSets(const std::vector<SubjectSet>& candidate,
                                     other.first->ids.begin(), other.first->ids.end(),
                                     std::back_inserter(diff));
       if (diff.empty() || static_cast<int>(diff.size()) >= min_cell) return absl::OkStatus();
-      return absl::FailedPreconditionError(
-          Cat("refused: a model or correlation would be computed over subjects that differ by ",
-              diff.size(), " (fewer than ", min_cell,
-              ") from those of another released model or correlation: together their "
-              "equations would nearly single those few out"));
+      return Refusal(
+          Cat("refused: a model or correlation would be computed over subjects that differ by "
+              "fewer than ",
+              min_cell,
+              " from those of another released model or correlation: together their "
+              "equations would nearly single those few out"),
+          Cat("model sets differ by ", diff.size()), true);
     };
     for (const auto& other : before) {
       if (absl::Status s = compare(other); !s.ok()) return s;

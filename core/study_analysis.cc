@@ -20,6 +20,14 @@ void Suppress(json& r, const std::string& pointer, const std::string& reason) {
   r["suppressed_reasons"].push_back(reason);
 }
 
+// The one reason of WithholdLinkedCounts (F3); it names no count.
+std::string LinkedCountReason(const Study& study) {
+  return Cat(
+      "withheld: it would tell how many of the cohort the police or court records hold, "
+      "where that number or the rest of the cohort is below ",
+      study.min_cell, " (none and all included)");
+}
+
 // The linkage figures of the study's own cohort (the analyst's view of the funnel): cases
 // selected, subjects, and how many cases linked to police records, with the keys of SPEC
 // section 6. Linker-wide figures (all records, ambiguous keys, links per key level) change
@@ -58,17 +66,88 @@ json CohortLinkage(const Study& study, const std::vector<CohortSubjectIn>& subje
     suppressed->emplace_back(Cat("/linkage/", key),
                              "linker-wide: in the auditor's linkage report only");
   // A count below min_cell, or one that leaves fewer than min_cell beside it (cases not
-  // linked), is suppressed.
+  // linked), is suppressed; none (or all) linked too: "nobody here is known to the police" is a
+  // disclosure about every member. (The subjects' linked counts: WithholdLinkedCounts.)
   for (auto [key, value] : {std::pair{"cases_linked_incidents", linked_incidents},
                             {"cases_linked_convictions", linked_convictions}}) {
     const int64_t rest = cases - value;
-    if ((value > 0 && value < study.min_cell) || (rest > 0 && rest < study.min_cell)) {
+    if (value < study.min_cell || rest < study.min_cell) {
       l[key] = nullptr;
-      suppressed->emplace_back(Cat("/linkage/", key),
-                               Cat("it or the cases not linked: fewer than ", study.min_cell));
+      suppressed->emplace_back(Cat("/linkage/", key), LinkedCountReason(study));
     }
   }
   return l;
+}
+
+// F3: one rule for every figure that gives how many of the cohort the police (or the courts)
+// know. Where that count or the rest of the cohort is below min_cell (none and all included),
+// every figure that gives it or lets it be derived is withheld, with one reason, whatever
+// else suppressed it before (so the reasons do not tell "few linked" from "few not linked").
+// In "exclude" mode the incident (conviction) set is the linked subjects, so that is: the set's
+// size, every figure computed over it (descriptives: mean x n is a whole number, so a mean
+// gives n; paired tests: df = n - 1; correlations and their n; the regressions using its
+// counts: n, residual df, standard errors) and the comparison (its treated subjects are the
+// incident set). In "zero" mode the sets are the cohort and only the funnel counts linked
+// cases (CohortLinkage applies the same rule to them).
+void WithholdLinkedCounts(const Study& study, const std::vector<SubjectVariables>& cohort,
+                          json& r) {
+  if (study.unlinked_as_zero) return;
+  const int64_t n = static_cast<int64_t>(cohort.size());
+  std::vector<std::string> withhold;
+  for (const char* source : {"incidents", "convictions"}) {
+    const bool incidents = std::string_view(source) == "incidents";
+    int64_t linked = 0;
+    for (const SubjectVariables& s : cohort)
+      linked += incidents ? s.in_incident_set : s.in_conviction_set;
+    if (linked >= study.min_cell && n - linked >= study.min_cell) continue;
+    withhold.push_back(Cat("/cohort/n_", incidents ? "incident" : "conviction", "_set"));
+    for (const std::string& v : StudyVariableNames()) {
+      if (v.rfind(Cat(source, "_"), 0) == 0) withhold.push_back(Cat("/descriptives/", v));
+    }
+    for (const char* window : {"quarter", "year"})
+      withhold.push_back(Cat("/paired_tests/", source, "_", window));
+    std::vector<std::string> used = study.predictors;
+    used.push_back(study.outcome);
+    const bool model_uses = std::any_of(used.begin(), used.end(), [&](const std::string& v) {
+      return v.rfind(Cat(source, "_"), 0) == 0;
+    });
+    if (model_uses) {
+      withhold.push_back("/regression");
+      withhold.push_back("/regression_fixed_alpha");
+    }
+    if (incidents) {
+      if (study.comparison.enabled) withhold.push_back("/comparison");
+      withhold.push_back("/linkage/cases_linked_incidents");
+    } else {
+      // Over the conviction set.
+      withhold.push_back("/correlations/n");
+      withhold.push_back("/correlations/r");
+      withhold.push_back("/correlations/p");
+      withhold.push_back("/linkage/cases_linked_convictions");
+    }
+  }
+  if (withhold.empty()) return;
+  std::sort(withhold.begin(), withhold.end());
+  withhold.erase(std::unique(withhold.begin(), withhold.end()), withhold.end());
+  auto under = [&](const std::string& pointer) {
+    for (const std::string& w : withhold) {
+      if (pointer == w || pointer.rfind(w + "/", 0) == 0) return true;
+    }
+    return false;
+  };
+  json pointers = json::array(), reasons = json::array();
+  for (size_t i = 0; i < r["suppressed"].size(); ++i) {
+    if (under(r["suppressed"][i].get<std::string>())) continue;
+    pointers.push_back(r["suppressed"][i]);
+    reasons.push_back(r["suppressed_reasons"][i]);
+  }
+  r["suppressed"] = pointers;
+  r["suppressed_reasons"] = reasons;
+  for (const std::string& w : withhold) {
+    json::json_pointer p(w);
+    if (r.contains(p)) r[p] = nullptr;
+    Suppress(r, w, LinkedCountReason(study));
+  }
 }
 
 // Counts in the comparison section that would sit beside a suppressed one: the cohort
@@ -101,15 +180,26 @@ void GuardComparisonCounts(const Study& study, json& r) {
 absl::StatusOr<StudyResult> AnalyzeStudy(const Study& study,
                                          const std::vector<CohortSubjectIn>& subjects,
                                          const std::vector<CohortSubjectIn>& pool,
-                                         const std::vector<SubjectSet>& released) {
+                                         const std::vector<SubjectSet>& released,
+                                         std::string_view inputs_key) {
   const std::vector<SubjectVariables> cohort = BuildCohort(subjects, study);
   StudyResult result;
   result.cohort_n = static_cast<int64_t>(cohort.size());
   result.released_sets = ReleasedSets(cohort);
-  for (const SubjectSet& set : result.released_sets) {
-    absl::Status d = CheckDifferencing(set, released, study.min_cell);
-    if (!d.ok()) return d;
-  }
+  // F2: the differencing DECISION is taken on the cohort, which the case file determines (the
+  // analyst knows it), never on the incident or conviction set (the linked subjects): a
+  // cohort 1 to min_cell - 1 subjects from a released one is refused whatever their linkage,
+  // and one min_cell or more apart is not refused because of its linked subsets. (The sets
+  // are still recorded: the comparison checks its matched subjects against them.)
+  absl::Status d = CheckDifferencing(result.released_sets[0], released, study.min_cell);
+  if (!d.ok()) return d;
+  // F4: the same subjects with changed data (a police update, a revised case file) are other
+  // members of the "inputs" family: a rerun whose inputs changed for 1 to min_cell - 1 of the
+  // subjects is refused like a cohort differing by so many.
+  SubjectSet inputs = InputsSet(subjects, cohort, inputs_key);
+  d = CheckDifferencing(inputs, released, study.min_cell);
+  if (!d.ok()) return d;
+  result.released_sets.push_back(std::move(inputs));
   std::vector<std::pair<std::string, std::string>> linkage_suppressed;
   const json linkage = CohortLinkage(study, subjects, cohort, &linkage_suppressed);
   absl::StatusOr<nlohmann::json> report = BuildStudyReport(study, cohort, linkage);
@@ -126,6 +216,7 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& study,
     result.released_sets.push_back(std::move(set));
   }
   GuardComparisonCounts(study, r);
+  WithholdLinkedCounts(study, cohort, r);
   // Figures about the whole pool (its size, its means before matching) change when one
   // person moves from the pool into a case file: they are released only when the pool passes
   // the differencing check like any other set, and it joins the released sets.

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -27,12 +28,14 @@ struct StudyResult {
 // `subjects`: those holding a case; `pool`: those never discussed (may be empty when the
 // study has no comparison); `released`: sets released before. The report's `linkage` section
 // is about the study's cohort only (linker-wide figures are the auditor's), under disclosure
-// control. Refuses (FailedPrecondition) a cohort below min_cell, one differing from a
+// control. `inputs_key`: the analyzer's secret for the per-subject input tags (InputsSet).
+// Refuses (FailedPrecondition) a cohort below min_cell, one differing from a
 // released set by 1 to min_cell - 1 subjects, and a release that would break the budget.
 [[nodiscard]] absl::StatusOr<StudyResult> AnalyzeStudy(const Study& study,
                                                        const std::vector<CohortSubjectIn>& subjects,
                                                        const std::vector<CohortSubjectIn>& pool,
-                                                       const std::vector<SubjectSet>& released);
+                                                       const std::vector<SubjectSet>& released,
+                                                       std::string_view inputs_key = "");
 
 }  // namespace pprl
 

@@ -7,7 +7,9 @@
 #include <map>
 #include <set>
 
+#include "absl/strings/cord.h"
 #include "core/basic_statistics.h"
+#include "core/hmac.h"
 #include "core/negative_binomial.h"
 #include "core/text.h"
 
@@ -23,9 +25,9 @@ class Suppressions {
     pointers_.push_back(pointer);
     reasons_.push_back(reason);
   }
-  std::string TooFew(int64_t n) const {
-    return n == 0 ? std::string("no subjects") : Cat("fewer than ", min_cell_, " subjects");
-  }
+  // Whether none or a few: not told apart (how many of a cohort the police know is not the
+  // analyst's to learn from a reason).
+  std::string TooFew(int64_t) const { return Cat("fewer than ", min_cell_, " subjects"); }
   int min_cell() const { return min_cell_; }
   json pointers() const { return pointers_; }
   json reasons() const { return reasons_; }
@@ -135,8 +137,9 @@ json RegressionFor(const Study& study, const std::vector<SubjectVariables>& coho
   // (its score equation would be about those few).
   const Eigen::Index p = x.cols() + (dispersion == Dispersion::kMaximumLikelihood ? 1 : 0);
   if (n - p < study.min_residual_df) {
-    sup.Add(pointer, Cat(n - p, " residual degrees of freedom (n ", n, " - ", p,
-                         " parameters), fewer than ", study.min_residual_df));
+    // n is how many are linked: the reason carries no count.
+    sup.Add(pointer, Cat("fewer than ", study.min_residual_df,
+                         " residual degrees of freedom (subjects minus parameters)"));
     return nullptr;
   }
   for (Eigen::Index k = 1; k < x.cols(); ++k) {
@@ -145,7 +148,7 @@ json RegressionFor(const Study& study, const std::vector<SubjectVariables>& coho
     if (values.size() != 2) continue;
     for (const auto& [value, count] : values) {
       if (count < study.min_cell) {
-        sup.Add(pointer, Cat("the term ", terms[static_cast<size_t>(k)], " = ", value,
+        sup.Add(pointer, Cat("a value of the two-valued term ", terms[static_cast<size_t>(k)],
                              " is held by fewer than ", study.min_cell, " subjects"));
         return nullptr;
       }
@@ -158,7 +161,11 @@ json RegressionFor(const Study& study, const std::vector<SubjectVariables>& coho
   options.poisson_without_overdispersion = true;
   absl::StatusOr<NbFit> fit = FitNegativeBinomial(y, x, terms, options);
   if (!fit.ok()) {
-    sup.Add(pointer, Cat("not estimable: ", fit.status().message()));
+    // The fit's own message, where it carries no figure.
+    const std::string why(fit.status().message());
+    const bool figures =
+        std::any_of(why.begin(), why.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+    sup.Add(pointer, Cat("not estimable", figures ? std::string() : Cat(": ", why)));
     return nullptr;
   }
   // An aliased term (constant, or a combination of the terms before it) is dropped as R's glm
@@ -241,10 +248,20 @@ absl::Status CheckDifferencing(const SubjectSet& candidate, const std::vector<Su
     std::set_symmetric_difference(candidate.ids.begin(), candidate.ids.end(), r.ids.begin(),
                                   r.ids.end(), std::back_inserter(diff));
     if (!diff.empty() && static_cast<int>(diff.size()) < min_cell) {
-      return absl::FailedPreconditionError(
-          Cat("refused: this selection differs from an earlier released one by ", diff.size(),
-              " subject", diff.size() == 1 ? "" : "s", " (fewer than ", min_cell,
-              "), so comparing the two would single people out"));
+      const std::string detail = Cat(candidate.family, " differs from a released one by ",
+                                     diff.size(), " (fewer than ", min_cell, ")");
+      if (candidate.family == "inputs") {
+        return Refusal(Cat("refused: the data of this selection changed since an earlier "
+                           "release (a police update or a revised case file) for fewer than ",
+                           min_cell,
+                           " of its subjects, so comparing the two would single "
+                           "people out"),
+                       detail, true);
+      }
+      return Refusal(Cat("refused: this selection differs from an earlier released one by "
+                         "fewer than ",
+                         min_cell, " subjects, so comparing the two would single people out"),
+                     detail, candidate.family != "cohort");
     }
   }
   if (static_cast<int>(candidate.ids.size()) < min_cell) return absl::OkStatus();
@@ -306,12 +323,81 @@ absl::Status CheckDifferencing(const SubjectSet& candidate, const std::vector<Su
     return rank(m) - (large.empty() ? 0 : rank(rest));
   };
   if (small_combinations(membership) > small_combinations(membership.topRows(n_sets - 1))) {
-    return absl::FailedPreconditionError(
-        Cat("refused: combined with the selections released before, this one would reveal "
-            "figures of a group of fewer than ",
-            min_cell, " subjects (the smallest group it separates holds ", smallest, ")"));
+    if (candidate.family == "inputs") {
+      return Refusal(Cat("refused: its data changed since an earlier release (a police update or "
+                         "a revised case file) for so few subjects that, with the selections "
+                         "released before, it would reveal figures of a group of fewer than ",
+                         min_cell, " subjects"),
+                     Cat("inputs: the smallest group it separates holds ", smallest), true);
+    }
+    return Refusal(Cat("refused: combined with the selections released before, this one would "
+                       "reveal figures of a group of fewer than ",
+                       min_cell, " subjects"),
+                   Cat(candidate.family, ": the smallest group it separates holds ", smallest),
+                   candidate.family != "cohort");
   }
   return absl::OkStatus();
+}
+
+namespace {
+constexpr char kDetailPayload[] = "type.pprl/refusal-detail";
+constexpr char kDataPayload[] = "type.pprl/refusal-data-dependent";
+}  // namespace
+
+absl::Status Refusal(std::string_view message, std::string_view detail, bool data_dependent) {
+  absl::Status s = absl::FailedPreconditionError(std::string(message));
+  s.SetPayload(kDetailPayload, absl::Cord(std::string(detail)));
+  if (data_dependent) s.SetPayload(kDataPayload, absl::Cord(std::string("1")));
+  return s;
+}
+
+std::string RefusalDetail(const absl::Status& status) {
+  auto d = status.GetPayload(kDetailPayload);
+  if (!d) return std::string(status.message());
+  return Cat(status.message(), " [", std::string(*d), "]");
+}
+
+bool RefusalDependsOnData(const absl::Status& status) {
+  return status.GetPayload(kDataPayload).has_value();
+}
+
+SubjectSet InputsSet(const std::vector<CohortSubjectIn>& subjects,
+                     const std::vector<SubjectVariables>& cohort, std::string_view key) {
+  std::map<std::string, const CohortSubjectIn*> by_id;
+  for (const CohortSubjectIn& s : subjects) by_id[s.subject_id] = &s;
+  PrecomputedHmac mac(
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(key.data()), key.size()));
+  auto opt = [](const auto& o) { return o ? Cat(static_cast<int>(*o)) : std::string("-"); };
+  SubjectSet out{"inputs", {}, {}};
+  for (const SubjectVariables& v : cohort) {
+    auto it = by_id.find(v.subject_id);
+    if (it == by_id.end()) continue;
+    const CohortSubjectIn& s = *it->second;
+    std::vector<std::string> cases, incidents, convictions;
+    for (const CohortCaseIn& c : s.cases) {
+      const CaseAttributes& a = c.attributes;
+      cases.push_back(Cat(c.first_discussed_day, ",", opt(a.age), ",", std::string(1, a.gender),
+                          ",", a.kader, ",", opt(a.times_discussed), ",", opt(a.life_domains), ",",
+                          opt(a.goals), opt(a.decisions), opt(a.actions)));
+    }
+    for (const CohortEventIn& e : s.incidents)
+      incidents.push_back(Cat(e.day, ",", e.category, ",", e.role));
+    for (const CohortEventIn& e : s.convictions) convictions.push_back(Cat(e.day));
+    for (auto* list : {&cases, &incidents, &convictions}) std::sort(list->begin(), list->end());
+    const std::string text = nlohmann::json({s.subject_id, std::string(1, s.gender), s.birth_band,
+                                             cases, incidents, convictions})
+                                 .dump();
+    const Sha256Digest tag = mac.Compute(text);
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string hex;
+    for (size_t i = 0; i < 8; ++i) {
+      hex += kHex[tag[i] >> 4];
+      hex += kHex[tag[i] & 15];
+    }
+    out.ids.push_back(Cat(v.subject_id, ":", hex));
+  }
+  std::sort(out.ids.begin(), out.ids.end());
+  return out;
 }
 
 std::vector<SubjectSet> ReleasedSets(const std::vector<SubjectVariables>& cohort) {
@@ -331,8 +417,9 @@ absl::StatusOr<json> BuildStudyReport(const Study& study,
                                       const json& linkage) {
   const int64_t n = static_cast<int64_t>(cohort.size());
   if (n < study.min_cell) {
-    return absl::FailedPreconditionError(Cat("refused: the cohort has fewer than ", study.min_cell,
-                                             " subjects; no figure about it can be released"));
+    return Refusal(Cat("refused: the cohort has fewer than ", study.min_cell,
+                       " subjects; no figure about it can be released"),
+                   Cat("cohort of ", n), false);
   }
   Suppressions sup(study.min_cell);
   json r;

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -45,12 +46,35 @@ struct SubjectSet {
 //    small atoms (together min_cell or more) would become known.
 // The same set again is allowed; a candidate of fewer than min_cell subjects (whose figures
 // are suppressed anyway) is checked pairwise only.
+// Family "inputs" holds versioned ids ("subject:tag", the tag a keyed digest of the subject's
+// inputs, InputsSet): a person whose data changed between two releases is two members, so a
+// rerun of a set whose inputs changed for 1 to min_cell - 1 of its subjects is refused like a
+// set differing by so many.
+// The refusal the analyst reads names no count and no set (RefusalDetail: the auditor's).
 [[nodiscard]] absl::Status CheckDifferencing(const SubjectSet& candidate,
                                              const std::vector<SubjectSet>& released, int min_cell);
 
 // The subject sets a report releases figures about (cohort, incident set, conviction set),
 // each sorted: what CheckDifferencing compares.
 std::vector<SubjectSet> ReleasedSets(const std::vector<SubjectVariables>& cohort);
+
+// Refusals: the message (the analyst's) carries no number or set name derived from police data;
+// `detail` (the audit entry's, the auditor's) may. `data_dependent`: the decision itself
+// depends on police data (not only on the case file the analyst knows): the analyzer then
+// records the refused cohort as if released, so a neighbouring probe is refused by the
+// (case-determined) cohort differencing and the decision cannot be stepped through.
+[[nodiscard]] absl::Status Refusal(std::string_view message, std::string_view detail,
+                                   bool data_dependent);
+// The auditor's detail of a refusal (its message when it has none).
+std::string RefusalDetail(const absl::Status& status);
+bool RefusalDependsOnData(const absl::Status& status);
+
+// Family "inputs": the cohort's subjects as "subject_id:tag", the tag a digest keyed by `key`
+// (the analyzer's secret: the linker stores these sets, and a per-person digest of small counts
+// and known covariates must not be open to a dictionary) of everything the subject's figures
+// are computed from (all cases' attributes and dates, all incidents and convictions). Sorted.
+SubjectSet InputsSet(const std::vector<CohortSubjectIn>& subjects,
+                     const std::vector<SubjectVariables>& cohort, std::string_view key);
 
 // The whole report.json. `linkage` is the linker's report (counts). Refuses a cohort smaller
 // than min_cell.

@@ -123,7 +123,9 @@ TEST_F(AnalyzerServiceTest, RolesDifferencingAndTheAuditLog) {
   // The same cohort minus the one case discussed in December: one subject apart.
   s = Analyze("analyst", "[cohort]\nfirst_discussed_to = \"2013-11-30\"\n", &r);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
-  EXPECT_THAT(s.error_message(), HasSubstr("by 1 subject"));
+  // The analyst reads no count (red-team F2); the auditor's entry has it (below).
+  EXPECT_THAT(s.error_message(), HasSubstr("by fewer than 10 subjects"));
+  EXPECT_THAT(s.error_message(), ::testing::Not(HasSubstr("by 1")));
   // The same cohort again is allowed.
   EXPECT_TRUE(Analyze("analyst", "", &r).ok());
   // A study file with an error is named.
@@ -140,6 +142,7 @@ TEST_F(AnalyzerServiceTest, RolesDifferencingAndTheAuditLog) {
   };
   EXPECT_EQ(count("\"action\":\"report_released\""), 2u);
   EXPECT_EQ(count("\"action\":\"query_refused\""), 1u);
+  EXPECT_EQ(count("cohort differs from a released one by 1 (fewer than 10)"), 1u);
   EXPECT_EQ(count("\"action\":\"cohort_request\""), 3u);
   EXPECT_GE(count("\"action\":\"denied_call\""), 2u);
   std::ostringstream verify;

@@ -44,6 +44,7 @@ class Analyst:
         self.pprl, self.env, self.work = pprl, env, work
         self.released = []  # (name, study dict, report)
         self.refused = []   # (name, message)
+        self.log = []       # every study: (name, kaders, date_from, date_to, report or None, message)
         self.n = 0
 
     def study(self, name, kaders=None, date_from=None, date_to=None, unlinked=None, extra=()):
@@ -71,11 +72,13 @@ class Analyst:
             with open(out) as f:
                 report = json.load(f)
             self.released.append((name, report))
+            self.log.append((name, kaders, date_from, date_to, report, ""))
             return report
         message = (r.stdout + r.stderr).strip().splitlines()[-1] if (r.stdout + r.stderr).strip() else ""
         if "refused" not in message:
             fail("%s failed without a refusal: %s" % (name, message))
         self.refused.append((name, message))
+        self.log.append((name, kaders, date_from, date_to, None, message))
         return None
 
 
@@ -104,6 +107,8 @@ def main():
         env = dict(line.strip().split("=", 1) for line in open(env_file) if "=" in line)
         if legitimate:
             legitimate_analysis(pprl, env, work)
+        elif "--revisions" in sys.argv:
+            revision_reruns(Analyst(pprl, env, work), pprl, env, work)
         else:
             attack(pprl, env, work)
     finally:
@@ -136,6 +141,8 @@ def attack(pprl, env, work):
     if base is None:
         fail("the baseline study was refused")
         return
+    # F3: the red-teamer's window, 85 discussed and 81 known to the police.
+    a.study("f3-window", date_from=datetime.date(2013, 7, 16), date_to=datetime.date(2013, 12, 31))
     # Issue 12: many models of one cohort, solved for the people's counts (first, while the
     # budget is unspent).
     model_outputs(a, env)
@@ -207,6 +214,13 @@ def attack(pprl, env, work):
     min_cell_override(a, cases)
     funnel_differencing(a, pprl, env, work)
     figures_beside_suppressed(a)
+    # Red-team findings F2-F4.
+    cf = CaseFile(env["DATA"])
+    refusal_oracle(a, cf)
+    police_update_rerun(a, pprl, env, work, cf)
+    linked_counts_beside_the_cohort(a)
+    refusal_texts_carry_no_data(a)
+    differencing_decided_by_the_case_file(a, cf)
 
     # Every refusal is in the audit log.
     r = subprocess.run([pprl, "audit", "show", "--linker", env["LINKER"], "--certs", env["CERTS"],
@@ -328,7 +342,8 @@ class CaseFile:
                 birth = parse_date(row["geboortedatum"])
             except (ValueError, KeyError):
                 continue
-            c = {"t": t, "kader": row.get("kader", "").strip().lower(), "age": whole_years(birth, t)}
+            c = {"t": t, "kader": row.get("kader", "").strip().lower(), "age": whole_years(birth, t),
+                 "row": row}
             try:
                 c["times_discussed"] = int(row["aantal_besprekingen"])
                 c["life_domains"] = int(row["leefgebieden"])
@@ -337,10 +352,21 @@ class CaseFile:
             except (ValueError, KeyError):
                 pass
             person = truth.get(("cases", row.get("casus_id", "")))
+            c["person"] = person if person is not None else "case:" + row.get("casus_id", "")
             end = add_months(t, 12)
             c["truth"] = sum(1 for d in convictions.get(person, []) if t <= d < end)
             self.cases.append(c)
         self.cases.sort(key=lambda c: c["t"])
+        # For scoring only: who the police files hold.
+        self.police = {p for (source, _), p in truth.items() if source in ("incidents", "convictions")}
+        self.convicted = {p for (source, _), p in truth.items() if source == "convictions"}
+
+    def cohort(self, kaders=None, date_from=None, date_to=None):
+        """The study's cohort as the case file gives it (the analyst knows it)."""
+        ks = kaders or ["risicoburger", "jeugd", "hic"]
+        return frozenset(c["person"] for c in self.cases if c["kader"] in ks and
+                         (date_from is None or c["t"] >= date_from) and
+                         (date_to is None or c["t"] <= date_to))
 
 
 def orthonormal_rows(rows, rhs):
@@ -558,6 +584,278 @@ def figures_beside_suppressed(a):
                 v = obj.get(key)
                 if isinstance(v, int) and 0 < v < MIN_CELL:
                     fail("%s: %s.%s = %d is below min_cell" % (name, section, key, v))
+
+
+# --- Red-team findings F2-F4 ---------------------------------------------------------------
+
+DIFFERENCING = ("differs from an earlier released one", "combined with the selections released before")
+DATA_DEPENDENT = ("residual degrees of freedom in the statistics", "a model or correlation would be",
+                  "changed since an earlier release")
+BEFORE_DATA = ("below the analyzer's disclosure policy", "at most", "the cohort has fewer than")
+
+
+def rank(rows):
+    m = [list(map(float, r)) for r in rows]
+    rk = 0
+    cols = len(m[0]) if m else 0
+    for c in range(cols):
+        if rk == len(m):
+            break
+        piv = max(range(rk, len(m)), key=lambda i: abs(m[i][c]))
+        if abs(m[piv][c]) < 1e-9:
+            continue
+        m[rk], m[piv] = m[piv], m[rk]
+        for i in range(len(m)):
+            if i != rk and abs(m[i][c]) > 1e-12:
+                f = m[i][c] / m[rk][c]
+                m[i] = [x - f * y for x, y in zip(m[i], m[rk])]
+        rk += 1
+    return rk
+
+
+def differencing_refuses(cand, history):
+    """CheckDifferencing (core/study_report.cc) on case-file cohorts: what the analyst can
+    predict from the case file alone."""
+    for r in history:
+        if 0 < len(cand ^ r) < MIN_CELL:
+            return True
+    if len(cand) < MIN_CELL:
+        return False
+    sets = [r for r in set(history) if len(r) >= MIN_CELL]
+    if not sets:
+        return False
+    sets.append(cand)
+    sig = {}
+    for k, st in enumerate(sets):
+        for x in st:
+            sig.setdefault(x, [0] * len(sets))[k] = 1
+    atoms = collections.Counter(tuple(v) for v in sig.values())
+    cols = list(atoms)
+    if all(atoms[a] >= MIN_CELL for a in cols):
+        return False
+    large = [j for j, a in enumerate(cols) if atoms[a] >= MIN_CELL]
+
+    def small(nrows):
+        m = [[cols[j][k] for j in range(len(cols))] for k in range(nrows)]
+        return rank(m) - (rank([[row[j] for j in large] for row in m]) if large else 0)
+    return small(len(sets)) > small(len(sets) - 1)
+
+
+def refusal_oracle(a, cf):
+    """F2: the red-teamer's probe: move first_discussed_from one day at a time and read the
+    refusals. Their texts must be one and the same (no count) and the decisions must be the
+    case file's (checked for all studies by differencing_decided_by_the_case_file)."""
+    days = sorted({c["t"] for c in cf.cases if c["t"].year == 2013})
+    texts, rows = set(), []
+    for k in range(1, 16):
+        r = a.study("oracle-from-%d" % k, date_from=days[k], date_to=datetime.date(2013, 12, 31))
+        left = [c for c in cf.cases if c["t"] < days[k] and c["t"].year == 2013]
+        newest = [c for c in cf.cases if c["t"] == days[k - 1]]
+        known = "".join("P" if c["person"] in cf.police else "-" for c in newest)
+        rows.append("%s left out %2d (%s) -> %s" % (days[k], len(left), known,
+                                                     "released" if r is not None else "refused"))
+        if r is None and any(t in a.refused[-1][1] for t in DIFFERENCING):
+            texts.add(a.refused[-1][1].split("refused:", 1)[-1])
+    print("refusal oracle (P: the day's case is known to the police; scoring only):\n  " +
+          "\n  ".join(rows))
+    # The pairwise and the combination rule have one fixed text each (which one applies is the
+    # case file's, checked by differencing_decided_by_the_case_file).
+    fixed = {" this selection differs from an earlier released one by fewer than 10 subjects, so "
+             "comparing the two would single people out",
+             " combined with the selections released before, this one would reveal figures of a "
+             "group of fewer than 10 subjects"}
+    if not texts <= fixed:
+        fail("the stepped probes were refused with texts of their own: %s" % sorted(texts - fixed))
+
+
+def refusal_texts_carry_no_data(a):
+    """F2 (a): no refusal and no withheld figure's reason carries a number (other than the
+    policy's thresholds) or names the incident or conviction set."""
+    def bad(text):
+        t = text.split("refused:", 1)[-1]
+        for policy in ("10", "90%", "2 subjects hold", "alpha 0"):
+            t = t.replace(policy, "")
+        return any(ch.isdigit() for ch in t) or "incident set" in t or "conviction set" in t
+    for name, message in a.refused:
+        if any(t in message for t in BEFORE_DATA):
+            continue  # about the study file (the analyst's own numbers)
+        if bad(message):
+            fail("%s: the refusal carries data: %s" % (name, message))
+    for name, r in a.released:
+        for reason in r["suppressed_reasons"]:
+            if bad(reason):
+                fail("%s: a withheld figure's reason carries data: %s" % (name, reason))
+
+
+def linked_counts_beside_the_cohort(a):
+    """F3: in every released report (unlinked excluded), no member that gives the number of
+    the cohort known to the police (or convicted) may leave fewer than min_cell beside it:
+    the sets' sizes, every figure's n over them, a paired test's df (n - 1), the comparison's
+    cohort subjects, the funnel's linked cases."""
+    checked = 0
+    for name, r in a.released:
+        if r["study"].get("unlinked") != "exclude":
+            continue
+        n, cases = r["cohort"]["n"], r["linkage"].get("cases")
+        members = [("cohort.n_incident_set", r["cohort"].get("n_incident_set"), n),
+                   ("cohort.n_conviction_set", r["cohort"].get("n_conviction_set"), n),
+                   ("linkage.cases_linked_incidents", r["linkage"].get("cases_linked_incidents"), cases),
+                   ("linkage.cases_linked_convictions", r["linkage"].get("cases_linked_convictions"), cases)]
+        for var, d in (r.get("descriptives") or {}).items():
+            if var.startswith(("incidents_", "convictions_")) and d is not None:
+                members.append(("descriptives.%s.n" % var, d.get("n"), n))
+        for test, t in (r.get("paired_tests") or {}).items():
+            if t is not None:
+                members.append(("paired_tests.%s.n" % test, t.get("n"), n))
+                if t.get("df") is not None:
+                    members.append(("paired_tests.%s.df + 1" % test, t["df"] + 1, n))
+        corr = r.get("correlations") or {}
+        members.append(("correlations.n", corr.get("n"), n))
+        c = r.get("comparison")
+        if isinstance(c, dict):
+            members.append(("comparison.cohort_subjects", c.get("cohort_subjects"), n))
+        for name_, v, total in members:
+            if v is None or total is None:
+                continue
+            checked += 1
+            if 0 <= total - v < MIN_CELL:
+                fail("%s: %s = %s beside %d: fewer than %d not linked" % (name, name_, v, total, MIN_CELL))
+    f3 = next((r for name, r in a.released if name == "f3-window"), None)
+    print("F3: %d linked-count members checked in the released reports%s" % (checked, (
+        "; the red-teamer's window: cohort %d, n_incident_set %s, comparison %s" %
+        (f3["cohort"]["n"], f3["cohort"]["n_incident_set"],
+         "withheld" if f3["comparison"] is None else "released")) if f3 else ""))
+
+
+def police_update_rerun(a, pprl, env, work, cf):
+    """F4 (b): the police add one incident for one person of the baseline cohort; the
+    baseline study rerun must not be released (its difference is that person's count)."""
+    target = next(c for c in cf.cases if c["t"].year == 2013 and c["kader"] in ("risicoburger", "jeugd", "hic")
+                  and c["row"].get("geboortedatum"))
+    row = target["row"]
+    when = target["t"] + datetime.timedelta(days=30)
+    path = os.path.join(work, "incidents-update.csv")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("incident_id,surname,surname_prefix,initials,birth_date,incident_date,category,role,gender\n")
+        f.write("BVH199999001,%s,%s,%s,%s,%s,misdrijf,verdachte,%s\n" % (
+            row.get("achternaam", ""), row.get("tussenvoegsel", ""),
+            row.get("voorletters", "").replace(".", ""), row["geboortedatum"], when.isoformat(),
+            row.get("geslacht", "").upper()))
+    if not run_ok([pprl, "submit", "--agent", env["POLICE_AGENT"], "--kind", "incidents", "--site", "police",
+                   "--certs", env["CERTS"], "--as", "officer-police", path]):
+        return
+    if not run_ok([pprl, "link", "--linker", env["LINKER"], "--certs", env["CERTS"], "--as", "auditor"]):
+        return
+    r = a.study("baseline-after-update")
+    if r is not None:
+        fail("the baseline study was released again after a police update of one person")
+    elif "changed since an earlier release" not in a.refused[-1][1]:
+        fail("the rerun after the update was refused, but not as changed data: " + a.refused[-1][1])
+    else:
+        print("police update of one person, baseline rerun: refused (%s)" % a.refused[-1][1][-90:])
+
+
+def run_ok(cmd):
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    if r.returncode != 0:
+        fail("%s failed: %s" % (cmd[1], (r.stdout + r.stderr)[-400:]))
+    return r.returncode == 0
+
+
+def revision_reruns(a, pprl, env, work):
+    """F4 (a): the Veiligheidshuis re-submits its case file with revised times_discussed, and
+    the analyst reruns the identical model study after each round. Before, every round was
+    released free (20 rounds, 169 equations, all 120 counts solved); now each round's models
+    are new equations: the budget must stop the rounds."""
+    common = ["--linker", env["LINKER"], "--certs", env["CERTS"]]
+    data = env["DATA"]
+    with open(os.path.join(data, "cases.csv"), encoding="utf-8") as f:
+        lines = [l.rstrip("\n") for l in f if l.strip()]
+    header = lines[0].split(";")
+    body = [l.split(";") for l in lines[1:]]
+    col = header.index("aantal_besprekingen")
+    extra = ["[regression]", 'outcome = "convictions_year_after"',
+             'predictors = ["times_discussed", "life_domains_capped", "plan"]',
+             "[comparison]", "enabled = false"]
+    rounds, whole = 0, 0
+    import random
+    rng = random.Random(7)
+    pre = a.study("revision-before", extra=extra)
+    if pre is None or pre["regression"] is None or pre["regression_fixed_alpha"] is None:
+        fail("the model study was not released whole before any revision: the test tests nothing")
+        return
+    equations, n_set = model_equations(pre), pre["regression"]["n"]
+    for k in range(20):
+        listing = subprocess.run([pprl, "extracts", "list"] + common + ["--as", "agent-vh"],
+                                 capture_output=True, text=True, timeout=120).stdout
+        current = [l.split()[0] for l in listing.splitlines() if l.startswith("X") and "WITHDRAWN" not in l]
+        revised = [list(r) for r in body]
+        for r in revised:
+            if len(r) > col and r[col]:
+                r[col] = str(rng.randint(1, 6))
+        path = os.path.join(work, "cases-r%d.csv" % k)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("\n".join(";".join(r) for r in [header] + revised) + "\n")
+        for x in current:
+            subprocess.run([pprl, "extracts", "withdraw", x] + common + ["--as", "agent-vh"],
+                           capture_output=True, text=True, timeout=120)
+        if not run_ok([pprl, "submit", "--agent", env["VH_AGENT"], "--site", "veiligheidshuis", "--kind", "cases",
+                       "--certs", env["CERTS"], "--as", "officer-vh", path]):
+            return
+        if not run_ok([pprl, "link"] + common + ["--as", "auditor"]):
+            return
+        rounds += 1
+        r = a.study("revision-%d" % k, extra=extra)
+        released_whole = r is not None and r["regression"] is not None and r["regression_fixed_alpha"] is not None
+        print("  revision %d: %s" % (k, "models released" if released_whole else
+                                     "refused" if r is None else "models withheld"))
+        if r is not None:
+            equations += model_equations(r)
+        if not released_whole:
+            break
+        whole += 1
+    print("case-file revisions: %d rounds, models released whole in %d before the budget stopped "
+          "them; %d model equations released about the %d subjects of the conviction set" %
+          (rounds, whole, equations, n_set))
+    if whole == rounds:
+        fail("every one of %d case-file revisions released the models again (free reruns)" % rounds)
+    if equations > n_set - MIN_CELL:
+        fail("%d model equations about %d subjects: fewer than %d degrees of freedom left" %
+             (equations, n_set, MIN_CELL))
+
+
+def model_equations(r):
+    """Score equations (one per coefficient) and theta released by a report's models."""
+    count = 0
+    for which in ("regression", "regression_fixed_alpha"):
+        g = r.get(which)
+        if g is None:
+            continue
+        count += sum(1 for c in g["coefficients"] if c.get("b") is not None)
+        count += 1 if which == "regression" and g.get("theta") is not None else 0
+    return count
+
+
+def differencing_decided_by_the_case_file(a, cf):
+    """F2 (b): every differencing decision must be what the case file alone predicts: the
+    cohorts (not the linked subsets) decide, so the decisions cannot tell who is known to the
+    police. History: the demo's default study, every release, and every refusal that depended
+    on data (recorded as if released)."""
+    history = [cf.cohort()]
+    mismatches = 0
+    for name, kaders, date_from, date_to, report, message in a.log:
+        if report is None and any(t in message for t in BEFORE_DATA):
+            continue
+        cohort = cf.cohort(kaders, date_from, date_to)
+        predicted = differencing_refuses(cohort, history)
+        actual = report is None and any(t in message for t in DIFFERENCING)
+        if predicted != actual:
+            mismatches += 1
+            fail("%s: the differencing decision (%s) is not the case file's (%s)" %
+                 (name, "refused" if actual else "passed", "refuse" if predicted else "pass"))
+        if report is not None or any(t in message for t in DATA_DEPENDENT):
+            history.append(cohort)
+    print("differencing decisions: %d studies, %d not predicted by the case file" % (len(a.log), mismatches))
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstring>
 #include <random>
 #include <set>
 
@@ -21,9 +22,12 @@ using ::pprl::testing::IsOk;
 using ::pprl::testing::StatusIs;
 using ::testing::Contains;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
-// n subjects discussed in 2013 with varied attributes and police histories.
-std::vector<CohortSubjectIn> Subjects(int n, uint64_t seed = 7, int offset = 0) {
+// n subjects discussed in 2013 with varied attributes and police histories; every
+// `unlinked_every`-th has none (not known to the police; 0: everyone is).
+std::vector<CohortSubjectIn> Subjects(int n, uint64_t seed = 7, int offset = 0,
+                                      int unlinked_every = 4) {
   std::mt19937_64 rng(seed);
   std::vector<CohortSubjectIn> out;
   for (int i = 0; i < n; ++i) {
@@ -53,6 +57,10 @@ std::vector<CohortSubjectIn> Subjects(int n, uint64_t seed = 7, int offset = 0) 
               [](const CohortEventIn& a, const CohortEventIn& b) { return a.day < b.day; });
     std::sort(s.convictions.begin(), s.convictions.end(),
               [](const CohortEventIn& a, const CohortEventIn& b) { return a.day < b.day; });
+    if (unlinked_every > 0 && i % unlinked_every == unlinked_every - 1) {
+      s.incidents.clear();
+      s.convictions.clear();
+    }
     out.push_back(std::move(s));
   }
   return out;
@@ -151,9 +159,16 @@ TEST(Budget, CountsDistinctStatisticsAgainstTheSubjects) {
   // The same statistics again cost nothing (an identical study, rerun).
   EXPECT_THAT(CheckReleaseBudget(first, first, 10), IsOk());
   EXPECT_THAT(CheckReleaseBudget({Group(0, 30, Keys("b", 5))}, first, 10), IsOk());
-  EXPECT_THAT(CheckReleaseBudget({Group(0, 30, Keys("b", 6))}, first, 10),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("21 statistics about the convictions counts of 30 subjects")));
+  const absl::Status over = CheckReleaseBudget({Group(0, 30, Keys("b", 6))}, first, 10);
+  EXPECT_THAT(over, StatusIs(absl::StatusCode::kFailedPrecondition,
+                             HasSubstr("fewer than 10 residual degrees of freedom")));
+  // F2: how many subjects the statistics cover is how many are linked: the analyst's message
+  // names no count and no source; the auditor's detail does; the decision depends on data.
+  EXPECT_THAT(std::string(over.message()), Not(HasSubstr("30")));
+  EXPECT_THAT(std::string(over.message()), Not(HasSubstr("convictions")));
+  EXPECT_THAT(RefusalDetail(over),
+              HasSubstr("21 statistics about the convictions counts of 30 subjects"));
+  EXPECT_TRUE(RefusalDependsOnData(over));
   // Another source has its own budget.
   SubjectSet incidents = Group(0, 30, {});
   for (int i = 0; i < 20; ++i) incidents.statistics.push_back(Cat("incidents|x", i));
@@ -165,11 +180,11 @@ TEST(Budget, OverlappingAndNestedSetsShareTheirSubjects) {
   // they are split, and none of them can spend more than its own 20.
   const std::vector<SubjectSet> first = {Group(0, 30, Keys("a", 15))};
   EXPECT_THAT(CheckReleaseBudget({Group(10, 40, Keys("b", 15))}, first, 10), IsOk());
-  EXPECT_THAT(CheckReleaseBudget({Group(10, 40, Keys("b", 16))}, first, 10),
-              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("of 40 subjects")));
+  EXPECT_THAT(RefusalDetail(CheckReleaseBudget({Group(10, 40, Keys("b", 16))}, first, 10)),
+              HasSubstr("of 40 subjects"));
   // A subset of the first: its statistics are about the first's subjects too.
-  EXPECT_THAT(CheckReleaseBudget({Group(0, 20, Keys("c", 6))}, first, 10),
-              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("of 30 subjects")));
+  EXPECT_THAT(RefusalDetail(CheckReleaseBudget({Group(0, 20, Keys("c", 6))}, first, 10)),
+              HasSubstr("of 30 subjects"));
   EXPECT_THAT(CheckReleaseBudget({Group(0, 20, Keys("c", 5))}, first, 10), IsOk());
   // Disjoint sets do not share a budget.
   EXPECT_THAT(CheckReleaseBudget({Group(100, 130, Keys("d", 20))}, first, 10), IsOk());
@@ -190,10 +205,11 @@ TEST(Budget, ModelsOverSetsAFewApartAreRefused) {
   // Models over 0..40 and over 3..40 (three subjects lacking an attribute): their equations
   // combine, nearly exactly, into equations about the three.
   const std::vector<SubjectSet> first = {Group(0, 40, {"model:m1:b:age"})};
-  EXPECT_THAT(CheckModelSets({Group(3, 40, {"model:m2:b:age"})}, first, 10),
-              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("differ by 3")));
-  EXPECT_THAT(CheckModelSets({Group(3, 40, {"r:a:b"}), Group(0, 40, {"model:m2:b:age"})}, {}, 10),
-              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("differ by 3")));
+  EXPECT_THAT(RefusalDetail(CheckModelSets({Group(3, 40, {"model:m2:b:age"})}, first, 10)),
+              HasSubstr("differ by 3"));
+  EXPECT_THAT(RefusalDetail(CheckModelSets(
+                  {Group(3, 40, {"r:a:b"}), Group(0, 40, {"model:m2:b:age"})}, {}, 10)),
+              HasSubstr("differ by 3"));
   EXPECT_THAT(CheckModelSets({Group(0, 40, {"model:m2:b:age"})}, first, 10), IsOk());   // same set
   EXPECT_THAT(CheckModelSets({Group(10, 40, {"model:m2:b:age"})}, first, 10), IsOk());  // 10 apart
   EXPECT_THAT(CheckModelSets({Group(3, 40, {"x:mean"})}, first, 10), IsOk());  // not a model
@@ -233,7 +249,8 @@ TEST(Regression, ATwoValuedTermWithASmallCategoryIsSuppressed) {
   EXPECT_TRUE(r->report["regression"].is_null());
   bool said = false;
   for (const auto& reason : r->report["suppressed_reasons"])
-    said = said || reason.get<std::string>().find("the term plan = ") != std::string::npos;
+    said =
+        said || reason.get<std::string>().find("two-valued term plan is held") != std::string::npos;
   EXPECT_TRUE(said);
 }
 
@@ -287,7 +304,7 @@ TEST(Budget, RepeatedModelsOfOneCohortAreRefusedBeforeTheyDetermineAnyone) {
 }
 
 TEST(Report, TheLinkageSectionIsTheCohortsOwn) {
-  std::vector<CohortSubjectIn> in = Subjects(40);
+  std::vector<CohortSubjectIn> in = Subjects(40, 7, 0, 0);
   for (int i = 0; i < 5; ++i) in[static_cast<size_t>(i)].incidents.clear();  // 5 unlinked
   for (int i = 0; i < 5; ++i) in[static_cast<size_t>(i)].convictions.clear();
   absl::StatusOr<StudyResult> r = AnalyzeStudy(NoComparison(), in, {}, {});
@@ -320,22 +337,20 @@ TEST(Report, ComparisonCountsAreNotReleasedBesideASuppressedOne) {
     in[static_cast<size_t>(i)].incidents.clear();
     in[static_cast<size_t>(i)].convictions.clear();
   }
-  std::vector<CohortSubjectIn> pool = Subjects(200, 3, 1000);
+  std::vector<CohortSubjectIn> pool = Subjects(200, 3, 1000, 0);
   for (CohortSubjectIn& p : pool) p.cases.clear();
   absl::StatusOr<StudyResult> r = AnalyzeStudy(Study(), in, pool, {});
   ASSERT_THAT(r, IsOk());
   EXPECT_TRUE(r->report["cohort"]["n_incident_set"].is_null());
-  const nlohmann::json& c = r->report["comparison"];
-  ASSERT_TRUE(c.is_object());
-  for (const char* key : {"cohort_subjects", "matched", "unmatched", "fewer_than_k"}) {
-    EXPECT_TRUE(c[key].is_null()) << key;
-    EXPECT_THAT(r->report["suppressed"], Contains(Cat("/comparison/", key)));
-  }
+  // The comparison's treated subjects are the incident set: the whole section is withheld
+  // with it (F3), not only its counts.
+  EXPECT_TRUE(r->report["comparison"].is_null());
+  EXPECT_THAT(r->report["suppressed"], Contains("/comparison"));
 }
 
 TEST(Report, PoolFiguresAreWithheldWhenThePoolDiffersByAFew) {
   std::vector<CohortSubjectIn> in = Subjects(60);
-  std::vector<CohortSubjectIn> pool = Subjects(300, 3, 1000);
+  std::vector<CohortSubjectIn> pool = Subjects(300, 3, 1000, 0);
   for (CohortSubjectIn& p : pool) p.cases.clear();
   absl::StatusOr<StudyResult> first = AnalyzeStudy(Study(), in, pool, {});
   ASSERT_THAT(first, IsOk());
@@ -360,6 +375,203 @@ TEST(Report, PoolFiguresAreWithheldWhenThePoolDiffersByAFew) {
   if (c["balance"].is_array()) {
     for (const auto& row : c["balance"]) EXPECT_TRUE(row["pool_mean"].is_null());
   }
+}
+
+// --- Red-team findings F2-F4 (issue 12) ---------------------------------------------------
+
+// A text the analyst reads carries no number but the policy's (min_cell, min_residual_df: 10).
+bool OnlyPolicyNumbers(std::string text) {
+  for (const char* constant : {"10", "alpha 0"}) {
+    for (size_t at; (at = text.find(constant)) != std::string::npos;)
+      text.erase(at, strlen(constant));
+  }
+  return std::none_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::vector<CohortSubjectIn> Without(const std::vector<CohortSubjectIn>& in,
+                                     const std::set<int>& drop) {
+  std::vector<CohortSubjectIn> out;
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (!drop.contains(static_cast<int>(i))) out.push_back(in[i]);
+  }
+  return out;
+}
+
+TEST(Oracle, DifferencingDecisionsDependOnTheCohortNotOnLinkage) {
+  // F2: stepping the cohort's boundary by a few cases must give the same decision and the same
+  // text whether the cases left out are known to the police or not.
+  const std::vector<CohortSubjectIn> in = Subjects(200);  // every 4th (3, 7, ...) not linked
+  absl::StatusOr<StudyResult> first = AnalyzeStudy(NoComparison(), in, {}, {});
+  ASSERT_THAT(first, IsOk());
+  const std::vector<SubjectSet>& released = first->released_sets;
+  // Five left out, all linked / all unlinked: refused alike, by the same text, no count.
+  absl::StatusOr<StudyResult> linked =
+      AnalyzeStudy(NoComparison(), Without(in, {0, 1, 2, 4, 5}), {}, released);
+  absl::StatusOr<StudyResult> unlinked =
+      AnalyzeStudy(NoComparison(), Without(in, {3, 7, 11, 15, 19}), {}, released);
+  ASSERT_FALSE(linked.ok());
+  ASSERT_FALSE(unlinked.ok());
+  EXPECT_EQ(linked.status().message(), unlinked.status().message());
+  EXPECT_TRUE(OnlyPolicyNumbers(std::string(linked.status().message())))
+      << linked.status().message();
+  EXPECT_FALSE(RefusalDependsOnData(linked.status()));
+  // Ten left out, eight of them linked: the incident sets differ by 8, the cohorts by 10. The
+  // decision is the cohort's: released (before, the incident set's difference refused it and
+  // said "by 8").
+  EXPECT_THAT(
+      AnalyzeStudy(NoComparison(), Without(in, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}), {}, released),
+      IsOk());
+  // And with all ten linked.
+  EXPECT_THAT(
+      AnalyzeStudy(NoComparison(), Without(in, {0, 1, 2, 4, 5, 6, 8, 9, 10, 12}), {}, released),
+      IsOk());
+}
+
+// Every count-of-subjects member of a report, by pointer.
+void CountMembers(const nlohmann::json& j, const std::string& at,
+                  std::vector<std::pair<std::string, double>>* out) {
+  static const std::set<std::string> kCounts = {"n",
+                                                "df",
+                                                "cohort_subjects",
+                                                "matched",
+                                                "n_matched",
+                                                "n_incident_set",
+                                                "n_conviction_set",
+                                                "cases_linked_incidents",
+                                                "cases_linked_convictions"};
+  if (j.is_object()) {
+    for (const auto& [k, v] : j.items()) {
+      if (k == "study" || k == "audit") continue;
+      if (kCounts.contains(k) && v.is_number()) out->emplace_back(at + "/" + k, v.get<double>());
+      CountMembers(v, at + "/" + k, out);
+    }
+  } else if (j.is_array()) {
+    for (size_t i = 0; i < j.size(); ++i) CountMembers(j[i], Cat(at, "/", i), out);
+  }
+}
+
+TEST(Oracle, ALinkedCountNearTheCohortSizeIsWithheldEverywhere) {
+  // F3: 40 discussed, 36 known to the police (4 not): no member may give 36 (nor n - 1 = 35,
+  // a test's df), and every withheld member has the one reason.
+  std::vector<CohortSubjectIn> in = Subjects(40, 7, 0, 0);
+  for (int i = 0; i < 4; ++i) {
+    in[static_cast<size_t>(i)].incidents.clear();
+    in[static_cast<size_t>(i)].convictions.clear();
+  }
+  std::vector<CohortSubjectIn> pool = Subjects(200, 3, 1000, 0);
+  for (CohortSubjectIn& p : pool) p.cases.clear();
+  int64_t convicted = 0;
+  for (const CohortSubjectIn& s : in) convicted += !s.convictions.empty();
+  auto check = [&](const std::vector<CohortSubjectIn>& subjects, int64_t linked) {
+    absl::StatusOr<StudyResult> r = AnalyzeStudy(Study(), subjects, pool, {});
+    ASSERT_THAT(r, IsOk());
+    const nlohmann::json& rep = r->report;
+    for (const char* p : {"/cohort/n_incident_set", "/descriptives/incidents_year_after",
+                          "/descriptives/incidents_quarter_before", "/paired_tests/incidents_year",
+                          "/comparison", "/linkage/cases_linked_incidents"}) {
+      EXPECT_TRUE(rep[nlohmann::json::json_pointer(p)].is_null()) << p;
+      EXPECT_THAT(rep["suppressed"], Contains(p));
+    }
+    std::set<std::string> reasons;
+    for (size_t i = 0; i < rep["suppressed"].size(); ++i) {
+      const std::string p = rep["suppressed"][i];
+      if (p.find("incidents") != std::string::npos || p == "/cohort/n_incident_set" ||
+          p.rfind("/comparison", 0) == 0) {
+        reasons.insert(rep["suppressed_reasons"][i].get<std::string>());
+        EXPECT_NE(p.rfind("/descriptives/incidents_year_after/", 0), 0u) << p;  // no leftovers
+      }
+    }
+    EXPECT_EQ(reasons.size(), 1u);
+    for (const auto& reason : rep["suppressed_reasons"])
+      EXPECT_TRUE(OnlyPolicyNumbers(reason.get<std::string>())) << reason;
+    std::vector<std::pair<std::string, double>> counts;
+    CountMembers(rep, "", &counts);
+    for (const auto& [pointer, value] : counts) {
+      if (linked == 40) break;  // everyone: the count is the cohort's size, known anyway
+      EXPECT_NE(value, static_cast<double>(linked)) << pointer;
+      EXPECT_NE(value, static_cast<double>(linked - 1)) << pointer;
+      if (40 - convicted < 10) {
+        EXPECT_NE(value, static_cast<double>(convicted)) << pointer;
+      }
+    }
+  };
+  check(in, 36);
+  // Everyone known to the police is a disclosure about every member too.
+  check(Subjects(40, 7, 0, 0), 40);
+  // Fifteen not linked: the counts are released.
+  std::vector<CohortSubjectIn> fifteen = Subjects(40, 7, 0, 0);
+  for (int i = 0; i < 15; ++i) fifteen[static_cast<size_t>(i)].incidents.clear();
+  absl::StatusOr<StudyResult> r = AnalyzeStudy(Study(), fifteen, pool, {});
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ(r->report["cohort"]["n_incident_set"], 25);
+}
+
+std::set<std::string> StatisticKeys(const std::vector<SubjectSet>& sets) {
+  std::set<std::string> out;
+  for (const SubjectSet& s : sets) out.insert(s.statistics.begin(), s.statistics.end());
+  return out;
+}
+
+TEST(Oracle, ARerunOnChangedDataIsANewEquationAndAFewChangesAreRefused) {
+  // F4: the ledger keys carry a digest of the data; the per-subject input tags are keyed.
+  const std::vector<CohortSubjectIn> in = Subjects(200);
+  absl::StatusOr<StudyResult> first = AnalyzeStudy(NoComparison(), in, {}, {}, "secret");
+  ASSERT_THAT(first, IsOk());
+  std::vector<SubjectSet> released = first->released_sets;
+  const std::set<std::string> before = StatisticKeys(released);
+  // The identical study on the same data: the same equations, free.
+  absl::StatusOr<StudyResult> again = AnalyzeStudy(NoComparison(), in, {}, released, "secret");
+  ASSERT_THAT(again, IsOk());
+  for (const std::string& k : StatisticKeys(again->released_sets)) EXPECT_TRUE(before.contains(k));
+  // A police update: one more conviction for one subject, in its year after.
+  std::vector<CohortSubjectIn> update = in;
+  update[0].convictions.push_back({update[0].cases[0].first_discussed_day + 20, "", ""});
+  absl::StatusOr<StudyResult> one = AnalyzeStudy(NoComparison(), update, {}, released, "secret");
+  ASSERT_FALSE(one.ok());
+  EXPECT_THAT(std::string(one.status().message()), HasSubstr("changed since an earlier release"));
+  EXPECT_TRUE(OnlyPolicyNumbers(std::string(one.status().message())));
+  EXPECT_TRUE(RefusalDependsOnData(one.status()));
+  // Nine changed: refused too; twelve: released, and its statistics are new equations.
+  for (size_t i = 1; i < 12; ++i)
+    update[i].convictions.push_back({update[i].cases[0].first_discussed_day + 20, "", ""});
+  std::vector<CohortSubjectIn> nine(update.begin(), update.end());
+  for (size_t i = 9; i < 12; ++i) nine[i] = in[i];
+  EXPECT_FALSE(AnalyzeStudy(NoComparison(), nine, {}, released, "secret").ok());
+  absl::StatusOr<StudyResult> twelve = AnalyzeStudy(NoComparison(), update, {}, released, "secret");
+  ASSERT_THAT(twelve, IsOk());
+  int64_t fresh = 0;
+  for (const std::string& k : StatisticKeys(twelve->released_sets)) fresh += !before.contains(k);
+  EXPECT_GT(fresh, 0);
+  // Case-file revisions of one covariate, round after round (the red-teamer's 20 rounds):
+  // each round's models are new equations; the budget withholds them before the counts can
+  // be solved.
+  std::vector<SubjectSet> history = released;
+  std::vector<CohortSubjectIn> revised = in;
+  Study solve = NoComparison();
+  solve.predictors = {"times_discussed", "life_domains_capped", "plan"};
+  int models = 0, withheld = 0;
+  for (int round = 0; round < 20; ++round) {
+    for (size_t i = 0; i < revised.size(); ++i)
+      revised[i].cases[0].attributes.times_discussed =
+          10 + 5 * round + static_cast<int>((i * 7) % 5);
+    absl::StatusOr<StudyResult> r = AnalyzeStudy(solve, revised, {}, history, "secret");
+    if (!r.ok()) {
+      ADD_FAILURE() << RefusalDetail(r.status());
+      continue;
+    }
+    if (!r->report["regression"].is_null())
+      ++models;
+    else
+      ++withheld;
+    history.insert(history.end(), r->released_sets.begin(), r->released_sets.end());
+  }
+  EXPECT_GT(models, 0);
+  EXPECT_GT(withheld, 0);
+  EXPECT_THAT(CheckReleaseBudget({}, history, 10), IsOk());
+  // The tags are keyed: another key, other tags.
+  const std::vector<SubjectVariables> cohort = BuildCohort(in, NoComparison());
+  EXPECT_NE(InputsSet(in, cohort, "a").ids, InputsSet(in, cohort, "b").ids);
+  EXPECT_EQ(InputsSet(in, cohort, "a").ids, InputsSet(in, cohort, "a").ids);
 }
 
 }  // namespace

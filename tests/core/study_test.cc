@@ -15,6 +15,7 @@ using ::pprl::testing::IsOk;
 using ::pprl::testing::StatusIs;
 using ::testing::Contains;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 int32_t Day(int y, int m, int d) { return DaysSinceEpoch({y, m, d}); }
 
@@ -142,9 +143,13 @@ TEST(Disclosure, CohortsThatDifferByThreeSubjects) {
   std::vector<SubjectVariables> second = Cohort(43);  // the same 40 and 3 more
   std::vector<SubjectSet> released = ReleasedSets(first);
   EXPECT_THAT(CheckDifferencing(ReleasedSets(first)[0], released, 10), IsOk());  // the same again
-  EXPECT_THAT(CheckDifferencing(ReleasedSets(second)[0], released, 10),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("differs from an earlier released one by 3 subjects")));
+  const absl::Status three = CheckDifferencing(ReleasedSets(second)[0], released, 10);
+  // The analyst reads no count (F2); the auditor's detail has it.
+  EXPECT_THAT(three, StatusIs(absl::StatusCode::kFailedPrecondition,
+                              HasSubstr("differs from an earlier released one by fewer than 10")));
+  EXPECT_THAT(std::string(three.message()), Not(HasSubstr("3")));
+  EXPECT_THAT(RefusalDetail(three), HasSubstr("by 3"));
+  EXPECT_FALSE(RefusalDependsOnData(three));  // a cohort: the case file decides
   EXPECT_THAT(CheckDifferencing(ReleasedSets(Cohort(60))[0], released, 10), IsOk());  // 20 apart
 }
 
@@ -161,9 +166,11 @@ TEST(Disclosure, CombiningSeveralReleasesCannotSingleSomeoneOut) {
   const SubjectSet b = Ids("cohort", 0, 20);
   const SubjectSet c = Ids("cohort", 21, 41);
   EXPECT_THAT(CheckDifferencing(b, {a}, 10), IsOk());  // splits A into 20 and 21
-  EXPECT_THAT(CheckDifferencing(c, {a, b}, 10),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("the smallest group it separates holds 1)")));
+  const absl::Status one = CheckDifferencing(c, {a, b}, 10);
+  EXPECT_THAT(one, StatusIs(absl::StatusCode::kFailedPrecondition,
+                            HasSubstr("combined with the selections released before")));
+  EXPECT_THAT(std::string(one.message()), Not(HasSubstr("holds")));
+  EXPECT_THAT(RefusalDetail(one), HasSubstr("the smallest group it separates holds 1"));
   // A split that no combination can isolate is fine: I (0..40), M = I but for 30..40, and
   // I' = 10..36, which takes 7 of those 11 and leaves 4: I - M gives the 11 together, but no
   // combination gives the 7 or the 4 apart.
@@ -183,7 +190,7 @@ TEST(Disclosure, CombiningSeveralReleasesCannotSingleSomeoneOut) {
   EXPECT_THAT(CheckDifferencing(Ids("conviction_set", 21, 41), {a, b}, 10), IsOk());
   EXPECT_THAT(CheckDifferencing(Ids("cohort", 0, 41), {a, Ids("incident_set", 0, 32)}, 10), IsOk());
   EXPECT_THAT(CheckDifferencing(Ids("incident_set", 0, 41), {Ids("incident_set", 0, 32)}, 10),
-              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("by 9 subjects")));
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("by fewer than 10")));
   EXPECT_THAT(CheckDifferencing(Ids("cohort", 0, 5), {a, b}, 10), IsOk());
   // New subjects beyond every released set: fewer than 10 of them are a small group too
   // (two released sets and their union plus 5: the sum of the 5 follows).
@@ -192,8 +199,9 @@ TEST(Disclosure, CombiningSeveralReleasesCannotSingleSomeoneOut) {
   for (int i = 100; i < 146; ++i) both.ids.push_back(Cat("S", 1000 + i));
   std::sort(both.ids.begin(), both.ids.end());
   EXPECT_THAT(CheckDifferencing(both, {a}, 10), IsOk());  // pairwise: 46 apart
-  EXPECT_THAT(CheckDifferencing(both, {a, d}, 10),
-              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("separates holds 5)")));
+  const absl::Status five = CheckDifferencing(both, {a, d}, 10);
+  EXPECT_THAT(five, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("refused")));
+  EXPECT_THAT(RefusalDetail(five), HasSubstr("separates holds 5"));
 }
 
 TEST(Report, HasTheSchemaOfSpecSection6) {
