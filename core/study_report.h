@@ -10,6 +10,7 @@
 #define PPRL_CORE_STUDY_REPORT_H_
 
 #include <nlohmann/json.hpp>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,11 @@ struct SubjectSet {
   std::string family;
   std::vector<std::string> ids;
   std::vector<std::string> statistics;
+  // ledger: for a statistic whose equation is not a plain sum over `ids`, its row: one weight
+  // per subject of `ids` (same order), scaled to a largest |weight| of 1 (core/
+  // disclosure_budget.h, the leverage bound). Statistics without a row here are sums
+  // (indicator rows) or not linear in the counts.
+  std::map<std::string, std::vector<float>> rows;
 };
 
 // Differencing control. Refuses `candidate` when
