@@ -198,21 +198,20 @@ absl::Status AnalyzerService::Run(const Peer& peer, const std::string& study_tom
     v1::RecordAuditRequest req;
     req.set_action("report_released");
     req.set_detail_json(
-        nlohmann::json(
-            {{"analyst", peer.name},
-             {"withheld_for_budget", budget_withheld},
-             {"study", study->name},
-             {"study_digest", digest},
-             {"policy", DisclosurePolicyJson(policy_)},
-             {"study_thresholds",
-              {{"min_cell", study->min_cell},
-               {"min_residual_df", study->min_residual_df},
-               {"max_leverage", study->max_leverage}}},
-             {"cohort_n", result->cohort_n},
-             {"suppressed", out["suppressed"].size()},
-             {"comparison", out["comparison"].is_null() ? "withheld" : "released"},
-             {"report_sha256", Sha256Hex(out.dump())},
-             {"inputs_digest", cohort_wire.inputs_digest()}})
+        nlohmann::json({{"analyst", peer.name},
+                        {"withheld_for_budget", budget_withheld},
+                        {"study", study->name},
+                        {"study_digest", digest},
+                        {"policy", DisclosurePolicyJson(policy_)},
+                        {"study_thresholds",
+                         {{"min_cell", study->min_cell},
+                          {"min_residual_df", study->min_residual_df},
+                          {"max_leverage", study->max_leverage}}},
+                        {"cohort_n", result->cohort_n},
+                        {"suppressed", out["suppressed"].size()},
+                        {"comparison", out["comparison"].is_null() ? "withheld" : "released"},
+                        {"report_sha256", Sha256Hex(out.dump())},
+                        {"inputs_digest", cohort_wire.inputs_digest()}})
             .dump());
     v1::RecordAuditResponse entry;
     grpc::Status s = linker_->RecordAudit(&ctx, req, &entry);

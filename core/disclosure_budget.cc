@@ -279,8 +279,10 @@ std::vector<SubjectSet> ReleasedStatistics(const Study& study,
         return a == s.values.end() || b == s.values.end() ? 0.0 : a->second * b->second;
       };
       double theta = std::numeric_limits<double>::infinity();
-      if (std::string(which) == "regression_fixed_alpha") theta = 1;
-      else if (Has(g, "theta") && g["theta"].is_number()) theta = g["theta"].get<double>();
+      if (std::string(which) == "regression_fixed_alpha")
+        theta = 1;
+      else if (Has(g, "theta") && g["theta"].is_number())
+        theta = g["theta"].get<double>();
       std::vector<double> mu;
       for (const std::string& id : ids) {
         double eta = 0;
@@ -540,10 +542,11 @@ std::string Fixed3(double v) {
 RowKind KindOf(const std::string& key) {
   const std::string stat = key.substr(key.rfind('|') + 1);
   auto ends = [&](std::string_view tail) {
-    return stat.size() >= tail.size() && stat.compare(stat.size() - tail.size(), tail.size(),
-                                                      tail.data(), tail.size()) == 0;
+    return stat.size() >= tail.size() &&
+           stat.compare(stat.size() - tail.size(), tail.size(), tail.data(), tail.size()) == 0;
   };
-  if (StartsWith(stat, "r:") || (StartsWith(stat, "model:") && stat.find(":b:") != std::string::npos))
+  if (StartsWith(stat, "r:") ||
+      (StartsWith(stat, "model:") && stat.find(":b:") != std::string::npos))
     return RowKind::kStored;
   if (ends(":sd") || ends(":diff_sd") || ends(":wilcoxon") || ends("_ci") || ends(":theta") ||
       ends(":loglik") || StartsWith(stat, "balance_smd"))
@@ -568,8 +571,7 @@ absl::Status CheckLeverage(const std::vector<SubjectSet>& candidate,
     std::vector<Equation> equations;
     auto add = [&](const std::vector<SubjectSet>& sets, bool fresh) {
       for (const SubjectSet& set : sets) {
-        const std::vector<std::string>* ids =
-            canonical.emplace(set.ids, &set.ids).first->second;
+        const std::vector<std::string>* ids = canonical.emplace(set.ids, &set.ids).first->second;
         for (const std::string& key : set.statistics) {
           if (!StartsWith(key, prefix)) continue;
           const RowKind kind = KindOf(key);
@@ -640,12 +642,12 @@ absl::Status CheckLeverage(const std::vector<SubjectSet>& candidate,
       if (h[i] > max_leverage + 1e-9 && h[i] > h_before[i] + 1e-9) worst = std::max(worst, h[i]);
     }
     if (worst > 0) {
-      return absl::FailedPreconditionError(Cat(
-          "refused: with what was released before, this study's equations about the ", source,
-          " counts of ", c, " subjects would give one subject a leverage of ",
-          Fixed3(worst), ", above ", Fixed3(max_leverage),
-          ": their count would be nearly determined (a smaller analysis or a larger cohort may "
-          "pass)"));
+      return absl::FailedPreconditionError(
+          Cat("refused: with what was released before, this study's equations about the ", source,
+              " counts of ", c, " subjects would give one subject a leverage of ", Fixed3(worst),
+              ", above ", Fixed3(max_leverage),
+              ": their count would be nearly determined (a smaller analysis or a larger cohort may "
+              "pass)"));
     }
   }
   return absl::OkStatus();

@@ -114,8 +114,7 @@ absl::StatusOr<Study> ParseStudy(std::string_view text) {
   }
   if (const toml::table* d = t["disclosure"].as_table()) {
     for (const auto& [key, node] : *d) {
-      if (key.str() != "min_cell" && key.str() != "min_residual_df" &&
-          key.str() != "max_leverage")
+      if (key.str() != "min_cell" && key.str() != "min_residual_df" && key.str() != "max_leverage")
         return absl::InvalidArgumentError(
             Cat("study: disclosure.", key.str(), " is not a setting"));
     }
@@ -133,7 +132,8 @@ absl::StatusOr<Study> ParseStudy(std::string_view text) {
   if (t["disclosure"]["max_leverage"]) {
     std::optional<double> v = t["disclosure"]["max_leverage"].value<double>();
     if (!v || !(*v > 0 && *v < 1))
-      return absl::InvalidArgumentError("study: disclosure.max_leverage must be a number in (0, 1)");
+      return absl::InvalidArgumentError(
+          "study: disclosure.max_leverage must be a number in (0, 1)");
     s.max_leverage = s.requested_max_leverage = *v;
   }
   if (const toml::table* c = t["comparison"].as_table()) {
@@ -222,8 +222,7 @@ absl::Status ApplyDisclosurePolicy(const DisclosurePolicy& policy, Study* study)
     }
     *value = requested != 0 ? requested : floor;
   }
-  if (study->requested_max_leverage != 0 &&
-      study->requested_max_leverage > policy.max_leverage) {
+  if (study->requested_max_leverage != 0 && study->requested_max_leverage > policy.max_leverage) {
     return refuse(Cat("disclosure.max_leverage = ", study->requested_max_leverage,
                       " is above the analyzer's disclosure policy (", policy.max_leverage,
                       "); a study may only lower it"));

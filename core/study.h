@@ -60,9 +60,9 @@ struct Study {
                                          "plan", "life_domains_capped"};
   std::vector<std::pair<std::string, std::string>> interactions;
   int min_cell = 10;
-  int min_residual_df = 10;  // a regression needs n - p at least this (else suppressed)
-  int dominance_n = 2;       // a mean or sd of counts is suppressed when the n largest ...
-  double dominance_k = 0.9;  // ... hold more than this share of the total (the policy's)
+  int min_residual_df = 10;   // a regression needs n - p at least this (else suppressed)
+  int dominance_n = 2;        // a mean or sd of counts is suppressed when the n largest ...
+  double dominance_k = 0.9;   // ... hold more than this share of the total (the policy's)
   double max_leverage = 0.5;  // no subject's leverage over released equations above this
   // What the study file asked for ([disclosure]); 0: nothing (the analyzer's policy applies).
   int requested_min_cell = 0;

@@ -9,8 +9,8 @@
 #ifndef PPRL_CORE_STUDY_REPORT_H_
 #define PPRL_CORE_STUDY_REPORT_H_
 
-#include <nlohmann/json.hpp>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 

@@ -354,7 +354,8 @@ TEST(Leverage, RefusesNearDeterminationAndLetsAnIdenticalReleaseAgain) {
   const std::vector<SubjectSet> quadratic = {PolynomialRows(3, "m2")};
   EXPECT_THAT(CheckLeverage(quadratic, line, 0.5),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("leverage of 1.000")));
-  EXPECT_THAT(CheckLeverage(quadratic, {}, 0.999), StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("leverage")));
+  EXPECT_THAT(CheckLeverage(quadratic, {}, 0.999),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("leverage")));
   // A sum over the same subjects (an indicator row) lies in the line's span: nothing new.
   EXPECT_THAT(CheckLeverage({Group(0, 30, {"ctx:ref|x:mean"})}, line, 0.5), IsOk());
   // Rows about the incident counts are another source: they do not add up with these.
@@ -413,7 +414,8 @@ TEST(Leverage, RepeatedModelsOfOneCohortKeepEveryoneBelowTheBound) {
     }
     Eigen::MatrixXd a(static_cast<Eigen::Index>(rows.size()), c);
     for (size_t r = 0; r < rows.size(); ++r)
-      for (int j = 0; j < c; ++j) a(static_cast<Eigen::Index>(r), j) = rows[r][static_cast<size_t>(j)];
+      for (int j = 0; j < c; ++j)
+        a(static_cast<Eigen::Index>(r), j) = rows[r][static_cast<size_t>(j)];
     if (rows.empty()) continue;
     EXPECT_LE(SubjectLeverage(a).maxCoeff(), 0.5 + 1e-6) << source;
   }
