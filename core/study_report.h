@@ -33,7 +33,7 @@ struct SubjectSet {
   // per subject of `ids` (same order), scaled to a largest |weight| of 1 (core/
   // disclosure_budget.h, the leverage bound). Statistics without a row here are sums
   // (indicator rows) or not linear in the counts.
-  std::map<std::string, std::vector<float>> rows;
+  std::map<std::string, std::vector<float>> rows = {};
 };
 
 // Differencing control. Refuses `candidate` when
