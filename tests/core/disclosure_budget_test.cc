@@ -370,6 +370,24 @@ TEST(Leverage, RefusesNearDeterminationAndLetsAnIdenticalReleaseAgain) {
   EXPECT_THAT(CheckLeverage({Group(100, 140, {"ctx:ref|y:mean"})}, line, 0.5), IsOk());
 }
 
+TEST(Leverage, ASmallGroupsTotalIsStoppedForOnePersonOnly) {
+  // A mean over 0..40 released; then a model's intercept row (a Poisson fit: all ones) over
+  // the cohort minus k subjects. The difference is the k's total: leverage 1/k each.
+  const std::vector<SubjectSet> mean = {Group(0, 40, {"ctx:ref|x:mean"})};
+  auto intercept_over = [](int from) {
+    SubjectSet s = Group(from, 40, {});
+    const std::string key = "convictions|ctx:ref2|model:m:b:(Intercept)";
+    s.statistics.push_back(key);
+    s.rows[key].assign(s.ids.size(), 1.0f);
+    return std::vector<SubjectSet>{s};
+  };
+  EXPECT_THAT(CheckLeverage(intercept_over(1), mean, 0.5),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("leverage of 1.000")));
+  EXPECT_THAT(CheckLeverage(intercept_over(3), mean, 0.5), IsOk());  // README: a limit
+  EXPECT_THAT(CheckLeverage(intercept_over(3), mean, 0.3),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("leverage of 0.333")));
+}
+
 TEST(Leverage, RepeatedModelsOfOneCohortKeepEveryoneBelowTheBound) {
   // AnalyzeStudy end to end: studies of one cohort with other predictors until the budget or
   // the bound withholds them; over everything released, no subject's leverage exceeds 0.5.
