@@ -38,7 +38,7 @@ void PrintReport(const v1::LinkageReport& r, std::ostream& out) {
   out << "\ncases by the level that linked them:";
   for (const v1::LevelCount& c : r.case_links_by_level())
     out << " " << c.level() << "=" << c.links();
-  out << "\npolice-to-police joins by level:";
+  out << "\npolice records by the level that joined them (to a case or another police record):";
   for (const v1::LevelCount& c : r.police_joins_by_level()) {
     out << " " << c.level() << "=" << c.links();
   }
@@ -46,7 +46,8 @@ void PrintReport(const v1::LinkageReport& r, std::ostream& out) {
       << r.probabilistic_links() << " links, " << r.possible_links()
       << " possible links (not linked), " << r.twin_vetoes() << " kept apart as twins, "
       << (r.em_estimated() ? "weights estimated by EM" : "default weights (too few pairs for EM)")
-      << "\n";
+      << "\n"
+      << "subjects that kept their id from the last link run: " << r.subjects_kept_id() << "\n";
   if (r.encoding_audit_size() > 0) {
     out << "encoding frequency self-audit (records, distinct values, largest share, entropy):\n";
     for (const v1::EncodingAudit& a : r.encoding_audit()) {

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 #include <map>
+#include <unordered_set>
 
 #include "absl/container/flat_hash_map.h"
 #include "core/hmac_key.h"
@@ -304,12 +305,21 @@ absl::StatusOr<std::shared_ptr<LinkageSnapshot>> LinkerCore::Compute() {
       }
     }
     report.subjects_kept_id = KeepSubjectIds(inputs, previous, &result);
-    std::vector<uint8_t> holds_case(result.subject_ids.size(), 0);
-    for (size_t i = 0; i < inputs.size(); ++i) {
-      if (inputs[i].source == ExportKind::kCases) holds_case[result.subject_of[i]] = 1;
+    // Persisted for the next run: every subject that holds a case, and every subject that
+    // carries an id of the previous run (a subject whose cases were withdrawn keeps its id
+    // through its police records, so that its case, submitted again, finds it; without this
+    // the first run after a withdrawal forgot those ids).
+    std::unordered_set<std::string_view> previous_ids;
+    for (const auto& [member, id] : previous) previous_ids.insert(id);
+    std::vector<uint8_t> persist(result.subject_ids.size(), 0);
+    for (size_t s = 0; s < result.subject_ids.size(); ++s) {
+      if (previous_ids.contains(result.subject_ids[s])) persist[s] = 1;
     }
     for (size_t i = 0; i < inputs.size(); ++i) {
-      if (!holds_case[result.subject_of[i]]) continue;
+      if (inputs[i].source == ExportKind::kCases) persist[result.subject_of[i]] = 1;
+    }
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      if (!persist[result.subject_of[i]]) continue;
       Append(&snap->membership, MemberName(inputs[i]), "\t",
              result.subject_ids[result.subject_of[i]], "\n");
     }

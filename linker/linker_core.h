@@ -77,8 +77,9 @@ struct LinkageSnapshot {
   std::vector<LinkedRecord> records;
   std::vector<std::string> subject_ids;
   std::vector<LinkEvidence> evidence;  // probabilistic links made (no values, weights only)
-  // "member\tsubject id\n" of every record of a subject holding a case: persisted after a run
-  // so that the next run can keep subject ids (core/linkage.h KeepSubjectIds).
+  // "member\tsubject id\n" of every record of a subject holding a case or carrying an id of
+  // the run before: persisted after a run so that the next run can keep subject ids
+  // (core/linkage.h KeepSubjectIds).
   std::string membership;
 };
 

@@ -214,6 +214,7 @@ void ToProto(const LinkageReportData& r, v1::LinkageReport* out) {
   out->set_candidate_pairs(r.candidate_pairs);
   out->set_twin_vetoes(r.twin_vetoes);
   out->set_em_estimated(r.em_estimated);
+  out->set_subjects_kept_id(r.subjects_kept_id);
   for (int l = 0; l <= kProbabilisticLevel; ++l) {
     std::string name = l == 0 ? "unlinked" : std::string(LinkLevelName(static_cast<uint8_t>(l)));
     v1::LevelCount* c = out->add_case_links_by_level();
