@@ -114,6 +114,9 @@ absl::Status AnalyzerService::Run(const Peer& peer, const std::string& study_tom
       released.push_back({set.family().empty() ? "cohort" : set.family(),
                           {set.subject_ids().begin(), set.subject_ids().end()},
                           {set.statistics().begin(), set.statistics().end()}});
+      for (const v1::EquationRow& row : set.rows()) {
+        released.back().rows[row.statistic()].assign(row.weights().begin(), row.weights().end());
+      }
     }
   }
   absl::StatusOr<StudyResult> result = AnalyzeStudy(*study, subjects, pool, released, inputs_key_);
@@ -184,7 +187,14 @@ absl::Status AnalyzerService::Run(const Peer& peer, const std::string& study_tom
       v1::ReleasedSet* w = add.add_sets();
       w->set_family(set.family);
       for (const std::string& id : set.ids) w->add_subject_ids(id);
-      for (const std::string& key : fresh) w->add_statistics(key);
+      for (const std::string& key : fresh) {
+        w->add_statistics(key);
+        if (auto row = set.rows.find(key); row != set.rows.end()) {
+          v1::EquationRow* r = w->add_rows();
+          r->set_statistic(key);
+          r->mutable_weights()->Assign(row->second.begin(), row->second.end());
+        }
+      }
     }
     v1::AddReleasedCohortsResponse ack;
     grpc::Status s = linker_->AddReleasedCohorts(&ctx, add, &ack);
@@ -212,19 +222,20 @@ absl::Status AnalyzerService::Run(const Peer& peer, const std::string& study_tom
     v1::RecordAuditRequest req;
     req.set_action("report_released");
     req.set_detail_json(
-        nlohmann::json(
-            {{"analyst", peer.name},
-             {"withheld_for_budget", budget_withheld},
-             {"study", study->name},
-             {"study_digest", digest},
-             {"policy", DisclosurePolicyJson(policy_)},
-             {"study_thresholds",
-              {{"min_cell", study->min_cell}, {"min_residual_df", study->min_residual_df}}},
-             {"cohort_n", result->cohort_n},
-             {"suppressed", out["suppressed"].size()},
-             {"comparison", out["comparison"].is_null() ? "withheld" : "released"},
-             {"report_sha256", Sha256Hex(out.dump())},
-             {"inputs_digest", cohort_wire.inputs_digest()}})
+        nlohmann::json({{"analyst", peer.name},
+                        {"withheld_for_budget", budget_withheld},
+                        {"study", study->name},
+                        {"study_digest", digest},
+                        {"policy", DisclosurePolicyJson(policy_)},
+                        {"study_thresholds",
+                         {{"min_cell", study->min_cell},
+                          {"min_residual_df", study->min_residual_df},
+                          {"max_leverage", study->max_leverage}}},
+                        {"cohort_n", result->cohort_n},
+                        {"suppressed", out["suppressed"].size()},
+                        {"comparison", out["comparison"].is_null() ? "withheld" : "released"},
+                        {"report_sha256", Sha256Hex(out.dump())},
+                        {"inputs_digest", cohort_wire.inputs_digest()}})
             .dump());
     v1::RecordAuditResponse entry;
     grpc::Status s = linker_->RecordAudit(&ctx, req, &entry);

@@ -41,6 +41,8 @@ absl::Status ValidateDisclosurePolicy(const DisclosurePolicy& policy, const std:
   }
   if (!(policy.dominance_k > 0.5 && policy.dominance_k <= 1.0))
     return absl::InvalidArgumentError(Cat(origin, ": disclosure.dominance_k must be in (0.5, 1]"));
+  if (!(policy.max_leverage > 0 && policy.max_leverage < 1.0))
+    return absl::InvalidArgumentError(Cat(origin, ": disclosure.max_leverage must be in (0, 1)"));
   return absl::OkStatus();
 }
 
@@ -66,6 +68,14 @@ absl::Status LoadDisclosurePolicy(const std::string& path, DisclosurePolicy* pol
   }
   for (const auto& [key, node] : *d) {
     const int64_t line = static_cast<int64_t>(node.source().begin.line);
+    if (key.str() == "max_leverage") {
+      std::optional<double> v = node.value<double>();
+      if (!v)
+        return absl::InvalidArgumentError(
+            Cat(path, ":", line, ": disclosure.max_leverage must be a number"));
+      policy->max_leverage = *v;
+      continue;
+    }
     if (key.str() == "dominance_k") {
       std::optional<double> v = node.value<double>();
       if (!v)

@@ -1,7 +1,9 @@
 #include "core/disclosure_budget.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <limits>
 #include <map>
@@ -121,8 +123,10 @@ class Ledger {
   }
   // `ids` sorted; `extra` tells apart statistics whose windows are set elsewhere (controls).
   // `inputs`: the variables the statistic is computed from (empty: all of them).
+  // `row`: the statistic's weights per subject of `ids` when its equation is not a plain sum.
   void Add(const std::vector<std::string>& ids, const char* source, const std::string& key,
-           const std::string& extra = "", const std::vector<std::string>& inputs = {}) {
+           const std::string& extra = "", const std::vector<std::string>& inputs = {},
+           const std::vector<double>* row = nullptr) {
     if (ids.empty() || source == nullptr) return;
     auto it = refs_.find({ids, inputs});
     if (it == refs_.end()) {
@@ -140,12 +144,23 @@ class Ledger {
       }
       it = refs_.emplace(std::pair{ids, inputs}, Short(text)).first;
     }
-    groups_[ids].insert(Cat(source, "|", context_[source], ":", it->second, extra, "|", key));
+    const std::string full = Cat(source, "|", context_[source], ":", it->second, extra, "|", key);
+    groups_[ids].insert(full);
+    if (row != nullptr && row->size() == ids.size() && !rows_[ids].contains(full)) {
+      double largest = 0;
+      for (double w : *row) largest = std::max(largest, std::abs(w));
+      std::vector<float> scaled;
+      scaled.reserve(row->size());
+      for (double w : *row) scaled.push_back(largest > 0 ? static_cast<float>(w / largest) : 0.0f);
+      rows_[ids][full] = std::move(scaled);
+    }
   }
   std::vector<SubjectSet> Sets() const {
     std::vector<SubjectSet> out;
-    for (const auto& [ids, keys] : groups_)
+    for (const auto& [ids, keys] : groups_) {
       out.push_back({"ledger", ids, {keys.begin(), keys.end()}});
+      if (auto r = rows_.find(ids); r != rows_.end()) out.back().rows = r->second;
+    }
     return out;
   }
 
@@ -155,6 +170,7 @@ class Ledger {
   std::map<std::string, std::string> context_;
   std::map<std::pair<std::vector<std::string>, std::vector<std::string>>, std::string> refs_;
   std::map<std::vector<std::string>, std::set<std::string>> groups_;
+  std::map<std::vector<std::string>, std::map<std::string, std::vector<float>>> rows_;
 };
 
 std::vector<std::string> IdsWhere(const std::vector<SubjectVariables>& cohort,
@@ -180,6 +196,8 @@ std::vector<SubjectSet> ReleasedStatistics(const Study& study,
                                            const std::vector<std::string>& control_ids,
                                            const std::vector<std::string>& pool_ids) {
   Ledger ledger(study, cohort);
+  std::map<std::string, const SubjectVariables*> by_id;
+  for (const SubjectVariables& s : cohort) by_id[s.subject_id] = &s;
   // Descriptives: mean and sd per count variable. A min or max is shown only where min_cell
   // subjects share it: a bound, not an equation that could single anyone out.
   for (const std::string& v : StudyVariableNames()) {
@@ -225,8 +243,17 @@ std::vector<SubjectSet> ReleasedStatistics(const Study& study,
     for (size_t a = 0; a < vars.size(); ++a) {
       for (size_t b = a + 1; b < vars.size(); ++b) {
         if (corr["r"][a][b].is_null()) continue;
-        for (const std::string& v : {vars[a], vars[b]}) {
-          ledger.Add(ids, SourceOf(v), Cat("r:", vars[a], ":", vars[b]), "", {vars[a], vars[b]});
+        // Given the two variables' means and sds, r is sum_i a_i b_i: about a's counts its
+        // row is b, about b's it is a.
+        // (A row only where b is a case attribute the analyst can know: against another
+        // count the equation is bilinear in unknowns.)
+        for (auto [v, other] : {std::pair{vars[a], vars[b]}, {vars[b], vars[a]}}) {
+          std::vector<double> row;
+          if (SourceOf(other) == nullptr) {
+            for (const std::string& id : ids) row.push_back(by_id.at(id)->values.at(other));
+          }
+          ledger.Add(ids, SourceOf(v), Cat("r:", vars[a], ":", vars[b]), "", {vars[a], vars[b]},
+                     row.empty() ? nullptr : &row);
         }
       }
     }
@@ -251,16 +278,60 @@ std::vector<SubjectSet> ReleasedStatistics(const Study& study,
     json model = {which, study.outcome, study.predictors, NormalisedStudy(study)["interactions"]};
     const std::string m = Short(model.dump());
     std::vector<std::string> keys;
+    std::vector<std::vector<double>> rows;  // per key: its score equation's weights, or empty
+    // Rows only for models whose predictors are all case attributes: with a count among them
+    // the weights depend on unknown counts and the equation is not linear in them.
+    bool attributes_only = true;
+    for (const std::string& p : study.predictors) attributes_only &= SourceOf(p) == nullptr;
     if (g.contains("coefficients")) {
+      // The score equation of coefficient k: sum_i w_ik (y_i - mu_i) = 0 with
+      // w_ik = x_ik / (1 + mu_i / theta) (theta 1 in the fixed-alpha fit, infinite in a
+      // Poisson one): linear in the outcome's counts once b and theta are published.
+      auto term_value = [&](const SubjectVariables& s, const std::string& term) {
+        if (term == "(Intercept)") return 1.0;
+        if (auto v = s.values.find(term); v != s.values.end()) return v->second;
+        const size_t colon = term.find(':');
+        if (colon == std::string::npos) return 0.0;
+        auto a = s.values.find(term.substr(0, colon)), b = s.values.find(term.substr(colon + 1));
+        return a == s.values.end() || b == s.values.end() ? 0.0 : a->second * b->second;
+      };
+      double theta = std::numeric_limits<double>::infinity();
+      if (std::string(which) == "regression_fixed_alpha")
+        theta = 1;
+      else if (Has(g, "theta") && g["theta"].is_number())
+        theta = g["theta"].get<double>();
+      std::vector<double> mu;
+      for (const std::string& id : ids) {
+        double eta = 0;
+        for (const json& c : g["coefficients"]) {
+          if (Has(c, "b") && c["b"].is_number())
+            eta += c["b"].get<double>() * term_value(*by_id.at(id), c.value("term", ""));
+        }
+        mu.push_back(std::exp(eta));
+      }
       for (const json& c : g["coefficients"]) {
-        if (Has(c, "b")) keys.push_back(Cat("model:", m, ":b:", c.value("term", "")));
+        if (!Has(c, "b")) continue;
+        const std::string term = c.value("term", "");
+        keys.push_back(Cat("model:", m, ":b:", term));
+        std::vector<double> row;
+        for (size_t i = 0; i < ids.size(); ++i)
+          row.push_back(term_value(*by_id.at(ids[i]), term) /
+                        (std::isfinite(theta) ? 1 + mu[i] / theta : 1.0));
+        if (!attributes_only) row.clear();
+        rows.push_back(std::move(row));
       }
     }
-    if (Has(g, "theta") && std::string(which) == "regression")
+    if (Has(g, "theta") && std::string(which) == "regression") {
       keys.push_back(Cat("model:", m, ":theta"));
-    if (Has(g, "log_likelihood")) keys.push_back(Cat("model:", m, ":loglik"));
+      rows.emplace_back();
+    }
+    if (Has(g, "log_likelihood")) {
+      keys.push_back(Cat("model:", m, ":loglik"));
+      rows.emplace_back();
+    }
     for (const std::string& s : sources) {
-      for (const std::string& k : keys) ledger.Add(ids, s.c_str(), k, "", used);
+      for (size_t k = 0; k < keys.size(); ++k)
+        ledger.Add(ids, s.c_str(), keys[k], "", used, rows[k].empty() ? nullptr : &rows[k]);
     }
   }
   // The comparison: about the matched subjects, their controls and the pool.
@@ -452,6 +523,153 @@ absl::Status CheckModelSets(const std::vector<SubjectSet>& candidate,
     }
     for (size_t j = 0; j < i; ++j) {
       if (absl::Status s = compare(now[j]); !s.ok()) return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+Eigen::VectorXd SubjectLeverage(const Eigen::MatrixXd& rows, double tolerance) {
+  const Eigen::Index subjects = rows.cols();
+  Eigen::VectorXd h = Eigen::VectorXd::Zero(subjects);
+  if (rows.rows() == 0 || subjects == 0) return h;
+  // Each row scaled to unit length (the row space is the same; the pivoting sees them alike).
+  Eigen::MatrixXd t = rows.transpose();
+  for (Eigen::Index r = 0; r < t.cols(); ++r) {
+    const double norm = t.col(r).norm();
+    if (norm > 0) t.col(r) /= norm;
+  }
+  Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(t);
+  qr.setThreshold(tolerance);
+  const Eigen::Index rank = qr.rank();
+  if (rank == 0) return h;
+  Eigen::MatrixXd q = Eigen::MatrixXd::Identity(subjects, rank);
+  q.applyOnTheLeft(qr.householderQ().setLength(qr.nonzeroPivots()));
+  return q.rowwise().squaredNorm();
+}
+
+namespace {
+
+// How a ledger statistic enters the leverage bound: its stored row, the indicator of its set
+// (a sum, a mean, a count-weighted figure of the comparison), or not at all (not linear in the
+// counts: sds, theta, log-likelihoods, intervals, Wilcoxon statistics, standardised
+// differences; they are counted by the budget).
+enum class RowKind { kStored, kSum, kNonlinear };
+
+std::string Fixed3(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.3f", v);
+  return text;
+}
+
+RowKind KindOf(const std::string& key) {
+  const std::string stat = key.substr(key.rfind('|') + 1);
+  auto ends = [&](std::string_view tail) {
+    return stat.size() >= tail.size() &&
+           stat.compare(stat.size() - tail.size(), tail.size(), tail.data(), tail.size()) == 0;
+  };
+  if (StartsWith(stat, "r:") ||
+      (StartsWith(stat, "model:") && stat.find(":b:") != std::string::npos))
+    return RowKind::kStored;
+  if (ends(":sd") || ends(":diff_sd") || ends(":wilcoxon") || ends("_ci") || ends(":theta") ||
+      ends(":loglik") || StartsWith(stat, "balance_smd"))
+    return RowKind::kNonlinear;
+  return RowKind::kSum;
+}
+
+}  // namespace
+
+absl::Status CheckLeverage(const std::vector<SubjectSet>& candidate,
+                           const std::vector<SubjectSet>& released, double max_leverage) {
+  for (const char* source : kBudgetSources) {
+    const std::string prefix = Cat(source, "|");
+    // Distinct equations: a stored row per (set, statistic); one indicator row per set.
+    struct Equation {
+      const std::vector<std::string>* ids;
+      const std::vector<float>* weights;  // null: the indicator of `ids`
+      bool fresh;
+    };
+    std::map<std::pair<const std::vector<std::string>*, std::string>, size_t> seen;
+    std::map<std::vector<std::string>, const std::vector<std::string>*> canonical;
+    std::vector<Equation> equations;
+    auto add = [&](const std::vector<SubjectSet>& sets, bool fresh) {
+      for (const SubjectSet& set : sets) {
+        const std::vector<std::string>* ids = canonical.emplace(set.ids, &set.ids).first->second;
+        for (const std::string& key : set.statistics) {
+          if (!StartsWith(key, prefix)) continue;
+          const RowKind kind = KindOf(key);
+          if (kind == RowKind::kNonlinear) continue;
+          const std::vector<float>* w = nullptr;
+          if (kind == RowKind::kStored) {
+            auto r = set.rows.find(key);
+            if (r == set.rows.end() || r->second.size() != set.ids.size()) continue;
+            w = &r->second;
+          }
+          const std::string id = kind == RowKind::kSum ? std::string("sum") : key;
+          if (seen.emplace(std::pair{ids, id}, equations.size()).second)
+            equations.push_back({ids, w, fresh});
+        }
+      }
+    };
+    add(released, false);
+    add(candidate, true);
+    // The subjects the candidate's new equations touch, and everything connected to them
+    // through shared subjects: leverage elsewhere does not change.
+    std::map<std::string, std::vector<size_t>> equations_of;
+    for (size_t e = 0; e < equations.size(); ++e) {
+      for (const std::string& id : *equations[e].ids) equations_of[id].push_back(e);
+    }
+    std::vector<char> in(equations.size(), 0);
+    std::vector<size_t> queue;
+    for (size_t e = 0; e < equations.size(); ++e) {
+      if (equations[e].fresh) {
+        in[e] = 1;
+        queue.push_back(e);
+      }
+    }
+    if (queue.empty()) continue;
+    std::map<std::string, Eigen::Index> column;
+    for (size_t next = 0; next < queue.size(); ++next) {
+      for (const std::string& id : *equations[queue[next]].ids) {
+        if (!column.emplace(id, 0).second) continue;
+        for (size_t e : equations_of[id]) {
+          if (!in[e]) {
+            in[e] = 1;
+            queue.push_back(e);
+          }
+        }
+      }
+    }
+    Eigen::Index c = 0;
+    for (auto& [id, index] : column) index = c++;
+    Eigen::Index n_old = 0;
+    for (size_t e : queue) n_old += !equations[e].fresh;
+    Eigen::MatrixXd all = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(queue.size()), c);
+    Eigen::MatrixXd old = Eigen::MatrixXd::Zero(n_old, c);
+    Eigen::Index r_all = 0, r_old = 0;
+    for (size_t e : queue) {
+      const Equation& eq = equations[e];
+      for (size_t i = 0; i < eq.ids->size(); ++i) {
+        const double w = eq.weights == nullptr ? 1.0 : (*eq.weights)[i];
+        const Eigen::Index col = column.at((*eq.ids)[i]);
+        all(r_all, col) = w;
+        if (!eq.fresh) old(r_old, col) = w;
+      }
+      ++r_all;
+      r_old += !eq.fresh;
+    }
+    const Eigen::VectorXd h = SubjectLeverage(all);
+    const Eigen::VectorXd h_before = SubjectLeverage(old);
+    double worst = 0;
+    for (Eigen::Index i = 0; i < c; ++i) {
+      if (h[i] > max_leverage + 1e-9 && h[i] > h_before[i] + 1e-9) worst = std::max(worst, h[i]);
+    }
+    if (worst > 0) {
+      return absl::FailedPreconditionError(
+          Cat("refused: with what was released before, this study's equations about the ", source,
+              " counts of ", c, " subjects would give one subject a leverage of ", Fixed3(worst),
+              ", above ", Fixed3(max_leverage),
+              ": their count would be nearly determined (a smaller analysis or a larger cohort may "
+              "pass)"));
     }
   }
   return absl::OkStatus();

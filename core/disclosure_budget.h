@@ -31,6 +31,7 @@
 #ifndef PPRL_CORE_DISCLOSURE_BUDGET_H_
 #define PPRL_CORE_DISCLOSURE_BUDGET_H_
 
+#include <Eigen/Dense>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -60,6 +61,26 @@ inline constexpr const char* kBudgetSources[] = {"incidents", "convictions"};
 // without its three subjects lacking case attributes gave those three a leverage of 0.9999.)
 [[nodiscard]] absl::Status CheckModelSets(const std::vector<SubjectSet>& candidate,
                                           const std::vector<SubjectSet>& released, int min_cell);
+
+// The leverage bound. Each released statistic that is linear in subjects' counts is a row over
+// them: a sum or mean the indicator of its set, a regression coefficient its score equation's
+// weights x_ik / (1 + mu_i / theta), a correlation (given the means and sds) the other
+// variable's values (SubjectSet::rows). A subject's leverage is the squared length of their
+// unit vector's projection onto the rows' span: 1 when their count is determined, and with
+// leverage h the equations leave only sqrt(1 - h) of the free spread of their count.
+// Refuses (FailedPrecondition) when the candidate's new rows, with the released rows about the
+// same counts over subjects connected to them, lift anyone's leverage above `max_leverage`.
+// Cost: O(S R^2) time and O(S R) memory for R distinct rows over the S subjects connected to
+// the candidate's (one indicator row per set; stored rows of a statistic released before are
+// not repeated).
+[[nodiscard]] absl::Status CheckLeverage(const std::vector<SubjectSet>& candidate,
+                                         const std::vector<SubjectSet>& released,
+                                         double max_leverage);
+
+// The diagonal of the projection onto the row space of `rows` (equations x subjects): column-
+// pivoted Householder QR of the transpose, rows scaled to unit length, pivots at most
+// `tolerance` times the largest taken as zero (rank-revealing).
+Eigen::VectorXd SubjectLeverage(const Eigen::MatrixXd& rows, double tolerance = 1e-9);
 
 // The statistics `report` (after disclosure control: null figures release nothing) releases
 // about police counts, as sets of family "ledger" keyed by the exact subjects each group is

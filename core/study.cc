@@ -114,7 +114,7 @@ absl::StatusOr<Study> ParseStudy(std::string_view text) {
   }
   if (const toml::table* d = t["disclosure"].as_table()) {
     for (const auto& [key, node] : *d) {
-      if (key.str() != "min_cell" && key.str() != "min_residual_df")
+      if (key.str() != "min_cell" && key.str() != "min_residual_df" && key.str() != "max_leverage")
         return absl::InvalidArgumentError(
             Cat("study: disclosure.", key.str(), " is not a setting"));
     }
@@ -128,6 +128,13 @@ absl::StatusOr<Study> ParseStudy(std::string_view text) {
       return absl::InvalidArgumentError(
           Cat("study: disclosure.", key, " must be a whole number in ", low, "..1000"));
     *out = *requested = static_cast<int>(*v);
+  }
+  if (t["disclosure"]["max_leverage"]) {
+    std::optional<double> v = t["disclosure"]["max_leverage"].value<double>();
+    if (!v || !(*v > 0 && *v < 1))
+      return absl::InvalidArgumentError(
+          "study: disclosure.max_leverage must be a number in (0, 1)");
+    s.max_leverage = s.requested_max_leverage = *v;
   }
   if (const toml::table* c = t["comparison"].as_table()) {
     for (const auto& [key, node] : *c) {
@@ -215,6 +222,13 @@ absl::Status ApplyDisclosurePolicy(const DisclosurePolicy& policy, Study* study)
     }
     *value = requested != 0 ? requested : floor;
   }
+  if (study->requested_max_leverage != 0 && study->requested_max_leverage > policy.max_leverage) {
+    return refuse(Cat("disclosure.max_leverage = ", study->requested_max_leverage,
+                      " is above the analyzer's disclosure policy (", policy.max_leverage,
+                      "); a study may only lower it"));
+  }
+  study->max_leverage =
+      study->requested_max_leverage != 0 ? study->requested_max_leverage : policy.max_leverage;
   study->dominance_n = policy.dominance_n;
   study->dominance_k = policy.dominance_k;
   if (static_cast<int>(study->name.size()) > policy.max_name_length)
@@ -251,6 +265,7 @@ nlohmann::json DisclosurePolicyJson(const DisclosurePolicy& p) {
           {"min_residual_df", p.min_residual_df},
           {"dominance_n", p.dominance_n},
           {"dominance_k", p.dominance_k},
+          {"max_leverage", p.max_leverage},
           {"max_name_length", p.max_name_length},
           {"max_list_items", p.max_list_items},
           {"max_predictors", p.max_predictors},
@@ -280,6 +295,7 @@ nlohmann::json NormalisedStudy(const Study& s) {
           {"interactions", interactions},
           {"min_cell", s.min_cell},
           {"min_residual_df", s.min_residual_df},
+          {"max_leverage", s.max_leverage},
           {"comparison",
            {{"enabled", s.comparison.enabled},
             {"k", s.comparison.k},

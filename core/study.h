@@ -60,12 +60,14 @@ struct Study {
                                          "plan", "life_domains_capped"};
   std::vector<std::pair<std::string, std::string>> interactions;
   int min_cell = 10;
-  int min_residual_df = 10;  // a regression needs n - p at least this (else suppressed)
-  int dominance_n = 2;       // a mean or sd of counts is suppressed when the n largest ...
-  double dominance_k = 0.9;  // ... hold more than this share of the total (the policy's)
+  int min_residual_df = 10;   // a regression needs n - p at least this (else suppressed)
+  int dominance_n = 2;        // a mean or sd of counts is suppressed when the n largest ...
+  double dominance_k = 0.9;   // ... hold more than this share of the total (the policy's)
+  double max_leverage = 0.5;  // no subject's leverage over released equations above this
   // What the study file asked for ([disclosure]); 0: nothing (the analyzer's policy applies).
   int requested_min_cell = 0;
   int requested_min_residual_df = 0;
+  double requested_max_leverage = 0;
   ComparisonSettings comparison;
 };
 
@@ -77,6 +79,11 @@ struct DisclosurePolicy {
   int min_residual_df = 10;
   int dominance_n = 2;       // the n largest contributions ...
   double dominance_k = 0.9;  // ... may hold at most this share of a released total
+  // The leverage bound (core/disclosure_budget.h): no subject's leverage over the released
+  // equations about their counts above this. 0.5: Huber's (1981) line between risky and
+  // to-be-avoided design points; above it a subject's own count outweighs everyone else's in
+  // their fitted value (ONS/ESSnet: no near-saturated models).
+  double max_leverage = 0.5;
   // Caps on what one study may ask for (issue 12 item 6).
   int max_name_length = 120;
   int max_list_items = 20;   // kaders, excluded categories, roles

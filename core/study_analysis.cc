@@ -294,7 +294,8 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& study,
       ReleasedStatistics(study, cohort, r, matched_ids, control_ids, pool_ids);
   auto check = [&](const std::vector<SubjectSet>& candidate) {
     absl::Status s = CheckReleaseBudget(candidate, released, study.min_residual_df);
-    return s.ok() ? CheckModelSets(candidate, released, study.min_cell) : s;
+    if (s.ok()) s = CheckModelSets(candidate, released, study.min_cell);
+    return s.ok() ? CheckLeverage(candidate, released, study.max_leverage) : s;
   };
   absl::Status budget = check(ledger);
   for (size_t next = 0; !budget.ok(); ++next) {

@@ -9,6 +9,7 @@
 #ifndef PPRL_CORE_STUDY_REPORT_H_
 #define PPRL_CORE_STUDY_REPORT_H_
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -29,6 +30,11 @@ struct SubjectSet {
   std::string family;
   std::vector<std::string> ids;
   std::vector<std::string> statistics;
+  // ledger: for a statistic whose equation is not a plain sum over `ids`, its row: one weight
+  // per subject of `ids` (same order), scaled to a largest |weight| of 1 (core/
+  // disclosure_budget.h, the leverage bound). Statistics without a row here are sums
+  // (indicator rows) or not linear in the counts.
+  std::map<std::string, std::vector<float>> rows = {};
 };
 
 // Differencing control. Refuses `candidate` when

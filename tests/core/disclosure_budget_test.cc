@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <cmath>
+#include <map>
 #include <random>
 #include <set>
 
@@ -269,6 +271,7 @@ TEST(Budget, RepeatedModelsOfOneCohortAreRefusedBeforeTheyDetermineAnyone) {
   int allowed = 0, refused = 0, first_refused = -1;
   for (int k = 0; k < 12; ++k) {
     Study study = NoComparison();
+    study.max_leverage = 1;  // the budget alone (the leverage bound: Leverage.*)
     study.outcome = k % 2 ? "convictions_year_after" : "convictions_quarter_after";
     study.predictors = {vars[static_cast<size_t>(k) % vars.size()],
                         vars[static_cast<size_t>(k + 1) % vars.size()],
@@ -295,12 +298,164 @@ TEST(Budget, RepeatedModelsOfOneCohortAreRefusedBeforeTheyDetermineAnyone) {
   EXPECT_GT(first_refused, 0);
   // Rerunning the first (released) study is free.
   Study again = NoComparison();
+  again.max_leverage = 1;
   again.outcome = "convictions_quarter_after";
   again.predictors = {vars[0], vars[1], vars[3]};
   EXPECT_THAT(AnalyzeStudy(again, in, {}, released), IsOk());
   // What was released never reaches the subjects: per source, the statistics about the
   // conviction set stay min_residual_df below its size.
   EXPECT_THAT(CheckReleaseBudget({}, released, 10), IsOk());
+}
+
+// The equations-by-subjects matrix of tests/core/testdata/leverage_reference.R.
+Eigen::MatrixXd ReferenceRows() {
+  const int n = 20;
+  Eigen::MatrixXd a(6, n);
+  for (int c = 0; c < n; ++c) {
+    const int i = c + 1;
+    a(0, c) = i <= 12;
+    a(1, c) = i >= 5;
+    a(2, c) = (i % 4) + i / 8.0;
+    a(3, c) = (i <= 12) + (i >= 5);
+    a(4, c) = i == 20 ? 7 : 1 + (i % 3);
+    a(5, c) = ((i % 5) - 2) / (1 + i / 10.0);
+  }
+  return a;
+}
+
+TEST(Leverage, MatchesR) {
+  // R 4: hatvalues(lm(y ~ t(A) - 1)), checked there against qr.Q (the script's output).
+  const double expected[] = {
+      0.249964336342681, 0.295264760831953, 0.366127185739256, 0.364339468847885,
+      0.283177125091058, 0.185329326770413, 0.115092345876865, 0.296592589093679,
+      0.297256539946838, 0.189015663013153, 0.145997364321745, 0.212119348116798,
+      0.123908812935865, 0.206776870469228, 0.309310285628663, 0.116882125283885,
+      0.117767020651346, 0.179717005951610, 0.282650489347787, 0.662711335739290};
+  const Eigen::VectorXd h = SubjectLeverage(ReferenceRows());
+  ASSERT_EQ(h.size(), 20);
+  for (int i = 0; i < 20; ++i) EXPECT_NEAR(h[i], expected[i], 1e-9) << "subject " << i + 1;
+  // Rank 5 of 6 rows (one is the sum of two others): the leverages add up to the rank.
+  EXPECT_NEAR(h.sum(), 5.0, 1e-9);
+  // A row that is a unit vector determines its subject.
+  Eigen::MatrixXd unit = Eigen::MatrixXd::Zero(1, 5);
+  unit(0, 3) = 2.5;
+  EXPECT_NEAR(SubjectLeverage(unit)[3], 1.0, 1e-12);
+  EXPECT_NEAR(SubjectLeverage(unit)[0], 0.0, 1e-12);
+}
+
+// A group of 30 subjects with stored rows 1, x, x^2, ... of an attribute where subject 0 is
+// out alone (4 against 1..3): a cubic in x determines subject 0.
+SubjectSet PolynomialRows(int degree, const std::string& model) {
+  SubjectSet s = Group(0, 30, {});
+  for (int d = 0; d <= degree; ++d) {
+    const std::string key = Cat("convictions|ctx:ref|model:", model, ":b:t", d);
+    s.statistics.push_back(key);
+    std::vector<float>& row = s.rows[key];
+    for (size_t i = 0; i < s.ids.size(); ++i) {
+      const double x = s.ids[i] == "S10000" ? 4 : 1 + static_cast<double>(i % 3);
+      row.push_back(static_cast<float>(std::pow(x / 4, d)));
+    }
+  }
+  return s;
+}
+
+TEST(Leverage, RefusesNearDeterminationAndLetsAnIdenticalReleaseAgain) {
+  // Degree 1 (a line in x): subject 0's leverage is 1/30 + (4 - 2.03)^2 / sum (x - mean)^2,
+  // about 0.2.
+  const std::vector<SubjectSet> line = {PolynomialRows(1, "m1")};
+  EXPECT_THAT(CheckLeverage(line, {}, 0.5), IsOk());
+  EXPECT_LT(SubjectLeverage(Eigen::MatrixXd::Ones(1, 30))[0], 0.05);
+  // The same equations released again cost nothing, however high the leverage already is.
+  EXPECT_THAT(CheckLeverage(line, line, 0.5), IsOk());
+  // A cubic in x (four distinct values) takes subject 0, the only one at 4, to leverage 1.
+  const std::vector<SubjectSet> quadratic = {PolynomialRows(3, "m2")};
+  EXPECT_THAT(CheckLeverage(quadratic, line, 0.5),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("leverage of 1.000")));
+  EXPECT_THAT(CheckLeverage(quadratic, {}, 0.999),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("leverage")));
+  // A sum over the same subjects (an indicator row) lies in the line's span: nothing new.
+  EXPECT_THAT(CheckLeverage({Group(0, 30, {"ctx:ref|x:mean"})}, line, 0.5), IsOk());
+  // Rows about the incident counts are another source: they do not add up with these.
+  SubjectSet other = PolynomialRows(3, "m3");
+  for (std::string& k : other.statistics) k = "incidents" + k.substr(k.find('|'));
+  std::map<std::string, std::vector<float>> rows;
+  for (auto& [k, v] : other.rows) rows["incidents" + k.substr(k.find('|'))] = v;
+  other.rows = rows;
+  EXPECT_THAT(CheckLeverage({other}, line, 0.5),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("incidents")));
+  // Disjoint subjects are not connected: their rows do not count towards these.
+  EXPECT_THAT(CheckLeverage({Group(100, 140, {"ctx:ref|y:mean"})}, line, 0.5), IsOk());
+}
+
+TEST(Leverage, ASmallGroupsTotalIsStoppedForOnePersonOnly) {
+  // A mean over 0..40 released; then a model's intercept row (a Poisson fit: all ones) over
+  // the cohort minus k subjects. The difference is the k's total: leverage 1/k each.
+  const std::vector<SubjectSet> mean = {Group(0, 40, {"ctx:ref|x:mean"})};
+  auto intercept_over = [](int from) {
+    SubjectSet s = Group(from, 40, {});
+    const std::string key = "convictions|ctx:ref2|model:m:b:(Intercept)";
+    s.statistics.push_back(key);
+    s.rows[key].assign(s.ids.size(), 1.0f);
+    return std::vector<SubjectSet>{s};
+  };
+  EXPECT_THAT(CheckLeverage(intercept_over(1), mean, 0.5),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("leverage of 1.000")));
+  EXPECT_THAT(CheckLeverage(intercept_over(3), mean, 0.5), IsOk());  // README: a limit
+  EXPECT_THAT(CheckLeverage(intercept_over(3), mean, 0.3),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("leverage of 0.333")));
+}
+
+TEST(Leverage, RepeatedModelsOfOneCohortKeepEveryoneBelowTheBound) {
+  // AnalyzeStudy end to end: studies of one cohort with other predictors until the budget or
+  // the bound withholds them; over everything released, no subject's leverage exceeds 0.5.
+  const std::vector<CohortSubjectIn> in = Subjects(80);
+  std::vector<SubjectSet> released;
+  const std::vector<std::string> vars = {"age",
+                                         "times_discussed",
+                                         "plan",
+                                         "life_domains_capped",
+                                         "convictions_year_before",
+                                         "incidents_year_before"};
+  int leverage_withheld = 0, models_released = 0;
+  for (int k = 0; k < 12; ++k) {
+    Study study = NoComparison();
+    study.outcome = k % 2 ? "convictions_year_after" : "convictions_quarter_after";
+    study.predictors = {vars[static_cast<size_t>(k) % vars.size()],
+                        vars[static_cast<size_t>(k + 1) % vars.size()],
+                        vars[static_cast<size_t>(k + 3) % vars.size()]};
+    absl::StatusOr<StudyResult> r = AnalyzeStudy(study, in, {}, released);
+    if (!r.ok()) continue;
+    models_released += !r->report["regression"].is_null();
+    for (const auto& reason : r->report["suppressed_reasons"])
+      leverage_withheld += reason.get<std::string>().find("leverage") != std::string::npos;
+    released.insert(released.end(), r->released_sets.begin(), r->released_sets.end());
+  }
+  // Every row released, per source, as one matrix over the cohort.
+  for (const char* source : kBudgetSources) {
+    std::vector<std::vector<double>> rows;
+    std::map<std::string, int> column;
+    for (const SubjectSet& set : released) {
+      for (const std::string& id : set.ids) column.emplace(id, 0);
+    }
+    int c = 0;
+    for (auto& [id, index] : column) index = c++;
+    for (const SubjectSet& set : released) {
+      for (const auto& [key, w] : set.rows) {
+        if (key.rfind(Cat(source, "|"), 0) != 0) continue;
+        rows.emplace_back(static_cast<size_t>(c), 0.0);
+        for (size_t i = 0; i < set.ids.size(); ++i)
+          rows.back()[static_cast<size_t>(column[set.ids[i]])] = w[i];
+      }
+    }
+    Eigen::MatrixXd a(static_cast<Eigen::Index>(rows.size()), c);
+    for (size_t r = 0; r < rows.size(); ++r)
+      for (int j = 0; j < c; ++j)
+        a(static_cast<Eigen::Index>(r), j) = rows[r][static_cast<size_t>(j)];
+    if (rows.empty()) continue;
+    EXPECT_LE(SubjectLeverage(a).maxCoeff(), 0.5 + 1e-6) << source;
+  }
+  EXPECT_GE(leverage_withheld, 1);
+  EXPECT_GE(models_released, 1);
 }
 
 TEST(Report, TheLinkageSectionIsTheCohortsOwn) {
