@@ -96,9 +96,11 @@ class InitialSets {
 
 // Blocking tokens: each catches a kind of registration error the match keys miss.
 constexpr TokenKind kBlockingTokens[] = {
-    TokenKind::kFirstNameDob,       TokenKind::kNamePairDob,    TokenKind::kNamesNoYear,
-    TokenKind::kSurnameYearMonth,   TokenKind::kSurnameYearDay, TokenKind::kSurnameYearSwapped,
-    TokenKind::kPhoneticInitialYear};
+    TokenKind::kSurnameHeadFirstNameDob, TokenKind::kSurnameTailFirstNameDob,
+    TokenKind::kNamePairDob,             TokenKind::kNamesMonthDay,
+    TokenKind::kNamesYearMonth,          TokenKind::kNamesYearDay,
+    TokenKind::kNamesYearSwapped,        TokenKind::kPhoneticGivenYear,
+    TokenKind::kSurnameDob};
 
 uint64_t FilterHash(const BloomFilter& f) {
   uint64_t a, b;
