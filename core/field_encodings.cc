@@ -64,8 +64,8 @@ std::string_view TokenKindName(TokenKind kind) {
       return "names_year_month";
     case TokenKind::kNamesYearDay:
       return "names_year_day";
-    case TokenKind::kNamesYearSwapped:
-      return "names_year_swapped";
+    case TokenKind::kSurnameYearSwapped:
+      return "surname_year_swapped";
     case TokenKind::kPhoneticGivenYear:
       return "phonetic_given_year";
     case TokenKind::kPhoneticInitialDob:
@@ -228,12 +228,14 @@ void FieldEncoder::Encode(const NormalisedIdentity& id, FieldEncodings* out) {
     given_buffer = "#" + id.initials;
     given = given_buffer;
   }
+  // Within a surname and year, {day, month}: its classes hold at most two dates (a date and
+  // its swap), and the surname filter already tells surname + year (README, Security).
+  set(TokenKind::kSurnameYearSwapped, {surname, kSep, ys, los, his});
   const std::string& phonetic = family;
   if (!given.empty()) {
     set(TokenKind::kNamesMonthDay, {surname, kSep, given, kSep, ms, ds});
     set(TokenKind::kNamesYearMonth, {surname, kSep, given, kSep, ys, ms});
     set(TokenKind::kNamesYearDay, {surname, kSep, given, kSep, ys, kSep, ds});
-    set(TokenKind::kNamesYearSwapped, {surname, kSep, given, kSep, ys, los, his});
     set(TokenKind::kPhoneticGivenYear, {phonetic, kSep, given, kSep, ys});
   }
   if (!initial.empty()) {

@@ -21,10 +21,11 @@
 //   calendar's classes (12 months, 31 days, one per year), which the calendar's shape and the
 //   cases' ages labelled: they are retired, as are the initial+date and first name+date tokens,
 //   whose low-entropy name part chained surname families through the date (README, Security).
-//   Partial dates (year+month, year+day, month+day, year+{day, month}: one wrong digit or a
-//   day/month swap still agrees on the rest) are bound to the surname AND the given name, so
+//   Partial dates (year+month, year+day, month+day: one wrong digit still agrees on the rest)
+//   are bound to the surname AND the given name, so
 //   that even within the commonest surname they only chain the few people who share both
-//   names; whole dates are bound to the surname (or its phonetic form, or three of its
+//   names; year+{day, month} (a swap) to the surname alone (its classes hold at most two
+//   dates, within one surname and year); whole dates are bound to the surname (or its phonetic form, or three of its
 //   letters with the first name). Kinds 7-11 held the surname alone (or the first initial)
 //   before issue 13: extracts made before it must be re-made (their tokens no longer agree).
 // A missing field (no first name, no birth date) gives a zero filter / zero token: absent,
@@ -66,7 +67,7 @@ enum class TokenKind : uint8_t {
   kNamesMonthDay = 7,             // surname + given + month + day: year errors
   kNamesYearMonth = 8,            // surname + given + year + month: day errors
   kNamesYearDay = 9,              // surname + given + year + day: month errors
-  kNamesYearSwapped = 10,         // surname + given + year + {day, month}: swaps
+  kSurnameYearSwapped = 10,    // surname + year + {day, month}: swaps, no given name needed
   kPhoneticGivenYear = 11,        // phonetic surname + given + year: typo plus date error
   kPhoneticInitialDob = 12,       // phonetic surname + first initial + birth date: initials
   kSurnameHeadFirstNameDob = 13,  // first 3 letters of the surname + first name + birth date

@@ -99,7 +99,7 @@ constexpr TokenKind kBlockingTokens[] = {
     TokenKind::kSurnameHeadFirstNameDob, TokenKind::kSurnameTailFirstNameDob,
     TokenKind::kNamePairDob,             TokenKind::kNamesMonthDay,
     TokenKind::kNamesYearMonth,          TokenKind::kNamesYearDay,
-    TokenKind::kNamesYearSwapped,        TokenKind::kPhoneticGivenYear,
+    TokenKind::kSurnameYearSwapped,        TokenKind::kPhoneticGivenYear,
     TokenKind::kSurnameDob};
 
 uint64_t FilterHash(const BloomFilter& f) {

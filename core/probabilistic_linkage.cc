@@ -46,7 +46,7 @@ DateAgreement CompareDates(const FieldEncodings& a, const FieldEncodings& b) {
   const bool ym = Same(a, b, TokenKind::kNamesYearMonth);
   const bool yd = Same(a, b, TokenKind::kNamesYearDay);
   const bool md = Same(a, b, TokenKind::kNamesMonthDay);
-  const bool unordered = Same(a, b, TokenKind::kNamesYearSwapped);
+  const bool unordered = Same(a, b, TokenKind::kSurnameYearSwapped);
   r.first_name_same = Same(a, b, TokenKind::kSurnameHeadFirstNameDob) ||
                       Same(a, b, TokenKind::kSurnameTailFirstNameDob);
   const bool surname_dob = Same(a, b, TokenKind::kSurnameDob);
@@ -58,7 +58,7 @@ DateAgreement CompareDates(const FieldEncodings& a, const FieldEncodings& b) {
   r.same_family = ym || yd || md || unordered || surname_dob || phonetic ||
                   (r.same_year && surname_filters_equal);
   r.names_month_day = md;
-  r.names_known = ym || yd || md || unordered;
+  r.names_known = ym || yd || md;
   // Same year and equal filters of both names: the names agree, so the partial-date tokens
   // were comparable and their disagreement is evidence.
   if (!r.names_known && r.same_year && a.has_first_name() && BloomPopCount(a.surname_bloom) > 0 &&

@@ -94,7 +94,7 @@ TEST(FieldEncodingsTest, DatePartsAgreeOnTheRest) {
   // Only initials: they stand in for the given name of the partial-date tokens.
   FieldEncodings kok = Encode(Id("kok", "", {1979, 3, 5}, "s"), key);
   FieldEncodings kok_swapped = Encode(Id("kok", "", {1979, 5, 3}, "s"), key);
-  EXPECT_TRUE(Same(kok, kok_swapped, TokenKind::kNamesYearSwapped));
+  EXPECT_TRUE(Same(kok, kok_swapped, TokenKind::kSurnameYearSwapped));
   EXPECT_FALSE(Same(kok, kok_swapped, TokenKind::kNamesMonthDay));
   EXPECT_FALSE(Same(kok, kok_swapped, TokenKind::kSurnameDob));
   EXPECT_FALSE(kok.has_first_name());
