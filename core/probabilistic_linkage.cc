@@ -190,7 +190,9 @@ Comparison Compare(const FieldEncodings& a, const FieldEncodings& b) {
   } else if (date == birth_date_level::kExact && Same(a, b, TokenKind::kSurnameDob)) {
     first = first_name_level::kDifferent;  // the initial tokens were comparable
   } else if (no_year) {
-    first = first_name_level::kInitial;
+    // The month + day token holds the given name: the first name itself when both have one.
+    first = a.has_first_name() && b.has_first_name() ? first_name_level::kExact
+                                                     : first_name_level::kInitial;
   } else {
     first = first_name_level::kUnknown;
   }
