@@ -22,12 +22,12 @@
 //   cases' ages labelled: they are retired, as are the initial+date and first name+date tokens,
 //   whose low-entropy name part chained surname families through the date (README, Security).
 //   Partial dates (year+month, year+day, month+day: one wrong digit still agrees on the rest)
-//   are bound to the surname AND the given name, so
-//   that even within the commonest surname they only chain the few people who share both
-//   names; year+{day, month} (a swap) to the surname alone (its classes hold at most two
-//   dates, within one surname and year); whole dates are bound to the surname (or its phonetic form, or three of its
-//   letters with the first name). Kinds 7-11 held the surname alone (or the first initial)
-//   before issue 13: extracts made before it must be re-made (their tokens no longer agree).
+//   are bound to the surname AND the given name, so that even within the commonest surname
+//   they only chain the few people who share both names; year+{day, month} (a swap) to the
+//   surname alone (its classes hold at most two dates, within one surname and year); whole
+//   dates to the surname (or its phonetic form, or three of its letters with the first
+//   name). Kinds 7-9 and 11 held the surname alone (or the first initial) before issue 13:
+//   extracts made before it must be re-made (their tokens no longer agree).
 // A missing field (no first name, no birth date) gives a zero filter / zero token: absent,
 // never "different".
 //
