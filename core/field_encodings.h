@@ -67,7 +67,7 @@ enum class TokenKind : uint8_t {
   kNamesMonthDay = 7,             // surname + given + month + day: year errors
   kNamesYearMonth = 8,            // surname + given + year + month: day errors
   kNamesYearDay = 9,              // surname + given + year + day: month errors
-  kSurnameYearSwapped = 10,    // surname + year + {day, month}: swaps, no given name needed
+  kSurnameYearSwapped = 10,       // surname + year + {day, month}: swaps, no given name needed
   kPhoneticGivenYear = 11,        // phonetic surname + given + year: typo plus date error
   kPhoneticInitialDob = 12,       // phonetic surname + first initial + birth date: initials
   kSurnameHeadFirstNameDob = 13,  // first 3 letters of the surname + first name + birth date
