@@ -41,31 +41,41 @@ std::unique_ptr<PrecomputedHmac> DeriveKey(const HmacKey& key, std::string_view 
 }  // namespace
 
 std::string_view TokenKindName(TokenKind kind) {
+  switch (static_cast<int>(kind)) {
+    case 0:
+      return "retired_year_month";
+    case 1:
+      return "retired_year_day";
+    case 2:
+      return "retired_month_day";
+    case 3:
+      return "retired_year_day_month_unordered";
+    case 4:
+      return "retired_initial_dob";
+    case 5:
+      return "retired_first_name_dob";
+  }
   switch (kind) {
-    case TokenKind::kYearMonth:
-      return "year_month";
-    case TokenKind::kYearDay:
-      return "year_day";
-    case TokenKind::kMonthDay:
-      return "month_day";
-    case TokenKind::kYearDayMonthUnordered:
-      return "year_day_month_unordered";
-    case TokenKind::kInitialDob:
-      return "initial_dob";
-    case TokenKind::kFirstNameDob:
-      return "first_name_dob";
     case TokenKind::kNamePairDob:
       return "name_pair_dob";
-    case TokenKind::kNamesNoYear:
-      return "names_no_year";
-    case TokenKind::kSurnameYearMonth:
-      return "surname_year_month";
-    case TokenKind::kSurnameYearDay:
-      return "surname_year_day";
+    case TokenKind::kNamesMonthDay:
+      return "names_month_day";
+    case TokenKind::kNamesYearMonth:
+      return "names_year_month";
+    case TokenKind::kNamesYearDay:
+      return "names_year_day";
     case TokenKind::kSurnameYearSwapped:
       return "surname_year_swapped";
-    case TokenKind::kPhoneticInitialYear:
-      return "phonetic_initial_year";
+    case TokenKind::kPhoneticGivenYear:
+      return "phonetic_given_year";
+    case TokenKind::kPhoneticInitialDob:
+      return "phonetic_initial_dob";
+    case TokenKind::kSurnameHeadFirstNameDob:
+      return "surname_head_first_name_dob";
+    case TokenKind::kSurnameTailFirstNameDob:
+      return "surname_tail_first_name_dob";
+    case TokenKind::kSurnameDob:
+      return "surname_dob";
   }
   return "unknown";
 }
@@ -110,6 +120,10 @@ double BloomDice(const BloomFilter& a, const BloomFilter& b) {
 FieldEncoder::FieldEncoder(const HmacKey& key) {
   for (std::string_view purpose : kFieldPurpose) bloom_keys_.push_back(DeriveKey(key, purpose));
   for (int k = 0; k < kTokenKinds; ++k) {
+    if (IsRetiredTokenKind(k)) {
+      token_keys_.push_back(nullptr);
+      continue;
+    }
     std::string purpose = "token/";
     purpose += TokenKindName(static_cast<TokenKind>(k));
     token_keys_.push_back(DeriveKey(key, purpose));
@@ -146,6 +160,28 @@ void FieldEncoder::Bloom(int field, int year, std::string_view value, BloomFilte
   }
 }
 
+void FieldEncoder::FamilyBloom(int field, int year, std::string_view family, std::string_view value,
+                               BloomFilter* out) {
+  out->fill(0);
+  if (value.empty()) return;
+  char salt[4];
+  FourDigits(year, salt);
+  int previous = 0;
+  for (size_t i = 0; i <= value.size(); ++i) {
+    int current = i < value.size() ? Letter(value[i]) : 0;
+    char bigram[2] = {previous == 0 ? '_' : static_cast<char>('a' + previous - 1),
+                      current == 0 ? '_' : static_cast<char>('a' + current - 1)};
+    std::string_view parts[] = {std::string_view(salt, 4), kSep, family, kSep,
+                                std::string_view(bigram, 2)};
+    Sha256Digest d = bloom_keys_[field]->Compute(parts);
+    for (int h = 0; h < kBloomHashes; ++h) {
+      uint32_t bit = d[h] & 0x7fu;
+      (*out)[bit / 8] |= static_cast<uint8_t>(1u << (bit % 8));
+    }
+    previous = current;
+  }
+}
+
 uint64_t FieldEncoder::Token(TokenKind kind, std::span<const std::string_view> parts) const {
   Sha256Digest d = token_keys_[static_cast<int>(kind)]->Compute(parts);
   uint64_t t;
@@ -158,7 +194,12 @@ void FieldEncoder::Encode(const NormalisedIdentity& id, FieldEncodings* out) {
   const bool has_date = b.year > 0 && b.month > 0 && b.day > 0;
   const int year = has_date ? b.year : 0;
   Bloom(0, year, id.surname, &out->surname_bloom);
-  Bloom(1, year, id.first_name, &out->first_name_bloom);
+  // The first-name filter is salted by the phonetic surname too: salted by the year alone,
+  // equal first-name filters joined everyone of one first name and birth year across
+  // surnames, and with the surname filters chained the whole store into birth-year classes
+  // (the structural attack, issue 13 F1).
+  const std::string family = id.surname.empty() ? std::string() : DutchPhonetic(id.surname);
+  FamilyBloom(1, year, family, id.first_name, &out->first_name_bloom);
   out->tokens.fill(0);
   if (!has_date) return;
 
@@ -176,28 +217,78 @@ void FieldEncoder::Encode(const NormalisedIdentity& id, FieldEncodings* out) {
     out->tokens[static_cast<int>(kind)] =
         Token(kind, std::span<const std::string_view>(parts.begin(), parts.size()));
   };
-
-  set(TokenKind::kYearMonth, {ys, kSep, ms});
-  set(TokenKind::kYearDay, {ys, kSep, ds});
-  set(TokenKind::kMonthDay, {ms, kSep, ds});
-  set(TokenKind::kYearDayMonthUnordered, {ys, kSep, los, kSep, his});
-  if (!initial.empty()) set(TokenKind::kInitialDob, {initial, kSep, ys, ms, ds});
+  // Every token below holds the surname (whole, phonetic, or three of its letters next to the
+  // first name); partial dates hold the given name too (issue 13, F1).
+  if (surname.empty()) return;
+  set(TokenKind::kSurnameDob, {surname, kSep, ys, ms, ds});
+  // The given name: the first given name, else the initials (marked: never equal to a name).
+  std::string given_buffer;
+  std::string_view given = id.first_name;
+  if (given.empty() && !id.initials.empty()) {
+    given_buffer = "#" + id.initials;
+    given = given_buffer;
+  }
+  // Within a surname and year, {day, month}: its classes hold at most two dates (a date and
+  // its swap), and the surname filter already tells surname + year (README, Security).
+  set(TokenKind::kSurnameYearSwapped, {surname, kSep, ys, los, his});
+  const std::string& phonetic = family;
+  if (!given.empty()) {
+    set(TokenKind::kNamesMonthDay, {surname, kSep, given, kSep, ms, ds});
+    set(TokenKind::kNamesYearMonth, {surname, kSep, given, kSep, ys, ms});
+    set(TokenKind::kNamesYearDay, {surname, kSep, given, kSep, ys, kSep, ds});
+    set(TokenKind::kPhoneticGivenYear, {phonetic, kSep, given, kSep, ys});
+  }
+  if (!initial.empty()) {
+    set(TokenKind::kPhoneticInitialDob, {phonetic, kSep, initial, kSep, ys, ms, ds});
+  }
   if (!id.first_name.empty()) {
-    set(TokenKind::kFirstNameDob, {id.first_name, kSep, ys, ms, ds});
     std::string_view a = surname, z = id.first_name;
     if (z < a) std::swap(a, z);
     set(TokenKind::kNamePairDob, {a, kSep, z, kSep, ys, ms, ds});
+    const size_t part = std::min<size_t>(3, surname.size());
+    set(TokenKind::kSurnameHeadFirstNameDob,
+        {surname.substr(0, part), kSep, id.first_name, kSep, ys, ms, ds});
+    set(TokenKind::kSurnameTailFirstNameDob,
+        {surname.substr(surname.size() - part), kSep, id.first_name, kSep, ys, ms, ds});
   }
-  if (!surname.empty()) {
-    set(TokenKind::kNamesNoYear, {surname, kSep, initial, kSep, ms, ds});
-    set(TokenKind::kSurnameYearMonth, {surname, kSep, ys, ms});
-    set(TokenKind::kSurnameYearDay, {surname, kSep, ys, kSep, ds});
-    set(TokenKind::kSurnameYearSwapped, {surname, kSep, ys, los, his});
-    if (!initial.empty()) {
-      std::string phonetic = DutchPhonetic(surname);
-      set(TokenKind::kPhoneticInitialYear, {phonetic, kSep, initial, kSep, ys});
+}
+
+std::vector<TokenKind> LiveTokenKinds() {
+  std::vector<TokenKind> out;
+  for (int k = 0; k < kTokenKinds; ++k) {
+    if (!IsRetiredTokenKind(k)) out.push_back(static_cast<TokenKind>(k));
+  }
+  return out;
+}
+
+std::vector<uint32_t> TokenComponents(size_t n,
+                                      const std::function<const FieldEncodings&(size_t)>& get,
+                                      std::span<const TokenKind> kinds) {
+  std::vector<uint32_t> parent(n);
+  for (size_t i = 0; i < n; ++i) parent[i] = static_cast<uint32_t>(i);
+  auto find = [&](uint32_t x) {
+    while (parent[x] != x) {
+      parent[x] = parent[parent[x]];
+      x = parent[x];
+    }
+    return x;
+  };
+  std::vector<std::pair<uint64_t, uint32_t>> held;
+  for (TokenKind kind : kinds) {
+    held.clear();
+    for (size_t i = 0; i < n; ++i) {
+      uint64_t t = get(i).token(kind);
+      if (t != 0) held.emplace_back(t, static_cast<uint32_t>(i));
+    }
+    std::sort(held.begin(), held.end());
+    for (size_t j = 1; j < held.size(); ++j) {
+      if (held[j].first != held[j - 1].first) continue;
+      uint32_t a = find(held[j].second), b = find(held[j - 1].second);
+      if (a != b) parent[std::max(a, b)] = std::min(a, b);
     }
   }
+  for (size_t i = 0; i < n; ++i) parent[i] = find(static_cast<uint32_t>(i));
+  return parent;
 }
 
 void ComputeFieldEncodings(const HmacKey& key, const NormalisedIdentity& identity,

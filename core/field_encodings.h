@@ -9,12 +9,25 @@
 //   substituted, added, dropped or transposed still compares as "similar". The positions are
 //   salted with the birth year: one name gives a different filter in every birth year, so the
 //   linker cannot count a name's filter across the whole population (see README, Security).
+//   The first-name filter is salted by the phonetic surname as well, so that equal first-name
+//   filters never join two surname families (issue 13, F1).
 // - 64-bit keyed tokens (truncated HMACs), each under its own key derived from the site key
 //   with a purpose label, so equal tokens reveal equality of exactly that combination and
-//   nothing else. Birth date parts are keyed in pairs (year+month, year+day, month+day, and
-//   year with {day, month} unordered): one wrong digit or a day/month swap still agrees on the
-//   rest, while no token carries a single date part alone. Name tokens always carry the birth
-//   date or its parts, so their frequencies are close to flat.
+//   nothing else. EVERY token that carries a birth date or a part of one also carries the
+//   surname (or its phonetic form, or its first or last three letters together with the first
+//   name): equal tokens then only connect records of one surname family, and no chain of
+//   records sharing tokens crosses the population. Standalone date parts (year+month,
+//   year+day, month+day: kinds 0-3, until issue 13's F1) partitioned the records into the
+//   calendar's classes (12 months, 31 days, one per year), which the calendar's shape and the
+//   cases' ages labelled: they are retired, as are the initial+date and first name+date tokens,
+//   whose low-entropy name part chained surname families through the date (README, Security).
+//   Partial dates (year+month, year+day, month+day: one wrong digit still agrees on the rest)
+//   are bound to the surname AND the given name, so that even within the commonest surname
+//   they only chain the few people who share both names; year+{day, month} (a swap) to the
+//   surname alone (its classes hold at most two dates, within one surname and year); whole
+//   dates to the surname (or its phonetic form, or three of its letters with the first
+//   name). Kinds 7-9 and 11 held the surname alone (or the first initial) before issue 13:
+//   extracts made before it must be re-made (their tokens no longer agree).
 // A missing field (no first name, no birth date) gives a zero filter / zero token: absent,
 // never "different".
 //
@@ -25,8 +38,10 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
@@ -45,20 +60,24 @@ using BloomFilter = std::array<uint8_t, kBloomBytes>;
 
 // The numbers are part of the wire format (proto/extract.proto EncodingToken): never reuse one.
 enum class TokenKind : uint8_t {
-  kYearMonth = 0,              // birth year + month
-  kYearDay = 1,                // birth year + day
-  kMonthDay = 2,               // birth month + day
-  kYearDayMonthUnordered = 3,  // birth year + {day, month} as a set: day/month swaps
-  kInitialDob = 4,             // first initial + birth date
-  kFirstNameDob = 5,           // first given name + birth date: blocks surname errors
-  kNamePairDob = 6,            // {surname, first given name} as a set + birth date: swaps
-  kNamesNoYear = 7,            // surname + first initial + month + day: year errors
-  kSurnameYearMonth = 8,       // surname + year + month: blocks day errors
-  kSurnameYearDay = 9,         // surname + year + day: blocks month errors
-  kSurnameYearSwapped = 10,    // surname + year + {day, month}: swaps without a first name
-  kPhoneticInitialYear = 11,   // phonetic surname + first initial + year: typo plus date error
+  // 0-5: retired (never emitted; dropped when an extract is read): year_month, year_day,
+  // month_day, year_day_month_unordered, initial_dob, first_name_dob.
+  // "given" below is the first given name, or the initials when the site has no first name.
+  kNamePairDob = 6,               // {surname, first given name} as a set + birth date: swaps
+  kNamesMonthDay = 7,             // surname + given + month + day: year errors
+  kNamesYearMonth = 8,            // surname + given + year + month: day errors
+  kNamesYearDay = 9,              // surname + given + year + day: month errors
+  kSurnameYearSwapped = 10,       // surname + year + {day, month}: swaps, no given name needed
+  kPhoneticGivenYear = 11,        // phonetic surname + given + year: typo plus date error
+  kPhoneticInitialDob = 12,       // phonetic surname + first initial + birth date: initials
+  kSurnameHeadFirstNameDob = 13,  // first 3 letters of the surname + first name + birth date
+  kSurnameTailFirstNameDob = 14,  // last 3 letters of the surname + first name + birth date:
+                                  // one of the two survives a surname letter error
+  kSurnameDob = 15,               // surname + birth date: given-name errors
 };
-inline constexpr int kTokenKinds = 12;
+inline constexpr int kTokenKinds = 16;
+// True for the retired kinds 0-5 (standalone or weakly bound date parts: issue 13, F1).
+constexpr bool IsRetiredTokenKind(int kind) { return kind >= 0 && kind < 6; }
 std::string_view TokenKindName(TokenKind kind);
 
 // PSEUDONYMS: may leave the site.
@@ -93,6 +112,9 @@ class FieldEncoder {
 
  private:
   void Bloom(int field, int year, std::string_view value, BloomFilter* out);
+  // Salted by the year and `family` (the phonetic surname); positions not cached.
+  void FamilyBloom(int field, int year, std::string_view family, std::string_view value,
+                   BloomFilter* out);
   uint64_t Token(TokenKind kind, std::span<const std::string_view> parts) const;
 
   std::vector<std::unique_ptr<PrecomputedHmac>> bloom_keys_;  // surname, first name
@@ -100,6 +122,16 @@ class FieldEncoder {
   // (field, year) -> 729 packed position sets (kBloomHashes bytes each), 0 = not yet computed.
   std::unordered_map<uint32_t, std::vector<uint32_t>> positions_;
 };
+
+// The structural self-audit (issue 13, F1): the records joined when they share a token of
+// one of `kinds` (transitively: union-find, as a linker operator chaining records would).
+// Returns each record's component as the index of a representative record. O(n log n) time,
+// 12 bytes per record of memory per kind at a time.
+std::vector<uint32_t> TokenComponents(size_t n,
+                                      const std::function<const FieldEncodings&(size_t)>& get,
+                                      std::span<const TokenKind> kinds);
+// The token kinds that are emitted (the retired ones excluded), every one holding a date part.
+std::vector<TokenKind> LiveTokenKinds();
 
 // One-off convenience (builds a FieldEncoder: slower in loops).
 void ComputeFieldEncodings(const HmacKey& key, const NormalisedIdentity& identity,

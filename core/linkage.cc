@@ -95,10 +95,15 @@ class InitialSets {
 };
 
 // Blocking tokens: each catches a kind of registration error the match keys miss.
-constexpr TokenKind kBlockingTokens[] = {
-    TokenKind::kFirstNameDob,       TokenKind::kNamePairDob,    TokenKind::kNamesNoYear,
-    TokenKind::kSurnameYearMonth,   TokenKind::kSurnameYearDay, TokenKind::kSurnameYearSwapped,
-    TokenKind::kPhoneticInitialYear};
+constexpr TokenKind kBlockingTokens[] = {TokenKind::kSurnameHeadFirstNameDob,
+                                         TokenKind::kSurnameTailFirstNameDob,
+                                         TokenKind::kNamePairDob,
+                                         TokenKind::kNamesMonthDay,
+                                         TokenKind::kNamesYearMonth,
+                                         TokenKind::kNamesYearDay,
+                                         TokenKind::kSurnameYearSwapped,
+                                         TokenKind::kPhoneticGivenYear,
+                                         TokenKind::kSurnameDob};
 
 uint64_t FilterHash(const BloomFilter& f) {
   uint64_t a, b;

@@ -12,12 +12,71 @@ bool Same(const FieldEncodings& a, const FieldEncodings& b, TokenKind kind) {
   return x != 0 && x == b.token(kind);
 }
 
-bool HasDate(const FieldEncodings& e) { return e.token(TokenKind::kYearMonth) != 0; }
+// Every date-bearing token is bound to the surname (core/field_encodings.h): a record with a
+// birth date has the surname + birth date token.
+bool HasDate(const FieldEncodings& e) { return e.token(TokenKind::kSurnameDob) != 0; }
 
 // An initial is known when the site had one: it then made the initial-bearing tokens.
 bool HasGivenName(const FieldEncodings& e) {
-  return e.has_first_name() || e.token(TokenKind::kInitialDob) != 0 ||
-         e.token(TokenKind::kPhoneticInitialYear) != 0;
+  return e.has_first_name() || e.token(TokenKind::kPhoneticInitialDob) != 0 ||
+         e.token(TokenKind::kPhoneticGivenYear) != 0;
+}
+
+// The birth-date section of Compare (issue 13, F1): partial dates are only keyed together with
+// the surname and the given name, whole dates with the surname (or its phonetic form, or three
+// of its letters and the first name).
+struct DateAgreement {
+  uint8_t level = birth_date_level::kMissing;
+  bool same_year = false;        // the name filters (salted by year) are comparable
+  bool names_known = false;      // surname and given name known equal: partial dates comparable
+  bool names_month_day = false;  // surname, given name, month and day agree
+  bool same_family = false;      // the phonetic surnames agree: the first-name filters' other salt
+  bool first_name_same = false;  // a token holding the first name and the date agrees
+};
+
+DateAgreement CompareDates(const FieldEncodings& a, const FieldEncodings& b) {
+  DateAgreement r;
+  const bool surname_filters_equal =
+      BloomPopCount(a.surname_bloom) > 0 && a.surname_bloom == b.surname_bloom;
+  if (!HasDate(a) || !HasDate(b)) {
+    r.same_year = !HasDate(a) && !HasDate(b);  // both filters unsalted alike
+    r.same_family = r.same_year && surname_filters_equal;
+    return r;
+  }
+  const bool ym = Same(a, b, TokenKind::kNamesYearMonth);
+  const bool yd = Same(a, b, TokenKind::kNamesYearDay);
+  const bool md = Same(a, b, TokenKind::kNamesMonthDay);
+  const bool unordered = Same(a, b, TokenKind::kSurnameYearSwapped);
+  r.first_name_same = Same(a, b, TokenKind::kSurnameHeadFirstNameDob) ||
+                      Same(a, b, TokenKind::kSurnameTailFirstNameDob);
+  const bool surname_dob = Same(a, b, TokenKind::kSurnameDob);
+  const bool phonetic =
+      Same(a, b, TokenKind::kPhoneticInitialDob) || Same(a, b, TokenKind::kPhoneticGivenYear);
+  const bool whole = surname_dob || r.first_name_same || Same(a, b, TokenKind::kNamePairDob) ||
+                     Same(a, b, TokenKind::kPhoneticInitialDob);
+  r.same_year = ym || yd || unordered || whole || Same(a, b, TokenKind::kPhoneticGivenYear);
+  r.same_family = ym || yd || md || unordered || surname_dob || phonetic ||
+                  (r.same_year && surname_filters_equal);
+  r.names_month_day = md;
+  r.names_known = ym || yd || md;
+  // Same year and equal filters of both names: the names agree, so the partial-date tokens
+  // were comparable and their disagreement is evidence.
+  if (!r.names_known && r.same_year && a.has_first_name() && BloomPopCount(a.surname_bloom) > 0 &&
+      a.surname_bloom == b.surname_bloom && a.first_name_bloom == b.first_name_bloom) {
+    r.names_known = true;
+  }
+  if (whole || (ym && yd)) {
+    r.level = birth_date_level::kExact;
+  } else if (unordered && !md) {
+    r.level = birth_date_level::kSwapped;
+  } else if (static_cast<int>(ym) + yd + md == 1) {
+    r.level = birth_date_level::kOnePart;
+  } else if (r.names_known) {
+    r.level = birth_date_level::kDifferent;
+  } else {
+    r.level = birth_date_level::kMissing;  // nothing comparable: not evidence either way
+  }
+  return r;
 }
 
 }  // namespace
@@ -79,29 +138,18 @@ bool IsInformative(CompareField field, uint8_t level) {
 
 Comparison Compare(const FieldEncodings& a, const FieldEncodings& b) {
   Comparison c;
-  // Birth date from the pair tokens.
-  const bool dates = HasDate(a) && HasDate(b);
-  const bool ym = Same(a, b, TokenKind::kYearMonth);
-  const bool yd = Same(a, b, TokenKind::kYearDay);
-  const bool md = Same(a, b, TokenKind::kMonthDay);
-  const bool unordered = Same(a, b, TokenKind::kYearDayMonthUnordered);
+  // Birth date from the surname-bound tokens.
+  const DateAgreement dates = CompareDates(a, b);
   uint8_t& date = c.level[static_cast<int>(CompareField::kBirthDate)];
-  if (!dates) {
-    date = birth_date_level::kMissing;
-  } else if (ym && yd && md) {
-    date = birth_date_level::kExact;
-  } else if (unordered && !md) {
-    date = birth_date_level::kSwapped;
-  } else if (static_cast<int>(ym) + yd + md == 1) {
-    date = birth_date_level::kOnePart;
-  } else {
-    date = birth_date_level::kDifferent;
-  }
+  date = dates.level;
   // The name filters are salted by birth year: comparable only when the years agree (or when
   // neither record has a date, both salted alike).
-  const bool same_year = dates ? (ym || yd || unordered) : (!HasDate(a) && !HasDate(b));
-  const bool swapped = Same(a, b, TokenKind::kNamePairDob) && !Same(a, b, TokenKind::kFirstNameDob);
-  const bool no_year = Same(a, b, TokenKind::kNamesNoYear);
+  const bool same_year = dates.same_year;
+  const bool swapped = Same(a, b, TokenKind::kNamePairDob) &&
+                       !Same(a, b, TokenKind::kSurnameHeadFirstNameDob) &&
+                       !Same(a, b, TokenKind::kSurnameTailFirstNameDob);
+  // Surname, given name, month and day agree: the names are equal across a year error.
+  const bool no_year = dates.names_month_day;
 
   uint8_t& surname = c.level[static_cast<int>(CompareField::kSurname)];
   if (swapped) {
@@ -121,26 +169,30 @@ Comparison Compare(const FieldEncodings& a, const FieldEncodings& b) {
 
   uint8_t& first = c.level[static_cast<int>(CompareField::kFirstName)];
   const bool a_has = HasGivenName(a), b_has = HasGivenName(b);
-  const bool initial_same = Same(a, b, TokenKind::kInitialDob);
+  const bool initial_same = Same(a, b, TokenKind::kPhoneticInitialDob);
   if (swapped) {
     first = first_name_level::kExact;
   } else if (!a_has && !b_has) {
     first = first_name_level::kBothMissing;
   } else if (!a_has || !b_has) {
     first = first_name_level::kOneMissing;
-  } else if (a.has_first_name() && b.has_first_name() && same_year) {
+  } else if (a.has_first_name() && b.has_first_name() && same_year && dates.same_family) {
     double dice = BloomDice(a.first_name_bloom, b.first_name_bloom);
     first = a.first_name_bloom == b.first_name_bloom ? first_name_level::kExact
             : dice >= 0.7                            ? first_name_level::kSimilar
             : initial_same || (no_year && surname == surname_level::kExact)
                 ? first_name_level::kInitial
                 : first_name_level::kDifferent;
+  } else if (dates.first_name_same) {
+    first = first_name_level::kExact;  // the first name is in the agreeing token
   } else if (initial_same) {
     first = first_name_level::kInitial;
-  } else if (date == birth_date_level::kExact) {
+  } else if (date == birth_date_level::kExact && Same(a, b, TokenKind::kSurnameDob)) {
     first = first_name_level::kDifferent;  // the initial tokens were comparable
   } else if (no_year) {
-    first = first_name_level::kInitial;
+    // The month + day token holds the given name: the first name itself when both have one.
+    first = a.has_first_name() && b.has_first_name() ? first_name_level::kExact
+                                                     : first_name_level::kInitial;
   } else {
     first = first_name_level::kUnknown;
   }

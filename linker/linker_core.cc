@@ -219,12 +219,23 @@ std::vector<LinkageReportData::EncodingAudit> AuditEncodings(const std::vector<L
          [](const FieldEncodings& e) -> const BloomFilter& { return e.surname_bloom; });
   filter("first_name_bloom",
          [](const FieldEncodings& e) -> const BloomFilter& { return e.first_name_bloom; });
-  for (int k = 0; k < kTokenKinds; ++k) {
+  for (TokenKind kind : LiveTokenKinds()) {
     for (const LinkInput& in : inputs) {
-      if (in.encodings.tokens[k] != 0) values.push_back(in.encodings.tokens[k]);
+      if (in.encodings.token(kind) != 0) values.push_back(in.encodings.token(kind));
     }
-    out.push_back(AuditValues(std::string(TokenKindName(static_cast<TokenKind>(k))), values));
+    out.push_back(AuditValues(std::string(TokenKindName(kind)), values));
   }
+  // The structural audit (issue 13, F1): records chained through shared tokens of any kind.
+  // Every token holds the surname, so a component is one surname family (with its typo
+  // variants): its largest share is that of the commonest surname. Date parts that travelled
+  // alone joined everything into one component (share ~1) partitioned by the calendar.
+  std::vector<uint32_t> component = TokenComponents(
+      inputs.size(), [&](size_t i) -> const FieldEncodings& { return inputs[i].encodings; },
+      LiveTokenKinds());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (!inputs[i].encodings.empty()) values.push_back(component[i]);
+  }
+  out.push_back(AuditValues("token_graph_components", values));
   return out;
 }
 

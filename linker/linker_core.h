@@ -87,7 +87,9 @@ struct LinkageSnapshot {
 // the waterfall of one link, with levels and partial weights only.
 std::string FormatEvidence(const LinkEvidence& evidence);
 
-// The frequency self-audit of every field encoding over the records linked.
+// The self-audit of the field encodings over the records linked: the frequency of every
+// encoding's values, then "token_graph_components": the components of records chained through
+// shared tokens (largest_share: the largest component's share of records; core/field_encodings.h).
 std::vector<LinkageReportData::EncodingAudit> AuditEncodings(const std::vector<LinkInput>& inputs);
 
 // The subjects holding a case (the cohort), or with `pool` those holding police records only

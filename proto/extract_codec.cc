@@ -148,7 +148,11 @@ absl::StatusOr<PseudonymousRecord> FromProto(ExportKind kind, const v1::Pseudony
       return absl::InvalidArgumentError(
           Cat("field encodings with ", e.tokens_size(), " tokens, more than ", kTokenKinds));
     }
-    for (int k = 0; k < e.tokens_size(); ++k) r.encodings.tokens[k] = e.tokens(k);
+    // Retired kinds (standalone date parts: issue 13, F1) from older sites are dropped, so
+    // the linker never stores them.
+    for (int k = 0; k < e.tokens_size(); ++k) {
+      r.encodings.tokens[k] = IsRetiredTokenKind(k) ? 0 : e.tokens(k);
+    }
   }
   if (kind == ExportKind::kCases) {
     if (!in.has_case_attributes())

@@ -45,6 +45,10 @@ TEST(FieldEncodingsTest, DeterministicAndKeyed) {
   FieldEncodings other = Encode(id, TestKey(0x43));
   EXPECT_NE(a.surname_bloom, other.surname_bloom);
   for (int k = 0; k < kTokenKinds; ++k) {
+    if (IsRetiredTokenKind(k)) {
+      EXPECT_EQ(a.tokens[k], 0u) << k;  // standalone date parts never leave the site
+      continue;
+    }
     EXPECT_NE(a.tokens[k], 0) << k;
     EXPECT_NE(a.tokens[k], other.tokens[k]) << k;
   }
@@ -64,7 +68,10 @@ TEST(FieldEncodingsTest, OneLetterErrorsStaySimilar) {
     double dice = BloomDice(base.surname_bloom, v.surname_bloom);
     EXPECT_GE(dice, 0.6) << variant;
     EXPECT_LT(dice, 1.0) << variant;
-    EXPECT_TRUE(Same(base, v, TokenKind::kFirstNameDob)) << variant;
+    // One of the surname's head and tail (with the first name and date) survives the error.
+    EXPECT_TRUE(Same(base, v, TokenKind::kSurnameHeadFirstNameDob) ||
+                Same(base, v, TokenKind::kSurnameTailFirstNameDob))
+        << variant;
   }
   FieldEncodings unrelated = Encode(Id("bakker", "maarten", dob), key);
   EXPECT_LT(BloomDice(base.surname_bloom, unrelated.surname_bloom), 0.4);
@@ -74,25 +81,29 @@ TEST(FieldEncodingsTest, DatePartsAgreeOnTheRest) {
   HmacKey key = TestKey();
   FieldEncodings base = Encode(Id("mulder", "anouk", {1961, 8, 19}), key);
   FieldEncodings month = Encode(Id("mulder", "anouk", {1961, 3, 19}), key);
-  EXPECT_TRUE(Same(base, month, TokenKind::kYearDay));
-  EXPECT_FALSE(Same(base, month, TokenKind::kYearMonth));
-  EXPECT_FALSE(Same(base, month, TokenKind::kMonthDay));
-  EXPECT_TRUE(Same(base, month, TokenKind::kSurnameYearDay));
+  EXPECT_TRUE(Same(base, month, TokenKind::kNamesYearDay));
+  EXPECT_FALSE(Same(base, month, TokenKind::kNamesYearMonth));
+  EXPECT_FALSE(Same(base, month, TokenKind::kNamesMonthDay));
   EXPECT_EQ(base.surname_bloom, month.surname_bloom);  // same year: same salt
 
   FieldEncodings year = Encode(Id("mulder", "anouk", {1962, 8, 19}), key);
-  EXPECT_TRUE(Same(base, year, TokenKind::kMonthDay));
-  EXPECT_TRUE(Same(base, year, TokenKind::kNamesNoYear));
+  EXPECT_TRUE(Same(base, year, TokenKind::kNamesMonthDay));
+  EXPECT_FALSE(Same(base, year, TokenKind::kNamesYearMonth));
   EXPECT_NE(base.surname_bloom, year.surname_bloom);  // another year: another salt
 
-  FieldEncodings kok = Encode(Id("kok", "", {1979, 3, 5}), key);
-  FieldEncodings kok_swapped = Encode(Id("kok", "", {1979, 5, 3}), key);
-  EXPECT_TRUE(Same(kok, kok_swapped, TokenKind::kYearDayMonthUnordered));
+  // Only initials: they stand in for the given name of the partial-date tokens.
+  FieldEncodings kok = Encode(Id("kok", "", {1979, 3, 5}, "s"), key);
+  FieldEncodings kok_swapped = Encode(Id("kok", "", {1979, 5, 3}, "s"), key);
   EXPECT_TRUE(Same(kok, kok_swapped, TokenKind::kSurnameYearSwapped));
-  EXPECT_FALSE(Same(kok, kok_swapped, TokenKind::kMonthDay));
+  EXPECT_FALSE(Same(kok, kok_swapped, TokenKind::kNamesMonthDay));
+  EXPECT_FALSE(Same(kok, kok_swapped, TokenKind::kSurnameDob));
   EXPECT_FALSE(kok.has_first_name());
-  EXPECT_EQ(kok.token(TokenKind::kFirstNameDob), 0u);
-  EXPECT_EQ(kok.token(TokenKind::kInitialDob), 0u);
+  EXPECT_EQ(kok.token(TokenKind::kSurnameHeadFirstNameDob), 0u);
+  EXPECT_NE(kok.token(TokenKind::kPhoneticInitialDob), 0u);
+  // No given name at all: no partial-date token (it would join every such namesake).
+  FieldEncodings bare = Encode(Id("kok", "", {1979, 3, 5}), key);
+  EXPECT_EQ(bare.token(TokenKind::kNamesYearMonth), 0u);
+  EXPECT_NE(bare.token(TokenKind::kSurnameDob), 0u);
 }
 
 TEST(FieldEncodingsTest, SwappedNamesShareThePairToken) {
@@ -100,7 +111,60 @@ TEST(FieldEncodingsTest, SwappedNamesShareThePairToken) {
   FieldEncodings a = Encode(Id("bakker", "willem", {1948, 11, 22}), key);
   FieldEncodings b = Encode(Id("willem", "bakker", {1948, 11, 22}), key);
   EXPECT_TRUE(Same(a, b, TokenKind::kNamePairDob));
-  EXPECT_FALSE(Same(a, b, TokenKind::kFirstNameDob));
+  EXPECT_FALSE(Same(a, b, TokenKind::kSurnameHeadFirstNameDob));
+  EXPECT_FALSE(Same(a, b, TokenKind::kSurnameTailFirstNameDob));
+}
+
+// Issue 13, F1: no token carries a date part without the surname. Two people of different
+// surnames born on the same day share no token; within a surname only the combinations agree.
+TEST(FieldEncodingsTest, NoDateTokenCrossesSurnames) {
+  HmacKey key = TestKey();
+  const Date dob{1975, 4, 9};
+  FieldEncodings a = Encode(Id("jansen", "jan", dob), key);
+  FieldEncodings b = Encode(Id("bakker", "jan", dob), key);
+  FieldEncodings c = Encode(Id("visser", "piet", {1975, 4, 20}), key);
+  for (TokenKind kind : LiveTokenKinds()) {
+    EXPECT_FALSE(Same(a, b, kind)) << TokenKindName(kind);
+    EXPECT_FALSE(Same(a, c, kind)) << TokenKindName(kind);
+  }
+}
+
+// An old site's extract with the retired standalone date tokens: the linker drops them.
+TEST(FieldEncodingsTest, RetiredTokensAreDroppedOnRead) {
+  HmacKey key = TestKey();
+  PseudonymousRecord r;
+  r.kind = ExportKind::kIncidents;
+  r.record_id = "i1";
+  r.keys.push_back(MatchKey{KeyLevel::kSurnameDob, {}});
+  r.encodings = Encode(Id("kok", "sanne", {1979, 3, 5}), key);
+  v1::PseudonymisedRecord wire;
+  ToProto(r, &wire);
+  for (int k = 0; k < kTokenKinds; ++k) {
+    if (IsRetiredTokenKind(k)) wire.mutable_encodings()->set_tokens(k, 1000 + k);
+  }
+  absl::StatusOr<PseudonymousRecord> back = FromProto(ExportKind::kIncidents, wire);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->encodings, r.encodings);
+}
+
+// The structural self-audit's union-find: chains through shared tokens of several kinds.
+TEST(FieldEncodingsTest, TokenComponentsChainAcrossKinds) {
+  HmacKey key = TestKey();
+  std::vector<FieldEncodings> e = {
+      Encode(Id("kok", "sanne", {1979, 3, 5}), key),
+      Encode(Id("kok", "sanne", {1979, 3, 6}), key),   // names + year + month with 0
+      Encode(Id("kok", "sanne", {1979, 7, 6}), key),   // names + year + day with 1
+      Encode(Id("kok", "anna", {1980, 1, 1}), key),    // nothing: another given name
+      Encode(Id("smit", "sanne", {1979, 3, 5}), key),  // nothing: another surname
+  };
+  std::vector<TokenKind> kinds = LiveTokenKinds();
+  std::vector<uint32_t> c = TokenComponents(
+      e.size(), [&](size_t i) -> const FieldEncodings& { return e[i]; }, kinds);
+  EXPECT_EQ(c[0], c[1]);
+  EXPECT_EQ(c[1], c[2]);
+  EXPECT_NE(c[3], c[0]);
+  EXPECT_NE(c[4], c[0]);
+  EXPECT_NE(c[4], c[3]);
 }
 
 TEST(FieldEncodingsTest, MissingBirthDateGivesNoTokens) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -549,17 +550,44 @@ TEST(LinkageReportData, ProbabilisticFiguresAndTheSelfAuditSurviveTheRoundTrip) 
 TEST(AuditEncodings, LargestShareAndEntropyOfEachEncoding) {
   std::vector<LinkInput> in(4);
   for (int i = 0; i < 4; ++i) {
-    in[i].encodings.tokens[static_cast<int>(TokenKind::kMonthDay)] = i < 2 ? 7 : 8 + i;
+    in[i].encodings.tokens[static_cast<int>(TokenKind::kNamesMonthDay)] = i < 2 ? 7 : 8 + i;
   }
   std::vector<LinkageReportData::EncodingAudit> audit = AuditEncodings(in);
-  ASSERT_EQ(audit.size(), 2u + kTokenKinds);
-  const LinkageReportData::EncodingAudit& md = audit[2 + static_cast<int>(TokenKind::kMonthDay)];
-  EXPECT_EQ(md.encoding, "month_day");
+  const std::vector<TokenKind> live = LiveTokenKinds();
+  ASSERT_EQ(audit.size(), 2u + live.size() + 1);  // filters, live tokens, the token graph
+  const size_t at =
+      2 + (std::find(live.begin(), live.end(), TokenKind::kNamesMonthDay) - live.begin());
+  const LinkageReportData::EncodingAudit& md = audit[at];
+  EXPECT_EQ(md.encoding, "names_month_day");
   EXPECT_EQ(md.records, 4);
   EXPECT_EQ(md.distinct, 3);
   EXPECT_DOUBLE_EQ(md.largest_share, 0.5);
   EXPECT_DOUBLE_EQ(md.entropy_bits, 1.5);  // 1/2, 1/4, 1/4
   EXPECT_EQ(audit[0].records, 0);          // no surname filters here
+  for (const LinkageReportData::EncodingAudit& a : audit) {
+    EXPECT_EQ(a.encoding.find("retired"), std::string::npos) << a.encoding;
+  }
+}
+
+// The structural audit (issue 13, F1): records chained through shared tokens of different
+// kinds form one component; the largest component's share is reported.
+TEST(AuditEncodings, TokenGraphComponents) {
+  std::vector<LinkInput> in(5);
+  auto set = [&](int i, TokenKind kind, uint64_t v) {
+    in[i].encodings.tokens[static_cast<int>(kind)] = v;
+  };
+  set(0, TokenKind::kNamesYearMonth, 11);
+  set(1, TokenKind::kNamesYearMonth, 11);  // 0-1
+  set(1, TokenKind::kNamesYearDay, 21);
+  set(2, TokenKind::kNamesYearDay, 21);  // 1-2: a chain of three
+  set(3, TokenKind::kNamesYearMonth, 12);
+  set(4, TokenKind::kNamesYearDay, 22);
+  std::vector<LinkageReportData::EncodingAudit> audit = AuditEncodings(in);
+  const LinkageReportData::EncodingAudit& g = audit.back();
+  EXPECT_EQ(g.encoding, "token_graph_components");
+  EXPECT_EQ(g.records, 5);
+  EXPECT_EQ(g.distinct, 3);
+  EXPECT_DOUBLE_EQ(g.largest_share, 0.6);
 }
 
 }  // namespace
