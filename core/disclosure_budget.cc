@@ -664,12 +664,15 @@ absl::Status CheckLeverage(const std::vector<SubjectSet>& candidate,
       if (h[i] > max_leverage + 1e-9 && h[i] > h_before[i] + 1e-9) worst = std::max(worst, h[i]);
     }
     if (worst > 0) {
-      return absl::FailedPreconditionError(
-          Cat("refused: with what was released before, this study's equations about the ", source,
-              " counts of ", c, " subjects would give one subject a leverage of ", Fixed3(worst),
-              ", above ", Fixed3(max_leverage),
-              ": their count would be nearly determined (a smaller analysis or a larger cohort may "
-              "pass)"));
+      // F2: the analyst reads no count, set or leverage figure; the audit entry has them.
+      return Refusal(
+          Cat("refused: with what was released before, this study's equations would nearly "
+              "determine a person's police count (their leverage would exceed the policy's "
+              "max_leverage; a smaller analysis or a larger cohort may pass)"),
+          Cat("equations about the ", source, " counts of ", c,
+              " subjects would give one subject a leverage of ", Fixed3(worst), ", above ",
+              Fixed3(max_leverage)),
+          true);
     }
   }
   return absl::OkStatus();
