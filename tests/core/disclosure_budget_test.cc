@@ -6,8 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cstring>
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <random>
 #include <set>
@@ -256,18 +256,21 @@ TEST(Regression, ATwoValuedTermWithASmallCategoryIsSuppressed) {
   EXPECT_TRUE(said);
 }
 
+// The predictors the repeated-model attacks draw from.
+const std::vector<std::string> kModelVariables = {"age",
+                                                  "times_discussed",
+                                                  "plan",
+                                                  "life_domains_capped",
+                                                  "convictions_year_before",
+                                                  "incidents_year_before"};
+
 TEST(Budget, RepeatedModelsOfOneCohortAreRefusedBeforeTheyDetermineAnyone) {
   // The attack: one cohort, studies with other predictors and outcomes until the
   // released equations could be solved. The budget refuses before that; the identical study
   // rerun stays allowed.
   const std::vector<CohortSubjectIn> in = Subjects(80);
   std::vector<SubjectSet> released;
-  const std::vector<std::string> vars = {"age",
-                                         "times_discussed",
-                                         "plan",
-                                         "life_domains_capped",
-                                         "convictions_year_before",
-                                         "incidents_year_before"};
+  const std::vector<std::string>& vars = kModelVariables;
   int allowed = 0, refused = 0, first_refused = -1;
   for (int k = 0; k < 12; ++k) {
     Study study = NoComparison();
@@ -412,12 +415,7 @@ TEST(Leverage, RepeatedModelsOfOneCohortKeepEveryoneBelowTheBound) {
   // the bound withholds them; over everything released, no subject's leverage exceeds 0.5.
   const std::vector<CohortSubjectIn> in = Subjects(80);
   std::vector<SubjectSet> released;
-  const std::vector<std::string> vars = {"age",
-                                         "times_discussed",
-                                         "plan",
-                                         "life_domains_capped",
-                                         "convictions_year_before",
-                                         "incidents_year_before"};
+  const std::vector<std::string>& vars = kModelVariables;
   int leverage_withheld = 0, models_released = 0;
   for (int k = 0; k < 12; ++k) {
     Study study = NoComparison();
