@@ -1,5 +1,6 @@
 # Sourced by the end-to-end tests of issue 13 (links_explain_e2e_test.sh,
-# stable_subject_ids_e2e_test.sh): real daemons on 127.0.0.1 port 0 with the development
+# stable_subject_ids_e2e_test.sh) and by fault_test.sh (which redefines start_linker and
+# submit for its own use): real daemons on 127.0.0.1 port 0 with the development
 # certificates, a real RocksDB store on disk, the real `pprl` CLI. The caller sets `build`,
 # `src` and `name` (the test's name, for messages) before sourcing; this file makes `work`, the
 # certificates and a site key, and a trap that kills every daemon it started and removes

@@ -9,58 +9,16 @@ set -euo pipefail
 build=$1
 src=$2
 rounds=${3:-6}
-pprl=$build/cli/pprl
-work=$(mktemp -d)
-declare -A pid=()
-cleanup() {
-  for p in "${pid[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-say() { echo "fault_test: $*"; }
-die() { say "$*"; for f in "$work"/logs/*.log; do echo "== $f"; tail -5 "$f"; done; exit 1; }
-
-"$src/deploy/make-dev-certs.sh" "$work/certs" >/dev/null
-"$pprl" keygen --out "$work/site.key" >/dev/null
+name=fault_test
+# work, certificates, site key, cleanup, say/die, tls, grants, as, start, stop.
+source "$src/tests/linker/e2e_daemons.sh"
 "$pprl" synth --out "$work/data" --people 8000 --cases 120 --seed 5 >/dev/null
-mkdir -p "$work/logs"
-# tls SERVER [CLIENT]: a daemon's server certificate and, for its calls to the linker, a client one.
-tls() {
-  echo --tls-ca "$work/certs/ca.pem" --tls-cert "$work/certs/$1.pem" --tls-key "$work/certs/$1.key" \
-    --tls-crl "$work/certs/crl.pem"
-  [ -z "${2:-}" ] || echo --tls-client-cert "$work/certs/$2.pem" --tls-client-key "$work/certs/$2.key"
-}
-grants="--allow-agent police=police:incidents,convictions --allow-agent veiligheidshuis=veiligheidshuis:cases"
-as() { echo --certs "$work/certs" --as "$1"; }
-
-# start NAME BINARY ARGS...: starts a daemon on 127.0.0.1, waits for its port.
-start() {
-  local name=$1 bin=$2
-  shift 2
-  rm -f "$work/$name.port"
-  "$bin" --listen 127.0.0.1:0 --port-file "$work/$name.port" "$@" 2>>"$work/logs/$name.log" &
-  pid[$name]=$!
-  for _ in $(seq 1 400); do
-    [ -s "$work/$name.port" ] && break
-    sleep 0.025
-  done
-  [ -s "$work/$name.port" ] || die "$name did not start"
-  eval "${name//-/_}=127.0.0.1:$(cat "$work/$name.port")"
-}
 crash() {  # SIGKILL
   kill -9 "${pid[$1]}" 2>/dev/null || true
   wait "${pid[$1]}" 2>/dev/null || true
   unset "pid[$1]"
 }
 start_linker() { start linker "$build/linker/pprl-linker" --data-dir "$work/$1" $(tls linker) $grants; }
-start_analyzer() { start analyzer "$build/analyzer/pprl-analyzer" --linker "$linker" $(tls analyzer-server analyzer); }
-start_agent() {  # police | vh
-  local kind=police
-  [ "$1" = vh ] && kind=veiligheidshuis
-  start "agent-$1" "$build/agent/pprl-agent" --spool-dir "$work/spool-$1" --site "$kind" \
-    --site-kind "$kind" --key-file "$work/site.key" --linker "$linker" \
-    $(tls "agent-$1-server" "agent-$1") --officer "officer-$1"
-}
 submit() {  # agent officer kind file
   local site=police
   [ "$2" = officer-vh ] && site=veiligheidshuis
