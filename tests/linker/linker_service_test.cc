@@ -14,6 +14,7 @@
 #include "core/audit_signing.h"
 #include "core/merkle.h"
 #include "linker/linker_core.h"
+#include "linker/rocksdb_record_store.h"
 #include "proto/linker.grpc.pb.h"
 #include "service/child_process.h"
 #include "service/dev_ca.h"
@@ -433,6 +434,59 @@ TEST_F(LinkerServiceTest, ConcurrentUploadsAreCappedAndStreamsWithoutADeadlineEn
   UploadOptions o;
   o.client_extract_id = "after";
   EXPECT_THAT(UploadExtract(*police, IncidentHeader(), Records(3, "after"), o), IsOk());
+}
+
+// The linker stores records in the order they arrive. Sent in the export's row order, that
+// order would be the rows' ranks: aligned with a public distribution, an export sorted by birth
+// date gave the operator the exact birth year of 91% of records and the date to within a month
+// of 55%; one sorted by surname the exact surname of 13% (1% without the order) (red-team 5,
+// O1). The agent sends them in an order made from their content alone, so the same records in
+// any row order arrive, and are stored, as the same sequence with the same digest.
+TEST_F(LinkerServiceTest, TheStoredOrderSaysNothingOfTheExportsRowOrder) {
+  StartLinker();
+  auto police = Stub("agent-police");
+  std::vector<v1::PseudonymisedRecord> sorted = Records(200, "row");
+  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
+    return a.record_id() < b.record_id();  // as an export sorted on a column
+  });
+  std::vector<v1::PseudonymisedRecord> reversed(sorted.rbegin(), sorted.rend());
+  UploadOptions o;
+  o.client_extract_id = "sorted";
+  absl::StatusOr<v1::UploadReceipt> a = UploadExtract(*police, IncidentHeader(), sorted, o);
+  ASSERT_THAT(a, IsOk());
+  o.client_extract_id = "reversed";
+  absl::StatusOr<v1::UploadReceipt> b = UploadExtract(*police, IncidentHeader(), reversed, o);
+  ASSERT_THAT(b, IsOk());
+  EXPECT_EQ(a->extract().content_digest(), b->extract().content_digest());
+
+  ASSERT_EQ(linker_->Stop(), 0);
+  absl::StatusOr<std::unique_ptr<RecordStore>> store =
+      OpenRocksDbRecordStore(dir_.File("db"), [] { return int64_t{0}; });
+  ASSERT_THAT(store, IsOk());
+  std::map<std::string, std::vector<std::string>> stored;  // extract id -> record ids in order
+  ASSERT_THAT((*store)->ScanRecords([&](const StoredRecord& r) {
+    stored[r.extract->extract_id].push_back(r.record->record_id);
+    return absl::OkStatus();
+  }),
+              IsOk());
+  ASSERT_EQ(stored.size(), 2u);
+  std::vector<std::string> row_order;
+  for (const auto& r : sorted) row_order.push_back(r.record_id());
+  const std::vector<std::string>& first = stored.begin()->second;
+  EXPECT_EQ(first, stored.rbegin()->second);
+  ASSERT_EQ(first.size(), row_order.size());
+  EXPECT_NE(first, row_order);
+  EXPECT_NE(first, std::vector<std::string>(row_order.rbegin(), row_order.rend()));
+  // Far from either row order: ranks barely correlated with the export's.
+  std::map<std::string, size_t> rank;
+  for (size_t i = 0; i < row_order.size(); ++i) rank[row_order[i]] = i;
+  double n = static_cast<double>(first.size()), sum_d2 = 0;
+  for (size_t i = 0; i < first.size(); ++i) {
+    double d = static_cast<double>(i) - static_cast<double>(rank[first[i]]);
+    sum_d2 += d * d;
+  }
+  double spearman = 1 - 6 * sum_d2 / (n * (n * n - 1));
+  EXPECT_LT(std::abs(spearman), 0.3) << spearman;
 }
 
 // A message larger than the limit (64 MiB) is refused, and the linker carries on.
