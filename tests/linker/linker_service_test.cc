@@ -514,6 +514,55 @@ TEST_F(LinkerServiceTest, OversizedMessagesAreRefused) {
   EXPECT_THAT(UploadExtract(*police, IncidentHeader(), Records(3, "small"), o), IsOk());
 }
 
+// Listing and withdrawing are bound by the allowlist as uploads are: an agent acts for its
+// grant's site, whatever its CN, and an agent certificate outside the allowlist whose CN merely
+// equals a site's name can neither list nor withdraw that site's extracts (red-team 5, C2:
+// before, both went by the CN, so such a certificate withdrew the site's extract while the
+// site's own agent, under another CN, could not see it).
+TEST_F(LinkerServiceTest, ListingAndWithdrawingAreBoundByTheAllowlist) {
+  StartLinker({"--allow-agent", "gemeente-agent=gemeente:cases"});
+  std::string ca = (certs_->path() / "ca1").string();
+  ASSERT_THAT(IssueDevCertificate(ca, "agent-gemeente", "agent", "gemeente-agent", 0, 30), IsOk());
+  ASSERT_THAT(IssueDevCertificate(ca, "agent-named-gemeente", "agent", "gemeente", 0, 30), IsOk());
+  v1::ExtractHeader header = IncidentHeader("gemeente");
+  header.set_kind(v1::CASES);
+  std::vector<v1::PseudonymisedRecord> cases = Records(2, "g");
+  for (v1::PseudonymisedRecord& r : cases) {
+    r.clear_incident_attributes();
+    r.mutable_case_attributes()->set_kader("hic");
+    r.mutable_case_attributes()->set_gender("m");
+  }
+  UploadOptions o;
+  o.client_extract_id = "g1";
+  absl::StatusOr<v1::UploadReceipt> up = UploadExtract(*Stub("agent-gemeente"), header, cases, o);
+  ASSERT_THAT(up, IsOk());
+  const std::string id = up->extract().extract_id();
+  auto list = [&](const std::string& holder, grpc::Status* status) {
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx, 20);
+    v1::ListExtractsResponse r;
+    *status = Stub(holder)->ListExtracts(&ctx, {}, &r);
+    return r.extracts_size();
+  };
+  auto withdraw = [&](const std::string& holder) {
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx, 20);
+    v1::WithdrawExtractRequest q;
+    q.set_extract_id(id);
+    v1::ExtractSummary r;
+    return Stub(holder)->WithdrawExtract(&ctx, q, &r);
+  };
+  grpc::Status status;
+  EXPECT_EQ(list("agent-named-gemeente", &status), 0);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << status.error_message();
+  EXPECT_EQ(withdraw("agent-named-gemeente").error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(list("agent-police", &status), 0);  // another site's agent sees nothing of it
+  EXPECT_EQ(withdraw("agent-police").error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(list("agent-gemeente", &status), 1) << status.error_message();
+  grpc::Status w = withdraw("agent-gemeente");
+  EXPECT_TRUE(w.ok()) << w.error_message();
+}
+
 // The linker's allowlist of agents: an agent uploads only its grant's kinds, only for its own
 // site, and an agent certificate not in the list uploads nothing. Every refusal is an audit
 // entry; an accepted upload's entry names the site and the officer the agent forwarded.
