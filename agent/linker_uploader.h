@@ -28,8 +28,9 @@ struct UploadOptions {
     v1::Linker::StubInterface& stub, const v1::ExtractHeader& header,
     const std::vector<v1::PseudonymisedRecord>& records, const UploadOptions& options = {});
 
-// The order an extract's records are sent and stored in: by SHA-256 of each record's
-// deterministic serialisation, a function of what the linker receives and nothing else. The
+// The order an extract's records are sent and stored in: by a fixed 64-bit hash (FNV-1a) of
+// each record's deterministic serialisation, a function of what the linker receives and
+// nothing else. The
 // linker stores records in the order they arrive, so sending them in the export's row order
 // would hand it the rows' ranks: an export sorted by surname or birth date gives every record
 // its surname or birth date by aligning the ranks with a public distribution (red-team 5, O1).
