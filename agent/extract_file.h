@@ -2,8 +2,9 @@
 // messages the agent sends over gRPC.
 //
 // Layout: the line "PPRL-EXTRACT-1\n", then length-delimited ExtractFrame messages: one header,
-// the records, one trailer with the count and the content digest (hex SHA-256 over the records'
-// deterministic serialisation, as an upload announces it). The writer
+// the records in the export's row order, one trailer with the count and the content digest (hex
+// SHA-256 over the records' deterministic serialisation in file order; an upload sends the
+// records in UploadOrder, agent/linker_uploader.h, and announces that order's digest). The writer
 // writes to "<path>.partial", syncs and renames, so a reader never sees half a file.
 // PSEUDONYMS only. Not thread-safe.
 #ifndef PPRL_AGENT_EXTRACT_FILE_H_

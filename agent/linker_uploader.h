@@ -23,9 +23,20 @@ struct UploadOptions {
 
 // The records must all be of `header.kind()`; `header.key_id()` names the key and
 // `header.site()` the site (which the linker checks against the agent's certificate).
+// They are sent in UploadOrder, not in the order given (which is the export's row order).
 [[nodiscard]] absl::StatusOr<v1::UploadReceipt> UploadExtract(
     v1::Linker::StubInterface& stub, const v1::ExtractHeader& header,
     const std::vector<v1::PseudonymisedRecord>& records, const UploadOptions& options = {});
+
+// The order an extract's records are sent and stored in: by a fixed 64-bit hash (FNV-1a) of
+// each record's deterministic serialisation, a function of what the linker receives and
+// nothing else. The
+// linker stores records in the order they arrive, so sending them in the export's row order
+// would hand it the rows' ranks: an export sorted by surname or birth date gives every record
+// its surname or birth date by aligning the ranks with a public distribution (red-team 5, O1).
+// The same records in any order give the same sequence, hence the same digest and extract id.
+// Returns indexes into `records`.
+std::vector<size_t> UploadOrder(const std::vector<v1::PseudonymisedRecord>& records);
 
 }  // namespace pprl
 

@@ -248,6 +248,14 @@ absl::Status LinkerService::Authorize(const Peer& peer, std::string_view rpc,
   return absl::PermissionDeniedError(Cat("role ", role, " may not call ", rpc));
 }
 
+absl::Status LinkerService::AgentNotAllowed(const Peer& peer, std::string_view rpc) {
+  (void)core_->Audit(peer.name, std::string(RoleName(peer.role)), "denied_call", "refused",
+                     {{"rpc", std::string(rpc)}, {"reason", "not in the allowlist of agents"}});
+  LogError("call denied", {{"rpc", std::string(rpc)}, {"caller", peer.name}, {"role", "agent"}});
+  return absl::PermissionDeniedError(
+      Cat("agent ", peer.name, " is not in the linker's allowlist of agents"));
+}
+
 grpc::ServerReadReactor<v1::UploadRequest>* LinkerService::Upload(
     grpc::CallbackServerContext* context, v1::UploadReceipt* receipt) {
   return new UploadReactor(this, context, receipt);
@@ -260,10 +268,17 @@ grpc::ServerUnaryReactor* LinkerService::ListExtracts(grpc::CallbackServerContex
     Peer peer = PeerOf(*context);
     absl::Status allowed = Authorize(peer, "ListExtracts", {Role::kAgent, Role::kAuditor});
     if (!allowed.ok()) return allowed;
+    // An agent sees its grant's site only: the site in the allowlist, not its certificate's CN
+    // (an agent outside the allowlist has no site here).
+    const AgentGrant* grant = nullptr;
+    if (peer.role == Role::kAgent) {
+      grant = GrantOf(peer.name);
+      if (grant == nullptr) return AgentNotAllowed(peer, "ListExtracts");
+    }
     absl::StatusOr<std::vector<ExtractInfo>> list = core_->store().ListExtracts();
     if (!list.ok()) return list.status();
     for (const ExtractInfo& e : *list) {
-      if (peer.role == Role::kAgent && e.site != peer.name) continue;  // own site only
+      if (grant != nullptr && e.site != grant->site) continue;  // own site only
       ToProto(e, response->add_extracts());
     }
     return absl::OkStatus();
@@ -277,21 +292,26 @@ grpc::ServerUnaryReactor* LinkerService::WithdrawExtract(grpc::CallbackServerCon
     Peer peer = PeerOf(*context);
     absl::Status allowed = Authorize(peer, "WithdrawExtract", {Role::kAgent});
     if (!allowed.ok()) return allowed;
+    // Bound as uploads are: by the allowlist's site for this agent, never by a CN that merely
+    // equals a site's name (red-team 5, C2).
+    const AgentGrant* grant = GrantOf(peer.name);
+    if (grant == nullptr) return AgentNotAllowed(peer, "WithdrawExtract");
     absl::Status writable = core_->AuditWritable();
     if (!writable.ok()) return writable;
     absl::StatusOr<std::vector<ExtractInfo>> list = core_->store().ListExtracts();
     if (!list.ok()) return list.status();
     auto it = std::find_if(list->begin(), list->end(), [&](const ExtractInfo& e) {
-      return e.extract_id == request->extract_id() && e.site == peer.name;
+      return e.extract_id == request->extract_id() && e.site == grant->site;
     });
     if (it == list->end()) {
       return absl::NotFoundError(
-          Cat("site ", peer.name, " has no extract ", request->extract_id()));
+          Cat("site ", grant->site, " has no extract ", request->extract_id()));
     }
     absl::StatusOr<ExtractInfo> w = core_->store().WithdrawExtract(request->extract_id());
     if (!w.ok()) return w.status();
     absl::StatusOr<uint64_t> seq = core_->Audit(peer.name, "agent", "withdrawal", "withdrawn",
                                                 {{"extract_id", w->extract_id},
+                                                 {"site", grant->site},
                                                  {"records", w->record_count},
                                                  {"content_digest", w->content_digest}});
     if (!seq.ok()) return seq.status();

@@ -87,6 +87,8 @@ class LinkerService final : public v1::Linker::CallbackService {
   StreamLimits& stream_limits() { return stream_limits_; }
 
  private:
+  // An agent certificate outside the allowlist: logged, audited, PERMISSION_DENIED.
+  [[nodiscard]] absl::Status AgentNotAllowed(const Peer& peer, std::string_view rpc);
   // The cohort (subjects holding a case) or the comparison pool (police records only).
   grpc::ServerUnaryReactor* Subjects(grpc::CallbackServerContext* context, bool pool,
                                      v1::CohortResponse* response);
