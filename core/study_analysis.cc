@@ -231,7 +231,7 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& study,
   GuardComparisonCounts(study, r);
   // Linked counts in differencing: this cohort's linked counts beside those released before
   // must not give a group's (B minus A all known to the police, or none).
-  const std::vector<SubjectSet> linked_sets = LinkedSets(cohort, subjects);
+  const std::vector<SubjectSet> linked_sets = LinkedSets(cohort, subjects, inputs_key);
   std::set<std::string> by_difference;
   for (size_t k = 0; k < linked_sets.size(); ++k) {
     if (!CheckLinkedCounts(linked_sets[k], released, study.min_cell).ok())

@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "absl/strings/cord.h"
 #include "core/basic_statistics.h"
@@ -104,31 +105,19 @@ json DescriptivesFor(const std::vector<double>& v, const std::string& pointer, S
   return j;
 }
 
-// Issue 12 (a small group's total): the subjects a model or the correlations are computed
-// over. `set`: the subjects with every count the analysis uses (the counts' own sets, over which
-// their means are released); those lacking one of the case attributes in `attributes` are left
-// out. A mean over the set beside a model over all but k of it gives the k's total, and how
-// many are left out would tell how many of the subjects lacking an attribute (the case file
-// names them) are linked. So when any subject of the cohort lacks one (a case-file fact), and
-// fewer than min_cell of the set are left out, further subjects, first by a fixed digest of
-// their pseudonymous id (which the analyst cannot compute), are left out until min_cell are:
-// the analysis set is then min_cell from the set whoever is linked, and its size tells only the
-// set's.
-std::vector<const SubjectVariables*> AnalysisSet(const std::vector<SubjectVariables>& cohort,
-                                                 const std::vector<const SubjectVariables*>& set,
+// Issue 12 (a small group's total): see AnalysisSubjects.
+std::vector<const SubjectVariables*> AnalysisSet(const std::vector<const SubjectVariables*>& set,
                                                  const std::vector<std::string>& attributes,
                                                  int min_cell) {
   auto complete = [&](const SubjectVariables& s) {
     return std::all_of(attributes.begin(), attributes.end(),
                        [&](const std::string& a) { return s.values.contains(a); });
   };
-  const bool anyone_lacks = std::any_of(cohort.begin(), cohort.end(),
-                                        [&](const SubjectVariables& s) { return !complete(s); });
   std::vector<const SubjectVariables*> kept;
   for (const SubjectVariables* s : set)
     if (complete(*s)) kept.push_back(s);
   const int64_t left_out = static_cast<int64_t>(set.size() - kept.size());
-  if (!anyone_lacks || left_out >= min_cell) return kept;
+  if (left_out == 0 || left_out >= min_cell) return kept;
   std::vector<std::pair<std::string, const SubjectVariables*>> order;
   for (const SubjectVariables* s : kept) order.emplace_back(Sha256Hex(s->subject_id), s);
   std::sort(order.begin(), order.end());
@@ -156,7 +145,7 @@ std::vector<const SubjectVariables*> AnalysisSubjects(const std::vector<SubjectV
     for (const std::string& v : counts) in = in && InSetFor(s, v) && s.values.contains(v);
     if (in) set.push_back(&s);
   }
-  return AnalysisSet(cohort, set, attributes, min_cell);
+  return AnalysisSet(set, attributes, min_cell);
 }
 
 namespace {
@@ -455,16 +444,49 @@ SubjectSet InputsSet(const std::vector<CohortSubjectIn>& subjects,
 }
 
 std::vector<SubjectSet> LinkedSets(const std::vector<SubjectVariables>& cohort,
-                                   const std::vector<CohortSubjectIn>& subjects) {
+                                   const std::vector<CohortSubjectIn>& subjects,
+                                   std::string_view key) {
   std::map<std::string, const CohortSubjectIn*> by_id;
   for (const CohortSubjectIn& s : subjects) by_id[s.subject_id] = &s;
-  std::vector<SubjectSet> out = {{"linked_incidents", {}, {}}, {"linked_convictions", {}, {}}};
+  PrecomputedHmac mac(
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(key.data()), key.size()));
+  // A member is the person as the case file shows them (their first case), not their subject
+  // id: a case file withdrawn and resubmitted gives its unlinked subjects new ids (their
+  // records are new), and with ids the same cohort would look like another one.
+  std::vector<std::pair<std::string, const SubjectVariables*>> people;
   for (const SubjectVariables& v : cohort) {
     auto it = by_id.find(v.subject_id);
+    std::string text = Cat("subject:", v.subject_id);
+    if (it != by_id.end() && !it->second->cases.empty()) {
+      const CohortCaseIn* first = &it->second->cases[0];
+      for (const CohortCaseIn& c : it->second->cases) {
+        if (c.first_discussed_day < first->first_discussed_day) first = &c;
+      }
+      const CaseAttributes& a = first->attributes;
+      text = Cat("case:", first->first_discussed_day, ",", a.age ? Cat(*a.age) : std::string("-"),
+                 ",", std::string(1, a.gender), ",", a.kader);
+    }
+    const Sha256Digest tag = mac.Compute(text);
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string hex;
+    for (size_t i = 0; i < 8; ++i) {
+      hex += kHex[tag[i] >> 4];
+      hex += kHex[tag[i] & 15];
+    }
+    people.emplace_back(hex, &v);
+  }
+  std::sort(people.begin(), people.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.first, a.second->subject_id) < std::tie(b.first, b.second->subject_id);
+  });
+  std::vector<SubjectSet> out = {{"linked_incidents", {}, {}}, {"linked_convictions", {}, {}}};
+  std::map<std::string, int> seen;  // people alike on their first case: numbered
+  for (const auto& [hex, v] : people) {
+    auto it = by_id.find(v->subject_id);
     const bool incidents = it != by_id.end() && !it->second->incidents.empty();
     const bool convictions = it != by_id.end() && !it->second->convictions.empty();
-    out[0].ids.push_back(Cat(v.subject_id, incidents ? ":1" : ":0"));
-    out[1].ids.push_back(Cat(v.subject_id, convictions ? ":1" : ":0"));
+    const std::string member = Cat(hex, "#", seen[hex]++);
+    out[0].ids.push_back(Cat(member, incidents ? ":1" : ":0"));
+    out[1].ids.push_back(Cat(member, convictions ? ":1" : ":0"));
   }
   for (SubjectSet& s : out) std::sort(s.ids.begin(), s.ids.end());
   return out;

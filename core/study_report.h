@@ -83,14 +83,19 @@ SubjectSet InputsSet(const std::vector<CohortSubjectIn>& subjects,
                      const std::vector<SubjectVariables>& cohort, std::string_view key);
 
 // Families "linked_incidents" and "linked_convictions" (issue 12, linked counts in
-// differencing): the cohort's subjects as "subject_id:1" (known to the police, or with
-// convictions: any linked record) or "subject_id:0". A release whose figures give how many of its
-// cohort are linked (the incident or conviction set's size and every figure over it, or, with
-// unlinked counted as zero, the funnel's linked cases) records them, so later releases can be
-// checked against the numbers the analyst already holds. Sorted. The linker already holds who
-// is linked; these sets add nothing it does not know.
+// differencing): the cohort's people, each as "tag#k:1" (known to the police, or with
+// convictions: any linked record) or "tag#k:0". The tag is a digest keyed by `key` (the
+// analyzer's secret, as InputsSet's) of the person's first case (day, age, gender, kader), the
+// person as the case file shows them: subject ids of unlinked subjects change when a case file
+// is resubmitted, and with ids the same cohort would look like another; k numbers people alike
+// on their first case. A release whose figures give how many of its cohort are linked (the
+// incident or conviction set's size and every figure over it, or, with unlinked counted as
+// zero, the funnel's linked cases) records them, so later releases can be checked against the
+// numbers the analyst already holds. Sorted. The linker already holds who is linked; these sets
+// add nothing it does not know.
 std::vector<SubjectSet> LinkedSets(const std::vector<SubjectVariables>& cohort,
-                                   const std::vector<CohortSubjectIn>& subjects);
+                                   const std::vector<CohortSubjectIn>& subjects,
+                                   std::string_view key);
 
 // Linked counts in differencing. Each released linked count is a count over its cohort, and
 // two or more of them give the linked counts of differences (B minus A) and of every other
@@ -108,13 +113,15 @@ std::vector<SubjectSet> LinkedSets(const std::vector<SubjectVariables>& cohort,
 
 // The subjects a model or the correlations over `variables` are computed over (issue 12, a
 // small group's total): those with every count among the variables (in its set), minus those
-// lacking a case attribute among them; when any subject of the cohort lacks one (a case-file
-// fact) and fewer than min_cell of those with the counts are left out, further subjects, first
-// by a fixed digest of their pseudonymous id (which the analyst cannot compute), are left out
-// until min_cell are. A mean over the counts' set beside a model over all but k of it would give
-// the k's total, and how many were left out would tell how many of those lacking an attribute
-// (the case file names them) are linked; now the two sets are none or min_cell apart, and the
-// model's n tells only the set's size. In the cohort's order.
+// lacking a case attribute among them; when 1 to min_cell - 1 of them are left out so, further
+// subjects, first by a fixed digest of their pseudonymous id (which the analyst cannot
+// compute), are left out until min_cell are. A mean over the counts' set beside a model over
+// all but k of it would give the k's total, and the model's n would tell how many of those
+// lacking an attribute (the case file names them) are linked; now the two sets are none or
+// min_cell apart and n tells only whether any of them is (see the README's limits). In the
+// cohort's order. (Padding whenever anyone in the cohort lacks an attribute would hide that
+// too, but the padded group, split by the matched subjects into atoms below min_cell, made
+// the combination rule withhold the default study's models.)
 std::vector<const SubjectVariables*> AnalysisSubjects(const std::vector<SubjectVariables>& cohort,
                                                       const std::vector<std::string>& variables,
                                                       int min_cell);

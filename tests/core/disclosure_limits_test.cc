@@ -123,6 +123,16 @@ TEST(LinkedCounts, TheDifferenceOfTwoReleasedCohortsIsCountedLikeACohort) {
   absl::StatusOr<StudyResult> r = AnalyzeStudy(NoComparison(), Without(in, forty), {}, released);
   ASSERT_THAT(r, IsOk());
   EXPECT_EQ(r->report["cohort"]["n_incident_set"], 120);
+  // The same cohort after its case file was withdrawn and resubmitted: the unlinked subjects'
+  // ids are new (their records are), the people and their linked counts the same. Nothing to
+  // withhold (with subject ids as members the cohort's linked people looked like a group of
+  // their own, all linked).
+  std::vector<CohortSubjectIn> resubmitted = in;
+  for (CohortSubjectIn& s : resubmitted)
+    if (s.incidents.empty()) s.subject_id = "R" + s.subject_id;
+  absl::StatusOr<StudyResult> again = AnalyzeStudy(NoComparison(), resubmitted, {}, released);
+  ASSERT_THAT(again, IsOk());
+  EXPECT_EQ(again->report["cohort"]["n_incident_set"], 150);
   // Unlinked counted as zero: the funnel's linked cases are the linked count, under the same
   // rule.
   Study zero = NoComparison();
