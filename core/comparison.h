@@ -88,7 +88,9 @@ struct ComparisonOutput {
 // When CheckDifferencing refuses the matched subjects (family "incident_set") against
 // `released` (typically when a few found no match, so the matched subjects are the incident
 // set but for a few), further matched subjects drawn by the seed are withheld until it does
-// not; their number is reported.
+// not; their number is reported. `released` is the report's own sets (AnalyzeStudy): the
+// number withheld then follows from this cohort's data alone, never from which linked sets were
+// released before (issue 12); those are the release budget's statistic differencing.
 ComparisonOutput BuildComparison(const Study& study, const std::vector<Treated>& treated,
                                  const std::vector<PersonHistory>& pool,
                                  const std::vector<SubjectSet>& released = {});
@@ -97,8 +99,8 @@ ComparisonOutput BuildComparison(const Study& study, const std::vector<Treated>&
 // incident set, with `pool` (subjects never discussed) to draw from, and appends its
 // suppressions to report["suppressed"] / ["suppressed_reasons"]. `subjects` is what the cohort
 // was built from. Matched subjects are withheld as BuildComparison says; when the distinct
-// controls differ from a set in `released` by 1 to min_cell - 1 subjects, the whole section is
-// null (differencing). Returns
+// controls differ from a set in `released` (the report's own sets, AnalyzeStudy) by 1 to
+// min_cell - 1 subjects, the whole section is null (differencing). Returns
 // the subject sets the section releases figures about (none when it is null).
 std::vector<SubjectSet> AddComparisonToReport(const Study& study,
                                               const std::vector<SubjectVariables>& cohort,

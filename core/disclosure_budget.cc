@@ -183,6 +183,13 @@ std::vector<std::string> IdsWhere(const std::vector<SubjectVariables>& cohort,
   return ids;
 }
 
+std::vector<std::string> IdsOf(const std::vector<const SubjectVariables*>& subjects) {
+  std::vector<std::string> ids;
+  for (const SubjectVariables* s : subjects) ids.push_back(s->subject_id);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
 bool Has(const json& j, const std::string& key) {
   return j.is_object() && j.contains(key) && !j[key].is_null();
 }
@@ -233,13 +240,7 @@ std::vector<SubjectSet> ReleasedStatistics(const Study& study,
   const json& corr = report["correlations"];
   if (Has(corr, "r") && corr.contains("variables")) {
     std::vector<std::string> vars = corr["variables"].get<std::vector<std::string>>();
-    const auto ids = IdsWhere(cohort, [&](const SubjectVariables& s) {
-      if (!s.in_conviction_set) return false;
-      for (const std::string& v : vars) {
-        if (!s.values.contains(v)) return false;
-      }
-      return true;
-    });
+    const auto ids = IdsOf(AnalysisSubjects(cohort, vars, study.min_cell));
     for (size_t a = 0; a < vars.size(); ++a) {
       for (size_t b = a + 1; b < vars.size(); ++b) {
         if (corr["r"][a][b].is_null()) continue;
@@ -269,12 +270,7 @@ std::vector<SubjectSet> ReleasedStatistics(const Study& study,
     for (const std::string& v : used) {
       if (const char* s = SourceOf(v)) sources.insert(s);
     }
-    const auto ids = IdsWhere(cohort, [&](const SubjectVariables& s) {
-      for (const std::string& v : used) {
-        if (!InSetFor(s, v) || !s.values.contains(v)) return false;
-      }
-      return true;
-    });
+    const auto ids = IdsOf(AnalysisSubjects(cohort, used, study.min_cell));
     json model = {which, study.outcome, study.predictors, NormalisedStudy(study)["interactions"]};
     const std::string m = Short(model.dump());
     std::vector<std::string> keys;
@@ -483,46 +479,36 @@ absl::Status CheckReleaseBudget(const std::vector<SubjectSet>& candidate,
   return absl::OkStatus();
 }
 
-absl::Status CheckModelSets(const std::vector<SubjectSet>& candidate,
-                            const std::vector<SubjectSet>& released, int min_cell) {
-  auto model_sources = [](const SubjectSet& set) {
+absl::Status CheckStatisticSets(const std::vector<SubjectSet>& candidate,
+                                const std::vector<SubjectSet>& released, int min_cell) {
+  auto sources_of = [](const SubjectSet& set) {
     std::set<std::string> sources;
-    for (const std::string& key : set.statistics) {
-      if (key.find("|r:") != std::string::npos || key.find("|model:") != std::string::npos)
-        sources.insert(key.substr(0, key.find('|')));
-    }
+    for (const std::string& key : set.statistics) sources.insert(key.substr(0, key.find('|')));
     return sources;
   };
-  std::vector<std::pair<const SubjectSet*, std::set<std::string>>> before, now;
-  for (const SubjectSet& set : released) {
-    if (auto s = model_sources(set); !s.empty()) before.emplace_back(&set, std::move(s));
-  }
-  for (const SubjectSet& set : candidate) {
-    if (auto s = model_sources(set); !s.empty()) now.emplace_back(&set, std::move(s));
-  }
-  for (size_t i = 0; i < now.size(); ++i) {
-    auto compare = [&](const std::pair<const SubjectSet*, std::set<std::string>>& other) {
-      bool shared = false;
-      for (const std::string& s : now[i].second) shared = shared || other.second.contains(s);
-      if (!shared) return absl::OkStatus();
-      std::vector<std::string> diff;
-      std::set_symmetric_difference(now[i].first->ids.begin(), now[i].first->ids.end(),
-                                    other.first->ids.begin(), other.first->ids.end(),
-                                    std::back_inserter(diff));
-      if (diff.empty() || static_cast<int>(diff.size()) >= min_cell) return absl::OkStatus();
-      return Refusal(
-          Cat("refused: a model or correlation would be computed over subjects that differ by "
-              "fewer than ",
-              min_cell,
-              " from those of another released model or correlation: together their "
-              "equations would nearly single those few out"),
-          Cat("model sets differ by ", diff.size()), true);
-    };
-    for (const auto& other : before) {
-      if (absl::Status s = compare(other); !s.ok()) return s;
+  for (const char* source : kBudgetSources) {
+    // The distinct subject sets with statistics about this source, as sets of one family.
+    std::vector<SubjectSet> before;
+    std::set<std::vector<std::string>> seen;
+    for (const SubjectSet& set : released) {
+      if (set.family == "ledger" && sources_of(set).contains(source) && seen.insert(set.ids).second)
+        before.push_back({"statistics", set.ids, {}});
     }
-    for (size_t j = 0; j < i; ++j) {
-      if (absl::Status s = compare(now[j]); !s.ok()) return s;
+    for (const SubjectSet& set : candidate) {
+      if (!sources_of(set).contains(source) || seen.contains(set.ids)) continue;
+      absl::Status d = CheckDifferencing({"statistics", set.ids, {}}, before, min_cell);
+      if (!d.ok()) {
+        // F2: the analyst reads no count; the audit entry has the differencing detail.
+        return Refusal(
+            Cat("refused: statistics about people's police counts would be computed over "
+                "subjects that differ by fewer than ",
+                min_cell,
+                " from those of other released statistics (or combine with them so): together "
+                "they would give the figures of a group that small"),
+            Cat(source, " ", RefusalDetail(d)), true);
+      }
+      seen.insert(set.ids);
+      before.push_back({"statistics", set.ids, {}});
     }
   }
   return absl::OkStatus();

@@ -53,14 +53,18 @@ inline constexpr const char* kBudgetSources[] = {"incidents", "convictions"};
                                               const std::vector<SubjectSet>& released,
                                               int min_residual_df);
 
-// Refuses (FailedPrecondition) when a group of `candidate` holding a model or correlation
-// (its coefficients' weights are smooth functions of a few covariates, so models over two
-// sets that differ by a few subjects combine, nearly exactly, into equations about those few)
-// differs by 1 to min_cell - 1 subjects from another such group, released before or in the
-// candidate, about the same counts. (Found by the attack test: models of a cohort with and
-// without its three subjects lacking case attributes gave those three a leverage of 0.9999.)
-[[nodiscard]] absl::Status CheckModelSets(const std::vector<SubjectSet>& candidate,
-                                          const std::vector<SubjectSet>& released, int min_cell);
+// Differencing between statistics (issue 12): refuses (FailedPrecondition, data-dependent) when a
+// group of `candidate` (the statistics released about one exact subject set) and the groups
+// released before or earlier in the candidate about the same counts would combine into the
+// figures of 1 to min_cell - 1 subjects: two groups differing by so few, or sums over several
+// (CheckDifferencing's combination rule on the groups' subject sets). A mean over a cohort
+// beside a model (its intercept's score equation is a weighted sum) or another mean over the
+// cohort minus k subjects gives the k's total; models of a cohort with and without its three
+// subjects lacking case attributes gave those three a leverage of 0.9999 (the attack test). The
+// sets are often linked subsets (police data), hence data-dependent.
+[[nodiscard]] absl::Status CheckStatisticSets(const std::vector<SubjectSet>& candidate,
+                                              const std::vector<SubjectSet>& released,
+                                              int min_cell);
 
 // The leverage bound. Each released statistic that is linear in subjects' counts is a row over
 // them: a sum or mean the indicator of its set, a regression coefficient its score equation's

@@ -89,17 +89,25 @@ json CohortLinkage(const Study& study, const std::vector<CohortSubjectIn>& subje
 // counts: n, residual df, standard errors) and the comparison (its treated subjects are the
 // incident set). In "zero" mode the sets are the cohort and only the funnel counts linked
 // cases (CohortLinkage applies the same rule to them).
+//
+// `by_difference`: the sources whose linked count, with those released before, would give a
+// group's (CheckLinkedCounts); withheld alike, with the same reason, so the analyst cannot tell
+// which rule withheld it. With unlinked counted as zero that is the funnel's linked cases only.
 void WithholdLinkedCounts(const Study& study, const std::vector<SubjectVariables>& cohort,
-                          json& r) {
-  if (study.unlinked_as_zero) return;
+                          const std::set<std::string>& by_difference, json& r) {
   const int64_t n = static_cast<int64_t>(cohort.size());
   std::vector<std::string> withhold;
   for (const char* source : {"incidents", "convictions"}) {
     const bool incidents = std::string_view(source) == "incidents";
+    if (study.unlinked_as_zero) {
+      if (by_difference.contains(source)) withhold.push_back(Cat("/linkage/cases_linked_", source));
+      continue;
+    }
     int64_t linked = 0;
     for (const SubjectVariables& s : cohort)
       linked += incidents ? s.in_incident_set : s.in_conviction_set;
-    if (linked >= study.min_cell && n - linked >= study.min_cell) continue;
+    if (linked >= study.min_cell && n - linked >= study.min_cell && !by_difference.contains(source))
+      continue;
     withhold.push_back(Cat("/cohort/n_", incidents ? "incident" : "conviction", "_set"));
     for (const std::string& v : StudyVariableNames()) {
       if (v.rfind(Cat(source, "_"), 0) == 0) withhold.push_back(Cat("/descriptives/", v));
@@ -207,24 +215,46 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& study,
   result.report = std::move(*report);
   json& r = result.report;
   for (const auto& [pointer, reason] : linkage_suppressed) Suppress(r, pointer, reason);
-  std::vector<SubjectSet> known = released;
-  known.insert(known.end(), result.released_sets.begin(), result.released_sets.end());
+  // Issue 12 (the comparison decided on this cohort alone): the matched subjects are kept
+  // min_cell or more from this report's own incident and conviction sets, which its other
+  // figures are computed over; never against sets released before, whose linked members are
+  // police data (the count withheld was a probe of them). Earlier releases are the statistic
+  // differencing's (CheckStatisticSets, in the budget below): data-dependent, each part it
+  // withholds named with the budget's reason, the cohort recorded as released.
+  const std::vector<SubjectSet> own = result.released_sets;
   std::vector<std::string> matched_ids, control_ids, pool_ids;
-  for (SubjectSet& set : AddComparisonToReport(study, cohort, subjects, pool, known, &r)) {
+  for (SubjectSet& set : AddComparisonToReport(study, cohort, subjects, pool, own, &r)) {
     if (set.family == "incident_set") matched_ids = set.ids;
     if (set.family == "comparison") control_ids = set.ids;
     result.released_sets.push_back(std::move(set));
   }
   GuardComparisonCounts(study, r);
-  WithholdLinkedCounts(study, cohort, r);
+  // Linked counts in differencing: this cohort's linked counts beside those released before
+  // must not give a group's (B minus A all known to the police, or none).
+  const std::vector<SubjectSet> linked_sets = LinkedSets(cohort, subjects, inputs_key);
+  std::set<std::string> by_difference;
+  for (size_t k = 0; k < linked_sets.size(); ++k) {
+    if (!CheckLinkedCounts(linked_sets[k], released, study.min_cell).ok())
+      by_difference.insert(kBudgetSources[k]);
+  }
+  WithholdLinkedCounts(study, cohort, by_difference, r);
   // Figures about the whole pool (its size, its means before matching) change when one
   // person moves from the pool into a case file: they are released only when the pool passes
-  // the differencing check like any other set, and it joins the released sets.
+  // the differencing check like any other set, and it joins the released sets. Issue 12 (the
+  // comparison decided on the case file): that check alone told, after the analyst had one
+  // case added, whether its person was in the police files (the pool shrank by one, or not).
+  // So first the case file itself (every subject holding a case, family "case_subjects"):
+  // when it differs by 1 to min_cell - 1 from its state at an earlier pool release the pool's
+  // figures are withheld, with the same text, whoever the new cases' people are.
   json& c = r["comparison"];
   if (c.is_object()) {
     for (const CohortSubjectIn& p : pool) pool_ids.push_back(p.subject_id);
     std::sort(pool_ids.begin(), pool_ids.end());
-    absl::Status d = CheckDifferencing({"pool", pool_ids, {}}, released, study.min_cell);
+    SubjectSet case_subjects{"case_subjects", {}, {}};
+    for (const CohortSubjectIn& s : subjects) case_subjects.ids.push_back(s.subject_id);
+    std::sort(case_subjects.ids.begin(), case_subjects.ids.end());
+    absl::Status d = CheckDifferencing(case_subjects, released, study.min_cell);
+    if (d.ok()) d = CheckDifferencing({"pool", pool_ids, {}}, released, study.min_cell);
     if (!d.ok()) {
       pool_ids.clear();
       c["pool_subjects"] = nullptr;
@@ -239,6 +269,7 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& study,
       }
     } else {
       result.released_sets.push_back({"pool", pool_ids, {}});
+      result.released_sets.push_back(std::move(case_subjects));
     }
   }
   // The budget: every statistic about police counts is an equation in them. When the report
@@ -294,7 +325,7 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& study,
       ReleasedStatistics(study, cohort, r, matched_ids, control_ids, pool_ids);
   auto check = [&](const std::vector<SubjectSet>& candidate) {
     absl::Status s = CheckReleaseBudget(candidate, released, study.min_residual_df);
-    if (s.ok()) s = CheckModelSets(candidate, released, study.min_cell);
+    if (s.ok()) s = CheckStatisticSets(candidate, released, study.min_cell);
     return s.ok() ? CheckLeverage(candidate, released, study.max_leverage) : s;
   };
   absl::Status budget = check(ledger);
@@ -314,6 +345,15 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& study,
     budget = check(ledger);
   }
   for (SubjectSet& set : ledger) result.released_sets.push_back(std::move(set));
+  // The linked counts the report gives, for CheckLinkedCounts of later releases.
+  for (size_t k = 0; k < linked_sets.size(); ++k) {
+    const std::string source = kBudgetSources[k];
+    const json& shown =
+        study.unlinked_as_zero
+            ? r["linkage"][Cat("cases_linked_", source)]
+            : r["cohort"][Cat("n_", source == "incidents" ? "incident" : "conviction", "_set")];
+    if (!shown.is_null()) result.released_sets.push_back(linked_sets[k]);
+  }
   return result;
 }
 

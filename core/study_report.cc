@@ -6,10 +6,12 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "absl/strings/cord.h"
 #include "core/basic_statistics.h"
 #include "core/hmac.h"
+#include "core/hmac_key.h"
 #include "core/negative_binomial.h"
 #include "core/text.h"
 
@@ -103,17 +105,58 @@ json DescriptivesFor(const std::vector<double>& v, const std::string& pointer, S
   return j;
 }
 
+// Issue 12 (a small group's total): see AnalysisSubjects.
+std::vector<const SubjectVariables*> AnalysisSet(const std::vector<const SubjectVariables*>& set,
+                                                 const std::vector<std::string>& attributes,
+                                                 int min_cell) {
+  auto complete = [&](const SubjectVariables& s) {
+    return std::all_of(attributes.begin(), attributes.end(),
+                       [&](const std::string& a) { return s.values.contains(a); });
+  };
+  std::vector<const SubjectVariables*> kept;
+  for (const SubjectVariables* s : set)
+    if (complete(*s)) kept.push_back(s);
+  const int64_t left_out = static_cast<int64_t>(set.size() - kept.size());
+  if (left_out == 0 || left_out >= min_cell) return kept;
+  std::vector<std::pair<std::string, const SubjectVariables*>> order;
+  for (const SubjectVariables* s : kept) order.emplace_back(Sha256Hex(s->subject_id), s);
+  std::sort(order.begin(), order.end());
+  std::set<const SubjectVariables*> drop;
+  for (size_t i = 0; i < order.size() && static_cast<int64_t>(i) < min_cell - left_out; ++i)
+    drop.insert(order[i].second);
+  std::vector<const SubjectVariables*> out;
+  for (const SubjectVariables* s : kept)
+    if (!drop.contains(s)) out.push_back(s);
+  return out;
+}
+
+bool CountVariable(const std::string& v) { return IncidentVariable(v) || ConvictionVariable(v); }
+
+}  // namespace
+
+std::vector<const SubjectVariables*> AnalysisSubjects(const std::vector<SubjectVariables>& cohort,
+                                                      const std::vector<std::string>& variables,
+                                                      int min_cell) {
+  std::vector<std::string> counts, attributes;
+  for (const std::string& v : variables) (CountVariable(v) ? counts : attributes).push_back(v);
+  std::vector<const SubjectVariables*> set;
+  for (const SubjectVariables& s : cohort) {
+    bool in = true;
+    for (const std::string& v : counts) in = in && InSetFor(s, v) && s.values.contains(v);
+    if (in) set.push_back(&s);
+  }
+  return AnalysisSet(set, attributes, min_cell);
+}
+
+namespace {
+
 json RegressionFor(const Study& study, const std::vector<SubjectVariables>& cohort,
                    Dispersion dispersion, const std::string& pointer, Suppressions& sup) {
-  // Complete cases of the conviction set (where the outcome is defined).
-  std::vector<std::string> columns = study.predictors;
-  std::vector<const SubjectVariables*> rows;
-  for (const SubjectVariables& s : cohort) {
-    bool complete = InSetFor(s, study.outcome) && s.values.contains(study.outcome);
-    for (const std::string& p : study.predictors)
-      complete = complete && InSetFor(s, p) && s.values.contains(p);
-    if (complete) rows.push_back(&s);
-  }
+  // Complete cases of the outcome's set (where the outcome is defined), min_cell or none from
+  // it (AnalysisSubjects).
+  std::vector<std::string> used = study.predictors;
+  used.push_back(study.outcome);
+  const std::vector<const SubjectVariables*> rows = AnalysisSubjects(cohort, used, study.min_cell);
   const Eigen::Index n = static_cast<Eigen::Index>(rows.size());
   if (n < study.min_cell) {
     sup.Add(pointer, sup.TooFew(n));
@@ -400,6 +443,101 @@ SubjectSet InputsSet(const std::vector<CohortSubjectIn>& subjects,
   return out;
 }
 
+std::vector<SubjectSet> LinkedSets(const std::vector<SubjectVariables>& cohort,
+                                   const std::vector<CohortSubjectIn>& subjects,
+                                   std::string_view key) {
+  std::map<std::string, const CohortSubjectIn*> by_id;
+  for (const CohortSubjectIn& s : subjects) by_id[s.subject_id] = &s;
+  PrecomputedHmac mac(
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(key.data()), key.size()));
+  // A member is the person as the case file shows them (their first case), not their subject
+  // id: a case file withdrawn and resubmitted gives its unlinked subjects new ids (their
+  // records are new), and with ids the same cohort would look like another one.
+  std::vector<std::pair<std::string, const SubjectVariables*>> people;
+  for (const SubjectVariables& v : cohort) {
+    auto it = by_id.find(v.subject_id);
+    std::string text = Cat("subject:", v.subject_id);
+    if (it != by_id.end() && !it->second->cases.empty()) {
+      const CohortCaseIn* first = &it->second->cases[0];
+      for (const CohortCaseIn& c : it->second->cases) {
+        if (c.first_discussed_day < first->first_discussed_day) first = &c;
+      }
+      const CaseAttributes& a = first->attributes;
+      text = Cat("case:", first->first_discussed_day, ",", a.age ? Cat(*a.age) : std::string("-"),
+                 ",", std::string(1, a.gender), ",", a.kader);
+    }
+    const Sha256Digest tag = mac.Compute(text);
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string hex;
+    for (size_t i = 0; i < 8; ++i) {
+      hex += kHex[tag[i] >> 4];
+      hex += kHex[tag[i] & 15];
+    }
+    people.emplace_back(hex, &v);
+  }
+  std::sort(people.begin(), people.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.first, a.second->subject_id) < std::tie(b.first, b.second->subject_id);
+  });
+  std::vector<SubjectSet> out = {{"linked_incidents", {}, {}}, {"linked_convictions", {}, {}}};
+  std::map<std::string, int> seen;  // people alike on their first case: numbered
+  for (const auto& [hex, v] : people) {
+    auto it = by_id.find(v->subject_id);
+    const bool incidents = it != by_id.end() && !it->second->incidents.empty();
+    const bool convictions = it != by_id.end() && !it->second->convictions.empty();
+    const std::string member = Cat(hex, "#", seen[hex]++);
+    out[0].ids.push_back(Cat(member, incidents ? ":1" : ":0"));
+    out[1].ids.push_back(Cat(member, convictions ? ":1" : ":0"));
+  }
+  for (SubjectSet& s : out) std::sort(s.ids.begin(), s.ids.end());
+  return out;
+}
+
+absl::Status CheckLinkedCounts(const SubjectSet& candidate, const std::vector<SubjectSet>& released,
+                               int min_cell) {
+  std::vector<const std::vector<std::string>*> sets;
+  std::set<std::vector<std::string>> seen;
+  for (const SubjectSet& r : released) {
+    if (r.family != candidate.family || !seen.insert(r.ids).second) continue;
+    sets.push_back(&r.ids);
+  }
+  if (seen.contains(candidate.ids)) return absl::OkStatus();
+  const size_t c = sets.size();  // the candidate's index
+  sets.push_back(&candidate.ids);
+  // A member is "subject:flag": a subject whose linkage changed between releases is two members.
+  std::map<std::string, std::vector<size_t>> signature;
+  for (size_t k = 0; k < sets.size(); ++k) {
+    for (const std::string& id : *sets[k]) signature[id].push_back(k);
+  }
+  struct Atom {
+    int64_t size = 0, linked = 0;
+    bool touched = false;  // holds candidate members, or was split by the candidate
+  };
+  std::map<std::vector<size_t>, Atom> atoms;
+  std::map<std::vector<size_t>, int64_t> in_candidate;  // per old signature
+  for (const auto& [id, sig] : signature) {
+    Atom& a = atoms[sig];
+    ++a.size;
+    a.linked += id.size() >= 2 && id.compare(id.size() - 2, 2, ":1") == 0;
+    if (!sig.empty() && sig.back() == c) {
+      a.touched = true;
+      std::vector<size_t> old(sig.begin(), sig.end() - 1);
+      if (!old.empty()) ++in_candidate[old];
+    }
+  }
+  for (auto& [sig, a] : atoms) {
+    if (!a.touched && in_candidate.contains(sig)) a.touched = true;  // split: its rest is new
+    if (!a.touched || a.size < min_cell) continue;
+    if (a.linked >= min_cell && a.size - a.linked >= min_cell) continue;
+    return Refusal(
+        Cat("withheld: with the linked counts released before, it would tell how many of a "
+            "group of the cohort the police or court records hold, where that number or the "
+            "rest of the group is below ",
+            min_cell, " (none and all included)"),
+        Cat(candidate.family, ": a group of ", a.size, " with ", a.linked, " linked"), true);
+  }
+  return absl::OkStatus();
+}
+
 std::vector<SubjectSet> ReleasedSets(const std::vector<SubjectVariables>& cohort) {
   std::vector<SubjectSet> sets = {
       {"cohort", {}, {}}, {"incident_set", {}, {}}, {"conviction_set", {}, {}}};
@@ -554,12 +692,8 @@ absl::StatusOr<json> BuildStudyReport(const Study& study,
                                          "plan",
                                          "life_domains_capped"};
   std::vector<std::vector<double>> columns(vars.size());
-  for (const SubjectVariables& s : cohort) {
-    if (!s.in_conviction_set) continue;
-    bool complete = true;
-    for (const std::string& v : vars) complete = complete && s.values.contains(v);
-    if (!complete) continue;
-    for (size_t k = 0; k < vars.size(); ++k) columns[k].push_back(s.values.at(vars[k]));
+  for (const SubjectVariables* s : AnalysisSubjects(cohort, vars, study.min_cell)) {
+    for (size_t k = 0; k < vars.size(); ++k) columns[k].push_back(s->values.at(vars[k]));
   }
   json corr = {{"variables", vars}, {"n", columns[0].size()}};
   if (static_cast<int>(columns[0].size()) < study.min_cell) {

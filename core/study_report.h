@@ -82,6 +82,50 @@ bool RefusalDependsOnData(const absl::Status& status);
 SubjectSet InputsSet(const std::vector<CohortSubjectIn>& subjects,
                      const std::vector<SubjectVariables>& cohort, std::string_view key);
 
+// Families "linked_incidents" and "linked_convictions" (issue 12, linked counts in
+// differencing): the cohort's people, each as "tag#k:1" (known to the police, or with
+// convictions: any linked record) or "tag#k:0". The tag is a digest keyed by `key` (the
+// analyzer's secret, as InputsSet's) of the person's first case (day, age, gender, kader), the
+// person as the case file shows them: subject ids of unlinked subjects change when a case file
+// is resubmitted, and with ids the same cohort would look like another; k numbers people alike
+// on their first case. A release whose figures give how many of its cohort are linked (the
+// incident or conviction set's size and every figure over it, or, with unlinked counted as
+// zero, the funnel's linked cases) records them, so later releases can be checked against the
+// numbers the analyst already holds. Sorted. The linker already holds who is linked; these sets
+// add nothing it does not know.
+std::vector<SubjectSet> LinkedSets(const std::vector<SubjectVariables>& cohort,
+                                   const std::vector<CohortSubjectIn>& subjects,
+                                   std::string_view key);
+
+// Linked counts in differencing. Each released linked count is a count over its cohort, and
+// two or more of them give the linked counts of differences (B minus A) and of every other
+// combination of the cohorts (atoms: subjects in exactly the same of them). Refuses
+// (FailedPrecondition, data-dependent) `candidate` (a LinkedSets set) when, with the released
+// sets of its family, an atom it creates or splits of min_cell or more subjects would hold fewer
+// than min_cell linked or fewer than min_cell not linked (none and all included): the rule each
+// report's own linked count follows, applied to every group the counts could be combined into.
+// Atoms below min_cell need no rule here: the cohort differencing (CheckDifferencing) never lets
+// any combination of them be derived, and with every larger atom holding min_cell of each kind
+// no combination of the counts can pin any atom to none or all. The same cohort with the same
+// members again is allowed.
+[[nodiscard]] absl::Status CheckLinkedCounts(const SubjectSet& candidate,
+                                             const std::vector<SubjectSet>& released, int min_cell);
+
+// The subjects a model or the correlations over `variables` are computed over (issue 12, a
+// small group's total): those with every count among the variables (in its set), minus those
+// lacking a case attribute among them; when 1 to min_cell - 1 of them are left out so, further
+// subjects, first by a fixed digest of their pseudonymous id (which the analyst cannot
+// compute), are left out until min_cell are. A mean over the counts' set beside a model over
+// all but k of it would give the k's total, and the model's n would tell how many of those
+// lacking an attribute (the case file names them) are linked; now the two sets are none or
+// min_cell apart and n tells only whether any of them is (see the README's limits). In the
+// cohort's order. (Padding whenever anyone in the cohort lacks an attribute would hide that
+// too, but the padded group, split by the matched subjects into atoms below min_cell, made
+// the combination rule withhold the default study's models.)
+std::vector<const SubjectVariables*> AnalysisSubjects(const std::vector<SubjectVariables>& cohort,
+                                                      const std::vector<std::string>& variables,
+                                                      int min_cell);
+
 // The whole report.json. `linkage` is the linker's report (counts). Refuses a cohort smaller
 // than min_cell.
 [[nodiscard]] absl::StatusOr<nlohmann::json> BuildStudyReport(

@@ -348,7 +348,7 @@ grpc::ServerUnaryReactor* LinkerService::GetLinkageReport(grpc::CallbackServerCo
                                                           v1::LinkageReport* response) {
   return Unary(context, [&]() -> absl::Status {
     Peer peer = PeerOf(*context);
-    absl::Status allowed = Authorize(peer, "GetLinkageReport", {Role::kAuditor, Role::kAnalyzer});
+    absl::Status allowed = Authorize(peer, "GetLinkageReport", {Role::kAuditor});
     if (!allowed.ok()) return allowed;
     absl::StatusOr<LinkageReportData> report = core_->LastReport();
     if (!report.ok()) return report.status();

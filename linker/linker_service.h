@@ -6,8 +6,8 @@
 // the allowlisted site; the extract is stored under that site, and the audit entry names the
 // agent and the data officer the agent says submitted it.
 //
-// Roles: agent (Upload, ListExtracts and WithdrawExtract of its own site), analyzer
-// (GetCohort, GetComparisonPool, GetLinkageReport, RecordAudit, Get/AddReleasedCohorts), auditor
+// Roles: agent (Upload, ListExtracts and WithdrawExtract of its own site), analyzer (only what
+// a study needs: GetCohort, GetComparisonPool, RecordAudit, Get/AddReleasedCohorts), auditor
 // (everything that reads: ListExtracts, RunLinkage, GetLinkageReport, GetLinks, and the audit
 // log's signed head, pages and proofs). PSEUDONYMS only. Thread-safe.
 #ifndef PPRL_LINKER_LINKER_SERVICE_H_

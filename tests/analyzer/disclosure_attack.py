@@ -116,6 +116,8 @@ def main():
             legitimate_analysis(pprl, env, work)
         elif "--revisions" in sys.argv:
             revision_reruns(Analyst(pprl, env, work), pprl, env, work)
+        elif "--limits" in sys.argv:
+            limits(Analyst(pprl, env, work), CaseFile(env["DATA"]))
         else:
             attack(pprl, env, work)
     finally:
@@ -606,6 +608,7 @@ def figures_beside_suppressed(a):
 
 DIFFERENCING = ("differs from an earlier released one", "combined with the selections released before")
 DATA_DEPENDENT = ("residual degrees of freedom in the statistics", "a model or correlation would be",
+                  "statistics about people's police counts would be computed",
                   "changed since an earlier release", "nearly determine a person's police count")
 BEFORE_DATA = ("below the analyzer's disclosure policy", "at most", "the cohort has fewer than")
 
@@ -872,6 +875,81 @@ def differencing_decided_by_the_case_file(a, cf):
         if report is not None or any(t in message for t in DATA_DEPENDENT):
             history.append(cohort)
     print("differencing decisions: %d studies, %d not predicted by the case file" % (len(a.log), mismatches))
+
+
+# --- Issue 12, the limits left open ---------------------------------------------------------
+
+def limits(a, cf):
+    """The limits the earlier sessions left open, as the informed analyst tries them:
+    (1) the linked count of the difference of two released cohorts (B minus A all known to the
+    police, or none); (2) a small group's total: the mean of a count over a cohort beside a
+    model over the cohort minus the few lacking a case attribute."""
+    no_cmp = ["[comparison]", "enabled = false"]
+    days = sorted({c["t"] for c in cf.cases})
+    # (1) The default study over everyone, then the same with the first discussed people left
+    # out, a dozen and more at a time: the cohorts are far enough apart for the cohort
+    # differencing; only their linked counts could tell about the people between them.
+    for unlinked in ("exclude", "zero"):
+        a.study("limits-all-" + unlinked, unlinked=unlinked, extra=no_cmp)
+        for size in (12, 25):
+            start = next(d for d in days if len(cf.cohort(date_to=d - datetime.timedelta(days=1))) >= size)
+            a.study("limits-from-%d-%s" % (size, unlinked), date_from=start, unlinked=unlinked, extra=no_cmp)
+    pairs = linked_counts_of_differences(a, cf)
+    # (2) Zero mode: the outcome's mean over the whole cohort and a model over those with the
+    # attribute (the case file tells who lacks it).
+    lacking = [c for c in cf.cases if "times_discussed" not in c]
+    r = a.study("limits-group-total", unlinked="zero",
+                extra=["[regression]", 'outcome = "convictions_year_after"',
+                       'predictors = ["times_discussed"]'] + no_cmp)
+    if r is not None:
+        d = r["descriptives"].get("convictions_year_after")
+        for which in ("regression", "regression_fixed_alpha"):
+            g = r.get(which)
+            if d is not None and g is not None and 0 < d["n"] - g["n"] < MIN_CELL:
+                fail("%s beside the mean over %d subjects: a model over %d (the %d lacking "
+                     "times_discussed: their total)" % (which, d["n"], g["n"], d["n"] - g["n"]))
+        print("small group's total: %d cases lack times_discussed; regression %s" %
+              (len(lacking), "withheld: " + next((reason for p, reason in zip(r["suppressed"], r["suppressed_reasons"])
+                                                 if p == "/regression"), "")[:120]
+               if r["regression"] is None else "released over %d" % r["regression"]["n"]))
+    print("limits: %d attempts, %d released, %d refused; %d nested pairs of linked counts checked" %
+          (a.n, len(a.released), len(a.refused), pairs))
+
+
+def linked_counts_of_differences(a, cf):
+    """Limit (1): for every two released reports whose cohorts (by the case file) are nested,
+    the linked counts they show must not give the people between them fewer than min_cell
+    linked or fewer than min_cell not linked (none and all included)."""
+    shown = []
+    for name, kaders, date_from, date_to, report, _ in a.log:
+        if report is None:
+            continue
+        mode = report["study"].get("unlinked")
+        persons = cf.cohort(kaders, date_from, date_to)
+        figures = {"incidents": report["cohort"].get("n_incident_set"),
+                   "convictions": report["cohort"].get("n_conviction_set")}
+        size = len(persons)
+        if mode == "zero":  # the funnel: linked cases among the cohort's cases
+            figures = {"incidents": report["linkage"].get("cases_linked_incidents"),
+                       "convictions": report["linkage"].get("cases_linked_convictions")}
+            size = report["linkage"].get("cases")
+        shown.append((name, mode, persons, size, figures))
+    pairs = 0
+    for i in range(len(shown)):
+        for j in range(len(shown)):
+            n1, m1, p1, s1, f1 = shown[i]
+            n2, m2, p2, s2, f2 = shown[j]
+            if i == j or m1 != m2 or not (p2 < p1) or s1 is None or s2 is None:
+                continue
+            for source in ("incidents", "convictions"):
+                if f1[source] is None or f2[source] is None:
+                    continue
+                pairs += 1
+                linked, group = f1[source] - f2[source], s1 - s2
+                if linked < MIN_CELL or group - linked < MIN_CELL:
+                    fail("%s minus %s: %d of the %d %s between them linked to %s (%s)" %
+                         (n1, n2, linked, group, "cases" if m1 == "zero" else "people", source, m1))
+    return pairs
 
 
 if __name__ == "__main__":

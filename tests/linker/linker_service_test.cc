@@ -211,7 +211,7 @@ TEST_F(LinkerServiceTest, RoleMatrixOverRealTls) {
       {"ListExtracts", {"agent-police", "auditor"}},
       {"WithdrawExtract", {"agent-police"}},
       {"RunLinkage", {"auditor"}},
-      {"GetLinkageReport", {"auditor", "analyzer"}},
+      {"GetLinkageReport", {"auditor"}},  // issue 12: least privilege, not the analyzer's
       {"GetLinks", {"auditor"}},
       {"GetCohort", {"analyzer"}},
       {"GetComparisonPool", {"analyzer"}},
@@ -278,6 +278,32 @@ TEST_F(LinkerServiceTest, RoleMatrixOverRealTls) {
   TreeHead signed_head{head.head().tree_size(), head.head().root_hash(), head.head().timestamp_ms(),
                        head.head().key_id(), head.head().signature()};
   EXPECT_THAT(key->Verify(signed_head), IsOk());
+}
+
+// Issue 12 (least privilege): an insider holding the analyzer's certificate reads what a study
+// needs (the cohort, the comparison pool, the ledger of released sets) and nothing more: not the
+// linkage report, whose linker-wide figures and frequency self-audit are the auditor's.
+TEST_F(LinkerServiceTest, TheAnalyzersCertificateReadsOnlyWhatAStudyNeeds) {
+  StartLinker();
+  std::unique_ptr<v1::Linker::Stub> analyzer = Stub("analyzer");
+  {
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx, 20);
+    v1::LinkageReport report;
+    grpc::Status s = analyzer->GetLinkageReport(&ctx, {}, &report);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
+    EXPECT_EQ(report.ByteSizeLong(), 0u);
+  }
+  for (const char* rpc : {"GetLinks", "RunLinkage", "GetAuditEntries", "ListExtracts"})
+    EXPECT_EQ(AllCalls().at(rpc)(*analyzer), grpc::StatusCode::PERMISSION_DENIED) << rpc;
+  for (const char* rpc : {"GetReleasedCohorts", "RecordAudit"})
+    EXPECT_NE(AllCalls().at(rpc)(*analyzer), grpc::StatusCode::PERMISSION_DENIED) << rpc;
+  // The auditor still reads the report (or learns that no link run has made one).
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, 20);
+  v1::LinkageReport report;
+  EXPECT_NE(Stub("auditor")->GetLinkageReport(&ctx, {}, &report).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
 }
 
 TEST_F(LinkerServiceTest, ExpiredCertificatesAndOldTlsVersionsAreRefused) {

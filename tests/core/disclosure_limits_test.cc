@@ -1,0 +1,294 @@
+// The limits the issue 12 work left open, each written as the informed analyst (who knows the
+// case file) would try it, at unit level through AnalyzeStudy: the linked count of the
+// difference of two released cohorts; a small group's total beside statistics over the rest;
+// comparison counts that probed the linked sets released before.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <random>
+#include <set>
+
+#include "core/disclosure_budget.h"
+#include "core/study.h"
+#include "core/study_analysis.h"
+#include "core/text.h"
+#include "tests/status_matchers.h"
+
+namespace pprl {
+namespace {
+
+using nlohmann::json;
+using ::pprl::testing::IsOk;
+using ::testing::Contains;
+using ::testing::HasSubstr;
+
+// n subjects discussed in 2013, each with one case; every `unlinked_every`-th has no police
+// record (0: everyone has).
+std::vector<CohortSubjectIn> Subjects(int n, uint64_t seed, int offset, int unlinked_every) {
+  std::mt19937_64 rng(seed);
+  std::vector<CohortSubjectIn> out;
+  for (int i = 0; i < n; ++i) {
+    CohortSubjectIn s;
+    s.subject_id = Cat("S", 10000 + offset + i);
+    s.gender = i % 3 ? 'm' : 'v';
+    s.birth_band = 1985 + 5 * (i % 3);
+    CohortCaseIn c;
+    const int32_t t = DaysSinceEpoch({2013, 1 + i % 12, 1 + i % 27});
+    c.first_discussed_day = t;
+    c.attributes.age = 18 + static_cast<int>(rng() % 30);
+    c.attributes.gender = s.gender;
+    c.attributes.kader = i % 2 ? "hic" : "jeugd";
+    c.attributes.times_discussed = 1 + static_cast<int>(rng() % 4);
+    c.attributes.life_domains = static_cast<int>(rng() % 9);
+    c.attributes.goals = rng() % 2 == 0;
+    c.attributes.decisions = rng() % 2 == 0;
+    c.attributes.actions = rng() % 2 == 0;
+    s.cases.push_back(c);
+    const int events = 1 + static_cast<int>(rng() % 8);
+    for (int e = 0; e < events; ++e) {
+      const int32_t day = t - 400 + static_cast<int32_t>(rng() % 800);
+      s.incidents.push_back({day, "misdrijf", "verdachte"});
+      if (rng() % 2) s.convictions.push_back({day + 30, "", ""});
+    }
+    auto by_day = [](const CohortEventIn& a, const CohortEventIn& b) { return a.day < b.day; };
+    std::sort(s.incidents.begin(), s.incidents.end(), by_day);
+    std::sort(s.convictions.begin(), s.convictions.end(), by_day);
+    if (unlinked_every > 0 && i % unlinked_every == unlinked_every - 1) {
+      s.incidents.clear();
+      s.convictions.clear();
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::vector<CohortSubjectIn> Without(const std::vector<CohortSubjectIn>& in,
+                                     const std::set<int>& drop) {
+  std::vector<CohortSubjectIn> out;
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (!drop.contains(static_cast<int>(i))) out.push_back(in[i]);
+  }
+  return out;
+}
+
+Study NoComparison() {
+  Study s;
+  s.comparison.enabled = false;
+  return s;
+}
+
+std::string ReasonFor(const json& report, const std::string& pointer) {
+  for (size_t i = 0; i < report["suppressed"].size(); ++i) {
+    if (report["suppressed"][i] == pointer) return report["suppressed_reasons"][i];
+  }
+  return "";
+}
+
+// Limit 1: two released cohorts B and A = B minus D (D twelve people the analyst picked from
+// the case file; twelve apart, so the cohort differencing lets A pass). Before: B's incident
+// set of 150 beside A's of 138 told that all twelve are known to the police (A's 150: that
+// none of them is), and A's incident figures minus B's gave the twelve's totals.
+TEST(LinkedCounts, TheDifferenceOfTwoReleasedCohortsIsCountedLikeACohort) {
+  const std::vector<CohortSubjectIn> in = Subjects(200, 7, 0, 4);  // 3, 7, ...: not linked
+  absl::StatusOr<StudyResult> all = AnalyzeStudy(NoComparison(), in, {}, {});
+  ASSERT_THAT(all, IsOk());
+  ASSERT_EQ(all->report["cohort"]["n_incident_set"], 150);
+  const std::vector<SubjectSet> released = all->released_sets;
+  std::set<int> linked, unlinked;
+  for (int i = 0; linked.size() < 12; ++i)
+    if (i % 4 != 3) linked.insert(i);
+  for (int i = 0; unlinked.size() < 12; ++i)
+    if (i % 4 == 3) unlinked.insert(i);
+  std::set<std::string> reasons;
+  for (const std::set<int>& d : {linked, unlinked}) {
+    absl::StatusOr<StudyResult> r = AnalyzeStudy(NoComparison(), Without(in, d), {}, released);
+    ASSERT_THAT(r, IsOk());
+    const json& rep = r->report;
+    for (const char* p : {"/cohort/n_incident_set", "/descriptives/incidents_year_after",
+                          "/paired_tests/incidents_year", "/linkage/cases_linked_incidents"}) {
+      EXPECT_TRUE(rep[json::json_pointer(p)].is_null()) << p << " beside the released cohort";
+      reasons.insert(ReasonFor(rep, p));
+    }
+  }
+  // One reason for both, and the one a report's own small linked count gets: the analyst
+  // cannot tell all linked from none, nor this rule from that one.
+  EXPECT_EQ(reasons.size(), 1u);
+  EXPECT_THAT(*reasons.begin(), HasSubstr("(none and all included)"));
+  // Forty left out, thirty linked and ten not: a difference that may show its count, as a
+  // cohort of forty with thirty linked may.
+  std::set<int> forty;
+  for (int i = 0; i < 40; ++i) forty.insert(i);
+  absl::StatusOr<StudyResult> r = AnalyzeStudy(NoComparison(), Without(in, forty), {}, released);
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ(r->report["cohort"]["n_incident_set"], 120);
+  // The same cohort after its case file was withdrawn and resubmitted: the unlinked subjects'
+  // ids are new (their records are), the people and their linked counts the same. Nothing to
+  // withhold (with subject ids as members the cohort's linked people looked like a group of
+  // their own, all linked).
+  std::vector<CohortSubjectIn> resubmitted = in;
+  for (CohortSubjectIn& s : resubmitted)
+    if (s.incidents.empty()) s.subject_id = "R" + s.subject_id;
+  absl::StatusOr<StudyResult> again = AnalyzeStudy(NoComparison(), resubmitted, {}, released);
+  ASSERT_THAT(again, IsOk());
+  EXPECT_EQ(again->report["cohort"]["n_incident_set"], 150);
+  // Unlinked counted as zero: the funnel's linked cases are the linked count, under the same
+  // rule.
+  Study zero = NoComparison();
+  zero.unlinked_as_zero = true;
+  absl::StatusOr<StudyResult> z = AnalyzeStudy(zero, in, {}, {});
+  ASSERT_THAT(z, IsOk());
+  ASSERT_EQ(z->report["linkage"]["cases_linked_incidents"], 150);
+  absl::StatusOr<StudyResult> z12 = AnalyzeStudy(zero, Without(in, linked), {}, z->released_sets);
+  ASSERT_THAT(z12, IsOk());
+  EXPECT_TRUE(z12->report["linkage"]["cases_linked_incidents"].is_null());
+}
+
+// Limit 2: the mean of a count over a cohort beside a model over the cohort minus the k subjects
+// lacking a case attribute (known from the case file) gives the k's total: with a Poisson fit
+// the intercept's score equation is the plain sum over the rest. Each of the k has leverage
+// 1/k, under the bound for k >= 2.
+TEST(StatisticSets, ASmallGroupsTotalBesideStatisticsOverTheRestIsWithheld) {
+  std::vector<CohortSubjectIn> in = Subjects(60, 7, 0, 0);
+  for (int i : {5, 17, 29}) in[static_cast<size_t>(i)].cases[0].attributes.times_discussed.reset();
+  Study study = NoComparison();
+  study.unlinked_as_zero = true;
+  study.predictors = {"times_discussed"};
+  absl::StatusOr<StudyResult> r = AnalyzeStudy(study, in, {}, {});
+  ASSERT_THAT(r, IsOk());
+  // No two groups of statistics about the same counts may be 1 to 9 subjects apart.
+  std::vector<const SubjectSet*> groups;
+  for (const SubjectSet& s : r->released_sets)
+    if (s.family == "ledger") groups.push_back(&s);
+  for (size_t a = 0; a < groups.size(); ++a) {
+    for (size_t b = a + 1; b < groups.size(); ++b) {
+      std::vector<std::string> diff;
+      std::set_symmetric_difference(groups[a]->ids.begin(), groups[a]->ids.end(),
+                                    groups[b]->ids.begin(), groups[b]->ids.end(),
+                                    std::back_inserter(diff));
+      EXPECT_TRUE(diff.empty() || diff.size() >= 10)
+          << groups[a]->ids.size() << " and " << groups[b]->ids.size() << " subjects";
+    }
+  }
+  // The model is kept, over fifty: the three and seven more drawn by a digest of their
+  // pseudonymous ids (AnalysisSubjects), so the group left out is one of min_cell.
+  EXPECT_FALSE(r->report["descriptives"]["convictions_year_after"].is_null());
+  ASSERT_FALSE(r->report["regression"].is_null());
+  EXPECT_EQ(r->report["regression"]["n"], 50);
+  EXPECT_EQ(r->report["correlations"]["n"], 50);
+  // The same three lacking it but only one of them linked (unlinked excluded): the model's n
+  // does not tell how many of them are known to the police.
+  Study exclude = study;
+  exclude.unlinked_as_zero = false;
+  std::vector<CohortSubjectIn> two_unlinked = in;
+  for (int i : {5, 17}) {
+    two_unlinked[static_cast<size_t>(i)].incidents.clear();
+    two_unlinked[static_cast<size_t>(i)].convictions.clear();
+  }
+  absl::StatusOr<StudyResult> e3 = AnalyzeStudy(exclude, in, {}, {});
+  absl::StatusOr<StudyResult> e1 = AnalyzeStudy(exclude, two_unlinked, {}, {});
+  ASSERT_THAT(e3, IsOk());
+  ASSERT_THAT(e1, IsOk());
+  const json& n_set3 = e3->report["cohort"]["n_conviction_set"];
+  const json& n_set1 = e1->report["cohort"]["n_conviction_set"];
+  ASSERT_TRUE(n_set3.is_number() && n_set1.is_number());
+  if (!e3->report["regression"].is_null() && !e1->report["regression"].is_null()) {
+    EXPECT_EQ(n_set3.get<int>() - e3->report["regression"]["n"].get<int>(), 10);
+    EXPECT_EQ(n_set1.get<int>() - e1->report["regression"]["n"].get<int>(), 10);
+  }
+  // Across releases: a model over the whole sixty released first (its predictor known for
+  // all), then the model with the attribute some lack: the two sets are ten apart.
+  Study all = study;
+  all.predictors = {"age"};
+  absl::StatusOr<StudyResult> first = AnalyzeStudy(all, in, {}, {});
+  ASSERT_THAT(first, IsOk());
+  ASSERT_FALSE(first->report["regression"].is_null());
+  EXPECT_EQ(first->report["regression"]["n"], 60);
+  absl::StatusOr<StudyResult> next = AnalyzeStudy(study, in, {}, first->released_sets);
+  ASSERT_THAT(next, IsOk());
+  if (!next->report["regression"].is_null()) {
+    EXPECT_EQ(next->report["regression"]["n"], 50);
+  }
+}
+
+// Limit 3: the matched comparison withheld matched subjects against the linked sets released
+// before, and said how many: A released, then B = A plus twelve people of whom eight find no
+// comparison subject; how many B withheld told how many of the twelve matched. B's comparison
+// counts must be the same whatever was released before.
+TEST(Comparison, ItsCountsDoNotDependOnTheLinkedSetsReleasedBefore) {
+  std::vector<CohortSubjectIn> in = Subjects(200, 7, 0, 0);
+  for (int i = 0; i < 8; ++i) in[static_cast<size_t>(i)].birth_band = 1900;  // no pool match
+  std::vector<CohortSubjectIn> pool = Subjects(600, 3, 1000, 0);
+  for (CohortSubjectIn& p : pool) p.cases.clear();
+  Study study;
+  study.unlinked_as_zero = true;
+  std::set<int> twelve;
+  for (int i = 0; i < 12; ++i) twelve.insert(i);
+  absl::StatusOr<StudyResult> a = AnalyzeStudy(study, Without(in, twelve), pool, {});
+  ASSERT_THAT(a, IsOk());
+  ASSERT_FALSE(a->report["comparison"].is_null());
+  absl::StatusOr<StudyResult> alone = AnalyzeStudy(study, in, pool, {});
+  absl::StatusOr<StudyResult> after = AnalyzeStudy(study, in, pool, a->released_sets);
+  ASSERT_THAT(alone, IsOk());
+  ASSERT_THAT(after, IsOk());
+  const json& c0 = alone->report["comparison"];
+  const json& c1 = after->report["comparison"];
+  ASSERT_TRUE(c0.is_object());
+  ASSERT_TRUE(c1.is_object());
+  for (const char* k :
+       {"cohort_subjects", "matched", "unmatched", "fewer_than_k", "withheld_for_disclosure"})
+    EXPECT_EQ(c0[k], c1[k]) << k;
+  // What the earlier release does change is withheld by the release budget's statistic
+  // differencing, with its reason (data-dependent, the cohort recorded as released).
+  for (size_t i = 0; i < after->report["suppressed"].size(); ++i) {
+    const std::string p = after->report["suppressed"][i];
+    if (p.rfind("/comparison", 0) == 0 &&
+        std::find(alone->report["suppressed"].begin(), alone->report["suppressed"].end(), p) ==
+            alone->report["suppressed"].end()) {
+      EXPECT_THAT(after->report["suppressed_reasons"][i].get<std::string>(),
+                  HasSubstr("the release budget"))
+          << p;
+    }
+  }
+}
+
+// Limit 3, the pool: the analyst has one case added (outside the study) and reruns it. The
+// pool shrank by one when that person was in the police files (and the pool's figures were
+// withheld as differing by a few), and not otherwise: the figures told which.
+TEST(Comparison, PoolFiguresDoNotTellWhetherANewCasesPersonIsKnownToThePolice) {
+  const std::vector<CohortSubjectIn> in = Subjects(200, 7, 0, 4);
+  std::vector<CohortSubjectIn> pool = Subjects(600, 3, 1000, 0);
+  for (CohortSubjectIn& p : pool) p.cases.clear();
+  Study study;
+  study.kaders = {"hic", "jeugd"};
+  absl::StatusOr<StudyResult> first = AnalyzeStudy(study, in, pool, {});
+  ASSERT_THAT(first, IsOk());
+  ASSERT_TRUE(first->report["comparison"]["pool_subjects"].is_number());
+  CohortCaseIn outside;
+  outside.first_discussed_day = DaysSinceEpoch({2013, 6, 3});
+  outside.attributes.kader = "veelpleger";  // not in the study
+  // Known to the police: a pool subject now holds a case.
+  std::vector<CohortSubjectIn> known = in;
+  std::vector<CohortSubjectIn> known_pool = pool;
+  known.push_back(known_pool.back());
+  known.back().cases.push_back(outside);
+  known_pool.pop_back();
+  // Not known: a new subject with the case only.
+  std::vector<CohortSubjectIn> unknown = in;
+  CohortSubjectIn stranger;
+  stranger.subject_id = "S99999";
+  stranger.cases.push_back(outside);
+  unknown.push_back(stranger);
+  absl::StatusOr<StudyResult> k = AnalyzeStudy(study, known, known_pool, first->released_sets);
+  absl::StatusOr<StudyResult> u = AnalyzeStudy(study, unknown, pool, first->released_sets);
+  ASSERT_THAT(k, IsOk());
+  ASSERT_THAT(u, IsOk());
+  EXPECT_EQ(k->report["comparison"]["pool_subjects"].is_null(),
+            u->report["comparison"]["pool_subjects"].is_null());
+  EXPECT_EQ(ReasonFor(k->report, "/comparison/pool_subjects"),
+            ReasonFor(u->report, "/comparison/pool_subjects"));
+}
+
+}  // namespace
+}  // namespace pprl
