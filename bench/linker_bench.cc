@@ -4,7 +4,12 @@
 //  - linkage: Link() over generated police and case records with real HMAC keys and field
 //    encodings (cases with now and then a registration error), beside a plain sort of the same
 //    number of (key, record) pairs and beside the exact cascade alone; wall time and peak memory.
+//    Memory is the resident set of the whole process, inputs included (the daemon holds them
+//    too): the peak of each phase apart (Linux: the high-water mark is reset before each phase
+//    through /proc/self/clear_refs), plus the process's peak over the whole run, and the bytes
+//    the inputs take per record (malloc's count, heap and vector together).
 // Usage: linker_bench [--police N] [--cases N] [--upload N]
+#include <malloc.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -13,6 +18,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <string>
 #include <vector>
@@ -37,6 +43,28 @@ long PeakRssMb() {
   getrusage(RUSAGE_SELF, &ru);
   return ru.ru_maxrss / 1024;
 }
+
+// A line of /proc/self/status ("VmHWM", "VmRSS") in MiB; -1 if unreadable.
+long StatusMb(const std::string& field) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(field + ":", 0) == 0) return std::atol(line.c_str() + field.size() + 1) / 1024;
+  }
+  return -1;
+}
+
+// Resets the high-water mark of the resident set to the current one (Linux >= 4.0), so the
+// next PhasePeakMb() is the peak of what ran in between, whatever was held before it.
+bool ResetPeak() {
+  std::ofstream out("/proc/self/clear_refs");
+  out << "5";
+  out.flush();
+  return static_cast<bool>(out);
+}
+long PhasePeakMb() { return StatusMb("VmHWM"); }
+
+size_t HeapBytes() { return mallinfo2().uordblks; }
 
 const pprl::HmacKey& Key() {
   static auto* key =
@@ -95,10 +123,12 @@ void Garble(std::mt19937& rng, pprl::NormalisedIdentity* p) {
 
 void BenchLinkage(int64_t police_records, int64_t cases) {
   const uint32_t police_people = static_cast<uint32_t>(police_records / 4);  // ~4 contacts each
+  const size_t heap_before = HeapBytes();
   std::vector<pprl::LinkInput> in;
   in.reserve(static_cast<size_t>(police_records + cases));
   std::mt19937 rng(2013);
   pprl::FieldEncoder encoder(Key());
+  std::vector<pprl::MatchKey> keys_made;
   auto t0 = Clock::now();
   for (int64_t i = 0; i < police_records; ++i) {
     pprl::LinkInput r;
@@ -110,7 +140,10 @@ void BenchLinkage(int64_t police_records, int64_t cases) {
       p.initials.clear();
       p.first_name.clear();
     }
-    pprl::ComputeMatchKeys(Key(), p, &r.keys);
+    // Copied as the linker copies them from its store (exact size, no growth slack).
+    keys_made.clear();
+    pprl::ComputeMatchKeys(Key(), p, &keys_made);
+    r.keys = keys_made;
     encoder.Encode(p, &r.encodings);
     in.push_back(std::move(r));
   }
@@ -124,15 +157,42 @@ void BenchLinkage(int64_t police_records, int64_t cases) {
                              : police_people + static_cast<uint32_t>(c);
     pprl::NormalisedIdentity p = Person(id);
     Garble(rng, &p);
-    pprl::ComputeMatchKeys(Key(), p, &r.keys);
+    keys_made.clear();
+    pprl::ComputeMatchKeys(Key(), p, &keys_made);
+    r.keys = keys_made;
     encoder.Encode(p, &r.encodings);
     in.push_back(std::move(r));
   }
   double generate = Since(t0);
+  const double bytes_per_record =
+      static_cast<double>(HeapBytes() - heap_before) / static_cast<double>(in.size());
+  const long inputs_rss = StatusMb("VmRSS");
   size_t keys = 0;
   for (const pprl::LinkInput& r : in) keys += r.keys.size();
 
-  // Baseline: one sort of as many (key, record) pairs as Link() sorts in all.
+  // The exact cascade alone (as before the probabilistic stage), then the whole linkage; each
+  // phase's peak taken apart, the inputs held throughout.
+  const bool phase_peaks = ResetPeak();
+  double cascade_seconds;
+  long cascade_rss;
+  int64_t cascade_subjects;
+  {
+    pprl::LinkOptions cascade_only;
+    cascade_only.probabilistic = false;
+    auto t = Clock::now();
+    pprl::LinkageResult r = pprl::Link(in, cascade_only);
+    cascade_seconds = Since(t);
+    cascade_subjects = r.counts.subjects;
+  }
+  cascade_rss = phase_peaks ? PhasePeakMb() : PeakRssMb();
+  ResetPeak();
+  auto t1 = Clock::now();
+  pprl::LinkageResult result = pprl::Link(in);
+  double link_seconds = Since(t1);
+  const long link_rss = phase_peaks ? PhasePeakMb() : PeakRssMb();
+
+  // Baseline: one sort of as many (key, record) pairs as Link() sorts in all (after the
+  // linkage, so its 20 bytes a key do not count in the linkage's peak).
   struct Entry {
     std::array<uint8_t, pprl::kMatchKeyBytes> d;
     uint32_t r;
@@ -149,25 +209,16 @@ void BenchLinkage(int64_t police_records, int64_t cases) {
     std::sort(entries.begin(), entries.end());
     sort_seconds = Since(t);
   }
-  // The exact cascade alone (as before the probabilistic stage), then the whole linkage.
-  double cascade_seconds;
-  long cascade_rss;
-  int64_t cascade_subjects;
-  {
-    pprl::LinkOptions cascade_only;
-    cascade_only.probabilistic = false;
-    auto t = Clock::now();
-    pprl::LinkageResult r = pprl::Link(in, cascade_only);
-    cascade_seconds = Since(t);
-    cascade_rss = PeakRssMb();
-    cascade_subjects = r.counts.subjects;
-  }
-  auto t1 = Clock::now();
-  pprl::LinkageResult result = pprl::Link(in);
-  double link_seconds = Since(t1);
+  std::printf("linkage_records %zu\nlinkage_keys %zu\ngenerate_seconds %.1f\n", in.size(), keys,
+              generate);
+  std::printf(
+      "sizeof_link_input %zu\ninput_bytes_per_record %.0f\ninputs_rss_mb %ld\n"
+      "phase_peaks_measured %d\n",
+      sizeof(pprl::LinkInput), bytes_per_record, inputs_rss, phase_peaks ? 1 : 0);
   std::printf(
       "cascade_only_seconds %.2f\ncascade_only_peak_rss_mb %ld\ncascade_only_subjects %lld\n",
       cascade_seconds, cascade_rss, static_cast<long long>(cascade_subjects));
+  std::printf("linkage_seconds %.2f\nlinkage_peak_rss_mb %ld\n", link_seconds, link_rss);
   std::printf(
       "ratio_link_to_cascade_only %.2f\ncandidate_pairs %lld\nprobabilistic_links %lld\n"
       "possible_links %lld\ntwin_vetoes %lld\nem_estimated %d\n",
@@ -175,11 +226,9 @@ void BenchLinkage(int64_t police_records, int64_t cases) {
       static_cast<long long>(result.counts.probabilistic_links),
       static_cast<long long>(result.counts.possible_links),
       static_cast<long long>(result.counts.twin_vetoes), result.parameters.estimated ? 1 : 0);
-  std::printf("linkage_records %zu\nlinkage_keys %zu\ngenerate_seconds %.1f\n", in.size(), keys,
-              generate);
-  std::printf("linkage_seconds %.2f\nsort_baseline_seconds %.2f\nratio_link_to_sort %.2f\n",
-              link_seconds, sort_seconds, link_seconds / sort_seconds);
-  std::printf("linkage_subjects %lld\nlinkage_ambiguous_keys %lld\npeak_rss_mb %ld\n",
+  std::printf("sort_baseline_seconds %.2f\nratio_link_to_sort %.2f\n", sort_seconds,
+              link_seconds / sort_seconds);
+  std::printf("linkage_subjects %lld\nlinkage_ambiguous_keys %lld\nprocess_peak_rss_mb %ld\n",
               static_cast<long long>(result.counts.subjects),
               static_cast<long long>(result.counts.ambiguous_keys), PeakRssMb());
 }
