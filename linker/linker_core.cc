@@ -230,7 +230,7 @@ std::vector<LinkageReportData::EncodingAudit> AuditEncodings(const std::vector<L
   // variants): its largest share is that of the commonest surname. Date parts that travelled
   // alone joined everything into one component (share ~1) partitioned by the calendar.
   std::vector<uint32_t> component = TokenComponents(
-      inputs.size(), [&](size_t i) -> const FieldEncodings& { return inputs[i].encodings; },
+      inputs.size(), [&](size_t i, TokenKind kind) { return inputs[i].encodings.token(kind); },
       LiveTokenKinds());
   for (size_t i = 0; i < inputs.size(); ++i) {
     if (!inputs[i].encodings.empty()) values.push_back(component[i]);

@@ -550,7 +550,7 @@ TEST(LinkageReportData, ProbabilisticFiguresAndTheSelfAuditSurviveTheRoundTrip) 
 TEST(AuditEncodings, LargestShareAndEntropyOfEachEncoding) {
   std::vector<LinkInput> in(4);
   for (int i = 0; i < 4; ++i) {
-    in[i].encodings.tokens[static_cast<int>(TokenKind::kNamesMonthDay)] = i < 2 ? 7 : 8 + i;
+    in[i].encodings.set_token(TokenKind::kNamesMonthDay, i < 2 ? 7 : 8 + i);
   }
   std::vector<LinkageReportData::EncodingAudit> audit = AuditEncodings(in);
   const std::vector<TokenKind> live = LiveTokenKinds();
@@ -573,9 +573,7 @@ TEST(AuditEncodings, LargestShareAndEntropyOfEachEncoding) {
 // kinds form one component; the largest component's share is reported.
 TEST(AuditEncodings, TokenGraphComponents) {
   std::vector<LinkInput> in(5);
-  auto set = [&](int i, TokenKind kind, uint64_t v) {
-    in[i].encodings.tokens[static_cast<int>(kind)] = v;
-  };
+  auto set = [&](int i, TokenKind kind, uint64_t v) { in[i].encodings.set_token(kind, v); };
   set(0, TokenKind::kNamesYearMonth, 11);
   set(1, TokenKind::kNamesYearMonth, 11);  // 0-1
   set(1, TokenKind::kNamesYearDay, 21);
