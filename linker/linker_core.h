@@ -61,7 +61,7 @@ struct LinkageReportData {
 // One linked record with what the cohort needs.
 struct LinkedRecord {
   ExportKind source;
-  std::string extract_id;
+  ExtractId extract_id;  // interned (core/link_input.h): one copy per extract
   std::string record_id;
   uint32_t subject;
   uint8_t level;  // 0: not joined to anything; kProbabilisticLevel: by the probabilistic stage
