@@ -173,12 +173,14 @@ std::vector<CohortSubjectIn> SubjectsOf(const LinkageSnapshot& s, bool pool) {
     if (static_cast<bool>(has_case[r.subject]) == pool) continue;
     Person& p = people[r.subject];
     if (r.source == ExportKind::kCases) {
-      p.subject.cases.push_back({r.event_day, r.case_attributes});
+      p.subject.cases.push_back({r.event_day, r.case_attributes >= 0
+                                                  ? s.case_attributes[r.case_attributes]
+                                                  : CaseAttributes()});
       continue;
     }
     if (r.source == ExportKind::kIncidents) {
       p.subject.incidents.push_back(
-          {r.event_day, r.incident_attributes.category, r.incident_attributes.role});
+          {r.event_day, s.attribute_values[r.category], s.attribute_values[r.role]});
     } else {
       p.subject.convictions.push_back({r.event_day, "", ""});
     }
@@ -283,6 +285,12 @@ absl::StatusOr<std::shared_ptr<LinkageSnapshot>> LinkerCore::Compute() {
   std::string inputs_list;
   std::string last_extract;
   ExtractId extract_id;  // interned once per extract, shared by its records
+  absl::flat_hash_map<std::string, uint32_t> attribute_index = {{"", 0}};
+  auto attribute_value = [&](const std::string& v) {
+    auto [it, added] = attribute_index.try_emplace(v, snap->attribute_values.size());
+    if (added) snap->attribute_values.push_back(v);
+    return it->second;
+  };
   absl::Status scan = store_->ScanRecords([&](const StoredRecord& r) {
     if (r.extract->extract_id != last_extract) {
       last_extract = r.extract->extract_id;
@@ -303,8 +311,13 @@ absl::StatusOr<std::shared_ptr<LinkageSnapshot>> LinkerCore::Compute() {
     lr.subject = 0;
     lr.level = 0;
     lr.event_day = r.record->event_day;
-    lr.case_attributes = r.record->case_attributes;
-    lr.incident_attributes = r.record->incident_attributes;
+    if (lr.source == ExportKind::kCases) {
+      lr.case_attributes = static_cast<int32_t>(snap->case_attributes.size());
+      snap->case_attributes.push_back(r.record->case_attributes);
+    } else if (lr.source == ExportKind::kIncidents) {
+      lr.category = attribute_value(r.record->incident_attributes.category);
+      lr.role = attribute_value(r.record->incident_attributes.role);
+    }
     lr.person = r.record->person;
     snap->records.push_back(std::move(lr));
     return absl::OkStatus();
@@ -415,6 +428,11 @@ absl::StatusOr<std::shared_ptr<LinkageSnapshot>> LinkerCore::Compute() {
 
 absl::StatusOr<LinkageReportData> LinkerCore::RunLinkage() {
   std::lock_guard<std::mutex> lock(mu_);
+  // The last run's snapshot (every record, ~200 bytes each) is let go before this run: held
+  // through it, a second run needed the memory of both. A reader holding it keeps it; if this
+  // run fails, Snapshot() recomputes it (or refuses when the extracts changed), as after a
+  // restart.
+  snapshot_.reset();
   absl::StatusOr<std::shared_ptr<LinkageSnapshot>> snap = Compute();
   if (!snap.ok()) return snap.status();
   (*snap)->report.linked_unix_ms = clock_();
