@@ -339,15 +339,6 @@ LinkageResult Link(const std::vector<LinkInput>& records, const LinkOptions& opt
     }
   };
   std::vector<Entry> entries;
-  // Sized once for the level with the most keys: grown by doubling, the buffer held its old and
-  // new copies at once (at 10M records ~0.5 GB at the cascade's peak instead of ~0.2 GB).
-  {
-    std::array<size_t, 256> per_level{};
-    for (const LinkInput& r : records) {
-      for (const MatchKey& k : r.keys) ++per_level[static_cast<uint8_t>(k.level)];
-    }
-    entries.reserve(*std::max_element(per_level.begin(), per_level.end()));
-  }
   std::vector<uint32_t> roots;
   for (KeyLevel level : kAllKeyLevels) {
     entries.clear();
@@ -396,10 +387,6 @@ LinkageResult Link(const std::vector<LinkInput>& records, const LinkOptions& opt
       begin = end;
     }
   }
-
-  // The cascade's sort buffer (20 bytes a key of the largest level) is not needed after it.
-  std::vector<Entry>().swap(entries);
-  std::vector<uint32_t>().swap(roots);
 
   if (options.probabilistic) {
     ProbabilisticStage(records, options, sets, initials, twin_key, &result);
