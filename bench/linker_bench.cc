@@ -4,7 +4,16 @@
 //  - linkage: Link() over generated police and case records with real HMAC keys and field
 //    encodings (cases with now and then a registration error), beside a plain sort of the same
 //    number of (key, record) pairs and beside the exact cascade alone; wall time and peak memory.
-// Usage: linker_bench [--police N] [--cases N] [--upload N]
+//    Memory is the resident set of the whole process, inputs included (the daemon holds them
+//    too): the peak of each phase apart (Linux: the high-water mark is reset before each phase
+//    through /proc/self/clear_refs), plus the process's peak over the whole run, and the bytes
+//    the inputs take per record (malloc's count, heap and vector together).
+//  - the daemon's path: the same kind of records stored in RocksDB as uploaded, then
+//    LinkerCore::RunLinkage (store -> inputs -> Link -> snapshot), twice (the second run while
+//    the first run's snapshot is held), with its peak memory per record beside the in-process
+//    linkage's (run both at one size to compare).
+// Usage: linker_bench [--police N] [--cases N] [--upload N] [--daemon N (police records)]
+#include <malloc.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -13,6 +22,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <string>
 #include <vector>
@@ -20,6 +30,7 @@
 #include "agent/linker_uploader.h"
 #include "core/field_encodings.h"
 #include "core/linkage.h"
+#include "linker/linker_core.h"
 #include "linker/rocksdb_record_store.h"
 #include "proto/extract_codec.h"
 #include "service/child_process.h"
@@ -36,6 +47,31 @@ long PeakRssMb() {
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
   return ru.ru_maxrss / 1024;
+}
+
+// A line of /proc/self/status ("VmHWM", "VmRSS") in MiB; -1 if unreadable.
+long StatusMb(const std::string& field) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(field + ":", 0) == 0) return std::atol(line.c_str() + field.size() + 1) / 1024;
+  }
+  return -1;
+}
+
+// Resets the high-water mark of the resident set to the current one (Linux >= 4.0), so the
+// next PhasePeakMb() is the peak of what ran in between, whatever was held before it.
+bool ResetPeak() {
+  std::ofstream out("/proc/self/clear_refs");
+  out << "5";
+  out.flush();
+  return static_cast<bool>(out);
+}
+long PhasePeakMb() { return StatusMb("VmHWM"); }
+
+size_t HeapBytes() {
+  struct mallinfo2 m = mallinfo2();
+  return m.uordblks + m.hblkhd;  // in use: from the heap and from mmap (large blocks)
 }
 
 const pprl::HmacKey& Key() {
@@ -95,10 +131,13 @@ void Garble(std::mt19937& rng, pprl::NormalisedIdentity* p) {
 
 void BenchLinkage(int64_t police_records, int64_t cases) {
   const uint32_t police_people = static_cast<uint32_t>(police_records / 4);  // ~4 contacts each
+  const size_t heap_before = HeapBytes();
+  const long start_rss = StatusMb("VmRSS");
   std::vector<pprl::LinkInput> in;
   in.reserve(static_cast<size_t>(police_records + cases));
   std::mt19937 rng(2013);
   pprl::FieldEncoder encoder(Key());
+  std::vector<pprl::MatchKey> keys_made;
   auto t0 = Clock::now();
   for (int64_t i = 0; i < police_records; ++i) {
     pprl::LinkInput r;
@@ -110,7 +149,10 @@ void BenchLinkage(int64_t police_records, int64_t cases) {
       p.initials.clear();
       p.first_name.clear();
     }
-    pprl::ComputeMatchKeys(Key(), p, &r.keys);
+    // Copied as the linker copies them from its store (exact size, no growth slack).
+    keys_made.clear();
+    pprl::ComputeMatchKeys(Key(), p, &keys_made);
+    r.keys = keys_made;
     encoder.Encode(p, &r.encodings);
     in.push_back(std::move(r));
   }
@@ -124,15 +166,42 @@ void BenchLinkage(int64_t police_records, int64_t cases) {
                              : police_people + static_cast<uint32_t>(c);
     pprl::NormalisedIdentity p = Person(id);
     Garble(rng, &p);
-    pprl::ComputeMatchKeys(Key(), p, &r.keys);
+    keys_made.clear();
+    pprl::ComputeMatchKeys(Key(), p, &keys_made);
+    r.keys = keys_made;
     encoder.Encode(p, &r.encodings);
     in.push_back(std::move(r));
   }
   double generate = Since(t0);
+  const double bytes_per_record =
+      static_cast<double>(HeapBytes() - heap_before) / static_cast<double>(in.size());
+  const long inputs_rss = StatusMb("VmRSS");
   size_t keys = 0;
   for (const pprl::LinkInput& r : in) keys += r.keys.size();
 
-  // Baseline: one sort of as many (key, record) pairs as Link() sorts in all.
+  // The exact cascade alone (as before the probabilistic stage), then the whole linkage; each
+  // phase's peak taken apart, the inputs held throughout.
+  const bool phase_peaks = ResetPeak();
+  double cascade_seconds;
+  long cascade_rss;
+  int64_t cascade_subjects;
+  {
+    pprl::LinkOptions cascade_only;
+    cascade_only.probabilistic = false;
+    auto t = Clock::now();
+    pprl::LinkageResult r = pprl::Link(in, cascade_only);
+    cascade_seconds = Since(t);
+    cascade_subjects = r.counts.subjects;
+  }
+  cascade_rss = phase_peaks ? PhasePeakMb() : PeakRssMb();
+  ResetPeak();
+  auto t1 = Clock::now();
+  pprl::LinkageResult result = pprl::Link(in);
+  double link_seconds = Since(t1);
+  const long link_rss = phase_peaks ? PhasePeakMb() : PeakRssMb();
+
+  // Baseline: one sort of as many (key, record) pairs as Link() sorts in all (after the
+  // linkage, so its 20 bytes a key do not count in the linkage's peak).
   struct Entry {
     std::array<uint8_t, pprl::kMatchKeyBytes> d;
     uint32_t r;
@@ -149,25 +218,19 @@ void BenchLinkage(int64_t police_records, int64_t cases) {
     std::sort(entries.begin(), entries.end());
     sort_seconds = Since(t);
   }
-  // The exact cascade alone (as before the probabilistic stage), then the whole linkage.
-  double cascade_seconds;
-  long cascade_rss;
-  int64_t cascade_subjects;
-  {
-    pprl::LinkOptions cascade_only;
-    cascade_only.probabilistic = false;
-    auto t = Clock::now();
-    pprl::LinkageResult r = pprl::Link(in, cascade_only);
-    cascade_seconds = Since(t);
-    cascade_rss = PeakRssMb();
-    cascade_subjects = r.counts.subjects;
-  }
-  auto t1 = Clock::now();
-  pprl::LinkageResult result = pprl::Link(in);
-  double link_seconds = Since(t1);
+  std::printf("linkage_records %zu\nlinkage_keys %zu\ngenerate_seconds %.1f\n", in.size(), keys,
+              generate);
+  std::printf(
+      "sizeof_link_input %zu\ninput_bytes_per_record %.0f\ninputs_rss_mb %ld\n"
+      "phase_peaks_measured %d\n",
+      sizeof(pprl::LinkInput), bytes_per_record, inputs_rss, phase_peaks ? 1 : 0);
   std::printf(
       "cascade_only_seconds %.2f\ncascade_only_peak_rss_mb %ld\ncascade_only_subjects %lld\n",
       cascade_seconds, cascade_rss, static_cast<long long>(cascade_subjects));
+  std::printf(
+      "linkage_seconds %.2f\nlinkage_peak_rss_mb %ld\nlinkage_peak_bytes_per_record %.0f\n",
+      link_seconds, link_rss,
+      static_cast<double>(link_rss - start_rss) * 1048576.0 / static_cast<double>(in.size()));
   std::printf(
       "ratio_link_to_cascade_only %.2f\ncandidate_pairs %lld\nprobabilistic_links %lld\n"
       "possible_links %lld\ntwin_vetoes %lld\nem_estimated %d\n",
@@ -175,13 +238,119 @@ void BenchLinkage(int64_t police_records, int64_t cases) {
       static_cast<long long>(result.counts.probabilistic_links),
       static_cast<long long>(result.counts.possible_links),
       static_cast<long long>(result.counts.twin_vetoes), result.parameters.estimated ? 1 : 0);
-  std::printf("linkage_records %zu\nlinkage_keys %zu\ngenerate_seconds %.1f\n", in.size(), keys,
-              generate);
-  std::printf("linkage_seconds %.2f\nsort_baseline_seconds %.2f\nratio_link_to_sort %.2f\n",
-              link_seconds, sort_seconds, link_seconds / sort_seconds);
-  std::printf("linkage_subjects %lld\nlinkage_ambiguous_keys %lld\npeak_rss_mb %ld\n",
+  std::printf("sort_baseline_seconds %.2f\nratio_link_to_sort %.2f\n", sort_seconds,
+              link_seconds / sort_seconds);
+  std::printf("linkage_subjects %lld\nlinkage_ambiguous_keys %lld\nprocess_peak_rss_mb %ld\n",
               static_cast<long long>(result.counts.subjects),
               static_cast<long long>(result.counts.ambiguous_keys), PeakRssMb());
+}
+
+// The daemon's path at the linker: RocksDB store -> LinkerCore::RunLinkage.
+void BenchDaemon(int64_t police_records, int64_t cases, const std::string& work) {
+  auto store = pprl::OpenRocksDbRecordStore(work + "/daemon", [] { return int64_t{0}; });
+  if (!store.ok()) {
+    std::fprintf(stderr, "cannot open the daemon store\n");
+    return;
+  }
+  const uint32_t police_people = static_cast<uint32_t>(police_records / 4);
+  std::mt19937 rng(2013);
+  pprl::FieldEncoder encoder(Key());
+  auto identity = [&](pprl::NormalisedIdentity p, pprl::PseudonymousRecord* r) {
+    pprl::ComputeMatchKeys(Key(), p, &r->keys);
+    encoder.Encode(p, &r->encodings);
+  };
+  auto store_extract = [&](pprl::ExportKind kind, const std::string& site, int64_t n,
+                           const std::function<pprl::PseudonymousRecord(int64_t)>& make) {
+    std::vector<pprl::PseudonymousRecord> records;
+    records.reserve(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) records.push_back(make(i));
+    pprl::ExtractInfo info;
+    info.site = site;
+    info.client_extract_id = std::string(pprl::ExportKindName(kind));
+    info.kind = kind;
+    info.key_id = Key().KeyId();
+    info.record_count = records.size();
+    pprl::RecordDigester d;
+    for (const auto& r : records) d.Add(kind, r);
+    info.content_digest = d.HexDigest();
+    auto w = (*store)->BeginExtract(info);
+    if (!w.ok()) {
+      std::fprintf(stderr, "begin failed: %s\n", std::string(w.status().message()).c_str());
+      return;
+    }
+    for (size_t i = 0; i < records.size(); i += 4096) {
+      std::vector<pprl::PseudonymousRecord> chunk(
+          records.begin() + i, records.begin() + std::min(records.size(), i + 4096));
+      (void)(*w)->Add(chunk);
+    }
+    auto outcome = (*w)->Commit();
+    if (!outcome.ok()) std::fprintf(stderr, "commit failed\n");
+  };
+  auto police = [&](pprl::ExportKind kind) {
+    return [&, kind](int64_t i) {
+      pprl::PseudonymousRecord r;
+      r.kind = kind;
+      r.record_id = std::to_string(i);
+      r.event_day = 15700 + static_cast<int>(rng() % 365);
+      pprl::NormalisedIdentity p = Person(rng() % police_people);
+      if (rng() % 20 == 0) {
+        p.initials.clear();
+        p.first_name.clear();
+      }
+      identity(p, &r);
+      if (kind == pprl::ExportKind::kIncidents) {
+        r.incident_attributes.category = "misdrijf";
+        r.incident_attributes.role = "verdachte";
+      }
+      r.person.gender = rng() % 2 ? 'm' : 'v';
+      r.person.birth_band = pprl::BirthBand(p.birth_date.year);
+      return r;
+    };
+  };
+  store_extract(pprl::ExportKind::kIncidents, "police", police_records - police_records / 10,
+                police(pprl::ExportKind::kIncidents));
+  store_extract(pprl::ExportKind::kConvictions, "justice", police_records / 10,
+                police(pprl::ExportKind::kConvictions));
+  store_extract(pprl::ExportKind::kCases, "gcos", cases, [&](int64_t c) {
+    pprl::PseudonymousRecord r;
+    r.kind = pprl::ExportKind::kCases;
+    r.record_id = "C" + std::to_string(c);
+    r.event_day = 16000;
+    uint32_t id = c % 10 < 7 ? static_cast<uint32_t>(rng() % police_people)
+                             : police_people + static_cast<uint32_t>(c);
+    pprl::NormalisedIdentity p = Person(id);
+    Garble(rng, &p);
+    identity(p, &r);
+    r.case_attributes.age = 30;
+    r.case_attributes.gender = 'm';
+    r.case_attributes.kader = "jeugd";
+    return r;
+  });
+  malloc_trim(0);
+  pprl::LinkerCore core(store->get(), [] { return int64_t{0}; });
+  const long store_rss = StatusMb("VmRSS");
+  const int64_t records = police_records + cases;
+  ResetPeak();
+  auto t = Clock::now();
+  auto first = core.RunLinkage();
+  const double first_seconds = Since(t);
+  const long first_peak = PhasePeakMb();
+  ResetPeak();
+  t = Clock::now();
+  auto second = core.RunLinkage();
+  const double second_seconds = Since(t);
+  const long second_peak = PhasePeakMb();
+  if (!first.ok() || !second.ok()) std::fprintf(stderr, "daemon link run failed\n");
+  std::printf(
+      "daemon_records %lld\ndaemon_store_rss_mb %ld\ndaemon_link_seconds %.2f\n"
+      "daemon_peak_rss_mb %ld\ndaemon_peak_bytes_per_record %.0f\n"
+      "daemon_second_run_seconds %.2f\ndaemon_second_run_peak_rss_mb %ld\n"
+      "daemon_second_run_bytes_per_record %.0f\ndaemon_subjects %lld\n",
+      static_cast<long long>(records), store_rss, first_seconds, first_peak,
+      static_cast<double>(first_peak - store_rss) * 1048576.0 / static_cast<double>(records),
+      second_seconds, second_peak,
+      static_cast<double>(second_peak - store_rss) * 1048576.0 / static_cast<double>(records),
+      first.ok() ? static_cast<long long>(first->subjects) : -1LL);
 }
 
 std::vector<pprl::PseudonymousRecord> UploadRecords(int n) {
@@ -263,15 +432,18 @@ void BenchUpload(int n, const std::string& work) {
 int main(int argc, char** argv) {
   int64_t police = 10000000, cases = 100000;
   int upload = 1000000;
+  int64_t daemon = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--police")) police = std::atoll(argv[i + 1]);
     if (!std::strcmp(argv[i], "--cases")) cases = std::atoll(argv[i + 1]);
     if (!std::strcmp(argv[i], "--upload")) upload = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--daemon")) daemon = std::atoll(argv[i + 1]);
   }
   std::string work =
       std::filesystem::temp_directory_path() / ("pprl_linker_bench_" + std::to_string(getpid()));
   std::filesystem::create_directories(work);
   if (upload > 0) BenchUpload(upload, work);
+  if (daemon > 0) BenchDaemon(daemon, cases * daemon / std::max<int64_t>(police, 1), work);
   std::filesystem::remove_all(work);
   if (police > 0) BenchLinkage(police, cases);
   return 0;

@@ -91,7 +91,7 @@ bool FieldEncodings::empty() const {
   for (uint8_t b : surname_bloom) {
     if (b != 0) return false;
   }
-  for (uint64_t t : tokens) {
+  for (uint64_t t : live_tokens) {
     if (t != 0) return false;
   }
   return !has_first_name();
@@ -200,7 +200,7 @@ void FieldEncoder::Encode(const NormalisedIdentity& id, FieldEncodings* out) {
   // (the structural attack, issue 13 F1).
   const std::string family = id.surname.empty() ? std::string() : DutchPhonetic(id.surname);
   FamilyBloom(1, year, family, id.first_name, &out->first_name_bloom);
-  out->tokens.fill(0);
+  out->live_tokens.fill(0);
   if (!has_date) return;
 
   char y[4], m[2], d[2], lo[2], hi[2];
@@ -214,8 +214,8 @@ void FieldEncoder::Encode(const NormalisedIdentity& id, FieldEncodings* out) {
   const std::string_view initial =
       id.initials.empty() ? std::string_view() : std::string_view(id.initials).substr(0, 1);
   auto set = [&](TokenKind kind, std::initializer_list<std::string_view> parts) {
-    out->tokens[static_cast<int>(kind)] =
-        Token(kind, std::span<const std::string_view>(parts.begin(), parts.size()));
+    out->set_token(kind,
+                   Token(kind, std::span<const std::string_view>(parts.begin(), parts.size())));
   };
   // Every token below holds the surname (whole, phonetic, or three of its letters next to the
   // first name); partial dates hold the given name too (issue 13, F1).
@@ -254,15 +254,11 @@ void FieldEncoder::Encode(const NormalisedIdentity& id, FieldEncodings* out) {
 }
 
 std::vector<TokenKind> LiveTokenKinds() {
-  std::vector<TokenKind> out;
-  for (int k = 0; k < kTokenKinds; ++k) {
-    if (!IsRetiredTokenKind(k)) out.push_back(static_cast<TokenKind>(k));
-  }
-  return out;
+  return std::vector<TokenKind>(std::begin(kLiveTokenKinds), std::end(kLiveTokenKinds));
 }
 
 std::vector<uint32_t> TokenComponents(size_t n,
-                                      const std::function<const FieldEncodings&(size_t)>& get,
+                                      const std::function<uint64_t(size_t, TokenKind)>& token,
                                       std::span<const TokenKind> kinds) {
   std::vector<uint32_t> parent(n);
   for (size_t i = 0; i < n; ++i) parent[i] = static_cast<uint32_t>(i);
@@ -277,7 +273,7 @@ std::vector<uint32_t> TokenComponents(size_t n,
   for (TokenKind kind : kinds) {
     held.clear();
     for (size_t i = 0; i < n; ++i) {
-      uint64_t t = get(i).token(kind);
+      uint64_t t = token(i, kind);
       if (t != 0) held.emplace_back(t, static_cast<uint32_t>(i));
     }
     std::sort(held.begin(), held.end());

@@ -36,9 +36,11 @@
 #ifndef PPRL_CORE_FIELD_ENCODINGS_H_
 #define PPRL_CORE_FIELD_ENCODINGS_H_
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <span>
@@ -75,19 +77,65 @@ enum class TokenKind : uint8_t {
                                   // one of the two survives a surname letter error
   kSurnameDob = 15,               // surname + birth date: given-name errors
 };
-inline constexpr int kTokenKinds = 16;
-// True for the retired kinds 0-5 (standalone or weakly bound date parts: issue 13, F1).
-constexpr bool IsRetiredTokenKind(int kind) { return kind >= 0 && kind < 6; }
+// The kinds emitted and stored, in storage order: the layout of FieldEncodings follows this
+// list, so a new kind is one line here (and its number in TokenKind, its name, its key).
+inline constexpr TokenKind kLiveTokenKinds[] = {
+    TokenKind::kNamePairDob,
+    TokenKind::kNamesMonthDay,
+    TokenKind::kNamesYearMonth,
+    TokenKind::kNamesYearDay,
+    TokenKind::kSurnameYearSwapped,
+    TokenKind::kPhoneticGivenYear,
+    TokenKind::kPhoneticInitialDob,
+    TokenKind::kSurnameHeadFirstNameDob,
+    TokenKind::kSurnameTailFirstNameDob,
+    TokenKind::kSurnameDob,
+};
+inline constexpr size_t kLiveTokenCount = std::size(kLiveTokenKinds);
+// One more than the largest kind number: how many tokens the wire carries (retired ones as 0).
+inline constexpr int kTokenKinds = [] {
+  int n = 0;
+  for (TokenKind k : kLiveTokenKinds) n = std::max(n, static_cast<int>(k) + 1);
+  return n;
+}();
+namespace field_encodings_internal {
+// Kind number -> storage slot, -1 for a retired kind.
+inline constexpr std::array<int8_t, kTokenKinds> kSlotOf = [] {
+  std::array<int8_t, kTokenKinds> slot{};
+  for (int8_t& s : slot) s = -1;
+  for (size_t i = 0; i < kLiveTokenCount; ++i) {
+    slot[static_cast<int>(kLiveTokenKinds[i])] = static_cast<int8_t>(i);
+  }
+  return slot;
+}();
+}  // namespace field_encodings_internal
+// True for the retired kinds (0-5: standalone or weakly bound date parts, issue 13 F1): every
+// kind number below kTokenKinds that is not in kLiveTokenKinds.
+constexpr bool IsRetiredTokenKind(int kind) {
+  return kind >= 0 && kind < kTokenKinds && field_encodings_internal::kSlotOf[kind] < 0;
+}
 std::string_view TokenKindName(TokenKind kind);
 
 // PSEUDONYMS: may leave the site.
 struct FieldEncodings {
   BloomFilter surname_bloom{};     // bigrams of the surname without prefix, salted by year
   BloomFilter first_name_bloom{};  // bigrams of the first given name; all zero when absent
-  // Indexed by TokenKind; 0 means absent (a token that happens to be 0 is stored as 1).
-  std::array<uint64_t, kTokenKinds> tokens{};
+  // The live kinds' tokens only (10M records at the linker: no room for retired slots), in the
+  // order of kLiveTokenKinds; 0 means absent (a token that happens to be 0 is stored as 1).
+  std::array<uint64_t, kLiveTokenCount> live_tokens{};
 
-  uint64_t token(TokenKind kind) const { return tokens[static_cast<int>(kind)]; }
+  // 0 for a retired kind (or one beyond kTokenKinds).
+  uint64_t token(TokenKind kind) const {
+    const int k = static_cast<int>(kind);
+    const int slot = k < kTokenKinds ? field_encodings_internal::kSlotOf[k] : -1;
+    return slot < 0 ? 0 : live_tokens[slot];
+  }
+  // A retired kind is dropped (never stored).
+  void set_token(TokenKind kind, uint64_t value) {
+    const int k = static_cast<int>(kind);
+    const int slot = k < kTokenKinds ? field_encodings_internal::kSlotOf[k] : -1;
+    if (slot >= 0) live_tokens[slot] = value;
+  }
   bool has_first_name() const;
   bool empty() const;  // nothing encoded (a record from before encodings existed)
   bool operator==(const FieldEncodings&) const = default;
@@ -125,12 +173,13 @@ class FieldEncoder {
 
 // The structural self-audit (issue 13, F1): the records joined when they share a token of
 // one of `kinds` (transitively: union-find, as a linker operator chaining records would).
-// Returns each record's component as the index of a representative record. O(n log n) time,
-// 12 bytes per record of memory per kind at a time.
+// `token(record, kind)` gives a record's token (0: none). Returns each record's component as
+// the index of a representative record. O(n log n) time, 12 bytes per record of memory per
+// kind at a time.
 std::vector<uint32_t> TokenComponents(size_t n,
-                                      const std::function<const FieldEncodings&(size_t)>& get,
+                                      const std::function<uint64_t(size_t, TokenKind)>& token,
                                       std::span<const TokenKind> kinds);
-// The token kinds that are emitted (the retired ones excluded), every one holding a date part.
+// The token kinds that are emitted (kLiveTokenKinds), every one holding a date part.
 std::vector<TokenKind> LiveTokenKinds();
 
 // One-off convenience (builds a FieldEncoder: slower in loops).

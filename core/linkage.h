@@ -23,16 +23,18 @@
 
 #include "core/columns.h"
 #include "core/field_encodings.h"
+#include "core/link_input.h"
 #include "core/match_keys.h"
 #include "core/probabilistic_linkage.h"
 
 namespace pprl {
 
+// One per record for a whole link run: kept compact (core/link_input.h).
 struct LinkInput {
   ExportKind source = ExportKind::kCases;
-  std::string extract_id;
+  ExtractId extract_id;
   std::string record_id;
-  std::vector<MatchKey> keys;
+  LinkKeys keys;
   FieldEncodings encodings;  // empty: the record takes part in the exact cascade only
 };
 

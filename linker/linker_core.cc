@@ -173,12 +173,14 @@ std::vector<CohortSubjectIn> SubjectsOf(const LinkageSnapshot& s, bool pool) {
     if (static_cast<bool>(has_case[r.subject]) == pool) continue;
     Person& p = people[r.subject];
     if (r.source == ExportKind::kCases) {
-      p.subject.cases.push_back({r.event_day, r.case_attributes});
+      p.subject.cases.push_back({r.event_day, r.case_attributes >= 0
+                                                  ? s.case_attributes[r.case_attributes]
+                                                  : CaseAttributes()});
       continue;
     }
     if (r.source == ExportKind::kIncidents) {
       p.subject.incidents.push_back(
-          {r.event_day, r.incident_attributes.category, r.incident_attributes.role});
+          {r.event_day, s.attribute_values[r.category], s.attribute_values[r.role]});
     } else {
       p.subject.convictions.push_back({r.event_day, "", ""});
     }
@@ -230,7 +232,7 @@ std::vector<LinkageReportData::EncodingAudit> AuditEncodings(const std::vector<L
   // variants): its largest share is that of the commonest surname. Date parts that travelled
   // alone joined everything into one component (share ~1) partitioned by the calendar.
   std::vector<uint32_t> component = TokenComponents(
-      inputs.size(), [&](size_t i) -> const FieldEncodings& { return inputs[i].encodings; },
+      inputs.size(), [&](size_t i, TokenKind kind) { return inputs[i].encodings.token(kind); },
       LiveTokenKinds());
   for (size_t i = 0; i < inputs.size(); ++i) {
     if (!inputs[i].encodings.empty()) values.push_back(component[i]);
@@ -268,29 +270,54 @@ absl::Status LinkerCore::AuditWritable() {
 absl::StatusOr<std::shared_ptr<LinkageSnapshot>> LinkerCore::Compute() {
   auto snap = std::make_shared<LinkageSnapshot>();
   std::vector<LinkInput> inputs;
+  // Reserved from the extracts' record counts: grown by doubling, the vector held its old and
+  // new copies at once (at 10M records, ~2 GB more at the peak).
+  {
+    absl::StatusOr<std::vector<ExtractInfo>> extracts = store_->ListExtracts();
+    if (!extracts.ok()) return extracts.status();
+    uint64_t records = 0;
+    for (const ExtractInfo& e : *extracts) {
+      if (!e.withdrawn) records += e.record_count;
+    }
+    inputs.reserve(records);
+    snap->records.reserve(records);
+  }
   std::string inputs_list;
   std::string last_extract;
+  ExtractId extract_id;  // interned once per extract, shared by its records
+  absl::flat_hash_map<std::string, uint32_t> attribute_index = {{"", 0}};
+  auto attribute_value = [&](const std::string& v) {
+    auto [it, added] = attribute_index.try_emplace(v, snap->attribute_values.size());
+    if (added) snap->attribute_values.push_back(v);
+    return it->second;
+  };
   absl::Status scan = store_->ScanRecords([&](const StoredRecord& r) {
     if (r.extract->extract_id != last_extract) {
       last_extract = r.extract->extract_id;
+      extract_id = ExtractId(last_extract);
       Append(&inputs_list, r.extract->extract_id, ":", r.extract->content_digest, "\n");
     }
     LinkInput in;
     in.source = r.extract->kind;
-    in.extract_id = r.extract->extract_id;
+    in.extract_id = extract_id;
     in.record_id = r.record->record_id;
     in.keys = r.record->keys;
     in.encodings = r.record->encodings;
     inputs.push_back(std::move(in));
     LinkedRecord lr;
     lr.source = r.extract->kind;
-    lr.extract_id = r.extract->extract_id;
+    lr.extract_id = extract_id;
     lr.record_id = r.record->record_id;
     lr.subject = 0;
     lr.level = 0;
     lr.event_day = r.record->event_day;
-    lr.case_attributes = r.record->case_attributes;
-    lr.incident_attributes = r.record->incident_attributes;
+    if (lr.source == ExportKind::kCases) {
+      lr.case_attributes = static_cast<int32_t>(snap->case_attributes.size());
+      snap->case_attributes.push_back(r.record->case_attributes);
+    } else if (lr.source == ExportKind::kIncidents) {
+      lr.category = attribute_value(r.record->incident_attributes.category);
+      lr.role = attribute_value(r.record->incident_attributes.role);
+    }
     lr.person = r.record->person;
     snap->records.push_back(std::move(lr));
     return absl::OkStatus();
@@ -401,6 +428,11 @@ absl::StatusOr<std::shared_ptr<LinkageSnapshot>> LinkerCore::Compute() {
 
 absl::StatusOr<LinkageReportData> LinkerCore::RunLinkage() {
   std::lock_guard<std::mutex> lock(mu_);
+  // The last run's snapshot (every record, ~200 bytes each) is let go before this run: held
+  // through it, a second run needed the memory of both. A reader holding it keeps it; if this
+  // run fails, Snapshot() recomputes it (or refuses when the extracts changed), as after a
+  // restart.
+  snapshot_.reset();
   absl::StatusOr<std::shared_ptr<LinkageSnapshot>> snap = Compute();
   if (!snap.ok()) return snap.status();
   (*snap)->report.linked_unix_ms = clock_();

@@ -58,18 +58,22 @@ struct LinkageReportData {
   static absl::StatusOr<LinkageReportData> FromJson(const std::string& text);
 };
 
-// One linked record with what the cohort needs.
+// One linked record with what the cohort needs. The linker holds one per stored record (10M
+// and more, beside the linkage inputs while it links): 88 bytes, the attributes that only
+// some kinds have kept in the snapshot beside them.
 struct LinkedRecord {
   ExportKind source;
-  std::string extract_id;
+  ExtractId extract_id;  // interned (core/link_input.h): one copy per extract
   std::string record_id;
   uint32_t subject;
   uint8_t level;  // 0: not joined to anything; kProbabilisticLevel: by the probabilistic stage
   int32_t evidence = -1;  // index into LinkageSnapshot::evidence of the link that joined it
   int32_t event_day;
-  CaseAttributes case_attributes;
-  IncidentAttributes incident_attributes;
   PersonAttributes person;
+  int32_t case_attributes = -1;  // cases: index into LinkageSnapshot::case_attributes
+  // Incidents: indexes into LinkageSnapshot::attribute_values (0: "").
+  uint32_t category = 0;
+  uint32_t role = 0;
 };
 
 struct LinkageSnapshot {
@@ -77,6 +81,8 @@ struct LinkageSnapshot {
   std::vector<LinkedRecord> records;
   std::vector<std::string> subject_ids;
   std::vector<LinkEvidence> evidence;  // probabilistic links made (no values, weights only)
+  std::vector<CaseAttributes> case_attributes;       // of the case records
+  std::vector<std::string> attribute_values = {""};  // distinct incident categories and roles
   // "member\tsubject id\n" of every record of a subject holding a case or carrying an id of
   // the run before: persisted after a run so that the next run can keep subject ids
   // (core/linkage.h KeepSubjectIds).

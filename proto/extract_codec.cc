@@ -89,7 +89,9 @@ void ToProto(const PseudonymousRecord& r, v1::PseudonymisedRecord* out) {
       e->set_first_name_bloom(reinterpret_cast<const char*>(r.encodings.first_name_bloom.data()),
                               kBloomBytes);
     }
-    for (uint64_t t : r.encodings.tokens) e->add_tokens(t);
+    // Every kind number in order, the retired ones as 0: the wire keeps one slot per number.
+    for (int k = 0; k < kTokenKinds; ++k)
+      e->add_tokens(r.encodings.token(static_cast<TokenKind>(k)));
   }
   if (r.kind == ExportKind::kCases) {
     ToProto(r.case_attributes, out->mutable_case_attributes());
@@ -151,7 +153,7 @@ absl::StatusOr<PseudonymousRecord> FromProto(ExportKind kind, const v1::Pseudony
     // Retired kinds (standalone date parts: issue 13, F1) from older sites are dropped, so
     // the linker never stores them.
     for (int k = 0; k < e.tokens_size(); ++k) {
-      r.encodings.tokens[k] = IsRetiredTokenKind(k) ? 0 : e.tokens(k);
+      r.encodings.set_token(static_cast<TokenKind>(k), e.tokens(k));
     }
   }
   if (kind == ExportKind::kCases) {

@@ -14,7 +14,9 @@
 #include "core/audit_signing.h"
 #include "core/merkle.h"
 #include "linker/linker_core.h"
+#include "linker/memory_record_store.h"
 #include "linker/rocksdb_record_store.h"
+#include "proto/extract_codec.h"
 #include "proto/linker.grpc.pb.h"
 #include "service/child_process.h"
 #include "service/dev_ca.h"
@@ -166,6 +168,74 @@ std::map<std::string, Call> AllCalls() {
     return s.AddReleasedCohorts(&c, q, &r);
   });
   return calls;
+}
+
+// The daemon's path: records from the store, linked, their attributes kept beside the
+// snapshot's records (cases' attributes, incidents' category and role) reach the cohort.
+TEST(SubjectsOf, AttributesFromTheStoreReachTheCohort) {
+  std::unique_ptr<RecordStore> store = NewMemoryRecordStore([] { return int64_t{0}; });
+  absl::StatusOr<HmacKey> key = HmacKey::FromBytes(std::vector<uint8_t>(32, 7));
+  ASSERT_THAT(key, IsOk());
+  NormalisedIdentity person{"", "jansen", "j", Date{1980, 5, 6}, "jan"};
+  auto put = [&](ExportKind kind, const std::string& site,
+                 const std::vector<PseudonymousRecord>& records) {
+    ExtractInfo info;
+    info.site = site;
+    info.client_extract_id = site + "-1";
+    info.kind = kind;
+    info.key_id = key->KeyId();
+    info.record_count = records.size();
+    RecordDigester d;
+    for (const PseudonymousRecord& r : records) d.Add(kind, r);
+    info.content_digest = d.HexDigest();
+    absl::StatusOr<std::unique_ptr<ExtractWriter>> w = store->BeginExtract(info);
+    ASSERT_THAT(w, IsOk());
+    ASSERT_THAT((*w)->Add(records), IsOk());
+    ASSERT_THAT((*w)->Commit(), IsOk());
+  };
+  PseudonymousRecord c;
+  c.kind = ExportKind::kCases;
+  c.record_id = "c1";
+  c.event_day = 100;
+  ComputeMatchKeys(*key, person, &c.keys);
+  c.case_attributes.kader = "hic";
+  c.case_attributes.age = 44;
+  put(ExportKind::kCases, "gcos", {c});
+  std::vector<PseudonymousRecord> incidents(3);
+  for (int i = 0; i < 3; ++i) {
+    incidents[i].kind = ExportKind::kIncidents;
+    incidents[i].record_id = "i" + std::to_string(i);
+    incidents[i].event_day = 50 + i;
+    ComputeMatchKeys(*key, person, &incidents[i].keys);
+    incidents[i].incident_attributes.category = i == 2 ? "verkeer" : "misdrijf";
+    incidents[i].incident_attributes.role = "verdachte";
+    incidents[i].person = {'m', 1980};
+  }
+  put(ExportKind::kIncidents, "police", incidents);
+  LinkerCore core(store.get(), [] { return int64_t{0}; });
+  ASSERT_THAT(core.RunLinkage(), IsOk());
+  absl::StatusOr<std::shared_ptr<const LinkageSnapshot>> snap = core.Snapshot();
+  ASSERT_THAT(snap, IsOk());
+  std::vector<CohortSubjectIn> cohort = SubjectsOf(**snap, false);
+  ASSERT_EQ(cohort.size(), 1u);
+  ASSERT_EQ(cohort[0].cases.size(), 1u);
+  EXPECT_EQ(cohort[0].cases[0].first_discussed_day, 100);
+  EXPECT_EQ(cohort[0].cases[0].attributes.kader, "hic");
+  EXPECT_EQ(cohort[0].cases[0].attributes.age, 44);
+  ASSERT_EQ(cohort[0].incidents.size(), 3u);
+  std::multiset<std::string> categories;
+  for (const CohortEventIn& e : cohort[0].incidents) {
+    categories.insert(e.category);
+    EXPECT_EQ(e.role, "verdachte");
+  }
+  EXPECT_EQ(categories, (std::multiset<std::string>{"misdrijf", "misdrijf", "verkeer"}));
+  EXPECT_EQ(cohort[0].gender, 'm');
+  // A second run gives the same (the first run's snapshot is let go before it).
+  ASSERT_THAT(core.RunLinkage(), IsOk());
+  absl::StatusOr<std::shared_ptr<const LinkageSnapshot>> again = core.Snapshot();
+  ASSERT_THAT(again, IsOk());
+  EXPECT_EQ(SubjectsOf(**again, false)[0].incidents.size(), 3u);
+  EXPECT_EQ((**again).attribute_values.size(), 4u);  // "", misdrijf, verdachte, verkeer
 }
 
 // The cohort holds the subjects with a case; the comparison pool those with police records
@@ -679,7 +749,7 @@ TEST(LinkageReportData, ProbabilisticFiguresAndTheSelfAuditSurviveTheRoundTrip) 
 TEST(AuditEncodings, LargestShareAndEntropyOfEachEncoding) {
   std::vector<LinkInput> in(4);
   for (int i = 0; i < 4; ++i) {
-    in[i].encodings.tokens[static_cast<int>(TokenKind::kNamesMonthDay)] = i < 2 ? 7 : 8 + i;
+    in[i].encodings.set_token(TokenKind::kNamesMonthDay, i < 2 ? 7 : 8 + i);
   }
   std::vector<LinkageReportData::EncodingAudit> audit = AuditEncodings(in);
   const std::vector<TokenKind> live = LiveTokenKinds();
@@ -702,9 +772,7 @@ TEST(AuditEncodings, LargestShareAndEntropyOfEachEncoding) {
 // kinds form one component; the largest component's share is reported.
 TEST(AuditEncodings, TokenGraphComponents) {
   std::vector<LinkInput> in(5);
-  auto set = [&](int i, TokenKind kind, uint64_t v) {
-    in[i].encodings.tokens[static_cast<int>(kind)] = v;
-  };
+  auto set = [&](int i, TokenKind kind, uint64_t v) { in[i].encodings.set_token(kind, v); };
   set(0, TokenKind::kNamesYearMonth, 11);
   set(1, TokenKind::kNamesYearMonth, 11);  // 0-1
   set(1, TokenKind::kNamesYearDay, 21);

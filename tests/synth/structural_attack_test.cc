@@ -51,6 +51,18 @@ constexpr int kMinDates = 8;
 
 struct Population {
   std::vector<FieldEncodings> encodings;
+  // Stand-ins the attack puts in the retired kinds' numbers (the control's old tokens, the
+  // name filters compared for equality): FieldEncodings stores the live kinds only.
+  std::vector<std::array<uint64_t, kTokenKinds>> retired;
+  std::array<uint64_t, kTokenKinds>& Retired(size_t i) {
+    if (retired.size() < encodings.size()) retired.resize(encodings.size());
+    return retired[i];
+  }
+  uint64_t Token(size_t i, TokenKind kind) const {
+    const int k = static_cast<int>(kind);
+    if (!IsRetiredTokenKind(k)) return encodings[i].token(kind);
+    return i < retired.size() ? retired[i][k] : 0;
+  }
   std::vector<Date> birth;               // the truth, for scoring only
   std::vector<std::string> first_names;  // the plain first given name, for the control only
 };
@@ -121,7 +133,7 @@ void AddLegacyTokens(const std::vector<std::string>& first_names, Population* p)
   };
   for (size_t i = 0; i < p->encodings.size(); ++i) {
     const Date& d = p->birth[i];
-    auto& t = p->encodings[i].tokens;
+    auto& t = p->Retired(i);
     t[0] = h({d.year, d.month});
     t[1] = h({d.year, 100 + d.day});
     t[2] = h({d.month, d.day});
@@ -145,7 +157,7 @@ struct AttackResult {
 // Components of the records under `kinds`; the records in calendar classes.
 void Score(const Population& p, std::span<const TokenKind> kinds, AttackResult* r) {
   std::vector<uint32_t> c = TokenComponents(
-      p.encodings.size(), [&](size_t i) -> const FieldEncodings& { return p.encodings[i]; }, kinds);
+      p.encodings.size(), [&](size_t i, TokenKind kind) { return p.Token(i, kind); }, kinds);
   struct Class {
     std::set<std::tuple<int, int, int>> dates;
     std::set<int> years, months, days;
@@ -235,14 +247,14 @@ TEST(StructuralAttack, NoSetOfTokensPartitionsRecordsByTheCalendar) {
   Population filters = current;
   for (size_t i = 0; i < filters.encodings.size(); ++i) {
     FieldEncodings& e = filters.encodings[i];
-    e.tokens.fill(0);
-    e.tokens[0] = std::hash<std::string_view>{}(std::string_view(
-                      reinterpret_cast<const char*>(e.surname_bloom.data()), kBloomBytes)) |
-                  1;
+    filters.Retired(i)[0] =
+        std::hash<std::string_view>{}(
+            std::string_view(reinterpret_cast<const char*>(e.surname_bloom.data()), kBloomBytes)) |
+        1;
     if (!filters.first_names[i].empty()) {
-      e.tokens[1] = std::hash<std::string>{}(filters.first_names[i] + "/" +
-                                             std::to_string(filters.birth[i].year)) |
-                    1;
+      filters.Retired(i)[1] = std::hash<std::string>{}(filters.first_names[i] + "/" +
+                                                       std::to_string(filters.birth[i].year)) |
+                              1;
     }
   }
   const AttackResult old_filters =
@@ -261,8 +273,8 @@ TEST(StructuralAttack, NoSetOfTokensPartitionsRecordsByTheCalendar) {
                  std::string_view(reinterpret_cast<const char*>(f.data()), f.size())) |
              1;
     };
-    e.tokens[0] = hash(e.surname_bloom);
-    e.tokens[1] = hash(e.first_name_bloom);
+    current.Retired(i)[0] = hash(e.surname_bloom);
+    current.Retired(i)[1] = hash(e.first_name_bloom);
   }
   current_kinds.push_back(static_cast<TokenKind>(0));
   current_kinds.push_back(static_cast<TokenKind>(1));
@@ -335,13 +347,16 @@ TEST(StructuralAttack, ResidualWithinTheLargestSurnameFamily) {
       p->birth.push_back(id.birth_date);
     }
   }
-  for (FieldEncodings& e : family.encodings) {  // the filters too, as in the test above
-    e.tokens[0] = std::hash<std::string_view>{}(std::string_view(
-                      reinterpret_cast<const char*>(e.surname_bloom.data()), kBloomBytes)) |
-                  1;
-    e.tokens[1] = std::hash<std::string_view>{}(std::string_view(
-                      reinterpret_cast<const char*>(e.first_name_bloom.data()), kBloomBytes)) |
-                  1;
+  for (size_t i = 0; i < family.encodings.size(); ++i) {  // the filters too, as above
+    const FieldEncodings& e = family.encodings[i];
+    family.Retired(i)[0] =
+        std::hash<std::string_view>{}(
+            std::string_view(reinterpret_cast<const char*>(e.surname_bloom.data()), kBloomBytes)) |
+        1;
+    family.Retired(i)[1] =
+        std::hash<std::string_view>{}(std::string_view(
+            reinterpret_cast<const char*>(e.first_name_bloom.data()), kBloomBytes)) |
+        1;
   }
   std::vector<TokenKind> family_kinds = LiveTokenKinds();
   family_kinds.push_back(static_cast<TokenKind>(0));
@@ -367,8 +382,8 @@ TEST(StructuralAttack, ResidualWithinTheLargestSurnameFamily) {
   both.birth.insert(both.birth.end(), other.birth.begin(), other.birth.end());
   std::vector<TokenKind> kinds = LiveTokenKinds();
   std::vector<uint32_t> c = TokenComponents(
-      both.encodings.size(), [&](size_t i) -> const FieldEncodings& { return both.encodings[i]; },
-      kinds);
+      both.encodings.size(),
+      [&](size_t i, TokenKind kind) { return both.encodings[i].token(kind); }, kinds);
   for (size_t i = 0; i < family.encodings.size(); ++i) {
     ASSERT_LT(c[i], family.encodings.size()) << "a component joins two surnames";
   }
