@@ -15,9 +15,19 @@ namespace {
 
 using nlohmann::json;
 
+// Lists POINTER (now null) with its reason. Entries beneath it (a figure suppressed before its
+// whole section was withheld) are dropped: every listed pointer must resolve to a null.
 void Suppress(json& r, const std::string& pointer, const std::string& reason) {
-  r["suppressed"].push_back(pointer);
-  r["suppressed_reasons"].push_back(reason);
+  json pointers = json::array(), reasons = json::array();
+  for (size_t i = 0; i < r["suppressed"].size(); ++i) {
+    if (r["suppressed"][i].get<std::string>().rfind(pointer + "/", 0) == 0) continue;
+    pointers.push_back(r["suppressed"][i]);
+    reasons.push_back(r["suppressed_reasons"][i]);
+  }
+  pointers.push_back(pointer);
+  reasons.push_back(reason);
+  r["suppressed"] = std::move(pointers);
+  r["suppressed_reasons"] = std::move(reasons);
 }
 
 // The one reason of WithholdLinkedCounts (F3); it names no count.
