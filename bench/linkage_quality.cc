@@ -219,6 +219,34 @@ void Diagnose(const std::vector<LinkInput>& inputs, const std::vector<TruthRow>&
       std::printf("        %6lld %s\n", static_cast<long long>(top[x].first),
                   top[x].second.c_str());
   }
+  // False links (case, police record) by the level that joined the police record.
+  std::map<std::string, int64_t> false_by_level;
+  std::map<uint32_t, std::vector<uint32_t>> members;
+  for (uint32_t i = 0; i < inputs.size(); ++i) members[r.subject_of[i]].push_back(i);
+  for (uint32_t i = 0; i < inputs.size(); ++i) {
+    if (inputs[i].source != ExportKind::kCases) continue;
+    const TruthRow* t = truth_of(i);
+    for (uint32_t j : members[r.subject_of[i]]) {
+      if (inputs[j].source == ExportKind::kCases) continue;
+      const TruthRow* tj = truth_of(j);
+      if (t && tj && t->person != tj->person) {
+        ++false_by_level[std::string(LinkLevelName(r.joined_at_level[j])) + ":" + tj->errors];
+      }
+    }
+  }
+  for (const LinkEvidence& e : r.evidence) {
+    const TruthRow* ta = truth_of(e.a);
+    const TruthRow* tb = truth_of(e.b);
+    if (!e.linked || !ta || !tb || ta->person == tb->person) continue;
+    std::printf("    false probabilistic link: weight %.1f levels", e.weight);
+    for (int f = 0; f < kCompareFields; ++f)
+      std::printf(" %s", std::string(LevelName(static_cast<CompareField>(f), e.level[f])).c_str());
+    std::printf(" (errors '%s' / '%s')\n", ta->errors.c_str(), tb->errors.c_str());
+  }
+  std::printf("    false links by the level that joined the police record:");
+  for (const auto& [level, count] : false_by_level)
+    std::printf(" %s %lld;", level.c_str(), static_cast<long long>(count));
+  std::printf("\n");
   std::printf("    candidate pairs by weight (true/false):");
   for (const auto& [w, n] : near)
     std::printf(" %d:%lld/%lld", w, static_cast<long long>(n.first),

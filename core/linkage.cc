@@ -355,6 +355,14 @@ void ProbabilisticStage(const std::vector<LinkInput>& records, const LinkOptions
         ++result->counts.possible_links;
         continue;
       }
+      // Two established subjects (two or more records each) are one person only on stronger
+      // evidence than a lone record needs: one pair of their records agreeing by chance
+      // (partial initials, a date part) would otherwise join two people's whole histories.
+      if (sets.Size(ra) >= 2 && sets.Size(rb) >= 2 &&
+          ev.weight < options.link_threshold + options.established_margin) {
+        ++result->counts.possible_links;
+        continue;
+      }
       const bool first_informative = IsInformative(CompareField::kFirstName, ev.level[1]);
       // The cascade found this surname and birth date held by twins: without first-name
       // evidence the record cannot be given to either.

@@ -31,7 +31,7 @@ struct DateAgreement {
   bool names_known = false;      // surname and given name known equal: partial dates comparable
   bool names_month_day = false;  // surname, given name, month and day agree
   bool same_family = false;      // the phonetic surnames agree: the first-name filters' other salt
-  bool first_name_same = false;  // a token holding the first name and the date agrees
+  bool first_name_same = false;  // a token holding the first initial and the date agrees
   bool given_same = false;       // a token holding the given name (surname and a date part) agrees
 };
 
@@ -110,9 +110,9 @@ int LevelCount(CompareField field) {
 std::string_view LevelName(CompareField field, uint8_t level) {
   static constexpr std::string_view kSurname[] = {"exact",   "close",     "similar",
                                                   "swapped", "different", "unknown"};
-  static constexpr std::string_view kFirst[] = {
-      "exact",        "similar", "initial",       "different",
-      "one_missing",  "both_missing", "unknown", "initials_agree"};
+  static constexpr std::string_view kFirst[] = {"exact",     "similar",       "initial",
+                                                "different", "one_missing",   "both_missing",
+                                                "unknown",   "initials_agree"};
   static constexpr std::string_view kDate[] = {"exact", "one_part", "swapped", "different",
                                                "missing"};
   if (level >= LevelCount(field)) return "?";
@@ -186,12 +186,12 @@ Comparison Compare(const FieldEncodings& a, const FieldEncodings& b) {
             : initial_same || (no_year && surname == surname_level::kExact)
                 ? first_name_level::kInitial
                 : first_name_level::kDifferent;
-  } else if (dates.first_name_same) {
-    first = first_name_level::kExact;  // the first name is in the agreeing token
   } else if (dates.given_same && !(a.has_first_name() && b.has_first_name())) {
     // A token holding the given name agrees, and the given name is the initials on at least
     // one side (a first name and initials never give equal tokens): all initials agree.
     first = first_name_level::kInitialsAgree;
+  } else if (dates.first_name_same) {
+    first = first_name_level::kInitial;  // the first initial is in the agreeing token
   } else if (initial_same) {
     first = first_name_level::kInitial;
   } else if (date == birth_date_level::kExact && Same(a, b, TokenKind::kSurnameDob)) {

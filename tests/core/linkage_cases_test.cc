@@ -113,7 +113,9 @@ TEST(LinkageCasesTest, ProbabilisticLinksCarryTheirEvidence) {
   EXPECT_TRUE(ev.linked);
   EXPECT_GE(ev.weight, LinkOptions().link_threshold);
   EXPECT_THAT(LevelName(CompareField::kSurname, ev.level[0]), ::testing::AnyOf("close", "similar"));
-  EXPECT_EQ(LevelName(CompareField::kFirstName, ev.level[1]), "exact");
+  // The first-name filters are salted by the phonetic surname, which the letter error changed:
+  // the agreement seen is the head or tail token's, which holds the first initial.
+  EXPECT_EQ(LevelName(CompareField::kFirstName, ev.level[1]), "initial");
   EXPECT_EQ(LevelName(CompareField::kBirthDate, ev.level[2]), "exact");
   for (size_t i = 0; i < s.inputs.size(); ++i) {
     EXPECT_EQ(LinkLevelName(s.result.joined_at_level[i]), "probabilistic");
