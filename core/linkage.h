@@ -54,7 +54,7 @@ struct LinkOptions {
   int max_block = 64;
   // Prior odds that a record whose first name differs from a subject's (same surname and
   // birth date) belongs to a twin rather than being a registration error of the subject.
-  double twin_prior = 0.1;
+  double twin_prior = 0.25;
   // Two clusters of two or more records each are joined only at link_threshold + this (bits).
   double established_margin = 6.0;
 };
