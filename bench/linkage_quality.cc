@@ -6,10 +6,15 @@
 // and averaged.
 //
 // Usage: linkage_quality [--seeds N] [--people N] [--errors realistic|default|none]
-//                        [--error-rate KIND=RATE]... [--by-kind]
+//                        [--error-rate KIND=RATE]... [--by-kind] [--diagnose]
+//
+// --diagnose prints the product's counts and parameters, and per error kind the weights of the
+// true pairs the product missed (by why: not a candidate, below the threshold, kept apart) and
+// of the false pairs near the threshold.
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -108,9 +113,150 @@ SweepPoint Sweep(const std::vector<ScoredPair>& pairs, const std::vector<PlainRe
   return best;
 }
 
+// The product's view of the true and false pairs: why true pairs are missed, and how the weights
+// of true and false candidate pairs compare near the threshold, per error kind.
+void Diagnose(const std::vector<LinkInput>& inputs, const std::vector<TruthRow>& truth) {
+  std::map<std::pair<std::string, std::string>, const TruthRow*> row;
+  for (const TruthRow& t : truth) row[{t.source, t.record_id}] = &t;
+  auto truth_of = [&](uint32_t i) -> const TruthRow* {
+    auto it = row.find({std::string(ExportKindName(inputs[i].source)), inputs[i].record_id});
+    return it == row.end() ? nullptr : it->second;
+  };
+  LinkOptions o;
+  o.possible_threshold = -1000;  // keep every candidate pair's evidence
+  const LinkageResult r = Link(inputs, o);
+  const LinkageCounts& c = r.counts;
+  std::printf(
+      "  diagnose: candidate pairs %lld, probabilistic links %lld, possible %lld, twin vetoes "
+      "%lld, ambiguous records %lld, uncorroborated %lld, frequent blocks %lld, EM %s (lambda "
+      "%.5f, %d iterations)\n",
+      static_cast<long long>(c.candidate_pairs), static_cast<long long>(c.probabilistic_links),
+      static_cast<long long>(c.possible_links), static_cast<long long>(c.twin_vetoes),
+      static_cast<long long>(c.ambiguous_records), static_cast<long long>(c.uncorroborated),
+      static_cast<long long>(c.frequent_blocks), r.parameters.estimated ? "ran" : "not run",
+      r.parameters.lambda, r.parameters.iterations);
+  for (int f = 0; f < kCompareFields; ++f) {
+    const CompareField field = static_cast<CompareField>(f);
+    std::printf("    %-10s", std::string(CompareFieldName(field)).c_str());
+    for (int l = 0; l < LevelCount(field); ++l) {
+      if (!IsInformative(field, static_cast<uint8_t>(l))) continue;
+      std::printf(" %s %.4f/%.6f (%+.1f)", std::string(LevelName(field, l)).c_str(),
+                  r.parameters.m[f][l], r.parameters.u[f][l],
+                  r.parameters.Weight(field, static_cast<uint8_t>(l)));
+    }
+    std::printf("\n");
+  }
+  // Per kind: missed true pairs (case, police) with their best candidate evidence.
+  std::map<uint64_t, const LinkEvidence*> ev;
+  for (const LinkEvidence& e : r.evidence) ev[static_cast<uint64_t>(e.a) << 32 | e.b] = &e;
+  struct KindStats {
+    int64_t not_candidate = 0, below = 0, kept_apart = 0, linked_elsewhere = 0;
+    std::map<int, int64_t> below_weights;  // rounded weight -> pairs
+    std::map<std::string, int64_t> below_levels;
+  };
+  std::map<std::string, KindStats> kinds;
+  std::map<std::string, std::vector<uint32_t>> police_of;
+  for (uint32_t i = 0; i < inputs.size(); ++i) {
+    const TruthRow* t = truth_of(i);
+    if (t && inputs[i].source != ExportKind::kCases) police_of[t->person].push_back(i);
+  }
+  std::map<int, std::pair<int64_t, int64_t>> near;  // rounded weight -> (true, false) pairs
+  for (uint32_t i = 0; i < inputs.size(); ++i) {
+    if (inputs[i].source != ExportKind::kCases) continue;
+    const TruthRow* t = truth_of(i);
+    if (!t) continue;
+    for (uint32_t j : police_of[t->person]) {
+      if (r.subject_of[i] == r.subject_of[j]) continue;
+      const TruthRow* tj = truth_of(j);
+      std::string kind = tj->errors.empty() ? (t->errors.empty() ? "none" : t->errors) : tj->errors;
+      KindStats& k = kinds[kind];
+      auto it = ev.find(static_cast<uint64_t>(std::min(i, j)) << 32 | std::max(i, j));
+      if (it == ev.end()) {
+        ++k.not_candidate;
+        if (std::getenv("LQ_DEBUG") && kind == std::getenv("LQ_DEBUG") && k.not_candidate <= 5) {
+          std::printf("      pair %u-%u roots %u/%u:", i, j, r.subject_of[i], r.subject_of[j]);
+          for (int kk = 6; kk < kTokenKinds; ++kk) {
+            uint64_t x = inputs[i].encodings.tokens[kk], y = inputs[j].encodings.tokens[kk];
+            std::printf(" %d%s", kk, x == 0 || y == 0 ? "-" : x == y ? "=" : "x");
+          }
+          std::printf("\n");
+        }
+      } else if (it->second->weight < o.link_threshold) {
+        ++k.below;
+        ++k.below_weights[static_cast<int>(std::floor(it->second->weight))];
+        std::string lv;
+        for (int f = 0; f < kCompareFields; ++f) {
+          lv += f ? "/" : "";
+          lv += LevelName(static_cast<CompareField>(f), it->second->level[f]);
+        }
+        ++k.below_levels[lv];
+      } else {
+        ++k.kept_apart;
+      }
+    }
+  }
+  for (const LinkEvidence& e : r.evidence) {
+    if (e.weight < 8) break;
+    const TruthRow* ta = truth_of(e.a);
+    const TruthRow* tb = truth_of(e.b);
+    const bool same = ta && tb && ta->person == tb->person;
+    auto& n = near[static_cast<int>(std::floor(e.weight))];
+    (same ? n.first : n.second) += 1;
+  }
+  std::printf(
+      "    missed true pairs by kind: not a candidate / below threshold / above but kept apart\n");
+  for (const auto& [kind, k] : kinds) {
+    std::printf("    %-40s %6lld %6lld %6lld   below at:", kind.c_str(),
+                static_cast<long long>(k.not_candidate), static_cast<long long>(k.below),
+                static_cast<long long>(k.kept_apart));
+    for (const auto& [w, n] : k.below_weights)
+      std::printf(" %d:%lld", w, static_cast<long long>(n));
+    std::printf("\n");
+    std::vector<std::pair<int64_t, std::string>> top;
+    for (const auto& [lv, n] : k.below_levels) top.push_back({n, lv});
+    std::sort(top.rbegin(), top.rend());
+    for (size_t x = 0; x < top.size() && x < 3; ++x)
+      std::printf("        %6lld %s\n", static_cast<long long>(top[x].first),
+                  top[x].second.c_str());
+  }
+  // False links (case, police record) by the level that joined the police record.
+  std::map<std::string, int64_t> false_by_level;
+  std::map<uint32_t, std::vector<uint32_t>> members;
+  for (uint32_t i = 0; i < inputs.size(); ++i) members[r.subject_of[i]].push_back(i);
+  for (uint32_t i = 0; i < inputs.size(); ++i) {
+    if (inputs[i].source != ExportKind::kCases) continue;
+    const TruthRow* t = truth_of(i);
+    for (uint32_t j : members[r.subject_of[i]]) {
+      if (inputs[j].source == ExportKind::kCases) continue;
+      const TruthRow* tj = truth_of(j);
+      if (t && tj && t->person != tj->person) {
+        ++false_by_level[std::string(LinkLevelName(r.joined_at_level[j])) + ":" + tj->errors];
+      }
+    }
+  }
+  for (const LinkEvidence& e : r.evidence) {
+    const TruthRow* ta = truth_of(e.a);
+    const TruthRow* tb = truth_of(e.b);
+    if (!e.linked || !ta || !tb || ta->person == tb->person) continue;
+    std::printf("    false probabilistic link: weight %.1f levels", e.weight);
+    for (int f = 0; f < kCompareFields; ++f)
+      std::printf(" %s", std::string(LevelName(static_cast<CompareField>(f), e.level[f])).c_str());
+    std::printf(" (errors '%s' / '%s')\n", ta->errors.c_str(), tb->errors.c_str());
+  }
+  std::printf("    false links by the level that joined the police record:");
+  for (const auto& [level, count] : false_by_level)
+    std::printf(" %s %lld;", level.c_str(), static_cast<long long>(count));
+  std::printf("\n");
+  std::printf("    candidate pairs by weight (true/false):");
+  for (const auto& [w, n] : near)
+    std::printf(" %d:%lld/%lld", w, static_cast<long long>(n.first),
+                static_cast<long long>(n.second));
+  std::printf("\n");
+}
+
 int Run(int argc, char** argv) {
   int seeds = 3, people = 20000;
-  bool by_kind = false;
+  bool by_kind = false, diagnose = false;
   ErrorModel model = RealisticErrorModel();
   std::string preset = "realistic";
   std::vector<std::string> rates;
@@ -127,6 +273,8 @@ int Run(int argc, char** argv) {
       rates.push_back(next());
     } else if (a == "--by-kind") {
       by_kind = true;
+    } else if (a == "--diagnose") {
+      diagnose = true;
     } else {
       std::cerr << "linkage_quality: unknown flag " << a << "\n";
       return 2;
@@ -210,6 +358,7 @@ int Run(int argc, char** argv) {
         best_threshold = t;
       }
     }
+    if (diagnose) Diagnose(*inputs, *truth);
     // The reference.
     int64_t skipped = 0;
     absl::StatusOr<std::vector<PlainRecord>> records = ReadPlainRecords(dir.string(), &skipped);

@@ -245,11 +245,16 @@ void FieldEncoder::Encode(const NormalisedIdentity& id, FieldEncodings* out) {
     std::string_view a = surname, z = id.first_name;
     if (z < a) std::swap(a, z);
     set(TokenKind::kNamePairDob, {a, kSep, z, kSep, ys, ms, ds});
+  }
+  // Head and tail of the surname with the first INITIAL (not the first name: most police and
+  // case registers hold initials only, and a first name and initials must still agree) and the
+  // whole date: one of the two survives a letter error in the surname.
+  if (!initial.empty()) {
     const size_t part = std::min<size_t>(3, surname.size());
     set(TokenKind::kSurnameHeadFirstNameDob,
-        {surname.substr(0, part), kSep, id.first_name, kSep, ys, ms, ds});
+        {surname.substr(0, part), kSep, initial, kSep, ys, ms, ds});
     set(TokenKind::kSurnameTailFirstNameDob,
-        {surname.substr(surname.size() - part), kSep, id.first_name, kSep, ys, ms, ds});
+        {surname.substr(surname.size() - part), kSep, initial, kSep, ys, ms, ds});
   }
 }
 

@@ -26,8 +26,12 @@
 //   they only chain the few people who share both names; year+{day, month} (a swap) to the
 //   surname alone (its classes hold at most two dates, within one surname and year); whole
 //   dates to the surname (or its phonetic form, or three of its letters with the first
-//   name). Kinds 7-9 and 11 held the surname alone (or the first initial) before issue 13:
-//   extracts made before it must be re-made (their tokens no longer agree).
+//   initial). Kinds 7-9 and 11 held the surname alone (or the first initial) before issue 13:
+//   extracts made before it must be re-made (their tokens no longer agree); so must extracts
+//   made before kinds 13-14 took the first initial instead of the first name (most registers
+//   hold initials only, so with the first name they never caught a surname error there). Their
+//   classes (three surname letters, one initial, one whole date) chain only the people of one
+//   birth date whose surnames share a head or tail and an initial.
 // A missing field (no first name, no birth date) gives a zero filter / zero token: absent,
 // never "different".
 //
@@ -72,9 +76,10 @@ enum class TokenKind : uint8_t {
   kSurnameYearSwapped = 10,       // surname + year + {day, month}: swaps, no given name needed
   kPhoneticGivenYear = 11,        // phonetic surname + given + year: typo plus date error
   kPhoneticInitialDob = 12,       // phonetic surname + first initial + birth date: initials
-  kSurnameHeadFirstNameDob = 13,  // first 3 letters of the surname + first name + birth date
-  kSurnameTailFirstNameDob = 14,  // last 3 letters of the surname + first name + birth date:
-                                  // one of the two survives a surname letter error
+  kSurnameHeadFirstNameDob = 13,  // first 3 letters of the surname + first initial + birth date
+  kSurnameTailFirstNameDob = 14,  // last 3 letters of the surname + first initial + birth date:
+                                  // one of the two survives a surname letter error (the first
+                                  // name until issue 13 R: registers mostly hold initials)
   kSurnameDob = 15,               // surname + birth date: given-name errors
 };
 // The kinds emitted and stored, in storage order: the layout of FieldEncodings follows this

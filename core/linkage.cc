@@ -49,7 +49,22 @@ class DisjointSets {
 // none), so it is kept flat per root, with a side table for clusters that gathered more.
 class InitialSets {
  public:
-  explicit InitialSets(size_t n) : first_(n), has_(n, 0) {}
+  // Name flags of a cluster: it holds a case with a given name (first name or initial), a
+  // police record with one.
+  static constexpr uint8_t kNamedCase = 1, kNamedPolice = 2;
+
+  explicit InitialSets(size_t n) : first_(n), has_(n, 0), flags_(n, 0) {}
+  void SetFlags(uint32_t record, uint8_t flags) { flags_[record] |= flags; }
+  uint8_t Flags(uint32_t root) const { return flags_[root]; }
+  // Outside cases 05 and 08: a cluster without any given name may join one whose given names
+  // are a case's only when a police record of it carries a given name too (corroborated on the
+  // police side); surname and birth date alone do not give a case a police record without one.
+  bool NamelessJoinAllowed(uint32_t a, uint32_t b) const {
+    auto refused = [&](uint32_t nameless, uint32_t other) {
+      return !has_[nameless] && (flags_[other] & kNamedCase) && !(flags_[other] & kNamedPolice);
+    };
+    return !refused(a, b) && !refused(b, a);
+  }
   void Set(uint32_t record, const Digest& d) {
     if (!has_[record]) {
       first_[record] = d;
@@ -70,6 +85,7 @@ class InitialSets {
   }
   // Moves `gone`'s set into `root`'s.
   void Merge(uint32_t root, uint32_t gone) {
+    flags_[root] |= flags_[gone];
     if (!has_[gone]) return;
     ForEach(gone, [&](const Digest& d) { Set(root, d); });
     has_[gone] = 0;
@@ -91,8 +107,47 @@ class InitialSets {
   }
   std::vector<Digest> first_;
   std::vector<uint8_t> has_;
+  std::vector<uint8_t> flags_;
   std::unordered_map<uint32_t, std::vector<Digest>> extra_;
 };
+
+// The m of a different first name before EM (DefaultParameters()), for the cascade's twins test.
+constexpr double kDefaultDifferentFirstName = 0.03;
+
+// Twins or an error: a small cluster whose first name (initial) differs from a larger one's,
+// with the same surname and birth date, is taken for registration errors of the larger one
+// rather than a twin when the larger one is big enough to expect that many such errors among
+// its records, weighed against the twin prior: small x twin prior <= large x m(different first
+// name). Two clusters of like size are twins.
+bool RegistrationErrors(uint32_t size_a, uint32_t size_b, double m_different, double twin_prior) {
+  return static_cast<double>(std::min(size_a, size_b)) * twin_prior <=
+         static_cast<double>(std::max(size_a, size_b)) * m_different;
+}
+
+// Whether `roots` (clusters sharing a surname and birth date, or a record's link partners) hold
+// two identities: clusters with disjoint initials that are not registration errors of one
+// another. Clusters that are registration errors of the largest one (of `roots` and `also`)
+// are not counted as identities of their own.
+bool TwinsAmong(std::vector<uint32_t> roots, uint32_t also, DisjointSets& sets,
+                const InitialSets& initials, double m_different, double twin_prior) {
+  uint32_t largest = also;
+  for (uint32_t r : roots) {
+    if (largest == UINT32_MAX || sets.Size(r) > sets.Size(largest)) largest = r;
+  }
+  std::erase_if(roots, [&](uint32_t r) {
+    return r != largest && initials.Disjoint(largest, r) &&
+           RegistrationErrors(sets.Size(largest), sets.Size(r), m_different, twin_prior);
+  });
+  for (size_t x = 0; x < roots.size(); ++x) {
+    for (size_t y = x + 1; y < roots.size(); ++y) {
+      if (initials.Disjoint(roots[x], roots[y]) &&
+          !RegistrationErrors(sets.Size(roots[x]), sets.Size(roots[y]), m_different, twin_prior)) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
 
 // Blocking tokens: each catches a kind of registration error the match keys miss.
 constexpr TokenKind kBlockingTokens[] = {TokenKind::kSurnameHeadFirstNameDob,
@@ -157,7 +212,7 @@ class FilterFrequencies {
 // The probabilistic stage: candidate pairs holding a case from the blocking tokens, their
 // comparison vectors and weights, and the joins above the threshold, strongest first.
 void ProbabilisticStage(const std::vector<LinkInput>& records, const LinkOptions& options,
-                        DisjointSets& sets, const InitialSets& initials,
+                        DisjointSets& sets, InitialSets& initials,
                         const std::vector<uint8_t>& twin_key, LinkageResult* result) {
   const uint32_t n = static_cast<uint32_t>(records.size());
   result->evidence_of.assign(n, -1);
@@ -176,16 +231,23 @@ void ProbabilisticStage(const std::vector<LinkInput>& records, const LinkOptions
       uint64_t t = records[c].encodings.token(kind);
       if (t != 0) by_token[t].push_back(c);
     }
-    absl::flat_hash_map<uint64_t, uint32_t> hits;  // token -> records holding it
-    std::vector<std::pair<uint64_t, uint32_t>> matched;
+    // A block is too frequent by the number of cascade clusters (people, as far as the cascade
+    // knows) holding its token, not of records: one person's many records make a block look
+    // big without making it costly or ambiguous.
+    std::vector<std::pair<uint64_t, uint32_t>> matched;   // (token, record)
+    std::vector<std::pair<uint64_t, uint32_t>> clusters;  // (token, cascade root)
     for (uint32_t i = 0; i < n; ++i) {
       uint64_t t = records[i].encodings.token(kind);
       if (t == 0) continue;
       auto it = by_token.find(t);
       if (it == by_token.end()) continue;
       matched.emplace_back(t, i);
-      ++hits[t];
+      clusters.emplace_back(t, sets.Find(i));
     }
+    std::sort(clusters.begin(), clusters.end());
+    clusters.erase(std::unique(clusters.begin(), clusters.end()), clusters.end());
+    absl::flat_hash_map<uint64_t, uint32_t> hits;  // token -> cascade clusters holding it
+    for (const auto& [t, root] : clusters) ++hits[t];
     for (const auto& [t, i] : matched) {
       if (hits[t] > static_cast<uint32_t>(options.max_block)) continue;
       for (uint32_t c : by_token.find(t)->second) {
@@ -210,7 +272,10 @@ void ProbabilisticStage(const std::vector<LinkInput>& records, const LinkOptions
   }
   FsParameters params = DefaultParameters();
   if (static_cast<int64_t>(pairs.size()) >= options.em_min_pairs) {
-    params = EstimateParameters(comparisons, params);
+    FsParameters estimated = EstimateParameters(comparisons, params);
+    // A match share above one half is EM's degenerate solution (the "matches" are then the
+    // common patterns of non-matching candidate pairs): keep the defaults.
+    if (estimated.lambda <= 0.5) params = estimated;
   }
   result->parameters = params;
 
@@ -252,6 +317,9 @@ void ProbabilisticStage(const std::vector<LinkInput>& records, const LinkOptions
   // A record that would link to two subjects the cascade keeps apart as twins (disjoint
   // first initials: one surname and birth date) is ambiguous, as at surname_dob: it links to
   // neither. A record without a first name is never given to one of two twins.
+  const double m_different =
+      result->parameters
+          .m[static_cast<int>(CompareField::kFirstName)][first_name_level::kDifferent];
   std::vector<uint8_t> ambiguous(n, 0);
   {
     std::unordered_map<uint32_t, std::vector<uint32_t>> partners;  // record -> partner roots
@@ -261,46 +329,75 @@ void ProbabilisticStage(const std::vector<LinkInput>& records, const LinkOptions
       partners[ev.b].push_back(sets.Find(ev.a));
     }
     for (auto& [record, roots] : partners) {
+      // Partner clusters that are registration errors of the largest cluster among the record's
+      // own and its partners (a few records with another initial) are not another identity.
       std::sort(roots.begin(), roots.end());
       roots.erase(std::unique(roots.begin(), roots.end()), roots.end());
-      for (size_t x = 0; x < roots.size() && !ambiguous[record]; ++x) {
-        for (size_t y = x + 1; y < roots.size() && !ambiguous[record]; ++y) {
-          if (initials.Disjoint(roots[x], roots[y])) ambiguous[record] = 1;
-        }
-      }
+      ambiguous[record] =
+          TwinsAmong(roots, sets.Find(record), sets, initials, m_different, options.twin_prior);
       if (ambiguous[record]) ++result->counts.ambiguous_records;
     }
   }
-  for (size_t k = 0; k < evidence.size(); ++k) {
-    LinkEvidence& ev = evidence[k];
-    uint32_t ra = sets.Find(ev.a), rb = sets.Find(ev.b);
-    if (ra == rb) continue;  // joined already by a stronger pair
-    if (ev.weight < options.link_threshold) {
-      ++result->counts.possible_links;
-      continue;
-    }
-    // The cascade found this surname and birth date held by twins: without first-name evidence
-    // the record cannot be given to either.
-    if (ambiguous[ev.a] || ambiguous[ev.b] ||
-        ((twin_key[ev.a] || twin_key[ev.b]) &&
-         !IsInformative(CompareField::kFirstName, ev.level[1]))) {
-      ++result->counts.ambiguous_records;
-      continue;
-    }
-    // Twins: a different first name is evidence, not a veto, between two lone records; a
-    // subject that already holds more than one record has an identity of its own, and a record
-    // with another first name (same surname and birth date) is then more likely its twin.
-    if (ev.level[1] == first_name_level::kDifferent && (sets.Size(ra) >= 2 || sets.Size(rb) >= 2)) {
-      ev.twin_veto = true;
-      ++result->counts.twin_vetoes;
-      continue;
-    }
-    sets.Union(ra, rb);
-    ev.linked = true;
-    ++result->counts.probabilistic_links;
-    for (uint32_t r : {ev.a, ev.b}) {
-      if (result->joined_at_level[r] == 0) result->joined_at_level[r] = kProbabilisticLevel;
-      if (result->evidence_of[r] < 0) result->evidence_of[r] = static_cast<int32_t>(k);
+  // Two passes: pairs of records that both carry a given name first, so that the clusters a
+  // nameless record may join already hold their named records (and their first-name evidence).
+  auto named = [&](uint32_t r) {
+    const FieldEncodings& e = records[r].encodings;
+    return e.has_first_name() || e.token(TokenKind::kPhoneticInitialDob) != 0 ||
+           e.token(TokenKind::kPhoneticGivenYear) != 0;
+  };
+  for (int pass = 0; pass < 2; ++pass) {
+    for (size_t k = 0; k < evidence.size(); ++k) {
+      LinkEvidence& ev = evidence[k];
+      if ((named(ev.a) && named(ev.b)) != (pass == 0)) continue;
+      uint32_t ra = sets.Find(ev.a), rb = sets.Find(ev.b);
+      if (ra == rb) continue;  // joined already by a stronger pair
+      if (ev.weight < options.link_threshold) {
+        ++result->counts.possible_links;
+        continue;
+      }
+      // Two established subjects (two or more records each) are one person only on stronger
+      // evidence than a lone record needs: one pair of their records agreeing by chance
+      // (partial initials, a date part) would otherwise join two people's whole histories.
+      if (sets.Size(ra) >= 2 && sets.Size(rb) >= 2 &&
+          ev.weight < options.link_threshold + options.established_margin) {
+        ++result->counts.possible_links;
+        continue;
+      }
+      const bool first_informative = IsInformative(CompareField::kFirstName, ev.level[1]);
+      // The cascade found this surname and birth date held by twins: without first-name
+      // evidence the record cannot be given to either.
+      if (ambiguous[ev.a] || ambiguous[ev.b] ||
+          ((twin_key[ev.a] || twin_key[ev.b]) && !first_informative)) {
+        ++result->counts.ambiguous_records;
+        continue;
+      }
+      // A nameless cluster joins a case's name only where a police record corroborates it.
+      if (!initials.NamelessJoinAllowed(ra, rb)) {
+        ++result->counts.uncorroborated;
+        continue;
+      }
+      // Twins: a different first name is evidence (in the weight), not a veto, between two
+      // lone records. Two established subjects (each of two or more records) stay apart; a lone
+      // record joins a subject whose records agree on another first name only when the subject
+      // is large enough that one such registration error among its records is as likely as a
+      // twin (size x m(different) >= twin prior).
+      if (ev.level[1] == first_name_level::kDifferent) {
+        const bool both_lone = sets.Size(ra) == 1 && sets.Size(rb) == 1;
+        if (!both_lone &&
+            !RegistrationErrors(sets.Size(ra), sets.Size(rb), m_different, options.twin_prior)) {
+          ev.twin_veto = true;
+          ++result->counts.twin_vetoes;
+          continue;
+        }
+      }
+      const uint32_t merged = sets.Union(ra, rb);
+      initials.Merge(merged, merged == ra ? rb : ra);
+      ev.linked = true;
+      ++result->counts.probabilistic_links;
+      for (uint32_t r : {ev.a, ev.b}) {
+        if (result->joined_at_level[r] == 0) result->joined_at_level[r] = kProbabilisticLevel;
+        if (result->evidence_of[r] < 0) result->evidence_of[r] = static_cast<int32_t>(k);
+      }
     }
   }
   result->evidence = std::move(evidence);
@@ -327,7 +424,11 @@ LinkageResult Link(const std::vector<LinkInput>& records, const LinkOptions& opt
   std::vector<uint8_t> twin_key(n, 0);
   for (size_t i = 0; i < n; ++i) {
     for (const MatchKey& k : records[i].keys) {
-      if (k.level == KeyLevel::kFirstInitial) initials.Set(static_cast<uint32_t>(i), k.digest);
+      if (k.level != KeyLevel::kFirstInitial) continue;
+      initials.Set(static_cast<uint32_t>(i), k.digest);
+      initials.SetFlags(static_cast<uint32_t>(i), records[i].source == ExportKind::kCases
+                                                      ? InitialSets::kNamedCase
+                                                      : InitialSets::kNamedPolice);
     }
   }
 
@@ -358,29 +459,35 @@ LinkageResult Link(const std::vector<LinkInput>& records, const LinkOptions& opt
         roots.erase(std::unique(roots.begin(), roots.end()), roots.end());
         bool ambiguous = false;
         if (roots.size() >= 2 && level == KeyLevel::kSurnameDob) {
-          for (size_t a = 0; a < roots.size() && !ambiguous; ++a) {
-            for (size_t b = a + 1; b < roots.size() && !ambiguous; ++b) {
-              ambiguous = initials.Disjoint(roots[a], roots[b]);
-            }
-          }
+          ambiguous = TwinsAmong(roots, UINT32_MAX, sets, initials, kDefaultDifferentFirstName,
+                                 options.twin_prior);
         }
         if (ambiguous) {
           ++result.counts.ambiguous_keys;
           for (size_t e = begin; e < end; ++e) twin_key[entries[e].record] = 1;
         } else if (roots.size() >= 2) {
-          for (size_t e = begin; e < end; ++e) {
-            uint32_t r = entries[e].record;
-            if (result.joined_at_level[r] == 0)
-              result.joined_at_level[r] = static_cast<uint8_t>(level);
-          }
+          // The clusters with a given name first (they agree, or the key was ambiguous), then
+          // the nameless ones, each only where allowed (InitialSets::NamelessJoinAllowed).
+          std::stable_partition(roots.begin(), roots.end(),
+                                [&](uint32_t r) { return !initials.Empty(r); });
           uint32_t root = roots[0];
           for (size_t k = 1; k < roots.size(); ++k) {
             uint32_t other = roots[k];
+            if (!initials.NamelessJoinAllowed(root, other)) {
+              ++result.counts.uncorroborated;
+              continue;
+            }
             uint32_t merged = sets.Union(root, other);
             uint32_t gone = merged == root ? other : root;
             initials.Merge(merged, gone);
             root = merged;
             ++result.counts.links_by_level[static_cast<int>(level)];
+          }
+          for (size_t e = begin; e < end; ++e) {
+            uint32_t r = entries[e].record;
+            if (result.joined_at_level[r] == 0 && sets.Size(sets.Find(r)) > 1 &&
+                sets.Find(r) == sets.Find(root))
+              result.joined_at_level[r] = static_cast<uint8_t>(level);
           }
         }
       }
@@ -388,6 +495,8 @@ LinkageResult Link(const std::vector<LinkInput>& records, const LinkOptions& opt
     }
   }
 
+  entries.clear();
+  entries.shrink_to_fit();  // the cascade's key entries: not needed by the probabilistic stage
   if (options.probabilistic) {
     ProbabilisticStage(records, options, sets, initials, twin_key, &result);
   } else {

@@ -54,6 +54,11 @@ struct LinkOptions {
   int64_t em_min_pairs = 2000;
   // A blocking token shared by more records than this is too frequent to block on (skipped).
   int max_block = 64;
+  // Prior odds that a record whose first name differs from a subject's (same surname and
+  // birth date) belongs to a twin rather than being a registration error of the subject.
+  double twin_prior = 0.25;
+  // Two clusters of two or more records each are joined only at link_threshold + this (bits).
+  double established_margin = 6.0;
 };
 
 // Why a probabilistic link (or possible link) was made: levels and partial weights, no value.
@@ -78,6 +83,7 @@ struct LinkageCounts {
   int64_t twin_vetoes = 0;          // pairs above the threshold kept apart as twins
   int64_t ambiguous_records = 0;    // records that would link to either of two twins: neither
   int64_t frequent_blocks = 0;      // blocking tokens skipped as too frequent
+  int64_t uncorroborated = 0;       // joins refused: a nameless cluster to a case's name only
 };
 
 struct LinkageResult {

@@ -31,7 +31,8 @@ struct DateAgreement {
   bool names_known = false;      // surname and given name known equal: partial dates comparable
   bool names_month_day = false;  // surname, given name, month and day agree
   bool same_family = false;      // the phonetic surnames agree: the first-name filters' other salt
-  bool first_name_same = false;  // a token holding the first name and the date agrees
+  bool first_name_same = false;  // a token holding the first initial and the date agrees
+  bool given_same = false;       // a token holding the given name (surname and a date part) agrees
 };
 
 DateAgreement CompareDates(const FieldEncodings& a, const FieldEncodings& b) {
@@ -58,6 +59,7 @@ DateAgreement CompareDates(const FieldEncodings& a, const FieldEncodings& b) {
   r.same_family = ym || yd || md || unordered || surname_dob || phonetic ||
                   (r.same_year && surname_filters_equal);
   r.names_month_day = md;
+  r.given_same = ym || yd || md || Same(a, b, TokenKind::kPhoneticGivenYear);
   r.names_known = ym || yd || md;
   // Same year and equal filters of both names: the names agree, so the partial-date tokens
   // were comparable and their disagreement is evidence.
@@ -108,8 +110,9 @@ int LevelCount(CompareField field) {
 std::string_view LevelName(CompareField field, uint8_t level) {
   static constexpr std::string_view kSurname[] = {"exact",   "close",     "similar",
                                                   "swapped", "different", "unknown"};
-  static constexpr std::string_view kFirst[] = {
-      "exact", "similar", "initial", "different", "one_missing", "both_missing", "unknown"};
+  static constexpr std::string_view kFirst[] = {"exact",     "similar",       "initial",
+                                                "different", "one_missing",   "both_missing",
+                                                "unknown",   "initials_agree"};
   static constexpr std::string_view kDate[] = {"exact", "one_part", "swapped", "different",
                                                "missing"};
   if (level >= LevelCount(field)) return "?";
@@ -129,7 +132,7 @@ bool IsInformative(CompareField field, uint8_t level) {
     case CompareField::kSurname:
       return level != surname_level::kUnknown;
     case CompareField::kFirstName:
-      return level <= first_name_level::kDifferent;
+      return level <= first_name_level::kDifferent || level == first_name_level::kInitialsAgree;
     case CompareField::kBirthDate:
       return level != birth_date_level::kMissing;
   }
@@ -183,8 +186,12 @@ Comparison Compare(const FieldEncodings& a, const FieldEncodings& b) {
             : initial_same || (no_year && surname == surname_level::kExact)
                 ? first_name_level::kInitial
                 : first_name_level::kDifferent;
+  } else if (dates.given_same && !(a.has_first_name() && b.has_first_name())) {
+    // A token holding the given name agrees, and the given name is the initials on at least
+    // one side (a first name and initials never give equal tokens): all initials agree.
+    first = first_name_level::kInitialsAgree;
   } else if (dates.first_name_same) {
-    first = first_name_level::kExact;  // the first name is in the agreeing token
+    first = first_name_level::kInitial;  // the first initial is in the agreeing token
   } else if (initial_same) {
     first = first_name_level::kInitial;
   } else if (date == birth_date_level::kExact && Same(a, b, TokenKind::kSurnameDob)) {
@@ -216,9 +223,10 @@ FsParameters DefaultParameters() {
   // surname: exact, close, similar, swapped, different, unknown
   set(CompareField::kSurname, {0.88, 0.05, 0.03, 0.005, 0.035, 1},
       {0.003, 0.001, 0.006, 0.000002, 0.99, 1});
-  // first name: exact, similar, initial, different, one_missing, both_missing, unknown
-  set(CompareField::kFirstName, {0.85, 0.03, 0.06, 0.03, 1, 1, 1},
-      {0.01, 0.004, 0.04, 0.9, 1, 1, 1});
+  // first name: exact, similar, initial, different, one_missing, both_missing, unknown,
+  // initials_agree (all initials: as the reference's initials level, ~0.86 / ~0.011)
+  set(CompareField::kFirstName, {0.85, 0.03, 0.06, 0.03, 1, 1, 1, 0.85},
+      {0.01, 0.004, 0.04, 0.9, 1, 1, 1, 0.012});
   // birth date: exact, one_part, swapped, different, missing
   set(CompareField::kBirthDate, {0.93, 0.04, 0.01, 0.02, 1}, {0.00004, 0.005, 0.00001, 0.995, 1});
   p.lambda = 0.01;

@@ -11,7 +11,8 @@
 //   year-free name token does not agree);
 // - first name: exact, similar (Dice >= 0.7), initial (only the first initial agrees, or only
 //   initials are known and they agree), different, one_missing (0), both_missing (0),
-//   unknown (0);
+//   unknown (0), initials_agree (a first name is not known on both sides, and all initials
+//   agree: a partial-date token holding them agrees);
 // - birth date: exact, one_part (two of year, month, day agree), swapped (day and month
 //   exchanged), different, missing (0).
 #ifndef PPRL_CORE_PROBABILISTIC_LINKAGE_H_
@@ -29,7 +30,7 @@ namespace pprl {
 
 enum class CompareField : uint8_t { kSurname = 0, kFirstName = 1, kBirthDate = 2 };
 inline constexpr int kCompareFields = 3;
-inline constexpr int kMaxLevels = 7;
+inline constexpr int kMaxLevels = 8;
 
 namespace surname_level {
 enum : uint8_t { kExact, kClose, kSimilar, kSwapped, kDifferent, kUnknown, kCount };
@@ -43,6 +44,8 @@ enum : uint8_t {
   kOneMissing,
   kBothMissing,
   kUnknown,
+  kInitialsAgree,  // no first name on one side: all initials agree (a partial-date token
+                   // holding them agrees); appended, so stored level numbers keep their meaning
   kCount
 };
 }
