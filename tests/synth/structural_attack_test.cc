@@ -229,15 +229,17 @@ TEST(StructuralAttack, NoSetOfTokensPartitionsRecordsByTheCalendar) {
   const AttackResult before = Attack(legacy, all_kinds, 2, [](TokenKind k) {
     return std::string(TokenKindName(k)).substr(IsRetiredTokenKind(static_cast<int>(k)) ? 8 : 0);
   });
-  // The old name filters alone: the surname filter (unchanged) and a first-name filter salted by
-  // the birth year only (as before), compared for equality: records sharing either chain into
-  // birth-year classes.
+  // The old name filters alone: a surname filter and a first-name filter both salted by the
+  // birth year only (as before; the surname filter is now salted by the band, so its year is
+  // added here), compared for equality: records sharing either chain into birth-year classes.
   Population filters = current;
   for (size_t i = 0; i < filters.encodings.size(); ++i) {
     FieldEncodings& e = filters.encodings[i];
     e.tokens.fill(0);
-    e.tokens[0] = std::hash<std::string_view>{}(std::string_view(
-                      reinterpret_cast<const char*>(e.surname_bloom.data()), kBloomBytes)) |
+    e.tokens[0] = std::hash<std::string>{}(
+                      std::string(reinterpret_cast<const char*>(e.surname_bloom.data()),
+                                  kBloomBytes) +
+                      "/" + std::to_string(filters.birth[i].year)) |
                   1;
     if (!filters.first_names[i].empty()) {
       e.tokens[1] = std::hash<std::string>{}(filters.first_names[i] + "/" +
