@@ -236,11 +236,11 @@ TEST(StructuralAttack, NoSetOfTokensPartitionsRecordsByTheCalendar) {
   for (size_t i = 0; i < filters.encodings.size(); ++i) {
     FieldEncodings& e = filters.encodings[i];
     e.tokens.fill(0);
-    e.tokens[0] = std::hash<std::string>{}(
-                      std::string(reinterpret_cast<const char*>(e.surname_bloom.data()),
-                                  kBloomBytes) +
-                      "/" + std::to_string(filters.birth[i].year)) |
-                  1;
+    e.tokens[0] =
+        std::hash<std::string>{}(
+            std::string(reinterpret_cast<const char*>(e.surname_bloom.data()), kBloomBytes) + "/" +
+            std::to_string(filters.birth[i].year)) |
+        1;
     if (!filters.first_names[i].empty()) {
       e.tokens[1] = std::hash<std::string>{}(filters.first_names[i] + "/" +
                                              std::to_string(filters.birth[i].year)) |
@@ -359,8 +359,8 @@ TEST(StructuralAttack, ResidualWithinTheLargestSurnameFamily) {
       "%s; largest class %d dates); by the part shared: year %.1f%%, month %.1f%%, day %.1f%%\n",
       100 * inside.classed_share, inside.worst.c_str(), inside.largest_class,
       100 * inside.by_part[0], 100 * inside.by_part[1], 100 * inside.by_part[2]);
-  // Within the family the given name keeps month and day classes away (the surname filter,
-  // salted by the year, still tells surname + year: the residual, README Security).
+  // Within the family the given name keeps month and day classes away (the surname filter is
+  // salted by the band: year classes only where names and year tokens chain, README Security).
   EXPECT_LT(inside.by_part[1], 0.01);
   EXPECT_LT(inside.by_part[2], 0.01);
   // Two families: no component crosses them.
