@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/name_normaliser.h"
+#include "core/pseudonymous_record.h"
 
 namespace pprl {
 namespace {
@@ -193,7 +194,11 @@ void FieldEncoder::Encode(const NormalisedIdentity& id, FieldEncodings* out) {
   const Date& b = id.birth_date;
   const bool has_date = b.year > 0 && b.month > 0 && b.day > 0;
   const int year = has_date ? b.year : 0;
-  Bloom(0, year, id.surname, &out->surname_bloom);
+  // The surname filter is salted by the birth band (core/pseudonymous_record.h), not the
+  // year: salted by the year, one filter was one (surname, birth year) class, and a case in it
+  // (cases carry their age) told the linker operator the exact birth year of every police
+  // record in the class (red team 5, O2). The band is sent beside every record anyway.
+  Bloom(0, BirthBand(year), id.surname, &out->surname_bloom);
   // The first-name filter is salted by the phonetic surname too: salted by the year alone,
   // equal first-name filters joined everyone of one first name and birth year across
   // surnames, and with the surname filters chained the whole store into birth-year classes

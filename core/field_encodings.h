@@ -6,11 +6,11 @@
 //   bigrams of the value, each set at kBloomHashes bit positions taken from an HMAC under a
 //   key of its own (field-level Bloom filters after Schnell, Bachteler and Reiher 2009). Two
 //   filters' Dice coefficient approximates the names' bigram similarity, so one letter
-//   substituted, added, dropped or transposed still compares as "similar". The positions are
-//   salted with the birth year: one name gives a different filter in every birth year, so the
-//   linker cannot count a name's filter across the whole population (see README, Security).
-//   The first-name filter is salted by the phonetic surname as well, so that equal first-name
-//   filters never join two surname families (issue 13, F1).
+//   substituted, added, dropped or transposed still compares as "similar". The surname filter is
+//   salted with the 5-year birth band (sent beside each record anyway), the first-name filter with
+//   the birth year and phonetic surname: one name's filter differs per band (README, Security). Not
+//   by year: a case (it carries its age) in a (surname, year) class told the linker operator the
+//   birth year of all its police records (red team 5, O2); first names: F1 of issue 13.
 // - 64-bit keyed tokens (truncated HMACs), each under its own key derived from the site key
 //   with a purpose label, so equal tokens reveal equality of exactly that combination and
 //   nothing else. EVERY token that carries a birth date or a part of one also carries the
@@ -123,7 +123,7 @@ std::string_view TokenKindName(TokenKind kind);
 
 // PSEUDONYMS: may leave the site.
 struct FieldEncodings {
-  BloomFilter surname_bloom{};     // bigrams of the surname without prefix, salted by year
+  BloomFilter surname_bloom{};     // bigrams of the surname without prefix, salted by band
   BloomFilter first_name_bloom{};  // bigrams of the first given name; all zero when absent
   // The live kinds' tokens only (10M records at the linker: no room for retired slots), in the
   // order of kLiveTokenKinds; 0 means absent (a token that happens to be 0 is stored as 1).

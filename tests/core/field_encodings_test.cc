@@ -89,7 +89,11 @@ TEST(FieldEncodingsTest, DatePartsAgreeOnTheRest) {
   FieldEncodings year = Encode(Id("mulder", "anouk", {1962, 8, 19}), key);
   EXPECT_TRUE(Same(base, year, TokenKind::kNamesMonthDay));
   EXPECT_FALSE(Same(base, year, TokenKind::kNamesYearMonth));
-  EXPECT_NE(base.surname_bloom, year.surname_bloom);  // another year: another salt
+  // The surname filter is salted by the band (red team 5, O2), the first-name filter by the year.
+  EXPECT_EQ(base.surname_bloom, year.surname_bloom);  // 1960-1964: one band, one salt
+  EXPECT_NE(base.first_name_bloom, year.first_name_bloom);
+  FieldEncodings band = Encode(Id("mulder", "anouk", {1966, 8, 19}), key);
+  EXPECT_NE(base.surname_bloom, band.surname_bloom);  // another band: another salt
 
   // Only initials: they stand in for the given name of the partial-date tokens.
   FieldEncodings kok = Encode(Id("kok", "", {1979, 3, 5}, "s"), key);

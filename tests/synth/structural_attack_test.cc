@@ -241,15 +241,16 @@ TEST(StructuralAttack, NoSetOfTokensPartitionsRecordsByTheCalendar) {
   const AttackResult before = Attack(legacy, all_kinds, 2, [](TokenKind k) {
     return std::string(TokenKindName(k)).substr(IsRetiredTokenKind(static_cast<int>(k)) ? 8 : 0);
   });
-  // The old name filters alone: the surname filter (unchanged) and a first-name filter salted by
-  // the birth year only (as before), compared for equality: records sharing either chain into
-  // birth-year classes.
+  // The old name filters alone: a surname filter and a first-name filter both salted by the
+  // birth year only (as before; the surname filter is now salted by the band, so its year is
+  // added here), compared for equality: records sharing either chain into birth-year classes.
   Population filters = current;
   for (size_t i = 0; i < filters.encodings.size(); ++i) {
     FieldEncodings& e = filters.encodings[i];
     filters.Retired(i)[0] =
-        std::hash<std::string_view>{}(
-            std::string_view(reinterpret_cast<const char*>(e.surname_bloom.data()), kBloomBytes)) |
+        std::hash<std::string>{}(
+            std::string(reinterpret_cast<const char*>(e.surname_bloom.data()), kBloomBytes) + "/" +
+            std::to_string(filters.birth[i].year)) |
         1;
     if (!filters.first_names[i].empty()) {
       filters.Retired(i)[1] = std::hash<std::string>{}(filters.first_names[i] + "/" +
@@ -372,8 +373,8 @@ TEST(StructuralAttack, ResidualWithinTheLargestSurnameFamily) {
       "%s; largest class %d dates); by the part shared: year %.1f%%, month %.1f%%, day %.1f%%\n",
       100 * inside.classed_share, inside.worst.c_str(), inside.largest_class,
       100 * inside.by_part[0], 100 * inside.by_part[1], 100 * inside.by_part[2]);
-  // Within the family the given name keeps month and day classes away (the surname filter,
-  // salted by the year, still tells surname + year: the residual, README Security).
+  // Within the family the given name keeps month and day classes away (the surname filter is
+  // salted by the band: year classes only where names and year tokens chain, README Security).
   EXPECT_LT(inside.by_part[1], 0.01);
   EXPECT_LT(inside.by_part[2], 0.01);
   // Two families: no component crosses them.
