@@ -175,9 +175,9 @@ void Diagnose(const std::vector<LinkInput>& inputs, const std::vector<TruthRow>&
         ++k.not_candidate;
         if (std::getenv("LQ_DEBUG") && kind == std::getenv("LQ_DEBUG") && k.not_candidate <= 5) {
           std::printf("      pair %u-%u roots %u/%u:", i, j, r.subject_of[i], r.subject_of[j]);
-          for (int kk = 6; kk < kTokenKinds; ++kk) {
-            uint64_t x = inputs[i].encodings.tokens[kk], y = inputs[j].encodings.tokens[kk];
-            std::printf(" %d%s", kk, x == 0 || y == 0 ? "-" : x == y ? "=" : "x");
+          for (TokenKind kk : kLiveTokenKinds) {
+            uint64_t x = inputs[i].encodings.token(kk), y = inputs[j].encodings.token(kk);
+            std::printf(" %d%s", static_cast<int>(kk), x == 0 || y == 0 ? "-" : x == y ? "=" : "x");
           }
           std::printf("\n");
         }
