@@ -6,6 +6,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "tests/status_matchers.h"
 #include "tests/temp_dir.h"
 
@@ -74,8 +76,15 @@ TEST(ComparisonSimulation, ARealEffectIsRecovered) {
       SCOPED_TRACE(outcome);
       const nlohmann::json& e = Estimate(report, outcome);
       ASSERT_FALSE(e.is_null());
-      EXPECT_LE(e["nb"]["ci_low"].get<double>(), 0.6);
-      EXPECT_GE(e["nb"]["ci_high"].get<double>(), 0.6);
+      // Its size: the truth (IRR 0.6) within 3.29 standard errors of the estimate (a 99.9%
+      // interval, on the log scale the reported 95% interval is built on). A 95% interval misses
+      // the truth in one data set of twenty by design, and any change to linkage re-draws
+      // which one; bench/comparison_coverage measures the 95% coverage over many seeds.
+      const double lo = std::log(e["nb"]["ci_low"].get<double>());
+      const double hi = std::log(e["nb"]["ci_high"].get<double>());
+      const double se = (hi - lo) / (2 * 1.959964);
+      EXPECT_LT(std::fabs((lo + hi) / 2 - std::log(0.6)), 3.290527 * se)
+          << "IRR interval [" << std::exp(lo) << ", " << std::exp(hi) << "]";
       EXPECT_LT(e["nb"]["ci_high"].get<double>(), 1.0);
       EXPECT_LT(e["did"]["ci_high"].get<double>(), 0);
     }
