@@ -284,10 +284,49 @@ TEST(Comparison, PoolFiguresDoNotTellWhetherANewCasesPersonIsKnownToThePolice) {
   absl::StatusOr<StudyResult> u = AnalyzeStudy(study, unknown, pool, first->released_sets);
   ASSERT_THAT(k, IsOk());
   ASSERT_THAT(u, IsOk());
-  EXPECT_EQ(k->report["comparison"]["pool_subjects"].is_null(),
-            u->report["comparison"]["pool_subjects"].is_null());
-  EXPECT_EQ(ReasonFor(k->report, "/comparison/pool_subjects"),
-            ReasonFor(u->report, "/comparison/pool_subjects"));
+  EXPECT_EQ(k->report["comparison"].is_null(), u->report["comparison"].is_null());
+  EXPECT_EQ(k->report["comparison"], u->report["comparison"]);
+  EXPECT_EQ(ReasonFor(k->report, "/comparison"), ReasonFor(u->report, "/comparison"));
+}
+
+// Red team 5, A1: the same probe, when the new case's person was one of the MATCHED CONTROLS
+// (drawn from the pool): leaving the pool changed the matched counts and the estimates, or had
+// the budget withhold them. The whole comparison section must read the same either way. Each
+// of the pool's last 40 people is tried; some of them are controls.
+TEST(Comparison, NothingInItTellsWhetherANewCasesPersonWasAMatchedControl) {
+  const std::vector<CohortSubjectIn> in = Subjects(200, 7, 0, 4);
+  std::vector<CohortSubjectIn> pool = Subjects(600, 3, 1000, 0);
+  for (CohortSubjectIn& p : pool) p.cases.clear();
+  Study study;
+  study.kaders = {"hic", "jeugd"};
+  study.comparison.bootstrap_replicates = 50;
+  absl::StatusOr<StudyResult> first = AnalyzeStudy(study, in, pool, {});
+  ASSERT_THAT(first, IsOk());
+  ASSERT_TRUE(first->report["comparison"].is_object());
+  CohortCaseIn outside;
+  outside.first_discussed_day = DaysSinceEpoch({2013, 6, 3});
+  outside.attributes.kader = "veelpleger";  // not in the study
+  CohortSubjectIn stranger;
+  stranger.subject_id = "S99999";
+  stranger.cases.push_back(outside);
+  std::vector<CohortSubjectIn> unknown = in;
+  unknown.push_back(stranger);
+  absl::StatusOr<StudyResult> u = AnalyzeStudy(study, unknown, pool, first->released_sets);
+  ASSERT_THAT(u, IsOk());
+  for (size_t j = pool.size() - 40; j < pool.size(); ++j) {
+    SCOPED_TRACE(j);
+    std::vector<CohortSubjectIn> known = in;
+    std::vector<CohortSubjectIn> known_pool = pool;
+    known.push_back(known_pool[j]);
+    known.back().cases.push_back(outside);
+    known_pool.erase(known_pool.begin() + static_cast<std::ptrdiff_t>(j));
+    absl::StatusOr<StudyResult> k = AnalyzeStudy(study, known, known_pool, first->released_sets);
+    ASSERT_THAT(k, IsOk());
+    EXPECT_EQ(k->report["comparison"], u->report["comparison"]);
+    EXPECT_EQ(k->report["suppressed"], u->report["suppressed"]);
+    EXPECT_EQ(k->report["suppressed_reasons"], u->report["suppressed_reasons"]);
+    if (::testing::Test::HasFailure()) break;
+  }
 }
 
 }  // namespace
