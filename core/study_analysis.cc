@@ -263,15 +263,31 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& study,
     SubjectSet case_subjects{"case_subjects", {}, {}};
     for (const CohortSubjectIn& s : subjects) case_subjects.ids.push_back(s.subject_id);
     std::sort(case_subjects.ids.begin(), case_subjects.ids.end());
-    absl::Status d = CheckDifferencing(case_subjects, released, study.min_cell);
-    if (d.ok()) d = CheckDifferencing({"pool", pool_ids, {}}, released, study.min_cell);
-    if (!d.ok()) {
+    const absl::Status case_file = CheckDifferencing(case_subjects, released, study.min_cell);
+    const absl::Status d = case_file.ok()
+                               ? CheckDifferencing({"pool", pool_ids, {}}, released, study.min_cell)
+                               : case_file;
+    if (!case_file.ok()) {
       // The matched controls come from the pool too: whether the new case's person was one of
       // them (so known to the police) showed in the matched counts, the estimates and the
       // budget's withholding of them (red team 5, A1). The whole section goes, with one text.
       pool_ids.clear();
       r["comparison"] = nullptr;
       Suppress(r, "/comparison", Cat("the comparison pool: ", d.message()));
+    } else if (!d.ok()) {
+      // The pool alone changed by a few (police data the analyst does not control): its own
+      // figures go; the matched sets face the budget's differencing like any other.
+      pool_ids.clear();
+      c["pool_subjects"] = nullptr;
+      Suppress(r, "/comparison/pool_subjects", Cat("the comparison pool: ", d.message()));
+      if (c["balance"].is_array()) {
+        for (size_t i = 0; i < c["balance"].size(); ++i) {
+          for (const char* f : {"pool_mean", "smd_before"}) {
+            c["balance"][i][f] = nullptr;
+            Suppress(r, Cat("/comparison/balance/", i, "/", f), "as /comparison/pool_subjects");
+          }
+        }
+      }
     } else {
       result.released_sets.push_back({"pool", pool_ids, {}});
       result.released_sets.push_back(std::move(case_subjects));
