@@ -42,11 +42,24 @@ std::string Hex(const MatchKey& k, size_t bytes) {
   return ToHex(std::span<const uint8_t>(k.digest.data(), bytes));
 }
 
-const MatchKey* KeyAt(const ExplainedRow& r, KeyLevel level) {
+// The row's `index`th key at `level`: 0 its own reading, 1 the glued one (row_parser.cc adds
+// the glued reading's keys after the others, only where they differ).
+const MatchKey* KeyAt(const ExplainedRow& r, KeyLevel level, int index = 0) {
   for (const MatchKey& k : r.keys) {
-    if (k.level == level) return &k;
+    if (k.level == level && index-- == 0) return &k;
   }
   return nullptr;
+}
+
+// Whether any key of `a` at `level` equals any of `b`'s: the linker joins on each of them.
+bool ShareAt(const ExplainedRow& a, const ExplainedRow& b, KeyLevel level) {
+  for (const MatchKey& ka : a.keys) {
+    if (ka.level != level) continue;
+    for (const MatchKey& kb : b.keys) {
+      if (kb.level == level && ka.digest == kb.digest) return true;
+    }
+  }
+  return false;
 }
 
 void PrintRow(const char* name, const ExplainedRow& r, std::ostream& out) {
@@ -65,6 +78,10 @@ void PrintRow(const char* name, const ExplainedRow& r, std::ostream& out) {
   };
   field("surname prefix", id.prefix);
   field("surname", id.surname, Cat("phonetic code ", DutchPhonetic(id.surname)));
+  if (!r.glued_surname.empty()) {
+    field("glued reading", r.glued_surname,
+          "the prefix glued on, as some registers write it: first_initial and surname_dob keys");
+  }
   field("initials", id.initials,
         r.shape.had_initials ? "from the initials column"
         : r.shape.derived_initials
@@ -96,7 +113,8 @@ absl::StatusOr<ExplainedRow> ExplainRow(const HmacKey& key, const std::string& f
   std::string why_not;
   for (ExportKind k : {ExportKind::kCases, ExportKind::kIncidents, ExportKind::kConvictions}) {
     if (kind && *kind != k) continue;
-    absl::StatusOr<ColumnLayout> l = ColumnLayout::Resolve(header->fields, k, mapping);
+    absl::StatusOr<ColumnLayout> l =
+        ColumnLayout::Resolve(header->fields, k, mapping, header->line);
     if (!l.ok()) {
       Append(&why_not, why_not.empty() ? "" : "; ", ExportKindName(k), ": ", l.status().message());
       continue;
@@ -134,6 +152,9 @@ absl::StatusOr<ExplainedRow> ExplainRow(const HmacKey& key, const std::string& f
   r.valid = (*parser)->Parse(row, /*hash=*/true, &record, &r.shape, &r.errors);
   if (r.valid) {
     r.identity = (*parser)->identity();
+    if ((*parser)->glued_surname() != r.identity.surname) {
+      r.glued_surname = (*parser)->glued_surname();
+    }
     r.keys = record.keys;
   }
   return r;
@@ -142,9 +163,7 @@ absl::StatusOr<ExplainedRow> ExplainRow(const HmacKey& key, const std::string& f
 std::vector<KeyLevel> SharedLevels(const ExplainedRow& a, const ExplainedRow& b) {
   std::vector<KeyLevel> shared;
   for (KeyLevel level : kAllKeyLevels) {
-    const MatchKey* ka = KeyAt(a, level);
-    const MatchKey* kb = KeyAt(b, level);
-    if (ka != nullptr && kb != nullptr && ka->digest == kb->digest) shared.push_back(level);
+    if (ShareAt(a, b, level)) shared.push_back(level);
   }
   return shared;
 }
@@ -199,14 +218,22 @@ absl::Status RunExplain(const ExplainOptions& o, std::ostream& out) {
   out << "\nmatch keys by level, strongest first (the first 8 bytes of each HMAC):\n";
   out << "   " << Pad("level", 20) << Pad("A", 18) << Pad("B", 18) << "\n";
   for (KeyLevel level : kAllKeyLevels) {
-    const MatchKey* ka = KeyAt(rows[0], level);
-    const MatchKey* kb = KeyAt(rows[1], level);
-    const char* verdict = ka == nullptr || kb == nullptr ? "no key on both sides"
-                          : ka->digest == kb->digest     ? "SHARED"
-                                                         : "differs";
-    out << "   " << Pad(std::string(KeyLevelName(level)), 20)
-        << Pad(ka != nullptr ? Hex(*ka, 8) : "-", 18) << Pad(kb != nullptr ? Hex(*kb, 8) : "-", 18)
-        << verdict << "\n";
+    const bool glued = KeyAt(rows[0], level, 1) != nullptr || KeyAt(rows[1], level, 1) != nullptr;
+    for (int reading = 0; reading < (glued ? 2 : 1); ++reading) {
+      const MatchKey* ka = KeyAt(rows[0], level, reading);
+      const MatchKey* kb = KeyAt(rows[1], level, reading);
+      // The verdict is the level's (any key of one row against any of the other), on its
+      // first line; the glued reading's line shows its keys.
+      const char* verdict = reading == 1                       ? ""
+                            : ShareAt(rows[0], rows[1], level) ? "SHARED"
+                            : KeyAt(rows[0], level) == nullptr || KeyAt(rows[1], level) == nullptr
+                                ? "no key on both sides"
+                                : "differs";
+      const std::string name =
+          reading == 0 ? std::string(KeyLevelName(level)) : "  (glued reading)";
+      out << "   " << Pad(name, 20) << Pad(ka != nullptr ? Hex(*ka, 8) : "-", 18)
+          << Pad(kb != nullptr ? Hex(*kb, 8) : "-", 18) << verdict << "\n";
+    }
   }
   out << "   (a level without a key lacks one of its fields: the levels with an initial need "
          "one; day_month_swapped needs a day from 1 to 12 other than the month)\n\n";

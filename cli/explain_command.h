@@ -34,8 +34,9 @@ struct ExplainedRow {
   bool valid = false;
   std::vector<RowError> errors;  // when not valid
   NormalisedIdentity identity;   // RAW IDENTITY
+  std::string glued_surname;     // RAW IDENTITY: the second reading ("vandijk"), or empty
   IdentityShape shape;
-  std::vector<MatchKey> keys;
+  std::vector<MatchKey> keys;  // per level the row's own reading first, then the glued one
 };
 
 // Reads the row that starts at `line` of `file` ("FILE:LINE" split by the caller) and
@@ -45,7 +46,8 @@ struct ExplainedRow {
                                                       int64_t line, std::optional<ExportKind> kind,
                                                       const ColumnMapping& mapping = {});
 
-// The levels at which both rows have the same key, strongest first.
+// The levels at which both rows have a key in common (either reading of either row, as the
+// linker compares them), strongest first.
 std::vector<KeyLevel> SharedLevels(const ExplainedRow& a, const ExplainedRow& b);
 
 // Prints both rows and the levels they share to `out`. InvalidArgument for a bad reference.

@@ -60,6 +60,9 @@ class RowParser {
   // shows it on the data officer's terminal at the site). Fields that failed to parse are
   // left as they were.
   const NormalisedIdentity& identity() const { return identity_; }
+  // The last row's surname with its prefix glued on ("vandijk"), whose first_initial and
+  // surname_dob keys the row also has; empty when it has no such reading (RAW IDENTITY).
+  const std::string& glued_surname() const { return glued_surname_; }
 
  private:
   RowParser(const HmacKey& key, ExportKind kind, ColumnLayout layout,

@@ -120,6 +120,36 @@ TEST_F(ExplainTest, TheCommandPrintsBothRowsAndTheSharedLevels) {
   EXPECT_THAT(out.str(), HasSubstr("an invalid row never links"));
 }
 
+// A prefixed surname also has the glued reading's keys ("El Khattabi" -> "elkhattabi"), on
+// which the linker joins a register that writes the name glued; explain compared only each
+// level's first key and said such rows share nothing.
+TEST_F(ExplainTest, TheGluedReadingCountsAsTheLinkerCountsIt) {
+  ::pprl::testing::WriteFile(
+      dir_.File("glued.csv"),
+      "incident_id;surname;surname_prefix;initials;birth_date;incident_date;category;role\n"
+      "G1;El Khattabi;;M.;1990-02-01;2013-01-10;misdrijf;verdachte\n"    // line 2
+      "G2;Elkhattabi;;M.;1990-02-01;2013-01-10;misdrijf;verdachte\n"     // line 3
+      "G3;Khattabi;el;M.;1990-02-01;2013-01-10;misdrijf;verdachte\n"     // line 4
+      "G4;Vanderberg;;J.;1990-02-01;2013-01-10;misdrijf;verdachte\n"     // line 5
+      "G5;Berg;van der;J.;1990-02-01;2013-01-10;misdrijf;verdachte\n"    // line 6
+      "G6;Berg;van der;K.;1990-02-01;2013-01-10;misdrijf;verdachte\n");  // line 7: a twin
+  EXPECT_THAT(Shared("glued.csv", 2, "glued.csv", 3), ElementsAre("first_initial", "surname_dob"));
+  EXPECT_THAT(Shared("glued.csv", 3, "glued.csv", 2), ElementsAre("first_initial", "surname_dob"));
+  EXPECT_THAT(Shared("glued.csv", 5, "glued.csv", 6), ElementsAre("first_initial", "surname_dob"));
+  EXPECT_THAT(Shared("glued.csv", 5, "glued.csv", 7), ElementsAre("surname_dob"));
+  EXPECT_THAT(Shared("glued.csv", 2, "glued.csv", 4),
+              ElementsAre("full", "first_initial", "surname_dob", "phonetic", "day_month_swapped"));
+
+  ExplainOptions o;
+  o.key_file = dir_.File("site.key");
+  o.rows = {dir_.File("glued.csv") + ":2", dir_.File("glued.csv") + ":3"};
+  std::ostringstream out;
+  ASSERT_THAT(RunExplain(o, out), IsOk());
+  EXPECT_THAT(out.str(), HasSubstr("glued reading   elkhattabi"));
+  EXPECT_THAT(out.str(), HasSubstr("shared levels: first_initial, surname_dob."));
+  EXPECT_THAT(out.str(), ::testing::Not(HasSubstr("shared levels: none")));
+}
+
 // The agent's config gives the key and the site's own column names.
 TEST_F(ExplainTest, TheAgentsConfigGivesKeyAndColumns) {
   ::pprl::testing::WriteFile(
