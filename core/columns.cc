@@ -40,10 +40,31 @@ const std::vector<FieldInfo>& Fields() {
   return *kFields;
 }
 
+// Blanks a spreadsheet leaves around a header name: ASCII ones, the no-break space (U+00A0) and
+// a byte order mark (U+FEFF) that a second save or a concatenation left inside the file.
+std::string_view TrimHeaderName(std::string_view name) {
+  static constexpr std::string_view kBlanks[] = {" ", "\t", "\xC2\xA0", "\xEF\xBB\xBF"};
+  bool again = true;
+  while (again) {
+    again = false;
+    for (std::string_view b : kBlanks) {
+      if (name.size() >= b.size() && name.substr(0, b.size()) == b) {
+        name.remove_prefix(b.size());
+        again = true;
+      }
+      if (name.size() >= b.size() && name.substr(name.size() - b.size()) == b) {
+        name.remove_suffix(b.size());
+        again = true;
+      }
+    }
+  }
+  return name;
+}
+
 std::string NormaliseName(std::string_view name) {
   std::string out;
   out.reserve(name.size());
-  for (char c : Trim(name)) {
+  for (char c : TrimHeaderName(name)) {
     if (c == ' ' || c == '-') c = '_';
     out.push_back((c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c));
   }
@@ -107,7 +128,8 @@ std::string_view FieldName(Field field) {
 }
 
 absl::StatusOr<ColumnLayout> ColumnLayout::Resolve(const std::vector<std::string_view>& header,
-                                                   ExportKind kind, const ColumnMapping& mapping) {
+                                                   ExportKind kind, const ColumnMapping& mapping,
+                                                   int64_t header_line) {
   std::map<std::string, Field> extra;
   for (const auto& [from, to] : mapping) {
     std::optional<Field> target = LookUp(NormaliseName(to));
@@ -130,16 +152,17 @@ absl::StatusOr<ColumnLayout> ColumnLayout::Resolve(const std::vector<std::string
     if (!field) continue;  // unknown columns are ignored
     auto& slot = layout.index_[static_cast<size_t>(*field)];
     if (slot) {
-      return absl::InvalidArgumentError(Cat("line 1: columns ", *slot + 1, " ('", header[*slot],
-                                            "') and ", i + 1, " ('", header[i], "') both mean ",
-                                            FieldName(*field)));
+      return absl::InvalidArgumentError(Cat("line ", header_line, ": columns ", *slot + 1, " ('",
+                                            header[*slot], "') and ", i + 1, " ('", header[i],
+                                            "') both mean ", FieldName(*field)));
     }
     slot = i;
   }
   for (Field f : RequiredFields(kind)) {
     if (!layout.index(f)) {
-      return absl::InvalidArgumentError(Cat("line 1: required column ", FieldName(f),
-                                            " is missing for a ", ExportKindName(kind), " export"));
+      return absl::InvalidArgumentError(Cat("line ", header_line, ": required column ",
+                                            FieldName(f), " is missing for a ",
+                                            ExportKindName(kind), " export"));
     }
   }
   return layout;

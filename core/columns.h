@@ -60,10 +60,12 @@ class ColumnLayout {
   size_t column_count() const { return column_count_; }
 
   // Resolves `header` for `kind`. Fails, naming the column, when a required column is missing,
-  // two columns resolve to one field, or the mapping names an unknown field.
+  // two columns resolve to one field, or the mapping names an unknown field; the error names
+  // `header_line`, the header's line in the file (2 after Excel's "sep=" line). Names are
+  // matched without surrounding blanks, no-break spaces or a stray byte order mark.
   [[nodiscard]] static absl::StatusOr<ColumnLayout> Resolve(
       const std::vector<std::string_view>& header, ExportKind kind,
-      const ColumnMapping& mapping = {});
+      const ColumnMapping& mapping = {}, int64_t header_line = 1);
 
  private:
   std::array<std::optional<size_t>, kFieldCount> index_{};

@@ -1,10 +1,14 @@
 #include "core/export_pseudonymiser.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <deque>
 #include <future>
 #include <thread>
 #include <unordered_map>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/hash/hash.h"
 #include "core/status_macros.h"
 #include "core/text.h"
 
@@ -83,7 +87,7 @@ absl::StatusOr<ExportSummary> PseudonymiseExport(std::istream& in, const ExportO
   absl::StatusOr<CsvRow> header = reader.ReadHeader();
   if (!header.ok()) return file_error(header.status());
   absl::StatusOr<ColumnLayout> layout =
-      ColumnLayout::Resolve(header->fields, options.kind, options.mapping);
+      ColumnLayout::Resolve(header->fields, options.kind, options.mapping, header->line);
   if (!layout.ok()) return file_error(layout.status());
 
   // With one thread everything runs on the caller's thread. With more, the caller reads the
@@ -104,6 +108,11 @@ absl::StatusOr<ExportSummary> PseudonymiseExport(std::istream& in, const ExportO
   std::deque<std::pair<Slot*, std::future<void>>> in_flight;
 
   std::unordered_map<std::string, int64_t> case_ids;  // case_id -> first line
+  // A police row repeated (the same record id, person, date and attributes: a row copied twice,
+  // or two overlapping exports pasted together) would count one incident or conviction twice
+  // in every study. Digest of what makes the row -> its first line; 12 bytes a row.
+  absl::flat_hash_map<uint64_t, uint32_t> police_rows;
+  std::string row_digest_input;
   bool refused = false;
   auto add_error = [&](RowError e) {
     ++summary.error_count;
@@ -119,6 +128,34 @@ absl::StatusOr<ExportSummary> PseudonymiseExport(std::istream& in, const ExportO
           r.ok = false;
           r.errors.push_back(
               RowError{line, "case_id", Cat("the same case_id as line ", it->second)});
+        }
+      }
+      if (r.ok && options.kind != ExportKind::kCases && !r.record.keys.empty()) {
+        const PseudonymousRecord& rec = r.record;
+        row_digest_input.assign(rec.record_id);
+        row_digest_input.push_back('\0');
+        row_digest_input.append(reinterpret_cast<const char*>(&rec.event_day),
+                                sizeof(rec.event_day));
+        row_digest_input.append(rec.incident_attributes.category);
+        row_digest_input.push_back('\0');
+        row_digest_input.append(rec.incident_attributes.role);
+        row_digest_input.push_back('\0');
+        // The strongest key the row has stands for the person.
+        row_digest_input.append(reinterpret_cast<const char*>(rec.keys[0].digest.data()),
+                                rec.keys[0].digest.size());
+        const uint64_t digest = absl::Hash<std::string_view>{}(row_digest_input);
+        auto [it, inserted] =
+            police_rows.emplace(digest, static_cast<uint32_t>(std::min<int64_t>(line, UINT32_MAX)));
+        if (!inserted) {
+          const Field id_field =
+              options.kind == ExportKind::kIncidents ? Field::kIncidentId : Field::kConvictionId;
+          r.ok = false;
+          r.errors.push_back(RowError{
+              line, std::string(FieldName(id_field)),
+              Cat("the same ", options.kind == ExportKind::kIncidents ? "incident" : "conviction",
+                  " as line ", it->second,
+                  " (same id, person, date and attributes): a repeated row would be counted "
+                  "twice")});
         }
       }
       if (!r.ok) {

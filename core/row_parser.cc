@@ -40,6 +40,19 @@ std::string FormatRowError(std::string_view file, const RowError& e) {
   return out;
 }
 
+std::string RecordIdProblem(std::string_view id) {
+  if (id.empty()) return "empty";
+  if (id.size() > kMaxRecordIdLength) return Cat("longer than ", kMaxRecordIdLength, " characters");
+  for (char c : id) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) return "holds a control character";
+  }
+  if (id[0] == '=' || id[0] == '+' || id[0] == '-' || id[0] == '@') {
+    return "begins with = + - or @, which a spreadsheet opening links.csv runs as a formula";
+  }
+  return "";
+}
+
 absl::StatusOr<char> ParseGender(std::string_view text) {
   std::string g = LowerTrimmed(text);
   if (g == "m" || g == "man" || g == "male" || g == "mannelijk") return 'm';
@@ -95,10 +108,18 @@ bool RowParser::Parse(const CsvRow& row, bool hash, PseudonymousRecord* record,
     errors->push_back(RowError{row.line, std::string(FieldName(f)), Cat(reason)});
   };
   if (row.fields.size() != layout_.column_count()) {
-    errors->push_back(RowError{row.line, "",
-                               Cat("expected ", layout_.column_count(),
-                                   " fields as in the header, found ", row.fields.size())});
-    return false;
+    // A spreadsheet pads rows with empty cells right of the table (";;" at the end of a row
+    // whose header has none): blank fields beyond the header hold nothing and are ignored.
+    bool blank_beyond = row.fields.size() > layout_.column_count();
+    for (size_t i = layout_.column_count(); blank_beyond && i < row.fields.size(); ++i) {
+      blank_beyond = Trim(row.fields[i]).empty();
+    }
+    if (!blank_beyond) {
+      errors->push_back(RowError{row.line, "",
+                                 Cat("expected ", layout_.column_count(),
+                                     " fields as in the header, found ", row.fields.size())});
+      return false;
+    }
   }
   *shape = IdentityShape{};
 
@@ -165,16 +186,21 @@ bool RowParser::Parse(const CsvRow& row, bool hash, PseudonymousRecord* record,
                      : kind_ == ExportKind::kIncidents ? Field::kIncidentDate
                                                        : Field::kConvictionDate;
   std::string_view id = Trim(Get(row, id_field));
-  if (id.empty()) {
-    fail(id_field, "empty");
-  } else if (id.size() > kMaxRecordIdLength) {
-    fail(id_field, Cat("longer than ", kMaxRecordIdLength, " characters"));
+  if (std::string problem = RecordIdProblem(id); !problem.empty()) {
+    fail(id_field, problem);
   } else {
     record->record_id.assign(id);
   }
   Date event{};
   if (absl::StatusOr<Date> d = ParseDate(Get(row, date_field)); !d.ok()) {
     fail(date_field, d.status().message());
+  } else if (IsPlaceholderBirthDate(d->year, d->month, d->day)) {
+    // A stand-in for "unknown" (1900-01-01, 2199-12-31): an event's date must be known. Read
+    // as a date it made a case's reference date 1900 (counted in the cohort with empty
+    // windows) and blamed a good birth date for being "after" it.
+    fail(date_field,
+         "a placeholder date (on or before 1900-01-01, 1901-01-01, or 2100 and later)"
+         ": the date of the event must be known");
   } else {
     event = *d;
     record->event_day = DaysSinceEpoch(event);

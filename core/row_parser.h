@@ -81,6 +81,12 @@ class RowParser {
   std::string repaired_[4];  // repaired identity fields of the current row
 };
 
+// Why `id` cannot be a record id, or empty when it can. Record ids travel to the linker and
+// come back in links.csv and on the auditor's terminal: a control character (an escape
+// sequence) or a first character a spreadsheet reads as a formula (= + - @, CSV injection)
+// would act there. Used by the row parser and by the linker for every uploaded record.
+std::string RecordIdProblem(std::string_view id);
+
 // Attribute parsers (exposed for tests). All trim blanks and ignore case.
 [[nodiscard]] absl::StatusOr<char> ParseGender(std::string_view text);  // m/v/o
 [[nodiscard]] absl::StatusOr<std::optional<bool>> ParseFlag(std::string_view text);
