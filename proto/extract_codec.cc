@@ -6,7 +6,9 @@
 
 #include <cstring>
 
+#include "core/dates.h"
 #include "core/hmac_key.h"
+#include "core/row_parser.h"
 #include "core/text.h"
 
 namespace pprl {
@@ -59,7 +61,14 @@ absl::StatusOr<CaseAttributes> FromProto(const v1::CaseAttributes& c) {
   }
   a.gender = c.gender()[0];
   a.kader = c.kader();
-  if (c.has_times_discussed()) a.times_discussed = c.times_discussed();
+  if (c.has_times_discussed()) {
+    // As the agent's row parser allows (core/row_parser.cc): a negative or absurd count from a
+    // faulty or hostile uploader would enter every study's descriptives and models.
+    if (c.times_discussed() < 0 || c.times_discussed() > 100000) {
+      return absl::InvalidArgumentError("times_discussed outside 0..100000");
+    }
+    a.times_discussed = c.times_discussed();
+  }
   if (c.has_life_domains()) {
     if (c.life_domains() < 0 || c.life_domains() > 11) {
       return absl::InvalidArgumentError("life_domains outside 0..11");
@@ -113,7 +122,18 @@ absl::StatusOr<PseudonymousRecord> FromProto(ExportKind kind, const v1::Pseudony
   if (in.record_id().empty() || in.record_id().size() > 128) {
     return absl::InvalidArgumentError("record id empty or longer than 128 bytes");
   }
+  if (std::string problem = RecordIdProblem(in.record_id()); !problem.empty()) {
+    return absl::InvalidArgumentError(Cat("record id ", problem));
+  }
   r.record_id = in.record_id();
+  // The dates the agent accepts (core/dates.h): a day outside them (an uninitialised or hostile
+  // value, INT32_MAX) overflowed the date arithmetic of the cohort windows.
+  static const int32_t kFirstDay = DaysSinceEpoch(Date{kMinYear, 1, 1});
+  static const int32_t kLastDay = DaysSinceEpoch(Date{kMaxYear, 12, 31});
+  if (in.event_day() < kFirstDay || in.event_day() > kLastDay) {
+    return absl::InvalidArgumentError(
+        Cat("event day ", in.event_day(), " outside ", kMinYear, "..", kMaxYear));
+  }
   r.event_day = in.event_day();
   // A case whose birth date is missing (a placeholder) has no key: it stays a case of the study,
   // unlinked. A police record without a key is never sent (core/export_pseudonymiser.h).

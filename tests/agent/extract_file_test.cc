@@ -145,6 +145,32 @@ TEST(ExtractCodec, RejectsMalformedWireRecords) {
   k->set_level(v1::FULL);
   EXPECT_THAT(FromProto(ExportKind::kCases, r),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("without attributes")));
+  // Days and counts the agent never sends (red team 6: accepted before, and INT32_MAX overflowed
+  // the windows' date arithmetic).
+  for (int32_t day : {INT32_MAX, INT32_MIN, -62092, 84006}) {
+    r.set_event_day(day);
+    EXPECT_THAT(FromProto(ExportKind::kIncidents, r),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("outside 1800..2199")))
+        << day;
+  }
+  r.set_event_day(-61000);  // 1803
+  EXPECT_THAT(FromProto(ExportKind::kIncidents, r), IsOk());
+  r.set_event_day(15000);
+  // Nor a record id that would act in links.csv or on a terminal.
+  for (const char* id : {"=1+1", "@SUM(A1)", "-2", "I\x1b[2J"}) {
+    r.set_record_id(id);
+    EXPECT_THAT(FromProto(ExportKind::kIncidents, r),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("record id")))
+        << id;
+  }
+  r.set_record_id("I1");
+  v1::CaseAttributes c;
+  c.set_gender("m");
+  c.set_times_discussed(-1);
+  EXPECT_THAT(FromProto(c), StatusIs(absl::StatusCode::kInvalidArgument,
+                                     HasSubstr("times_discussed outside 0..100000")));
+  c.set_times_discussed(3);
+  EXPECT_THAT(FromProto(c), IsOk());
 }
 
 }  // namespace
