@@ -1,5 +1,6 @@
 #include "agent/submission.h"
 
+#include <chrono>
 #include <fstream>
 
 #include "agent/linker_uploader.h"
@@ -25,6 +26,12 @@ absl::Status CheckKindForSite(SiteKind site, ExportKind kind) {
           site == SiteKind::kPolice ? "incidents and convictions only" : "cases only", ")"));
 }
 
+int32_t TodayUtc() {
+  return static_cast<int32_t>(std::chrono::duration_cast<std::chrono::days>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count());
+}
+
 absl::StatusOr<v1::SubmitReport> RunSubmission(const SubmissionSettings& settings,
                                                const HmacKey& key, const v1::SubmitHeader& header,
                                                const std::string& csv_path,
@@ -43,6 +50,8 @@ absl::StatusOr<v1::SubmitReport> RunSubmission(const SubmissionSettings& setting
   options.mapping = settings.mapping;
   options.skip_invalid = header.skip_invalid();
   options.threads = settings.threads;
+  // Tomorrow: a day of grace for a site whose clock or time zone runs ahead of ours.
+  options.latest_event_day = (settings.today ? settings.today() : TodayUtc()) + 1;
   std::vector<v1::PseudonymisedRecord> records;
   absl::StatusOr<ExportSummary> summary =
       PseudonymiseExport(in, options, key, [&](const PseudonymousRecord& r) {

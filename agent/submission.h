@@ -7,6 +7,7 @@
 #ifndef PPRL_AGENT_SUBMISSION_H_
 #define PPRL_AGENT_SUBMISSION_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -28,7 +29,14 @@ struct SubmissionSettings {
   SiteKind site_kind = SiteKind::kPolice;
   ColumnMapping mapping;
   int threads = 2;
+  // Today as days since 1970-01-01 (injected in tests); unset: the system clock, UTC. An event
+  // after tomorrow is a row error (ExportOptions::latest_event_day).
+  std::function<int32_t()> today;
 };
+
+// Today (UTC) as days since 1970-01-01, from the system clock: the default of
+// SubmissionSettings::today, and `pprl pseudonymise`'s.
+int32_t TodayUtc();
 
 // Validates, pseudonymises and (unless dry run or refused) uploads the export in `csv_path`.
 // `officer` (the submitting data officer's certificate CN) goes with the upload for the

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "agent/extract_file.h"
+#include "agent/submission.h"
 #include "cli/progress.h"
 #include "core/export_pseudonymiser.h"
 #include "core/hmac_key.h"
@@ -47,6 +48,7 @@ absl::Status RunPseudonymise(const PseudonymiseOptions& options, std::ostream& o
   export_options.kind = options.kind;
   export_options.file_name = std::filesystem::path(options.input).filename().string();
   export_options.skip_invalid = options.skip_invalid;
+  export_options.latest_event_day = TodayUtc() + 1;  // a day of grace for time zones
   export_options.threads =
       options.threads > 0 ? options.threads
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));

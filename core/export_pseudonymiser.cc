@@ -130,6 +130,15 @@ absl::StatusOr<ExportSummary> PseudonymiseExport(std::istream& in, const ExportO
               RowError{line, "case_id", Cat("the same case_id as line ", it->second)});
         }
       }
+      if (r.ok && options.latest_event_day && r.record.event_day > *options.latest_event_day) {
+        const Field date_field = options.kind == ExportKind::kCases       ? Field::kFirstDiscussed
+                                 : options.kind == ExportKind::kIncidents ? Field::kIncidentDate
+                                                                          : Field::kConvictionDate;
+        r.ok = false;
+        r.errors.push_back(RowError{line, std::string(FieldName(date_field)),
+                                    "after the day of the export: an event that has not happened "
+                                    "(a meeting still to come, or a mistyped year)"});
+      }
       if (r.ok && options.kind != ExportKind::kCases && !r.record.keys.empty()) {
         const PseudonymousRecord& rec = r.record;
         row_digest_input.assign(rec.record_id);

@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <istream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,11 @@ struct ExportOptions {
   size_t max_errors_kept = 50;
   CsvLimits limits;
   int threads = 1;
+  // Days since 1970-01-01 of the last day an event may have (the day of the export, from the
+  // caller's clock): a later first_discussed, incident or conviction date is a row error. A
+  // case "first discussed" next month, or a year typed 2031, was a cohort member whose windows
+  // lay in the future and counted zero. Unset: not checked.
+  std::optional<int32_t> latest_event_day;
 };
 
 // Counts of how identities were made up (for the key-level coverage report).

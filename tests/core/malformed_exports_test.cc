@@ -5,6 +5,7 @@
 
 #include <sstream>
 
+#include "core/dates.h"
 #include "core/export_pseudonymiser.h"
 #include "tests/status_matchers.h"
 
@@ -190,6 +191,39 @@ TEST(MalformedExports, RecordIdsThatWouldActWhereTheyAreShownAreErrors) {
                          ::testing::StartsWith("bvh.csv:3: column incident_id: begins with ="),
                          ::testing::StartsWith("bvh.csv:4: column incident_id: begins with ="),
                          "bvh.csv:5: column incident_id: holds a control character"));
+}
+
+// An event after the day of the export has not happened: a case "first discussed" at a meeting
+// still to come, or a year typed 2031 for 2013. Before, it was a cohort member whose windows lay
+// in the future and counted zero. The caller gives the day (its clock); unset, nothing is
+// checked.
+TEST(MalformedExports, EventsAfterTheDayOfTheExportAreErrors) {
+  static HmacKey key = std::move(*HmacKey::FromBytes(std::vector<uint8_t>(32, 4)));
+  const std::string content = std::string(kHeader) +
+                              "Jansen,J.,1990-01-01,I1,2013-01-01\n"
+                              "Bakker,A.,1990-01-01,I2,2013-06-02\n"
+                              "Visser,B.,1990-01-01,I3,2031-01-01\n";
+  for (bool checked : {false, true}) {
+    std::istringstream in(content);
+    ExportOptions o;
+    o.kind = ExportKind::kIncidents;
+    o.file_name = "bvh.csv";
+    if (checked) o.latest_event_day = DaysSinceEpoch(Date{2013, 6, 1});
+    absl::StatusOr<ExportSummary> s =
+        PseudonymiseExport(in, o, key, [](const PseudonymousRecord&) { return absl::OkStatus(); });
+    ASSERT_TRUE(s.ok()) << s.status();
+    if (!checked) {
+      EXPECT_FALSE(s->refused);
+      continue;
+    }
+    EXPECT_TRUE(s->refused);
+    std::vector<std::string> lines;
+    for (const RowError& e : s->errors) lines.push_back(FormatRowError("bvh.csv", e));
+    EXPECT_THAT(lines,
+                ::testing::ElementsAre(
+                    ::testing::StartsWith("bvh.csv:3: column incident_date: after the day"),
+                    ::testing::StartsWith("bvh.csv:4: column incident_date: after the day")));
+  }
 }
 
 }  // namespace
