@@ -7,6 +7,14 @@
 namespace pprl {
 namespace {
 
+bool HasControlCharacter(std::string_view text) {
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) return true;
+  }
+  return false;
+}
+
 // Finishes a unary call with the result of `body` (an adapter returning absl::Status).
 template <typename Body>
 grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* context, Body body) {
@@ -74,6 +82,12 @@ class UploadReactor : public grpc::ServerReadReactor<v1::UploadRequest> {
       if (!kind.ok()) return kind.status();
       if (h.client_extract_id().empty() || h.client_extract_id().size() > 128) {
         return absl::InvalidArgumentError("the client extract id must have 1 to 128 characters");
+      }
+      // Both come back on the auditor's terminal (pprl extracts list): an escape sequence in
+      // them would rewrite it.
+      if (HasControlCharacter(h.client_extract_id()) || HasControlCharacter(h.officer())) {
+        return absl::InvalidArgumentError(
+            "the client extract id or the officer's name holds a control character");
       }
       info_.client_extract_id = h.client_extract_id();
       if (h.site().empty()) {

@@ -610,6 +610,28 @@ TEST_F(LinkerServiceTest, OversizedMessagesAreRefused) {
   EXPECT_THAT(UploadExtract(*police, IncidentHeader(), Records(3, "small"), o), IsOk());
 }
 
+// What an uploader names comes back on the auditor's terminal and in links.csv: a client
+// extract id or officer with an escape sequence, a record id a spreadsheet runs as a formula
+// (CSV injection) are refused, whoever uploads (red team 6: stored and shown as they were).
+TEST_F(LinkerServiceTest, NamesThatWouldActWhereTheyAreShownAreRefused) {
+  StartLinker();
+  auto police = Stub("agent-police");
+  UploadOptions o;
+  o.client_extract_id = "x\x1b[2J";
+  absl::StatusOr<v1::UploadReceipt> up =
+      UploadExtract(*police, IncidentHeader(), Records(3, "esc"), o);
+  EXPECT_THAT(up.status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("holds a control character")));
+  o.client_extract_id = "formula";
+  std::vector<v1::PseudonymisedRecord> records = Records(3, "f");
+  records[1].set_record_id("=HYPERLINK(\"http://x\")");
+  up = UploadExtract(*police, IncidentHeader(), records, o);
+  EXPECT_THAT(up.status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("record id begins with =")));
+  o.client_extract_id = "fine";
+  EXPECT_THAT(UploadExtract(*police, IncidentHeader(), Records(3, "fine"), o), IsOk());
+}
+
 // Listing and withdrawing are bound by the allowlist as uploads are: an agent acts for its
 // grant's site, whatever its CN, and an agent certificate outside the allowlist whose CN merely
 // equals a site's name can neither list nor withdraw that site's extracts (red-team 5, C2:
