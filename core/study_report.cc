@@ -106,9 +106,11 @@ json DescriptivesFor(const std::vector<double>& v, const std::string& pointer, S
 }
 
 // Issue 12 (a small group's total): see AnalysisSubjects.
+// `lacking_in_cohort`: how many of the whole cohort lack one of `attributes` (the case file
+// tells the analyst who): how many are left out of `set` in all is a function of it alone.
 std::vector<const SubjectVariables*> AnalysisSet(const std::vector<const SubjectVariables*>& set,
                                                  const std::vector<std::string>& attributes,
-                                                 int min_cell) {
+                                                 int64_t lacking_in_cohort, int min_cell) {
   auto complete = [&](const SubjectVariables& s) {
     return std::all_of(attributes.begin(), attributes.end(),
                        [&](const std::string& a) { return s.values.contains(a); });
@@ -116,13 +118,19 @@ std::vector<const SubjectVariables*> AnalysisSet(const std::vector<const Subject
   std::vector<const SubjectVariables*> kept;
   for (const SubjectVariables* s : set)
     if (complete(*s)) kept.push_back(s);
+  if (lacking_in_cohort == 0) return kept;
+  // Left out in all: max(min_cell, lacking_in_cohort), whoever of those lacking an attribute is
+  // in the set (linked): those of them in it, and the rest by a fixed digest of the pseudonymous
+  // id. Before, only those in it were left out (padded to min_cell when 1 to min_cell - 1 were),
+  // so the model's n beside the set's told whether any of them is linked.
   const int64_t left_out = static_cast<int64_t>(set.size() - kept.size());
-  if (left_out == 0 || left_out >= min_cell) return kept;
+  const int64_t pad = std::max<int64_t>(min_cell, lacking_in_cohort) - left_out;
+  if (pad <= 0) return kept;
   std::vector<std::pair<std::string, const SubjectVariables*>> order;
   for (const SubjectVariables* s : kept) order.emplace_back(Sha256Hex(s->subject_id), s);
   std::sort(order.begin(), order.end());
   std::set<const SubjectVariables*> drop;
-  for (size_t i = 0; i < order.size() && static_cast<int64_t>(i) < min_cell - left_out; ++i)
+  for (size_t i = 0; i < order.size() && static_cast<int64_t>(i) < pad; ++i)
     drop.insert(order[i].second);
   std::vector<const SubjectVariables*> out;
   for (const SubjectVariables* s : kept)
@@ -140,12 +148,15 @@ std::vector<const SubjectVariables*> AnalysisSubjects(const std::vector<SubjectV
   std::vector<std::string> counts, attributes;
   for (const std::string& v : variables) (CountVariable(v) ? counts : attributes).push_back(v);
   std::vector<const SubjectVariables*> set;
+  int64_t lacking = 0;
   for (const SubjectVariables& s : cohort) {
     bool in = true;
     for (const std::string& v : counts) in = in && InSetFor(s, v) && s.values.contains(v);
     if (in) set.push_back(&s);
+    lacking += std::any_of(attributes.begin(), attributes.end(),
+                           [&](const std::string& a) { return !s.values.contains(a); });
   }
-  return AnalysisSet(set, attributes, min_cell);
+  return AnalysisSet(set, attributes, lacking, min_cell);
 }
 
 namespace {
@@ -443,9 +454,14 @@ SubjectSet InputsSet(const std::vector<CohortSubjectIn>& subjects,
   return out;
 }
 
-std::vector<SubjectSet> LinkedSets(const std::vector<SubjectVariables>& cohort,
-                                   const std::vector<CohortSubjectIn>& subjects,
-                                   std::string_view key) {
+namespace {
+
+// People as the case file shows them (LinkedSets): for each of `ids` (subjects holding a case),
+// "tag#k", the tag keyed by `key` over their first case, k numbering people alike; with the
+// subject each stands for. Sorted by member.
+std::vector<std::pair<std::string, const CohortSubjectIn*>> CaseFilePeople(
+    const std::vector<std::string>& ids, const std::vector<CohortSubjectIn>& subjects,
+    std::string_view key) {
   std::map<std::string, const CohortSubjectIn*> by_id;
   for (const CohortSubjectIn& s : subjects) by_id[s.subject_id] = &s;
   PrecomputedHmac mac(
@@ -453,13 +469,14 @@ std::vector<SubjectSet> LinkedSets(const std::vector<SubjectVariables>& cohort,
   // A member is the person as the case file shows them (their first case), not their subject
   // id: a case file withdrawn and resubmitted gives its unlinked subjects new ids (their
   // records are new), and with ids the same cohort would look like another one.
-  std::vector<std::pair<std::string, const SubjectVariables*>> people;
-  for (const SubjectVariables& v : cohort) {
-    auto it = by_id.find(v.subject_id);
-    std::string text = Cat("subject:", v.subject_id);
-    if (it != by_id.end() && !it->second->cases.empty()) {
-      const CohortCaseIn* first = &it->second->cases[0];
-      for (const CohortCaseIn& c : it->second->cases) {
+  std::vector<std::tuple<std::string, std::string, const CohortSubjectIn*>> people;
+  for (const std::string& id : ids) {
+    auto it = by_id.find(id);
+    const CohortSubjectIn* subject = it == by_id.end() ? nullptr : it->second;
+    std::string text = Cat("subject:", id);
+    if (subject != nullptr && !subject->cases.empty()) {
+      const CohortCaseIn* first = &subject->cases[0];
+      for (const CohortCaseIn& c : subject->cases) {
         if (c.first_discussed_day < first->first_discussed_day) first = &c;
       }
       const CaseAttributes& a = first->attributes;
@@ -473,18 +490,27 @@ std::vector<SubjectSet> LinkedSets(const std::vector<SubjectVariables>& cohort,
       hex += kHex[tag[i] >> 4];
       hex += kHex[tag[i] & 15];
     }
-    people.emplace_back(hex, &v);
+    people.emplace_back(hex, id, subject);
   }
-  std::sort(people.begin(), people.end(), [](const auto& a, const auto& b) {
-    return std::tie(a.first, a.second->subject_id) < std::tie(b.first, b.second->subject_id);
-  });
-  std::vector<SubjectSet> out = {{"linked_incidents", {}, {}}, {"linked_convictions", {}, {}}};
+  std::sort(people.begin(), people.end());
+  std::vector<std::pair<std::string, const CohortSubjectIn*>> out;
   std::map<std::string, int> seen;  // people alike on their first case: numbered
-  for (const auto& [hex, v] : people) {
-    auto it = by_id.find(v->subject_id);
-    const bool incidents = it != by_id.end() && !it->second->incidents.empty();
-    const bool convictions = it != by_id.end() && !it->second->convictions.empty();
-    const std::string member = Cat(hex, "#", seen[hex]++);
+  for (const auto& [hex, id, subject] : people)
+    out.emplace_back(Cat(hex, "#", seen[hex]++), subject);
+  return out;
+}
+
+}  // namespace
+
+std::vector<SubjectSet> LinkedSets(const std::vector<SubjectVariables>& cohort,
+                                   const std::vector<CohortSubjectIn>& subjects,
+                                   std::string_view key) {
+  std::vector<std::string> ids;
+  for (const SubjectVariables& v : cohort) ids.push_back(v.subject_id);
+  std::vector<SubjectSet> out = {{"linked_incidents", {}, {}}, {"linked_convictions", {}, {}}};
+  for (const auto& [member, s] : CaseFilePeople(ids, subjects, key)) {
+    const bool incidents = s != nullptr && !s->incidents.empty();
+    const bool convictions = s != nullptr && !s->convictions.empty();
     out[0].ids.push_back(Cat(member, incidents ? ":1" : ":0"));
     out[1].ids.push_back(Cat(member, convictions ? ":1" : ":0"));
   }
@@ -492,8 +518,20 @@ std::vector<SubjectSet> LinkedSets(const std::vector<SubjectVariables>& cohort,
   return out;
 }
 
+SubjectSet CaseFileKnownSet(const std::vector<CohortSubjectIn>& subjects, std::string_view key) {
+  std::vector<std::string> ids;
+  for (const CohortSubjectIn& s : subjects) ids.push_back(s.subject_id);
+  SubjectSet out{"case_file_known", {}, {}};
+  for (const auto& [member, s] : CaseFilePeople(ids, subjects, key)) {
+    const bool known = s != nullptr && (!s->incidents.empty() || !s->convictions.empty());
+    out.ids.push_back(Cat(member, known ? ":1" : ":0"));
+  }
+  std::sort(out.ids.begin(), out.ids.end());
+  return out;
+}
+
 absl::Status CheckLinkedCounts(const SubjectSet& candidate, const std::vector<SubjectSet>& released,
-                               int min_cell) {
+                               int min_cell, bool up_to_a_total) {
   std::vector<const std::vector<std::string>*> sets;
   std::set<std::vector<std::string>> seen;
   for (const SubjectSet& r : released) {
@@ -527,6 +565,7 @@ absl::Status CheckLinkedCounts(const SubjectSet& candidate, const std::vector<Su
   for (auto& [sig, a] : atoms) {
     if (!a.touched && in_candidate.contains(sig)) a.touched = true;  // split: its rest is new
     if (!a.touched || a.size < min_cell) continue;
+    if (up_to_a_total && sig.size() == sets.size()) continue;  // in every state: never differenced
     if (a.linked >= min_cell && a.size - a.linked >= min_cell) continue;
     return Refusal(
         Cat("withheld: with the linked counts released before, it would tell how many of a "

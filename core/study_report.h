@@ -108,20 +108,32 @@ std::vector<SubjectSet> LinkedSets(const std::vector<SubjectVariables>& cohort,
 // any combination of them be derived, and with every larger atom holding min_cell of each kind
 // no combination of the counts can pin any atom to none or all. The same cohort with the same
 // members again is allowed.
+// `up_to_a_total`: the released figures give the family's counts only up to a total the analyst
+// does not know (family "case_file_known": the comparison pool's size is every police subject
+// minus the case holders known to the police), so only differences between the sets are known
+// and the atom in every set is not checked.
 [[nodiscard]] absl::Status CheckLinkedCounts(const SubjectSet& candidate,
-                                             const std::vector<SubjectSet>& released, int min_cell);
+                                             const std::vector<SubjectSet>& released, int min_cell,
+                                             bool up_to_a_total = false);
+
+// Family "case_file_known" (issue 12, the pool's limit): every subject holding a case, as
+// LinkedSets names people, "tag#k:1" when they hold any police record (so, without their case,
+// they would be in the comparison pool: the pool shrinks by them when their case is added) or
+// "tag#k:0". Recorded with each release of the comparison, so that the pool's size (and the
+// matched controls drawn from it) beside earlier ones is checked by CheckLinkedCounts: the
+// people whose cases were added since must hold min_cell or more known to the police and
+// min_cell or more not. Sorted.
+SubjectSet CaseFileKnownSet(const std::vector<CohortSubjectIn>& subjects, std::string_view key);
 
 // The subjects a model or the correlations over `variables` are computed over (issue 12, a
 // small group's total): those with every count among the variables (in its set), minus those
-// lacking a case attribute among them; when 1 to min_cell - 1 of them are left out so, further
-// subjects, first by a fixed digest of their pseudonymous id (which the analyst cannot
-// compute), are left out until min_cell are. A mean over the counts' set beside a model over
-// all but k of it would give the k's total, and the model's n would tell how many of those
-// lacking an attribute (the case file names them) are linked; now the two sets are none or
-// min_cell apart and n tells only whether any of them is (see the README's limits). In the
-// cohort's order. (Padding whenever anyone in the cohort lacks an attribute would hide that
-// too, but the padded group, split by the matched subjects into atoms below min_cell, made
-// the combination rule withhold the default study's models.)
+// lacking a case attribute among them. When anyone in the cohort lacks one (k people: the case
+// file names them), max(min_cell, k) are left out of the set in all, whoever of the k are in it:
+// those of them in the set and further subjects, first by a fixed digest of their pseudonymous
+// id (which the analyst cannot compute). A mean over the counts' set beside a model over all but
+// a few of it would give the few's total, and the model's n beside the set's would tell how many
+// (before: whether any) of the k are linked; now the two sets are none or max(min_cell, k)
+// apart, a number the case file fixes. In the cohort's order.
 std::vector<const SubjectVariables*> AnalysisSubjects(const std::vector<SubjectVariables>& cohort,
                                                       const std::vector<std::string>& variables,
                                                       int min_cell);

@@ -914,6 +914,46 @@ def limits(a, cf):
                if r["regression"] is None else "released over %d" % r["regression"]["n"]))
     print("limits: %d attempts, %d released, %d refused; %d nested pairs of linked counts checked" %
           (a.n, len(a.released), len(a.refused), pairs))
+    audit_names_every_withholding(a)
+
+
+def audit_entries(a):
+    """The linker's audit log as the auditor reads it: {sequence: body (parsed JSON)}."""
+    r = subprocess.run([a.pprl, "audit", "show", "--linker", a.env["LINKER"], "--certs", a.env["CERTS"],
+                        "--as", "auditor"], capture_output=True, text=True, timeout=120)
+    entries = {}
+    for line in r.stdout.splitlines():
+        seq, _, body = line.partition(" ")
+        if seq.isdigit() and body.startswith("{"):
+            entries[int(seq)] = json.loads(body)
+    return entries
+
+
+def audit_names_every_withholding(a):
+    """Issue 12: every refusal and withholding is in the audit log with its reason. Each
+    released report's audit entry must name every figure the report withholds, with the reason
+    the analyst read; those withheld by the linked counts in differencing with that rule and the
+    counts behind it (before, only the release budget's withholdings were named)."""
+    entries = audit_entries(a)
+    by_difference = 0
+    for name, r in a.released:
+        entry = entries.get(r.get("audit", {}).get("entry_sequence"))
+        if entry is None:
+            fail("%s: no audit entry for the release" % name)
+            continue
+        detail = entry.get("detail", entry)
+        if isinstance(detail, str):
+            detail = json.loads(detail)
+        withheld = {w["pointer"]: w for w in detail.get("withheld", [])}
+        for pointer, reason in zip(r["suppressed"], r["suppressed_reasons"]):
+            w = withheld.get(pointer)
+            if w is None or w.get("reason") != reason:
+                fail("%s: %s (withheld: %s) is not named in the release's audit entry" % (name, pointer, reason[:80]))
+            elif any(x.get("rule") == "linked_counts_in_differencing" for x in w.get("rules", [])):
+                by_difference += 1
+    print("audit: every withheld figure of %d releases named in its audit entry; %d withheld by the "
+          "linked counts in differencing" % (len(a.released), by_difference))
+    return by_difference
 
 
 def linked_counts_of_differences(a, cf):
