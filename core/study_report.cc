@@ -306,7 +306,9 @@ absl::Status CheckDifferencing(const SubjectSet& candidate, const std::vector<Su
                                      diff.size(), " (fewer than ", min_cell, ")");
       if (candidate.family == "inputs") {
         return Refusal(Cat("refused: the data of this selection changed since an earlier "
-                           "release (a police update or a revised case file) for fewer than ",
+                           "release (a police update, a revised case file, or a definition that "
+                           "takes another case as a person's reference or counts other "
+                           "incidents) for fewer than ",
                            min_cell,
                            " of its subjects, so comparing the two would single "
                            "people out"),
@@ -438,8 +440,24 @@ SubjectSet InputsSet(const std::vector<CohortSubjectIn>& subjects,
       incidents.push_back(Cat(e.day, ",", e.category, ",", e.role));
     for (const CohortEventIn& e : s.convictions) convictions.push_back(Cat(e.day));
     for (auto* list : {&cases, &incidents, &convictions}) std::sort(list->begin(), list->end());
+    // What the study makes of them (session 6, the reference shift): the reference case and the
+    // figures computed from it under the study's incident filter. Two studies over the same
+    // people whose definitions differ for a few of them only (a window starting just after
+    // someone's first case moves their reference to their later case; an incident category or
+    // role only a few have in their windows) gave, through means over the same set, those few's
+    // changes. A person's tag now differs between such studies, so the differencing of this
+    // family refuses the second. The counts of a source the person has no record of are left
+    // out: zero (unlinked counted as zero) or absent alike, so the two modes agree.
+    std::vector<std::string> figures = {Cat("reference:", v.reference_day)};
+    for (const auto& [name, value] : v.values) {
+      const bool incident_count = name.rfind("incidents_", 0) == 0;
+      const bool conviction_count = name.rfind("convictions_", 0) == 0;
+      if ((incident_count && s.incidents.empty()) || (conviction_count && s.convictions.empty()))
+        continue;
+      figures.push_back(Cat(name, "=", value));
+    }
     const std::string text = nlohmann::json({s.subject_id, std::string(1, s.gender), s.birth_band,
-                                             cases, incidents, convictions})
+                                             cases, incidents, convictions, figures})
                                  .dump();
     const Sha256Digest tag = mac.Compute(text);
     static constexpr char kHex[] = "0123456789abcdef";

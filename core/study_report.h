@@ -78,7 +78,9 @@ bool RefusalDependsOnData(const absl::Status& status);
 // Family "inputs": the cohort's subjects as "subject_id:tag", the tag a digest keyed by `key`
 // (the analyzer's secret: the linker stores these sets, and a per-person digest of small counts
 // and known covariates must not be open to a dictionary) of everything the subject's figures
-// are computed from (all cases' attributes and dates, all incidents and convictions). Sorted.
+// are computed from (all cases' attributes and dates, all incidents and convictions) and of what
+// the study makes of it (the reference case's day and the subject's figures under the study's
+// incident filter, counts of a source they have no record of left out). Sorted.
 SubjectSet InputsSet(const std::vector<CohortSubjectIn>& subjects,
                      const std::vector<SubjectVariables>& cohort, std::string_view key);
 

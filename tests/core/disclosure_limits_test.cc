@@ -422,5 +422,55 @@ TEST(Comparison, CasesAddedByTenDoNotTellHowManyOfTheirPeopleCameFromThePool) {
   EXPECT_THAT(ReasonFor(next->report, "/comparison"), HasSubstr("differs from an earlier"));
 }
 
+// Session 6, a differencing attack the set checks did not see: two studies over the SAME people
+// whose definitions differ for one person only. (a) The window starts one day after the first
+// case of someone who has a later case (and the only case that day): every person stays in the
+// cohort, but that person's reference moves to their later case, and every mean over the same
+// set differed by their change alone. (b) An incident category only one person has in their
+// windows, excluded: the same. Before, both second studies were released; now refused.
+TEST(ReferenceShift, StudiesOverTheSamePeopleDifferingForOneOfThemAreRefused) {
+  std::vector<CohortSubjectIn> in = Subjects(120, 7, 0, 4);
+  // Subject 0's only case (2013-01-01) is alone on its day; give them a second case in June.
+  CohortSubjectIn& p = in[0];
+  ASSERT_EQ(p.cases[0].first_discussed_day, DaysSinceEpoch({2013, 1, 1}));
+  for (size_t i = 1; i < in.size(); ++i) {
+    if (in[i].cases[0].first_discussed_day == p.cases[0].first_discussed_day)
+      in[i].cases[0].first_discussed_day = DaysSinceEpoch({2013, 1, 3});
+  }
+  CohortCaseIn later = p.cases[0];
+  later.first_discussed_day = DaysSinceEpoch({2013, 6, 15});
+  p.cases.push_back(later);
+  p.incidents.push_back({DaysSinceEpoch({2013, 7, 1}), "overig", "verdachte"});
+  std::sort(p.incidents.begin(), p.incidents.end(),
+            [](const CohortEventIn& x, const CohortEventIn& y) { return x.day < y.day; });
+  Study a = NoComparison();
+  a.first_discussed_from = Date{2013, 1, 1};
+  absl::StatusOr<StudyResult> first = AnalyzeStudy(a, in, {}, {}, "key");
+  ASSERT_THAT(first, IsOk());
+  Study b = a;
+  b.first_discussed_from = Date{2013, 1, 2};
+  ASSERT_EQ(BuildCohort(in, a).size(), BuildCohort(in, b).size());
+  absl::StatusOr<StudyResult> shifted = AnalyzeStudy(b, in, {}, first->released_sets, "key");
+  ASSERT_FALSE(shifted.ok()) << "released: " << shifted->report["descriptives"].dump();
+  EXPECT_THAT(std::string(shifted.status().message()), HasSubstr("another case as a person's"));
+  // (b) The category only subject 0 has.
+  for (CohortSubjectIn& s : in)
+    for (CohortEventIn& e : s.incidents)
+      if (&s != &in[0]) e.category = "misdrijf";
+  absl::StatusOr<StudyResult> all = AnalyzeStudy(a, in, {}, {}, "key");
+  ASSERT_THAT(all, IsOk());
+  Study without = a;
+  without.excluded_categories = {"verkeer", "administratief", "overig"};
+  absl::StatusOr<StudyResult> filtered = AnalyzeStudy(without, in, {}, all->released_sets, "key");
+  ASSERT_FALSE(all->report["descriptives"]["incidents_year_after"].is_null());
+
+  EXPECT_FALSE(filtered.ok()) << "released: "
+                              << filtered->report["descriptives"]["incidents_year_after"].dump();
+  // A filter that changes no one's figures passes.
+  Study roles = a;
+  roles.roles = {"verdachte"};
+  EXPECT_THAT(AnalyzeStudy(roles, in, {}, all->released_sets, "key"), IsOk());
+}
+
 }  // namespace
 }  // namespace pprl
