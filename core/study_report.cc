@@ -106,11 +106,9 @@ json DescriptivesFor(const std::vector<double>& v, const std::string& pointer, S
 }
 
 // Issue 12 (a small group's total): see AnalysisSubjects.
-// `lacking_in_cohort`: how many of the whole cohort lack one of `attributes` (the case file
-// tells the analyst who): how many are left out of `set` in all is a function of it alone.
 std::vector<const SubjectVariables*> AnalysisSet(const std::vector<const SubjectVariables*>& set,
                                                  const std::vector<std::string>& attributes,
-                                                 int64_t lacking_in_cohort, int min_cell) {
+                                                 int min_cell) {
   auto complete = [&](const SubjectVariables& s) {
     return std::all_of(attributes.begin(), attributes.end(),
                        [&](const std::string& a) { return s.values.contains(a); });
@@ -118,19 +116,13 @@ std::vector<const SubjectVariables*> AnalysisSet(const std::vector<const Subject
   std::vector<const SubjectVariables*> kept;
   for (const SubjectVariables* s : set)
     if (complete(*s)) kept.push_back(s);
-  if (lacking_in_cohort == 0) return kept;
-  // Left out in all: max(min_cell, lacking_in_cohort), whoever of those lacking an attribute is
-  // in the set (linked): those of them in it, and the rest by a fixed digest of the pseudonymous
-  // id. Before, only those in it were left out (padded to min_cell when 1 to min_cell - 1 were),
-  // so the model's n beside the set's told whether any of them is linked.
   const int64_t left_out = static_cast<int64_t>(set.size() - kept.size());
-  const int64_t pad = std::max<int64_t>(min_cell, lacking_in_cohort) - left_out;
-  if (pad <= 0) return kept;
+  if (left_out == 0 || left_out >= min_cell) return kept;
   std::vector<std::pair<std::string, const SubjectVariables*>> order;
   for (const SubjectVariables* s : kept) order.emplace_back(Sha256Hex(s->subject_id), s);
   std::sort(order.begin(), order.end());
   std::set<const SubjectVariables*> drop;
-  for (size_t i = 0; i < order.size() && static_cast<int64_t>(i) < pad; ++i)
+  for (size_t i = 0; i < order.size() && static_cast<int64_t>(i) < min_cell - left_out; ++i)
     drop.insert(order[i].second);
   std::vector<const SubjectVariables*> out;
   for (const SubjectVariables* s : kept)
@@ -148,15 +140,12 @@ std::vector<const SubjectVariables*> AnalysisSubjects(const std::vector<SubjectV
   std::vector<std::string> counts, attributes;
   for (const std::string& v : variables) (CountVariable(v) ? counts : attributes).push_back(v);
   std::vector<const SubjectVariables*> set;
-  int64_t lacking = 0;
   for (const SubjectVariables& s : cohort) {
     bool in = true;
     for (const std::string& v : counts) in = in && InSetFor(s, v) && s.values.contains(v);
     if (in) set.push_back(&s);
-    lacking += std::any_of(attributes.begin(), attributes.end(),
-                           [&](const std::string& a) { return !s.values.contains(a); });
   }
-  return AnalysisSet(set, attributes, lacking, min_cell);
+  return AnalysisSet(set, attributes, min_cell);
 }
 
 namespace {

@@ -129,13 +129,15 @@ SubjectSet CaseFileKnownSet(const std::vector<CohortSubjectIn>& subjects, std::s
 
 // The subjects a model or the correlations over `variables` are computed over (issue 12, a
 // small group's total): those with every count among the variables (in its set), minus those
-// lacking a case attribute among them. When anyone in the cohort lacks one (k people: the case
-// file names them), max(min_cell, k) are left out of the set in all, whoever of the k are in it:
-// those of them in the set and further subjects, first by a fixed digest of their pseudonymous
-// id (which the analyst cannot compute). A mean over the counts' set beside a model over all but
-// a few of it would give the few's total, and the model's n beside the set's would tell how many
-// (before: whether any) of the k are linked; now the two sets are none or max(min_cell, k)
-// apart, a number the case file fixes. In the cohort's order.
+// lacking a case attribute among them; when 1 to min_cell - 1 of them are left out so, further
+// subjects, first by a fixed digest of their pseudonymous id (which the analyst cannot
+// compute), are left out until min_cell are. A mean over the counts' set beside a model over
+// all but k of it would give the k's total, and the model's n would tell how many of those
+// lacking an attribute (the case file names them) are linked; now the two sets are none or
+// min_cell apart and n tells only whether any of them is (see the README's limits). In the
+// cohort's order. (Padding whenever anyone in the cohort lacks an attribute would hide that
+// too, but the padded group, split by the matched subjects into atoms below min_cell, made
+// the combination rule withhold the default study's models.)
 std::vector<const SubjectVariables*> AnalysisSubjects(const std::vector<SubjectVariables>& cohort,
                                                       const std::vector<std::string>& variables,
                                                       int min_cell);

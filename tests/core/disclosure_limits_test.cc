@@ -188,41 +188,6 @@ TEST(StatisticSets, ASmallGroupsTotalBesideStatisticsOverTheRestIsWithheld) {
   }
 }
 
-// Limit 2, what was left: the model's n beside the set's told whether any of those lacking an
-// attribute is linked (unlinked excluded). Three cases lack times_discussed (the case file says
-// which); before, when none of the three was linked the model was over the whole conviction set
-// (n equal to the set's), and when one was, over the set minus ten: n said which. Now the set
-// and the model are ten apart either way (max(min_cell, 3)), and with more lacking than min_cell
-// as many as lack it.
-TEST(StatisticSets, TheModelsNDoesNotTellWhetherAnyOfThoseLackingAnAttributeIsLinked) {
-  Study study = NoComparison();
-  study.predictors = {"times_discussed"};
-  for (int lacking : {3, 14}) {
-    SCOPED_TRACE(lacking);
-    std::vector<CohortSubjectIn> in = Subjects(120, 7, 0, 0);
-    for (int i = 0; i < lacking; ++i)
-      in[static_cast<size_t>(5 + 7 * i)].cases[0].attributes.times_discussed.reset();
-    std::set<int> gaps;  // how many of those lacking it are linked: none, one, all
-    for (int linked : {0, 1, lacking}) {
-      std::vector<CohortSubjectIn> v = in;
-      for (int i = linked; i < lacking; ++i) {
-        v[static_cast<size_t>(5 + 7 * i)].incidents.clear();
-        v[static_cast<size_t>(5 + 7 * i)].convictions.clear();
-      }
-      absl::StatusOr<StudyResult> r = AnalyzeStudy(study, v, {}, {});
-      ASSERT_THAT(r, IsOk());
-      const json& n_set = r->report["cohort"]["n_conviction_set"];
-      ASSERT_TRUE(n_set.is_number()) << linked;
-      for (const char* part : {"regression", "correlations"}) {
-        const json& n = r->report[part]["n"];
-        ASSERT_TRUE(n.is_number()) << part << " with " << linked << " linked";
-        gaps.insert(n_set.get<int>() - n.get<int>());
-      }
-    }
-    EXPECT_EQ(gaps, std::set<int>{std::max(10, lacking)});
-  }
-}
-
 // Limit 3: the matched comparison withheld matched subjects against the linked sets released
 // before, and said how many: A released, then B = A plus twelve people of whom eight find no
 // comparison subject; how many B withheld told how many of the twelve matched. B's comparison
