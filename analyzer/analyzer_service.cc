@@ -204,13 +204,6 @@ absl::Status AnalyzerService::Run(const Peer& peer, const std::string& study_tom
                           Cat("the linker could not record the release: ", s.error_message()));
     }
   }
-  // Parts withheld by the release budget are named in the audit entry.
-  nlohmann::json budget_withheld = nlohmann::json::array();
-  for (size_t i = 0; i < (*report)["suppressed"].size(); ++i) {
-    const std::string reason = (*report)["suppressed_reasons"][i].get<std::string>();
-    if (reason.rfind("the release budget", 0) == 0)
-      budget_withheld.push_back((*report)["suppressed"][i]);
-  }
   {
     // The release's audit entry names the report by the SHA-256 of its canonical JSON (without
     // "audit"); report.json then carries the entry, the signed tree head just after it and the
@@ -223,7 +216,9 @@ absl::Status AnalyzerService::Run(const Peer& peer, const std::string& study_tom
     req.set_action("report_released");
     req.set_detail_json(
         nlohmann::json({{"analyst", peer.name},
-                        {"withheld_for_budget", budget_withheld},
+                        // Every withheld figure with its reason and the rule (and, for the
+                        // data-dependent ones, the counts behind it): the auditor's.
+                        {"withheld", result->withheld},
                         {"study", study->name},
                         {"study_digest", digest},
                         {"policy", DisclosurePolicyJson(policy_)},

@@ -89,6 +89,41 @@ json CohortLinkage(const Study& study, const std::vector<CohortSubjectIn>& subje
   return l;
 }
 
+// Every figure computed over the incident (conviction) set or giving its size: the set's size,
+// the descriptives of its counts, the paired tests, the models using its counts, the comparison
+// (its treated subjects are the incident set) or the correlations (over the conviction set), the
+// funnel's linked cases.
+std::vector<std::string> FiguresOverTheSet(const Study& study, std::string_view source) {
+  const bool incidents = source == "incidents";
+  std::vector<std::string> out;
+  out.push_back(Cat("/cohort/n_", incidents ? "incident" : "conviction", "_set"));
+  for (const std::string& v : StudyVariableNames()) {
+    if (v.rfind(Cat(source, "_"), 0) == 0) out.push_back(Cat("/descriptives/", v));
+  }
+  for (const char* window : {"quarter", "year"})
+    out.push_back(Cat("/paired_tests/", source, "_", window));
+  std::vector<std::string> used = study.predictors;
+  used.push_back(study.outcome);
+  const bool model_uses = std::any_of(used.begin(), used.end(), [&](const std::string& v) {
+    return v.rfind(Cat(source, "_"), 0) == 0;
+  });
+  if (model_uses) {
+    out.push_back("/regression");
+    out.push_back("/regression_fixed_alpha");
+  }
+  if (incidents) {
+    if (study.comparison.enabled) out.push_back("/comparison");
+    out.push_back("/linkage/cases_linked_incidents");
+  } else {
+    // Over the conviction set.
+    out.push_back("/correlations/n");
+    out.push_back("/correlations/r");
+    out.push_back("/correlations/p");
+    out.push_back("/linkage/cases_linked_convictions");
+  }
+  return out;
+}
+
 // F3: one rule for every figure that gives how many of the cohort the police (or the courts)
 // know. Where that count or the rest of the cohort is below min_cell (none and all included),
 // every figure that gives it or lets it be derived is withheld, with one reason, whatever
@@ -103,45 +138,47 @@ json CohortLinkage(const Study& study, const std::vector<CohortSubjectIn>& subje
 // `by_difference`: the sources whose linked count, with those released before, would give a
 // group's (CheckLinkedCounts); withheld alike, with the same reason, so the analyst cannot tell
 // which rule withheld it. With unlinked counted as zero that is the funnel's linked cases only.
+//
+// `by_difference` maps each such source to the auditor's detail of CheckLinkedCounts' decision;
+// `audit` (pointer -> rule and detail) receives, for the release's audit entry, which rule
+// withheld each pointer (the analyst reads one reason for both).
 void WithholdLinkedCounts(const Study& study, const std::vector<SubjectVariables>& cohort,
-                          const std::set<std::string>& by_difference, json& r) {
+                          const std::map<std::string, std::string>& by_difference, json& r,
+                          std::map<std::string, json>* audit) {
   const int64_t n = static_cast<int64_t>(cohort.size());
   std::vector<std::string> withhold;
   for (const char* source : {"incidents", "convictions"}) {
     const bool incidents = std::string_view(source) == "incidents";
+    const auto diff = by_difference.find(source);
+    // The auditor's note for every pointer this source withholds.
+    auto note = [&](const json& own) {
+      json rules = json::array();
+      if (!own.is_null()) rules.push_back({{"rule", "linked_count"}, {"detail", own}});
+      if (diff != by_difference.end())
+        rules.push_back({{"rule", "linked_counts_in_differencing"}, {"detail", diff->second}});
+      return rules;
+    };
+    const size_t first = withhold.size();
+    json own = nullptr;
     if (study.unlinked_as_zero) {
-      if (by_difference.contains(source)) withhold.push_back(Cat("/linkage/cases_linked_", source));
+      if (diff != by_difference.end()) {
+        withhold.push_back(Cat("/linkage/cases_linked_", source));
+        (*audit)[withhold.back()] = note(nullptr);
+      }
       continue;
     }
     int64_t linked = 0;
     for (const SubjectVariables& s : cohort)
       linked += incidents ? s.in_incident_set : s.in_conviction_set;
-    if (linked >= study.min_cell && n - linked >= study.min_cell && !by_difference.contains(source))
+    if (linked >= study.min_cell && n - linked >= study.min_cell && diff == by_difference.end())
       continue;
-    withhold.push_back(Cat("/cohort/n_", incidents ? "incident" : "conviction", "_set"));
-    for (const std::string& v : StudyVariableNames()) {
-      if (v.rfind(Cat(source, "_"), 0) == 0) withhold.push_back(Cat("/descriptives/", v));
-    }
-    for (const char* window : {"quarter", "year"})
-      withhold.push_back(Cat("/paired_tests/", source, "_", window));
-    std::vector<std::string> used = study.predictors;
-    used.push_back(study.outcome);
-    const bool model_uses = std::any_of(used.begin(), used.end(), [&](const std::string& v) {
-      return v.rfind(Cat(source, "_"), 0) == 0;
-    });
-    if (model_uses) {
-      withhold.push_back("/regression");
-      withhold.push_back("/regression_fixed_alpha");
-    }
-    if (incidents) {
-      if (study.comparison.enabled) withhold.push_back("/comparison");
-      withhold.push_back("/linkage/cases_linked_incidents");
-    } else {
-      // Over the conviction set.
-      withhold.push_back("/correlations/n");
-      withhold.push_back("/correlations/r");
-      withhold.push_back("/correlations/p");
-      withhold.push_back("/linkage/cases_linked_convictions");
+    if (linked < study.min_cell || n - linked < study.min_cell)
+      own = Cat(source, ": ", linked, " of the cohort's ", n, " linked");
+    for (const std::string& p : FiguresOverTheSet(study, source)) withhold.push_back(p);
+    for (size_t i = first; i < withhold.size(); ++i) {
+      json& entry = (*audit)[withhold[i]];
+      if (!entry.is_array()) entry = json::array();
+      for (const json& rule : note(own)) entry.push_back(rule);
     }
   }
   if (withhold.empty()) return;
@@ -242,12 +279,14 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& study,
   // Linked counts in differencing: this cohort's linked counts beside those released before
   // must not give a group's (B minus A all known to the police, or none).
   const std::vector<SubjectSet> linked_sets = LinkedSets(cohort, subjects, inputs_key);
-  std::set<std::string> by_difference;
+  std::map<std::string, std::string> by_difference;
+  // pointer -> the rules (and the auditor's details) that withheld it, for the audit entry.
+  std::map<std::string, json> audit;
   for (size_t k = 0; k < linked_sets.size(); ++k) {
-    if (!CheckLinkedCounts(linked_sets[k], released, study.min_cell).ok())
-      by_difference.insert(kBudgetSources[k]);
+    const absl::Status s = CheckLinkedCounts(linked_sets[k], released, study.min_cell);
+    if (!s.ok()) by_difference[kBudgetSources[k]] = RefusalDetail(s);
   }
-  WithholdLinkedCounts(study, cohort, by_difference, r);
+  WithholdLinkedCounts(study, cohort, by_difference, r, &audit);
   // Figures about the whole pool (its size, its means before matching) change when one
   // person moves from the pool into a case file: they are released only when the pool passes
   // the differencing check like any other set, and it joins the released sets. Issue 12 (the
@@ -264,22 +303,49 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& study,
     for (const CohortSubjectIn& s : subjects) case_subjects.ids.push_back(s.subject_id);
     std::sort(case_subjects.ids.begin(), case_subjects.ids.end());
     const absl::Status case_file = CheckDifferencing(case_subjects, released, study.min_cell);
-    const absl::Status d = case_file.ok()
-                               ? CheckDifferencing({"pool", pool_ids, {}}, released, study.min_cell)
-                               : case_file;
-    if (!case_file.ok()) {
+    // Limit (red team 5 A1, at group level): when min_cell or more cases were added, the pool
+    // shrank by those of their people known to the police, and whether none, 1 to min_cell - 1,
+    // or all but a few of them were showed in the pool's figures (released unchanged, withheld
+    // as a few apart, or released smaller) and in the matched controls. An analyst who had ten
+    // cases added, nine of people they know to be unknown to the police, read the tenth's. So
+    // the people whose cases were added or removed since a release of the comparison are a
+    // group under the linked-count rule (CheckLinkedCounts, up to the pool's unknown total): at
+    // least min_cell known to the police and min_cell not, else the whole section is withheld.
+    // That decision depends on police data: the case file's state is recorded as if released,
+    // so a probe 1 to min_cell - 1 cases from it is withheld by the case file's rule above.
+    SubjectSet case_known = CaseFileKnownSet(subjects, inputs_key);
+    const absl::Status known =
+        case_file.ok() ? CheckLinkedCounts(case_known, released, study.min_cell, true) : case_file;
+    const absl::Status d =
+        known.ok() ? CheckDifferencing({"pool", pool_ids, {}}, released, study.min_cell) : known;
+    if (case_file.ok() && !known.ok()) {
+      pool_ids.clear();
+      r["comparison"] = nullptr;
+      Suppress(r, "/comparison",
+               Cat("withheld: with the comparisons released before, it would tell how many of the "
+                   "people whose cases were added or removed since are known to the police, "
+                   "where that number or the rest of them is below ",
+                   study.min_cell, " (none and all included)"));
+      audit["/comparison"] = json::array(
+          {{{"rule", "case_file_changes_known_to_the_police"}, {"detail", RefusalDetail(known)}}});
+      result.released_sets.push_back(std::move(case_subjects));
+    } else if (!case_file.ok()) {
       // The matched controls come from the pool too: whether the new case's person was one of
       // them (so known to the police) showed in the matched counts, the estimates and the
       // budget's withholding of them (red team 5, A1). The whole section goes, with one text.
       pool_ids.clear();
       r["comparison"] = nullptr;
       Suppress(r, "/comparison", Cat("the comparison pool: ", d.message()));
+      audit["/comparison"] =
+          json::array({{{"rule", "case_file_differencing"}, {"detail", RefusalDetail(d)}}});
     } else if (!d.ok()) {
       // The pool alone changed by a few (police data the analyst does not control): its own
       // figures go; the matched sets face the budget's differencing like any other.
       pool_ids.clear();
       c["pool_subjects"] = nullptr;
       Suppress(r, "/comparison/pool_subjects", Cat("the comparison pool: ", d.message()));
+      audit["/comparison/pool_subjects"] =
+          json::array({{{"rule", "pool_differencing"}, {"detail", RefusalDetail(d)}}});
       if (c["balance"].is_array()) {
         for (size_t i = 0; i < c["balance"].size(); ++i) {
           for (const char* f : {"pool_mean", "smd_before"}) {
@@ -291,6 +357,7 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& study,
     } else {
       result.released_sets.push_back({"pool", pool_ids, {}});
       result.released_sets.push_back(std::move(case_subjects));
+      result.released_sets.push_back(std::move(case_known));
     }
   }
   // The budget: every statistic about police counts is an equation in them. When the report
@@ -350,8 +417,7 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& study,
     return s.ok() ? CheckLeverage(candidate, released, study.max_leverage) : s;
   };
   absl::Status budget = check(ledger);
-  for (size_t next = 0; !budget.ok(); ++next) {
-    if (next == order.size()) return budget;
+  for (size_t next = 0; !budget.ok() && next < order.size(); ++next) {
     json saved = r;
     if (!order[next].apply(r)) continue;
     std::vector<SubjectSet> trial =
@@ -362,10 +428,58 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& study,
     }
     Suppress(r, order[next].pointer,
              Cat("the release budget: ", std::string(budget.message()).substr(9)));
+    audit[order[next].pointer] =
+        json::array({{{"rule", "release_budget"}, {"detail", RefusalDetail(budget)}}});
     ledger = std::move(trial);
     budget = check(ledger);
   }
+  // Limit (issue 12): what is left is the descriptives. A police update that moves a few of the
+  // cohort into or out of the incident (conviction) set puts them over a set a few apart from
+  // the released one (the statistic differencing): rather than refusing the whole study, every
+  // figure over that set goes (FiguresOverTheSet), the other source's and the case file's stay.
+  // Like the parts above, a data-dependent decision fixed by the release recording the cohort;
+  // it tells no more than the refusal did (that the set changed by a few), except which set.
+  for (const char* source : kBudgetSources) {
+    if (budget.ok()) break;
+    json saved = r;
+    std::vector<std::string> nulled;
+    for (const std::string& pointer : FiguresOverTheSet(study, source)) {
+      json::json_pointer p(pointer);
+      if (!r.contains(p) || r[p].is_null()) continue;
+      r[p] = nullptr;
+      nulled.push_back(pointer);
+    }
+    std::vector<SubjectSet> trial =
+        ReleasedStatistics(study, cohort, r, matched_ids, control_ids, pool_ids);
+    if (nulled.empty() || new_keys(trial) >= new_keys(ledger)) {
+      r = std::move(saved);
+      continue;
+    }
+    for (const std::string& pointer : nulled) {
+      Suppress(r, pointer, Cat("the release budget: ", std::string(budget.message()).substr(9)));
+      audit[pointer] =
+          json::array({{{"rule", "release_budget"}, {"detail", RefusalDetail(budget)}}});
+    }
+    if (std::find(nulled.begin(), nulled.end(), "/comparison") != nulled.end()) {
+      matched_ids.clear();
+      control_ids.clear();
+      pool_ids.clear();
+      trial = ReleasedStatistics(study, cohort, r, matched_ids, control_ids, pool_ids);
+    }
+    ledger = std::move(trial);
+    budget = check(ledger);
+  }
+  if (!budget.ok()) return budget;
   for (SubjectSet& set : ledger) result.released_sets.push_back(std::move(set));
+  // Every withheld figure for the audit entry: its reason, and the rule that withheld it with
+  // the auditor's detail where the decision depends on data (a pointer without a note was
+  // withheld by a rule of the report itself: too few, dominance, the model output rules).
+  for (size_t i = 0; i < r["suppressed"].size(); ++i) {
+    const std::string pointer = r["suppressed"][i];
+    json entry = {{"pointer", pointer}, {"reason", r["suppressed_reasons"][i]}};
+    if (auto it = audit.find(pointer); it != audit.end()) entry["rules"] = it->second;
+    result.withheld.push_back(std::move(entry));
+  }
   // The linked counts the report gives, for CheckLinkedCounts of later releases.
   for (size_t k = 0; k < linked_sets.size(); ++k) {
     const std::string source = kBudgetSources[k];

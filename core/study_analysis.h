@@ -23,6 +23,11 @@ struct StudyResult {
   // The subject sets the report releases figures about (sorted ids), and the statistics it
   // releases about them (sets of family "ledger"): to be remembered.
   std::vector<SubjectSet> released_sets;
+  // For the release's audit entry (the auditor's, issue 12: every refusal and withholding is in
+  // the audit log with its reason): one object per withheld figure of the report, {"pointer",
+  // "reason" (the text the analyst reads), "rule"} and, where the decision depends on police
+  // data, "detail" (the counts behind it, as RefusalDetail; never in the report).
+  nlohmann::json withheld = nlohmann::json::array();
 };
 
 // `subjects`: those holding a case; `pool`: those never discussed (may be empty when the

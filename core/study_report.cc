@@ -295,7 +295,9 @@ absl::Status CheckDifferencing(const SubjectSet& candidate, const std::vector<Su
                                      diff.size(), " (fewer than ", min_cell, ")");
       if (candidate.family == "inputs") {
         return Refusal(Cat("refused: the data of this selection changed since an earlier "
-                           "release (a police update or a revised case file) for fewer than ",
+                           "release (a police update, a revised case file, or a definition that "
+                           "takes another case as a person's reference or counts other "
+                           "incidents) for fewer than ",
                            min_cell,
                            " of its subjects, so comparing the two would single "
                            "people out"),
@@ -427,8 +429,24 @@ SubjectSet InputsSet(const std::vector<CohortSubjectIn>& subjects,
       incidents.push_back(Cat(e.day, ",", e.category, ",", e.role));
     for (const CohortEventIn& e : s.convictions) convictions.push_back(Cat(e.day));
     for (auto* list : {&cases, &incidents, &convictions}) std::sort(list->begin(), list->end());
+    // What the study makes of them (session 6, the reference shift): the reference case and the
+    // figures computed from it under the study's incident filter. Two studies over the same
+    // people whose definitions differ for a few of them only (a window starting just after
+    // someone's first case moves their reference to their later case; an incident category or
+    // role only a few have in their windows) gave, through means over the same set, those few's
+    // changes. A person's tag now differs between such studies, so the differencing of this
+    // family refuses the second. The counts of a source the person has no record of are left
+    // out: zero (unlinked counted as zero) or absent alike, so the two modes agree.
+    std::vector<std::string> figures = {Cat("reference:", v.reference_day)};
+    for (const auto& [name, value] : v.values) {
+      const bool incident_count = name.rfind("incidents_", 0) == 0;
+      const bool conviction_count = name.rfind("convictions_", 0) == 0;
+      if ((incident_count && s.incidents.empty()) || (conviction_count && s.convictions.empty()))
+        continue;
+      figures.push_back(Cat(name, "=", value));
+    }
     const std::string text = nlohmann::json({s.subject_id, std::string(1, s.gender), s.birth_band,
-                                             cases, incidents, convictions})
+                                             cases, incidents, convictions, figures})
                                  .dump();
     const Sha256Digest tag = mac.Compute(text);
     static constexpr char kHex[] = "0123456789abcdef";
@@ -443,9 +461,14 @@ SubjectSet InputsSet(const std::vector<CohortSubjectIn>& subjects,
   return out;
 }
 
-std::vector<SubjectSet> LinkedSets(const std::vector<SubjectVariables>& cohort,
-                                   const std::vector<CohortSubjectIn>& subjects,
-                                   std::string_view key) {
+namespace {
+
+// People as the case file shows them (LinkedSets): for each of `ids` (subjects holding a case),
+// "tag#k", the tag keyed by `key` over their first case, k numbering people alike; with the
+// subject each stands for. Sorted by member.
+std::vector<std::pair<std::string, const CohortSubjectIn*>> CaseFilePeople(
+    const std::vector<std::string>& ids, const std::vector<CohortSubjectIn>& subjects,
+    std::string_view key) {
   std::map<std::string, const CohortSubjectIn*> by_id;
   for (const CohortSubjectIn& s : subjects) by_id[s.subject_id] = &s;
   PrecomputedHmac mac(
@@ -453,13 +476,14 @@ std::vector<SubjectSet> LinkedSets(const std::vector<SubjectVariables>& cohort,
   // A member is the person as the case file shows them (their first case), not their subject
   // id: a case file withdrawn and resubmitted gives its unlinked subjects new ids (their
   // records are new), and with ids the same cohort would look like another one.
-  std::vector<std::pair<std::string, const SubjectVariables*>> people;
-  for (const SubjectVariables& v : cohort) {
-    auto it = by_id.find(v.subject_id);
-    std::string text = Cat("subject:", v.subject_id);
-    if (it != by_id.end() && !it->second->cases.empty()) {
-      const CohortCaseIn* first = &it->second->cases[0];
-      for (const CohortCaseIn& c : it->second->cases) {
+  std::vector<std::tuple<std::string, std::string, const CohortSubjectIn*>> people;
+  for (const std::string& id : ids) {
+    auto it = by_id.find(id);
+    const CohortSubjectIn* subject = it == by_id.end() ? nullptr : it->second;
+    std::string text = Cat("subject:", id);
+    if (subject != nullptr && !subject->cases.empty()) {
+      const CohortCaseIn* first = &subject->cases[0];
+      for (const CohortCaseIn& c : subject->cases) {
         if (c.first_discussed_day < first->first_discussed_day) first = &c;
       }
       const CaseAttributes& a = first->attributes;
@@ -473,18 +497,27 @@ std::vector<SubjectSet> LinkedSets(const std::vector<SubjectVariables>& cohort,
       hex += kHex[tag[i] >> 4];
       hex += kHex[tag[i] & 15];
     }
-    people.emplace_back(hex, &v);
+    people.emplace_back(hex, id, subject);
   }
-  std::sort(people.begin(), people.end(), [](const auto& a, const auto& b) {
-    return std::tie(a.first, a.second->subject_id) < std::tie(b.first, b.second->subject_id);
-  });
-  std::vector<SubjectSet> out = {{"linked_incidents", {}, {}}, {"linked_convictions", {}, {}}};
+  std::sort(people.begin(), people.end());
+  std::vector<std::pair<std::string, const CohortSubjectIn*>> out;
   std::map<std::string, int> seen;  // people alike on their first case: numbered
-  for (const auto& [hex, v] : people) {
-    auto it = by_id.find(v->subject_id);
-    const bool incidents = it != by_id.end() && !it->second->incidents.empty();
-    const bool convictions = it != by_id.end() && !it->second->convictions.empty();
-    const std::string member = Cat(hex, "#", seen[hex]++);
+  for (const auto& [hex, id, subject] : people)
+    out.emplace_back(Cat(hex, "#", seen[hex]++), subject);
+  return out;
+}
+
+}  // namespace
+
+std::vector<SubjectSet> LinkedSets(const std::vector<SubjectVariables>& cohort,
+                                   const std::vector<CohortSubjectIn>& subjects,
+                                   std::string_view key) {
+  std::vector<std::string> ids;
+  for (const SubjectVariables& v : cohort) ids.push_back(v.subject_id);
+  std::vector<SubjectSet> out = {{"linked_incidents", {}, {}}, {"linked_convictions", {}, {}}};
+  for (const auto& [member, s] : CaseFilePeople(ids, subjects, key)) {
+    const bool incidents = s != nullptr && !s->incidents.empty();
+    const bool convictions = s != nullptr && !s->convictions.empty();
     out[0].ids.push_back(Cat(member, incidents ? ":1" : ":0"));
     out[1].ids.push_back(Cat(member, convictions ? ":1" : ":0"));
   }
@@ -492,8 +525,20 @@ std::vector<SubjectSet> LinkedSets(const std::vector<SubjectVariables>& cohort,
   return out;
 }
 
+SubjectSet CaseFileKnownSet(const std::vector<CohortSubjectIn>& subjects, std::string_view key) {
+  std::vector<std::string> ids;
+  for (const CohortSubjectIn& s : subjects) ids.push_back(s.subject_id);
+  SubjectSet out{"case_file_known", {}, {}};
+  for (const auto& [member, s] : CaseFilePeople(ids, subjects, key)) {
+    const bool known = s != nullptr && (!s->incidents.empty() || !s->convictions.empty());
+    out.ids.push_back(Cat(member, known ? ":1" : ":0"));
+  }
+  std::sort(out.ids.begin(), out.ids.end());
+  return out;
+}
+
 absl::Status CheckLinkedCounts(const SubjectSet& candidate, const std::vector<SubjectSet>& released,
-                               int min_cell) {
+                               int min_cell, bool up_to_a_total) {
   std::vector<const std::vector<std::string>*> sets;
   std::set<std::vector<std::string>> seen;
   for (const SubjectSet& r : released) {
@@ -527,6 +572,7 @@ absl::Status CheckLinkedCounts(const SubjectSet& candidate, const std::vector<Su
   for (auto& [sig, a] : atoms) {
     if (!a.touched && in_candidate.contains(sig)) a.touched = true;  // split: its rest is new
     if (!a.touched || a.size < min_cell) continue;
+    if (up_to_a_total && sig.size() == sets.size()) continue;  // in every state: never differenced
     if (a.linked >= min_cell && a.size - a.linked >= min_cell) continue;
     return Refusal(
         Cat("withheld: with the linked counts released before, it would tell how many of a "

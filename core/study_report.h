@@ -78,7 +78,9 @@ bool RefusalDependsOnData(const absl::Status& status);
 // Family "inputs": the cohort's subjects as "subject_id:tag", the tag a digest keyed by `key`
 // (the analyzer's secret: the linker stores these sets, and a per-person digest of small counts
 // and known covariates must not be open to a dictionary) of everything the subject's figures
-// are computed from (all cases' attributes and dates, all incidents and convictions). Sorted.
+// are computed from (all cases' attributes and dates, all incidents and convictions) and of what
+// the study makes of it (the reference case's day and the subject's figures under the study's
+// incident filter, counts of a source they have no record of left out). Sorted.
 SubjectSet InputsSet(const std::vector<CohortSubjectIn>& subjects,
                      const std::vector<SubjectVariables>& cohort, std::string_view key);
 
@@ -108,8 +110,22 @@ std::vector<SubjectSet> LinkedSets(const std::vector<SubjectVariables>& cohort,
 // any combination of them be derived, and with every larger atom holding min_cell of each kind
 // no combination of the counts can pin any atom to none or all. The same cohort with the same
 // members again is allowed.
+// `up_to_a_total`: the released figures give the family's counts only up to a total the analyst
+// does not know (family "case_file_known": the comparison pool's size is every police subject
+// minus the case holders known to the police), so only differences between the sets are known
+// and the atom in every set is not checked.
 [[nodiscard]] absl::Status CheckLinkedCounts(const SubjectSet& candidate,
-                                             const std::vector<SubjectSet>& released, int min_cell);
+                                             const std::vector<SubjectSet>& released, int min_cell,
+                                             bool up_to_a_total = false);
+
+// Family "case_file_known" (issue 12, the pool's limit): every subject holding a case, as
+// LinkedSets names people, "tag#k:1" when they hold any police record (so, without their case,
+// they would be in the comparison pool: the pool shrinks by them when their case is added) or
+// "tag#k:0". Recorded with each release of the comparison, so that the pool's size (and the
+// matched controls drawn from it) beside earlier ones is checked by CheckLinkedCounts: the
+// people whose cases were added since must hold min_cell or more known to the police and
+// min_cell or more not. Sorted.
+SubjectSet CaseFileKnownSet(const std::vector<CohortSubjectIn>& subjects, std::string_view key);
 
 // The subjects a model or the correlations over `variables` are computed over (issue 12, a
 // small group's total): those with every count among the variables (in its set), minus those

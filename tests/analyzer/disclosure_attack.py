@@ -332,6 +332,7 @@ class CaseFile:
     """What the attacker knows (the case file) and, for scoring only, the truth."""
 
     def __init__(self, data):
+        self.data = data
         self.cases = []
         truth = {}
         with open(os.path.join(data, "truth", "truth.csv"), encoding="utf-8") as f:
@@ -895,6 +896,8 @@ def limits(a, cf):
             start = next(d for d in days if len(cf.cohort(date_to=d - datetime.timedelta(days=1))) >= size)
             a.study("limits-from-%d-%s" % (size, unlinked), date_from=start, unlinked=unlinked, extra=no_cmp)
     pairs = linked_counts_of_differences(a, cf)
+    reference_shift(a, cf)
+    incident_filter_shift(a, cf)
     # (2) Zero mode: the outcome's mean over the whole cohort and a model over those with the
     # attribute (the case file tells who lacks it).
     lacking = [c for c in cf.cases if "times_discussed" not in c]
@@ -914,6 +917,148 @@ def limits(a, cf):
                if r["regression"] is None else "released over %d" % r["regression"]["n"]))
     print("limits: %d attempts, %d released, %d refused; %d nested pairs of linked counts checked" %
           (a.n, len(a.released), len(a.refused), pairs))
+    audit_names_every_withholding(a)
+
+
+def audit_entries(a):
+    """The linker's audit log as the auditor reads it: {sequence: body (parsed JSON)}."""
+    r = subprocess.run([a.pprl, "audit", "show", "--linker", a.env["LINKER"], "--certs", a.env["CERTS"],
+                        "--as", "auditor"], capture_output=True, text=True, timeout=120)
+    entries = {}
+    for line in r.stdout.splitlines():
+        seq, _, body = line.partition(" ")
+        if seq.isdigit() and body.startswith("{"):
+            entries[int(seq)] = json.loads(body)
+    return entries
+
+
+def audit_names_every_withholding(a):
+    """Issue 12: every refusal and withholding is in the audit log with its reason. Each
+    released report's audit entry must name every figure the report withholds, with the reason
+    the analyst read; those withheld by the linked counts in differencing with that rule and the
+    counts behind it (before, only the release budget's withholdings were named)."""
+    entries = audit_entries(a)
+    by_difference = 0
+    for name, r in a.released:
+        entry = entries.get(r.get("audit", {}).get("entry_sequence"))
+        if entry is None:
+            fail("%s: no audit entry for the release" % name)
+            continue
+        detail = entry.get("detail", entry)
+        if isinstance(detail, str):
+            detail = json.loads(detail)
+        withheld = {w["pointer"]: w for w in detail.get("withheld", [])}
+        for pointer, reason in zip(r["suppressed"], r["suppressed_reasons"]):
+            w = withheld.get(pointer)
+            if w is None or w.get("reason") != reason:
+                fail("%s: %s (withheld: %s) is not named in the release's audit entry" % (name, pointer, reason[:80]))
+            elif any(x.get("rule") == "linked_counts_in_differencing" for x in w.get("rules", [])):
+                by_difference += 1
+    print("audit: every withheld figure of %d releases named in its audit entry; %d withheld by the "
+          "linked counts in differencing" % (len(a.released), by_difference))
+    return by_difference
+
+
+def reference_shift(a, cf):
+    """A differencing attack the cohort checks did not see (session 6, helper D): two studies
+    over the SAME people whose definitions differ for one person only. A person's reference is
+    their earliest case inside the study's window: starting the window one day after the first
+    case of someone who has a later case (and the only case that day) keeps every person in the
+    cohort, but moves that one person's windows to their later case. Every mean over the same
+    set then differs by that person's change alone (sum_A - sum_B = y_p(t1) - y_p(t2)): their
+    counts in the year before and after each case, differenced. Both studies released with a
+    count's mean over the same subjects is a failure."""
+    by_person = collections.defaultdict(list)
+    for c in cf.cases:
+        if c["kader"] in ("risicoburger", "jeugd", "hic"):
+            by_person[c["person"]].append(c["t"])
+    per_day = collections.Counter(c["t"] for c in cf.cases if c["kader"] in ("risicoburger", "jeugd", "hic"))
+    target = None
+    for person, days in sorted(by_person.items(), key=lambda kv: min(kv[1])):
+        days = sorted(days)
+        if len(days) >= 2 and days[1] > days[0] and per_day[days[0]] == 1 and \
+                len(cf.cohort(date_from=days[0])) >= 4 * MIN_CELL:
+            target = (person, days[0])
+            break
+    if target is None:
+        print("reference shift: no person with two cases and a day of their own (nothing to try)")
+        return
+    t1 = target[1]
+    after = t1 + datetime.timedelta(days=1)
+    assert cf.cohort(date_from=t1) == cf.cohort(date_from=after)
+    got = {}
+    for unlinked in ("exclude", "zero"):
+        ra = a.study("shift-a-" + unlinked, date_from=t1, unlinked=unlinked)
+        rb = a.study("shift-b-" + unlinked, date_from=after, unlinked=unlinked)
+        shown = 0
+        for r1, r2 in ((ra, rb),):
+            if r1 is None or r2 is None:
+                continue
+            for var, d1 in r1["descriptives"].items():
+                d2 = r2["descriptives"].get(var)
+                if not var.startswith(("incidents_", "convictions_")) or d1 is None or d2 is None:
+                    continue
+                if d1.get("mean") is None or d2.get("mean") is None or d1.get("n") != d2.get("n"):
+                    continue
+                shown += 1
+                diff = d1["mean"] * d1["n"] - d2["mean"] * d2["n"]
+                fail("reference shift (%s): %s over the same %d subjects in both; one person's "
+                     "change between their two cases: %+.0f" % (unlinked, var, d1["n"], diff))
+        got[unlinked] = "refused" if ra is None or rb is None else "%d count means over the same subjects" % shown
+    print("reference shift: the window moved past one person's first case (cohort %d unchanged): %s" %
+          (len(cf.cohort(date_from=t1)), "; ".join("%s %s" % kv for kv in got.items())))
+
+
+def incident_filter_shift(a, cf):
+    """The same attack with the incident filter (session 6): the default study, then the same
+    cohort with one more category excluded or one role only. The people are the same; only
+    those with such incidents in their windows change. Scored with the truth: a pair released
+    with a count's mean over the same subjects where 1 to min_cell - 1 people's figures changed
+    gives those few's total."""
+    incidents = collections.defaultdict(list)  # person -> (date, category, role); scoring only
+    truth = {}
+    with open(os.path.join(cf.data, "truth", "truth.csv"), encoding="utf-8") as f:
+        for line in f.readlines()[1:]:
+            parts = line.strip().split(",")
+            if len(parts) >= 3 and parts[0] == "incidents":
+                truth[parts[1]] = parts[2]
+    for row in read_semicolon_csv(os.path.join(cf.data, "incidents.csv")):
+        person = truth.get(row.get("incident_id", ""))
+        try:
+            incidents[person].append((parse_date(row["incident_date"]), row["category"].strip().lower(),
+                                      row["role"].strip().lower()))
+        except (ValueError, KeyError):
+            pass
+    default_excluded = ["verkeer", "administratief"]
+
+    def figures(person, t, excluded, roles):
+        days = [d for d, c, r in incidents.get(person, []) if c not in excluded and (not roles or r in roles)]
+        return tuple(sum(1 for d in days if lo <= d < hi) for lo, hi in (
+            (add_months(t, -3), t), (add_months(t, -12), t), (t, add_months(t, 3)), (t, add_months(t, 12))))
+
+    cohort = [c for c in cf.cases if c["kader"] in ("risicoburger", "jeugd", "hic")]
+    base = a.study("filter-base", extra=["[comparison]", "enabled = false"])
+    tried = []
+    for name, excluded, roles in [("overig", default_excluded + ["overig"], []),
+                                  ("overtreding", default_excluded + ["overtreding"], []),
+                                  ("getuige", default_excluded, ["getuige"]),
+                                  ("slachtoffer", default_excluded, ["slachtoffer"]),
+                                  ("betrokkene", default_excluded, ["betrokkene"])]:
+        extra = ["[incidents]", "excluded_categories = [%s]" % ", ".join('"%s"' % c for c in excluded),
+                 "roles = [%s]" % ", ".join('"%s"' % r for r in roles), "[comparison]", "enabled = false"]
+        changed = sum(1 for c in cohort if c["person"] in incidents and
+                      figures(c["person"], c["t"], default_excluded, []) != figures(c["person"], c["t"], excluded, roles))
+        r = a.study("filter-" + name, extra=extra)
+        tried.append("%s: %d changed, %s" % (name, changed, "refused" if r is None else "released"))
+        if r is None or base is None or not 0 < changed < MIN_CELL:
+            continue
+        for var, d1 in base["descriptives"].items():
+            d2 = r["descriptives"].get(var)
+            if var.startswith("incidents_") and d1 and d2 and d1.get("mean") is not None and \
+                    d2.get("mean") is not None and d1.get("n") == d2.get("n"):
+                fail("incident filter %s: %s over the same %d subjects, %d people's figures changed: "
+                     "their total %+.0f" % (name, var, d1["n"], changed, d1["mean"] * d1["n"] - d2["mean"] * d2["n"]))
+    print("incident filter shift: " + "; ".join(tried))
 
 
 def linked_counts_of_differences(a, cf):

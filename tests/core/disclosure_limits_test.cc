@@ -72,6 +72,21 @@ TEST(LinkedCounts, TheDifferenceOfTwoReleasedCohortsIsCountedLikeACohort) {
       EXPECT_TRUE(rep[json::json_pointer(p)].is_null()) << p << " beside the released cohort";
       reasons.insert(ReasonFor(rep, p));
     }
+    // The release's audit entry (the auditor's) names each of these withholdings with the rule
+    // that made it and the counts behind it (before, only the budget's were named).
+    const std::string group = d == linked ? "a group of 12 with 12 linked" : "a group of 12 with 0";
+    for (const char* p : {"/cohort/n_incident_set", "/descriptives/incidents_year_after",
+                          "/paired_tests/incidents_year", "/linkage/cases_linked_incidents"}) {
+      const json* entry = nullptr;
+      for (const json& w : r->withheld)
+        if (w["pointer"] == p) entry = &w;
+      ASSERT_NE(entry, nullptr) << p << " is not in the audit entry";
+      EXPECT_EQ((*entry)["reason"], ReasonFor(rep, p));
+      ASSERT_TRUE((*entry)["rules"].is_array()) << p;
+      EXPECT_EQ((*entry)["rules"].back()["rule"], "linked_counts_in_differencing") << p;
+      EXPECT_THAT((*entry)["rules"].back()["detail"].get<std::string>(), HasSubstr(group)) << p;
+    }
+    EXPECT_EQ(r->withheld.size(), rep["suppressed"].size());
   }
   // One reason for both, and the one a report's own small linked count gets: the analyst
   // cannot tell all linked from none, nor this rule from that one.
@@ -184,13 +199,27 @@ TEST(Comparison, ItsCountsDoNotDependOnTheLinkedSetsReleasedBefore) {
   for (CohortSubjectIn& p : pool) p.cases.clear();
   Study study;
   study.unlinked_as_zero = true;
+  study.kaders = {"hic", "jeugd"};
   std::set<int> twelve;
   for (int i = 0; i < 12; ++i) twelve.insert(i);
   absl::StatusOr<StudyResult> a = AnalyzeStudy(study, Without(in, twelve), pool, {});
   ASSERT_THAT(a, IsOk());
   ASSERT_FALSE(a->report["comparison"].is_null());
-  absl::StatusOr<StudyResult> alone = AnalyzeStudy(study, in, pool, {});
-  absl::StatusOr<StudyResult> after = AnalyzeStudy(study, in, pool, a->released_sets);
+  // The twelve's cases were added with twelve of people unknown to the police (outside the
+  // study's kaders): as a group, the added people hold enough of both for the comparison to be
+  // released (CasesAddedByTenDoNotTellHowManyOfTheirPeopleCameFromThePool).
+  std::vector<CohortSubjectIn> b = in;
+  for (int i = 0; i < 12; ++i) {
+    CohortSubjectIn stranger;
+    stranger.subject_id = Cat("S9", 1000 + i);
+    CohortCaseIn outside;
+    outside.first_discussed_day = DaysSinceEpoch({2013, 6, 1 + i});
+    outside.attributes.kader = "veelpleger";
+    stranger.cases.push_back(outside);
+    b.push_back(stranger);
+  }
+  absl::StatusOr<StudyResult> alone = AnalyzeStudy(study, b, pool, {});
+  absl::StatusOr<StudyResult> after = AnalyzeStudy(study, b, pool, a->released_sets);
   ASSERT_THAT(alone, IsOk());
   ASSERT_THAT(after, IsOk());
   const json& c0 = alone->report["comparison"];
@@ -288,6 +317,124 @@ TEST(Comparison, NothingInItTellsWhetherANewCasesPersonWasAMatchedControl) {
     EXPECT_EQ(k->report["suppressed_reasons"], u->report["suppressed_reasons"]);
     if (::testing::Test::HasFailure()) break;
   }
+}
+
+// Limit 3, at group level: ten cases added outside the study, the analyst knowing that nine of
+// their people are unknown to the police. Before, when the tenth was known to the police (a
+// pool subject now holding a case) the pool shrank by one and its figures were withheld as a
+// few apart; when not, they were released unchanged: the tenth's police status. Now the added
+// people are a group under the linked-count rule: fewer than min_cell of them known (or not)
+// withholds the whole comparison, whoever they are; thirty added with fifteen known release it.
+TEST(Comparison, CasesAddedByTenDoNotTellHowManyOfTheirPeopleCameFromThePool) {
+  const std::vector<CohortSubjectIn> in = Subjects(200, 7, 0, 4);
+  std::vector<CohortSubjectIn> pool = Subjects(600, 3, 1000, 0);
+  for (CohortSubjectIn& p : pool) p.cases.clear();
+  Study study;
+  study.kaders = {"hic", "jeugd"};
+  study.comparison.bootstrap_replicates = 50;
+  absl::StatusOr<StudyResult> first = AnalyzeStudy(study, in, pool, {}, "key");
+  ASSERT_THAT(first, IsOk());
+  ASSERT_TRUE(first->report["comparison"]["pool_subjects"].is_number());
+  // Cases outside the study (another kader): `known` of them of pool people, the rest strangers.
+  auto add = [&](int strangers, int known) {
+    std::pair<std::vector<CohortSubjectIn>, std::vector<CohortSubjectIn>> out{in, pool};
+    for (int i = 0; i < strangers + known; ++i) {
+      CohortCaseIn outside;
+      outside.first_discussed_day = DaysSinceEpoch({2013, 6, 1 + i % 28});
+      outside.attributes.kader = "veelpleger";
+      outside.attributes.age = 20 + i;
+      if (i < known) {
+        out.first.push_back(out.second.back());
+        out.second.pop_back();
+      } else {
+        CohortSubjectIn stranger;
+        stranger.subject_id = Cat("S9", 1000 + i);
+        out.first.push_back(stranger);
+      }
+      out.first.back().cases.push_back(outside);
+    }
+    return out;
+  };
+  auto run = [&](int strangers, int known) {
+    auto [subjects, rest] = add(strangers, known);
+    return AnalyzeStudy(study, subjects, rest, first->released_sets, "key");
+  };
+  absl::StatusOr<StudyResult> none = run(10, 0), one = run(9, 1);
+  ASSERT_THAT(none, IsOk());
+  ASSERT_THAT(one, IsOk());
+  EXPECT_EQ(none->report["comparison"], one->report["comparison"]);
+  EXPECT_EQ(none->report["suppressed"], one->report["suppressed"]);
+  EXPECT_EQ(none->report["suppressed_reasons"], one->report["suppressed_reasons"]);
+  EXPECT_TRUE(one->report["comparison"].is_null());
+  // The withholding is the auditor's to read, with the group's counts.
+  bool named = false;
+  for (const json& w : one->withheld)
+    named = named || (w["pointer"] == "/comparison" &&
+                      w["rules"][0]["rule"] == "case_file_changes_known_to_the_police");
+  EXPECT_TRUE(named);
+  // Fifteen known and fifteen not: a group fact the rule allows; the comparison is released.
+  absl::StatusOr<StudyResult> thirty = run(15, 15);
+  ASSERT_THAT(thirty, IsOk());
+  EXPECT_TRUE(thirty->report["comparison"].is_object());
+  // A probe one case from a withheld state is withheld by the case file's own rule (the state
+  // was recorded as if released), so the decision cannot be stepped person by person.
+  std::vector<SubjectSet> history = first->released_sets;
+  for (const SubjectSet& set : one->released_sets) history.push_back(set);
+  auto [eleven, rest] = add(10, 1);
+  absl::StatusOr<StudyResult> next = AnalyzeStudy(study, eleven, rest, history, "key");
+  ASSERT_THAT(next, IsOk());
+  EXPECT_TRUE(next->report["comparison"].is_null());
+  EXPECT_THAT(ReasonFor(next->report, "/comparison"), HasSubstr("differs from an earlier"));
+}
+
+// Session 6, a differencing attack the set checks did not see: two studies over the SAME people
+// whose definitions differ for one person only. (a) The window starts one day after the first
+// case of someone who has a later case (and the only case that day): every person stays in the
+// cohort, but that person's reference moves to their later case, and every mean over the same
+// set differed by their change alone. (b) An incident category only one person has in their
+// windows, excluded: the same. Before, both second studies were released; now refused.
+TEST(ReferenceShift, StudiesOverTheSamePeopleDifferingForOneOfThemAreRefused) {
+  std::vector<CohortSubjectIn> in = Subjects(120, 7, 0, 4);
+  // Subject 0's only case (2013-01-01) is alone on its day; give them a second case in June.
+  CohortSubjectIn& p = in[0];
+  ASSERT_EQ(p.cases[0].first_discussed_day, DaysSinceEpoch({2013, 1, 1}));
+  for (size_t i = 1; i < in.size(); ++i) {
+    if (in[i].cases[0].first_discussed_day == p.cases[0].first_discussed_day)
+      in[i].cases[0].first_discussed_day = DaysSinceEpoch({2013, 1, 3});
+  }
+  CohortCaseIn later = p.cases[0];
+  later.first_discussed_day = DaysSinceEpoch({2013, 6, 15});
+  p.cases.push_back(later);
+  p.incidents.push_back({DaysSinceEpoch({2013, 7, 1}), "overig", "verdachte"});
+  std::sort(p.incidents.begin(), p.incidents.end(),
+            [](const CohortEventIn& x, const CohortEventIn& y) { return x.day < y.day; });
+  Study a = NoComparison();
+  a.first_discussed_from = Date{2013, 1, 1};
+  absl::StatusOr<StudyResult> first = AnalyzeStudy(a, in, {}, {}, "key");
+  ASSERT_THAT(first, IsOk());
+  Study b = a;
+  b.first_discussed_from = Date{2013, 1, 2};
+  ASSERT_EQ(BuildCohort(in, a).size(), BuildCohort(in, b).size());
+  absl::StatusOr<StudyResult> shifted = AnalyzeStudy(b, in, {}, first->released_sets, "key");
+  ASSERT_FALSE(shifted.ok()) << "released: " << shifted->report["descriptives"].dump();
+  EXPECT_THAT(std::string(shifted.status().message()), HasSubstr("another case as a person's"));
+  // (b) The category only subject 0 has.
+  for (CohortSubjectIn& s : in)
+    for (CohortEventIn& e : s.incidents)
+      if (&s != &in[0]) e.category = "misdrijf";
+  absl::StatusOr<StudyResult> all = AnalyzeStudy(a, in, {}, {}, "key");
+  ASSERT_THAT(all, IsOk());
+  Study without = a;
+  without.excluded_categories = {"verkeer", "administratief", "overig"};
+  absl::StatusOr<StudyResult> filtered = AnalyzeStudy(without, in, {}, all->released_sets, "key");
+  ASSERT_FALSE(all->report["descriptives"]["incidents_year_after"].is_null());
+
+  EXPECT_FALSE(filtered.ok()) << "released: "
+                              << filtered->report["descriptives"]["incidents_year_after"].dump();
+  // A filter that changes no one's figures passes.
+  Study roles = a;
+  roles.roles = {"verdachte"};
+  EXPECT_THAT(AnalyzeStudy(roles, in, {}, all->released_sets, "key"), IsOk());
 }
 
 }  // namespace

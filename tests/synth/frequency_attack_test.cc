@@ -242,9 +242,12 @@ TEST(FrequencyAttack, TheEncodingsReidentifyLittleWithoutTheKey) {
       "  surname dictionary without the site key: %.3f%%; with the key (leaked): %.2f%%\n",
       target.size(), 100 * surname_rate, 100 * surname_base, 100 * first_rate, 100 * first_base,
       100 * no_key, 100 * with_key);
-  // The design's promise: salting by birth year keeps every name's filter rare, so frequency
-  // alignment recovers a surname for at most a few percent of records, no better than a few
-  // times blind guessing; first names (a short list) no better than guessing the commonest.
+  // The design's promise: salting (the surname filter by the 5-year birth band, the first-name
+  // filter by the birth year and the phonetic surname) keeps every name's filter rare within
+  // what the linker can group by, so frequency alignment, here done within each birth year
+  // (finer than the band: the attacker's best case), recovers a surname for at most a few
+  // percent of records, no better than a few times blind guessing; first names (a short list)
+  // no better than guessing the commonest.
   EXPECT_LT(surname_rate, 0.05);
   EXPECT_LT(surname_rate, 3 * surname_base + 0.01);
   EXPECT_LT(first_rate, first_base + 0.10);
