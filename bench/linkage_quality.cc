@@ -254,9 +254,71 @@ void Diagnose(const std::vector<LinkInput>& inputs, const std::vector<TruthRow>&
   std::printf("\n");
 }
 
+// Per case row (the unit the recall is lumpy in: each case holds ~37 police rows): the true
+// police rows the product (at `threshold`) and the reference (at `fs_weight`) put with it, for
+// the cases where the two differ, with the case row's errors. Synthetic data only.
+void ByCase(const std::vector<LinkInput>& inputs, const std::vector<TruthRow>& truth,
+            double threshold, const std::vector<PlainRecord>& records,
+            const std::vector<ScoredPair>& pairs, double fs_weight) {
+  std::map<std::pair<std::string, std::string>, const TruthRow*> row;
+  for (const TruthRow& t : truth) row[{t.source, t.record_id}] = &t;
+  auto truth_of = [&](const std::string& source, const std::string& id) -> const TruthRow* {
+    auto it = row.find({source, id});
+    return it == row.end() ? nullptr : it->second;
+  };
+  std::map<std::string, int64_t> police_of;  // person -> police rows
+  for (const TruthRow& t : truth)
+    if (t.source != "cases") ++police_of[t.person];
+  LinkOptions o;
+  o.link_threshold = threshold;
+  o.possible_threshold = std::min(o.possible_threshold, threshold);
+  const LinkageResult r = Link(inputs, o);
+  std::map<uint32_t, std::vector<uint32_t>> members;
+  for (uint32_t i = 0; i < inputs.size(); ++i) members[r.subject_of[i]].push_back(i);
+  struct Found {
+    int64_t product_right = 0, product_wrong = 0, fs_right = 0, fs_wrong = 0;
+    std::string errors;
+  };
+  std::map<std::string, Found> by_case;  // person of the case -> counts
+  for (uint32_t i = 0; i < inputs.size(); ++i) {
+    if (inputs[i].source != ExportKind::kCases) continue;
+    const TruthRow* t = truth_of("cases", inputs[i].record_id);
+    if (!t) continue;
+    Found& f = by_case[t->person];
+    f.errors = t->errors.empty() ? "-" : t->errors;
+    for (uint32_t j : members[r.subject_of[i]]) {
+      if (inputs[j].source == ExportKind::kCases) continue;
+      const TruthRow* tj =
+          truth_of(std::string(ExportKindName(inputs[j].source)), inputs[j].record_id);
+      (tj && tj->person == t->person ? f.product_right : f.product_wrong) += 1;
+    }
+  }
+  for (const ScoredPair& sp : pairs) {
+    if (sp.weight < fs_weight) break;
+    const TruthRow* c = truth_of("cases", records[sp.case_index].record_id);
+    const TruthRow* p =
+        truth_of(records[sp.police_index].source, records[sp.police_index].record_id);
+    if (!c) continue;
+    Found& f = by_case[c->person];
+    (p && p->person == c->person ? f.fs_right : f.fs_wrong) += 1;
+  }
+  int64_t deficit = 0;
+  std::printf("  by case (product at %.1f bits / reference): true police rows, found right/wrong\n",
+              threshold);
+  for (const auto& [person, f] : by_case) {
+    if (f.product_right == f.fs_right && f.product_wrong == f.fs_wrong) continue;
+    deficit += f.fs_right - f.product_right;
+    std::printf("    case %-10s %-60s true %4lld  product %4lld/%-3lld reference %4lld/%-3lld\n",
+                person.c_str(), f.errors.c_str(), static_cast<long long>(police_of[person]),
+                static_cast<long long>(f.product_right), static_cast<long long>(f.product_wrong),
+                static_cast<long long>(f.fs_right), static_cast<long long>(f.fs_wrong));
+  }
+  std::printf("  by case: reference finds %lld true pairs more\n", static_cast<long long>(deficit));
+}
+
 int Run(int argc, char** argv) {
   int seeds = 3, people = 20000;
-  bool by_kind = false, diagnose = false;
+  bool by_kind = false, diagnose = false, by_case = false;
   ErrorModel model = RealisticErrorModel();
   std::string preset = "realistic";
   std::vector<std::string> rates;
@@ -275,6 +337,8 @@ int Run(int argc, char** argv) {
       by_kind = true;
     } else if (a == "--diagnose") {
       diagnose = true;
+    } else if (a == "--by-case") {
+      by_case = true;
     } else {
       std::cerr << "linkage_quality: unknown flag " << a << "\n";
       return 2;
@@ -372,6 +436,7 @@ int Run(int argc, char** argv) {
     for (const TruthRow& t : *truth) person[{t.source, t.record_id}] = t.person;
     const SweepPoint fs = Sweep(pairs, *records, person, product->overall.true_pairs);
 
+    if (by_case) ByCase(*inputs, *truth, best_threshold, *records, pairs, fs.weight);
     const double p_precision = product->overall.Precision(), p_recall = product->overall.Recall();
     const double p_at = best_recall;
     std::printf("%-6d %8lld %9.4f %9.4f %9.4f %9.4f %10.4f %6.1f   %8.4f %8.2f %+8.4f\n", seed,

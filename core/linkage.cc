@@ -7,6 +7,7 @@
 #include <numeric>
 #include <tuple>
 #include <unordered_map>
+#include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "core/hmac_key.h"
@@ -149,16 +150,20 @@ bool TwinsAmong(std::vector<uint32_t> roots, uint32_t also, DisjointSets& sets,
   return false;
 }
 
-// Blocking tokens: each catches a kind of registration error the match keys miss.
-constexpr TokenKind kBlockingTokens[] = {TokenKind::kSurnameHeadFirstNameDob,
-                                         TokenKind::kSurnameTailFirstNameDob,
-                                         TokenKind::kNamePairDob,
-                                         TokenKind::kNamesMonthDay,
-                                         TokenKind::kNamesYearMonth,
-                                         TokenKind::kNamesYearDay,
-                                         TokenKind::kSurnameYearSwapped,
-                                         TokenKind::kPhoneticGivenYear,
-                                         TokenKind::kSurnameDob};
+// Blocking tokens: each catches a kind of registration error the match keys miss. A case's token
+// of the first kind meets another record's token of the second (the same kind but for the
+// swapped names: a straight reading meets a swapped one, both ways; they share a key).
+constexpr std::pair<TokenKind, TokenKind> kBlockingTokens[] = {
+    {TokenKind::kSurnameHeadFirstNameDob, TokenKind::kSurnameHeadFirstNameDob},
+    {TokenKind::kSurnameTailFirstNameDob, TokenKind::kSurnameTailFirstNameDob},
+    {TokenKind::kPhoneticInitialDob, TokenKind::kSwappedPhoneticInitialDob},
+    {TokenKind::kSwappedPhoneticInitialDob, TokenKind::kPhoneticInitialDob},
+    {TokenKind::kNamesMonthDay, TokenKind::kNamesMonthDay},
+    {TokenKind::kNamesYearMonth, TokenKind::kNamesYearMonth},
+    {TokenKind::kNamesYearDay, TokenKind::kNamesYearDay},
+    {TokenKind::kSurnameYearSwapped, TokenKind::kSurnameYearSwapped},
+    {TokenKind::kPhoneticGivenYear, TokenKind::kPhoneticGivenYear},
+    {TokenKind::kSurnameDob, TokenKind::kSurnameDob}};
 
 uint64_t FilterHash(const BloomFilter& f) {
   uint64_t a, b;
@@ -224,11 +229,11 @@ void ProbabilisticStage(const std::vector<LinkInput>& records, const LinkOptions
   }
   if (cases.empty()) return;
   std::vector<uint64_t> pairs;
-  for (TokenKind kind : kBlockingTokens) {
+  for (const auto& [case_kind, kind] : kBlockingTokens) {
     absl::flat_hash_map<uint64_t, std::vector<uint32_t>> by_token;
     by_token.reserve(cases.size());
     for (uint32_t c : cases) {
-      uint64_t t = records[c].encodings.token(kind);
+      uint64_t t = records[c].encodings.token(case_kind);
       if (t != 0) by_token[t].push_back(c);
     }
     // A block is too frequent by the number of cascade clusters (people, as far as the cascade
