@@ -7,6 +7,7 @@
 //
 // Usage: linkage_quality [--seeds N] [--people N] [--errors realistic|default|none]
 //                        [--error-rate KIND=RATE]... [--by-kind] [--diagnose]
+//                        [--diagnose-threshold BITS] [--by-case] [--seed N (only seed N)]
 //
 // --diagnose prints the product's counts and parameters, and per error kind the weights of the
 // true pairs the product missed (by why: not a candidate, below the threshold, kept apart) and
@@ -115,7 +116,8 @@ SweepPoint Sweep(const std::vector<ScoredPair>& pairs, const std::vector<PlainRe
 
 // The product's view of the true and false pairs: why true pairs are missed, and how the weights
 // of true and false candidate pairs compare near the threshold, per error kind.
-void Diagnose(const std::vector<LinkInput>& inputs, const std::vector<TruthRow>& truth) {
+void Diagnose(const std::vector<LinkInput>& inputs, const std::vector<TruthRow>& truth,
+              double threshold) {
   std::map<std::pair<std::string, std::string>, const TruthRow*> row;
   for (const TruthRow& t : truth) row[{t.source, t.record_id}] = &t;
   auto truth_of = [&](uint32_t i) -> const TruthRow* {
@@ -123,6 +125,7 @@ void Diagnose(const std::vector<LinkInput>& inputs, const std::vector<TruthRow>&
     return it == row.end() ? nullptr : it->second;
   };
   LinkOptions o;
+  o.link_threshold = threshold;
   o.possible_threshold = -1000;  // keep every candidate pair's evidence
   const LinkageResult r = Link(inputs, o);
   const LinkageCounts& c = r.counts;
@@ -317,7 +320,8 @@ void ByCase(const std::vector<LinkInput>& inputs, const std::vector<TruthRow>& t
 }
 
 int Run(int argc, char** argv) {
-  int seeds = 3, people = 20000;
+  int seeds = 3, people = 20000, first_seed = 1;
+  double diagnose_threshold = LinkOptions().link_threshold;
   bool by_kind = false, diagnose = false, by_case = false;
   ErrorModel model = RealisticErrorModel();
   std::string preset = "realistic";
@@ -337,6 +341,11 @@ int Run(int argc, char** argv) {
       by_kind = true;
     } else if (a == "--diagnose") {
       diagnose = true;
+    } else if (a == "--seed") {  // only this seed
+      first_seed = std::atoi(next().c_str());
+      seeds = first_seed;
+    } else if (a == "--diagnose-threshold") {
+      diagnose_threshold = std::atof(next().c_str());
     } else if (a == "--by-case") {
       by_case = true;
     } else {
@@ -373,7 +382,7 @@ int Run(int argc, char** argv) {
               "cascade_r", "product_p", "product_r", "product_r*", "thr", "fs_r*", "fs_w", "diff");
   double sum_product = 0, sum_fs = 0;
   int done = 0;
-  for (int seed = 1; seed <= seeds; ++seed) {
+  for (int seed = first_seed; seed <= seeds; ++seed) {
     SynthOptions o;
     o.seed = static_cast<uint64_t>(seed);
     o.people = people;
@@ -411,18 +420,25 @@ int Run(int argc, char** argv) {
     }
     // The product's link threshold swept as the reference's is.
     double best_threshold = 0, best_recall = 0;
+    std::string sweep;
     for (double t : {6.0, 8.0, 10.0, 12.0, 14.0, 17.0, 20.0, 24.0}) {
       LinkOptions o;
       o.link_threshold = t;
       o.possible_threshold = std::min(o.possible_threshold, t);
       absl::StatusOr<LinkageQuality> q = score(o);
+      if (q.ok()) {
+        char buf[64];
+        std::snprintf(buf, sizeof buf, " %.0f:%.4f/%.4f", t, q->overall.Precision(),
+                      q->overall.Recall());
+        sweep += buf;
+      }
       if (q.ok() && q->overall.Precision() >= kTargetPrecision &&
           q->overall.Recall() > best_recall) {
         best_recall = q->overall.Recall();
         best_threshold = t;
       }
     }
-    if (diagnose) Diagnose(*inputs, *truth);
+    if (diagnose) Diagnose(*inputs, *truth, diagnose_threshold);
     // The reference.
     int64_t skipped = 0;
     absl::StatusOr<std::vector<PlainRecord>> records = ReadPlainRecords(dir.string(), &skipped);
@@ -443,6 +459,7 @@ int Run(int argc, char** argv) {
                 static_cast<long long>(product->overall.true_pairs), cascade->overall.Precision(),
                 cascade->overall.Recall(), p_precision, p_recall, best_recall, best_threshold,
                 fs.recall, fs.weight, p_at - fs.recall);
+    std::printf("       product by threshold (bits:precision/recall):%s\n", sweep.c_str());
     if (by_kind) {
       std::printf("  cascade only: %s", FormatLinkageQuality(*cascade).c_str());
       std::printf("  product (default threshold): %s", FormatLinkageQuality(*product).c_str());

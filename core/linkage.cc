@@ -221,12 +221,19 @@ void ProbabilisticStage(const std::vector<LinkInput>& records, const LinkOptions
                         const std::vector<uint8_t>& twin_key, LinkageResult* result) {
   const uint32_t n = static_cast<uint32_t>(records.size());
   result->evidence_of.assign(n, -1);
+  // The anchors: the cases and the records the cascade already put with a case. A police record
+  // with an error is compared with the case's other police records too, which may share what
+  // the case lacks (a first name: the partial-date tokens of a conviction register holding
+  // first names never meet a case register's initials).
+  std::vector<uint8_t> case_root(n, 0);
+  for (uint32_t i = 0; i < n; ++i) {
+    if (records[i].source == ExportKind::kCases) case_root[sets.Find(i)] = 1;
+  }
   std::vector<uint32_t> cases;
   for (uint32_t i = 0; i < n; ++i) {
-    if (records[i].source == ExportKind::kCases && !records[i].encodings.empty()) {
-      cases.push_back(i);
-    }
+    if (case_root[sets.Find(i)] && !records[i].encodings.empty()) cases.push_back(i);
   }
+  case_root = {};
   if (cases.empty()) return;
   std::vector<uint64_t> pairs;
   for (const auto& [case_kind, kind] : kBlockingTokens) {
@@ -257,6 +264,9 @@ void ProbabilisticStage(const std::vector<LinkInput>& records, const LinkOptions
       if (hits[t] > static_cast<uint32_t>(options.max_block)) continue;
       for (uint32_t c : by_token.find(t)->second) {
         if (c == i || sets.Find(c) == sets.Find(i)) continue;
+        // A police anchor only gathers lone records: two established subjects are joined by a
+        // pair holding a case, never by two police records (a namesake's history is large).
+        if (records[c].source != ExportKind::kCases && sets.Size(sets.Find(i)) > 1) continue;
         uint32_t a = std::min(c, i), b = std::max(c, i);
         pairs.push_back(static_cast<uint64_t>(a) << 32 | b);
       }
