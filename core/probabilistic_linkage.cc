@@ -81,6 +81,14 @@ DateAgreement CompareDates(const FieldEncodings& a, const FieldEncodings& b) {
       a.surname_bloom == b.surname_bloom && a.first_name_bloom == b.first_name_bloom) {
     r.names_known = true;
   }
+  // Equal surname filters (surname and band) and the phonetic surname + given name + year token
+  // agree: surname and given name are equal (initials too, where a site has no first name), so
+  // the partial-date tokens were comparable and none agrees: month and day both differ. Without
+  // this the pair's date was "missing", and namesakes by initials born in one year linked at
+  // surname + initials alone (session 6: the false links at 12-13 bits).
+  if (!r.names_known && surname_filters_equal && Same(a, b, TokenKind::kPhoneticGivenYear)) {
+    r.names_known = true;
+  }
   if (whole || (ym && yd)) {
     r.level = birth_date_level::kExact;
   } else if (unordered && !md) {

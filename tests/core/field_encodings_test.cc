@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "core/probabilistic_linkage.h"
 #include "proto/extract_codec.h"
 
 namespace pprl {
@@ -269,6 +270,32 @@ TEST(FieldEncodingsTest, WireRoundTrip) {
   back = FromProto(ExportKind::kIncidents, wire);
   ASSERT_TRUE(back.ok());
   EXPECT_TRUE(back->encodings.empty());
+}
+
+}  // namespace
+}  // namespace pprl
+
+namespace pprl {
+namespace {
+
+// Session 6: two registers of initials, one surname and initials, one birth year, month and
+// day both different: the partial-date tokens were comparable (the phonetic surname + given
+// name + year token agrees and the surname filters are equal), so the date is "different",
+// evidence against, not "missing" (namesakes by initials linked on the names alone). One wrong
+// digit still agrees on two parts.
+TEST(CompareTest, InitialsNamesakesOfOneYearDifferInTheirDate) {
+  HmacKey key = TestKey();
+  FieldEncodings a = Encode(Id("dekker", "", {1971, 4, 12}, "jp"), key);
+  FieldEncodings namesake = Encode(Id("dekker", "", {1971, 9, 27}, "jp"), key);
+  FieldEncodings digit = Encode(Id("dekker", "", {1971, 4, 17}, "jp"), key);
+  const Comparison c = Compare(a, namesake);
+  EXPECT_EQ(LevelName(CompareField::kSurname, c.level[0]), "exact");
+  EXPECT_EQ(LevelName(CompareField::kFirstName, c.level[1]), "initials_agree");
+  EXPECT_EQ(LevelName(CompareField::kBirthDate, c.level[2]), "different");
+  const Comparison d = Compare(a, digit);
+  EXPECT_EQ(LevelName(CompareField::kBirthDate, d.level[2]), "one_part");
+  EXPECT_GT(DefaultParameters().Weight(CompareField::kBirthDate, d.level[2]), 0);
+  EXPECT_LT(DefaultParameters().Weight(CompareField::kBirthDate, c.level[2]), 0);
 }
 
 }  // namespace
