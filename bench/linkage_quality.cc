@@ -7,6 +7,7 @@
 //
 // Usage: linkage_quality [--seeds N] [--people N] [--errors realistic|default|none]
 //                        [--error-rate KIND=RATE]... [--by-kind] [--diagnose]
+//                        [--diagnose-threshold BITS] [--by-case] [--seed N (only seed N)]
 //
 // --diagnose prints the product's counts and parameters, and per error kind the weights of the
 // true pairs the product missed (by why: not a candidate, below the threshold, kept apart) and
@@ -115,7 +116,8 @@ SweepPoint Sweep(const std::vector<ScoredPair>& pairs, const std::vector<PlainRe
 
 // The product's view of the true and false pairs: why true pairs are missed, and how the weights
 // of true and false candidate pairs compare near the threshold, per error kind.
-void Diagnose(const std::vector<LinkInput>& inputs, const std::vector<TruthRow>& truth) {
+void Diagnose(const std::vector<LinkInput>& inputs, const std::vector<TruthRow>& truth,
+              double threshold) {
   std::map<std::pair<std::string, std::string>, const TruthRow*> row;
   for (const TruthRow& t : truth) row[{t.source, t.record_id}] = &t;
   auto truth_of = [&](uint32_t i) -> const TruthRow* {
@@ -123,6 +125,7 @@ void Diagnose(const std::vector<LinkInput>& inputs, const std::vector<TruthRow>&
     return it == row.end() ? nullptr : it->second;
   };
   LinkOptions o;
+  o.link_threshold = threshold;
   o.possible_threshold = -1000;  // keep every candidate pair's evidence
   const LinkageResult r = Link(inputs, o);
   const LinkageCounts& c = r.counts;
@@ -254,9 +257,72 @@ void Diagnose(const std::vector<LinkInput>& inputs, const std::vector<TruthRow>&
   std::printf("\n");
 }
 
+// Per case row (the unit the recall is lumpy in: each case holds ~37 police rows): the true
+// police rows the product (at `threshold`) and the reference (at `fs_weight`) put with it, for
+// the cases where the two differ, with the case row's errors. Synthetic data only.
+void ByCase(const std::vector<LinkInput>& inputs, const std::vector<TruthRow>& truth,
+            double threshold, const std::vector<PlainRecord>& records,
+            const std::vector<ScoredPair>& pairs, double fs_weight) {
+  std::map<std::pair<std::string, std::string>, const TruthRow*> row;
+  for (const TruthRow& t : truth) row[{t.source, t.record_id}] = &t;
+  auto truth_of = [&](const std::string& source, const std::string& id) -> const TruthRow* {
+    auto it = row.find({source, id});
+    return it == row.end() ? nullptr : it->second;
+  };
+  std::map<std::string, int64_t> police_of;  // person -> police rows
+  for (const TruthRow& t : truth)
+    if (t.source != "cases") ++police_of[t.person];
+  LinkOptions o;
+  o.link_threshold = threshold;
+  o.possible_threshold = std::min(o.possible_threshold, threshold);
+  const LinkageResult r = Link(inputs, o);
+  std::map<uint32_t, std::vector<uint32_t>> members;
+  for (uint32_t i = 0; i < inputs.size(); ++i) members[r.subject_of[i]].push_back(i);
+  struct Found {
+    int64_t product_right = 0, product_wrong = 0, fs_right = 0, fs_wrong = 0;
+    std::string errors;
+  };
+  std::map<std::string, Found> by_case;  // person of the case -> counts
+  for (uint32_t i = 0; i < inputs.size(); ++i) {
+    if (inputs[i].source != ExportKind::kCases) continue;
+    const TruthRow* t = truth_of("cases", inputs[i].record_id);
+    if (!t) continue;
+    Found& f = by_case[t->person];
+    f.errors = t->errors.empty() ? "-" : t->errors;
+    for (uint32_t j : members[r.subject_of[i]]) {
+      if (inputs[j].source == ExportKind::kCases) continue;
+      const TruthRow* tj =
+          truth_of(std::string(ExportKindName(inputs[j].source)), inputs[j].record_id);
+      (tj && tj->person == t->person ? f.product_right : f.product_wrong) += 1;
+    }
+  }
+  for (const ScoredPair& sp : pairs) {
+    if (sp.weight < fs_weight) break;
+    const TruthRow* c = truth_of("cases", records[sp.case_index].record_id);
+    const TruthRow* p =
+        truth_of(records[sp.police_index].source, records[sp.police_index].record_id);
+    if (!c) continue;
+    Found& f = by_case[c->person];
+    (p && p->person == c->person ? f.fs_right : f.fs_wrong) += 1;
+  }
+  int64_t deficit = 0;
+  std::printf("  by case (product at %.1f bits / reference): true police rows, found right/wrong\n",
+              threshold);
+  for (const auto& [person, f] : by_case) {
+    if (f.product_right == f.fs_right && f.product_wrong == f.fs_wrong) continue;
+    deficit += f.fs_right - f.product_right;
+    std::printf("    case %-10s %-60s true %4lld  product %4lld/%-3lld reference %4lld/%-3lld\n",
+                person.c_str(), f.errors.c_str(), static_cast<long long>(police_of[person]),
+                static_cast<long long>(f.product_right), static_cast<long long>(f.product_wrong),
+                static_cast<long long>(f.fs_right), static_cast<long long>(f.fs_wrong));
+  }
+  std::printf("  by case: reference finds %lld true pairs more\n", static_cast<long long>(deficit));
+}
+
 int Run(int argc, char** argv) {
-  int seeds = 3, people = 20000;
-  bool by_kind = false, diagnose = false;
+  int seeds = 3, people = 20000, first_seed = 1;
+  double diagnose_threshold = LinkOptions().link_threshold;
+  bool by_kind = false, diagnose = false, by_case = false;
   ErrorModel model = RealisticErrorModel();
   std::string preset = "realistic";
   std::vector<std::string> rates;
@@ -275,6 +341,13 @@ int Run(int argc, char** argv) {
       by_kind = true;
     } else if (a == "--diagnose") {
       diagnose = true;
+    } else if (a == "--seed") {  // only this seed
+      first_seed = std::atoi(next().c_str());
+      seeds = first_seed;
+    } else if (a == "--diagnose-threshold") {
+      diagnose_threshold = std::atof(next().c_str());
+    } else if (a == "--by-case") {
+      by_case = true;
     } else {
       std::cerr << "linkage_quality: unknown flag " << a << "\n";
       return 2;
@@ -309,7 +382,7 @@ int Run(int argc, char** argv) {
               "cascade_r", "product_p", "product_r", "product_r*", "thr", "fs_r*", "fs_w", "diff");
   double sum_product = 0, sum_fs = 0;
   int done = 0;
-  for (int seed = 1; seed <= seeds; ++seed) {
+  for (int seed = first_seed; seed <= seeds; ++seed) {
     SynthOptions o;
     o.seed = static_cast<uint64_t>(seed);
     o.people = people;
@@ -347,18 +420,25 @@ int Run(int argc, char** argv) {
     }
     // The product's link threshold swept as the reference's is.
     double best_threshold = 0, best_recall = 0;
+    std::string sweep;
     for (double t : {6.0, 8.0, 10.0, 12.0, 14.0, 17.0, 20.0, 24.0}) {
       LinkOptions o;
       o.link_threshold = t;
       o.possible_threshold = std::min(o.possible_threshold, t);
       absl::StatusOr<LinkageQuality> q = score(o);
+      if (q.ok()) {
+        char buf[64];
+        std::snprintf(buf, sizeof buf, " %.0f:%.4f/%.4f", t, q->overall.Precision(),
+                      q->overall.Recall());
+        sweep += buf;
+      }
       if (q.ok() && q->overall.Precision() >= kTargetPrecision &&
           q->overall.Recall() > best_recall) {
         best_recall = q->overall.Recall();
         best_threshold = t;
       }
     }
-    if (diagnose) Diagnose(*inputs, *truth);
+    if (diagnose) Diagnose(*inputs, *truth, diagnose_threshold);
     // The reference.
     int64_t skipped = 0;
     absl::StatusOr<std::vector<PlainRecord>> records = ReadPlainRecords(dir.string(), &skipped);
@@ -372,12 +452,14 @@ int Run(int argc, char** argv) {
     for (const TruthRow& t : *truth) person[{t.source, t.record_id}] = t.person;
     const SweepPoint fs = Sweep(pairs, *records, person, product->overall.true_pairs);
 
+    if (by_case) ByCase(*inputs, *truth, best_threshold, *records, pairs, fs.weight);
     const double p_precision = product->overall.Precision(), p_recall = product->overall.Recall();
     const double p_at = best_recall;
     std::printf("%-6d %8lld %9.4f %9.4f %9.4f %9.4f %10.4f %6.1f   %8.4f %8.2f %+8.4f\n", seed,
                 static_cast<long long>(product->overall.true_pairs), cascade->overall.Precision(),
                 cascade->overall.Recall(), p_precision, p_recall, best_recall, best_threshold,
                 fs.recall, fs.weight, p_at - fs.recall);
+    std::printf("       product by threshold (bits:precision/recall):%s\n", sweep.c_str());
     if (by_kind) {
       std::printf("  cascade only: %s", FormatLinkageQuality(*cascade).c_str());
       std::printf("  product (default threshold): %s", FormatLinkageQuality(*product).c_str());

@@ -55,10 +55,12 @@ std::string_view TokenKindName(TokenKind kind) {
       return "retired_initial_dob";
     case 5:
       return "retired_first_name_dob";
+    case 6:
+      return "retired_name_pair_dob";
   }
   switch (kind) {
-    case TokenKind::kNamePairDob:
-      return "name_pair_dob";
+    case TokenKind::kSwappedPhoneticInitialDob:
+      return "swapped_phonetic_initial_dob";
     case TokenKind::kNamesMonthDay:
       return "names_month_day";
     case TokenKind::kNamesYearMonth:
@@ -126,7 +128,7 @@ FieldEncoder::FieldEncoder(const HmacKey& key) {
       continue;
     }
     std::string purpose = "token/";
-    purpose += TokenKindName(static_cast<TokenKind>(k));
+    purpose += TokenKindName(KeyKindOf(static_cast<TokenKind>(k)));
     token_keys_.push_back(DeriveKey(key, purpose));
   }
 }
@@ -204,7 +206,9 @@ void FieldEncoder::Encode(const NormalisedIdentity& id, FieldEncodings* out) {
   // surnames, and with the surname filters chained the whole store into birth-year classes
   // (the structural attack, issue 13 F1).
   const std::string family = id.surname.empty() ? std::string() : DutchPhonetic(id.surname);
-  FamilyBloom(1, year, family, id.first_name, &out->first_name_bloom);
+  // Salted by the band, not the year, as the surname filter (session 6): by the year, equal
+  // first-name filters within one phonetic surname told the same birth-year classes (O2).
+  FamilyBloom(1, BirthBand(year), family, id.first_name, &out->first_name_bloom);
   out->live_tokens.fill(0);
   if (!has_date) return;
 
@@ -246,10 +250,14 @@ void FieldEncoder::Encode(const NormalisedIdentity& id, FieldEncodings* out) {
   if (!initial.empty()) {
     set(TokenKind::kPhoneticInitialDob, {phonetic, kSep, initial, kSep, ys, ms, ds});
   }
+  // The names read the other way round (first name and surname swapped by the register): the
+  // first name's phonetic form, the surname's first letter and the date, under kind 12's key, so
+  // it equals kind 12 of a record written swapped. A site with a first name is needed on one side
+  // only (kind 6, retired, needed it on both: registers of initials never met it).
   if (!id.first_name.empty()) {
-    std::string_view a = surname, z = id.first_name;
-    if (z < a) std::swap(a, z);
-    set(TokenKind::kNamePairDob, {a, kSep, z, kSep, ys, ms, ds});
+    const std::string swapped = DutchPhonetic(id.first_name);
+    set(TokenKind::kSwappedPhoneticInitialDob,
+        {swapped, kSep, surname.substr(0, 1), kSep, ys, ms, ds});
   }
   // Head and tail of the surname with the first INITIAL (not the first name: most police and
   // case registers hold initials only, and a first name and initials must still agree) and the
@@ -280,11 +288,21 @@ std::vector<uint32_t> TokenComponents(size_t n,
     return x;
   };
   std::vector<std::pair<uint64_t, uint32_t>> held;
+  // Kinds made with one key compare with each other (KeyKindOf): their tokens are pooled.
+  std::vector<TokenKind> keys;
   for (TokenKind kind : kinds) {
+    if (std::find(keys.begin(), keys.end(), KeyKindOf(kind)) == keys.end()) {
+      keys.push_back(KeyKindOf(kind));
+    }
+  }
+  for (TokenKind key : keys) {
     held.clear();
-    for (size_t i = 0; i < n; ++i) {
-      uint64_t t = token(i, kind);
-      if (t != 0) held.emplace_back(t, static_cast<uint32_t>(i));
+    for (TokenKind kind : kinds) {
+      if (KeyKindOf(kind) != key) continue;
+      for (size_t i = 0; i < n; ++i) {
+        uint64_t t = token(i, kind);
+        if (t != 0) held.emplace_back(t, static_cast<uint32_t>(i));
+      }
     }
     std::sort(held.begin(), held.end());
     for (size_t j = 1; j < held.size(); ++j) {

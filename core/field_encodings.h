@@ -8,18 +8,21 @@
 //   filters' Dice coefficient approximates the names' bigram similarity, so one letter
 //   substituted, added, dropped or transposed still compares as "similar". The surname filter is
 //   salted with the 5-year birth band (sent beside each record anyway), the first-name filter with
-//   the birth year and phonetic surname: one name's filter differs per band (README, Security). Not
+//   the band and the phonetic surname: one name's filter differs per band (README, Security). Not
 //   by year: a case (it carries its age) in a (surname, year) class told the linker operator the
-//   birth year of all its police records (red team 5, O2); first names: F1 of issue 13.
+//   birth year of all its police records (red team 5, O2; the first-name filter until session 6);
+//   not without the surname: F1 of issue 13.
 // - 64-bit keyed tokens (truncated HMACs), each under its own key derived from the site key
+//   (one exception: kind 16, the swapped reading, shares kind 12's key to be compared with it)
 //   with a purpose label, so equal tokens reveal equality of exactly that combination and
 //   nothing else. EVERY token that carries a birth date or a part of one also carries the
 //   surname (or its phonetic form, or its first or last three letters together with the first
 //   name): equal tokens then only connect records of one surname family, and no chain of
-//   records sharing tokens crosses the population. Standalone date parts (year+month,
-//   year+day, month+day: kinds 0-3, until issue 13's F1) partitioned the records into the
-//   calendar's classes (12 months, 31 days, one per year), which the calendar's shape and the
-//   cases' ages labelled: they are retired, as are the initial+date and first name+date tokens,
+//   records sharing tokens crosses the population (kind 16 joins a record to the family whose
+//   surname sounds like its first name, at its own birth date and initial only). Standalone date
+//   parts (year+month, year+day, month+day: kinds 0-3, until issue 13's F1) partitioned the records
+//   into the calendar's classes (12 months, 31 days, one per year), which the calendar's shape and
+//   the cases' ages labelled: they are retired, as are the initial+date and first name+date tokens,
 //   whose low-entropy name part chained surname families through the date (README, Security).
 //   Partial dates (year+month, year+day, month+day: one wrong digit still agrees on the rest)
 //   are bound to the surname AND the given name, so that even within the commonest surname
@@ -66,26 +69,30 @@ using BloomFilter = std::array<uint8_t, kBloomBytes>;
 
 // The numbers are part of the wire format (proto/extract.proto EncodingToken): never reuse one.
 enum class TokenKind : uint8_t {
-  // 0-5: retired (never emitted; dropped when an extract is read): year_month, year_day,
-  // month_day, year_day_month_unordered, initial_dob, first_name_dob.
+  // 0-6: retired (never emitted; dropped when an extract is read): year_month, year_day,
+  // month_day, year_day_month_unordered, initial_dob, first_name_dob, name_pair_dob (6: {surname,
+  // first name} + birth date, replaced by kind 16, which also meets a site holding initials only).
   // "given" below is the first given name, or the initials when the site has no first name.
-  kNamePairDob = 6,               // {surname, first given name} as a set + birth date: swaps
-  kNamesMonthDay = 7,             // surname + given + month + day: year errors
-  kNamesYearMonth = 8,            // surname + given + year + month: day errors
-  kNamesYearDay = 9,              // surname + given + year + day: month errors
-  kSurnameYearSwapped = 10,       // surname + year + {day, month}: swaps, no given name needed
-  kPhoneticGivenYear = 11,        // phonetic surname + given + year: typo plus date error
-  kPhoneticInitialDob = 12,       // phonetic surname + first initial + birth date: initials
-  kSurnameHeadFirstNameDob = 13,  // first 3 letters of the surname + first initial + birth date
-  kSurnameTailFirstNameDob = 14,  // last 3 letters of the surname + first initial + birth date:
-                                  // one of the two survives a surname letter error (the first
-                                  // name until issue 13 R: registers mostly hold initials)
-  kSurnameDob = 15,               // surname + birth date: given-name errors
+  kNamesMonthDay = 7,               // surname + given + month + day: year errors
+  kNamesYearMonth = 8,              // surname + given + year + month: day errors
+  kNamesYearDay = 9,                // surname + given + year + day: month errors
+  kSurnameYearSwapped = 10,         // surname + year + {day, month}: swaps, no given name needed
+  kPhoneticGivenYear = 11,          // phonetic surname + given + year: typo plus date error
+  kPhoneticInitialDob = 12,         // phonetic surname + first initial + birth date: initials
+  kSurnameHeadFirstNameDob = 13,    // first 3 letters of the surname + first initial + birth date
+  kSurnameTailFirstNameDob = 14,    // last 3 letters of the surname + first initial + birth date:
+                                    // one of the two survives a surname letter error (the first
+                                    // name until issue 13 R: registers mostly hold initials)
+  kSurnameDob = 15,                 // surname + birth date: given-name errors
+  kSwappedPhoneticInitialDob = 16,  // the names read swapped: phonetic FIRST NAME + the
+                                    // surname's first letter + birth date, under kind 12's key,
+                                    // so it equals kind 12 of a record that wrote the names
+                                    // the other way round (issue 13, session 6)
 };
 // The kinds emitted and stored, in storage order: the layout of FieldEncodings follows this
 // list, so a new kind is one line here (and its number in TokenKind, its name, its key).
 inline constexpr TokenKind kLiveTokenKinds[] = {
-    TokenKind::kNamePairDob,
+    TokenKind::kSwappedPhoneticInitialDob,
     TokenKind::kNamesMonthDay,
     TokenKind::kNamesYearMonth,
     TokenKind::kNamesYearDay,
@@ -96,6 +103,12 @@ inline constexpr TokenKind kLiveTokenKinds[] = {
     TokenKind::kSurnameTailFirstNameDob,
     TokenKind::kSurnameDob,
 };
+// The kind whose key a kind's tokens are made with: its own, except kind 16, which is made
+// with kind 12's key so that the two compare (a swapped reading meets a straight one). Every
+// audit that joins records by equal tokens (TokenComponents) treats kinds sharing a key as one.
+constexpr TokenKind KeyKindOf(TokenKind kind) {
+  return kind == TokenKind::kSwappedPhoneticInitialDob ? TokenKind::kPhoneticInitialDob : kind;
+}
 inline constexpr size_t kLiveTokenCount = std::size(kLiveTokenKinds);
 // One more than the largest kind number: how many tokens the wire carries (retired ones as 0).
 inline constexpr int kTokenKinds = [] {
@@ -114,7 +127,7 @@ inline constexpr std::array<int8_t, kTokenKinds> kSlotOf = [] {
   return slot;
 }();
 }  // namespace field_encodings_internal
-// True for the retired kinds (0-5: standalone or weakly bound date parts, issue 13 F1): every
+// True for the retired kinds (0-5: standalone or weakly bound date parts, issue 13 F1; 6): every
 // kind number below kTokenKinds that is not in kLiveTokenKinds.
 constexpr bool IsRetiredTokenKind(int kind) {
   return kind >= 0 && kind < kTokenKinds && field_encodings_internal::kSlotOf[kind] < 0;
@@ -179,8 +192,9 @@ class FieldEncoder {
 // The structural self-audit (issue 13, F1): the records joined when they share a token of
 // one of `kinds` (transitively: union-find, as a linker operator chaining records would).
 // `token(record, kind)` gives a record's token (0: none). Returns each record's component as
-// the index of a representative record. O(n log n) time, 12 bytes per record of memory per
-// kind at a time.
+// the index of a representative record. Kinds made with one key (KeyKindOf) are pooled: a token
+// of one equal to a token of the other joins too. O(n log n) time, 12 bytes per record of memory
+// per key at a time (24 for the key kinds 12 and 16 share).
 std::vector<uint32_t> TokenComponents(size_t n,
                                       const std::function<uint64_t(size_t, TokenKind)>& token,
                                       std::span<const TokenKind> kinds);

@@ -7,6 +7,7 @@
 #include <numeric>
 #include <tuple>
 #include <unordered_map>
+#include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "core/hmac_key.h"
@@ -149,16 +150,20 @@ bool TwinsAmong(std::vector<uint32_t> roots, uint32_t also, DisjointSets& sets,
   return false;
 }
 
-// Blocking tokens: each catches a kind of registration error the match keys miss.
-constexpr TokenKind kBlockingTokens[] = {TokenKind::kSurnameHeadFirstNameDob,
-                                         TokenKind::kSurnameTailFirstNameDob,
-                                         TokenKind::kNamePairDob,
-                                         TokenKind::kNamesMonthDay,
-                                         TokenKind::kNamesYearMonth,
-                                         TokenKind::kNamesYearDay,
-                                         TokenKind::kSurnameYearSwapped,
-                                         TokenKind::kPhoneticGivenYear,
-                                         TokenKind::kSurnameDob};
+// Blocking tokens: each catches a kind of registration error the match keys miss. A case's token
+// of the first kind meets another record's token of the second (the same kind but for the
+// swapped names: a straight reading meets a swapped one, both ways; they share a key).
+constexpr std::pair<TokenKind, TokenKind> kBlockingTokens[] = {
+    {TokenKind::kSurnameHeadFirstNameDob, TokenKind::kSurnameHeadFirstNameDob},
+    {TokenKind::kSurnameTailFirstNameDob, TokenKind::kSurnameTailFirstNameDob},
+    {TokenKind::kPhoneticInitialDob, TokenKind::kSwappedPhoneticInitialDob},
+    {TokenKind::kSwappedPhoneticInitialDob, TokenKind::kPhoneticInitialDob},
+    {TokenKind::kNamesMonthDay, TokenKind::kNamesMonthDay},
+    {TokenKind::kNamesYearMonth, TokenKind::kNamesYearMonth},
+    {TokenKind::kNamesYearDay, TokenKind::kNamesYearDay},
+    {TokenKind::kSurnameYearSwapped, TokenKind::kSurnameYearSwapped},
+    {TokenKind::kPhoneticGivenYear, TokenKind::kPhoneticGivenYear},
+    {TokenKind::kSurnameDob, TokenKind::kSurnameDob}};
 
 uint64_t FilterHash(const BloomFilter& f) {
   uint64_t a, b;
@@ -216,19 +221,26 @@ void ProbabilisticStage(const std::vector<LinkInput>& records, const LinkOptions
                         const std::vector<uint8_t>& twin_key, LinkageResult* result) {
   const uint32_t n = static_cast<uint32_t>(records.size());
   result->evidence_of.assign(n, -1);
+  // The anchors: the cases and the records the cascade already put with a case. A police record
+  // with an error is compared with the case's other police records too, which may share what
+  // the case lacks (a first name: the partial-date tokens of a conviction register holding
+  // first names never meet a case register's initials).
+  std::vector<uint8_t> case_root(n, 0);
+  for (uint32_t i = 0; i < n; ++i) {
+    if (records[i].source == ExportKind::kCases) case_root[sets.Find(i)] = 1;
+  }
   std::vector<uint32_t> cases;
   for (uint32_t i = 0; i < n; ++i) {
-    if (records[i].source == ExportKind::kCases && !records[i].encodings.empty()) {
-      cases.push_back(i);
-    }
+    if (case_root[sets.Find(i)] && !records[i].encodings.empty()) cases.push_back(i);
   }
+  case_root = {};
   if (cases.empty()) return;
   std::vector<uint64_t> pairs;
-  for (TokenKind kind : kBlockingTokens) {
+  for (const auto& [case_kind, kind] : kBlockingTokens) {
     absl::flat_hash_map<uint64_t, std::vector<uint32_t>> by_token;
     by_token.reserve(cases.size());
     for (uint32_t c : cases) {
-      uint64_t t = records[c].encodings.token(kind);
+      uint64_t t = records[c].encodings.token(case_kind);
       if (t != 0) by_token[t].push_back(c);
     }
     // A block is too frequent by the number of cascade clusters (people, as far as the cascade
@@ -252,6 +264,9 @@ void ProbabilisticStage(const std::vector<LinkInput>& records, const LinkOptions
       if (hits[t] > static_cast<uint32_t>(options.max_block)) continue;
       for (uint32_t c : by_token.find(t)->second) {
         if (c == i || sets.Find(c) == sets.Find(i)) continue;
+        // A police anchor only gathers lone records: two established subjects are joined by a
+        // pair holding a case, never by two police records (a namesake's history is large).
+        if (records[c].source != ExportKind::kCases && sets.Size(sets.Find(i)) > 1) continue;
         uint32_t a = std::min(c, i), b = std::max(c, i);
         pairs.push_back(static_cast<uint64_t>(a) << 32 | b);
       }

@@ -12,6 +12,19 @@ bool Same(const FieldEncodings& a, const FieldEncodings& b, TokenKind kind) {
   return x != 0 && x == b.token(kind);
 }
 
+// The names read swapped on one side: a record's swapped reading (first name as the surname,
+// the surname's initial as the first initial) equals the other's straight one (kinds 16 and 12
+// share a key). `both`: it holds in both directions (a first name on both sides).
+bool SwappedNames(const FieldEncodings& a, const FieldEncodings& b, bool* both) {
+  auto one_way = [](const FieldEncodings& x, const FieldEncodings& y) {
+    const uint64_t straight = x.token(TokenKind::kPhoneticInitialDob);
+    return straight != 0 && straight == y.token(TokenKind::kSwappedPhoneticInitialDob);
+  };
+  const bool ab = one_way(a, b), ba = one_way(b, a);
+  *both = ab && ba;
+  return ab || ba;
+}
+
 // Every date-bearing token is bound to the surname (core/field_encodings.h): a record with a
 // birth date has the surname + birth date token.
 bool HasDate(const FieldEncodings& e) { return e.token(TokenKind::kSurnameDob) != 0; }
@@ -53,7 +66,8 @@ DateAgreement CompareDates(const FieldEncodings& a, const FieldEncodings& b) {
   const bool surname_dob = Same(a, b, TokenKind::kSurnameDob);
   const bool phonetic =
       Same(a, b, TokenKind::kPhoneticInitialDob) || Same(a, b, TokenKind::kPhoneticGivenYear);
-  const bool whole = surname_dob || r.first_name_same || Same(a, b, TokenKind::kNamePairDob) ||
+  bool both_ways = false;
+  const bool whole = surname_dob || r.first_name_same || SwappedNames(a, b, &both_ways) ||
                      Same(a, b, TokenKind::kPhoneticInitialDob);
   r.same_year = ym || yd || unordered || whole || Same(a, b, TokenKind::kPhoneticGivenYear);
   r.same_family = ym || yd || md || unordered || surname_dob || phonetic ||
@@ -65,6 +79,14 @@ DateAgreement CompareDates(const FieldEncodings& a, const FieldEncodings& b) {
   // were comparable and their disagreement is evidence.
   if (!r.names_known && r.same_year && a.has_first_name() && BloomPopCount(a.surname_bloom) > 0 &&
       a.surname_bloom == b.surname_bloom && a.first_name_bloom == b.first_name_bloom) {
+    r.names_known = true;
+  }
+  // Equal surname filters (surname and band) and the phonetic surname + given name + year token
+  // agree: surname and given name are equal (initials too, where a site has no first name), so
+  // the partial-date tokens were comparable and none agrees: month and day both differ. Without
+  // this the pair's date was "missing", and namesakes by initials born in one year linked at
+  // surname + initials alone (session 6: the false links at 12-13 bits).
+  if (!r.names_known && surname_filters_equal && Same(a, b, TokenKind::kPhoneticGivenYear)) {
     r.names_known = true;
   }
   if (whole || (ym && yd)) {
@@ -148,7 +170,9 @@ Comparison Compare(const FieldEncodings& a, const FieldEncodings& b) {
   // The name filters are salted by birth year: comparable only when the years agree (or when
   // neither record has a date, both salted alike).
   const bool same_year = dates.same_year;
-  const bool swapped = Same(a, b, TokenKind::kNamePairDob) &&
+  bool swapped_both_ways = false;
+  const bool swapped = SwappedNames(a, b, &swapped_both_ways) &&
+                       !Same(a, b, TokenKind::kPhoneticInitialDob) &&
                        !Same(a, b, TokenKind::kSurnameHeadFirstNameDob) &&
                        !Same(a, b, TokenKind::kSurnameTailFirstNameDob);
   // Surname, given name, month and day agree: the names are equal across a year error.
@@ -174,7 +198,9 @@ Comparison Compare(const FieldEncodings& a, const FieldEncodings& b) {
   const bool a_has = HasGivenName(a), b_has = HasGivenName(b);
   const bool initial_same = Same(a, b, TokenKind::kPhoneticInitialDob);
   if (swapped) {
-    first = first_name_level::kExact;
+    // Both ways: each first name sounds as the other's surname. One way: the other side's first
+    // initial is this side's surname initial (it holds initials only).
+    first = swapped_both_ways ? first_name_level::kExact : first_name_level::kInitial;
   } else if (!a_has && !b_has) {
     first = first_name_level::kBothMissing;
   } else if (!a_has || !b_has) {

@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "core/probabilistic_linkage.h"
 #include "proto/extract_codec.h"
 
 namespace pprl {
@@ -89,11 +90,15 @@ TEST(FieldEncodingsTest, DatePartsAgreeOnTheRest) {
   FieldEncodings year = Encode(Id("mulder", "anouk", {1962, 8, 19}), key);
   EXPECT_TRUE(Same(base, year, TokenKind::kNamesMonthDay));
   EXPECT_FALSE(Same(base, year, TokenKind::kNamesYearMonth));
-  // The surname filter is salted by the band (red team 5, O2), the first-name filter by the year.
+  // Both filters are salted by the band (red team 5, O2; the first-name filter since session 6),
+  // the first-name filter by the phonetic surname too.
   EXPECT_EQ(base.surname_bloom, year.surname_bloom);  // 1960-1964: one band, one salt
-  EXPECT_NE(base.first_name_bloom, year.first_name_bloom);
+  EXPECT_EQ(base.first_name_bloom, year.first_name_bloom);
   FieldEncodings band = Encode(Id("mulder", "anouk", {1966, 8, 19}), key);
   EXPECT_NE(base.surname_bloom, band.surname_bloom);  // another band: another salt
+  EXPECT_NE(base.first_name_bloom, band.first_name_bloom);
+  FieldEncodings family = Encode(Id("visser", "anouk", {1961, 8, 19}), key);
+  EXPECT_NE(base.first_name_bloom, family.first_name_bloom);  // another surname: another salt
 
   // Only initials: they stand in for the given name of the partial-date tokens.
   FieldEncodings kok = Encode(Id("kok", "", {1979, 3, 5}, "s"), key);
@@ -110,13 +115,50 @@ TEST(FieldEncodingsTest, DatePartsAgreeOnTheRest) {
   EXPECT_NE(bare.token(TokenKind::kSurnameDob), 0u);
 }
 
-TEST(FieldEncodingsTest, SwappedNamesShareThePairToken) {
+TEST(FieldEncodingsTest, SwappedNamesMeetTheStraightReading) {
   HmacKey key = TestKey();
-  FieldEncodings a = Encode(Id("bakker", "willem", {1948, 11, 22}), key);
-  FieldEncodings b = Encode(Id("willem", "bakker", {1948, 11, 22}), key);
-  EXPECT_TRUE(Same(a, b, TokenKind::kNamePairDob));
-  EXPECT_FALSE(Same(a, b, TokenKind::kSurnameHeadFirstNameDob));
-  EXPECT_FALSE(Same(a, b, TokenKind::kSurnameTailFirstNameDob));
+  // A case register of initials (W. Bakker) and a police register that wrote the names the
+  // other way round, first name included (surname Willem, first name Bakker).
+  FieldEncodings straight = Encode(Id("bakker", "", {1948, 11, 22}, "w"), key);
+  FieldEncodings swapped = Encode(Id("willem", "bakker", {1948, 11, 22}), key);
+  EXPECT_EQ(straight.token(TokenKind::kSwappedPhoneticInitialDob), 0u);  // no first name
+  EXPECT_NE(swapped.token(TokenKind::kSwappedPhoneticInitialDob), 0u);
+  EXPECT_EQ(straight.token(TokenKind::kPhoneticInitialDob),
+            swapped.token(TokenKind::kSwappedPhoneticInitialDob));
+  EXPECT_FALSE(Same(straight, swapped, TokenKind::kPhoneticInitialDob));
+  EXPECT_FALSE(Same(straight, swapped, TokenKind::kSurnameHeadFirstNameDob));
+  // Both with first names: it holds both ways.
+  FieldEncodings both = Encode(Id("bakker", "willem", {1948, 11, 22}), key);
+  EXPECT_EQ(both.token(TokenKind::kPhoneticInitialDob),
+            swapped.token(TokenKind::kSwappedPhoneticInitialDob));
+  EXPECT_EQ(both.token(TokenKind::kSwappedPhoneticInitialDob),
+            swapped.token(TokenKind::kPhoneticInitialDob));
+}
+
+// The swapped reading's privacy (session 6): it holds a whole birth date, a name's phonetic form
+// and an initial, never a date alone. Namesakes by first name (same first name and date, other
+// surname initials) share none; neither does the same person born another day; and the
+// structural audit pools it with kind 12 (one key), so chains through it are counted.
+TEST(FieldEncodingsTest, TheSwappedReadingHoldsANameAndIsAuditedWithItsKeyKind) {
+  HmacKey key = TestKey();
+  const Date dob{1980, 6, 14};
+  FieldEncodings a = Encode(Id("bakker", "willem", dob), key);
+  FieldEncodings b = Encode(Id("jansen", "willem", dob), key);
+  FieldEncodings c = Encode(Id("bakker", "willem", {1980, 6, 15}), key);
+  FieldEncodings bare = Encode(Id("bakker", "", dob), key);
+  EXPECT_NE(a.token(TokenKind::kSwappedPhoneticInitialDob),
+            b.token(TokenKind::kSwappedPhoneticInitialDob));
+  EXPECT_NE(a.token(TokenKind::kSwappedPhoneticInitialDob),
+            c.token(TokenKind::kSwappedPhoneticInitialDob));
+  EXPECT_EQ(bare.token(TokenKind::kSwappedPhoneticInitialDob), 0u);
+  EXPECT_EQ(KeyKindOf(TokenKind::kSwappedPhoneticInitialDob), TokenKind::kPhoneticInitialDob);
+  // Straight W. Bakker and swapped Willem/Bakker: one component when both kinds are audited.
+  std::vector<FieldEncodings> records = {Encode(Id("bakker", "", dob, "w"), key),
+                                         Encode(Id("willem", "bakker", dob), key)};
+  const TokenKind kinds[] = {TokenKind::kPhoneticInitialDob, TokenKind::kSwappedPhoneticInitialDob};
+  std::vector<uint32_t> c2 = TokenComponents(
+      records.size(), [&](size_t i, TokenKind k) { return records[i].token(k); }, kinds);
+  EXPECT_EQ(c2[0], c2[1]);
 }
 
 // Issue 13, F1: no token carries a date part without the surname. Two people of different
@@ -228,6 +270,32 @@ TEST(FieldEncodingsTest, WireRoundTrip) {
   back = FromProto(ExportKind::kIncidents, wire);
   ASSERT_TRUE(back.ok());
   EXPECT_TRUE(back->encodings.empty());
+}
+
+}  // namespace
+}  // namespace pprl
+
+namespace pprl {
+namespace {
+
+// Session 6: two registers of initials, one surname and initials, one birth year, month and
+// day both different: the partial-date tokens were comparable (the phonetic surname + given
+// name + year token agrees and the surname filters are equal), so the date is "different",
+// evidence against, not "missing" (namesakes by initials linked on the names alone). One wrong
+// digit still agrees on two parts.
+TEST(CompareTest, InitialsNamesakesOfOneYearDifferInTheirDate) {
+  HmacKey key = TestKey();
+  FieldEncodings a = Encode(Id("dekker", "", {1971, 4, 12}, "jp"), key);
+  FieldEncodings namesake = Encode(Id("dekker", "", {1971, 9, 27}, "jp"), key);
+  FieldEncodings digit = Encode(Id("dekker", "", {1971, 4, 17}, "jp"), key);
+  const Comparison c = Compare(a, namesake);
+  EXPECT_EQ(LevelName(CompareField::kSurname, c.level[0]), "exact");
+  EXPECT_EQ(LevelName(CompareField::kFirstName, c.level[1]), "initials_agree");
+  EXPECT_EQ(LevelName(CompareField::kBirthDate, c.level[2]), "different");
+  const Comparison d = Compare(a, digit);
+  EXPECT_EQ(LevelName(CompareField::kBirthDate, d.level[2]), "one_part");
+  EXPECT_GT(DefaultParameters().Weight(CompareField::kBirthDate, d.level[2]), 0);
+  EXPECT_LT(DefaultParameters().Weight(CompareField::kBirthDate, c.level[2]), 0);
 }
 
 }  // namespace

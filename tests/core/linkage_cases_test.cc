@@ -154,6 +154,45 @@ TEST(LinkageCasesTest, ANamelessCaseJoinsAPoliceSubjectThatCarriesAName) {
   EXPECT_EQ(s.result.counts.subjects, 1);
 }
 
+TEST(LinkageCasesTest, SwappedNamesLinkWhereOneRegisterHoldsInitialsOnly) {
+  // Our own case: the case register holds W. Bakker (initials only), a conviction register
+  // wrote Willem in the surname field and Bakker as the first name. The swapped reading (kind
+  // 16, under kind 12's key) meets the straight one; Willem Brouwer, born the same day, does not.
+  Scored s = RunCase("own-swapped-names-initials-only");
+  EXPECT_EQ(s.true_links, 1);
+  EXPECT_EQ(s.missed, 0);
+  EXPECT_EQ(s.false_links, 0);
+  ASSERT_EQ(s.result.counts.probabilistic_links, 1);
+  const LinkEvidence& ev = s.result.evidence[0];
+  EXPECT_TRUE(ev.linked);
+  EXPECT_EQ(LevelName(CompareField::kSurname, ev.level[0]), "swapped");
+  EXPECT_EQ(LevelName(CompareField::kBirthDate, ev.level[2]), "exact");
+  LinkOptions cascade_only;
+  cascade_only.probabilistic = false;
+  EXPECT_EQ(Link(s.inputs, cascade_only).counts.subjects, 3);
+}
+
+TEST(LinkageCasesTest, AWrongDigitOnAFirstNameRegisterLinksThroughTheCasesOtherRecord) {
+  // Our own case: the case register holds A. Mulder (initials), the conviction register Anouk
+  // Mulder twice, once with one digit of the birth month wrong. The partial-date tokens hold the
+  // given name (the initials on one side, the first name on the other): the wrong-digit record
+  // and the case share none. The conviction the cascade put with the case shares them (an
+  // anchor): the record joins the case's subject through it. Bram Mulder stays apart.
+  Scored s = RunCase("own-wrong-digit-on-a-first-name-register");
+  EXPECT_EQ(s.true_links, 2);
+  EXPECT_EQ(s.missed, 0);
+  EXPECT_EQ(s.false_links, 0);
+  ASSERT_EQ(s.result.counts.probabilistic_links, 1);
+  const LinkEvidence& ev = s.result.evidence[0];
+  EXPECT_EQ(s.inputs[ev.a].source, ExportKind::kConvictions);
+  EXPECT_EQ(s.inputs[ev.b].source, ExportKind::kConvictions);
+  EXPECT_EQ(LevelName(CompareField::kFirstName, ev.level[1]), "exact");
+  EXPECT_EQ(LevelName(CompareField::kBirthDate, ev.level[2]), "one_part");
+  LinkOptions cascade_only;
+  cascade_only.probabilistic = false;
+  EXPECT_EQ(Link(s.inputs, cascade_only).counts.subjects, 3);
+}
+
 TEST(LinkageCasesTest, CascadeOnlyLosesTheseKinds) {
   // The same inputs without the probabilistic stage: the exact cascade misses each kind
   // (the reason for the stage), so the recall tests above measure the stage.
