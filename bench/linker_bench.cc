@@ -9,10 +9,15 @@
 //    through /proc/self/clear_refs), plus the process's peak over the whole run, and the bytes
 //    the inputs take per record (malloc's count, heap and vector together).
 //  - the daemon's path: the same kind of records stored in RocksDB as uploaded, then
-//    LinkerCore::RunLinkage (store -> inputs -> Link -> snapshot), twice (the second run while
-//    the first run's snapshot is held), with its peak memory per record beside the in-process
-//    linkage's (run both at one size to compare).
+//    LinkerCore::RunLinkage (store -> inputs -> Link -> snapshot): the exact cascade alone (the
+//    baseline), then the whole linkage with the time and peak of each phase of the run (load,
+//    audit, link, subject_ids, records), then optionally a second run; its peak memory per
+//    record beside the in-process linkage's (run both at one size to compare), and a digest of
+//    the result (subjects, levels, links, report) to compare runs before and after a change.
+//    Each phase starts from memory given back to the system (malloc_trim), so that what an
+//    earlier phase freed does not hide a later one's growth.
 // Usage: linker_bench [--police N] [--cases N] [--upload N] [--daemon N (police records)]
+//                     [--daemon-second-run 0|1]
 #include <malloc.h>
 #include <sys/resource.h>
 
@@ -74,6 +79,66 @@ size_t HeapBytes() {
   return m.uordblks + m.hblkhd;  // in use: from the heap and from mmap (large blocks)
 }
 
+// A 64-bit digest of a link result (FNV-1a over its fields), printed so that runs before and
+// after a change to how the linker holds its data can be compared: the same subjects, levels
+// and links give the same digest.
+struct ResultHash {
+  uint64_t h = 1469598103934665603ull;
+  void Bytes(const void* p, size_t n) {
+    const auto* b = static_cast<const uint8_t*>(p);
+    for (size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 1099511628211ull;
+  }
+  template <typename T>
+  void Value(const T& v) {
+    Bytes(&v, sizeof v);
+  }
+  void Text(const std::string& s) {
+    Bytes(s.data(), s.size());
+    Value(s.size());
+  }
+  void Evidence(const pprl::LinkEvidence& e) {
+    Value(e.a);
+    Value(e.b);
+    Value(e.weight);
+    Value(e.linked);
+    Value(e.twin_veto);
+  }
+};
+
+uint64_t ResultDigest(const pprl::LinkageResult& r) {
+  ResultHash d;
+  for (size_t i = 0; i < r.subject_of.size(); ++i) {
+    d.Text(r.subject_ids[r.subject_of[i]]);
+    d.Value(r.joined_at_level[i]);
+    d.Value(r.evidence_of[i]);
+  }
+  for (const pprl::LinkEvidence& e : r.evidence) d.Evidence(e);
+  return d.h;
+}
+
+uint64_t SnapshotDigest(const pprl::LinkageSnapshot& s) {
+  ResultHash d;
+  for (const pprl::LinkedRecord& r : s.records) {
+    d.Text(r.extract_id);
+    d.Text(r.record_id);
+    d.Text(s.subject_ids[r.subject]);
+    d.Value(r.level);
+    d.Value(r.evidence);
+    d.Value(r.event_day);
+    d.Value(r.person.gender);
+    d.Value(r.person.birth_band);
+    if (r.case_attributes >= 0) d.Text(s.case_attributes[r.case_attributes].kader);
+    d.Text(s.attribute_values[r.category]);
+    d.Text(s.attribute_values[r.role]);
+  }
+  for (const pprl::LinkEvidence& e : s.evidence) d.Evidence(e);
+  pprl::LinkageReportData report = s.report;
+  report.linked_unix_ms = 0;
+  d.Text(report.ToJson().dump());
+  d.Text(s.membership);
+  return d.h;
+}
+
 const pprl::HmacKey& Key() {
   static auto* key =
       new pprl::HmacKey(std::move(*pprl::HmacKey::FromBytes(std::vector<uint8_t>(32, 0x33))));
@@ -131,6 +196,10 @@ void Garble(std::mt19937& rng, pprl::NormalisedIdentity* p) {
 
 void BenchLinkage(int64_t police_records, int64_t cases) {
   const uint32_t police_people = static_cast<uint32_t>(police_records / 4);  // ~4 contacts each
+  // What earlier phases (the upload, the daemon's path) freed goes back to the system first:
+  // kept by malloc, it was reused by the inputs and hid their growth (an inputs figure of 3,416
+  // MiB in one 10M run against 2,484 in another).
+  malloc_trim(0);
   const size_t heap_before = HeapBytes();
   const long start_rss = StatusMb("VmRSS");
   std::vector<pprl::LinkInput> in;
@@ -194,6 +263,7 @@ void BenchLinkage(int64_t police_records, int64_t cases) {
     cascade_subjects = r.counts.subjects;
   }
   cascade_rss = phase_peaks ? PhasePeakMb() : PeakRssMb();
+  malloc_trim(0);
   ResetPeak();
   auto t1 = Clock::now();
   pprl::LinkageResult result = pprl::Link(in);
@@ -240,13 +310,16 @@ void BenchLinkage(int64_t police_records, int64_t cases) {
       static_cast<long long>(result.counts.twin_vetoes), result.parameters.estimated ? 1 : 0);
   std::printf("sort_baseline_seconds %.2f\nratio_link_to_sort %.2f\n", sort_seconds,
               link_seconds / sort_seconds);
-  std::printf("linkage_subjects %lld\nlinkage_ambiguous_keys %lld\nprocess_peak_rss_mb %ld\n",
-              static_cast<long long>(result.counts.subjects),
-              static_cast<long long>(result.counts.ambiguous_keys), PeakRssMb());
+  std::printf(
+      "linkage_subjects %lld\nlinkage_ambiguous_keys %lld\nlinkage_result_digest %016llx\n"
+      "process_peak_rss_mb %ld\n",
+      static_cast<long long>(result.counts.subjects),
+      static_cast<long long>(result.counts.ambiguous_keys),
+      static_cast<unsigned long long>(ResultDigest(result)), PeakRssMb());
 }
 
 // The daemon's path at the linker: RocksDB store -> LinkerCore::RunLinkage.
-void BenchDaemon(int64_t police_records, int64_t cases, const std::string& work) {
+void BenchDaemon(int64_t police_records, int64_t cases, bool second_run, const std::string& work) {
   auto store = pprl::OpenRocksDbRecordStore(work + "/daemon", [] { return int64_t{0}; });
   if (!store.ok()) {
     std::fprintf(stderr, "cannot open the daemon store\n");
@@ -330,27 +403,79 @@ void BenchDaemon(int64_t police_records, int64_t cases, const std::string& work)
   pprl::LinkerCore core(store->get(), [] { return int64_t{0}; });
   const long store_rss = StatusMb("VmRSS");
   const int64_t records = police_records + cases;
+  auto per_record = [&](long mb) {
+    return static_cast<double>(mb - store_rss) * 1048576.0 / static_cast<double>(records);
+  };
+  // The exact cascade alone through the same path: the baseline of this run's times.
+  pprl::LinkOptions cascade_only;
+  cascade_only.probabilistic = false;
+  core.set_link_options(cascade_only);
   ResetPeak();
   auto t = Clock::now();
+  auto cascade = core.RunLinkage();
+  const double cascade_seconds = Since(t);
+  const long cascade_peak = PhasePeakMb();
+  core.set_link_options(pprl::LinkOptions());
+  // The whole linkage, each phase of the run apart (time, peak, resident at its end).
+  struct Phase {
+    std::string name;
+    double seconds;
+    long peak_mb, end_mb;
+  };
+  std::vector<Phase> phases;
+  auto phase_start = Clock::now();
+  core.set_phase_observer([&](std::string_view name) {
+    phases.push_back({std::string(name), Since(phase_start), PhasePeakMb(), StatusMb("VmRSS")});
+    ResetPeak();
+    phase_start = Clock::now();
+  });
+  malloc_trim(0);
+  ResetPeak();
+  long first_peak = 0;
+  t = phase_start = Clock::now();
   auto first = core.RunLinkage();
   const double first_seconds = Since(t);
-  const long first_peak = PhasePeakMb();
+  for (const Phase& p : phases) first_peak = std::max(first_peak, p.peak_mb);
+  first_peak = std::max(first_peak, PhasePeakMb());
+  const std::vector<Phase> first_phases = phases;
+  auto first_snapshot = core.Snapshot();
+  const uint64_t first_digest = first_snapshot.ok() ? SnapshotDigest(**first_snapshot) : 0;
+  first_snapshot = absl::UnknownError("let go");
+  if (!cascade.ok() || !first.ok()) std::fprintf(stderr, "daemon link run failed\n");
+  std::printf("daemon_records %lld\ndaemon_store_rss_mb %ld\n", static_cast<long long>(records),
+              store_rss);
+  std::printf("daemon_cascade_only_seconds %.2f\ndaemon_cascade_only_peak_rss_mb %ld\n",
+              cascade_seconds, cascade_peak);
+  std::printf(
+      "daemon_link_seconds %.2f\ndaemon_peak_rss_mb %ld\ndaemon_peak_bytes_per_record %.0f\n"
+      "daemon_ratio_link_to_cascade_only %.2f\n",
+      first_seconds, first_peak, per_record(first_peak), first_seconds / cascade_seconds);
+  for (const Phase& p : first_phases) {
+    std::printf(
+        "daemon_phase_%s_seconds %.2f\ndaemon_phase_%s_peak_rss_mb %ld\n"
+        "daemon_phase_%s_peak_bytes_per_record %.0f\ndaemon_phase_%s_end_rss_mb %ld\n",
+        p.name.c_str(), p.seconds, p.name.c_str(), p.peak_mb, p.name.c_str(), per_record(p.peak_mb),
+        p.name.c_str(), p.end_mb);
+  }
+  std::printf("daemon_subjects %lld\ndaemon_result_digest %016llx\n",
+              first.ok() ? static_cast<long long>(first->subjects) : -1LL,
+              static_cast<unsigned long long>(first_digest));
+  if (!second_run) return;
+  // A second run (the first run's snapshot is let go before it), without trimming first.
   ResetPeak();
-  t = Clock::now();
+  phases.clear();
+  t = phase_start = Clock::now();
   auto second = core.RunLinkage();
   const double second_seconds = Since(t);
-  const long second_peak = PhasePeakMb();
-  if (!first.ok() || !second.ok()) std::fprintf(stderr, "daemon link run failed\n");
+  long second_peak = PhasePeakMb();
+  for (const Phase& p : phases) second_peak = std::max(second_peak, p.peak_mb);
+  auto second_snapshot = core.Snapshot();
+  const uint64_t second_digest = second_snapshot.ok() ? SnapshotDigest(**second_snapshot) : 0;
+  if (!second.ok()) std::fprintf(stderr, "daemon second link run failed\n");
   std::printf(
-      "daemon_records %lld\ndaemon_store_rss_mb %ld\ndaemon_link_seconds %.2f\n"
-      "daemon_peak_rss_mb %ld\ndaemon_peak_bytes_per_record %.0f\n"
       "daemon_second_run_seconds %.2f\ndaemon_second_run_peak_rss_mb %ld\n"
-      "daemon_second_run_bytes_per_record %.0f\ndaemon_subjects %lld\n",
-      static_cast<long long>(records), store_rss, first_seconds, first_peak,
-      static_cast<double>(first_peak - store_rss) * 1048576.0 / static_cast<double>(records),
-      second_seconds, second_peak,
-      static_cast<double>(second_peak - store_rss) * 1048576.0 / static_cast<double>(records),
-      first.ok() ? static_cast<long long>(first->subjects) : -1LL);
+      "daemon_second_run_bytes_per_record %.0f\ndaemon_second_run_same_result %d\n",
+      second_seconds, second_peak, per_record(second_peak), first_digest == second_digest ? 1 : 0);
 }
 
 std::vector<pprl::PseudonymousRecord> UploadRecords(int n) {
@@ -433,17 +558,24 @@ int main(int argc, char** argv) {
   int64_t police = 10000000, cases = 100000;
   int upload = 1000000;
   int64_t daemon = 0;
+  bool daemon_second_run = true;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--police")) police = std::atoll(argv[i + 1]);
     if (!std::strcmp(argv[i], "--cases")) cases = std::atoll(argv[i + 1]);
     if (!std::strcmp(argv[i], "--upload")) upload = std::atoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--daemon")) daemon = std::atoll(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--daemon-second-run")) daemon_second_run = std::atoi(argv[i + 1]);
   }
   std::string work =
       std::filesystem::temp_directory_path() / ("pprl_linker_bench_" + std::to_string(getpid()));
   std::filesystem::create_directories(work);
   if (upload > 0) BenchUpload(upload, work);
-  if (daemon > 0) BenchDaemon(daemon, cases * daemon / std::max<int64_t>(police, 1), work);
+  // The daemon's path with as many cases per police record as the in-process linkage (one
+  // in a hundred without it).
+  if (daemon > 0)
+    BenchDaemon(daemon, police > 0 ? cases * daemon / police : daemon / 100, daemon_second_run,
+                work);
+  malloc_trim(0);  // what the daemon's path freed is not the in-process linkage's
   std::filesystem::remove_all(work);
   if (police > 0) BenchLinkage(police, cases);
   return 0;

@@ -47,6 +47,9 @@ void PrintReport(const v1::LinkageReport& r, std::ostream& out) {
       << " possible links (not linked), " << r.twin_vetoes() << " kept apart as twins, "
       << (r.em_estimated() ? "weights estimated by EM" : "default weights (too few pairs for EM)")
       << "\n"
+      << "joins refused as uncorroborated (a record without a given name to a case's name "
+         "only): "
+      << r.uncorroborated() << "\n"
       << "subjects that kept their id from the last link run: " << r.subjects_kept_id() << "\n";
   if (r.encoding_audit_size() > 0) {
     out << "encoding frequency self-audit (records, distinct values, largest share, entropy):\n";

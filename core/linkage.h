@@ -16,8 +16,10 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -107,6 +109,7 @@ LinkageResult Link(const std::vector<LinkInput>& records, const LinkOptions& opt
 
 // "cases\x1fextract\x1frecord": how a record is named in a persisted membership.
 std::string MemberName(const LinkInput& record);
+std::string MemberName(ExportKind source, std::string_view extract_id, std::string_view record_id);
 
 // Stable subject ids across link runs: each subject takes the previous run's id that most of
 // its members carried (`previous`: member name -> subject id), greatest share first, ties by
@@ -114,6 +117,11 @@ std::string MemberName(const LinkInput& record);
 // id, or whose id went to another, keep the id derived from their smallest member (made unique
 // if it is taken). Returns how many subjects kept a previous id.
 int64_t KeepSubjectIds(const std::vector<LinkInput>& records,
+                       const std::unordered_map<std::string, std::string>& previous,
+                       LinkageResult* result);
+// The same with the records named by `member_name` (MemberName of record i of the linkage),
+// for a caller that let the inputs go before it (the linker: issue 13's memory).
+int64_t KeepSubjectIds(const std::function<std::string(size_t record)>& member_name,
                        const std::unordered_map<std::string, std::string>& previous,
                        LinkageResult* result);
 

@@ -1,8 +1,13 @@
 #include "linker/linker_core.h"
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include <cmath>
 #include <cstring>
 #include <map>
+#include <numeric>
 #include <unordered_set>
 
 #include "absl/container/flat_hash_map.h"
@@ -37,29 +42,68 @@ std::string_view LevelKey(int level) {
   return level == 0 ? std::string_view("unlinked") : LinkLevelName(static_cast<uint8_t>(level));
 }
 
-// Frequencies of one encoding's values over the records holding it.
-LinkageReportData::EncodingAudit AuditValues(std::string name, std::vector<uint64_t>& values) {
+// Sorts by a 64-bit key, 16 bits a pass (least significant first), stable: equal keys keep
+// their order. At 10M records it takes a fraction of std::sort's time; the audit sorts every
+// encoding's values (12 sorts of 10M), which took longer than Link() itself.
+template <typename T, typename KeyOf>
+void RadixSort(std::vector<T>& v, KeyOf key) {
+  if (v.size() < 2) return;
+  std::vector<T> scratch(v.size());
+  std::vector<size_t> count(size_t{1} << 16);
+  for (int shift = 0; shift < 64; shift += 16) {
+    std::fill(count.begin(), count.end(), 0);
+    for (const T& x : v) ++count[(key(x) >> shift) & 0xffff];
+    if (count[(key(v[0]) >> shift) & 0xffff] == v.size()) continue;  // one digit: no change
+    size_t sum = 0;
+    for (size_t& c : count) {
+      const size_t here = c;
+      c = sum;
+      sum += here;
+    }
+    for (const T& x : v) scratch[count[(key(x) >> shift) & 0xffff]++] = x;
+    v.swap(scratch);
+  }
+}
+
+// Frequencies of one encoding's values over the records holding it, from the values sorted
+// (`value(i)`, i < records): the groups in ascending order of value.
+template <typename ValueAt>
+LinkageReportData::EncodingAudit AuditSorted(std::string name, size_t records, ValueAt value) {
   LinkageReportData::EncodingAudit a;
   a.encoding = std::move(name);
-  a.records = static_cast<int64_t>(values.size());
-  std::sort(values.begin(), values.end());
+  a.records = static_cast<int64_t>(records);
   int64_t largest = 0;
   double entropy = 0;
-  for (size_t b = 0; b < values.size();) {
+  for (size_t b = 0; b < records;) {
     size_t e = b;
-    while (e < values.size() && values[e] == values[b]) ++e;
+    while (e < records && value(e) == value(b)) ++e;
     int64_t c = static_cast<int64_t>(e - b);
     ++a.distinct;
     largest = std::max(largest, c);
-    double p = static_cast<double>(c) / values.size();
+    double p = static_cast<double>(c) / records;
     entropy -= p * std::log2(p);
     b = e;
   }
-  a.largest_share = values.empty() ? 0 : static_cast<double>(largest) / values.size();
+  a.largest_share = records == 0 ? 0 : static_cast<double>(largest) / records;
   a.entropy_bits = entropy;
-  values.clear();
-  values.shrink_to_fit();
   return a;
+}
+
+LinkageReportData::EncodingAudit AuditValues(std::string name, std::vector<uint64_t>& values) {
+  RadixSort(values, [](uint64_t v) { return v; });
+  LinkageReportData::EncodingAudit a =
+      AuditSorted(std::move(name), values.size(), [&](size_t i) { return values[i]; });
+  values.clear();
+  return a;
+}
+
+// Memory freed by a link run back to the system: glibc keeps what it can reuse, so that the
+// next run started from the last run's high-water mark (a second run measured 406 bytes a
+// record at its peak against 356 for the first, at 1M records).
+void ReleaseFreedMemory() {
+#ifdef __GLIBC__
+  malloc_trim(0);
+#endif
 }
 
 uint64_t HashFilter(const BloomFilter& f) {
@@ -94,6 +138,7 @@ nlohmann::json LinkageReportData::ToJson() const {
           {"possible_links", possible_links},
           {"candidate_pairs", candidate_pairs},
           {"twin_vetoes", twin_vetoes},
+          {"uncorroborated", uncorroborated},
           {"em_estimated", em_estimated},
           {"subjects_kept_id", subjects_kept_id},
           {"case_links_by_level", case_links},
@@ -133,6 +178,7 @@ absl::StatusOr<LinkageReportData> LinkageReportData::FromJson(const std::string&
     r.possible_links = j.value("possible_links", int64_t{0});
     r.candidate_pairs = j.value("candidate_pairs", int64_t{0});
     r.twin_vetoes = j.value("twin_vetoes", int64_t{0});
+    r.uncorroborated = j.value("uncorroborated", int64_t{0});
     r.em_estimated = j.value("em_estimated", false);
     r.subjects_kept_id = j.value("subjects_kept_id", int64_t{0});
     for (int l = 0; l <= kProbabilisticLevel; ++l) {
@@ -221,23 +267,67 @@ std::vector<LinkageReportData::EncodingAudit> AuditEncodings(const std::vector<L
          [](const FieldEncodings& e) -> const BloomFilter& { return e.surname_bloom; });
   filter("first_name_bloom",
          [](const FieldEncodings& e) -> const BloomFilter& { return e.first_name_bloom; });
-  for (TokenKind kind : LiveTokenKinds()) {
-    for (const LinkInput& in : inputs) {
-      if (in.encodings.token(kind) != 0) values.push_back(in.encodings.token(kind));
+  values = {};
+  // Each live kind's tokens sorted once, for its frequencies and for the structural audit
+  // (issue 13, F1): records chained through shared tokens of any kind. Every token holds the
+  // surname, so a component is one surname family (with its typo variants): its largest share
+  // is that of the commonest surname. Date parts that travelled alone joined everything into
+  // one component (share ~1) partitioned by the calendar. The components are those of
+  // TokenComponents (core/field_encodings.h): each labelled by its smallest record.
+  const size_t n = inputs.size();
+  std::vector<uint32_t> parent(n);
+  std::iota(parent.begin(), parent.end(), 0u);
+  auto find = [&](uint32_t x) {
+    while (parent[x] != x) {
+      parent[x] = parent[parent[x]];
+      x = parent[x];
     }
-    out.push_back(AuditValues(std::string(TokenKindName(kind)), values));
+    return x;
+  };
+  struct Held {
+    uint64_t token;
+    uint32_t record;
+  };
+  std::vector<Held> held;
+  for (TokenKind kind : LiveTokenKinds()) {
+    held.clear();
+    for (size_t i = 0; i < n; ++i) {
+      const uint64_t t = inputs[i].encodings.token(kind);
+      if (t != 0) held.push_back({t, static_cast<uint32_t>(i)});
+    }
+    RadixSort(held, [](const Held& h) { return h.token; });
+    out.push_back(AuditSorted(std::string(TokenKindName(kind)), held.size(),
+                              [&](size_t i) { return held[i].token; }));
+    for (size_t j = 1; j < held.size(); ++j) {
+      if (held[j].token != held[j - 1].token) continue;
+      const uint32_t a = find(held[j].record), b = find(held[j - 1].record);
+      if (a != b) parent[std::max(a, b)] = std::min(a, b);
+    }
   }
-  // The structural audit (issue 13, F1): records chained through shared tokens of any kind.
-  // Every token holds the surname, so a component is one surname family (with its typo
-  // variants): its largest share is that of the commonest surname. Date parts that travelled
-  // alone joined everything into one component (share ~1) partitioned by the calendar.
-  std::vector<uint32_t> component = TokenComponents(
-      inputs.size(), [&](size_t i, TokenKind kind) { return inputs[i].encodings.token(kind); },
-      LiveTokenKinds());
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    if (!inputs[i].encodings.empty()) values.push_back(component[i]);
+  held = {};
+  // Component sizes by label, in ascending order of label (as sorted values would be).
+  std::vector<uint32_t> size(n, 0);
+  size_t records = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (inputs[i].encodings.empty()) continue;
+    ++size[find(static_cast<uint32_t>(i))];
+    ++records;
   }
-  out.push_back(AuditValues("token_graph_components", values));
+  parent = {};
+  // As AuditSorted over the labels sorted: the groups in ascending order of label.
+  LinkageReportData::EncodingAudit g;
+  g.encoding = "token_graph_components";
+  g.records = static_cast<int64_t>(records);
+  int64_t largest = 0;
+  for (uint32_t c : size) {
+    if (c == 0) continue;
+    ++g.distinct;
+    largest = std::max(largest, static_cast<int64_t>(c));
+    double p = static_cast<double>(static_cast<int64_t>(c)) / records;
+    g.entropy_bits -= p * std::log2(p);
+  }
+  g.largest_share = records == 0 ? 0 : static_cast<double>(largest) / records;
+  out.push_back(std::move(g));
   return out;
 }
 
@@ -268,8 +358,22 @@ absl::Status LinkerCore::AuditWritable() {
 }
 
 absl::StatusOr<std::shared_ptr<LinkageSnapshot>> LinkerCore::Compute() {
+  // Memory (issue 13: 10M police and 100k case records under 4 GiB). The linkage inputs (256
+  // bytes a record) are the bulk; the snapshot's records (88 bytes) are made only once the
+  // inputs are let go, from what the load kept beside them (Kept, 16 bytes, and the record ids
+  // packed in one text): held through Link() with the inputs, they took 437 bytes a record at
+  // the peak (1M records) where this takes ~320. The encoding audit runs before Link(), so that
+  // its sorts and Link()'s working memory are never held at once.
+  struct Kept {
+    int32_t event_day;
+    uint32_t category;  // cases: index into case_attributes
+    uint32_t role;
+    int16_t birth_band;  // PersonAttributes, packed (1800-2200: proto/extract_codec.cc)
+    char gender;
+  };
   auto snap = std::make_shared<LinkageSnapshot>();
   std::vector<LinkInput> inputs;
+  std::vector<Kept> kept;
   // Reserved from the extracts' record counts: grown by doubling, the vector held its old and
   // new copies at once (at 10M records, ~2 GB more at the peak).
   {
@@ -280,7 +384,7 @@ absl::StatusOr<std::shared_ptr<LinkageSnapshot>> LinkerCore::Compute() {
       if (!e.withdrawn) records += e.record_count;
     }
     inputs.reserve(records);
-    snap->records.reserve(records);
+    kept.reserve(records);
   }
   std::string inputs_list;
   std::string last_extract;
@@ -304,28 +408,64 @@ absl::StatusOr<std::shared_ptr<LinkageSnapshot>> LinkerCore::Compute() {
     in.keys = r.record->keys;
     in.encodings = r.record->encodings;
     inputs.push_back(std::move(in));
-    LinkedRecord lr;
-    lr.source = r.extract->kind;
-    lr.extract_id = extract_id;
-    lr.record_id = r.record->record_id;
-    lr.subject = 0;
-    lr.level = 0;
-    lr.event_day = r.record->event_day;
-    if (lr.source == ExportKind::kCases) {
-      lr.case_attributes = static_cast<int32_t>(snap->case_attributes.size());
+    Kept k{r.record->event_day, 0, 0, static_cast<int16_t>(r.record->person.birth_band),
+           r.record->person.gender};
+    if (r.extract->kind == ExportKind::kCases) {
+      k.category = static_cast<uint32_t>(snap->case_attributes.size());
       snap->case_attributes.push_back(r.record->case_attributes);
-    } else if (lr.source == ExportKind::kIncidents) {
-      lr.category = attribute_value(r.record->incident_attributes.category);
-      lr.role = attribute_value(r.record->incident_attributes.role);
+    } else if (r.extract->kind == ExportKind::kIncidents) {
+      k.category = attribute_value(r.record->incident_attributes.category);
+      k.role = attribute_value(r.record->incident_attributes.role);
     }
-    lr.person = r.record->person;
-    snap->records.push_back(std::move(lr));
+    kept.push_back(k);
     return absl::OkStatus();
   });
   if (!scan.ok()) return scan;
-  LinkageResult result = Link(inputs);
+  PhaseDone("load");
   LinkageReportData& report = snap->report;
   report.encoding_audit = AuditEncodings(inputs);
+  ReleaseFreedMemory();  // the audit's sorts: not Link()'s
+  PhaseDone("audit");
+  LinkageResult result = Link(inputs, link_options_);
+  ReleaseFreedMemory();
+  PhaseDone("link");
+  // The record ids packed (a few bytes each, not a 32-byte string), then the inputs let go:
+  // subject ids and the snapshot's records are made from what is kept.
+  const size_t n = inputs.size();
+  std::vector<ExportKind> sources(n);
+  std::vector<ExtractId> extract_ids;  // one per run of records of one extract
+  std::vector<uint32_t> extract_starts;
+  std::string id_text;
+  std::vector<size_t> id_ends(n);
+  {
+    size_t text = 0;
+    for (const LinkInput& in : inputs) text += in.record_id.size();
+    id_text.reserve(text);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    sources[i] = inputs[i].source;
+    if (extract_ids.empty() || !(inputs[i].extract_id == extract_ids.back())) {
+      extract_ids.push_back(inputs[i].extract_id);
+      extract_starts.push_back(static_cast<uint32_t>(i));
+    }
+    id_text += inputs[i].record_id;
+    id_ends[i] = id_text.size();
+  }
+  inputs.clear();
+  inputs.shrink_to_fit();
+  auto record_id = [&](size_t i) {
+    const size_t begin = i == 0 ? 0 : id_ends[i - 1];
+    return std::string_view(id_text).substr(begin, id_ends[i] - begin);
+  };
+  // The extract of every record, in order (records come extract by extract).
+  std::vector<uint32_t> extract_of(n);
+  for (size_t i = 0, e = 0; i < n; ++i) {
+    if (e + 1 < extract_starts.size() && extract_starts[e + 1] == i) ++e;
+    extract_of[i] = static_cast<uint32_t>(e);
+  }
+  auto member_name = [&](size_t i) {
+    return MemberName(sources[i], extract_ids[extract_of[i]].str(), record_id(i));
+  };
   // Stable subject ids: the previous run's membership of subjects holding a case.
   {
     absl::StatusOr<std::optional<std::string>> text = store_->GetMeta("subject_membership");
@@ -342,7 +482,7 @@ absl::StatusOr<std::shared_ptr<LinkageSnapshot>> LinkerCore::Compute() {
         previous.emplace(std::string(line.substr(0, tab)), std::string(line.substr(tab + 1)));
       }
     }
-    report.subjects_kept_id = KeepSubjectIds(inputs, previous, &result);
+    report.subjects_kept_id = KeepSubjectIds(member_name, previous, &result);
     // Persisted for the next run: every subject that holds a case, and every subject that
     // carries an id of the previous run (a subject whose cases were withdrawn keeps its id
     // through its police records, so that its case, submitted again, finds it; without this
@@ -353,25 +493,45 @@ absl::StatusOr<std::shared_ptr<LinkageSnapshot>> LinkerCore::Compute() {
     for (size_t s = 0; s < result.subject_ids.size(); ++s) {
       if (previous_ids.contains(result.subject_ids[s])) persist[s] = 1;
     }
-    for (size_t i = 0; i < inputs.size(); ++i) {
-      if (inputs[i].source == ExportKind::kCases) persist[result.subject_of[i]] = 1;
+    for (size_t i = 0; i < n; ++i) {
+      if (sources[i] == ExportKind::kCases) persist[result.subject_of[i]] = 1;
     }
-    for (size_t i = 0; i < inputs.size(); ++i) {
+    for (size_t i = 0; i < n; ++i) {
       if (!persist[result.subject_of[i]]) continue;
-      Append(&snap->membership, MemberName(inputs[i]), "\t",
-             result.subject_ids[result.subject_of[i]], "\n");
+      Append(&snap->membership, member_name(i), "\t", result.subject_ids[result.subject_of[i]],
+             "\n");
     }
   }
-  inputs.clear();
-  inputs.shrink_to_fit();
-  LinkageReportData& rep = snap->report;
-  std::vector<uint8_t> has_incident(result.subject_ids.size(), 0),
-      has_conviction(result.subject_ids.size(), 0);
-  for (size_t i = 0; i < snap->records.size(); ++i) {
-    LinkedRecord& lr = snap->records[i];
+  PhaseDone("subject_ids");
+  snap->records.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    const Kept& k = kept[i];
+    LinkedRecord lr;
+    lr.source = sources[i];
+    lr.extract_id = extract_ids[extract_of[i]];
+    lr.record_id = record_id(i);
     lr.subject = result.subject_of[i];
     lr.level = result.joined_at_level[i];
     lr.evidence = result.evidence_of[i];
+    lr.event_day = k.event_day;
+    lr.person = {k.gender, k.birth_band};
+    if (lr.source == ExportKind::kCases) {
+      lr.case_attributes = static_cast<int32_t>(k.category);
+    } else if (lr.source == ExportKind::kIncidents) {
+      lr.category = k.category;
+      lr.role = k.role;
+    }
+    snap->records.push_back(std::move(lr));
+  }
+  kept = {};
+  id_text = {};
+  id_ends = {};
+  sources = {};
+  extract_of = {};
+  LinkageReportData& rep = snap->report;
+  std::vector<uint8_t> has_incident(result.subject_ids.size(), 0),
+      has_conviction(result.subject_ids.size(), 0);
+  for (const LinkedRecord& lr : snap->records) {
     if (lr.source == ExportKind::kIncidents) {
       ++rep.incident_records;
       has_incident[lr.subject] = 1;
@@ -403,6 +563,7 @@ absl::StatusOr<std::shared_ptr<LinkageSnapshot>> LinkerCore::Compute() {
   rep.possible_links = result.counts.possible_links;
   rep.candidate_pairs = result.counts.candidate_pairs;
   rep.twin_vetoes = result.counts.twin_vetoes;
+  rep.uncorroborated = result.counts.uncorroborated;
   rep.em_estimated = result.parameters.estimated;
   for (const LinkEvidence& e : result.evidence) {
     if (e.linked) snap->evidence.push_back(e);
@@ -423,6 +584,7 @@ absl::StatusOr<std::shared_ptr<LinkageSnapshot>> LinkerCore::Compute() {
   for (int l = 0; l < 6; ++l) rep.links_by_level[l] = result.counts.links_by_level[l];
   rep.inputs_digest = Sha256Hex(inputs_list);
   snap->subject_ids = std::move(result.subject_ids);
+  PhaseDone("records");
   return snap;
 }
 
@@ -433,7 +595,9 @@ absl::StatusOr<LinkageReportData> LinkerCore::RunLinkage() {
   // run fails, Snapshot() recomputes it (or refuses when the extracts changed), as after a
   // restart.
   snapshot_.reset();
+  ReleaseFreedMemory();
   absl::StatusOr<std::shared_ptr<LinkageSnapshot>> snap = Compute();
+  ReleaseFreedMemory();
   if (!snap.ok()) return snap.status();
   (*snap)->report.linked_unix_ms = clock_();
   absl::Status s = store_->PutMeta("subject_membership", (*snap)->membership);

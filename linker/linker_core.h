@@ -10,6 +10,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -35,6 +36,9 @@ struct LinkageReportData {
   int64_t possible_links = 0;
   int64_t candidate_pairs = 0;
   int64_t twin_vetoes = 0;
+  // Joins refused because a cluster without a given name would have joined one whose given
+  // names were a case's only (core/linkage.h LinkageCounts::uncorroborated).
+  int64_t uncorroborated = 0;
   bool em_estimated = false;
   int64_t subjects_kept_id = 0;  // subjects that kept the previous run's id by membership
   // Case records by the level of the join that took each into a subject holding police
@@ -134,7 +138,20 @@ class LinkerCore {
 
   RecordStore& store() { return *store_; }
 
+  // Benchmarks: called at the end of each phase of a link run with the phase's name ("load",
+  // "link", "audit", "subject_ids", "records"), to take its time and peak memory. Set before
+  // the first run, not while one runs.
+  void set_phase_observer(std::function<void(std::string_view phase)> observer) {
+    phase_observer_ = std::move(observer);
+  }
+  // Benchmarks: the options of Link() (default: the product's).
+  void set_link_options(const LinkOptions& options) { link_options_ = options; }
+
  private:
+  void PhaseDone(std::string_view phase) {
+    if (phase_observer_) phase_observer_(phase);
+  }
+
   [[nodiscard]] absl::StatusOr<std::shared_ptr<LinkageSnapshot>> Compute();
 
   RecordStore* store_;
@@ -144,6 +161,8 @@ class LinkerCore {
   std::mutex audit_mu_;
   AuditLog* audit_;
   std::unique_ptr<AuditLog> owned_audit_;
+  std::function<void(std::string_view)> phase_observer_;
+  LinkOptions link_options_;
 };
 
 }  // namespace pprl

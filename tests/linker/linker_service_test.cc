@@ -4,9 +4,11 @@
 #include <rocksdb/db.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -14,6 +16,7 @@
 #include "core/audit_signing.h"
 #include "core/merkle.h"
 #include "linker/linker_core.h"
+#include "linker/linker_service.h"
 #include "linker/memory_record_store.h"
 #include "linker/rocksdb_record_store.h"
 #include "proto/extract_codec.h"
@@ -807,6 +810,275 @@ TEST(AuditEncodings, TokenGraphComponents) {
   EXPECT_EQ(g.records, 5);
   EXPECT_EQ(g.distinct, 3);
   EXPECT_DOUBLE_EQ(g.largest_share, 0.6);
+}
+
+// Registration errors of the kinds the probabilistic stage recovers, and records without a
+// given name, over a population with namesakes: a store as the daemon links it.
+std::vector<PseudonymousRecord> Population(ExportKind kind, int n, uint32_t seed, int people) {
+  absl::StatusOr<HmacKey> key = HmacKey::FromBytes(std::vector<uint8_t>(32, 7));
+  FieldEncoder encoder(*key);
+  std::mt19937 rng(seed);
+  std::vector<PseudonymousRecord> out(n);
+  for (int i = 0; i < n; ++i) {
+    const int person = static_cast<int>(rng() % people);
+    std::mt19937 p(person);
+    NormalisedIdentity id;
+    for (int k = 0; k < 5; ++k) id.surname += static_cast<char>('a' + p() % 26);
+    id.surname += "sen";
+    id.first_name = std::string(1, static_cast<char>('a' + p() % 6)) + "an";
+    id.initials = id.first_name.substr(0, 1);
+    id.birth_date = Date{1970 + static_cast<int>(p() % 20), 1 + static_cast<int>(p() % 12),
+                         1 + static_cast<int>(p() % 28)};
+    if (person % 10 == 0) id.birth_date = Date{1980, 5, 5};  // namesakes of one birth date
+    if (person % 10 == 0) id.surname = person % 20 ? "jansen" : "janssen";
+    switch (rng() % 10) {
+      case 0:
+        id.surname[2] = id.surname[2] == 'x' ? 'y' : 'x';
+        break;
+      case 1:
+        id.first_name.clear();
+        id.initials.clear();
+        break;
+      case 2:
+        id.birth_date.month = 3;
+        break;
+      default:
+        break;
+    }
+    PseudonymousRecord& r = out[i];
+    r.kind = kind;
+    r.record_id = std::string(1, "cir"[static_cast<int>(kind) % 3]) + std::to_string(i);
+    r.event_day = 100 + i;
+    ComputeMatchKeys(*key, id, &r.keys);
+    encoder.Encode(id, &r.encodings);
+    if (kind == ExportKind::kCases) {
+      r.case_attributes.kader = i % 2 ? "hic" : "jeugd";
+      r.case_attributes.age = 20 + i % 30;
+    } else {
+      r.person = {i % 2 ? 'm' : 'v', 1980};
+      if (kind == ExportKind::kIncidents) {
+        r.incident_attributes.category = i % 3 ? "misdrijf" : "verkeer";
+        r.incident_attributes.role = "verdachte";
+      }
+    }
+  }
+  return out;
+}
+
+void Put(RecordStore& store, ExportKind kind, const std::string& site,
+         const std::vector<PseudonymousRecord>& records) {
+  absl::StatusOr<HmacKey> key = HmacKey::FromBytes(std::vector<uint8_t>(32, 7));
+  ExtractInfo info;
+  info.site = site;
+  info.client_extract_id = site + "-1";
+  info.kind = kind;
+  info.key_id = key->KeyId();
+  info.record_count = records.size();
+  RecordDigester d;
+  for (const PseudonymousRecord& r : records) d.Add(kind, r);
+  info.content_digest = d.HexDigest();
+  absl::StatusOr<std::unique_ptr<ExtractWriter>> w = store.BeginExtract(info);
+  ASSERT_THAT(w, IsOk());
+  ASSERT_THAT((*w)->Add(records), IsOk());
+  ASSERT_THAT((*w)->Commit(), IsOk());
+}
+
+// The daemon's path (store -> RunLinkage -> snapshot) gives, record by record, the subjects,
+// levels and links of Link() over the same records, and the counts of its report: however the
+// linker holds its data while it links (issue 13's memory work changed that, not the result).
+TEST(LinkerCore, TheDaemonsPathGivesWhatLinkGives) {
+  std::unique_ptr<RecordStore> store = NewMemoryRecordStore([] { return int64_t{0}; });
+  Put(*store, ExportKind::kCases, "gcos", Population(ExportKind::kCases, 300, 1, 400));
+  Put(*store, ExportKind::kIncidents, "police", Population(ExportKind::kIncidents, 2500, 2, 400));
+  Put(*store, ExportKind::kConvictions, "justice",
+      Population(ExportKind::kConvictions, 600, 3, 400));
+  // What Link() is given: the stored records, in the store's order.
+  std::vector<LinkInput> in;
+  std::vector<PseudonymousRecord> stored;
+  ASSERT_THAT(store->ScanRecords([&](const StoredRecord& r) {
+    LinkInput i;
+    i.source = r.extract->kind;
+    i.extract_id = r.extract->extract_id;
+    i.record_id = r.record->record_id;
+    i.keys = r.record->keys;
+    i.encodings = r.record->encodings;
+    in.push_back(std::move(i));
+    stored.push_back(*r.record);
+    return absl::OkStatus();
+  }),
+              IsOk());
+  LinkageResult expected = Link(in);
+  ASSERT_GT(expected.counts.probabilistic_links, 0);
+  ASSERT_GT(expected.counts.links_by_level[static_cast<int>(KeyLevel::kSurnameDob)], 0);
+
+  LinkerCore core(store.get(), [] { return int64_t{0}; });
+  absl::StatusOr<LinkageReportData> report = core.RunLinkage();
+  ASSERT_THAT(report, IsOk());
+  absl::StatusOr<std::shared_ptr<const LinkageSnapshot>> snap = core.Snapshot();
+  ASSERT_THAT(snap, IsOk());
+  const LinkageSnapshot& s = **snap;
+  ASSERT_EQ(s.records.size(), in.size());
+  std::vector<LinkEvidence> linked;
+  for (const LinkEvidence& e : expected.evidence) {
+    if (e.linked) linked.push_back(e);
+  }
+  ASSERT_EQ(s.evidence.size(), linked.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    const LinkedRecord& r = s.records[i];
+    SCOPED_TRACE(i);
+    EXPECT_EQ(r.source, in[i].source);
+    EXPECT_EQ(r.extract_id, in[i].extract_id);
+    EXPECT_EQ(r.record_id, in[i].record_id);
+    EXPECT_EQ(s.subject_ids[r.subject], expected.subject_ids[expected.subject_of[i]]);
+    EXPECT_EQ(r.level, expected.joined_at_level[i]);
+    ASSERT_EQ(r.evidence >= 0, expected.evidence_of[i] >= 0);
+    if (r.evidence >= 0) {
+      const LinkEvidence& e = expected.evidence[expected.evidence_of[i]];
+      EXPECT_EQ(s.evidence[r.evidence].a, e.a);
+      EXPECT_EQ(s.evidence[r.evidence].b, e.b);
+      EXPECT_EQ(s.evidence[r.evidence].weight, e.weight);
+    }
+    EXPECT_EQ(r.event_day, stored[i].event_day);
+    EXPECT_EQ(r.person.gender, stored[i].person.gender);
+    EXPECT_EQ(r.person.birth_band, stored[i].person.birth_band);
+    if (r.source == ExportKind::kCases) {
+      ASSERT_GE(r.case_attributes, 0);
+      EXPECT_EQ(s.case_attributes[r.case_attributes].kader, stored[i].case_attributes.kader);
+      EXPECT_EQ(s.case_attributes[r.case_attributes].age, stored[i].case_attributes.age);
+    } else {
+      EXPECT_EQ(r.case_attributes, -1);
+      EXPECT_EQ(s.attribute_values[r.category], stored[i].incident_attributes.category);
+      EXPECT_EQ(s.attribute_values[r.role], stored[i].incident_attributes.role);
+    }
+  }
+  EXPECT_EQ(report->subjects, expected.counts.subjects);
+  EXPECT_EQ(report->probabilistic_links, expected.counts.probabilistic_links);
+  EXPECT_EQ(report->possible_links, expected.counts.possible_links);
+  EXPECT_EQ(report->ambiguous_keys, expected.counts.ambiguous_keys);
+  for (int l = 0; l < 6; ++l)
+    EXPECT_EQ(report->links_by_level[l], expected.counts.links_by_level[l]);
+  EXPECT_EQ(report->cases, 300);
+  EXPECT_EQ(report->incident_records, 2500);
+  EXPECT_EQ(report->conviction_records, 600);
+  // The encoding self-audit is that of the inputs.
+  std::vector<LinkageReportData::EncodingAudit> audit = AuditEncodings(in);
+  ASSERT_EQ(report->encoding_audit.size(), audit.size());
+  for (size_t k = 0; k < audit.size(); ++k) {
+    EXPECT_EQ(report->encoding_audit[k].distinct, audit[k].distinct);
+    EXPECT_EQ(report->encoding_audit[k].entropy_bits, audit[k].entropy_bits);
+  }
+  // The membership persisted names every record of a subject with a case.
+  std::set<uint32_t> with_case;
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i].source == ExportKind::kCases) with_case.insert(expected.subject_of[i]);
+  }
+  std::string membership;
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (!with_case.count(expected.subject_of[i])) continue;
+    membership += MemberName(in[i]) + "\t" + expected.subject_ids[expected.subject_of[i]] + "\n";
+  }
+  EXPECT_EQ(s.membership, membership);
+  // A second run keeps every subject's id and gives the same snapshot.
+  absl::StatusOr<LinkageReportData> again = core.RunLinkage();
+  ASSERT_THAT(again, IsOk());
+  EXPECT_EQ(again->subjects_kept_id, static_cast<int64_t>(with_case.size()));
+  absl::StatusOr<std::shared_ptr<const LinkageSnapshot>> snap2 = core.Snapshot();
+  ASSERT_THAT(snap2, IsOk());
+  ASSERT_EQ((**snap2).records.size(), s.records.size());
+  for (size_t i = 0; i < s.records.size(); ++i) {
+    EXPECT_EQ((**snap2).subject_ids[(**snap2).records[i].subject],
+              s.subject_ids[s.records[i].subject]);
+  }
+  EXPECT_EQ((**snap2).membership, s.membership);
+}
+
+// A join refused for want of a given name on the police side (a nameless police record to a
+// case's name only) is counted in the auditor's linkage report: in the run's report, after a
+// restart (from the store) and on the wire.
+TEST(LinkerCore, TheReportCountsUncorroboratedJoins) {
+  std::unique_ptr<RecordStore> store = NewMemoryRecordStore([] { return int64_t{0}; });
+  absl::StatusOr<HmacKey> key = HmacKey::FromBytes(std::vector<uint8_t>(32, 7));
+  NormalisedIdentity named{"", "jansen", "j", Date{1980, 5, 6}, "jan"};
+  NormalisedIdentity nameless{"", "jansen", "", Date{1980, 5, 6}, ""};
+  PseudonymousRecord c;
+  c.kind = ExportKind::kCases;
+  c.record_id = "c1";
+  ComputeMatchKeys(*key, named, &c.keys);
+  Put(*store, ExportKind::kCases, "gcos", {c});
+  PseudonymousRecord p;
+  p.kind = ExportKind::kIncidents;
+  p.record_id = "i1";
+  ComputeMatchKeys(*key, nameless, &p.keys);
+  Put(*store, ExportKind::kIncidents, "police", {p});
+  std::vector<LinkInput> in(2);
+  in[0].source = ExportKind::kCases;
+  in[0].keys = c.keys;
+  in[1].source = ExportKind::kIncidents;
+  in[1].keys = p.keys;
+  const int64_t refused = Link(in).counts.uncorroborated;
+  ASSERT_GT(refused, 0);
+
+  LinkerCore core(store.get(), [] { return int64_t{0}; });
+  absl::StatusOr<LinkageReportData> report = core.RunLinkage();
+  ASSERT_THAT(report, IsOk());
+  EXPECT_EQ(report->uncorroborated, refused);
+  EXPECT_EQ(report->subjects, 2);
+  absl::StatusOr<LinkageReportData> stored = core.LastReport();
+  ASSERT_THAT(stored, IsOk());
+  EXPECT_EQ(stored->uncorroborated, refused);
+  v1::LinkageReport wire;
+  ToProto(*report, &wire);
+  EXPECT_EQ(wire.uncorroborated(), refused);
+  // Reports written before the count existed read as 0.
+  nlohmann::json old = report->ToJson();
+  old.erase("uncorroborated");
+  absl::StatusOr<LinkageReportData> before = LinkageReportData::FromJson(old.dump());
+  ASSERT_THAT(before, IsOk());
+  EXPECT_EQ(before->uncorroborated, 0);
+}
+
+// The audit's frequencies (now from a radix sort and one pass per kind) are those of the
+// values sorted and counted, to the last bit of the entropy.
+TEST(AuditEncodings, FrequenciesEqualThoseOfTheSortedValues) {
+  std::mt19937_64 rng(5);
+  std::vector<LinkInput> in(5000);
+  for (LinkInput& r : in) {
+    for (TokenKind kind : LiveTokenKinds()) {
+      // Few distinct values (many shared) and some large ones (every radix digit in use).
+      const uint64_t v = rng() % 3 == 0 ? rng() : 1 + rng() % 700;
+      if (rng() % 5 != 0) r.encodings.set_token(kind, v);
+    }
+  }
+  std::vector<LinkageReportData::EncodingAudit> audit = AuditEncodings(in);
+  const std::vector<TokenKind> live = LiveTokenKinds();
+  for (size_t k = 0; k < live.size(); ++k) {
+    std::map<uint64_t, int64_t> counts;
+    int64_t records = 0;
+    for (const LinkInput& r : in) {
+      if (r.encodings.token(live[k]) == 0) continue;
+      ++counts[r.encodings.token(live[k])];
+      ++records;
+    }
+    double entropy = 0;
+    int64_t largest = 0;
+    for (const auto& [v, c] : counts) {
+      double p = static_cast<double>(c) / static_cast<size_t>(records);
+      entropy -= p * std::log2(p);
+      largest = std::max(largest, c);
+    }
+    const LinkageReportData::EncodingAudit& a = audit[2 + k];
+    SCOPED_TRACE(a.encoding);
+    EXPECT_EQ(a.records, records);
+    EXPECT_EQ(a.distinct, static_cast<int64_t>(counts.size()));
+    EXPECT_EQ(a.entropy_bits, entropy);
+    EXPECT_EQ(a.largest_share, static_cast<double>(largest) / records);
+  }
+  // The components: those of TokenComponents.
+  std::vector<uint32_t> component = TokenComponents(
+      in.size(), [&](size_t i, TokenKind kind) { return in[i].encodings.token(kind); }, live);
+  std::map<uint32_t, int64_t> sizes;
+  for (uint32_t c : component) ++sizes[c];
+  EXPECT_EQ(audit.back().distinct, static_cast<int64_t>(sizes.size()));
 }
 
 }  // namespace
