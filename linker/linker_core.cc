@@ -4,6 +4,7 @@
 #include <malloc.h>
 #endif
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -289,7 +290,21 @@ std::vector<LinkageReportData::EncodingAudit> AuditEncodings(const std::vector<L
     uint32_t record;
   };
   std::vector<Held> held;
-  for (TokenKind kind : LiveTokenKinds()) {
+  auto join_equal_tokens = [&] {
+    for (size_t j = 1; j < held.size(); ++j) {
+      if (held[j].token != held[j - 1].token) continue;
+      const uint32_t a = find(held[j].record), b = find(held[j - 1].record);
+      if (a != b) parent[std::max(a, b)] = std::min(a, b);
+    }
+  };
+  const std::vector<TokenKind> live = LiveTokenKinds();
+  // Kinds made with one key compare with each other (KeyKindOf): their tokens are joined as
+  // one pool below, as TokenComponents does; every other kind is joined on its own sort.
+  auto shares_key = [&](TokenKind kind) {
+    return std::count_if(live.begin(), live.end(),
+                         [&](TokenKind other) { return KeyKindOf(other) == KeyKindOf(kind); }) > 1;
+  };
+  for (TokenKind kind : live) {
     held.clear();
     for (size_t i = 0; i < n; ++i) {
       const uint64_t t = inputs[i].encodings.token(kind);
@@ -298,11 +313,20 @@ std::vector<LinkageReportData::EncodingAudit> AuditEncodings(const std::vector<L
     RadixSort(held, [](const Held& h) { return h.token; });
     out.push_back(AuditSorted(std::string(TokenKindName(kind)), held.size(),
                               [&](size_t i) { return held[i].token; }));
-    for (size_t j = 1; j < held.size(); ++j) {
-      if (held[j].token != held[j - 1].token) continue;
-      const uint32_t a = find(held[j].record), b = find(held[j - 1].record);
-      if (a != b) parent[std::max(a, b)] = std::min(a, b);
+    if (!shares_key(kind)) join_equal_tokens();
+  }
+  for (TokenKind key : live) {
+    if (KeyKindOf(key) != key || !shares_key(key)) continue;
+    held.clear();
+    for (TokenKind kind : live) {
+      if (KeyKindOf(kind) != key) continue;
+      for (size_t i = 0; i < n; ++i) {
+        const uint64_t t = inputs[i].encodings.token(kind);
+        if (t != 0) held.push_back({t, static_cast<uint32_t>(i)});
+      }
     }
+    RadixSort(held, [](const Held& h) { return h.token; });
+    join_equal_tokens();
   }
   held = {};
   // Component sizes by label, in ascending order of label (as sorted values would be).
