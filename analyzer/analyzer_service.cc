@@ -89,6 +89,9 @@ absl::Status AnalyzerService::Run(const Peer& peer, const std::string& study_tom
   std::vector<CohortSubjectIn> subjects;
   absl::Status decoded = FromWire(cohort_wire, &subjects);
   if (!decoded.ok()) return decoded;
+  absl::StatusOr<PoliceCoverage> coverage = CoverageFromProto(cohort_wire);
+  if (!coverage.ok())
+    return absl::DataLossError(Cat("the linker sent ", coverage.status().message()));
   std::vector<CohortSubjectIn> pool;
   if (study->comparison.enabled) {
     grpc::ClientContext ctx;
@@ -119,7 +122,8 @@ absl::Status AnalyzerService::Run(const Peer& peer, const std::string& study_tom
       }
     }
   }
-  absl::StatusOr<StudyResult> result = AnalyzeStudy(*study, subjects, pool, released, inputs_key_);
+  absl::StatusOr<StudyResult> result =
+      AnalyzeStudy(*study, subjects, pool, released, inputs_key_, *coverage);
   if (!result.ok()) {
     // The analyst reads the refusal without its details; the auditor reads them.
     const bool data_dependent = RefusalDependsOnData(result.status());
@@ -135,7 +139,8 @@ absl::Status AnalyzerService::Run(const Peer& peer, const std::string& study_tom
       // recorded as if its cohort had been released: a neighbouring probe (1 to min_cell - 1
       // cases away) is then refused by the cohort differencing, which the case file alone
       // decides, so the decision cannot be stepped through case by case as an oracle.
-      SubjectSet cohort = ReleasedSets(BuildCohort(subjects, *study))[0];
+      SubjectSet cohort =
+          ReleasedSets(BuildCohort(subjects, StudyWithinCoverage(*study, *coverage)))[0];
       bool known = false;
       for (const SubjectSet& set : released)
         known = known || (set.family == cohort.family && set.ids == cohort.ids);

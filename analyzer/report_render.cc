@@ -135,7 +135,11 @@ std::string RenderReportText(const json& r) {
   }
   o << "Cohort: n = " << Num(r["cohort"]["n"]) << ", incident set "
     << Num(r["cohort"]["n_incident_set"]) << ", conviction set "
-    << Num(r["cohort"]["n_conviction_set"]) << "\n\n";
+    << Num(r["cohort"]["n_conviction_set"]) << "\n";
+  for (const json& note : r["cohort"].value("notes", json::array())) {
+    if (note.is_string()) o << "  note: " << note.get<std::string>() << "\n";
+  }
+  o << "\n";
   o << Pad("Descriptives", 28) << PadLeft("n", 6) << PadLeft("mean", 10) << PadLeft("sd", 10)
     << PadLeft("min", 12) << PadLeft("max", 12) << "\n";
   for (const auto& [name, d] : r["descriptives"].items()) {
@@ -355,6 +359,10 @@ std::string RenderReportHtml(const json& r) {
       h << "</text>";
     }
     h << "</svg>";
+  }
+  for (const json& note : r["cohort"].value("notes", json::array())) {
+    if (note.is_string())
+      h << "<p class=\"s\">Note: " << HtmlEscape(note.get<std::string>()) << "</p>";
   }
 
   // Before/after means with 95% CIs.

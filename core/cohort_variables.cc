@@ -28,6 +28,39 @@ bool StudyCountsIncident(const Study& study, const CohortEventIn& e) {
   return study.roles.empty() || contains(study.roles, e.role);
 }
 
+std::optional<CoveredMonths> CoveredWholeMonths(const PoliceCoverage& coverage) {
+  std::optional<int32_t> first, last;
+  for (const std::optional<DayRange>& kind : {coverage.incidents, coverage.convictions}) {
+    if (!kind) continue;
+    first = first ? std::max(*first, kind->first) : kind->first;
+    last = last ? std::min(*last, kind->last) : kind->last;
+  }
+  if (!first) return std::nullopt;
+  Date f = DateFromDays(*first);
+  if (f.day != 1) f = AddMonths(Date{f.year, f.month, 1}, 1);
+  Date l = DateFromDays(*last);
+  if (l.day != DaysInMonth(l.year, l.month))
+    l = DateFromDays(DaysSinceEpoch(Date{l.year, l.month, 1}) - 1);
+  return CoveredMonths{f, l};
+}
+
+Study StudyWithinCoverage(const Study& study, const CoveredMonths& months) {
+  // months.first is a month's first day, so t - 12m >= first exactly when t >= first + 12m
+  // (clamping moves only a 29 February, within its month). The day after months.last is a
+  // month's first day, so t + 12m <= that day exactly when t <= that day - 12m.
+  const Date from = AddMonths(months.first, 12);
+  const Date to = AddMonths(DateFromDays(DaysSinceEpoch(months.last) + 1), -12);
+  Study s = study;
+  if (!s.first_discussed_from || *s.first_discussed_from < from) s.first_discussed_from = from;
+  if (!s.first_discussed_to || to < *s.first_discussed_to) s.first_discussed_to = to;
+  return s;
+}
+
+Study StudyWithinCoverage(const Study& study, const PoliceCoverage& coverage) {
+  const std::optional<CoveredMonths> months = CoveredWholeMonths(coverage);
+  return months ? StudyWithinCoverage(study, *months) : study;
+}
+
 std::vector<SubjectVariables> BuildCohort(const std::vector<CohortSubjectIn>& subjects,
                                           const Study& study) {
   std::vector<SubjectVariables> out;

@@ -54,6 +54,28 @@ struct SubjectVariables {
   std::map<std::string, double> values;
 };
 
+// The police data's coverage (the linker's, over every stored record): per kind the first and
+// last event day, both inclusive; absent when the kind has no records.
+struct DayRange {
+  int32_t first = 0, last = 0;
+};
+struct PoliceCoverage {
+  std::optional<DayRange> incidents, convictions;
+};
+// The whole calendar months that both kinds cover (a kind without records sets no limit):
+// the later first day rounded up to a month's first, the earlier last day rounded down to a
+// month's end. `last` < `first` when no whole month is covered; nullopt without coverage.
+struct CoveredMonths {
+  Date first, last;
+};
+std::optional<CoveredMonths> CoveredWholeMonths(const PoliceCoverage& coverage);
+// `study` with its first_discussed range narrowed so that every window of SPEC section 5
+// ([t-12m, t+12m) and those inside it) lies within `months`: t-12m >= first and
+// t+12m <= last + 1 day (month arithmetic as CountWindows). An empty range is possible.
+Study StudyWithinCoverage(const Study& study, const CoveredMonths& months);
+// The same with the coverage itself; `study` unchanged without coverage.
+Study StudyWithinCoverage(const Study& study, const PoliceCoverage& coverage);
+
 // The cohort of `study` among `subjects`, in the input order.
 std::vector<SubjectVariables> BuildCohort(const std::vector<CohortSubjectIn>& subjects,
                                           const Study& study);

@@ -230,13 +230,54 @@ void GuardComparisonCounts(const Study& study, json& r) {
   }
 }
 
+// The study section gives the analyst's range; /cohort/notes says what the police data's
+// coverage left out (StudyWithinCoverage). The cases counted are the analyst's own (kader and
+// range): the case file and the coverage's months give them, nothing else.
+void AddCoverageNote(const Study& as_given, const Study& within, const PoliceCoverage& coverage,
+                     const std::vector<CohortSubjectIn>& subjects, json& r) {
+  const std::optional<CoveredMonths> months = CoveredWholeMonths(coverage);
+  if (!months) return;
+  for (const char* key : {"first_discussed_from", "first_discussed_to"}) {
+    const std::optional<Date>& d = std::string_view(key) == "first_discussed_from"
+                                       ? as_given.first_discussed_from
+                                       : as_given.first_discussed_to;
+    if (d) {
+      r["study"][key] = FormatIsoDate(*d);
+    } else {
+      r["study"].erase(key);
+    }
+  }
+  auto selected = [](const Study& s, const CohortCaseIn& c) {
+    if (std::find(s.kaders.begin(), s.kaders.end(), c.attributes.kader) == s.kaders.end())
+      return false;
+    const Date d = DateFromDays(c.first_discussed_day);
+    return !(s.first_discussed_from && d < *s.first_discussed_from) &&
+           !(s.first_discussed_to && *s.first_discussed_to < d);
+  };
+  int64_t left_out = 0;
+  for (const CohortSubjectIn& s : subjects) {
+    for (const CohortCaseIn& c : s.cases) left_out += selected(as_given, c) && !selected(within, c);
+  }
+  r["cohort"]["notes"] = json::array(
+      {Cat("the police data cover ", FormatIsoDate(months->first), " to ",
+           FormatIsoDate(months->last), " (whole months); ", left_out,
+           " of the study's cases were left out because their year before or year after runs "
+           "past that (only cases first discussed from ",
+           FormatIsoDate(*within.first_discussed_from), " to ",
+           FormatIsoDate(*within.first_discussed_to), " are used)")});
+}
+
 }  // namespace
 
-absl::StatusOr<StudyResult> AnalyzeStudy(const Study& study,
+absl::StatusOr<StudyResult> AnalyzeStudy(const Study& as_given,
                                          const std::vector<CohortSubjectIn>& subjects,
                                          const std::vector<CohortSubjectIn>& pool,
                                          const std::vector<SubjectSet>& released,
-                                         std::string_view inputs_key) {
+                                         std::string_view inputs_key,
+                                         const PoliceCoverage& coverage) {
+  // Follow-up the police data do not cover is not zero (red team 6, F1): the study runs as if
+  // its first_discussed range excluded the cases whose windows run past the coverage.
+  const Study study = StudyWithinCoverage(as_given, coverage);
   const std::vector<SubjectVariables> cohort = BuildCohort(subjects, study);
   StudyResult result;
   result.cohort_n = static_cast<int64_t>(cohort.size());
@@ -262,6 +303,7 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& study,
   result.report = std::move(*report);
   json& r = result.report;
   for (const auto& [pointer, reason] : linkage_suppressed) Suppress(r, pointer, reason);
+  AddCoverageNote(as_given, study, coverage, subjects, r);
   // Issue 12 (the comparison decided on this cohort alone): the matched subjects are kept
   // min_cell or more from this report's own incident and conviction sets, which its other
   // figures are computed over; never against sets released before, whose linked members are

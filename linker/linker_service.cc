@@ -444,11 +444,27 @@ grpc::ServerUnaryReactor* LinkerService::Subjects(grpc::CallbackServerContext* c
       ToProto(subject, response->add_subjects());
     }
     response->set_inputs_digest(s.report.inputs_digest);
+    // The police data's coverage, over every stored record (not only the cohort's): the
+    // analyzer leaves out cases whose windows run past it.
+    if (!pool) SetPoliceCoverage(s, response);
     absl::StatusOr<uint64_t> seq = core_->Audit(
         peer.name, "analyzer", pool ? "comparison_pool_request" : "cohort_request", "released",
         {{"subjects", response->subjects_size()}, {"inputs_digest", s.report.inputs_digest}});
     return seq.status();
   });
+}
+
+void SetPoliceCoverage(const LinkageSnapshot& snapshot, v1::CohortResponse* out) {
+  for (const LinkedRecord& r : snapshot.records) {
+    if (r.source == ExportKind::kCases) continue;
+    const bool incidents = r.source == ExportKind::kIncidents;
+    const bool first =
+        incidents ? !out->has_incidents_coverage() : !out->has_convictions_coverage();
+    v1::PoliceCoverage* c =
+        incidents ? out->mutable_incidents_coverage() : out->mutable_convictions_coverage();
+    if (first || r.event_day < c->first_day()) c->set_first_day(r.event_day);
+    if (first || r.event_day > c->last_day()) c->set_last_day(r.event_day);
+  }
 }
 
 void ToProto(const TreeHead& head, v1::SignedTreeHead* out) {

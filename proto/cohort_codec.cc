@@ -52,4 +52,16 @@ absl::StatusOr<CohortSubjectIn> FromProto(const v1::CohortSubject& in) {
   return s;
 }
 
+absl::StatusOr<PoliceCoverage> CoverageFromProto(const v1::CohortResponse& in) {
+  PoliceCoverage out;
+  for (bool incidents : {true, false}) {
+    if (!(incidents ? in.has_incidents_coverage() : in.has_convictions_coverage())) continue;
+    const v1::PoliceCoverage& c = incidents ? in.incidents_coverage() : in.convictions_coverage();
+    if (c.last_day() < c.first_day())
+      return absl::InvalidArgumentError("a police coverage range ending before it starts");
+    (incidents ? out.incidents : out.convictions) = DayRange{c.first_day(), c.last_day()};
+  }
+  return out;
+}
+
 }  // namespace pprl

@@ -100,6 +100,10 @@ TEST_F(AnalyzerServiceTest, RolesDifferencingAndTheAuditLog) {
   ASSERT_TRUE(Analyze("analyst", "", &r).ok());
   nlohmann::json report = nlohmann::json::parse(r.report_json());
   EXPECT_EQ(report["cohort"]["n"], 20);
+  // The police data's coverage came over the wire (the exports' Dekker rows span it).
+  EXPECT_THAT(report["cohort"]["notes"][0].get<std::string>(),
+              HasSubstr("the police data cover 2011-01-01 to 2015-12-31 (whole months); 0 of"));
+  EXPECT_THAT(r.report_text(), HasSubstr("note: the police data cover"));
   EXPECT_THAT(r.report_html(), HasSubstr("<svg"));
   EXPECT_THAT(r.report_text(), HasSubstr("Paired t-tests"));
   // The release is in the signed audit log, and report.json proves it (issue 15).

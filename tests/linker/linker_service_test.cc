@@ -275,6 +275,22 @@ TEST(SubjectsOf, SplitsCohortAndPoolAndTakesTheCommonestAttributes) {
   EXPECT_EQ(pool[0].convictions.size(), 1u);
   EXPECT_EQ(pool[0].gender, 'v');
   EXPECT_EQ(pool[0].birth_band, 1985);
+
+  // The coverage: over every police record, the pool's too; none without records of a kind.
+  v1::CohortResponse wire;
+  SetPoliceCoverage(s, &wire);
+  ASSERT_TRUE(wire.has_incidents_coverage());
+  EXPECT_EQ(wire.incidents_coverage().first_day(), 50);
+  EXPECT_EQ(wire.incidents_coverage().last_day(), 90);
+  ASSERT_TRUE(wire.has_convictions_coverage());
+  EXPECT_EQ(wire.convictions_coverage().first_day(), 70);
+  EXPECT_EQ(wire.convictions_coverage().last_day(), 70);
+  s.records.pop_back();
+  s.records.erase(s.records.begin() + 3);  // the conviction
+  v1::CohortResponse fewer;
+  SetPoliceCoverage(s, &fewer);
+  EXPECT_FALSE(fewer.has_convictions_coverage());
+  EXPECT_EQ(fewer.incidents_coverage().first_day(), 60);
 }
 
 TEST_F(LinkerServiceTest, RoleMatrixOverRealTls) {
