@@ -50,6 +50,8 @@ void PrintReport(const v1::LinkageReport& r, std::ostream& out) {
       << "joins refused as uncorroborated (a record without a given name to a case's name "
          "only): "
       << r.uncorroborated() << "\n"
+      << "records repeated by a later extract of their site and kind (linked once): "
+      << r.repeated_records() << "\n"
       << "subjects that kept their id from the last link run: " << r.subjects_kept_id() << "\n";
   if (r.encoding_audit_size() > 0) {
     out << "encoding frequency self-audit (records, distinct values, largest share, entropy):\n";

@@ -39,6 +39,9 @@ struct LinkageReportData {
   // Joins refused because a cluster without a given name would have joined one whose given
   // names were a case's only (core/linkage.h LinkageCounts::uncorroborated).
   int64_t uncorroborated = 0;
+  // Records sent again in a later extract of their site and kind (same record id, person, day
+  // and, for incidents, category and role): linked once, from the latest extract.
+  int64_t repeated_records = 0;
   bool em_estimated = false;
   int64_t subjects_kept_id = 0;  // subjects that kept the previous run's id by membership
   // Case records by the level of the join that took each into a subject holding police

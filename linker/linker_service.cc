@@ -228,6 +228,7 @@ void ToProto(const LinkageReportData& r, v1::LinkageReport* out) {
   out->set_candidate_pairs(r.candidate_pairs);
   out->set_twin_vetoes(r.twin_vetoes);
   out->set_uncorroborated(r.uncorroborated);
+  out->set_repeated_records(r.repeated_records);
   out->set_em_estimated(r.em_estimated);
   out->set_subjects_kept_id(r.subjects_kept_id);
   for (int l = 0; l <= kProbabilisticLevel; ++l) {
