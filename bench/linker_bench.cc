@@ -25,6 +25,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -559,12 +560,36 @@ int main(int argc, char** argv) {
   int upload = 1000000;
   int64_t daemon = 0;
   bool daemon_second_run = true;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--police")) police = std::atoll(argv[i + 1]);
-    if (!std::strcmp(argv[i], "--cases")) cases = std::atoll(argv[i + 1]);
-    if (!std::strcmp(argv[i], "--upload")) upload = std::atoi(argv[i + 1]);
-    if (!std::strcmp(argv[i], "--daemon")) daemon = std::atoll(argv[i + 1]);
-    if (!std::strcmp(argv[i], "--daemon-second-run")) daemon_second_run = std::atoi(argv[i + 1]);
+  // An unknown flag or a flag without its number is a usage error, not a 10M-record run
+  // (`--help` used to start the whole bench).
+  auto usage = [&] {
+    std::fprintf(stderr,
+                 "usage: %s [--police N] [--cases N] [--upload N] [--daemon N] "
+                 "[--daemon-second-run 0|1]\n"
+                 "defaults: --police 10000000 --cases 100000 --upload 1000000 --daemon 0 "
+                 "--daemon-second-run 1 (0 skips a part)\n",
+                 argv[0]);
+    return 2;
+  };
+  for (int i = 1; i < argc; i += 2) {
+    const char* flag = argv[i];
+    if (i + 1 >= argc) return usage();
+    char* end = nullptr;
+    const long long v = std::strtoll(argv[i + 1], &end, 10);
+    if (end == argv[i + 1] || *end != '\0' || v < 0) return usage();
+    if (!std::strcmp(flag, "--police")) {
+      police = v;
+    } else if (!std::strcmp(flag, "--cases")) {
+      cases = v;
+    } else if (!std::strcmp(flag, "--upload")) {
+      upload = static_cast<int>(v);
+    } else if (!std::strcmp(flag, "--daemon")) {
+      daemon = v;
+    } else if (!std::strcmp(flag, "--daemon-second-run")) {
+      daemon_second_run = v != 0;
+    } else {
+      return usage();
+    }
   }
   std::string work =
       std::filesystem::temp_directory_path() / ("pprl_linker_bench_" + std::to_string(getpid()));
