@@ -173,6 +173,25 @@ std::map<std::string, Call> AllCalls() {
   return calls;
 }
 
+// Commits `records` as one extract of `site` (client extract id SITE-CLIENT_ID).
+void Put(RecordStore& store, ExportKind kind, const std::string& site,
+         const std::vector<PseudonymousRecord>& records, const std::string& client_id = "1") {
+  absl::StatusOr<HmacKey> key = HmacKey::FromBytes(std::vector<uint8_t>(32, 7));
+  ExtractInfo info;
+  info.site = site;
+  info.client_extract_id = site + "-" + client_id;
+  info.kind = kind;
+  info.key_id = key->KeyId();
+  info.record_count = records.size();
+  RecordDigester d;
+  for (const PseudonymousRecord& r : records) d.Add(kind, r);
+  info.content_digest = d.HexDigest();
+  absl::StatusOr<std::unique_ptr<ExtractWriter>> w = store.BeginExtract(info);
+  ASSERT_THAT(w, IsOk());
+  ASSERT_THAT((*w)->Add(records), IsOk());
+  ASSERT_THAT((*w)->Commit(), IsOk());
+}
+
 // The daemon's path: records from the store, linked, their attributes kept beside the
 // snapshot's records (cases' attributes, incidents' category and role) reach the cohort.
 TEST(SubjectsOf, AttributesFromTheStoreReachTheCohort) {
@@ -180,22 +199,6 @@ TEST(SubjectsOf, AttributesFromTheStoreReachTheCohort) {
   absl::StatusOr<HmacKey> key = HmacKey::FromBytes(std::vector<uint8_t>(32, 7));
   ASSERT_THAT(key, IsOk());
   NormalisedIdentity person{"", "jansen", "j", Date{1980, 5, 6}, "jan"};
-  auto put = [&](ExportKind kind, const std::string& site,
-                 const std::vector<PseudonymousRecord>& records) {
-    ExtractInfo info;
-    info.site = site;
-    info.client_extract_id = site + "-1";
-    info.kind = kind;
-    info.key_id = key->KeyId();
-    info.record_count = records.size();
-    RecordDigester d;
-    for (const PseudonymousRecord& r : records) d.Add(kind, r);
-    info.content_digest = d.HexDigest();
-    absl::StatusOr<std::unique_ptr<ExtractWriter>> w = store->BeginExtract(info);
-    ASSERT_THAT(w, IsOk());
-    ASSERT_THAT((*w)->Add(records), IsOk());
-    ASSERT_THAT((*w)->Commit(), IsOk());
-  };
   PseudonymousRecord c;
   c.kind = ExportKind::kCases;
   c.record_id = "c1";
@@ -203,7 +206,7 @@ TEST(SubjectsOf, AttributesFromTheStoreReachTheCohort) {
   ComputeMatchKeys(*key, person, &c.keys);
   c.case_attributes.kader = "hic";
   c.case_attributes.age = 44;
-  put(ExportKind::kCases, "gcos", {c});
+  Put(*store, ExportKind::kCases, "gcos", {c});
   std::vector<PseudonymousRecord> incidents(3);
   for (int i = 0; i < 3; ++i) {
     incidents[i].kind = ExportKind::kIncidents;
@@ -214,7 +217,7 @@ TEST(SubjectsOf, AttributesFromTheStoreReachTheCohort) {
     incidents[i].incident_attributes.role = "verdachte";
     incidents[i].person = {'m', 1980};
   }
-  put(ExportKind::kIncidents, "police", incidents);
+  Put(*store, ExportKind::kIncidents, "police", incidents);
   LinkerCore core(store.get(), [] { return int64_t{0}; });
   ASSERT_THAT(core.RunLinkage(), IsOk());
   absl::StatusOr<std::shared_ptr<const LinkageSnapshot>> snap = core.Snapshot();
@@ -881,23 +884,6 @@ std::vector<PseudonymousRecord> Population(ExportKind kind, int n, uint32_t seed
   return out;
 }
 
-void Put(RecordStore& store, ExportKind kind, const std::string& site,
-         const std::vector<PseudonymousRecord>& records, const std::string& client_id = "1") {
-  absl::StatusOr<HmacKey> key = HmacKey::FromBytes(std::vector<uint8_t>(32, 7));
-  ExtractInfo info;
-  info.site = site;
-  info.client_extract_id = site + "-" + client_id;
-  info.kind = kind;
-  info.key_id = key->KeyId();
-  info.record_count = records.size();
-  RecordDigester d;
-  for (const PseudonymousRecord& r : records) d.Add(kind, r);
-  info.content_digest = d.HexDigest();
-  absl::StatusOr<std::unique_ptr<ExtractWriter>> w = store.BeginExtract(info);
-  ASSERT_THAT(w, IsOk());
-  ASSERT_THAT((*w)->Add(records), IsOk());
-  ASSERT_THAT((*w)->Commit(), IsOk());
-}
 
 // The daemon's path (store -> RunLinkage -> snapshot) gives, record by record, the subjects,
 // levels and links of Link() over the same records, and the counts of its report: however the
