@@ -52,6 +52,9 @@ void PrintReport(const v1::LinkageReport& r, std::ostream& out) {
       << r.uncorroborated() << "\n"
       << "records repeated by a later extract of their site and kind (linked once): "
       << r.repeated_records() << "\n"
+      << "joins refused that would have made two case groups one subject (a police record "
+         "bridging cases the case file does not join): "
+      << r.case_groups_kept_apart() << "\n"
       << "subjects that kept their id from the last link run: " << r.subjects_kept_id() << "\n";
   if (r.encoding_audit_size() > 0) {
     out << "encoding frequency self-audit (records, distinct values, largest share, entropy):\n";

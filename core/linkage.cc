@@ -37,13 +37,29 @@ class DisjointSets {
     if (size_[a] < size_[b]) std::swap(a, b);
     parent_[b] = a;
     size_[a] += size_[b];
+    if (!group_.empty() && group_[a] == 0) group_[a] = group_[b];
     return a;
   }
   uint32_t Size(uint32_t root) const { return size_[root]; }
+  // Case groups (red team 7, H1): the case records the case file alone joins (Link over the
+  // cases only) are one group from the start; a join that would put two groups into one
+  // cluster is refused, so which cases are one subject never depends on police records (a
+  // police record sharing one key with each of two cases would otherwise show, through the
+  // cohort's n, whether the police know that person).
+  void SetGroup(uint32_t record, uint32_t group) {
+    if (group_.empty()) group_.assign(parent_.size(), 0);
+    group_[Find(record)] = group + 1;
+  }
+  bool SeparateCaseGroups(uint32_t a, uint32_t b) {
+    if (group_.empty()) return false;
+    const uint32_t ga = group_[Find(a)], gb = group_[Find(b)];
+    return ga != 0 && gb != 0 && ga != gb;
+  }
 
  private:
   std::vector<uint32_t> parent_;
   std::vector<uint32_t> size_;
+  std::vector<uint32_t> group_;  // per root: case group + 1, 0 none (empty: no groups)
 };
 
 // The first-initial digests of each cluster, for the twins test. Most clusters have one (or
@@ -386,6 +402,13 @@ void ProbabilisticStage(const std::vector<LinkInput>& records, const LinkOptions
         ++result->counts.ambiguous_records;
         continue;
       }
+      if (sets.SeparateCaseGroups(ra, rb)) {
+        // Counted where a police record would have bridged them (two cases' own pair was
+        // decided by the run over the cases).
+        if (records[ev.a].source != ExportKind::kCases || records[ev.b].source != ExportKind::kCases)
+          ++result->counts.case_groups_kept_apart;
+        continue;
+      }
       // A nameless cluster joins a case's name only where a police record corroborates it.
       if (!initials.NamelessJoinAllowed(ra, rb)) {
         ++result->counts.uncorroborated;
@@ -398,8 +421,9 @@ void ProbabilisticStage(const std::vector<LinkInput>& records, const LinkOptions
       // twin (size x m(different) >= twin prior).
       if (ev.level[1] == first_name_level::kDifferent) {
         const bool both_lone = sets.Size(ra) == 1 && sets.Size(rb) == 1;
-        if (!both_lone &&
-            !RegistrationErrors(sets.Size(ra), sets.Size(rb), m_different, options.twin_prior)) {
+        if (options.different_first_name_vetoes ||
+            (!both_lone &&
+             !RegistrationErrors(sets.Size(ra), sets.Size(rb), m_different, options.twin_prior))) {
           ev.twin_veto = true;
           ++result->counts.twin_vetoes;
           continue;
@@ -447,6 +471,45 @@ LinkageResult Link(const std::vector<LinkInput>& records, const LinkOptions& opt
     }
   }
 
+  // The case groups: the cases linked among themselves alone, joined before anything else.
+  LinkageResult case_only;
+  std::vector<uint32_t> case_records;
+  if (options.case_groups_first) {
+    std::vector<LinkInput> cases;
+    for (size_t i = 0; i < n; ++i) {
+      if (records[i].source != ExportKind::kCases) continue;
+      case_records.push_back(static_cast<uint32_t>(i));
+      cases.push_back(records[i]);
+    }
+    if (!case_records.empty()) {
+      LinkOptions alone = options;
+      alone.case_groups_first = false;
+      alone.different_first_name_vetoes = true;
+      case_only = Link(cases, alone);
+      std::vector<uint32_t> first_of_group(case_only.subject_ids.size(), UINT32_MAX);
+      for (size_t c = 0; c < case_records.size(); ++c) {
+        const uint32_t g = case_only.subject_of[c];
+        const uint32_t r = case_records[c];
+        if (first_of_group[g] == UINT32_MAX) {
+          first_of_group[g] = r;
+        } else {
+          const uint32_t a = sets.Find(first_of_group[g]), b = sets.Find(r);
+          const uint32_t merged = sets.Union(a, b);
+          initials.Merge(merged, merged == a ? b : a);
+        }
+        result.joined_at_level[r] = case_only.joined_at_level[c];
+      }
+      for (size_t c = 0; c < case_records.size(); ++c)
+        sets.SetGroup(case_records[c], case_only.subject_of[c]);
+      for (int l = 0; l < 6; ++l)
+        result.counts.links_by_level[l] += case_only.counts.links_by_level[l];
+      result.counts.probabilistic_links += case_only.counts.probabilistic_links;
+      result.counts.possible_links += case_only.counts.possible_links;
+      result.counts.uncorroborated += case_only.counts.uncorroborated;
+      result.counts.twin_vetoes += case_only.counts.twin_vetoes;
+    }
+  }
+
   struct Entry {
     Digest digest;
     uint32_t record;
@@ -491,6 +554,15 @@ LinkageResult Link(const std::vector<LinkInput>& records, const LinkOptions& opt
           uint32_t root = roots[0];
           for (size_t k = 1; k < roots.size(); ++k) {
             uint32_t other = roots[k];
+            if (sets.SeparateCaseGroups(root, other)) {
+              // Counted where a police record holds the key (a key of cases only was decided
+              // by the run over the cases).
+              bool police = false;
+              for (size_t e = begin; e < end && !police; ++e)
+                police = records[entries[e].record].source != ExportKind::kCases;
+              if (police) ++result.counts.case_groups_kept_apart;
+              continue;
+            }
             if (!initials.NamelessJoinAllowed(root, other)) {
               ++result.counts.uncorroborated;
               continue;
@@ -520,6 +592,25 @@ LinkageResult Link(const std::vector<LinkInput>& records, const LinkOptions& opt
   } else {
     result.evidence_of.assign(n, -1);
   }
+  // The case groups' own probabilistic links, with their evidence (record indices of these
+  // inputs), after the stage's.
+  if (!case_records.empty()) {
+    std::vector<int32_t> renumber(case_only.evidence.size(), -1);
+    for (size_t k = 0; k < case_only.evidence.size(); ++k) {
+      LinkEvidence e = case_only.evidence[k];
+      if (!e.linked) continue;
+      e.a = case_records[e.a];
+      e.b = case_records[e.b];
+      renumber[k] = static_cast<int32_t>(result.evidence.size());
+      result.evidence.push_back(e);
+    }
+    for (size_t c = 0; c < case_records.size(); ++c) {
+      const int32_t k = case_only.evidence_of[c];
+      if (k >= 0 && renumber[k] >= 0 && result.evidence_of[case_records[c]] < 0)
+        result.evidence_of[case_records[c]] = renumber[k];
+    }
+  }
+  case_only = LinkageResult();
   // Not needed by the numbering: let go before it allocates (18 bytes a record of the linker's
   // peak memory at 10M records; issue 13).
   initials = InitialSets(0);

@@ -63,6 +63,14 @@ struct LinkOptions {
   double twin_prior = 0.25;
   // Two clusters of two or more records each are joined only at link_threshold + this (bits).
   double established_margin = 6.0;
+  // The cases are linked among themselves first and each group so found is one subject that
+  // no other join may merge with another group (the cohort's subjects follow from the case
+  // file alone). Off only for that inner run.
+  bool case_groups_first = true;
+  // A different first name keeps two records apart even when both are lone (the inner run
+  // over the cases: the case file holds one row per subject, so two rows differing in first
+  // name with one surname and birth date are twins, not a registration error).
+  bool different_first_name_vetoes = false;
 };
 
 // Why a probabilistic link (or possible link) was made: levels and partial weights, no value.
@@ -88,6 +96,9 @@ struct LinkageCounts {
   int64_t ambiguous_records = 0;    // records that would link to either of two twins: neither
   int64_t frequent_blocks = 0;      // blocking tokens skipped as too frequent
   int64_t uncorroborated = 0;       // joins refused: a nameless cluster to a case's name only
+  // Joins refused because they would have made two case groups (cases the case file alone
+  // does not join) one subject: a police record bridging them.
+  int64_t case_groups_kept_apart = 0;
 };
 
 struct LinkageResult {

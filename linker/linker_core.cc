@@ -148,6 +148,7 @@ nlohmann::json LinkageReportData::ToJson() const {
           {"twin_vetoes", twin_vetoes},
           {"uncorroborated", uncorroborated},
           {"repeated_records", repeated_records},
+          {"case_groups_kept_apart", case_groups_kept_apart},
           {"em_estimated", em_estimated},
           {"subjects_kept_id", subjects_kept_id},
           {"case_links_by_level", case_links},
@@ -189,6 +190,7 @@ absl::StatusOr<LinkageReportData> LinkageReportData::FromJson(const std::string&
     r.twin_vetoes = j.value("twin_vetoes", int64_t{0});
     r.uncorroborated = j.value("uncorroborated", int64_t{0});
     r.repeated_records = j.value("repeated_records", int64_t{0});
+    r.case_groups_kept_apart = j.value("case_groups_kept_apart", int64_t{0});
     r.em_estimated = j.value("em_estimated", false);
     r.subjects_kept_id = j.value("subjects_kept_id", int64_t{0});
     for (int l = 0; l <= kProbabilisticLevel; ++l) {
@@ -684,6 +686,7 @@ absl::StatusOr<std::shared_ptr<LinkageSnapshot>> LinkerCore::Compute() {
   rep.candidate_pairs = result.counts.candidate_pairs;
   rep.twin_vetoes = result.counts.twin_vetoes;
   rep.uncorroborated = result.counts.uncorroborated;
+  rep.case_groups_kept_apart = result.counts.case_groups_kept_apart;
   rep.em_estimated = result.parameters.estimated;
   for (const LinkEvidence& e : result.evidence) {
     if (e.linked) snap->evidence.push_back(e);

@@ -42,6 +42,9 @@ struct LinkageReportData {
   // Records sent again in a later extract of their site and kind (same record id, person, day
   // and, for incidents, category and role): linked once, from the latest extract.
   int64_t repeated_records = 0;
+  // Joins refused that would have made two case groups (cases the case file alone does not
+  // join) one subject (core/linkage.h LinkageCounts::case_groups_kept_apart).
+  int64_t case_groups_kept_apart = 0;
   bool em_estimated = false;
   int64_t subjects_kept_id = 0;  // subjects that kept the previous run's id by membership
   // Case records by the level of the join that took each into a subject holding police

@@ -229,6 +229,7 @@ void ToProto(const LinkageReportData& r, v1::LinkageReport* out) {
   out->set_twin_vetoes(r.twin_vetoes);
   out->set_uncorroborated(r.uncorroborated);
   out->set_repeated_records(r.repeated_records);
+  out->set_case_groups_kept_apart(r.case_groups_kept_apart);
   out->set_em_estimated(r.em_estimated);
   out->set_subjects_kept_id(r.subjects_kept_id);
   for (int l = 0; l <= kProbabilisticLevel; ++l) {

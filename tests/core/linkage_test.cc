@@ -1,4 +1,5 @@
 #include "core/linkage.h"
+#include "core/field_encodings.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -6,6 +7,7 @@
 #include <algorithm>
 #include <numeric>
 #include <random>
+#include <set>
 
 namespace pprl {
 namespace {
@@ -136,6 +138,89 @@ TEST(Linkage, SubjectIdsSurviveAnAddedExtract) {
   EXPECT_EQ(before.subject_ids[before.subject_of[1]], after.subject_ids[after.subject_of[1]]);
   EXPECT_EQ(after.subject_of[4], after.subject_of[1]);
   EXPECT_EQ(after.counts.subjects, 3);
+}
+
+// With field encodings too (the probabilistic stage's inputs).
+LinkInput Full(ExportKind source, const std::string& id, const std::string& surname,
+               const std::string& initials, const std::string& first_name, Date dob) {
+  static FieldEncoder* encoder = new FieldEncoder(Key());
+  LinkInput in;
+  in.source = source;
+  in.extract_id = "E1";
+  in.record_id = id;
+  NormalisedIdentity person{"", surname, initials, dob, first_name};
+  ComputeMatchKeys(Key(), person, &in.keys);
+  encoder->Encode(person, &in.encodings);
+  return in;
+}
+
+size_t CaseSubjects(const std::vector<LinkInput>& in, const LinkageResult& r) {
+  std::set<uint32_t> subjects;
+  for (size_t i = 0; i < in.size(); ++i)
+    if (in[i].source == kCase) subjects.insert(r.subject_of[i]);
+  return subjects.size();
+}
+
+// Red team 7, H1: which cases are one subject follows from the case file alone. Two case rows
+// of one person that share no key (one without initials, one with day and month swapped) were
+// joined by a police record sharing a key with each, so the cohort's n showed whether the
+// police know that person. The police record now goes to one of them, the other stays its own
+// subject, and the refusal is counted.
+TEST(Linkage, APoliceRecordDoesNotJoinCasesTheCaseFileKeepsApart) {
+  std::vector<LinkInput> cases = {
+      Full(kCase, "A", "verhoeven", "", "", {1984, 3, 11}),
+      Full(kCase, "B", "verhoeven", "mj", "", {1984, 11, 3}),
+      Full(kCase, "C", "dekker", "p", "", {1990, 1, 2}),
+  };
+  std::vector<LinkInput> with_police = cases;
+  with_police.push_back(Full(kInc, "I1", "verhoeven", "mj", "marco", {1984, 3, 11}));
+  with_police.push_back(Full(kConv, "V1", "verhoeven", "mj", "marco", {1984, 3, 11}));
+  const LinkageResult alone = Link(cases);
+  const LinkageResult known = Link(with_police);
+  EXPECT_EQ(CaseSubjects(cases, alone), 3u);
+  EXPECT_EQ(CaseSubjects(with_police, known), 3u);
+  EXPECT_FALSE(Together(known, 0, 1));
+  EXPECT_TRUE(Together(known, 3, 4));
+  EXPECT_TRUE(Together(known, 0, 3) || Together(known, 1, 3));
+  EXPECT_GT(known.counts.case_groups_kept_apart, 0);
+  EXPECT_EQ(alone.counts.case_groups_kept_apart, 0);
+  // Without the rule (the inner run's options) the police record bridges them.
+  LinkOptions bridged;
+  bridged.case_groups_first = false;
+  EXPECT_TRUE(Together(Link(with_police, bridged), 0, 1));
+}
+
+// Twins in the case file (one surname and birth date, other initials) are two subjects with or
+// without police records: before, two lone case rows were joined by the probabilistic stage
+// (a different first name is evidence, not a veto, between lone records) and kept apart only
+// when police records made them larger.
+TEST(Linkage, TwinsInTheCaseFileAreTwoSubjectsWhateverThePoliceHold) {
+  std::vector<LinkInput> cases = {
+      Full(kCase, "K", "visser", "k", "", {2000, 8, 8}),
+      Full(kCase, "L", "visser", "l", "", {2000, 8, 8}),
+  };
+  std::vector<LinkInput> with_police = cases;
+  with_police.push_back(Full(kInc, "I1", "visser", "k", "kees", {2000, 8, 8}));
+  with_police.push_back(Full(kInc, "I2", "visser", "l", "luuk", {2000, 8, 8}));
+  EXPECT_EQ(CaseSubjects(cases, Link(cases)), 2u);
+  const LinkageResult known = Link(with_police);
+  EXPECT_EQ(CaseSubjects(with_police, known), 2u);
+  EXPECT_TRUE(Together(known, 0, 2));
+  EXPECT_TRUE(Together(known, 1, 3));
+}
+
+// A case row repeated with a typo in the case file is still one subject (the case-only run
+// joins it), and its police records join that subject.
+TEST(Linkage, ACaseFileDuplicateIsOneSubjectWithItsPoliceRecords) {
+  std::vector<LinkInput> in = {
+      Full(kCase, "A", "bakker", "h", "", {1960, 1, 1}),
+      Full(kCase, "B", "backer", "h", "", {1960, 1, 1}),
+      Full(kInc, "I1", "bakker", "h", "henk", {1960, 1, 1}),
+  };
+  const LinkageResult r = Link(in);
+  EXPECT_TRUE(Together(r, 0, 1));
+  EXPECT_TRUE(Together(r, 0, 2));
+  EXPECT_EQ(r.counts.case_groups_kept_apart, 0);
 }
 
 TEST(Linkage, EmptyInput) {

@@ -173,7 +173,7 @@ python3 - "$work/analyst.json" <<'EOF' || die "the analyst's report: see above"
 import json, sys
 r = json.load(open(sys.argv[1]))
 banned = {"possible_links", "candidate_pairs", "probabilistic_links", "twin_vetoes", "em_estimated",
-          "encoding_audit", "subjects_kept_id", "largest_share", "entropy_bits", "uncorroborated", "repeated_records"}
+          "encoding_audit", "subjects_kept_id", "largest_share", "entropy_bits", "uncorroborated", "repeated_records", "case_groups_kept_apart"}
 def keys(x, path=""):
     if isinstance(x, dict):
         for k, v in x.items():
