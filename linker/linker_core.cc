@@ -432,10 +432,12 @@ absl::StatusOr<std::shared_ptr<LinkageSnapshot>> LinkerCore::Compute() {
   };
   // A record sent again in a later extract of its site and kind (an overlapping re-export
   // not withdrawn first) is one record, not a second incident, conviction or case: the same
-  // record id, person (every match key), day and, for incidents, category and role. Only the
-  // copy of the most recently committed extract is linked; the others are counted in the
-  // report (repeated_records). Found by red team 6: 137 + 60 overlapping incident rows were
-  // 197 records and changed nine subjects' counts. 8 bytes a record while loading.
+  // record id and person (every match key). Only the copy of the most recently committed
+  // extract is linked, with its day and attributes (an update: a role or category changed, a
+  // date corrected); the others are counted in the report (repeated_records). Found by red
+  // team 6: 137 + 60 overlapping incident rows were 197 records and changed nine subjects'
+  // counts; red team 7 (M4): changed copies were kept too. A copy whose identity changed is
+  // resolved after linking (below). 16 bytes a record while loading.
   struct Identity {
     uint64_t hash;
     uint32_t record;
@@ -448,12 +450,14 @@ absl::StatusOr<std::shared_ptr<LinkageSnapshot>> LinkerCore::Compute() {
     std::string site;
   };
   std::vector<Run> runs;
+  std::unordered_map<std::string, size_t> extract_runs;  // extract id -> a run of it
   absl::Status scan = store_->ScanRecords([&](const StoredRecord& r) {
     if (r.extract->extract_id != last_extract) {
       last_extract = r.extract->extract_id;
       extract_id = ExtractId(last_extract);
       Append(&inputs_list, r.extract->extract_id, ":", r.extract->content_digest, "\n");
       runs.push_back({inputs.size(), r.extract->committed_unix_ms, r.extract->site});
+      extract_runs.emplace(r.extract->extract_id, runs.size() - 1);
     }
     LinkInput in;
     in.source = r.extract->kind;
@@ -475,14 +479,11 @@ absl::StatusOr<std::shared_ptr<LinkageSnapshot>> LinkerCore::Compute() {
     uint64_t h =
         Mix(std::hash<std::string>()(r.extract->site), static_cast<uint64_t>(r.extract->kind) + 1);
     h = Mix(h, std::hash<std::string>()(r.record->record_id));
-    h = Mix(h, static_cast<uint64_t>(static_cast<uint32_t>(r.record->event_day)));
     for (const MatchKey& key : r.record->keys) {
       uint64_t d = 0;
       std::memcpy(&d, key.digest.data(), std::min(sizeof d, key.digest.size()));
       h = Mix(h, d ^ static_cast<uint64_t>(key.level));
     }
-    if (r.extract->kind == ExportKind::kIncidents)
-      h = Mix(h, (uint64_t{k.category} << 32) | k.role);
     identity.push_back({h, static_cast<uint32_t>(identity.size())});
     return absl::OkStatus();
   });
@@ -499,10 +500,7 @@ absl::StatusOr<std::shared_ptr<LinkageSnapshot>> LinkerCore::Compute() {
       const LinkInput& x = inputs[a];
       const LinkInput& y = inputs[b];
       if (x.source != y.source || x.record_id != y.record_id || !(x.keys == y.keys)) return false;
-      if (kept[a].event_day != kept[b].event_day) return false;
-      if (runs[run_of[a]].site != runs[run_of[b]].site) return false;
-      return x.source != ExportKind::kIncidents ||
-             (kept[a].category == kept[b].category && kept[a].role == kept[b].role);
+      return runs[run_of[a]].site == runs[run_of[b]].site;
     };
     // Later committed wins; among copies committed at once, the later scanned.
     auto newer = [&](size_t a, size_t b) {
@@ -625,8 +623,55 @@ absl::StatusOr<std::shared_ptr<LinkageSnapshot>> LinkerCore::Compute() {
     }
   }
   PhaseDone("subject_ids");
+  // A record sent again with changes (red team 7, M4: a re-export whose overlap had a role
+  // updated, a category reclassified or initials missing kept both copies, and the year
+  // before's incidents mean rose from 6.20 to 6.52-6.64): of the copies of one record id from
+  // one site and kind that linked to one subject, only the most recently committed extract's
+  // is kept. Copies in other subjects stay (the same incident id names each person involved).
+  std::vector<uint8_t> superseded(n, 0);
+  {
+    struct Copy {
+      uint64_t hash;
+      uint32_t record;
+    };
+    std::vector<Copy> copies(n);
+    std::vector<const Run*> run_of_extract(extract_ids.size());
+    for (size_t e = 0; e < extract_ids.size(); ++e)
+      run_of_extract[e] = &runs[extract_runs.at(std::string(extract_ids[e].str()))];
+    for (size_t i = 0; i < n; ++i) {
+      uint64_t h = Mix(result.subject_of[i], static_cast<uint64_t>(sources[i]) + 1);
+      h = Mix(h, std::hash<std::string>()(run_of_extract[extract_of[i]]->site));
+      h = Mix(h, std::hash<std::string_view>()(record_id(i)));
+      copies[i] = {h, static_cast<uint32_t>(i)};
+    }
+    RadixSort(copies, [](const Copy& c) { return c.hash; });
+    auto same = [&](uint32_t a, uint32_t b) {
+      return result.subject_of[a] == result.subject_of[b] && sources[a] == sources[b] &&
+             record_id(a) == record_id(b) &&
+             run_of_extract[extract_of[a]]->site == run_of_extract[extract_of[b]]->site;
+    };
+    auto newer = [&](uint32_t a, uint32_t b) {
+      const int64_t ta = run_of_extract[extract_of[a]]->committed_unix_ms;
+      const int64_t tb = run_of_extract[extract_of[b]]->committed_unix_ms;
+      return ta != tb ? ta > tb : a > b;
+    };
+    for (size_t g = 0; g < copies.size();) {
+      size_t e = g + 1;
+      while (e < copies.size() && copies[e].hash == copies[g].hash) ++e;
+      for (size_t a = g; a < e; ++a) {
+        for (size_t b = g; b < e; ++b) {
+          const uint32_t x = copies[a].record, y = copies[b].record;
+          if (a != b && !superseded[x] && !superseded[y] && same(x, y) && newer(y, x))
+            superseded[x] = 1;
+        }
+      }
+      g = e;
+    }
+  }
+  for (uint8_t s : superseded) report.repeated_records += s;
   snap->records.reserve(n);
   for (size_t i = 0; i < n; ++i) {
+    if (superseded[i]) continue;
     const Kept& k = kept[i];
     LinkedRecord lr;
     lr.source = sources[i];
