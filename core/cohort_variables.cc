@@ -28,53 +28,113 @@ bool StudyCountsIncident(const Study& study, const CohortEventIn& e) {
   return study.roles.empty() || contains(study.roles, e.role);
 }
 
-std::optional<CoveredMonths> CoveredWholeMonths(const PoliceCoverage& coverage) {
-  std::optional<int32_t> first, last;
-  for (const std::optional<DayRange>& kind : {coverage.incidents, coverage.convictions}) {
-    if (!kind) continue;
-    first = first ? std::max(*first, kind->first) : kind->first;
-    last = last ? std::min(*last, kind->last) : kind->last;
-  }
-  if (!first) return std::nullopt;
-  Date f = DateFromDays(*first);
-  if (f.day != 1) f = AddMonths(Date{f.year, f.month, 1}, 1);
-  Date l = DateFromDays(*last);
-  if (l.day != DaysInMonth(l.year, l.month))
-    l = DateFromDays(DaysSinceEpoch(Date{l.year, l.month, 1}) - 1);
-  return CoveredMonths{f, l};
+int32_t MonthIndex(const Date& d) { return d.year * 12 + d.month - 1; }
+
+Date MonthStart(int32_t month) {
+  const int32_t year = month >= 0 ? month / 12 : (month - 11) / 12;
+  return Date{year, month - year * 12 + 1, 1};
 }
 
-Study StudyWithinCoverage(const Study& study, const CoveredMonths& months) {
-  // months.first is a month's first day, so t - 12m >= first exactly when t >= first + 12m
-  // (clamping moves only a 29 February, within its month). The day after months.last is a
-  // month's first day, so t + 12m <= that day exactly when t <= that day - 12m.
-  const Date from = AddMonths(months.first, 12);
-  const Date to = AddMonths(DateFromDays(DaysSinceEpoch(months.last) + 1), -12);
+std::vector<MonthStretch> StretchesOfMonths(const std::vector<int32_t>& months) {
+  std::vector<MonthStretch> out;
+  for (int32_t m : months) {
+    if (!out.empty() && m - out.back().last - 1 <= kBridgedEmptyMonths) {
+      out.back().last = std::max(out.back().last, m);
+    } else {
+      out.push_back({m, m});
+    }
+  }
+  return out;
+}
+
+namespace {
+
+// A kind's stretches: from its months, or (an older linker) the whole months inside its days.
+std::vector<MonthStretch> KindStretches(const DayRange& days, const std::vector<int32_t>& months) {
+  if (!months.empty()) return StretchesOfMonths(months);
+  const Date f = DateFromDays(days.first), l = DateFromDays(days.last);
+  const int32_t first = MonthIndex(f) + (f.day != 1 ? 1 : 0);
+  const int32_t last = MonthIndex(l) - (l.day != DaysInMonth(l.year, l.month) ? 1 : 0);
+  if (last < first) return {};
+  return {{first, last}};
+}
+
+// The months in both lists of stretches (each ascending and disjoint).
+std::vector<MonthStretch> Intersect(const std::vector<MonthStretch>& a,
+                                    const std::vector<MonthStretch>& b) {
+  std::vector<MonthStretch> out;
+  size_t i = 0, j = 0;
+  while (i < a.size() && j < b.size()) {
+    const int32_t first = std::max(a[i].first, b[j].first);
+    const int32_t last = std::min(a[i].last, b[j].last);
+    if (first <= last) out.push_back({first, last});
+    if (a[i].last < b[j].last) {
+      ++i;
+    } else {
+      ++j;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<std::vector<MonthStretch>> CoveredStretches(const PoliceCoverage& coverage) {
+  std::optional<std::vector<MonthStretch>> out;
+  if (coverage.incidents) out = KindStretches(*coverage.incidents, coverage.incident_months);
+  if (coverage.convictions) {
+    std::vector<MonthStretch> c = KindStretches(*coverage.convictions, coverage.conviction_months);
+    out = out ? Intersect(*out, c) : std::move(c);
+  }
+  return out;
+}
+
+std::vector<std::pair<Date, Date>> AllowedReferenceDays(
+    const std::vector<MonthStretch>& stretches) {
+  // t - 12m >= the 1st of m1 exactly when t >= the 1st of m1 + 12 (clamping moves only a 29
+  // February, within its month); t + 12m <= the 1st of m2 + 1 (the window is half-open)
+  // exactly when t <= the 1st of m2 - 11.
+  std::vector<std::pair<Date, Date>> out;
+  for (const MonthStretch& s : stretches) {
+    if (s.last - 11 >= s.first + 12)
+      out.emplace_back(MonthStart(s.first + 12), MonthStart(s.last - 11));
+  }
+  return out;
+}
+
+Study StudyWithinCoverage(const Study& study, const std::vector<MonthStretch>& stretches) {
   Study s = study;
-  if (!s.first_discussed_from || *s.first_discussed_from < from) s.first_discussed_from = from;
-  if (!s.first_discussed_to || to < *s.first_discussed_to) s.first_discussed_to = to;
+  s.covered_first_discussed = AllowedReferenceDays(stretches);
   return s;
 }
 
 Study StudyWithinCoverage(const Study& study, const PoliceCoverage& coverage) {
-  const std::optional<CoveredMonths> months = CoveredWholeMonths(coverage);
-  return months ? StudyWithinCoverage(study, *months) : study;
+  const std::optional<std::vector<MonthStretch>> stretches = CoveredStretches(coverage);
+  return stretches ? StudyWithinCoverage(study, *stretches) : study;
+}
+
+bool StudySelectsCase(const Study& study, const CohortCaseIn& c) {
+  if (std::find(study.kaders.begin(), study.kaders.end(), c.attributes.kader) ==
+      study.kaders.end())
+    return false;
+  const Date d = DateFromDays(c.first_discussed_day);
+  if (study.first_discussed_from && d < *study.first_discussed_from) return false;
+  if (study.first_discussed_to && *study.first_discussed_to < d) return false;
+  if (!study.covered_first_discussed) return true;
+  for (const auto& [from, to] : *study.covered_first_discussed) {
+    if (!(d < from) && !(to < d)) return true;
+  }
+  return false;
 }
 
 std::vector<SubjectVariables> BuildCohort(const std::vector<CohortSubjectIn>& subjects,
                                           const Study& study) {
   std::vector<SubjectVariables> out;
-  auto contains = [](const std::vector<std::string>& v, const std::string& s) {
-    return std::find(v.begin(), v.end(), s) != v.end();
-  };
   for (const CohortSubjectIn& s : subjects) {
     // The subject's qualifying cases; the earliest one is the reference.
     const CohortCaseIn* first = nullptr;
     for (const CohortCaseIn& c : s.cases) {
-      if (!contains(study.kaders, c.attributes.kader)) continue;
-      Date d = DateFromDays(c.first_discussed_day);
-      if (study.first_discussed_from && d < *study.first_discussed_from) continue;
-      if (study.first_discussed_to && *study.first_discussed_to < d) continue;
+      if (!StudySelectsCase(study, c)) continue;
       if (first == nullptr || c.first_discussed_day < first->first_discussed_day) first = &c;
     }
     if (first == nullptr) continue;

@@ -54,27 +54,52 @@ struct SubjectVariables {
   std::map<std::string, double> values;
 };
 
-// The police data's coverage (the linker's, over every stored record): per kind the first and
-// last event day, both inclusive; absent when the kind has no records.
+// The police data's coverage (the linker's, over every stored record), per kind: the first
+// and last event day, both inclusive, and the months holding at least one record (MonthIndex,
+// ascending, each once; empty from a linker older than the months). A kind without records
+// has neither.
 struct DayRange {
   int32_t first = 0, last = 0;
 };
 struct PoliceCoverage {
   std::optional<DayRange> incidents, convictions;
+  std::vector<int32_t> incident_months, conviction_months;
 };
-// The whole calendar months that both kinds cover (a kind without records sets no limit):
-// the later first day rounded up to a month's first, the earlier last day rounded down to a
-// month's end. `last` < `first` when no whole month is covered; nullopt without coverage.
-struct CoveredMonths {
-  Date first, last;
+// A month as one number: year * 12 + month - 1.
+int32_t MonthIndex(const Date& d);
+inline int32_t MonthIndexOfDay(int32_t day) { return MonthIndex(DateFromDays(day)); }
+// The first day of month `month` (MonthIndex).
+Date MonthStart(int32_t month);
+// A stretch of whole covered months, first and last inclusive (MonthIndex).
+struct MonthStretch {
+  int32_t first = 0, last = 0;
+  bool operator==(const MonthStretch&) const = default;
 };
-std::optional<CoveredMonths> CoveredWholeMonths(const PoliceCoverage& coverage);
-// `study` with its first_discussed range narrowed so that every window of SPEC section 5
-// ([t-12m, t+12m) and those inside it) lies within `months`: t-12m >= first and
-// t+12m <= last + 1 day (month arithmetic as CountWindows). An empty range is possible.
-Study StudyWithinCoverage(const Study& study, const CoveredMonths& months);
+// A run of at most this many consecutive months without records between months with records
+// of a kind is taken as covered (a small site can have a month without convictions).
+inline constexpr int kBridgedEmptyMonths = 2;
+// One kind's covered stretches from its months with records (ascending, each once): runs of
+// at most kBridgedEmptyMonths empty months are bridged; the first and last month of each
+// stretch count whole.
+std::vector<MonthStretch> StretchesOfMonths(const std::vector<int32_t>& months);
+// The stretches of months both kinds cover (a kind without records sets no limit); nullopt
+// when neither kind has records. A kind without months (an older linker) covers the whole
+// months inside its first and last day (a first day that is not the 1st moves to the next
+// month, a last day that is not the month's end to the previous month).
+std::optional<std::vector<MonthStretch>> CoveredStretches(const PoliceCoverage& coverage);
+// The reference days whose windows of SPEC section 5 ([t-12m, t+12m) and those inside it)
+// touch only months of one stretch: for a stretch [m1, m2], t from the 1st of month m1 + 12
+// to the 1st of month m2 - 11, both inclusive (month arithmetic as CountWindows). A stretch of
+// fewer than 24 months gives none.
+std::vector<std::pair<Date, Date>> AllowedReferenceDays(const std::vector<MonthStretch>& stretches);
+// `study` with its cases limited to those whose first discussion lies in
+// AllowedReferenceDays (Study::covered_first_discussed); its own range is kept.
+Study StudyWithinCoverage(const Study& study, const std::vector<MonthStretch>& stretches);
 // The same with the coverage itself; `study` unchanged without coverage.
 Study StudyWithinCoverage(const Study& study, const PoliceCoverage& coverage);
+// Whether `study` selects case `c`: its kader, the study's first_discussed range and the
+// coverage's ranges (covered_first_discussed).
+bool StudySelectsCase(const Study& study, const CohortCaseIn& c);
 
 // The cohort of `study` among `subjects`, in the input order.
 std::vector<SubjectVariables> BuildCohort(const std::vector<CohortSubjectIn>& subjects,

@@ -69,6 +69,11 @@ struct Study {
   int requested_min_residual_df = 0;
   double requested_max_leverage = 0;
   ComparisonSettings comparison;
+  // Not from the study file: set by the analyzer from the police data's coverage
+  // (StudyWithinCoverage). When present, a case is selected only if its first_discussed day
+  // also lies in one of these inclusive ranges (none when empty); the analyst's range above
+  // still applies.
+  std::optional<std::vector<std::pair<Date, Date>>> covered_first_discussed;
 };
 
 // The analyzer's disclosure policy and the limits it puts on a study file. The thresholds are

@@ -52,12 +52,7 @@ json CohortLinkage(const Study& study, const std::vector<CohortSubjectIn>& subje
   for (const CohortSubjectIn& s : subjects) {
     if (!in_cohort.contains(s.subject_id)) continue;
     for (const CohortCaseIn& c : s.cases) {
-      if (std::find(study.kaders.begin(), study.kaders.end(), c.attributes.kader) ==
-          study.kaders.end())
-        continue;
-      const Date d = DateFromDays(c.first_discussed_day);
-      if (study.first_discussed_from && d < *study.first_discussed_from) continue;
-      if (study.first_discussed_to && *study.first_discussed_to < d) continue;
+      if (!StudySelectsCase(study, c)) continue;
       ++cases;
       linked_incidents += !s.incidents.empty();
       linked_convictions += !s.convictions.empty();
@@ -231,12 +226,13 @@ void GuardComparisonCounts(const Study& study, json& r) {
 }
 
 // The study section gives the analyst's range; /cohort/notes says what the police data's
-// coverage left out (StudyWithinCoverage). The cases counted are the analyst's own (kader and
-// range): the case file and the coverage's months give them, nothing else.
+// coverage left out (StudyWithinCoverage): the covered stretches of months and how many of the
+// study's cases fell outside. The cases counted are the analyst's own (kader and range): the
+// case file and the coverage's months give them, nothing about any one person.
 void AddCoverageNote(const Study& as_given, const Study& within, const PoliceCoverage& coverage,
                      const std::vector<CohortSubjectIn>& subjects, json& r) {
-  const std::optional<CoveredMonths> months = CoveredWholeMonths(coverage);
-  if (!months) return;
+  const std::optional<std::vector<MonthStretch>> stretches = CoveredStretches(coverage);
+  if (!stretches) return;
   for (const char* key : {"first_discussed_from", "first_discussed_to"}) {
     const std::optional<Date>& d = std::string_view(key) == "first_discussed_from"
                                        ? as_given.first_discussed_from
@@ -247,24 +243,34 @@ void AddCoverageNote(const Study& as_given, const Study& within, const PoliceCov
       r["study"].erase(key);
     }
   }
-  auto selected = [](const Study& s, const CohortCaseIn& c) {
-    if (std::find(s.kaders.begin(), s.kaders.end(), c.attributes.kader) == s.kaders.end())
-      return false;
-    const Date d = DateFromDays(c.first_discussed_day);
-    return !(s.first_discussed_from && d < *s.first_discussed_from) &&
-           !(s.first_discussed_to && *s.first_discussed_to < d);
-  };
   int64_t left_out = 0;
   for (const CohortSubjectIn& s : subjects) {
-    for (const CohortCaseIn& c : s.cases) left_out += selected(as_given, c) && !selected(within, c);
+    for (const CohortCaseIn& c : s.cases)
+      left_out += StudySelectsCase(as_given, c) && !StudySelectsCase(within, c);
+  }
+  auto month = [](int32_t m) { return FormatIsoDate(MonthStart(m)).substr(0, 7); };
+  std::string covered;
+  for (size_t i = 0; i < stretches->size(); ++i) {
+    const MonthStretch& s = (*stretches)[i];
+    covered += Cat(i == 0 ? "" : i + 1 == stretches->size() ? " and " : ", ", month(s.first),
+                   " to ", month(s.last));
+  }
+  std::string used;
+  const std::vector<std::pair<Date, Date>> allowed = AllowedReferenceDays(*stretches);
+  for (size_t i = 0; i < allowed.size(); ++i) {
+    used += Cat(i == 0 ? "" : i + 1 == allowed.size() ? " or " : ", ", "from ",
+                FormatIsoDate(allowed[i].first), " to ", FormatIsoDate(allowed[i].second));
   }
   r["cohort"]["notes"] = json::array(
-      {Cat("the police data cover ", FormatIsoDate(months->first), " to ",
-           FormatIsoDate(months->last), " (whole months); ", left_out,
+      {Cat(stretches->empty() ? std::string("the police data cover no month of both kinds")
+                              : Cat("the police data cover ", covered),
+           " (whole months; a kind's run of at most ", kBridgedEmptyMonths,
+           " months without records between months with records counts as covered); ", left_out,
            " of the study's cases were left out because their year before or year after runs "
-           "past that (only cases first discussed from ",
-           FormatIsoDate(*within.first_discussed_from), " to ",
-           FormatIsoDate(*within.first_discussed_to), " are used)")});
+           "past that (",
+           allowed.empty() ? std::string("no case can be used")
+                           : Cat("only cases first discussed ", used, " are used"),
+           ")")});
 }
 
 }  // namespace

@@ -36,9 +36,9 @@ struct StudyResult {
 // control. `inputs_key`: the analyzer's secret for the per-subject input tags (InputsSet).
 // Refuses (FailedPrecondition) a cohort below min_cell, one differing from a
 // released set by 1 to min_cell - 1 subjects, and a release that would break the budget.
-// `coverage`: the police data's (the linker's); cases whose windows run past it are left out
-// as if the study's first_discussed range were narrowed (StudyWithinCoverage), with a note in
-// /cohort/notes.
+// `coverage`: the police data's (the linker's); cases whose windows touch a month it does not
+// cover are left out (StudyWithinCoverage: the reference days allowed are a union of ranges),
+// with a note in /cohort/notes.
 [[nodiscard]] absl::StatusOr<StudyResult> AnalyzeStudy(const Study& study,
                                                        const std::vector<CohortSubjectIn>& subjects,
                                                        const std::vector<CohortSubjectIn>& pool,

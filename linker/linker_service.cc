@@ -1,5 +1,8 @@
 #include "linker/linker_service.h"
 
+#include <climits>
+#include <set>
+
 #include "core/text.h"
 #include "proto/cohort_codec.h"
 #include "proto/extract_codec.h"
@@ -457,6 +460,10 @@ grpc::ServerUnaryReactor* LinkerService::Subjects(grpc::CallbackServerContext* c
 }
 
 void SetPoliceCoverage(const LinkageSnapshot& snapshot, v1::CohortResponse* out) {
+  // Per kind the months holding a record (a gap between extracts shows as months without
+  // any); records mostly come in date order, so the last month seen skips most set inserts.
+  std::set<int32_t> months[2];
+  int32_t last_month[2] = {INT32_MIN, INT32_MIN};
   for (const LinkedRecord& r : snapshot.records) {
     if (r.source == ExportKind::kCases) continue;
     const bool incidents = r.source == ExportKind::kIncidents;
@@ -466,6 +473,15 @@ void SetPoliceCoverage(const LinkageSnapshot& snapshot, v1::CohortResponse* out)
         incidents ? out->mutable_incidents_coverage() : out->mutable_convictions_coverage();
     if (first || r.event_day < c->first_day()) c->set_first_day(r.event_day);
     if (first || r.event_day > c->last_day()) c->set_last_day(r.event_day);
+    const int32_t month = MonthIndexOfDay(r.event_day);
+    if (month != last_month[incidents]) months[incidents].insert(month);
+    last_month[incidents] = month;
+  }
+  for (bool incidents : {true, false}) {
+    if (!(incidents ? out->has_incidents_coverage() : out->has_convictions_coverage())) continue;
+    v1::PoliceCoverage* c =
+        incidents ? out->mutable_incidents_coverage() : out->mutable_convictions_coverage();
+    for (int32_t m : months[incidents]) c->add_months_with_records(m);
   }
 }
 

@@ -103,7 +103,8 @@ void ToProto(const ExtractInfo& info, v1::ExtractSummary* out);
 void ToProto(const LinkageReportData& report, v1::LinkageReport* out);
 void ToProto(const TreeHead& head, v1::SignedTreeHead* out);
 // The police data's coverage sent with the cohort: per police kind the first and last event
-// day over every stored record of it (unset when the kind has none).
+// day over every stored record of it and the months holding at least one (ascending, each
+// once); unset when the kind has none. Dates and months only, no identity.
 void SetPoliceCoverage(const LinkageSnapshot& snapshot, v1::CohortResponse* out);
 
 // The largest detail an analyzer may record in one audit entry.

@@ -60,6 +60,21 @@ absl::StatusOr<PoliceCoverage> CoverageFromProto(const v1::CohortResponse& in) {
     if (c.last_day() < c.first_day())
       return absl::InvalidArgumentError("a police coverage range ending before it starts");
     (incidents ? out.incidents : out.convictions) = DayRange{c.first_day(), c.last_day()};
+    // The months with records: none (an older linker), or ascending, each once, from the
+    // first day's month to the last day's, within years 1800..2200.
+    const auto& months = c.months_with_records();
+    if (months.empty()) continue;
+    const int32_t first = MonthIndexOfDay(c.first_day()), last = MonthIndexOfDay(c.last_day());
+    if (first < 1800 * 12 || last > 2200 * 12 + 11)
+      return absl::InvalidArgumentError("a police coverage outside the years 1800 to 2200");
+    if (months[0] != first || months[months.size() - 1] != last)
+      return absl::InvalidArgumentError(
+          "police coverage months that do not begin and end with its first and last day");
+    for (int i = 1; i < months.size(); ++i) {
+      if (months[i] <= months[i - 1])
+        return absl::InvalidArgumentError("police coverage months not ascending or repeated");
+    }
+    (incidents ? out.incident_months : out.conviction_months).assign(months.begin(), months.end());
   }
   return out;
 }

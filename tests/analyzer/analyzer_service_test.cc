@@ -100,9 +100,12 @@ TEST_F(AnalyzerServiceTest, RolesDifferencingAndTheAuditLog) {
   ASSERT_TRUE(Analyze("analyst", "", &r).ok());
   nlohmann::json report = nlohmann::json::parse(r.report_json());
   EXPECT_EQ(report["cohort"]["n"], 20);
-  // The police data's coverage came over the wire (the exports' Dekker rows span it).
+  // The police data's coverage came over the wire, months included (the exports' Dekker rows,
+  // one a quarter, span 2011-2015; the 1995 and 1998 incidents are months no conviction has).
   EXPECT_THAT(report["cohort"]["notes"][0].get<std::string>(),
-              HasSubstr("the police data cover 2011-01-01 to 2015-12-31 (whole months); 0 of"));
+              HasSubstr("the police data cover 2011-01 to 2015-12 (whole months;"));
+  EXPECT_THAT(report["cohort"]["notes"][0].get<std::string>(),
+              HasSubstr("); 0 of the study's cases were left out"));
   EXPECT_THAT(r.report_text(), HasSubstr("note: the police data cover"));
   EXPECT_THAT(r.report_html(), HasSubstr("<svg"));
   EXPECT_THAT(r.report_text(), HasSubstr("Paired t-tests"));

@@ -19,6 +19,7 @@
 #include "linker/linker_service.h"
 #include "linker/memory_record_store.h"
 #include "linker/rocksdb_record_store.h"
+#include "proto/cohort_codec.h"
 #include "proto/extract_codec.h"
 #include "proto/linker.grpc.pb.h"
 #include "service/child_process.h"
@@ -288,12 +289,68 @@ TEST(SubjectsOf, SplitsCohortAndPoolAndTakesTheCommonestAttributes) {
   ASSERT_TRUE(wire.has_convictions_coverage());
   EXPECT_EQ(wire.convictions_coverage().first_day(), 70);
   EXPECT_EQ(wire.convictions_coverage().last_day(), 70);
+  // With the months holding a record (year * 12 + month - 1), ascending, each once, whatever
+  // the records' order: days 50 (20 February 1970), 60 and 80 (March), 90 (1 April).
+  const int32_t feb1970 = 1970 * 12 + 1;
+  EXPECT_THAT(wire.incidents_coverage().months_with_records(),
+              ::testing::ElementsAre(feb1970, feb1970 + 1, feb1970 + 2));
+  EXPECT_THAT(wire.convictions_coverage().months_with_records(),
+              ::testing::ElementsAre(feb1970 + 1));  // day 70: 12 March
+  // The analyzer reads them back.
+  absl::StatusOr<PoliceCoverage> read = CoverageFromProto(wire);
+  ASSERT_THAT(read, IsOk());
+  EXPECT_EQ(read->incident_months, (std::vector<int32_t>{feb1970, feb1970 + 1, feb1970 + 2}));
+  EXPECT_EQ(read->conviction_months, (std::vector<int32_t>{feb1970 + 1}));
+
   s.records.pop_back();
   s.records.erase(s.records.begin() + 3);  // the conviction
+  // A record a year later: the months between hold none and are not sent.
+  record(ExportKind::kIncidents, 1, DaysSinceEpoch({1971, 3, 5}), 'm', 1990);
   v1::CohortResponse fewer;
   SetPoliceCoverage(s, &fewer);
   EXPECT_FALSE(fewer.has_convictions_coverage());
   EXPECT_EQ(fewer.incidents_coverage().first_day(), 60);
+  EXPECT_THAT(fewer.incidents_coverage().months_with_records(),
+              ::testing::ElementsAre(feb1970 + 1, feb1970 + 2, 1971 * 12 + 2));
+}
+
+// The analyzer refuses months that are not what the linker sends (as it refuses a range
+// ending before it starts); none at all is an older linker's coverage, read as days only.
+TEST(CoverageFromProto, RefusesMonthsOutOfOrderOrOutsideTheDays) {
+  v1::CohortResponse wire;
+  v1::PoliceCoverage* c = wire.mutable_incidents_coverage();
+  c->set_first_day(DaysSinceEpoch({2012, 1, 2}));
+  c->set_last_day(DaysSinceEpoch({2012, 4, 30}));
+  const int32_t jan = 2012 * 12;
+  absl::StatusOr<PoliceCoverage> old = CoverageFromProto(wire);
+  ASSERT_THAT(old, IsOk());
+  EXPECT_TRUE(old->incident_months.empty());
+  for (const std::vector<int32_t>& months :
+       std::vector<std::vector<int32_t>>{{jan, jan + 3}, {jan, jan + 1, jan + 2, jan + 3}}) {
+    c->clear_months_with_records();
+    for (int32_t m : months) c->add_months_with_records(m);
+    absl::StatusOr<PoliceCoverage> ok = CoverageFromProto(wire);
+    ASSERT_THAT(ok, IsOk());
+    EXPECT_EQ(ok->incident_months, months);
+  }
+  const std::vector<std::vector<int32_t>> bad = {
+      {jan, jan + 2, jan + 1, jan + 3},  // not ascending
+      {jan, jan + 1, jan + 1, jan + 3},  // repeated
+      {jan + 1, jan + 3},                // not the first day's month
+      {jan, jan + 2},                    // not the last day's month
+      {jan - 1, jan, jan + 3},           // before the first day's month
+      {jan, jan + 3, jan + 4}};          // after the last day's month
+  for (const std::vector<int32_t>& months : bad) {
+    c->clear_months_with_records();
+    for (int32_t m : months) c->add_months_with_records(m);
+    EXPECT_THAT(CoverageFromProto(wire).status(), StatusIs(absl::StatusCode::kInvalidArgument, ::testing::_));
+  }
+  // Implausible years (a day far outside 1800..2200) with months.
+  c->set_first_day(DaysSinceEpoch({1700, 1, 1}));
+  c->clear_months_with_records();
+  c->add_months_with_records(1700 * 12);
+  c->add_months_with_records(jan + 3);
+  EXPECT_THAT(CoverageFromProto(wire).status(), StatusIs(absl::StatusCode::kInvalidArgument, ::testing::_));
 }
 
 TEST_F(LinkerServiceTest, RoleMatrixOverRealTls) {
