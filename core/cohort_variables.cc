@@ -153,8 +153,10 @@ std::vector<SubjectVariables> BuildCohort(const std::vector<CohortSubjectIn>& su
     if (a.goals && a.decisions && a.actions) {
       v.values["plan"] = (*a.goals ? 1 : 0) + (*a.decisions ? 1 : 0) + (*a.actions ? 1 : 0);
     }
-    v.in_incident_set = !s.incidents.empty() || study.unlinked_as_zero;
-    v.in_conviction_set = !s.convictions.empty() || study.unlinked_as_zero;
+    v.linked_incidents = !s.incidents.empty();
+    v.linked_convictions = !s.convictions.empty();
+    v.in_incident_set = v.linked_incidents || study.unlinked_as_zero;
+    v.in_conviction_set = v.linked_convictions || study.unlinked_as_zero;
     if (v.in_incident_set) {
       std::vector<int32_t> days;
       for (const CohortEventIn& e : s.incidents) {

@@ -50,6 +50,10 @@ struct SubjectVariables {
   char gender = 'o';
   bool in_incident_set = false;
   bool in_conviction_set = false;
+  // Any record of the kind (in "exclude" mode the same as the set membership; in "zero" mode
+  // every subject is in the sets, and these say who the police or the courts know).
+  bool linked_incidents = false;
+  bool linked_convictions = false;
   // By variable name (StudyVariableNames()); absent when missing for this subject.
   std::map<std::string, double> values;
 };

@@ -140,10 +140,14 @@ PersonHistory HistoryOf(const CohortSubjectIn& subject, const Study& study,
   std::sort(h.incidents.begin(), h.incidents.end());
   std::sort(h.convictions.begin(), h.convictions.end());
   if (first_case != nullptr) {
-    if (h.gender == 'o') h.gender = first_case->gender;
-    if (h.birth_band == 0 && reference_day != 0 && first_case->age) {
-      h.birth_band = BirthBand(DateFromDays(reference_day).year - *first_case->age);
-    }
+    // A cohort subject's gender and band come from its case alone (red team 7b, H2): taken
+    // from its police records first, a case saying "v" whose person the police hold as a man
+    // made the released balance's male share 1.0 where an unknown person's was withheld. The
+    // band from the age at the reference date may be one band off near a band's edge.
+    h.gender = first_case->gender;
+    h.birth_band = reference_day != 0 && first_case->age
+                       ? BirthBand(DateFromDays(reference_day).year - *first_case->age)
+                       : 0;
   }
   return h;
 }

@@ -127,8 +127,9 @@ std::vector<std::string> FiguresOverTheSet(const Study& study, std::string_view 
 // size, every figure computed over it (descriptives: mean x n is a whole number, so a mean
 // gives n; paired tests: df = n - 1; correlations and their n; the regressions using its
 // counts: n, residual df, standard errors) and the comparison (its treated subjects are the
-// incident set). In "zero" mode the sets are the cohort and only the funnel counts linked
-// cases (CohortLinkage applies the same rule to them).
+// incident set). In "zero" mode the sets are the cohort, but a figure over it is one over its
+// linked subjects (the others count 0): the same rule on the linked count withholds the same
+// figures; when it passes, only the funnel's linked cases may still be withheld by difference.
 //
 // `by_difference`: the sources whose linked count, with those released before, would give a
 // group's (CheckLinkedCounts); withheld alike, with the same reason, so the analyst cannot tell
@@ -155,16 +156,22 @@ void WithholdLinkedCounts(const Study& study, const std::vector<SubjectVariables
     };
     const size_t first = withhold.size();
     json own = nullptr;
-    if (study.unlinked_as_zero) {
+    int64_t linked = 0;
+    for (const SubjectVariables& s : cohort)
+      linked += incidents ? s.linked_incidents : s.linked_convictions;
+    // In "zero" mode every subject the police do not know counts 0, so a figure over the
+    // cohort is a figure over its linked subjects: with one linked person among fictional
+    // fillers, mean x n was that person's count (red team 7b, H1 and H3). The same rule as in
+    // "exclude" mode on the linked count, over the same figures. Only a few linked matters
+    // here: the figures over the cohort do not give how many are not linked (n is the case
+    // file's), and a cohort the police know whole is the usual case.
+    if (study.unlinked_as_zero && linked >= study.min_cell) {
       if (diff != by_difference.end()) {
         withhold.push_back(Cat("/linkage/cases_linked_", source));
         (*audit)[withhold.back()] = note(nullptr);
       }
       continue;
     }
-    int64_t linked = 0;
-    for (const SubjectVariables& s : cohort)
-      linked += incidents ? s.in_incident_set : s.in_conviction_set;
     if (linked >= study.min_cell && n - linked >= study.min_cell && diff == by_difference.end())
       continue;
     if (linked < study.min_cell || n - linked < study.min_cell)

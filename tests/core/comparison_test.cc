@@ -403,7 +403,15 @@ TEST(ComparisonHistory, FiltersIncidentsAndFallsBackToTheCase) {
   s.gender = 'm';
   s.birth_band = 1985;
   h = HistoryOf(s, study, &first, Day(2013, 6, 1));
-  EXPECT_EQ(h.gender, 'm');  // the police records win
+  EXPECT_EQ(h.gender, 'v');  // the case wins: police records must not show through (red team 7b)
+  EXPECT_EQ(h.birth_band, 1990);
+  first.gender = 'o';
+  first.age.reset();
+  h = HistoryOf(s, study, &first, Day(2013, 6, 1));
+  EXPECT_EQ(h.gender, 'o');  // nor where the case has none
+  EXPECT_EQ(h.birth_band, 0);
+  h = HistoryOf(s, study, nullptr, Day(2013, 6, 1));
+  EXPECT_EQ(h.gender, 'm');  // a pool subject's are its police records'
   EXPECT_EQ(h.birth_band, 1985);
   EXPECT_EQ(BirthBand(1994), 1990);
   EXPECT_EQ(BirthBand(1995), 1995);

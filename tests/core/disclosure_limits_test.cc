@@ -194,7 +194,8 @@ TEST(StatisticSets, ASmallGroupsTotalBesideStatisticsOverTheRestIsWithheld) {
 // counts must be the same whatever was released before.
 TEST(Comparison, ItsCountsDoNotDependOnTheLinkedSetsReleasedBefore) {
   std::vector<CohortSubjectIn> in = Subjects(200, 7, 0, 0);
-  for (int i = 0; i < 8; ++i) in[static_cast<size_t>(i)].birth_band = 1900;  // no pool match
+  for (int i = 0; i < 8; ++i)  // no pool match: the case's age gives band 1900
+    in[static_cast<size_t>(i)].cases[0].attributes.age = 2013 - 1900;
   std::vector<CohortSubjectIn> pool = Subjects(600, 3, 1000, 0);
   for (CohortSubjectIn& p : pool) p.cases.clear();
   Study study;
@@ -438,4 +439,70 @@ TEST(ReferenceShift, StudiesOverTheSamePeopleDifferingForOneOfThemAreRefused) {
 }
 
 }  // namespace
+// Red team 7b, H1 and H3: with unlinked counted as zero, one person's case among fictional
+// fillers the police do not know made every mean x n that person's count, and the dominance
+// reason told a zero from a nonzero window. Fewer than min_cell linked in "zero" mode now
+// withholds every figure over the counts of that kind, with one reason: the released report
+// is the same whatever the person's counts, and whether the police know them at all.
+TEST(ZeroMode, OnePersonAmongFillersGivesAwayNothing) {
+  Study study;
+  study.unlinked_as_zero = true;
+  study.comparison.enabled = false;
+  auto report = [&](int linked, int incidents) {
+    std::vector<CohortSubjectIn> in = Subjects(49, 5, 0, 0);
+    for (size_t i = 0; i < in.size(); ++i) {
+      if (static_cast<int>(i) < linked) continue;
+      in[i].incidents.clear();
+      in[i].convictions.clear();
+    }
+    if (linked > 0) {
+      in[0].incidents.resize(static_cast<size_t>(incidents),
+                             {in[0].cases[0].first_discussed_day - 10, "misdrijf", "verdachte"});
+    }
+    absl::StatusOr<StudyResult> r = AnalyzeStudy(study, in, {}, {});
+    EXPECT_THAT(r, IsOk());
+    json out = r->report;
+    out.erase("audit");
+    return out;
+  };
+  const json none = report(0, 0);
+  for (const json& probe : {report(1, 0), report(1, 3), report(1, 12), report(9, 3)}) {
+    EXPECT_EQ(probe["descriptives"], none["descriptives"]);
+    EXPECT_EQ(probe["paired_tests"], none["paired_tests"]);
+    EXPECT_EQ(probe["suppressed"], none["suppressed"]);
+    EXPECT_EQ(probe["suppressed_reasons"], none["suppressed_reasons"]);
+  }
+  EXPECT_TRUE(none["descriptives"]["incidents_year_before"].is_null());
+  EXPECT_TRUE(none["paired_tests"]["incidents_year"].is_null());
+  EXPECT_TRUE(none["descriptives"]["convictions_year_after"].is_null());
+  // Ten linked: a group's figures, released.
+  const json ten = report(10, 3);
+  EXPECT_FALSE(ten["descriptives"]["incidents_year_before"].is_null());
+  EXPECT_FALSE(ten["paired_tests"]["incidents_year"].is_null());
+}
+
+// Red team 7b, H2: a cohort subject's gender and band in the comparison are its case's. A
+// case saying "v" whose police records say "m" gave a balance of male 1.0 where a person
+// unknown to the police gave a withheld one.
+TEST(Comparison, ACohortSubjectsGenderIsItsCasesWhateverThePoliceRecordsSay) {
+  std::vector<CohortSubjectIn> in = Subjects(200, 7, 0, 4);
+  std::vector<CohortSubjectIn> pool = Subjects(600, 3, 1000, 0);
+  for (CohortSubjectIn& p : pool) p.cases.clear();
+  Study study;
+  study.kaders = {"hic", "jeugd"};
+  absl::StatusOr<StudyResult> as_is = AnalyzeStudy(study, in, pool, {});
+  ASSERT_THAT(as_is, IsOk());
+  ASSERT_FALSE(as_is->report["comparison"].is_null());
+  // The police records say otherwise for every linked subject: nothing released changes.
+  std::vector<CohortSubjectIn> other = in;
+  for (CohortSubjectIn& s : other) {
+    if (s.incidents.empty() && s.convictions.empty()) continue;
+    s.gender = s.gender == 'm' ? 'v' : 'm';
+    s.birth_band += 20;
+  }
+  absl::StatusOr<StudyResult> flipped = AnalyzeStudy(study, other, pool, {});
+  ASSERT_THAT(flipped, IsOk());
+  EXPECT_EQ(flipped->report["comparison"], as_is->report["comparison"]);
+}
+
 }  // namespace pprl

@@ -27,7 +27,8 @@ inline std::vector<CohortSubjectIn> Subjects(int n, uint64_t seed = 7, int offse
     CohortCaseIn c;
     const int32_t t = DaysSinceEpoch({2013, 1 + i % 12, 1 + i % 27});
     c.first_discussed_day = t;
-    c.attributes.age = 18 + static_cast<int>(rng() % 30);
+    // The age agrees with the band (a cohort subject's band comes from its case's age).
+    c.attributes.age = 2013 - (s.birth_band + static_cast<int>(rng() % 5));
     c.attributes.gender = s.gender;
     c.attributes.kader = i % 2 ? "hic" : "jeugd";
     c.attributes.times_discussed = 1 + static_cast<int>(rng() % 4);
