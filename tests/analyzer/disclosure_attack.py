@@ -527,6 +527,21 @@ def model_outputs(a, env):
         fail("no model of the attacked cohort was released: the attack tested nothing")
 
 
+def before_value(report, path):
+    """The value at a JSON-pointer-like `path` ("/a/0/b"), None where absent."""
+    x = report
+    for part in path.strip("/").split("/"):
+        if isinstance(x, dict):
+            x = x.get(part)
+        elif isinstance(x, list) and part.isdigit() and int(part) < len(x):
+            x = x[int(part)]
+        else:
+            return None
+        if x is None:
+            return None
+    return x
+
+
 def funnel_differencing(a, pprl, env, work):
     """Add one case outside the study (a person from the police file) and rerun a released
     study: nothing the analyst sees may change by that person's records."""
@@ -578,8 +593,23 @@ def funnel_differencing(a, pprl, env, work):
                 walk(u, v, "%s/%d" % (path, i))
         elif x != y and y is not None:
             changed.append(path)
+            if len(changed) <= 8:
+                print("  changed %s: %s -> %s" % (path, json.dumps(x)[:160], json.dumps(y)[:160]))
 
     walk(before, after, "")
+    # A figure the release budget withheld in the first run may be released in the rerun (the
+    # rerun's comparison is withheld because the case file changed, which frees budget): that
+    # is a decision on the case file, and the figure is over the same cohort and data. Counted
+    # apart; a figure released in both runs with another value still fails.
+    budget_withheld = {p for p, why in zip(before.get("suppressed", []), before.get("suppressed_reasons", []))
+                       if str(why).startswith("the release budget")}
+    def under_budget(path):
+        return any(path == p or path.startswith(p + "/") for p in budget_withheld)
+    freed = [p for p in changed if under_budget(p) and before_value(before, p) is None]
+    changed = [p for p in changed if p not in freed]
+    if freed:
+        print("funnel differencing: released in the rerun after the budget withheld them before: " +
+              ", ".join(freed[:8]))
     print("funnel differencing: one case added outside the study; %d figures changed%s" %
           (len(changed), (": " + ", ".join(changed[:8])) if changed else ""))
     if changed:
