@@ -9,6 +9,22 @@
 namespace pprl {
 namespace {
 
+// Whether a normalised surname (lower case, prefix apart) is a registry's placeholder for an
+// unknown name rather than a name: "NN" / "N.N." (nomen nescio), "onbekend", "unknown", "xxx".
+bool IsPlaceholderSurname(std::string_view surname, std::string_view prefix) {
+  if (!prefix.empty()) return false;
+  std::string letters;
+  for (char c : surname)
+    if (c >= 'a' && c <= 'z') letters += c;
+  if (letters.empty()) return false;
+  if (letters.find_first_not_of('x') == std::string::npos) return true;  // x, xx, xxx, ...
+  for (std::string_view p : {"nn", "nomennescio", "onbekend", "onbekende", "unknown", "anoniem",
+                             "anonymous"})
+    if (letters == p) return true;
+  return false;
+}
+
+
 constexpr size_t kMaxRecordIdLength = 128;
 constexpr int kMaxAge = 120;
 
@@ -143,6 +159,12 @@ bool RowParser::Parse(const CsvRow& row, bool hash, PseudonymousRecord* record,
     fail(Field::kSurname, "empty");
   } else if (absl::StatusOr<NormalisedSurname> s = names_->Surname(surname, prefix); !s.ok()) {
     fail(Field::kSurname, s.status().message());
+  } else if (IsPlaceholderSurname(s->surname, s->prefix)) {
+    // Red team 6: "NN", "Onbekend", "XXX" were read as surnames, and two people unknown by name
+    // with one birth date became one subject. The value is not echoed.
+    fail(Field::kSurname,
+         "a placeholder for an unknown name (such as NN, onbekend, XXX), not a surname: it would "
+         "join different people born on one day");
   } else {
     identity_.prefix = std::move(s->prefix);
     identity_.surname = std::move(s->surname);

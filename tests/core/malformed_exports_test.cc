@@ -149,6 +149,32 @@ TEST(MalformedExports, PlaceholderEventDatesAreErrorsOfTheirOwnColumn) {
                                             placeholder(5)));
 }
 
+// Red team 6: a registry's placeholder for an unknown name was read as a surname, and two
+// people unknown by name with one birth date became one subject. It is an error of the surname
+// column (its value not echoed); a real short name is not.
+TEST(MalformedExports, PlaceholderSurnamesAreErrorsOfTheirColumn) {
+  Outcome o = RunExport(std::string(kHeader) +
+                        "NN,J.,1990-01-01,I1,2013-01-01\n"
+                        "N.N.,A.,1990-01-01,I2,2013-01-01\n"
+                        "Onbekend,,1990-01-01,I3,2013-01-01\n"
+                        "XXX,B.,1990-01-01,I4,2013-01-01\n"
+                        "Ng,C.,1990-01-01,I5,2013-01-01\n"
+                        "van Onbekend,D.,1990-01-01,I6,2013-01-01\n"
+                        "Xu,E.,1990-01-01,I7,2013-01-01\n");
+  ASSERT_TRUE(o.summary.ok()) << o.summary.status();
+  EXPECT_TRUE(o.summary->refused);
+  std::vector<std::string> lines;
+  for (const RowError& e : o.summary->errors) lines.push_back(FormatRowError("bvh.csv", e));
+  const auto placeholder = [](int line) {
+    return ::testing::AllOf(
+        ::testing::StartsWith("bvh.csv:" + std::to_string(line) +
+                              ": column surname: a placeholder for an unknown name"),
+        ::testing::Not(HasSubstr("Onbekend")));
+  };
+  EXPECT_THAT(lines, ::testing::ElementsAre(placeholder(2), placeholder(3), placeholder(4),
+                                            placeholder(5)));
+}
+
 // A police row repeated (copied twice, or overlapping exports pasted together) was read as a
 // second incident of the same person on the same day and counted twice in every study
 // (red team 6: the first 60 rows of a 137-row export twice raised incidents_year_before's mean
