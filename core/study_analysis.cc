@@ -139,7 +139,8 @@ std::vector<std::string> FiguresOverTheSet(const Study& study, std::string_view 
 // `audit` (pointer -> rule and detail) receives, for the release's audit entry, which rule
 // withheld each pointer (the analyst reads one reason for both).
 void WithholdLinkedCounts(const Study& study, const std::vector<SubjectVariables>& cohort,
-                          const std::map<std::string, std::string>& by_difference, json& r,
+                          const std::map<std::string, std::string>& by_difference,
+                          const std::set<std::string>& figures_by_difference, json& r,
                           std::map<std::string, json>* audit) {
   const int64_t n = static_cast<int64_t>(cohort.size());
   std::vector<std::string> withhold;
@@ -165,7 +166,13 @@ void WithholdLinkedCounts(const Study& study, const std::vector<SubjectVariables
     // "exclude" mode on the linked count, over the same figures. Only a few linked matters
     // here: the figures over the cohort do not give how many are not linked (n is the case
     // file's), and a cohort the police know whole is the usual case.
-    if (study.unlinked_as_zero && linked >= study.min_cell) {
+    // And by difference (red team 7c): two zero-mode cohorts ten apart of which one person is
+    // linked gave that person's counts (mean x n of one minus the other's), so a group the
+    // release creates or splits with fewer than min_cell linked (`figures_by_difference`)
+    // withholds every figure over the counts; a group with few not linked withholds only the
+    // funnel's linked cases, which give the linked count itself.
+    if (study.unlinked_as_zero && linked >= study.min_cell &&
+        !figures_by_difference.contains(source)) {
       if (diff != by_difference.end()) {
         withhold.push_back(Cat("/linkage/cases_linked_", source));
         (*audit)[withhold.back()] = note(nullptr);
@@ -337,11 +344,16 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& as_given,
   std::map<std::string, std::string> by_difference;
   // pointer -> the rules (and the auditor's details) that withheld it, for the audit entry.
   std::map<std::string, json> audit;
+  // With unlinked counted as zero, the sources where a group has fewer than min_cell linked.
+  std::set<std::string> figures_by_difference;
   for (size_t k = 0; k < linked_sets.size(); ++k) {
     const absl::Status s = CheckLinkedCounts(linked_sets[k], released, study.min_cell);
     if (!s.ok()) by_difference[kBudgetSources[k]] = RefusalDetail(s);
+    if (study.unlinked_as_zero && !s.ok() &&
+        !CheckLinkedCounts(linked_sets[k], released, study.min_cell, false, true).ok())
+      figures_by_difference.insert(kBudgetSources[k]);
   }
-  WithholdLinkedCounts(study, cohort, by_difference, r, &audit);
+  WithholdLinkedCounts(study, cohort, by_difference, figures_by_difference, r, &audit);
   // Figures about the whole pool (its size, its means before matching) change when one
   // person moves from the pool into a case file: they are released only when the pool passes
   // the differencing check like any other set, and it joins the released sets. Issue 12 (the
@@ -538,11 +550,19 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& as_given,
   // The linked counts the report gives, for CheckLinkedCounts of later releases.
   for (size_t k = 0; k < linked_sets.size(); ++k) {
     const std::string source = kBudgetSources[k];
-    const json& shown =
-        study.unlinked_as_zero
-            ? r["linkage"][Cat("cases_linked_", source)]
-            : r["cohort"][Cat("n_", source == "incidents" ? "incident" : "conviction", "_set")];
-    if (!shown.is_null()) result.released_sets.push_back(linked_sets[k]);
+    bool shown =
+        !r["cohort"][Cat("n_", source == "incidents" ? "incident" : "conviction", "_set")]
+             .is_null();
+    // With unlinked counted as zero every figure over the counts is one over the linked
+    // subjects: any of them released records the linked set (red team 7c).
+    if (study.unlinked_as_zero) {
+      shown = false;
+      for (const std::string& p : FiguresOverTheSet(study, source)) {
+        const json::json_pointer ptr(p);
+        shown = shown || (r.contains(ptr) && !r[ptr].is_null());
+      }
+    }
+    if (shown) result.released_sets.push_back(linked_sets[k]);
   }
   return result;
 }

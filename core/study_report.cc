@@ -538,7 +538,7 @@ SubjectSet CaseFileKnownSet(const std::vector<CohortSubjectIn>& subjects, std::s
 }
 
 absl::Status CheckLinkedCounts(const SubjectSet& candidate, const std::vector<SubjectSet>& released,
-                               int min_cell, bool up_to_a_total) {
+                               int min_cell, bool up_to_a_total, bool linked_only) {
   std::vector<const std::vector<std::string>*> sets;
   std::set<std::vector<std::string>> seen;
   for (const SubjectSet& r : released) {
@@ -573,7 +573,7 @@ absl::Status CheckLinkedCounts(const SubjectSet& candidate, const std::vector<Su
     if (!a.touched && in_candidate.contains(sig)) a.touched = true;  // split: its rest is new
     if (!a.touched || a.size < min_cell) continue;
     if (up_to_a_total && sig.size() == sets.size()) continue;  // in every state: never differenced
-    if (a.linked >= min_cell && a.size - a.linked >= min_cell) continue;
+    if (a.linked >= min_cell && (linked_only || a.size - a.linked >= min_cell)) continue;
     return Refusal(
         Cat("withheld: with the linked counts released before, it would tell how many of a "
             "group of the cohort the police or court records hold, where that number or the "

@@ -114,9 +114,11 @@ std::vector<SubjectSet> LinkedSets(const std::vector<SubjectVariables>& cohort,
 // does not know (family "case_file_known": the comparison pool's size is every police subject
 // minus the case holders known to the police), so only differences between the sets are known
 // and the atom in every set is not checked.
+// `linked_only`: only a group with fewer than min_cell linked is refused (with unlinked counted
+// as zero, a group's figures are its linked members' sums; they do not give the rest).
 [[nodiscard]] absl::Status CheckLinkedCounts(const SubjectSet& candidate,
                                              const std::vector<SubjectSet>& released, int min_cell,
-                                             bool up_to_a_total = false);
+                                             bool up_to_a_total = false, bool linked_only = false);
 
 // Family "case_file_known" (issue 12, the pool's limit): every subject holding a case, as
 // LinkedSets names people, "tag#k:1" when they hold any police record (so, without their case,

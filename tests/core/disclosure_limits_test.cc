@@ -505,4 +505,53 @@ TEST(Comparison, ACohortSubjectsGenderIsItsCasesWhateverThePoliceRecordsSay) {
   EXPECT_EQ(flipped->report["comparison"], as_is->report["comparison"]);
 }
 
+// Red team 7c: with unlinked counted as zero, two cohorts ten apart (the target and nine
+// fictional fillers) gave the target's counts as mean x n of one minus the other's: the ten
+// hold one linked person. The second release, in either order, withholds every figure over
+// the counts; a difference holding ten linked people is released.
+TEST(ZeroMode, TwoCohortsTenApartWithOneLinkedPersonBetweenThemGiveNothing) {
+  auto cohort = [](int linked_in_k1) {
+    std::vector<CohortSubjectIn> in = Subjects(40, 5, 0, 0);
+    for (CohortSubjectIn& s : in) s.cases[0].attributes.kader = "k2";
+    std::vector<CohortSubjectIn> k1 = Subjects(10, 9, 500, 0);
+    for (size_t i = 0; i < k1.size(); ++i) {
+      k1[i].cases[0].attributes.kader = "k1";
+      if (static_cast<int>(i) >= linked_in_k1) {
+        k1[i].incidents.clear();
+        k1[i].convictions.clear();
+      }
+    }
+    in.insert(in.end(), k1.begin(), k1.end());
+    return in;
+  };
+  Study small, large;
+  small.unlinked_as_zero = large.unlinked_as_zero = true;
+  small.comparison.enabled = large.comparison.enabled = false;
+  small.kaders = {"k2"};
+  large.kaders = {"k1", "k2"};
+  const std::vector<CohortSubjectIn> one = cohort(1);
+  for (bool small_first : {true, false}) {
+    SCOPED_TRACE(small_first);
+    const Study& first = small_first ? small : large;
+    const Study& second = small_first ? large : small;
+    absl::StatusOr<StudyResult> a = AnalyzeStudy(first, one, {}, {});
+    ASSERT_THAT(a, IsOk());
+    ASSERT_FALSE(a->report["descriptives"]["incidents_year_before"].is_null())
+        << a->report["suppressed"].dump() << a->report["suppressed_reasons"].dump();
+    absl::StatusOr<StudyResult> b = AnalyzeStudy(second, one, {}, a->released_sets);
+    ASSERT_THAT(b, IsOk());
+    for (const char* v : {"incidents_year_before", "incidents_quarter_after",
+                          "convictions_year_before"})
+      EXPECT_TRUE(b->report["descriptives"][v].is_null()) << v;
+    EXPECT_TRUE(b->report["paired_tests"]["incidents_year"].is_null());
+  }
+  // Ten linked people between them: a group's figures.
+  const std::vector<CohortSubjectIn> ten = cohort(10);
+  absl::StatusOr<StudyResult> a = AnalyzeStudy(small, ten, {}, {});
+  ASSERT_THAT(a, IsOk());
+  absl::StatusOr<StudyResult> b = AnalyzeStudy(large, ten, {}, a->released_sets);
+  ASSERT_THAT(b, IsOk());
+  EXPECT_FALSE(b->report["descriptives"]["incidents_year_before"].is_null());
+}
+
 }  // namespace pprl
