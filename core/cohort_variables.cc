@@ -114,8 +114,7 @@ Study StudyWithinCoverage(const Study& study, const PoliceCoverage& coverage) {
 }
 
 bool StudySelectsCase(const Study& study, const CohortCaseIn& c) {
-  if (std::find(study.kaders.begin(), study.kaders.end(), c.attributes.kader) ==
-      study.kaders.end())
+  if (std::find(study.kaders.begin(), study.kaders.end(), c.attributes.kader) == study.kaders.end())
     return false;
   const Date d = DateFromDays(c.first_discussed_day);
   if (study.first_discussed_from && d < *study.first_discussed_from) return false;

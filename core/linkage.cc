@@ -405,7 +405,8 @@ void ProbabilisticStage(const std::vector<LinkInput>& records, const LinkOptions
       if (sets.SeparateCaseGroups(ra, rb)) {
         // Counted where a police record would have bridged them (two cases' own pair was
         // decided by the run over the cases).
-        if (records[ev.a].source != ExportKind::kCases || records[ev.b].source != ExportKind::kCases)
+        if (records[ev.a].source != ExportKind::kCases ||
+            records[ev.b].source != ExportKind::kCases)
           ++result->counts.case_groups_kept_apart;
         continue;
       }

@@ -18,12 +18,11 @@ bool IsPlaceholderSurname(std::string_view surname, std::string_view prefix) {
     if (c >= 'a' && c <= 'z') letters += c;
   if (letters.empty()) return false;
   if (letters.find_first_not_of('x') == std::string::npos) return true;  // x, xx, xxx, ...
-  for (std::string_view p : {"nn", "nomennescio", "onbekend", "onbekende", "unknown", "anoniem",
-                             "anonymous"})
+  for (std::string_view p :
+       {"nn", "nomennescio", "onbekend", "onbekende", "unknown", "anoniem", "anonymous"})
     if (letters == p) return true;
   return false;
 }
-
 
 constexpr size_t kMaxRecordIdLength = 128;
 constexpr int kMaxAge = 120;

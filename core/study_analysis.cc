@@ -266,14 +266,18 @@ void AddCoverageNote(const Study& as_given, const Study& within, const PoliceCov
   std::string covered;
   for (size_t i = 0; i < stretches->size(); ++i) {
     const MonthStretch& s = (*stretches)[i];
-    covered += Cat(i == 0 ? "" : i + 1 == stretches->size() ? " and " : ", ", month(s.first),
-                   " to ", month(s.last));
+    covered += Cat(i == 0                       ? ""
+                   : i + 1 == stretches->size() ? " and "
+                                                : ", ",
+                   month(s.first), " to ", month(s.last));
   }
   std::string used;
   const std::vector<std::pair<Date, Date>> allowed = AllowedReferenceDays(*stretches);
   for (size_t i = 0; i < allowed.size(); ++i) {
-    used += Cat(i == 0 ? "" : i + 1 == allowed.size() ? " or " : ", ", "from ",
-                FormatIsoDate(allowed[i].first), " to ", FormatIsoDate(allowed[i].second));
+    used += Cat(i == 0                    ? ""
+                : i + 1 == allowed.size() ? " or "
+                                          : ", ",
+                "from ", FormatIsoDate(allowed[i].first), " to ", FormatIsoDate(allowed[i].second));
   }
   r["cohort"]["notes"] = json::array(
       {Cat(stretches->empty() ? std::string("the police data cover no month of both kinds")
@@ -550,9 +554,8 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& as_given,
   // The linked counts the report gives, for CheckLinkedCounts of later releases.
   for (size_t k = 0; k < linked_sets.size(); ++k) {
     const std::string source = kBudgetSources[k];
-    bool shown =
-        !r["cohort"][Cat("n_", source == "incidents" ? "incident" : "conviction", "_set")]
-             .is_null();
+    bool shown = !r["cohort"][Cat("n_", source == "incidents" ? "incident" : "conviction", "_set")]
+                      .is_null();
     // With unlinked counted as zero every figure over the counts is one over the linked
     // subjects: any of them released records the linked set (red team 7c).
     if (study.unlinked_as_zero) {

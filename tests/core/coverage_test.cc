@@ -154,8 +154,7 @@ TEST(Coverage, TheAllowedDaysAreExactlyTheCoveredWindows) {
   Study narrow;
   narrow.first_discussed_from = Date{2012, 6, 1};
   narrow.first_discussed_to = Date{2012, 9, 30};
-  const Study n =
-      StudyWithinCoverage(narrow, std::vector<MonthStretch>{{M(2010, 3), M(2014, 2)}});
+  const Study n = StudyWithinCoverage(narrow, std::vector<MonthStretch>{{M(2010, 3), M(2014, 2)}});
   EXPECT_EQ(*n.first_discussed_from, (Date{2012, 6, 1}));
   EXPECT_FALSE(InRange(n, {2012, 5, 31}));
   EXPECT_TRUE(InRange(n, {2012, 6, 1}));
@@ -313,9 +312,8 @@ TEST(Coverage, TruncatedPoliceDataDoNotBiasTheYearAfter) {
   const nlohmann::json& notes = r->report["cohort"]["notes"];
   ASSERT_EQ(notes.size(), 1u);
   EXPECT_THAT(notes[0].get<std::string>(), HasSubstr("cover 2005-04 to 2014-05 (whole months;"));
-  EXPECT_THAT(notes[0].get<std::string>(),
-              HasSubstr(Cat("; ", full.size() - expected.size(),
-                            " of the study's cases were left out")));
+  EXPECT_THAT(notes[0].get<std::string>(), HasSubstr(Cat("; ", full.size() - expected.size(),
+                                                         " of the study's cases were left out")));
   EXPECT_FALSE(r->report["study"].contains("first_discussed_to"));  // the analyst's study
 
   // The same subjects over the uncut data give the same year after.

@@ -540,8 +540,8 @@ TEST(ZeroMode, TwoCohortsTenApartWithOneLinkedPersonBetweenThemGiveNothing) {
         << a->report["suppressed"].dump() << a->report["suppressed_reasons"].dump();
     absl::StatusOr<StudyResult> b = AnalyzeStudy(second, one, {}, a->released_sets);
     ASSERT_THAT(b, IsOk());
-    for (const char* v : {"incidents_year_before", "incidents_quarter_after",
-                          "convictions_year_before"})
+    for (const char* v :
+         {"incidents_year_before", "incidents_quarter_after", "convictions_year_before"})
       EXPECT_TRUE(b->report["descriptives"][v].is_null()) << v;
     EXPECT_TRUE(b->report["paired_tests"]["incidents_year"].is_null());
   }

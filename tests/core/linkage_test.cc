@@ -1,5 +1,4 @@
 #include "core/linkage.h"
-#include "core/field_encodings.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -8,6 +7,8 @@
 #include <numeric>
 #include <random>
 #include <set>
+
+#include "core/field_encodings.h"
 
 namespace pprl {
 namespace {

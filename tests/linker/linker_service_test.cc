@@ -1,4 +1,6 @@
 // pprl-linker as a real process over real mutual TLS.
+#include "linker/linker_service.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
@@ -16,7 +18,6 @@
 #include "core/audit_signing.h"
 #include "core/merkle.h"
 #include "linker/linker_core.h"
-#include "linker/linker_service.h"
 #include "linker/memory_record_store.h"
 #include "linker/rocksdb_record_store.h"
 #include "proto/cohort_codec.h"
@@ -343,14 +344,16 @@ TEST(CoverageFromProto, RefusesMonthsOutOfOrderOrOutsideTheDays) {
   for (const std::vector<int32_t>& months : bad) {
     c->clear_months_with_records();
     for (int32_t m : months) c->add_months_with_records(m);
-    EXPECT_THAT(CoverageFromProto(wire).status(), StatusIs(absl::StatusCode::kInvalidArgument, ::testing::_));
+    EXPECT_THAT(CoverageFromProto(wire).status(),
+                StatusIs(absl::StatusCode::kInvalidArgument, ::testing::_));
   }
   // Implausible years (a day far outside 1800..2200) with months.
   c->set_first_day(DaysSinceEpoch({1700, 1, 1}));
   c->clear_months_with_records();
   c->add_months_with_records(1700 * 12);
   c->add_months_with_records(jan + 3);
-  EXPECT_THAT(CoverageFromProto(wire).status(), StatusIs(absl::StatusCode::kInvalidArgument, ::testing::_));
+  EXPECT_THAT(CoverageFromProto(wire).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, ::testing::_));
 }
 
 TEST_F(LinkerServiceTest, RoleMatrixOverRealTls) {
@@ -940,7 +943,6 @@ std::vector<PseudonymousRecord> Population(ExportKind kind, int n, uint32_t seed
   }
   return out;
 }
-
 
 // The daemon's path (store -> RunLinkage -> snapshot) gives, record by record, the subjects,
 // levels and links of Link() over the same records, and the counts of its report: however the
