@@ -93,28 +93,38 @@ void MarkOlderCopies(std::vector<HashedRecord>& hashed, Same same, Newer newer,
   }
 }
 
-// Frequencies of one encoding's values over the records holding it, from the values sorted
-// (`value(i)`, i < records): the groups in ascending order of value.
-template <typename ValueAt>
-LinkageReportData::EncodingAudit AuditSorted(std::string name, size_t records, ValueAt value) {
+// Frequencies of an encoding from the sizes of its groups of equal values over `records`
+// records: `each_group(add)` calls add(size) once per group, in ascending order of value.
+template <typename EachGroup>
+LinkageReportData::EncodingAudit AuditGroups(std::string name, size_t records,
+                                             EachGroup each_group) {
   LinkageReportData::EncodingAudit a;
   a.encoding = std::move(name);
   a.records = static_cast<int64_t>(records);
   int64_t largest = 0;
   double entropy = 0;
-  for (size_t b = 0; b < records;) {
-    size_t e = b;
-    while (e < records && value(e) == value(b)) ++e;
-    int64_t c = static_cast<int64_t>(e - b);
+  each_group([&](int64_t c) {
     ++a.distinct;
     largest = std::max(largest, c);
     double p = static_cast<double>(c) / records;
     entropy -= p * std::log2(p);
-    b = e;
-  }
+  });
   a.largest_share = records == 0 ? 0 : static_cast<double>(largest) / records;
   a.entropy_bits = entropy;
   return a;
+}
+
+// The same from the values sorted (`value(i)`, i < records).
+template <typename ValueAt>
+LinkageReportData::EncodingAudit AuditSorted(std::string name, size_t records, ValueAt value) {
+  return AuditGroups(std::move(name), records, [&](auto add) {
+    for (size_t b = 0; b < records;) {
+      size_t e = b;
+      while (e < records && value(e) == value(b)) ++e;
+      add(static_cast<int64_t>(e - b));
+      b = e;
+    }
+  });
 }
 
 LinkageReportData::EncodingAudit AuditValues(std::string name, std::vector<uint64_t>& values) {
@@ -376,20 +386,11 @@ std::vector<LinkageReportData::EncodingAudit> AuditEncodings(const std::vector<L
     ++records;
   }
   parent = {};
-  // As AuditSorted over the labels sorted: the groups in ascending order of label.
-  LinkageReportData::EncodingAudit g;
-  g.encoding = "token_graph_components";
-  g.records = static_cast<int64_t>(records);
-  int64_t largest = 0;
-  for (uint32_t c : size) {
-    if (c == 0) continue;
-    ++g.distinct;
-    largest = std::max(largest, static_cast<int64_t>(c));
-    double p = static_cast<double>(static_cast<int64_t>(c)) / records;
-    g.entropy_bits -= p * std::log2(p);
-  }
-  g.largest_share = records == 0 ? 0 : static_cast<double>(largest) / records;
-  out.push_back(std::move(g));
+  // The groups in ascending order of label, as sorted labels would give them.
+  out.push_back(AuditGroups("token_graph_components", records, [&](auto add) {
+    for (uint32_t c : size)
+      if (c != 0) add(static_cast<int64_t>(c));
+  }));
   return out;
 }
 
@@ -422,7 +423,7 @@ absl::Status LinkerCore::AuditWritable() {
 absl::StatusOr<std::shared_ptr<LinkageSnapshot>> LinkerCore::Compute() {
   // Memory (issue 13: 10M police and 100k case records under 4 GiB). The linkage inputs (256
   // bytes a record) are the bulk; the snapshot's records (88 bytes) are made only once the
-  // inputs are let go, from what the load kept beside them (Kept, 16 bytes, and the record ids
+  // inputs are let go, from what the load kept beside them (Kept, 20 bytes, and the record ids
   // packed in one text): held through Link() with the inputs, they took 437 bytes a record at
   // the peak (1M records) where this takes ~320. The encoding audit runs before Link(), so that
   // its sorts and Link()'s working memory are never held at once.
@@ -432,6 +433,7 @@ absl::StatusOr<std::shared_ptr<LinkageSnapshot>> LinkerCore::Compute() {
     uint32_t role;
     int16_t birth_band;  // PersonAttributes, packed (1800-2200: proto/extract_codec.cc)
     char gender;
+    uint32_t run;  // index into `runs`: the extract the record came in
   };
   auto snap = std::make_shared<LinkageSnapshot>();
   std::vector<LinkInput> inputs;
@@ -464,23 +466,20 @@ absl::StatusOr<std::shared_ptr<LinkageSnapshot>> LinkerCore::Compute() {
   // date corrected); the others are counted in the report (repeated_records). Found by red
   // team 6: 137 + 60 overlapping incident rows were 197 records and changed nine subjects'
   // counts; red team 7 (M4): changed copies were kept too. A copy whose identity changed is
-  // resolved after linking (below). 16 bytes a record while loading.
+  // resolved after linking (below). 16 bytes a record while loading (HashedRecord).
   std::vector<HashedRecord> identity;
   identity.reserve(inputs.capacity());
   struct Run {
-    size_t start;
     int64_t committed_unix_ms;
     std::string site;
   };
   std::vector<Run> runs;
-  std::unordered_map<std::string, size_t> extract_runs;  // extract id -> a run of it
   absl::Status scan = store_->ScanRecords([&](const StoredRecord& r) {
     if (r.extract->extract_id != last_extract) {
       last_extract = r.extract->extract_id;
       extract_id = ExtractId(last_extract);
       Append(&inputs_list, r.extract->extract_id, ":", r.extract->content_digest, "\n");
-      runs.push_back({inputs.size(), r.extract->committed_unix_ms, r.extract->site});
-      extract_runs.emplace(r.extract->extract_id, runs.size() - 1);
+      runs.push_back({r.extract->committed_unix_ms, r.extract->site});
     }
     LinkInput in;
     in.source = r.extract->kind;
@@ -489,8 +488,12 @@ absl::StatusOr<std::shared_ptr<LinkageSnapshot>> LinkerCore::Compute() {
     in.keys = r.record->keys;
     in.encodings = r.record->encodings;
     inputs.push_back(std::move(in));
-    Kept k{r.record->event_day, 0, 0, static_cast<int16_t>(r.record->person.birth_band),
-           r.record->person.gender};
+    Kept k{r.record->event_day,
+           0,
+           0,
+           static_cast<int16_t>(r.record->person.birth_band),
+           r.record->person.gender,
+           static_cast<uint32_t>(runs.size() - 1)};
     if (r.extract->kind == ExportKind::kCases) {
       k.category = static_cast<uint32_t>(snap->case_attributes.size());
       snap->case_attributes.push_back(r.record->case_attributes);
@@ -511,27 +514,23 @@ absl::StatusOr<std::shared_ptr<LinkageSnapshot>> LinkerCore::Compute() {
     return absl::OkStatus();
   });
   if (!scan.ok()) return scan;
+  // Of two copies of one record the later committed extract's wins; among copies committed at
+  // once, the later scanned.
+  auto newer_copy = [&](size_t a, size_t b) {
+    const int64_t ta = runs[kept[a].run].committed_unix_ms;
+    const int64_t tb = runs[kept[b].run].committed_unix_ms;
+    return ta != tb ? ta > tb : a > b;
+  };
   LinkageReportData& report = snap->report;
   {
-    // The run (extract) of a record: runs are in scan order, records extract by extract.
-    std::vector<uint32_t> run_of(inputs.size());
-    for (size_t r = 0; r < runs.size(); ++r) {
-      const size_t end = r + 1 < runs.size() ? runs[r + 1].start : inputs.size();
-      for (size_t i = runs[r].start; i < end; ++i) run_of[i] = static_cast<uint32_t>(r);
-    }
     auto same = [&](size_t a, size_t b) {
       const LinkInput& x = inputs[a];
       const LinkInput& y = inputs[b];
       if (x.source != y.source || x.record_id != y.record_id || !(x.keys == y.keys)) return false;
-      return runs[run_of[a]].site == runs[run_of[b]].site;
-    };
-    // Later committed wins; among copies committed at once, the later scanned.
-    auto newer = [&](size_t a, size_t b) {
-      const int64_t ta = runs[run_of[a]].committed_unix_ms, tb = runs[run_of[b]].committed_unix_ms;
-      return ta != tb ? ta > tb : a > b;
+      return runs[kept[a].run].site == runs[kept[b].run].site;
     };
     std::vector<uint8_t> drop(inputs.size(), 0);
-    MarkOlderCopies(identity, same, newer, drop);  // radix: 2 s less than std::sort at 10M
+    MarkOlderCopies(identity, same, newer_copy, drop);  // radix: 2 s less than std::sort at 10M
     identity = {};
     size_t out = 0;
     for (size_t i = 0; i < inputs.size(); ++i) {
@@ -635,26 +634,17 @@ absl::StatusOr<std::shared_ptr<LinkageSnapshot>> LinkerCore::Compute() {
   std::vector<uint8_t> superseded(n, 0);
   {
     std::vector<HashedRecord> copies(n);
-    std::vector<const Run*> run_of_extract(extract_ids.size());
-    for (size_t e = 0; e < extract_ids.size(); ++e)
-      run_of_extract[e] = &runs[extract_runs.at(std::string(extract_ids[e].str()))];
     for (size_t i = 0; i < n; ++i) {
       uint64_t h = Mix(result.subject_of[i], static_cast<uint64_t>(sources[i]) + 1);
-      h = Mix(h, std::hash<std::string>()(run_of_extract[extract_of[i]]->site));
+      h = Mix(h, std::hash<std::string>()(runs[kept[i].run].site));
       h = Mix(h, std::hash<std::string_view>()(record_id(i)));
       copies[i] = {h, static_cast<uint32_t>(i)};
     }
     auto same = [&](uint32_t a, uint32_t b) {
       return result.subject_of[a] == result.subject_of[b] && sources[a] == sources[b] &&
-             record_id(a) == record_id(b) &&
-             run_of_extract[extract_of[a]]->site == run_of_extract[extract_of[b]]->site;
+             record_id(a) == record_id(b) && runs[kept[a].run].site == runs[kept[b].run].site;
     };
-    auto newer = [&](uint32_t a, uint32_t b) {
-      const int64_t ta = run_of_extract[extract_of[a]]->committed_unix_ms;
-      const int64_t tb = run_of_extract[extract_of[b]]->committed_unix_ms;
-      return ta != tb ? ta > tb : a > b;
-    };
-    MarkOlderCopies(copies, same, newer, superseded);
+    MarkOlderCopies(copies, same, newer_copy, superseded);
   }
   for (uint8_t s : superseded) report.repeated_records += s;
   snap->records.reserve(n);

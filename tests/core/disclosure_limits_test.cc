@@ -20,6 +20,13 @@
 namespace pprl {
 namespace {
 
+// The comparison pool: 600 people never discussed, all known to the police.
+std::vector<CohortSubjectIn> Pool() {
+  std::vector<CohortSubjectIn> pool = Subjects(600, 3, 1000, 0);
+  for (CohortSubjectIn& p : pool) p.cases.clear();
+  return pool;
+}
+
 using nlohmann::json;
 using ::pprl::testing::IsOk;
 using ::testing::Contains;
@@ -196,8 +203,7 @@ TEST(Comparison, ItsCountsDoNotDependOnTheLinkedSetsReleasedBefore) {
   std::vector<CohortSubjectIn> in = Subjects(200, 7, 0, 0);
   for (int i = 0; i < 8; ++i)  // no pool match: the case's age gives band 1900
     in[static_cast<size_t>(i)].cases[0].attributes.age = 2013 - 1900;
-  std::vector<CohortSubjectIn> pool = Subjects(600, 3, 1000, 0);
-  for (CohortSubjectIn& p : pool) p.cases.clear();
+  const std::vector<CohortSubjectIn> pool = Pool();
   Study study;
   study.unlinked_as_zero = true;
   study.kaders = {"hic", "jeugd"};
@@ -249,8 +255,7 @@ TEST(Comparison, ItsCountsDoNotDependOnTheLinkedSetsReleasedBefore) {
 // withheld as differing by a few), and not otherwise: the figures told which.
 TEST(Comparison, PoolFiguresDoNotTellWhetherANewCasesPersonIsKnownToThePolice) {
   const std::vector<CohortSubjectIn> in = Subjects(200, 7, 0, 4);
-  std::vector<CohortSubjectIn> pool = Subjects(600, 3, 1000, 0);
-  for (CohortSubjectIn& p : pool) p.cases.clear();
+  const std::vector<CohortSubjectIn> pool = Pool();
   Study study;
   study.kaders = {"hic", "jeugd"};
   absl::StatusOr<StudyResult> first = AnalyzeStudy(study, in, pool, {});
@@ -286,8 +291,7 @@ TEST(Comparison, PoolFiguresDoNotTellWhetherANewCasesPersonIsKnownToThePolice) {
 // of the pool's last 40 people is tried; some of them are controls.
 TEST(Comparison, NothingInItTellsWhetherANewCasesPersonWasAMatchedControl) {
   const std::vector<CohortSubjectIn> in = Subjects(200, 7, 0, 4);
-  std::vector<CohortSubjectIn> pool = Subjects(600, 3, 1000, 0);
-  for (CohortSubjectIn& p : pool) p.cases.clear();
+  const std::vector<CohortSubjectIn> pool = Pool();
   Study study;
   study.kaders = {"hic", "jeugd"};
   study.comparison.bootstrap_replicates = 50;
@@ -328,8 +332,7 @@ TEST(Comparison, NothingInItTellsWhetherANewCasesPersonWasAMatchedControl) {
 // withholds the whole comparison, whoever they are; thirty added with fifteen known release it.
 TEST(Comparison, CasesAddedByTenDoNotTellHowManyOfTheirPeopleCameFromThePool) {
   const std::vector<CohortSubjectIn> in = Subjects(200, 7, 0, 4);
-  std::vector<CohortSubjectIn> pool = Subjects(600, 3, 1000, 0);
-  for (CohortSubjectIn& p : pool) p.cases.clear();
+  const std::vector<CohortSubjectIn> pool = Pool();
   Study study;
   study.kaders = {"hic", "jeugd"};
   study.comparison.bootstrap_replicates = 50;
@@ -486,8 +489,7 @@ TEST(ZeroMode, OnePersonAmongFillersGivesAwayNothing) {
 // unknown to the police gave a withheld one.
 TEST(Comparison, ACohortSubjectsGenderIsItsCasesWhateverThePoliceRecordsSay) {
   std::vector<CohortSubjectIn> in = Subjects(200, 7, 0, 4);
-  std::vector<CohortSubjectIn> pool = Subjects(600, 3, 1000, 0);
-  for (CohortSubjectIn& p : pool) p.cases.clear();
+  const std::vector<CohortSubjectIn> pool = Pool();
   Study study;
   study.kaders = {"hic", "jeugd"};
   absl::StatusOr<StudyResult> as_is = AnalyzeStudy(study, in, pool, {});

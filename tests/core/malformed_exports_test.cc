@@ -36,6 +36,13 @@ Outcome RunExport(const std::string& content) {
   return out;
 }
 
+// The export's row errors as the agent prints them.
+std::vector<std::string> ErrorLines(const ExportSummary& summary) {
+  std::vector<std::string> lines;
+  for (const RowError& e : summary.errors) lines.push_back(FormatRowError("bvh.csv", e));
+  return lines;
+}
+
 TEST(MalformedExports, EachGetsAClearError) {
   struct Case {
     const char* what;
@@ -79,8 +86,7 @@ TEST(MalformedExports, BadRowsAreRefusedWithTheirLines) {
   ASSERT_TRUE(o.summary.ok()) << o.summary.status();
   EXPECT_TRUE(o.summary->refused);
   EXPECT_EQ(o.delivered, 0);
-  std::vector<std::string> lines;
-  for (const RowError& e : o.summary->errors) lines.push_back(FormatRowError("bvh.csv", e));
+  const std::vector<std::string> lines = ErrorLines(*o.summary);
   EXPECT_THAT(lines,
               ::testing::ElementsAre(
                   "bvh.csv:2: column birth_date: after incident_date",
@@ -139,8 +145,7 @@ TEST(MalformedExports, PlaceholderEventDatesAreErrorsOfTheirOwnColumn) {
                         "Kok,E.,1990-01-01,I5,2013-01-01\n");
   ASSERT_TRUE(o.summary.ok()) << o.summary.status();
   EXPECT_TRUE(o.summary->refused);
-  std::vector<std::string> lines;
-  for (const RowError& e : o.summary->errors) lines.push_back(FormatRowError("bvh.csv", e));
+  const std::vector<std::string> lines = ErrorLines(*o.summary);
   const auto placeholder = [](int line) {
     return ::testing::StartsWith("bvh.csv:" + std::to_string(line) +
                                  ": column incident_date: a placeholder date");
@@ -163,8 +168,7 @@ TEST(MalformedExports, PlaceholderSurnamesAreErrorsOfTheirColumn) {
                         "Xu,E.,1990-01-01,I7,2013-01-01\n");
   ASSERT_TRUE(o.summary.ok()) << o.summary.status();
   EXPECT_TRUE(o.summary->refused);
-  std::vector<std::string> lines;
-  for (const RowError& e : o.summary->errors) lines.push_back(FormatRowError("bvh.csv", e));
+  const std::vector<std::string> lines = ErrorLines(*o.summary);
   const auto placeholder = [](int line) {
     return ::testing::AllOf(
         ::testing::StartsWith("bvh.csv:" + std::to_string(line) +
@@ -210,8 +214,7 @@ TEST(MalformedExports, RecordIdsThatWouldActWhereTheyAreShownAreErrors) {
   ASSERT_TRUE(o.summary.ok()) << o.summary.status();
   EXPECT_TRUE(o.summary->refused);
   EXPECT_EQ(o.summary->rows_valid, 1);
-  std::vector<std::string> lines;
-  for (const RowError& e : o.summary->errors) lines.push_back(FormatRowError("bvh.csv", e));
+  const std::vector<std::string> lines = ErrorLines(*o.summary);
   EXPECT_THAT(lines, ::testing::ElementsAre(
                          ::testing::StartsWith("bvh.csv:2: column incident_id: begins with ="),
                          ::testing::StartsWith("bvh.csv:3: column incident_id: begins with ="),
