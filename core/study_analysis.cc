@@ -247,38 +247,37 @@ void AddCoverageNote(const Study& as_given, const Study& within, const PoliceCov
                      const std::vector<CohortSubjectIn>& subjects, json& r) {
   const std::optional<std::vector<MonthStretch>> stretches = CoveredStretches(coverage);
   if (!stretches) return;
-  for (const char* key : {"first_discussed_from", "first_discussed_to"}) {
-    const std::optional<Date>& d = std::string_view(key) == "first_discussed_from"
-                                       ? as_given.first_discussed_from
-                                       : as_given.first_discussed_to;
+  auto as_given_range = [&](const char* key, const std::optional<Date>& d) {
     if (d) {
       r["study"][key] = FormatIsoDate(*d);
     } else {
       r["study"].erase(key);
     }
-  }
+  };
+  as_given_range("first_discussed_from", as_given.first_discussed_from);
+  as_given_range("first_discussed_to", as_given.first_discussed_to);
   int64_t left_out = 0;
   for (const CohortSubjectIn& s : subjects) {
     for (const CohortCaseIn& c : s.cases)
       left_out += StudySelectsCase(as_given, c) && !StudySelectsCase(within, c);
   }
+  // "a, b and c": the items of a list in prose, `last` before the last one.
+  auto prose = [](const std::vector<std::string>& items, const char* last) {
+    std::string out;
+    for (size_t i = 0; i < items.size(); ++i)
+      out += Cat(i == 0 ? "" : i + 1 == items.size() ? last : ", ", items[i]);
+    return out;
+  };
   auto month = [](int32_t m) { return FormatIsoDate(MonthStart(m)).substr(0, 7); };
-  std::string covered;
-  for (size_t i = 0; i < stretches->size(); ++i) {
-    const MonthStretch& s = (*stretches)[i];
-    covered += Cat(i == 0                       ? ""
-                   : i + 1 == stretches->size() ? " and "
-                                                : ", ",
-                   month(s.first), " to ", month(s.last));
-  }
-  std::string used;
+  std::vector<std::string> stretch_texts;
+  for (const MonthStretch& s : *stretches)
+    stretch_texts.push_back(Cat(month(s.first), " to ", month(s.last)));
+  const std::string covered = prose(stretch_texts, " and ");
+  std::vector<std::string> range_texts;
   const std::vector<std::pair<Date, Date>> allowed = AllowedReferenceDays(*stretches);
-  for (size_t i = 0; i < allowed.size(); ++i) {
-    used += Cat(i == 0                    ? ""
-                : i + 1 == allowed.size() ? " or "
-                                          : ", ",
-                "from ", FormatIsoDate(allowed[i].first), " to ", FormatIsoDate(allowed[i].second));
-  }
+  for (const auto& [from, to] : allowed)
+    range_texts.push_back(Cat("from ", FormatIsoDate(from), " to ", FormatIsoDate(to)));
+  const std::string used = prose(range_texts, " or ");
   r["cohort"]["notes"] = json::array(
       {Cat(stretches->empty() ? std::string("the police data cover no month of both kinds")
                               : Cat("the police data cover ", covered),
