@@ -79,6 +79,8 @@ std::string_view TokenKindName(TokenKind kind) {
       return "surname_tail_first_name_dob";
     case TokenKind::kSurnameDob:
       return "surname_dob";
+    case TokenKind::kPhoneticDob:
+      return "phonetic_dob";
   }
   return "unknown";
 }
@@ -88,6 +90,11 @@ bool FieldEncodings::has_first_name() const {
     if (b != 0) return true;
   }
   return false;
+}
+
+bool FieldEncodings::has_given_name() const {
+  return has_first_name() || token(TokenKind::kPhoneticInitialDob) != 0 ||
+         token(TokenKind::kPhoneticGivenYear) != 0;
 }
 
 bool FieldEncodings::empty() const {
@@ -250,6 +257,7 @@ void FieldEncoder::Encode(const NormalisedIdentity& id, FieldEncodings* out) {
   if (!initial.empty()) {
     set(TokenKind::kPhoneticInitialDob, {phonetic, kSep, initial, kSep, ys, ms, ds});
   }
+  set(TokenKind::kPhoneticDob, {phonetic, kSep, ys, ms, ds});
   // The names read the other way round (first name and surname swapped by the register): the
   // first name's phonetic form, the surname's first letter and the date, under kind 12's key, so
   // it equals kind 12 of a record written swapped. A site with a first name is needed on one side

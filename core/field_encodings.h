@@ -88,6 +88,7 @@ enum class TokenKind : uint8_t {
                                     // surname's first letter + birth date, under kind 12's key,
                                     // so it equals kind 12 of a record that wrote the names
                                     // the other way round (issue 13, session 6)
+  kPhoneticDob = 17,                // phonetic surname + birth date: no initials on one side
 };
 // The kinds emitted and stored, in storage order: the layout of FieldEncodings follows this
 // list, so a new kind is one line here (and its number in TokenKind, its name, its key).
@@ -102,6 +103,7 @@ inline constexpr TokenKind kLiveTokenKinds[] = {
     TokenKind::kSurnameHeadFirstNameDob,
     TokenKind::kSurnameTailFirstNameDob,
     TokenKind::kSurnameDob,
+    TokenKind::kPhoneticDob,
 };
 // The kind whose key a kind's tokens are made with: its own, except kind 16, which is made
 // with kind 12's key so that the two compare (a swapped reading meets a straight one). Every
@@ -155,6 +157,8 @@ struct FieldEncodings {
     if (slot >= 0) live_tokens[slot] = value;
   }
   bool has_first_name() const;
+  // A first name or initials were known at the site (it then made the initial-bearing tokens).
+  bool has_given_name() const;
   bool empty() const;  // nothing encoded (a record from before encodings existed)
   bool operator==(const FieldEncodings&) const = default;
 };

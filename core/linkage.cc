@@ -179,7 +179,8 @@ constexpr std::pair<TokenKind, TokenKind> kBlockingTokens[] = {
     {TokenKind::kNamesYearDay, TokenKind::kNamesYearDay},
     {TokenKind::kSurnameYearSwapped, TokenKind::kSurnameYearSwapped},
     {TokenKind::kPhoneticGivenYear, TokenKind::kPhoneticGivenYear},
-    {TokenKind::kSurnameDob, TokenKind::kSurnameDob}};
+    {TokenKind::kSurnameDob, TokenKind::kSurnameDob},
+    {TokenKind::kPhoneticDob, TokenKind::kPhoneticDob}};
 
 uint64_t FilterHash(const BloomFilter& f) {
   uint64_t a, b;
@@ -283,6 +284,12 @@ void ProbabilisticStage(const std::vector<LinkInput>& records, const LinkOptions
         // A police anchor only gathers lone records: two established subjects are joined by a
         // pair holding a case, never by two police records (a namesake's history is large).
         if (records[c].source != ExportKind::kCases && sets.Size(sets.Find(i)) > 1) continue;
+        // Phonetic surname + birth date is for a record without initials: two records that both
+        // have them meet at kind 12 when their initials agree, and are two people when not.
+        if (kind == TokenKind::kPhoneticDob && records[c].encodings.has_given_name() &&
+            records[i].encodings.has_given_name()) {
+          continue;
+        }
         uint32_t a = std::min(c, i), b = std::max(c, i);
         pairs.push_back(static_cast<uint64_t>(a) << 32 | b);
       }
@@ -371,11 +378,7 @@ void ProbabilisticStage(const std::vector<LinkInput>& records, const LinkOptions
   }
   // Two passes: pairs of records that both carry a given name first, so that the clusters a
   // nameless record may join already hold their named records (and their first-name evidence).
-  auto named = [&](uint32_t r) {
-    const FieldEncodings& e = records[r].encodings;
-    return e.has_first_name() || e.token(TokenKind::kPhoneticInitialDob) != 0 ||
-           e.token(TokenKind::kPhoneticGivenYear) != 0;
-  };
+  auto named = [&](uint32_t r) { return records[r].encodings.has_given_name(); };
   for (int pass = 0; pass < 2; ++pass) {
     for (size_t k = 0; k < evidence.size(); ++k) {
       LinkEvidence& ev = evidence[k];

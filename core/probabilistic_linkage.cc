@@ -29,11 +29,6 @@ bool SwappedNames(const FieldEncodings& a, const FieldEncodings& b, bool* both) 
 // birth date has the surname + birth date token.
 bool HasDate(const FieldEncodings& e) { return e.token(TokenKind::kSurnameDob) != 0; }
 
-// An initial is known when the site had one: it then made the initial-bearing tokens.
-bool HasGivenName(const FieldEncodings& e) {
-  return e.has_first_name() || e.token(TokenKind::kPhoneticInitialDob) != 0 ||
-         e.token(TokenKind::kPhoneticGivenYear) != 0;
-}
 
 // The birth-date section of Compare (issue 13, F1): partial dates are only keyed together with
 // the surname and the given name, whole dates with the surname (or its phonetic form, or three
@@ -67,10 +62,11 @@ DateAgreement CompareDates(const FieldEncodings& a, const FieldEncodings& b) {
   const bool phonetic =
       Same(a, b, TokenKind::kPhoneticInitialDob) || Same(a, b, TokenKind::kPhoneticGivenYear);
   bool both_ways = false;
+  const bool phonetic_dob = Same(a, b, TokenKind::kPhoneticDob);
   const bool whole = surname_dob || r.first_name_same || SwappedNames(a, b, &both_ways) ||
-                     Same(a, b, TokenKind::kPhoneticInitialDob);
+                     Same(a, b, TokenKind::kPhoneticInitialDob) || phonetic_dob;
   r.same_year = ym || yd || unordered || whole || Same(a, b, TokenKind::kPhoneticGivenYear);
-  r.same_family = ym || yd || md || unordered || surname_dob || phonetic ||
+  r.same_family = ym || yd || md || unordered || surname_dob || phonetic || phonetic_dob ||
                   (r.same_year && surname_filters_equal);
   r.names_month_day = md;
   r.given_same = ym || yd || md || Same(a, b, TokenKind::kPhoneticGivenYear);
@@ -195,7 +191,7 @@ Comparison Compare(const FieldEncodings& a, const FieldEncodings& b) {
   }
 
   uint8_t& first = c.level[static_cast<int>(CompareField::kFirstName)];
-  const bool a_has = HasGivenName(a), b_has = HasGivenName(b);
+  const bool a_has = a.has_given_name(), b_has = b.has_given_name();
   const bool initial_same = Same(a, b, TokenKind::kPhoneticInitialDob);
   if (swapped) {
     // Both ways: each first name sounds as the other's surname. One way: the other side's first
