@@ -35,7 +35,7 @@ class AnalyzerService final : public v1::Analyzer::CallbackService {
         admission_(limits),
         watchdog_(std::chrono::seconds(limits.max_call_seconds)) {}
 
-  // The secret that keys the per-subject input tags of the release record (InputsSet in
+  // The secret that keys the per-subject input tags of the release record (InputsSets in
   // core/study_report.h): main derives it from the analyzer's private TLS key, which only the
   // analyzer reads, so the linker's store holds no per-person digest open to a dictionary.
   void set_inputs_key(std::string key) { inputs_key_ = std::move(key); }

@@ -29,7 +29,6 @@ bool SwappedNames(const FieldEncodings& a, const FieldEncodings& b, bool* both) 
 // birth date has the surname + birth date token.
 bool HasDate(const FieldEncodings& e) { return e.token(TokenKind::kSurnameDob) != 0; }
 
-
 // The birth-date section of Compare (issue 13, F1): partial dates are only keyed together with
 // the surname and the given name, whole dates with the surname (or its phonetic form, or three
 // of its letters and the first name).

@@ -106,8 +106,11 @@ std::vector<std::string> FiguresOverTheSet(const Study& study, std::string_view 
     out.push_back("/regression");
     out.push_back("/regression_fixed_alpha");
   }
+  // The comparison reads both: its treated subjects are the incident set, and its balance,
+  // estimates and trajectories hold conviction counts too (red team 8, F2: with the conviction
+  // figures withheld, the comparison's conviction means over the treated were one person's).
+  if (study.comparison.enabled) out.push_back("/comparison");
   if (incidents) {
-    if (study.comparison.enabled) out.push_back("/comparison");
     out.push_back("/linkage/cases_linked_incidents");
   } else {
     // Over the conviction set.
@@ -135,11 +138,12 @@ std::vector<std::string> FiguresOverTheSet(const Study& study, std::string_view 
 // group's (CheckLinkedCounts); withheld alike, with the same reason, so the analyst cannot tell
 // which rule withheld it. With unlinked counted as zero that is the funnel's linked cases only.
 //
-// `by_difference` maps each such source to the auditor's detail of CheckLinkedCounts' decision;
+// `by_difference` maps each such source to the rules (CheckLinkedCounts', or the police inputs'
+// of a rerun changed for a few: red team 8, F3) and their auditor's details;
 // `audit` (pointer -> rule and detail) receives, for the release's audit entry, which rule
 // withheld each pointer (the analyst reads one reason for both).
 void WithholdLinkedCounts(const Study& study, const std::vector<SubjectVariables>& cohort,
-                          const std::map<std::string, std::string>& by_difference,
+                          const std::map<std::string, json>& by_difference,
                           const std::set<std::string>& figures_by_difference, json& r,
                           std::map<std::string, json>* audit) {
   const int64_t n = static_cast<int64_t>(cohort.size());
@@ -152,7 +156,7 @@ void WithholdLinkedCounts(const Study& study, const std::vector<SubjectVariables
       json rules = json::array();
       if (!own.is_null()) rules.push_back({{"rule", "linked_count"}, {"detail", own}});
       if (diff != by_difference.end())
-        rules.push_back({{"rule", "linked_counts_in_differencing"}, {"detail", diff->second}});
+        for (const json& rule : diff->second) rules.push_back(rule);
       return rules;
     };
     const size_t first = withhold.size();
@@ -312,13 +316,19 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& as_given,
   // are still recorded: the comparison checks its matched subjects against them.)
   absl::Status d = CheckDifferencing(result.released_sets[0], released, study.min_cell);
   if (!d.ok()) return d;
-  // F4: the same subjects with changed data (a police update, a revised case file) are other
-  // members of the "inputs" family: a rerun whose inputs changed for 1 to min_cell - 1 of the
-  // subjects is refused like a cohort differing by so many.
-  SubjectSet inputs = InputsSet(subjects, cohort, inputs_key);
-  d = CheckDifferencing(inputs, released, study.min_cell);
+  // F4: the same people with changed data are other members of the "inputs" families. A rerun
+  // whose case-file inputs (cases, reference day) changed for 1 to min_cell - 1 of them is
+  // refused like a cohort differing by so many: the case file decides it. One whose police
+  // inputs (the window counts it reads) changed for so few is released with every figure over
+  // the counts withheld (below, as the linked-count rule withholds them): a refusal there said,
+  // with fictional fillers beside one person, whether that person's records had changed or held
+  // an incident of a category (red team 8, F3).
+  std::vector<SubjectSet> inputs = InputsSets(subjects, cohort, inputs_key);
+  d = CheckDifferencing(inputs[0], released, study.min_cell);
   if (!d.ok()) return d;
-  result.released_sets.push_back(std::move(inputs));
+  const absl::Status police_changed = CheckDifferencing(inputs[1], released, study.min_cell);
+  result.released_sets.push_back(std::move(inputs[0]));
+  if (police_changed.ok()) result.released_sets.push_back(std::move(inputs[1]));
   std::vector<std::pair<std::string, std::string>> linkage_suppressed;
   const json linkage = CohortLinkage(study, subjects, cohort, &linkage_suppressed);
   absl::StatusOr<nlohmann::json> report = BuildStudyReport(study, cohort, linkage);
@@ -344,17 +354,25 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& as_given,
   // Linked counts in differencing: this cohort's linked counts beside those released before
   // must not give a group's (B minus A all known to the police, or none).
   const std::vector<SubjectSet> linked_sets = LinkedSets(cohort, subjects, inputs_key);
-  std::map<std::string, std::string> by_difference;
+  std::map<std::string, json> by_difference;  // source -> the rules and their details
   // pointer -> the rules (and the auditor's details) that withheld it, for the audit entry.
   std::map<std::string, json> audit;
   // With unlinked counted as zero, the sources where a group has fewer than min_cell linked.
   std::set<std::string> figures_by_difference;
   for (size_t k = 0; k < linked_sets.size(); ++k) {
     const absl::Status s = CheckLinkedCounts(linked_sets[k], released, study.min_cell);
-    if (!s.ok()) by_difference[kBudgetSources[k]] = RefusalDetail(s);
+    if (!s.ok()) {
+      by_difference[kBudgetSources[k]].push_back(
+          {{"rule", "linked_counts_in_differencing"}, {"detail", RefusalDetail(s)}});
+    }
     if (study.unlinked_as_zero && !s.ok() &&
         !CheckLinkedCounts(linked_sets[k], released, study.min_cell, false, true).ok())
       figures_by_difference.insert(kBudgetSources[k]);
+    if (!police_changed.ok()) {
+      by_difference[kBudgetSources[k]].push_back(
+          {{"rule", "police_inputs_changed"}, {"detail", RefusalDetail(police_changed)}});
+      figures_by_difference.insert(kBudgetSources[k]);
+    }
   }
   WithholdLinkedCounts(study, cohort, by_difference, figures_by_difference, r, &audit);
   // Figures about the whole pool (its size, its means before matching) change when one

@@ -33,7 +33,7 @@ struct StudyResult {
 // `subjects`: those holding a case; `pool`: those never discussed (may be empty when the
 // study has no comparison); `released`: sets released before. The report's `linkage` section
 // is about the study's cohort only (linker-wide figures are the auditor's), under disclosure
-// control. `inputs_key`: the analyzer's secret for the per-subject input tags (InputsSet).
+// control. `inputs_key`: the analyzer's secret for the per-subject input tags (InputsSets).
 // Refuses (FailedPrecondition) a cohort below min_cell, one differing from a
 // released set by 1 to min_cell - 1 subjects, and a release that would break the budget.
 // `coverage`: the police data's (the linker's); cases whose windows touch a month it does not

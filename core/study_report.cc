@@ -294,14 +294,13 @@ absl::Status CheckDifferencing(const SubjectSet& candidate, const std::vector<Su
       const std::string detail = Cat(candidate.family, " differs from a released one by ",
                                      diff.size(), " (fewer than ", min_cell, ")");
       if (candidate.family == "inputs") {
-        return Refusal(Cat("refused: the data of this selection changed since an earlier "
-                           "release (a police update, a revised case file, or a definition that "
-                           "takes another case as a person's reference or counts other "
-                           "incidents) for fewer than ",
+        return Refusal(Cat("refused: the case file's data of this selection changed since an "
+                           "earlier release (a revised case file, or a definition that takes "
+                           "another case as a person's reference) for fewer than ",
                            min_cell,
                            " of its subjects, so comparing the two would single "
                            "people out"),
-                       detail, true);
+                       detail, false);
       }
       return Refusal(Cat("refused: this selection differs from an earlier released one by "
                          "fewer than ",
@@ -369,11 +368,12 @@ absl::Status CheckDifferencing(const SubjectSet& candidate, const std::vector<Su
   };
   if (small_combinations(membership) > small_combinations(membership.topRows(n_sets - 1))) {
     if (candidate.family == "inputs") {
-      return Refusal(Cat("refused: its data changed since an earlier release (a police update or "
-                         "a revised case file) for so few subjects that, with the selections "
-                         "released before, it would reveal figures of a group of fewer than ",
+      return Refusal(Cat("refused: its case file's data changed since an earlier release (a "
+                         "revised case file, or another reference case) for so few subjects "
+                         "that, with the selections released before, it would reveal figures "
+                         "of a group of fewer than ",
                          min_cell, " subjects"),
-                     Cat("inputs: the smallest group it separates holds ", smallest), true);
+                     Cat("inputs: the smallest group it separates holds ", smallest), false);
     }
     return Refusal(Cat("refused: combined with the selections released before, this one would "
                        "reveal figures of a group of fewer than ",
@@ -406,59 +406,69 @@ bool RefusalDependsOnData(const absl::Status& status) {
   return status.GetPayload(kDataPayload).has_value();
 }
 
-SubjectSet InputsSet(const std::vector<CohortSubjectIn>& subjects,
-                     const std::vector<SubjectVariables>& cohort, std::string_view key) {
-  std::map<std::string, const CohortSubjectIn*> by_id;
-  for (const CohortSubjectIn& s : subjects) by_id[s.subject_id] = &s;
+namespace {
+std::vector<std::pair<std::string, const CohortSubjectIn*>> CaseFilePeople(
+    const std::vector<std::string>& ids, const std::vector<CohortSubjectIn>& subjects,
+    std::string_view key);
+}  // namespace
+
+std::vector<SubjectSet> InputsSets(const std::vector<CohortSubjectIn>& subjects,
+                                   const std::vector<SubjectVariables>& cohort,
+                                   std::string_view key) {
+  std::map<std::string, const SubjectVariables*> variables;
+  std::vector<std::string> ids;
+  for (const SubjectVariables& v : cohort) {
+    variables[v.subject_id] = &v;
+    ids.push_back(v.subject_id);
+  }
   PrecomputedHmac mac(
       std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(key.data()), key.size()));
   auto opt = [](const auto& o) { return o ? Cat(static_cast<int>(*o)) : std::string("-"); };
-  SubjectSet out{"inputs", {}, {}};
-  for (const SubjectVariables& v : cohort) {
-    auto it = by_id.find(v.subject_id);
-    if (it == by_id.end()) continue;
-    const CohortSubjectIn& s = *it->second;
-    std::vector<std::string> cases, incidents, convictions;
-    for (const CohortCaseIn& c : s.cases) {
+  auto tag = [&](const std::string& text) {
+    const Sha256Digest d = mac.Compute(text);
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string hex;
+    for (size_t i = 0; i < 8; ++i) {
+      hex += kHex[d[i] >> 4];
+      hex += kHex[d[i] & 15];
+    }
+    return hex;
+  };
+  SubjectSet case_file{"inputs", {}, {}}, police{"police_inputs", {}, {}};
+  for (const auto& [member, s] : CaseFilePeople(ids, subjects, key)) {
+    if (s == nullptr) continue;
+    const SubjectVariables& v = *variables.at(s->subject_id);
+    std::vector<std::string> cases;
+    for (const CohortCaseIn& c : s->cases) {
       const CaseAttributes& a = c.attributes;
       cases.push_back(Cat(c.first_discussed_day, ",", opt(a.age), ",", std::string(1, a.gender),
                           ",", a.kader, ",", opt(a.times_discussed), ",", opt(a.life_domains), ",",
                           opt(a.goals), opt(a.decisions), opt(a.actions)));
     }
-    for (const CohortEventIn& e : s.incidents)
-      incidents.push_back(Cat(e.day, ",", e.category, ",", e.role));
-    for (const CohortEventIn& e : s.convictions) convictions.push_back(Cat(e.day));
-    for (auto* list : {&cases, &incidents, &convictions}) std::sort(list->begin(), list->end());
-    // What the study makes of them (session 6, the reference shift): the reference case and the
-    // figures computed from it under the study's incident filter. Two studies over the same
-    // people whose definitions differ for a few of them only (a window starting just after
-    // someone's first case moves their reference to their later case; an incident category or
-    // role only a few have in their windows) gave, through means over the same set, those few's
-    // changes. A person's tag now differs between such studies, so the differencing of this
-    // family refuses the second. The counts of a source the person has no record of are left
+    std::sort(cases.begin(), cases.end());
+    // The reference case (session 6, the reference shift): a window starting just after
+    // someone's first case moves their reference to their later case, and means over the same
+    // set differed by that person's change alone. The case file decides it.
+    case_file.ids.push_back(
+        Cat(member, ":", tag(nlohmann::json({cases, Cat("reference:", v.reference_day)}).dump())));
+    // The figures the study reads from police data: the window counts under its incident
+    // filter (nothing outside the windows: red team 8, F3a, a witness incident outside every
+    // window changed the tag). The counts of a source the person has no record of are left
     // out: zero (unlinked counted as zero) or absent alike, so the two modes agree.
-    std::vector<std::string> figures = {Cat("reference:", v.reference_day)};
+    std::vector<std::string> figures;
     for (const auto& [name, value] : v.values) {
       const bool incident_count = name.rfind("incidents_", 0) == 0;
       const bool conviction_count = name.rfind("convictions_", 0) == 0;
-      if ((incident_count && s.incidents.empty()) || (conviction_count && s.convictions.empty()))
+      if (!incident_count && !conviction_count) continue;
+      if ((incident_count && s->incidents.empty()) || (conviction_count && s->convictions.empty()))
         continue;
       figures.push_back(Cat(name, "=", value));
     }
-    const std::string text = nlohmann::json({s.subject_id, std::string(1, s.gender), s.birth_band,
-                                             cases, incidents, convictions, figures})
-                                 .dump();
-    const Sha256Digest tag = mac.Compute(text);
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string hex;
-    for (size_t i = 0; i < 8; ++i) {
-      hex += kHex[tag[i] >> 4];
-      hex += kHex[tag[i] & 15];
-    }
-    out.ids.push_back(Cat(v.subject_id, ":", hex));
+    police.ids.push_back(Cat(member, ":", tag(nlohmann::json(figures).dump())));
   }
-  std::sort(out.ids.begin(), out.ids.end());
-  return out;
+  std::sort(case_file.ids.begin(), case_file.ids.end());
+  std::sort(police.ids.begin(), police.ids.end());
+  return {std::move(case_file), std::move(police)};
 }
 
 namespace {

@@ -52,10 +52,9 @@ struct SubjectSet {
 //    small atoms (together min_cell or more) would become known.
 // The same set again is allowed; a candidate of fewer than min_cell subjects (whose figures
 // are suppressed anyway) is checked pairwise only.
-// Family "inputs" holds versioned ids ("subject:tag", the tag a keyed digest of the subject's
-// inputs, InputsSet): a person whose data changed between two releases is two members, so a
-// rerun of a set whose inputs changed for 1 to min_cell - 1 of its subjects is refused like a
-// set differing by so many.
+// Families "inputs" and "police_inputs" hold versioned ids ("person:tag", InputsSets): a
+// person whose data changed between two releases is two members, so a rerun of a set whose
+// inputs changed for 1 to min_cell - 1 of its people differs from the released one by so many.
 // The refusal the analyst reads names no count and no set (RefusalDetail: the auditor's).
 [[nodiscard]] absl::Status CheckDifferencing(const SubjectSet& candidate,
                                              const std::vector<SubjectSet>& released, int min_cell);
@@ -75,19 +74,28 @@ std::vector<SubjectSet> ReleasedSets(const std::vector<SubjectVariables>& cohort
 std::string RefusalDetail(const absl::Status& status);
 bool RefusalDependsOnData(const absl::Status& status);
 
-// Family "inputs": the cohort's subjects as "subject_id:tag", the tag a digest keyed by `key`
-// (the analyzer's secret: the linker stores these sets, and a per-person digest of small counts
-// and known covariates must not be open to a dictionary) of everything the subject's figures
-// are computed from (all cases' attributes and dates, all incidents and convictions) and of what
-// the study makes of it (the reference case's day and the subject's figures under the study's
-// incident filter, counts of a source they have no record of left out). Sorted.
-SubjectSet InputsSet(const std::vector<CohortSubjectIn>& subjects,
-                     const std::vector<SubjectVariables>& cohort, std::string_view key);
+// The cohort's people as the case file shows them ("tag#k", as LinkedSets'), each with a tag
+// keyed by `key` (the analyzer's secret: the linker stores these sets, and a per-person digest
+// of small counts and known covariates must not be open to a dictionary), in two families:
+// - "inputs": the person's cases (attributes and days) and the study's reference day for them.
+//   All case file: a rerun whose cases or reference changed for 1 to min_cell - 1 people is
+//   refused (CheckDifferencing), a decision the analyst could have made from the case file.
+// - "police_inputs": the figures the study reads from police data (the window counts under its
+//   incident filter; counts of a source the person has no record of left out). A police update
+//   or another incident filter that changes them for 1 to min_cell - 1 people is NOT refused
+//   (red team 8, F3: with fictional fillers beside one person, the refusal said whether that
+//   person's records had changed, or held an incident of a category): every figure over the
+//   police counts is withheld with the linked-count rule's reason (AnalyzeStudy), which the
+//   same people with few linked get anyway.
+// Both sorted.
+std::vector<SubjectSet> InputsSets(const std::vector<CohortSubjectIn>& subjects,
+                                   const std::vector<SubjectVariables>& cohort,
+                                   std::string_view key);
 
 // Families "linked_incidents" and "linked_convictions" (issue 12, linked counts in
 // differencing): the cohort's people, each as "tag#k:1" (known to the police, or with
 // convictions: any linked record) or "tag#k:0". The tag is a digest keyed by `key` (the
-// analyzer's secret, as InputsSet's) of the person's first case (day, age, gender, kader), the
+// analyzer's secret, as InputsSets') of the person's first case (day, age, gender, kader), the
 // person as the case file shows them: subject ids of unlinked subjects change when a case file
 // is resubmitted, and with ids the same cohort would look like another; k numbers people alike
 // on their first case. A release whose figures give how many of its cohort are linked (the

@@ -779,7 +779,9 @@ def linked_counts_beside_the_cohort(a):
 
 def police_update_rerun(a, pprl, env, work, cf):
     """F4 (b): the police add one incident for one person of the baseline cohort; the
-    baseline study rerun must not be released (its difference is that person's count)."""
+    baseline study rerun must not release any figure over the counts (its difference is that
+    person's count). Since red team 8 (F3) it is released with all of them withheld, not
+    refused: a refusal told, beside fictional fillers, whether one person's records changed."""
     target = next(c for c in cf.cases if c["t"].year == 2013 and c["kader"] in ("risicoburger", "jeugd", "hic")
                   and c["row"].get("geboortedatum"))
     row = target["row"]
@@ -797,12 +799,17 @@ def police_update_rerun(a, pprl, env, work, cf):
     if not run_ok([pprl, "link", "--linker", env["LINKER"], "--certs", env["CERTS"], "--as", "auditor"]):
         return
     r = a.study("baseline-after-update")
-    if r is not None:
-        fail("the baseline study was released again after a police update of one person")
-    elif "changed since an earlier release" not in a.refused[-1][1]:
-        fail("the rerun after the update was refused, but not as changed data: " + a.refused[-1][1])
-    else:
+    if r is None:
+        # Refused by another rule (the run's budget spent by the attacks before): nothing released.
         print("police update of one person, baseline rerun: refused (%s)" % a.refused[-1][1][-90:])
+        return
+    shown = [k for k, v in r["descriptives"].items() if k.startswith(("incidents_", "convictions_")) and v is not None]
+    shown += [k for k, v in r["paired_tests"].items() if v is not None]
+    shown += [k for k in ("n_incident_set", "n_conviction_set") if r["cohort"].get(k) is not None]
+    if shown:
+        fail("the baseline rerun after a police update of one person released figures over the counts: %s" % shown)
+    else:
+        print("police update of one person, baseline rerun: released with every figure over the counts withheld")
 
 
 def run_ok(cmd):

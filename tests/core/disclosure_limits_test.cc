@@ -203,6 +203,12 @@ TEST(Comparison, ItsCountsDoNotDependOnTheLinkedSetsReleasedBefore) {
   std::vector<CohortSubjectIn> in = Subjects(200, 7, 0, 0);
   for (int i = 0; i < 8; ++i)  // no pool match: the case's age gives band 1900
     in[static_cast<size_t>(i)].cases[0].attributes.age = 2013 - 1900;
+  // The twelve all hold convictions: a group of them with fewer than 10 convicted would withhold
+  // the comparison whole (its conviction figures, red team 8 F2), and its counts with it.
+  for (int i = 0; i < 12; ++i) {
+    CohortSubjectIn& s = in[static_cast<size_t>(i)];
+    if (s.convictions.empty()) s.convictions.push_back({s.incidents[0].day + 30, "", ""});
+  }
   const std::vector<CohortSubjectIn> pool = Pool();
   Study study;
   study.unlinked_as_zero = true;
@@ -396,7 +402,10 @@ TEST(Comparison, CasesAddedByTenDoNotTellHowManyOfTheirPeopleCameFromThePool) {
 // case of someone who has a later case (and the only case that day): every person stays in the
 // cohort, but that person's reference moves to their later case, and every mean over the same
 // set differed by their change alone. (b) An incident category only one person has in their
-// windows, excluded: the same. Before, both second studies were released; now refused.
+// windows, excluded: the same. Before session 6 both second studies were released. (a) is
+// refused (the case file decides it); (b) since session 8 is released with every figure over
+// the police counts withheld: its refusal said whether one person among fictional fillers held
+// an incident of the category (red team 8, F3b).
 TEST(ReferenceShift, StudiesOverTheSamePeopleDifferingForOneOfThemAreRefused) {
   std::vector<CohortSubjectIn> in = Subjects(120, 7, 0, 4);
   // Subject 0's only case (2013-01-01) is alone on its day; give them a second case in June.
@@ -433,12 +442,16 @@ TEST(ReferenceShift, StudiesOverTheSamePeopleDifferingForOneOfThemAreRefused) {
   absl::StatusOr<StudyResult> filtered = AnalyzeStudy(without, in, {}, all->released_sets, "key");
   ASSERT_FALSE(all->report["descriptives"]["incidents_year_after"].is_null());
 
-  EXPECT_FALSE(filtered.ok()) << "released: "
-                              << filtered->report["descriptives"]["incidents_year_after"].dump();
+  ASSERT_THAT(filtered, IsOk());
+  EXPECT_TRUE(filtered->report["descriptives"]["incidents_year_after"].is_null());
+  EXPECT_TRUE(filtered->report["cohort"]["n_incident_set"].is_null());
+  EXPECT_FALSE(filtered->report["descriptives"]["age"].is_null());
   // A filter that changes no one's figures passes.
   Study roles = a;
   roles.roles = {"verdachte"};
-  EXPECT_THAT(AnalyzeStudy(roles, in, {}, all->released_sets, "key"), IsOk());
+  absl::StatusOr<StudyResult> same = AnalyzeStudy(roles, in, {}, all->released_sets, "key");
+  ASSERT_THAT(same, IsOk());
+  EXPECT_FALSE(same->report["descriptives"]["incidents_year_after"].is_null());
 }
 
 }  // namespace
@@ -556,4 +569,106 @@ TEST(ZeroMode, TwoCohortsTenApartWithOneLinkedPersonBetweenThemGiveNothing) {
   EXPECT_FALSE(b->report["descriptives"]["incidents_year_before"].is_null());
 }
 
+}  // namespace pprl
+
+namespace pprl {
+namespace {
+
+// The analyst's view of a report: everything but the audit reference.
+json AnalystView(const absl::StatusOr<StudyResult>& r) {
+  if (!r.ok()) return json{{"refused", std::string(r.status().message())}};
+  json out = r->report;
+  out.erase("audit");
+  return out;
+}
+
+// Red team 8, F3: one person T among 12 fictional fillers (cases the police do not know). The
+// refusal of a rerun whose inputs changed for 1 to 9 people was a one-bit answer about T alone:
+// whether the police registered anything new about them (a witness incident outside every
+// window did it), whether they held an incident of a category and role in the windows (the
+// filter switched on the same cohort), and by moving the reference day, its date. Now the
+// analyst's view is the same whatever T's data, in both modes.
+TEST(Fillers, OnePersonsRecordsDoNotDecideTheOutcomeOfARerun) {
+  for (const bool zero : {false, true}) {
+    std::vector<CohortSubjectIn> in = Subjects(13, 11, 0, 0);
+    for (size_t i = 1; i < in.size(); ++i) {
+      in[i].incidents.clear();
+      in[i].convictions.clear();
+    }
+    const int32_t t = in[0].cases[0].first_discussed_day;
+    Study study = NoComparison();
+    study.unlinked_as_zero = zero;
+    absl::StatusOr<StudyResult> first = AnalyzeStudy(study, in, {}, {}, "key");
+    ASSERT_THAT(first, IsOk());
+    const std::vector<SubjectSet> released = first->released_sets;
+    const json unchanged = AnalystView(AnalyzeStudy(study, in, {}, released, "key"));
+    ASSERT_FALSE(unchanged.contains("refused"));
+    // A police update: a witness incident long after every window; an incident in the year after.
+    std::vector<CohortSubjectIn> witness = in, suspect = in;
+    witness[0].incidents.push_back({t + 2000, "misdrijf", "getuige"});
+    suspect[0].incidents.push_back({t + 100, "misdrijf", "verdachte"});
+    std::sort(suspect[0].incidents.begin(), suspect[0].incidents.end(),
+              [](const CohortEventIn& a, const CohortEventIn& b) { return a.day < b.day; });
+    EXPECT_EQ(AnalystView(AnalyzeStudy(study, witness, {}, released, "key")), unchanged) << zero;
+    EXPECT_EQ(AnalystView(AnalyzeStudy(study, suspect, {}, released, "key")), unchanged) << zero;
+    // The filter switched on the same cohort: counting only a category T has in the windows,
+    // or only one T has not.
+    std::vector<CohortSubjectIn> categories = in;
+    for (CohortEventIn& e : categories[0].incidents) e.category = "verkeer";
+    absl::StatusOr<StudyResult> all = AnalyzeStudy(study, categories, {}, {}, "key");
+    ASSERT_THAT(all, IsOk());
+    Study only_verkeer = study, only_overig = study;
+    only_verkeer.excluded_categories = {"misdrijf", "administratief", "overig"};
+    only_overig.excluded_categories = {"misdrijf", "administratief", "verkeer"};
+    json verkeer =
+        AnalystView(AnalyzeStudy(only_verkeer, categories, {}, all->released_sets, "key"));
+    json overig = AnalystView(AnalyzeStudy(only_overig, categories, {}, all->released_sets, "key"));
+    verkeer.erase("study");  // the definition itself, which the analyst wrote
+    overig.erase("study");
+    EXPECT_EQ(verkeer, overig) << zero;
+  }
+}
+
+// Red team 8, F2: the comparison's conviction balance, estimates and trajectories were outside
+// the conviction linked-count rule: with 10 or more people known for incidents but fewer than
+// 10 with convictions, every other conviction figure was withheld and the comparison's treated
+// conviction means were released, one person's counts among people without convictions. The
+// kind-level check: where a kind's rule withholds its figures, changing one subject's counts of
+// that kind changes nothing the analyst reads.
+TEST(Lineage, WhereAKindsRuleFiresOnePersonsCountsOfThatKindChangeNothing) {
+  const std::vector<CohortSubjectIn> pool = Pool();
+  Study study;
+  study.kaders = {"hic", "jeugd"};
+  for (const bool convictions : {true, false}) {
+    // One in four unknown to the police; of the others, three hold records of the kind under
+    // test, all the other kind.
+    std::vector<CohortSubjectIn> in = Subjects(80, 7, 0, 4);
+    for (size_t i = 3; i < in.size(); ++i) {
+      if (convictions) {
+        in[i].convictions.clear();
+      } else {
+        in[i].incidents.clear();
+      }
+    }
+    const int32_t t = in[0].cases[0].first_discussed_day;
+    std::vector<CohortSubjectIn> more = in;
+    for (int k = 0; k < 4; ++k) {
+      if (convictions) {
+        more[0].convictions.push_back({t + 30 + 20 * k, "", ""});
+      } else {
+        more[0].incidents.push_back({t + 30 + 20 * k, "misdrijf", "verdachte"});
+      }
+    }
+    for (auto* list : {&more[0].incidents, &more[0].convictions}) {
+      std::sort(list->begin(), list->end(),
+                [](const CohortEventIn& a, const CohortEventIn& b) { return a.day < b.day; });
+    }
+    const json base = AnalystView(AnalyzeStudy(study, in, pool, {}, "key"));
+    ASSERT_FALSE(base.contains("refused")) << base.dump();
+    EXPECT_EQ(AnalystView(AnalyzeStudy(study, more, pool, {}, "key")), base)
+        << (convictions ? "convictions" : "incidents");
+  }
+}
+
+}  // namespace
 }  // namespace pprl
