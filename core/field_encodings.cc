@@ -114,6 +114,15 @@ int BloomPopCount(const BloomFilter& a) {
   return std::popcount(lo) + std::popcount(hi);
 }
 
+double BloomContainment(const BloomFilter& part, const BloomFilter& whole) {
+  int set = 0, held = 0;
+  for (size_t i = 0; i < kBloomBytes; ++i) {
+    set += std::popcount(part[i]);
+    held += std::popcount(static_cast<uint8_t>(part[i] & whole[i]));
+  }
+  return set == 0 ? 0.0 : static_cast<double>(held) / set;
+}
+
 double BloomDice(const BloomFilter& a, const BloomFilter& b) {
   uint64_t a0, a1, b0, b1;
   std::memcpy(&a0, a.data(), 8);

@@ -165,6 +165,9 @@ struct FieldEncodings {
 
 // Dice coefficient of two filters' set bits, in [0, 1]; 0 when either is empty.
 double BloomDice(const BloomFilter& a, const BloomFilter& b);
+// The share of `part`'s set bits that `whole` holds too (0 when `part` is empty): near 1 when
+// the bigrams of one name are among another's (a part of a double surname).
+double BloomContainment(const BloomFilter& part, const BloomFilter& whole);
 int BloomPopCount(const BloomFilter& a);
 
 class FieldEncoder {

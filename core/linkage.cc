@@ -360,19 +360,33 @@ void ProbabilisticStage(const std::vector<LinkInput>& records, const LinkOptions
           .m[static_cast<int>(CompareField::kFirstName)][first_name_level::kDifferent];
   std::vector<uint8_t> ambiguous(n, 0);
   {
-    std::unordered_map<uint32_t, std::vector<uint32_t>> partners;  // record -> partner roots
+    // record -> (partner's surname filter, partner root). Twins share a surname: partners of
+    // other surnames (a double surname's two parts, two spellings) have disjoint first-initial
+    // keys because those keys hold the surname, and were taken for twins.
+    std::unordered_map<uint32_t, std::vector<std::pair<uint64_t, uint32_t>>> partners;
     for (const LinkEvidence& ev : evidence) {
       if (ev.weight < options.link_threshold) continue;
-      partners[ev.a].push_back(sets.Find(ev.b));
-      partners[ev.b].push_back(sets.Find(ev.a));
+      partners[ev.a].emplace_back(FilterHash(records[ev.b].encodings.surname_bloom),
+                                  sets.Find(ev.b));
+      partners[ev.b].emplace_back(FilterHash(records[ev.a].encodings.surname_bloom),
+                                  sets.Find(ev.a));
     }
-    for (auto& [record, roots] : partners) {
+    for (auto& [record, found] : partners) {
       // Partner clusters that are registration errors of the largest cluster among the record's
       // own and its partners (a few records with another initial) are not another identity.
-      std::sort(roots.begin(), roots.end());
-      roots.erase(std::unique(roots.begin(), roots.end()), roots.end());
-      ambiguous[record] =
-          TwinsAmong(roots, sets.Find(record), sets, initials, m_different, options.twin_prior);
+      std::sort(found.begin(), found.end());
+      found.erase(std::unique(found.begin(), found.end()), found.end());
+      for (size_t b = 0; b < found.size() && !ambiguous[record];) {
+        size_t e = b;
+        std::vector<uint32_t> roots;
+        for (; e < found.size() && found[e].first == found[b].first; ++e)
+          roots.push_back(found[e].second);
+        std::sort(roots.begin(), roots.end());
+        roots.erase(std::unique(roots.begin(), roots.end()), roots.end());
+        ambiguous[record] =
+            TwinsAmong(roots, sets.Find(record), sets, initials, m_different, options.twin_prior);
+        b = e;
+      }
       if (ambiguous[record]) ++result->counts.ambiguous_records;
     }
   }

@@ -8,7 +8,9 @@
 // is not evidence either way):
 // - surname: exact, close (Dice >= 0.8), similar (Dice >= 0.6), swapped (surname and first
 //   name exchanged), different, unknown (0: another birth year salts the filters and the
-//   year-free name token does not agree);
+//   year-free name token does not agree), part (one filter holds 70% or more of the other's
+//   bits, which is two bigrams or more shorter, and the head or tail token agrees: one
+//   register wrote a double surname, the other one of its parts);
 // - first name: exact, similar (Dice >= 0.7), initial (only the first initial agrees, or only
 //   initials are known and they agree), different, one_missing (0), both_missing (0),
 //   unknown (0), initials_agree (a first name is not known on both sides, and all initials
@@ -33,7 +35,17 @@ inline constexpr int kCompareFields = 3;
 inline constexpr int kMaxLevels = 8;
 
 namespace surname_level {
-enum : uint8_t { kExact, kClose, kSimilar, kSwapped, kDifferent, kUnknown, kCount };
+enum : uint8_t {
+  kExact,
+  kClose,
+  kSimilar,
+  kSwapped,
+  kDifferent,
+  kUnknown,
+  kPart,  // one surname is a part of the other, a double surname ("Jansen-van der Berg" and
+          // "van der Berg" or "Jansen"); appended, so stored level numbers keep their meaning
+  kCount
+};
 }
 namespace first_name_level {
 enum : uint8_t {

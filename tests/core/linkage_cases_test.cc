@@ -226,6 +226,34 @@ TEST(LinkageCasesTest, ASurnameErrorOnARecordWithoutInitialsLinksByThePhoneticSu
   EXPECT_EQ(r.counts.uncorroborated, 1);
 }
 
+TEST(LinkageCasesTest, APartOfADoubleSurnameLinksAsPart) {
+  // Our own case (red team 6, R3): the case file holds the married name Jansen-van der Berg, the
+  // police her birth name van der Berg and, once, the first part Jansen; Anna Bakker is
+  // Bakker-de Wit to the police. The head or tail token (three letters, initial, birth date)
+  // finds the pairs. A long part compares as "similar"; van der Berg (berg, four letters against
+  // sixteen) as "part": the shorter filter inside the longer. Before, that pair was "different"
+  // (10 bits, a possible link), and the case's two partners of two surnames were taken for twins
+  // (their first-initial keys hold the surname) and the case linked to neither. Bakhuizen, born
+  // the day Anna Bakker was with her initial, shares the head only: not linked.
+  Scored s = RunCase("own-double-surname");
+  EXPECT_EQ(s.true_links, 3);
+  EXPECT_EQ(s.missed, 0);
+  EXPECT_EQ(s.false_links, 0);
+  EXPECT_EQ(s.result.counts.ambiguous_records, 0);
+  int parts = 0;
+  for (const LinkEvidence& ev : s.result.evidence) {
+    if (!ev.linked) continue;
+    EXPECT_THAT(LevelName(CompareField::kSurname, ev.level[0]),
+                ::testing::AnyOf("part", "similar"));
+    parts += LevelName(CompareField::kSurname, ev.level[0]) == "part";
+    EXPECT_EQ(LevelName(CompareField::kBirthDate, ev.level[2]), "exact");
+  }
+  EXPECT_EQ(parts, 1);
+  LinkOptions cascade_only;
+  cascade_only.probabilistic = false;
+  EXPECT_EQ(Link(s.inputs, cascade_only).counts.subjects, 6);
+}
+
 TEST(LinkageCasesTest, CascadeOnlyLosesTheseKinds) {
   // The same inputs without the probabilistic stage: the exact cascade misses each kind
   // (the reason for the stage), so the recall tests above measure the stage.
