@@ -9,9 +9,9 @@
 #include <cstring>
 #include <map>
 #include <numeric>
-#include <unordered_set>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "core/hmac_key.h"
 #include "core/text.h"
 
@@ -586,8 +586,8 @@ absl::StatusOr<std::shared_ptr<LinkageSnapshot>> LinkerCore::Compute() {
     if (e + 1 < extract_starts.size() && extract_starts[e + 1] == i) ++e;
     extract_of[i] = static_cast<uint32_t>(e);
   }
-  auto member_name = [&](size_t i) {
-    return MemberName(sources[i], extract_ids[extract_of[i]].str(), record_id(i));
+  auto member_name = [&](size_t i, std::string* name) {
+    MemberNameInto(sources[i], extract_ids[extract_of[i]].str(), record_id(i), name);
   };
   // Stable subject ids: the previous run's membership of subjects holding a case.
   {
@@ -610,7 +610,7 @@ absl::StatusOr<std::shared_ptr<LinkageSnapshot>> LinkerCore::Compute() {
     // carries an id of the previous run (a subject whose cases were withdrawn keeps its id
     // through its police records, so that its case, submitted again, finds it; without this
     // the first run after a withdrawal forgot those ids).
-    std::unordered_set<std::string_view> previous_ids;
+    absl::flat_hash_set<std::string_view> previous_ids;  // looked up once per subject
     for (const auto& [member, id] : previous) previous_ids.insert(id);
     std::vector<uint8_t> persist(result.subject_ids.size(), 0);
     for (size_t s = 0; s < result.subject_ids.size(); ++s) {
@@ -619,10 +619,11 @@ absl::StatusOr<std::shared_ptr<LinkageSnapshot>> LinkerCore::Compute() {
     for (size_t i = 0; i < n; ++i) {
       if (sources[i] == ExportKind::kCases) persist[result.subject_of[i]] = 1;
     }
+    std::string name;
     for (size_t i = 0; i < n; ++i) {
       if (!persist[result.subject_of[i]]) continue;
-      Append(&snap->membership, member_name(i), "\t", result.subject_ids[result.subject_of[i]],
-             "\n");
+      member_name(i, &name);
+      Append(&snap->membership, name, "\t", result.subject_ids[result.subject_of[i]], "\n");
     }
   }
   PhaseDone("subject_ids");
