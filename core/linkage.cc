@@ -1,6 +1,7 @@
 #include "core/linkage.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -17,6 +18,15 @@ namespace pprl {
 namespace {
 
 using Digest = std::array<uint8_t, kMatchKeyBytes>;
+static_assert(kMatchKeyBytes == 16, "Entry's order reads a digest as two words");
+
+// Eight bytes as a number that orders as the bytes do (memcmp's order).
+uint64_t OrderedWord(const uint8_t* bytes) {
+  uint64_t v;
+  std::memcpy(&v, bytes, sizeof v);
+  if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
+  return v;
+}
 
 class DisjointSets {
  public:
@@ -515,8 +525,14 @@ LinkageResult Link(const std::vector<LinkInput>& records, const LinkOptions& opt
   struct Entry {
     Digest digest;
     uint32_t record;
+    // The order of std::tie(digest, record), by the digest's bytes read as two big-endian
+    // words: a memcmp call per comparison was a quarter of the time of Link() at 10M records.
     bool operator<(const Entry& o) const {
-      return std::tie(digest, record) < std::tie(o.digest, o.record);
+      const uint64_t a = OrderedWord(digest.data()), b = OrderedWord(o.digest.data());
+      if (a != b) return a < b;
+      const uint64_t c = OrderedWord(digest.data() + 8), d = OrderedWord(o.digest.data() + 8);
+      if (c != d) return c < d;
+      return record < o.record;
     }
   };
   std::vector<Entry> entries;
