@@ -44,21 +44,23 @@ std::string_view LevelKey(int level) {
   return level == 0 ? std::string_view("unlinked") : LinkLevelName(static_cast<uint8_t>(level));
 }
 
-// Sorts by a 64-bit key, 16 bits a pass (least significant first), stable: equal keys keep
-// their order. At 10M records it takes a fraction of std::sort's time; the audit sorts every
-// encoding's values (12 sorts of 10M), which took longer than Link() itself. A large vector is
-// counted and placed by two threads, a half each (the machine has two cores; the audit was
-// ~11 s of a 10M link run): the first half's records of a digit go before the second half's,
-// so the order is the one-threaded sort's, and the memory the same but for a second count.
+// Sorts by a 64-bit key, stable: equal keys keep their order. At 10M records it takes a
+// fraction of std::sort's time; the audit sorts every encoding's values (12 sorts of 10M), which
+// took longer than Link() itself. Radix passes (16 bits each, least significant first) order
+// the high 32 bits only; then each run of equal high halves is put in order of the whole key,
+// stably. The keys are hashes: those that share 32 high bits are almost always equal, so the
+// runs are short and in order already, and two passes of four are saved. A large vector is
+// counted and placed by two threads, a half each: the first half's records of a digit go
+// before the second half's, so the order is that of one thread, for one more count's memory.
 template <typename T, typename KeyOf>
 void RadixSort(std::vector<T>& v, KeyOf key) {
   if (v.size() < 2) return;
   constexpr size_t kDigits = size_t{1} << 16;
   const size_t n = v.size(), half = n / 2;
-  const bool two_threads = n >= (size_t{1} << 20);  // below, a thread costs more than it saves
+  const bool two_threads = n >= (size_t{1} << 16);  // below, a thread costs more than it saves
   std::vector<T> scratch(n);
   std::vector<size_t> first(kDigits), second(kDigits);  // counts, then places, of each half
-  for (int shift = 0; shift < 64; shift += 16) {
+  for (int shift = 32; shift < 64; shift += 16) {
     auto digit = [&](const T& x) { return (key(x) >> shift) & 0xffff; };
     auto halves = [&](auto work) {
       if (!two_threads) {
@@ -87,6 +89,25 @@ void RadixSort(std::vector<T>& v, KeyOf key) {
       for (size_t i = begin; i < end; ++i) scratch[place[digit(v[i])]++] = v[i];
     });
     v.swap(scratch);
+  }
+  scratch = {};
+  auto less = [&](const T& x, const T& y) { return key(x) < key(y); };
+  for (size_t begin = 0; begin < n;) {
+    const uint64_t high = key(v[begin]) >> 32;
+    size_t end = begin + 1;
+    while (end < n && key(v[end]) >> 32 == high) ++end;
+    if (end - begin <= 16) {  // by insertion: stable, and no move when in order
+      for (size_t i = begin + 1; i < end; ++i) {
+        if (!less(v[i], v[i - 1])) continue;
+        T x = v[i];
+        size_t j = i;
+        for (; j > begin && less(x, v[j - 1]); --j) v[j] = v[j - 1];
+        v[j] = x;
+      }
+    } else if (!std::is_sorted(v.begin() + begin, v.begin() + end, less)) {
+      std::stable_sort(v.begin() + begin, v.begin() + end, less);
+    }
+    begin = end;
   }
 }
 
