@@ -1,6 +1,7 @@
 #include "core/linkage.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -10,12 +11,22 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "core/hmac_key.h"
 
 namespace pprl {
 namespace {
 
 using Digest = std::array<uint8_t, kMatchKeyBytes>;
+static_assert(kMatchKeyBytes == 16, "Entry's order reads a digest as two words");
+
+// Eight bytes as a number that orders as the bytes do (memcmp's order).
+uint64_t OrderedWord(const uint8_t* bytes) {
+  uint64_t v;
+  std::memcpy(&v, bytes, sizeof v);
+  if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
+  return v;
+}
 
 class DisjointSets {
  public:
@@ -531,8 +542,14 @@ LinkageResult Link(const std::vector<LinkInput>& records, const LinkOptions& opt
   struct Entry {
     Digest digest;
     uint32_t record;
+    // The order of std::tie(digest, record), by the digest's bytes read as two big-endian
+    // words: a memcmp call per comparison was a quarter of the time of Link() at 10M records.
     bool operator<(const Entry& o) const {
-      return std::tie(digest, record) < std::tie(o.digest, o.record);
+      const uint64_t a = OrderedWord(digest.data()), b = OrderedWord(o.digest.data());
+      if (a != b) return a < b;
+      const uint64_t c = OrderedWord(digest.data() + 8), d = OrderedWord(o.digest.data() + 8);
+      if (c != d) return c < d;
+      return record < o.record;
     }
   };
   std::vector<Entry> entries;
@@ -680,58 +697,84 @@ std::string MemberName(const LinkInput& m) {
 }
 
 std::string MemberName(ExportKind source, std::string_view extract_id, std::string_view record_id) {
-  std::string name(ExportKindName(source));
-  name += '\x1f';
-  name += extract_id;
-  name += '\x1f';
-  name += record_id;
+  std::string name;
+  MemberNameInto(source, extract_id, record_id, &name);
   return name;
+}
+
+void MemberNameInto(ExportKind source, std::string_view extract_id, std::string_view record_id,
+                    std::string* name) {
+  name->assign(ExportKindName(source));
+  *name += '\x1f';
+  *name += extract_id;
+  *name += '\x1f';
+  *name += record_id;
 }
 
 int64_t KeepSubjectIds(const std::vector<LinkInput>& records,
                        const std::unordered_map<std::string, std::string>& previous,
                        LinkageResult* result) {
-  return KeepSubjectIds([&](size_t i) { return MemberName(records[i]); }, previous, result);
+  return KeepSubjectIds(
+      [&](size_t i, std::string* name) {
+        MemberNameInto(records[i].source, records[i].extract_id.str(), records[i].record_id, name);
+      },
+      previous, result);
 }
 
-int64_t KeepSubjectIds(const std::function<std::string(size_t record)>& member_name,
+int64_t KeepSubjectIds(const std::function<void(size_t record, std::string* name)>& member_name,
                        const std::unordered_map<std::string, std::string>& previous,
                        LinkageResult* result) {
   if (previous.empty()) return 0;
   const size_t subjects = result->subject_ids.size();
+  // Every record is looked up (10M at the linker) and few are found: an open-addressing index
+  // of views answers a miss from its control bytes, where the node map chased pointers.
+  absl::flat_hash_map<std::string_view, std::string_view> previous_id;
+  previous_id.reserve(previous.size());
+  for (const auto& [member, id] : previous) previous_id.emplace(member, id);
   // Votes: (subject, previous id) -> members.
-  std::map<std::pair<uint32_t, std::string>, int64_t> votes;
+  absl::flat_hash_map<std::pair<uint32_t, std::string_view>, int64_t> votes;
+  std::string name;
   for (size_t i = 0; i < result->subject_of.size(); ++i) {
-    auto it = previous.find(member_name(i));
-    if (it != previous.end()) ++votes[{result->subject_of[i], it->second}];
+    member_name(i, &name);
+    auto it = previous_id.find(name);
+    if (it != previous_id.end()) ++votes[{result->subject_of[i], it->second}];
   }
   struct Claim {
     int64_t members;
     uint32_t subject;  // subjects are numbered by their smallest member: ties go to the smaller
-    std::string id;
+    std::string_view id;
   };
   std::vector<Claim> claims;
+  claims.reserve(votes.size());
   for (const auto& [key, count] : votes) claims.push_back({count, key.first, key.second});
+  // A total order: the claims' order in `votes` does not matter.
   std::sort(claims.begin(), claims.end(), [](const Claim& a, const Claim& b) {
     return std::tie(b.members, a.subject, a.id) < std::tie(a.members, b.subject, b.id);
   });
   std::vector<std::string> ids(subjects);
-  std::unordered_map<std::string, uint32_t> taken;
+  // Views of `ids`: each is set once, but for an empty id (an empty view) set again.
+  absl::flat_hash_set<std::string_view> taken;
+  taken.reserve(subjects);
   int64_t kept = 0;
   for (const Claim& c : claims) {
-    if (!ids[c.subject].empty() || taken.count(c.id)) continue;
+    if (!ids[c.subject].empty() || taken.contains(c.id)) continue;
     ids[c.subject] = c.id;
-    taken.emplace(c.id, c.subject);
+    taken.insert(ids[c.subject]);
     ++kept;
   }
   for (uint32_t s = 0; s < subjects; ++s) {
     if (!ids[s].empty()) continue;
-    std::string id = result->subject_ids[s];
-    for (int n = 1; taken.count(id); ++n) {
-      id = "S" + Sha256Hex(result->subject_ids[s] + "/" + std::to_string(n)).substr(0, 16);
+    const std::string& derived = result->subject_ids[s];
+    if (!taken.contains(derived)) {
+      ids[s] = std::move(result->subject_ids[s]);  // not read again
+    } else {
+      std::string id;
+      for (int n = 1; id.empty() || taken.contains(id); ++n) {
+        id = "S" + Sha256Hex(derived + "/" + std::to_string(n)).substr(0, 16);
+      }
+      ids[s] = std::move(id);
     }
-    ids[s] = id;
-    taken.emplace(id, s);
+    taken.insert(ids[s]);
   }
   result->subject_ids = std::move(ids);
   return kept;

@@ -121,6 +121,10 @@ LinkageResult Link(const std::vector<LinkInput>& records, const LinkOptions& opt
 // "cases\x1fextract\x1frecord": how a record is named in a persisted membership.
 std::string MemberName(const LinkInput& record);
 std::string MemberName(ExportKind source, std::string_view extract_id, std::string_view record_id);
+// The same into `name` (its old content replaced): a caller naming 10M records reuses one
+// buffer instead of allocating a string for each.
+void MemberNameInto(ExportKind source, std::string_view extract_id, std::string_view record_id,
+                    std::string* name);
 
 // Stable subject ids across link runs: each subject takes the previous run's id that most of
 // its members carried (`previous`: member name -> subject id), greatest share first, ties by
@@ -130,9 +134,10 @@ std::string MemberName(ExportKind source, std::string_view extract_id, std::stri
 int64_t KeepSubjectIds(const std::vector<LinkInput>& records,
                        const std::unordered_map<std::string, std::string>& previous,
                        LinkageResult* result);
-// The same with the records named by `member_name` (MemberName of record i of the linkage),
-// for a caller that let the inputs go before it (the linker: issue 13's memory).
-int64_t KeepSubjectIds(const std::function<std::string(size_t record)>& member_name,
+// The same with the records named by `member_name(i, &name)`, which sets `name` to MemberName
+// of record i of the linkage (one buffer for all records: no allocation each), for a caller
+// that let the inputs go before it (the linker: issue 13's memory).
+int64_t KeepSubjectIds(const std::function<void(size_t record, std::string* name)>& member_name,
                        const std::unordered_map<std::string, std::string>& previous,
                        LinkageResult* result);
 

@@ -9,9 +9,10 @@
 #include <cstring>
 #include <map>
 #include <numeric>
-#include <unordered_set>
+#include <thread>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "core/hmac_key.h"
 #include "core/text.h"
 
@@ -43,26 +44,70 @@ std::string_view LevelKey(int level) {
   return level == 0 ? std::string_view("unlinked") : LinkLevelName(static_cast<uint8_t>(level));
 }
 
-// Sorts by a 64-bit key, 16 bits a pass (least significant first), stable: equal keys keep
-// their order. At 10M records it takes a fraction of std::sort's time; the audit sorts every
-// encoding's values (12 sorts of 10M), which took longer than Link() itself.
+// Sorts by a 64-bit key, stable: equal keys keep their order. At 10M records it takes a
+// fraction of std::sort's time; the audit sorts every encoding's values (12 sorts of 10M), which
+// took longer than Link() itself. Radix passes (16 bits each, least significant first) order
+// the high 32 bits only; then each run of equal high halves is put in order of the whole key,
+// stably. The keys are hashes: those that share 32 high bits are almost always equal, so the
+// runs are short and in order already, and two passes of four are saved. A large vector is
+// counted and placed by two threads, a half each: the first half's records of a digit go
+// before the second half's, so the order is that of one thread, for one more count's memory.
 template <typename T, typename KeyOf>
 void RadixSort(std::vector<T>& v, KeyOf key) {
   if (v.size() < 2) return;
-  std::vector<T> scratch(v.size());
-  std::vector<size_t> count(size_t{1} << 16);
-  for (int shift = 0; shift < 64; shift += 16) {
-    std::fill(count.begin(), count.end(), 0);
-    for (const T& x : v) ++count[(key(x) >> shift) & 0xffff];
-    if (count[(key(v[0]) >> shift) & 0xffff] == v.size()) continue;  // one digit: no change
+  constexpr size_t kDigits = size_t{1} << 16;
+  const size_t n = v.size(), half = n / 2;
+  const bool two_threads = n >= (size_t{1} << 16);  // below, a thread costs more than it saves
+  std::vector<T> scratch(n);
+  std::vector<size_t> first(kDigits), second(kDigits);  // counts, then places, of each half
+  for (int shift = 32; shift < 64; shift += 16) {
+    auto digit = [&](const T& x) { return (key(x) >> shift) & 0xffff; };
+    auto halves = [&](auto work) {
+      if (!two_threads) {
+        work(0, half, first);
+        work(half, n, second);
+        return;
+      }
+      std::thread other([&] { work(half, n, second); });
+      work(0, half, first);
+      other.join();
+    };
+    halves([&](size_t begin, size_t end, std::vector<size_t>& count) {
+      std::fill(count.begin(), count.end(), 0);
+      for (size_t i = begin; i < end; ++i) ++count[digit(v[i])];
+    });
+    const size_t d0 = digit(v[0]);
+    if (first[d0] + second[d0] == n) continue;  // one digit: no change
     size_t sum = 0;
-    for (size_t& c : count) {
-      const size_t here = c;
-      c = sum;
-      sum += here;
+    for (size_t d = 0; d < kDigits; ++d) {
+      const size_t a = first[d], b = second[d];
+      first[d] = sum;
+      second[d] = sum + a;
+      sum += a + b;
     }
-    for (const T& x : v) scratch[count[(key(x) >> shift) & 0xffff]++] = x;
+    halves([&](size_t begin, size_t end, std::vector<size_t>& place) {
+      for (size_t i = begin; i < end; ++i) scratch[place[digit(v[i])]++] = v[i];
+    });
     v.swap(scratch);
+  }
+  scratch = {};
+  auto less = [&](const T& x, const T& y) { return key(x) < key(y); };
+  for (size_t begin = 0; begin < n;) {
+    const uint64_t high = key(v[begin]) >> 32;
+    size_t end = begin + 1;
+    while (end < n && key(v[end]) >> 32 == high) ++end;
+    if (end - begin <= 16) {  // by insertion: stable, and no move when in order
+      for (size_t i = begin + 1; i < end; ++i) {
+        if (!less(v[i], v[i - 1])) continue;
+        T x = v[i];
+        size_t j = i;
+        for (; j > begin && less(x, v[j - 1]); --j) v[j] = v[j - 1];
+        v[j] = x;
+      }
+    } else if (!std::is_sorted(v.begin() + begin, v.begin() + end, less)) {
+      std::stable_sort(v.begin() + begin, v.begin() + end, less);
+    }
+    begin = end;
   }
 }
 
@@ -586,8 +631,8 @@ absl::StatusOr<std::shared_ptr<LinkageSnapshot>> LinkerCore::Compute() {
     if (e + 1 < extract_starts.size() && extract_starts[e + 1] == i) ++e;
     extract_of[i] = static_cast<uint32_t>(e);
   }
-  auto member_name = [&](size_t i) {
-    return MemberName(sources[i], extract_ids[extract_of[i]].str(), record_id(i));
+  auto member_name = [&](size_t i, std::string* name) {
+    MemberNameInto(sources[i], extract_ids[extract_of[i]].str(), record_id(i), name);
   };
   // Stable subject ids: the previous run's membership of subjects holding a case.
   {
@@ -610,7 +655,7 @@ absl::StatusOr<std::shared_ptr<LinkageSnapshot>> LinkerCore::Compute() {
     // carries an id of the previous run (a subject whose cases were withdrawn keeps its id
     // through its police records, so that its case, submitted again, finds it; without this
     // the first run after a withdrawal forgot those ids).
-    std::unordered_set<std::string_view> previous_ids;
+    absl::flat_hash_set<std::string_view> previous_ids;  // looked up once per subject
     for (const auto& [member, id] : previous) previous_ids.insert(id);
     std::vector<uint8_t> persist(result.subject_ids.size(), 0);
     for (size_t s = 0; s < result.subject_ids.size(); ++s) {
@@ -619,10 +664,11 @@ absl::StatusOr<std::shared_ptr<LinkageSnapshot>> LinkerCore::Compute() {
     for (size_t i = 0; i < n; ++i) {
       if (sources[i] == ExportKind::kCases) persist[result.subject_of[i]] = 1;
     }
+    std::string name;
     for (size_t i = 0; i < n; ++i) {
       if (!persist[result.subject_of[i]]) continue;
-      Append(&snap->membership, member_name(i), "\t", result.subject_ids[result.subject_of[i]],
-             "\n");
+      member_name(i, &name);
+      Append(&snap->membership, name, "\t", result.subject_ids[result.subject_of[i]], "\n");
     }
   }
   PhaseDone("subject_ids");

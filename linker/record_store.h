@@ -89,7 +89,8 @@ class RecordStore {
       const std::string& extract_id) = 0;
 
   // Calls fn for every record of every committed, not withdrawn extract, in a fixed order
-  // (extract id, then upload order).
+  // (extract id, then upload order), on the calling thread (the RocksDB store reads and decodes
+  // on a thread of its own, ahead of fn).
   [[nodiscard]] virtual absl::Status ScanRecords(
       const std::function<absl::Status(const StoredRecord&)>& fn) = 0;
 

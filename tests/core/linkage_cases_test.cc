@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "core/export_pseudonymiser.h"
+#include "core/hmac_key.h"
 #include "core/linkage.h"
 #include "tests/status_matchers.h"
 
@@ -339,10 +340,14 @@ TEST(StableSubjectIdsTest, ASplitGivesTheIdToTheLargerPartOnly) {
   split[0].keys[0].digest.fill(3);
   LinkageResult second = Link(split);
   ASSERT_EQ(second.counts.subjects, 2);
-  KeepSubjectIds(split, Membership(in, first), &second);
+  const std::string derived = IdOf(split, second, "c1");
+  ASSERT_EQ(derived, a);  // c1 is still its part's smallest member
+  EXPECT_EQ(KeepSubjectIds(split, Membership(in, first), &second), 1);
   EXPECT_EQ(IdOf(split, second, "i1"), a);  // two members of three
   EXPECT_NE(IdOf(split, second, "c1"), a);
   EXPECT_NE(IdOf(split, second, "c1"), IdOf(split, second, "i1"));
+  // Its derived id taken, c1's part gets the first free one derived from it.
+  EXPECT_EQ(IdOf(split, second, "c1"), "S" + Sha256Hex(derived + "/1").substr(0, 16));
 }
 
 }  // namespace

@@ -1270,14 +1270,25 @@ TEST(LinkerCore, AChangedCopyInALaterExtractReplacesTheRecordInItsSubject) {
 }
 
 // The audit's frequencies (now from a radix sort and one pass per kind) are those of the
-// values sorted and counted, to the last bit of the entropy.
-TEST(AuditEncodings, FrequenciesEqualThoseOfTheSortedValues) {
+// values sorted and counted, to the last bit of the entropy (summed in the order of the
+// values). The sort orders the values' high halves by radix, then each run of equal high halves:
+// values that share the high half but not the low one must come out in order too. At 70,000
+// records two threads sort.
+class AuditFrequencies : public ::testing::TestWithParam<int> {};
+
+TEST_P(AuditFrequencies, EqualThoseOfTheSortedValues) {
   std::mt19937_64 rng(5);
-  std::vector<LinkInput> in(5000);
+  std::vector<LinkInput> in(GetParam());
   for (LinkInput& r : in) {
     for (TokenKind kind : LiveTokenKinds()) {
-      // Few distinct values (many shared) and some large ones (every radix digit in use).
-      const uint64_t v = rng() % 3 == 0 ? rng() : 1 + rng() % 700;
+      // Few distinct values (many shared), some large ones (every radix digit in use), and
+      // some that share a high half with others: three halves shared by many (long runs of
+      // equal high halves) and a thousand by a few (short runs).
+      const int pick = static_cast<int>(rng() % 6);
+      uint64_t v = 1 + rng() % 700;
+      if (pick < 2) v = rng();
+      if (pick == 2) v = (uint64_t{1 + rng() % 3} << 32) | rng() % 40;
+      if (pick == 3) v = (uint64_t{10 + rng() % 1000} << 32) | rng() % 4;
       if (rng() % 5 != 0) r.encodings.set_token(kind, v);
     }
   }
@@ -1312,6 +1323,8 @@ TEST(AuditEncodings, FrequenciesEqualThoseOfTheSortedValues) {
   for (uint32_t c : component) ++sizes[c];
   EXPECT_EQ(audit.back().distinct, static_cast<int64_t>(sizes.size()));
 }
+
+INSTANTIATE_TEST_SUITE_P(Records, AuditFrequencies, ::testing::Values(5000, 70000));
 
 }  // namespace
 }  // namespace pprl

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "core/audit_chain.h"
@@ -117,6 +118,30 @@ TEST_P(RecordStoreTest, CommitsInChunksAndReadsBackInOrder) {
   absl::StatusOr<std::optional<std::string>> key = store().KeyId();
   ASSERT_THAT(key, IsOk());
   EXPECT_EQ(key->value_or(""), kKey);
+}
+
+// More records than the RocksDB store decodes in one batch on its reading thread (4096): all
+// reach the callback in order; a failing callback stops the scan at once with its status, and
+// the store scans again afterwards.
+TEST_P(RecordStoreTest, AScanOfManyBatchesIsInOrderAndStopsAtTheCallbacksError) {
+  auto first = Records(9000, "A");
+  auto second = Records(3000, "B");
+  ASSERT_THAT(Upload(Announce("a", first), first, 1000), IsOk());
+  ASSERT_THAT(Upload(Announce("b", second), second, 1000), IsOk());
+  std::vector<std::string> ids = StoredIds();
+  ASSERT_EQ(ids.size(), 12000u);
+  EXPECT_EQ(ids[0], "a:A0");
+  EXPECT_EQ(ids[4096], "a:A4096");
+  EXPECT_EQ(ids[8999], "a:A8999");
+  EXPECT_EQ(ids[9000], "b:B0");
+  EXPECT_EQ(ids[11999], "b:B2999");
+  int seen = 0;
+  EXPECT_THAT(store().ScanRecords([&](const StoredRecord&) {
+    return ++seen == 5000 ? absl::AbortedError("enough") : absl::OkStatus();
+  }),
+              StatusIs(absl::StatusCode::kAborted, HasSubstr("enough")));
+  EXPECT_EQ(seen, 5000);
+  EXPECT_EQ(StoredIds().size(), 12000u);
 }
 
 TEST_P(RecordStoreTest, RetryIsIdempotentAndAnotherUploadUnderTheSameIdIsRefused) {
@@ -365,6 +390,55 @@ INSTANTIATE_TEST_SUITE_P(Stores, RecordStoreTest,
                          [](const auto& info) {
                            return info.param == StoreKind::kMemory ? "Memory" : "RocksDb";
                          });
+
+// A damaged record ends the scan with DataLoss, after the callback saw every record before it
+// (the store reads and decodes on a thread of its own, ahead of the callback).
+TEST(RocksDbScan, ADamagedRecordStopsTheScanAfterTheRecordsBeforeIt) {
+  ::pprl::testing::TempDir dir;
+  auto records = Records(6000);
+  {
+    absl::StatusOr<std::unique_ptr<RecordStore>> store =
+        OpenRocksDbRecordStore(dir.File("db"), [] { return int64_t{1000}; });
+    ASSERT_THAT(store, IsOk());
+    absl::StatusOr<std::unique_ptr<ExtractWriter>> w =
+        (*store)->BeginExtract(Announce("x", records));
+    ASSERT_THAT(w, IsOk());
+    ASSERT_THAT((*w)->Add(records), IsOk());
+    ASSERT_THAT((*w)->Commit(), IsOk());
+  }
+  {
+    std::vector<std::string> names;
+    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir.File("db"), &names).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+    for (const std::string& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), dir.File("db"), cfs, &handles, &db).ok());
+    const auto records_cf = std::find(names.begin(), names.end(), "records") - names.begin();
+    ASSERT_LT(records_cf, static_cast<long>(names.size()));
+    std::unique_ptr<rocksdb::Iterator> it(
+        db->NewIterator(rocksdb::ReadOptions(), handles[records_cf]));
+    it->SeekToFirst();
+    for (int i = 0; i < 4500 && it->Valid(); ++i) it->Next();
+    ASSERT_TRUE(it->Valid());
+    const std::string key = it->key().ToString();
+    it.reset();
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[records_cf], key, "\xff\xff\xff").ok());
+    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+    delete db;
+  }
+  absl::StatusOr<std::unique_ptr<RecordStore>> store =
+      OpenRocksDbRecordStore(dir.File("db"), [] { return int64_t{1000}; });
+  ASSERT_THAT(store, IsOk());
+  std::vector<std::string> seen;
+  EXPECT_THAT((*store)->ScanRecords([&](const StoredRecord& r) {
+    seen.push_back(r.record->record_id);
+    return absl::OkStatus();
+  }),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("damaged record in extract")));
+  ASSERT_EQ(seen.size(), 4500u);
+  EXPECT_EQ(seen[4499], "I4499");
+}
 
 // The store holds every site's pseudonyms: its directory is made 0700, and an existing one
 // that others could read is narrowed to 0700.
