@@ -148,7 +148,8 @@ TEST_F(AnalyzerServiceTest, NoAuditorOnlyDetailReachesTheAnalyst) {
   ASSERT_TRUE(log.contains(seq));
   // The release entry as report.json carries it is the one logged.
   EXPECT_EQ(report["audit"]["entry"], log[seq]);
-  const nlohmann::json release = nlohmann::json::parse(log[seq]);
+  // (Not const: a missing member must fail the test, not abort it with the daemons left running.)
+  nlohmann::json release = nlohmann::json::parse(log[seq]);
   ASSERT_EQ(release["action"], "report_released");
   // Only what the analyst may read, and each withheld figure as the report gives it.
   std::set<std::string> keys;
@@ -163,9 +164,10 @@ TEST_F(AnalyzerServiceTest, NoAuditorOnlyDetailReachesTheAnalyst) {
                               {"reason", report["suppressed_reasons"][i]}}));
   }
   // The auditor's entry, named by the release entry, holds the rules and their details.
+  ASSERT_TRUE(release["detail"]["details_entry"].is_number_unsigned()) << log[seq];
   const uint64_t details_seq = release["detail"]["details_entry"];
   ASSERT_TRUE(log.contains(details_seq));
-  const nlohmann::json details = nlohmann::json::parse(log[details_seq]);
+  nlohmann::json details = nlohmann::json::parse(log[details_seq]);
   EXPECT_EQ(details["action"], "release_details");
   EXPECT_EQ(details["detail"]["report_sha256"], release["detail"]["report_sha256"]);
   EXPECT_EQ(details["detail"]["cohort_n"], 20);
