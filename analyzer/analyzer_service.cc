@@ -43,6 +43,16 @@ nlohmann::json AuditReference(const v1::RecordAuditResponse& entry) {
                                                        entry.inclusion_proof().end())}};
 }
 
+// The release entry's list of withheld figures (red team 8, F1): each pointer with the reason the
+// report itself gives, nothing else. Which rule withheld a figure and the counts behind it are
+// the auditor's (the rule's name alone can tell "few linked" from "few not linked").
+nlohmann::json AnalystVisibleWithheld(const nlohmann::json& withheld) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const nlohmann::json& w : withheld)
+    out.push_back({{"pointer", w.value("pointer", "")}, {"reason", w.value("reason", "")}});
+  return out;
+}
+
 }  // namespace
 
 void AnalyzerService::Audit(const std::string& action, const std::string& detail_json) {
@@ -210,35 +220,61 @@ absl::Status AnalyzerService::Run(const Peer& peer, const std::string& study_tom
     }
   }
   {
-    // The release's audit entry names the report by the SHA-256 of its canonical JSON (without
+    // Two entries (red team 8, F1). report.json carries the release's entry, so that entry is
+    // released to the analyst and to whoever reads a published report: it holds only what the
+    // analyst may read (the study, the policy, each withheld figure with the reason the report
+    // gives, the report's digest). The details behind the data-dependent decisions (the rules
+    // that withheld each figure with their counts, the cohort's size, the inputs' digest) go
+    // into an auditor-only `release_details` entry written just before it, which the release
+    // entry names by its place in the log. Both carry a random nonce (linker/audit_log.h), so
+    // the details entry's leaf hash, a sibling in the release's inclusion proof, gives nothing
+    // away.
+    //
+    // The release's entry names the report by the SHA-256 of its canonical JSON (without
     // "audit"); report.json then carries the entry, the signed tree head just after it and the
     // inclusion proof, so anyone with the log's public key can check that the published figures
     // are in the log (pprl audit check-report). No entry, no release.
     nlohmann::json& out = result->report;
-    grpc::ClientContext ctx;
-    SetDeadline(&ctx, 60);
-    v1::RecordAuditRequest req;
-    req.set_action("report_released");
-    req.set_detail_json(
-        nlohmann::json({{"analyst", peer.name},
-                        // Every withheld figure with its reason and the rule (and, for the
-                        // data-dependent ones, the counts behind it): the auditor's.
-                        {"withheld", result->withheld},
-                        {"study", study->name},
-                        {"study_digest", digest},
-                        {"policy", DisclosurePolicyJson(policy_)},
-                        {"study_thresholds",
-                         {{"min_cell", study->min_cell},
-                          {"min_residual_df", study->min_residual_df},
-                          {"max_leverage", study->max_leverage}}},
-                        {"cohort_n", result->cohort_n},
-                        {"suppressed", out["suppressed"].size()},
-                        {"comparison", out["comparison"].is_null() ? "withheld" : "released"},
-                        {"report_sha256", Sha256Hex(out.dump())},
-                        {"inputs_digest", cohort_wire.inputs_digest()}})
-            .dump());
+    const std::string report_sha256 = Sha256Hex(out.dump());
+    auto record = [&](const std::string& action, const nlohmann::json& detail,
+                      v1::RecordAuditResponse* entry) {
+      grpc::ClientContext ctx;
+      SetDeadline(&ctx, 60);
+      v1::RecordAuditRequest req;
+      req.set_action(action);
+      req.set_detail_json(detail.dump());
+      return linker_->RecordAudit(&ctx, req, entry);
+    };
+    v1::RecordAuditResponse details;
+    grpc::Status s = record("release_details",
+                            {{"analyst", peer.name},
+                             {"study", study->name},
+                             {"study_digest", digest},
+                             {"report_sha256", report_sha256},
+                             // Every withheld figure with its reason and the rules (with, for
+                             // the data-dependent ones, the counts behind them): the auditor's.
+                             {"withheld", result->withheld},
+                             {"cohort_n", result->cohort_n},
+                             {"inputs_digest", cohort_wire.inputs_digest()}},
+                            &details);
     v1::RecordAuditResponse entry;
-    grpc::Status s = linker_->RecordAudit(&ctx, req, &entry);
+    if (s.ok()) {
+      s = record("report_released",
+                 {{"analyst", peer.name},
+                  {"withheld", AnalystVisibleWithheld(result->withheld)},
+                  {"details_entry", details.sequence()},
+                  {"study", study->name},
+                  {"study_digest", digest},
+                  {"policy", DisclosurePolicyJson(policy_)},
+                  {"study_thresholds",
+                   {{"min_cell", study->min_cell},
+                    {"min_residual_df", study->min_residual_df},
+                    {"max_leverage", study->max_leverage}}},
+                  {"suppressed", out["suppressed"].size()},
+                  {"comparison", out["comparison"].is_null() ? "withheld" : "released"},
+                  {"report_sha256", report_sha256}},
+                 &entry);
+    }
     if (!s.ok()) {
       response->Clear();
       return absl::Status(FromGrpc(s).code(),

@@ -1,5 +1,7 @@
 #include "linker/audit_log.h"
 
+#include <openssl/rand.h>
+
 #include <ctime>
 
 #include "core/audit_chain.h"
@@ -32,12 +34,27 @@ constexpr uint64_t kLoadChunk = 4096;
 
 }  // namespace
 
-std::string AuditBody(uint64_t seq, int64_t unix_ms, const std::string& actor,
-                      const std::string& role, const std::string& action,
+absl::StatusOr<std::string> NewAuditNonce() {
+  unsigned char bytes[16];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) {
+    return absl::InternalError("no random bytes for an audit entry's nonce (OpenSSL RAND_bytes)");
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * sizeof bytes);
+  for (unsigned char b : bytes) {
+    out.push_back(kHex[b >> 4]);
+    out.push_back(kHex[b & 15]);
+  }
+  return out;
+}
+
+std::string AuditBody(uint64_t seq, int64_t unix_ms, const std::string& nonce,
+                      const std::string& actor, const std::string& role, const std::string& action,
                       const std::string& outcome, const nlohmann::json& detail) {
-  nlohmann::json body = {{"seq", seq},      {"time", Iso8601(unix_ms)}, {"actor", actor},
-                         {"role", role},    {"action", action},         {"outcome", outcome},
-                         {"detail", detail}};
+  nlohmann::json body = {
+      {"seq", seq},   {"time", Iso8601(unix_ms)}, {"nonce", nonce},     {"actor", actor},
+      {"role", role}, {"action", action},         {"outcome", outcome}, {"detail", detail}};
   return body.dump();
 }
 
@@ -124,16 +141,20 @@ absl::Status AuditLog::Migrate(const LegacyAuditChain& legacy) {
   }
   const int64_t now = clock_();
   std::vector<AuditLogEntry> entries;
+  absl::StatusOr<std::string> nonce = NewAuditNonce();
+  if (!nonce.ok()) return nonce.status();
   entries.push_back(
-      {1, AuditBody(1, now, "pprl-linker", "linker", "audit_log_migrated", "carried over",
+      {1, AuditBody(1, now, *nonce, "pprl-linker", "linker", "audit_log_migrated", "carried over",
                     {{"from", "hash chain v1"},
                      {"old_entries", legacy.records.size()},
                      {"old_head_count", legacy.head_count},
                      {"old_head_hash", legacy.head_hash}})});
   for (const AuditRecord& r : legacy.records) {
     const uint64_t seq = entries.size() + 1;
+    nonce = NewAuditNonce();
+    if (!nonce.ok()) return nonce.status();
     entries.push_back(
-        {seq, AuditBody(seq, now, "pprl-linker", "linker", "legacy_entry", "carried over",
+        {seq, AuditBody(seq, now, *nonce, "pprl-linker", "linker", "legacy_entry", "carried over",
                         {{"old_seq", r.sequence}, {"old_hash", r.hash}, {"old_body", r.body}})});
   }
   MerkleTree tree;
@@ -153,7 +174,7 @@ absl::Status AuditLog::Migrate(const LegacyAuditChain& legacy) {
 }
 
 absl::StatusOr<AuditAppended> AuditLog::Append(
-    const std::function<std::string(uint64_t)>& body_for) {
+    const std::function<std::string(uint64_t, const std::string&)>& body_for) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!damage_.ok()) {
     return absl::FailedPreconditionError(
@@ -161,10 +182,17 @@ absl::StatusOr<AuditAppended> AuditLog::Append(
             "); nothing is appended, and nothing that needs an audit entry is done, until the "
             "operator restores the store"));
   }
+  absl::StatusOr<std::string> nonce = NewAuditNonce();
+  if (!nonce.ok()) return nonce.status();
   AuditAppended out;
   out.sequence = tree_.size() + 1;
-  out.body = body_for(out.sequence);
+  out.body = body_for(out.sequence, *nonce);
   const std::string& body = out.body;
+  if (body.find(Cat("\"", *nonce, "\"")) == std::string::npos) {
+    return absl::InternalError(
+        "an audit entry without its nonce: its leaf hash, published in inclusion proofs, could "
+        "be guessed");
+  }
   tree_.Append(MerkleLeafHash(body));
   out.head.tree_size = tree_.size();
   out.head.root_hash = HashHex(tree_.Root());

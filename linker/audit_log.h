@@ -16,6 +16,13 @@
 // carried over: the open fails and names the bad entry.
 //
 // Entry N (1-based, "seq" in its body) is leaf N-1 of the tree. Thread-safe.
+//
+// Every entry body carries a fresh 128-bit random "nonce" (red team 8, F4): report.json publishes
+// a release's inclusion proof, whose elements are leaf hashes SHA-256(0x00 || body) of
+// neighbouring entries (or hashes over them). Without the nonce those bodies are low-entropy
+// (action, actor, seq, a time in ms, small counts) and an analyst recovers them by brute force;
+// with it, no leaf hash of an entry the analyst has not been shown can be guessed. Append hands
+// the nonce to the body's writer and refuses a body that does not carry it.
 #ifndef PPRL_LINKER_AUDIT_LOG_H_
 #define PPRL_LINKER_AUDIT_LOG_H_
 
@@ -52,9 +59,11 @@ class AuditLog {
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<AuditLog>> Open(
       RecordStore* store, AuditSigningKey key, std::function<int64_t()> clock_ms);
 
-  // Appends the entry `body_for(sequence)` and a new signed head. Refused when damaged.
+  // Appends the entry `body_for(sequence, nonce)` and a new signed head. `nonce` is fresh (32
+  // hex characters, NewAuditNonce) and must appear in the body (AuditBody puts it there); a body
+  // without it is refused (Internal), as is any append when damaged.
   [[nodiscard]] absl::StatusOr<AuditAppended> Append(
-      const std::function<std::string(uint64_t sequence)>& body_for);
+      const std::function<std::string(uint64_t sequence, const std::string& nonce)>& body_for);
 
   // OK, or what was found wrong when the log opened (appends are refused then).
   absl::Status damage() const;
@@ -88,10 +97,15 @@ class AuditLog {
   absl::Status damage_;
 };
 
+// A fresh random nonce for an audit entry: 16 bytes from OpenSSL's RAND_bytes, as 32 lowercase
+// hex characters.
+[[nodiscard]] absl::StatusOr<std::string> NewAuditNonce();
+
 // The canonical body of an audit entry: who, when, what, outcome and details (ids, counts and
-// digests only), with "seq" its place in the log.
-std::string AuditBody(uint64_t seq, int64_t unix_ms, const std::string& actor,
-                      const std::string& role, const std::string& action,
+// digests only), with "seq" its place in the log and "nonce" (NewAuditNonce) so that its leaf
+// hash cannot be found by guessing the rest.
+std::string AuditBody(uint64_t seq, int64_t unix_ms, const std::string& nonce,
+                      const std::string& actor, const std::string& role, const std::string& action,
                       const std::string& outcome, const nlohmann::json& detail);
 
 }  // namespace pprl

@@ -852,8 +852,9 @@ absl::StatusOr<AuditAppended> LinkerCore::AuditAppend(const std::string& actor,
   absl::StatusOr<AuditLog*> log = audit_log();
   if (!log.ok()) return log.status();
   const int64_t now = clock_();
-  return (*log)->Append(
-      [&](uint64_t seq) { return AuditBody(seq, now, actor, role, action, outcome, detail); });
+  return (*log)->Append([&](uint64_t seq, const std::string& nonce) {
+    return AuditBody(seq, now, nonce, actor, role, action, outcome, detail);
+  });
 }
 
 absl::StatusOr<uint64_t> LinkerCore::Audit(const std::string& actor, const std::string& role,

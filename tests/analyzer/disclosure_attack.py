@@ -14,6 +14,7 @@ import datetime
 import json
 import math
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -969,11 +970,19 @@ def audit_entries(a):
     return entries
 
 
+# The auditor's details' wording (the analyst's reasons say "a group of fewer than 10" and
+# "statistics about people's police counts", which carry no data).
+AUDITOR_ONLY = re.compile(r"\d+ of the cohort's|a group of \d|statistics about the \w+ counts|"
+                          r"differs from a released one|the smallest group it separates")
+
+
 def audit_names_every_withholding(a):
     """Issue 12: every refusal and withholding is in the audit log with its reason. Each
     released report's audit entry must name every figure the report withholds, with the reason
     the analyst read; those withheld by the linked counts in differencing with that rule and the
-    counts behind it (before, only the release budget's withholdings were named)."""
+    counts behind it (before, only the release budget's withholdings were named). Red team 8, F1:
+    the rules and counts are in the auditor-only `release_details` entry the release entry names,
+    never in the release entry report.json carries (nor anywhere else in report.json)."""
     entries = audit_entries(a)
     by_difference = 0
     for name, r in a.released:
@@ -981,18 +990,29 @@ def audit_names_every_withholding(a):
         if entry is None:
             fail("%s: no audit entry for the release" % name)
             continue
+        published = json.dumps(r)
+        leak = AUDITOR_ONLY.search(published)
+        if leak:
+            fail("%s: report.json holds the auditor's \"%s\"" % (name, leak.group(0)))
         detail = entry.get("detail", entry)
-        if isinstance(detail, str):
-            detail = json.loads(detail)
+        details = entries.get(detail.get("details_entry"), {})
+        if details.get("action") != "release_details" or \
+                details.get("detail", {}).get("report_sha256") != detail.get("report_sha256"):
+            fail("%s: the release entry names no release_details entry of the same report" % name)
+            continue
         withheld = {w["pointer"]: w for w in detail.get("withheld", [])}
+        if any(set(w) != {"pointer", "reason"} for w in withheld.values()):
+            fail("%s: the release entry says more than pointer and reason of a withheld figure" % name)
+        rules = {w["pointer"]: w.get("rules", []) for w in details["detail"].get("withheld", [])}
         for pointer, reason in zip(r["suppressed"], r["suppressed_reasons"]):
             w = withheld.get(pointer)
-            if w is None or w.get("reason") != reason:
-                fail("%s: %s (withheld: %s) is not named in the release's audit entry" % (name, pointer, reason[:80]))
-            elif any(x.get("rule") == "linked_counts_in_differencing" for x in w.get("rules", [])):
+            if w is None or w.get("reason") != reason or pointer not in rules:
+                fail("%s: %s (withheld: %s) is not named in the release's audit entries" % (name, pointer, reason[:80]))
+            elif any(x.get("rule") == "linked_counts_in_differencing" for x in rules[pointer]):
                 by_difference += 1
-    print("audit: every withheld figure of %d releases named in its audit entry; %d withheld by the "
-          "linked counts in differencing" % (len(a.released), by_difference))
+    print("audit: every withheld figure of %d releases named in its audit entries; %d withheld by the "
+          "linked counts in differencing; no report.json holds an auditor-only detail" %
+          (len(a.released), by_difference))
     return by_difference
 
 

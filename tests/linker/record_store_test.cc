@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
 
 #include "core/audit_chain.h"
 #include "linker/audit_log.h"
@@ -231,8 +232,8 @@ TEST_P(RecordStoreTest, TheAuditLogIsASignedMerkleTreeServedInPages) {
     ASSERT_THAT(log.status(), IsOk());
     EXPECT_FALSE((*log)->head().has_value());
     for (int i = 0; i < 25; ++i) {
-      absl::StatusOr<AuditAppended> a = (*log)->Append([&](uint64_t seq) {
-        return AuditBody(seq, clock(), "analyzer", "analyzer", "report_released", "recorded",
+      absl::StatusOr<AuditAppended> a = (*log)->Append([&](uint64_t seq, const std::string& nonce) {
+        return AuditBody(seq, clock(), nonce, "analyzer", "analyzer", "report_released", "recorded",
                          {{"n", i}});
       });
       ASSERT_THAT(a.status(), IsOk());
@@ -276,10 +277,62 @@ TEST_P(RecordStoreTest, TheAuditLogIsASignedMerkleTreeServedInPages) {
   ASSERT_THAT(foreign.status(), IsOk());
   EXPECT_THAT((*foreign)->damage().message(), HasSubstr("the signing key was replaced"));
   EXPECT_EQ((*foreign)
-                ->Append([](uint64_t seq) { return "{\"seq\":" + std::to_string(seq) + "}"; })
+                ->Append([](uint64_t seq, const std::string& nonce) {
+                  return "{\"nonce\":\"" + nonce + "\",\"seq\":" + std::to_string(seq) + "}";
+                })
                 .status()
                 .code(),
             absl::StatusCode::kFailedPrecondition);
+}
+
+// Red team 8, F4: every entry carries its own 128-bit nonce, so two entries alike in every
+// other field (the same action, actor, time, seq and counts) hash differently, and a leaf hash
+// published in an inclusion proof cannot be matched by guessing the entry's other fields.
+TEST_P(RecordStoreTest, EveryAuditEntryCarriesItsOwnNonce) {
+  absl::StatusOr<AuditSigningKey> key = AuditSigningKey::Generate();
+  ASSERT_THAT(key.status(), IsOk());
+  auto clock = [] { return int64_t{1700000000000}; };
+  absl::StatusOr<std::unique_ptr<AuditLog>> log = AuditLog::Open(&store(), *key, clock);
+  ASSERT_THAT(log.status(), IsOk());
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_THAT((*log)
+                    ->Append([&](uint64_t seq, const std::string& nonce) {
+                      return AuditBody(seq, clock(), nonce, "analyzer", "analyzer",
+                                       "comparison_pool_request", "released", {{"subjects", 7}});
+                    })
+                    .status(),
+                IsOk());
+  }
+  absl::StatusOr<std::vector<AuditLogEntry>> entries = (*log)->Page(1, 100);
+  ASSERT_THAT(entries.status(), IsOk());
+  ASSERT_EQ(entries->size(), 20u);
+  std::set<std::string> nonces;
+  for (const AuditLogEntry& e : *entries) {
+    nlohmann::json body = nlohmann::json::parse(e.body);
+    ASSERT_TRUE(body["nonce"].is_string()) << e.body;
+    const std::string nonce = body["nonce"];
+    EXPECT_EQ(nonce.size(), 32u) << e.body;
+    EXPECT_EQ(nonce.find_first_not_of("0123456789abcdef"), std::string::npos) << e.body;
+    nonces.insert(nonce);
+  }
+  EXPECT_EQ(nonces.size(), 20u);
+  // Two entries equal in every other field.
+  absl::StatusOr<std::string> n1 = NewAuditNonce(), n2 = NewAuditNonce();
+  ASSERT_THAT(n1.status(), IsOk());
+  ASSERT_THAT(n2.status(), IsOk());
+  const std::string a = AuditBody(5, clock(), *n1, "analyzer", "analyzer", "cohort_request",
+                                  "released", {{"subjects", 7}});
+  const std::string b = AuditBody(5, clock(), *n2, "analyzer", "analyzer", "cohort_request",
+                                  "released", {{"subjects", 7}});
+  EXPECT_NE(*n1, *n2);
+  EXPECT_NE(MerkleLeafHash(a), MerkleLeafHash(b));
+  // A body that leaves the nonce out is refused, and nothing is appended.
+  EXPECT_THAT((*log)->Append([](uint64_t seq, const std::string&) {
+    return "{\"seq\":" + std::to_string(seq) + "}";
+  }),
+              StatusIs(absl::StatusCode::kInternal, HasSubstr("without its nonce")));
+  EXPECT_EQ((*log)->stored_entries(), 20u);
+  EXPECT_EQ((*log)->head()->tree_size, 20u);
 }
 
 // The hash-chained log of earlier versions, written as the old code wrote it, is carried over
@@ -344,7 +397,9 @@ TEST(AuditMigrationTest, AChainBasedLogIsCarriedOverOnce) {
     EXPECT_FALSE(legacy->has_head);
     if (open == 0) {
       ASSERT_THAT((*log)
-                      ->Append([](uint64_t seq) { return "{\"seq\":" + std::to_string(seq) + "}"; })
+                      ->Append([](uint64_t seq, const std::string& nonce) {
+                        return "{\"nonce\":\"" + nonce + "\",\"seq\":" + std::to_string(seq) + "}";
+                      })
                       .status(),
                   IsOk());
     }
