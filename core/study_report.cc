@@ -410,6 +410,19 @@ namespace {
 std::vector<std::pair<std::string, const CohortSubjectIn*>> CaseFilePeople(
     const std::vector<std::string>& ids, const std::vector<CohortSubjectIn>& subjects,
     std::string_view key);
+
+// The first 8 bytes of the keyed digest of `text`, in hex: a per-person tag of the release
+// record (never a value: the key is the analyzer's secret).
+std::string KeyedTag(PrecomputedHmac& mac, const std::string& text) {
+  const Sha256Digest d = mac.Compute(text);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (size_t i = 0; i < 8; ++i) {
+    hex += kHex[d[i] >> 4];
+    hex += kHex[d[i] & 15];
+  }
+  return hex;
+}
 }  // namespace
 
 std::vector<SubjectSet> InputsSets(const std::vector<CohortSubjectIn>& subjects,
@@ -424,16 +437,7 @@ std::vector<SubjectSet> InputsSets(const std::vector<CohortSubjectIn>& subjects,
   PrecomputedHmac mac(
       std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(key.data()), key.size()));
   auto opt = [](const auto& o) { return o ? Cat(static_cast<int>(*o)) : std::string("-"); };
-  auto tag = [&](const std::string& text) {
-    const Sha256Digest d = mac.Compute(text);
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string hex;
-    for (size_t i = 0; i < 8; ++i) {
-      hex += kHex[d[i] >> 4];
-      hex += kHex[d[i] & 15];
-    }
-    return hex;
-  };
+  auto tag = [&](const std::string& text) { return KeyedTag(mac, text); };
   SubjectSet case_file{"inputs", {}, {}}, police{"police_inputs", {}, {}};
   for (const auto& [member, s] : CaseFilePeople(ids, subjects, key)) {
     if (s == nullptr) continue;
@@ -500,14 +504,7 @@ std::vector<std::pair<std::string, const CohortSubjectIn*>> CaseFilePeople(
       text = Cat("case:", first->first_discussed_day, ",", a.age ? Cat(*a.age) : std::string("-"),
                  ",", std::string(1, a.gender), ",", a.kader);
     }
-    const Sha256Digest tag = mac.Compute(text);
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string hex;
-    for (size_t i = 0; i < 8; ++i) {
-      hex += kHex[tag[i] >> 4];
-      hex += kHex[tag[i] & 15];
-    }
-    people.emplace_back(hex, id, subject);
+    people.emplace_back(KeyedTag(mac, text), id, subject);
   }
   std::sort(people.begin(), people.end());
   std::vector<std::pair<std::string, const CohortSubjectIn*>> out;
