@@ -326,6 +326,31 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& as_given,
   std::vector<SubjectSet> inputs = InputsSets(subjects, cohort, inputs_key);
   d = CheckDifferencing(inputs[0], released, study.min_cell);
   if (!d.ok()) return d;
+  // The people whose case-file inputs changed since a release of the same people (min_cell or
+  // more: fewer were refused above) are a group whose figures the two releases difference:
+  // under the linked-count rule like a cohort (red team 9, R1: one person moved to another day
+  // among nine the police do not know gave that person's changed counts through the police
+  // inputs' withholding). Withheld whatever that person's data: the group's linked count.
+  const std::vector<SubjectSet> linked_sets = LinkedSets(cohort, subjects, inputs_key);
+  std::vector<std::pair<std::string, std::string>> changed_groups;  // (source, detail)
+  for (const SubjectSet& r : released) {
+    if (r.family != inputs[0].family) continue;
+    const std::vector<std::string> changed = ChangedPeople(inputs[0], r);
+    if (changed.empty()) continue;
+    for (size_t k = 0; k < linked_sets.size(); ++k) {
+      int64_t linked = 0;
+      for (const std::string& person : changed)
+        linked += std::binary_search(linked_sets[k].ids.begin(), linked_sets[k].ids.end(),
+                                     Cat(person, ":1"));
+      const int64_t rest = static_cast<int64_t>(changed.size()) - linked;
+      if (linked < study.min_cell || rest < study.min_cell) {
+        changed_groups.emplace_back(
+            kBudgetSources[k],
+            Cat("a group of ", changed.size(), " people whose case-file inputs changed, ", linked,
+                " of them linked (", kBudgetSources[k], ")"));
+      }
+    }
+  }
   const absl::Status police_changed = CheckDifferencing(inputs[1], released, study.min_cell);
   result.released_sets.push_back(std::move(inputs[0]));
   if (police_changed.ok()) result.released_sets.push_back(std::move(inputs[1]));
@@ -353,7 +378,7 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& as_given,
   GuardComparisonCounts(study, r);
   // Linked counts in differencing: this cohort's linked counts beside those released before
   // must not give a group's (B minus A all known to the police, or none).
-  const std::vector<SubjectSet> linked_sets = LinkedSets(cohort, subjects, inputs_key);
+
   std::map<std::string, json> by_difference;  // source -> the rules and their details
   // pointer -> the rules (and the auditor's details) that withheld it, for the audit entry.
   std::map<std::string, json> audit;
@@ -373,6 +398,10 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& as_given,
           {{"rule", "police_inputs_changed"}, {"detail", RefusalDetail(police_changed)}});
       figures_by_difference.insert(kBudgetSources[k]);
     }
+  }
+  for (const auto& [source, detail] : changed_groups) {
+    by_difference[source].push_back({{"rule", "case_inputs_changed"}, {"detail", detail}});
+    figures_by_difference.insert(source);
   }
   WithholdLinkedCounts(study, cohort, by_difference, figures_by_difference, r, &audit);
   // Figures about the whole pool (its size, its means before matching) change when one

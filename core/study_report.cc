@@ -436,25 +436,23 @@ std::vector<SubjectSet> InputsSets(const std::vector<CohortSubjectIn>& subjects,
   }
   PrecomputedHmac mac(
       std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(key.data()), key.size()));
-  auto opt = [](const auto& o) { return o ? Cat(static_cast<int>(*o)) : std::string("-"); };
   auto tag = [&](const std::string& text) { return KeyedTag(mac, text); };
   SubjectSet case_file{"inputs", {}, {}}, police{"police_inputs", {}, {}};
   for (const auto& [member, s] : CaseFilePeople(ids, subjects, key)) {
     if (s == nullptr) continue;
     const SubjectVariables& v = *variables.at(s->subject_id);
-    std::vector<std::string> cases;
-    for (const CohortCaseIn& c : s->cases) {
-      const CaseAttributes& a = c.attributes;
-      cases.push_back(Cat(c.first_discussed_day, ",", opt(a.age), ",", std::string(1, a.gender),
-                          ",", a.kader, ",", opt(a.times_discussed), ",", opt(a.life_domains), ",",
-                          opt(a.goals), opt(a.decisions), opt(a.actions)));
+    // What the study reads from the case file: the reference day (session 6, the reference
+    // shift: a window starting just after someone's first case moved their reference to their
+    // later case, and means over the same set differed by that person's change alone) and the
+    // case variables. Not the kader or the cases the study does not read (red team 9, R1: copies
+    // of every person's case in a new kader, one of them on another day, changed everyone's
+    // tag, and the one person's changed window counts then decided the withholding).
+    std::vector<std::string> read = {Cat("reference:", v.reference_day)};
+    for (const auto& [name, value] : v.values) {
+      if (name.rfind("incidents_", 0) == 0 || name.rfind("convictions_", 0) == 0) continue;
+      read.push_back(Cat(name, "=", value));
     }
-    std::sort(cases.begin(), cases.end());
-    // The reference case (session 6, the reference shift): a window starting just after
-    // someone's first case moves their reference to their later case, and means over the same
-    // set differed by that person's change alone. The case file decides it.
-    case_file.ids.push_back(
-        Cat(member, ":", tag(nlohmann::json({cases, Cat("reference:", v.reference_day)}).dump())));
+    case_file.ids.push_back(Cat(member, ":", tag(nlohmann::json(read).dump())));
     // The figures the study reads from police data: the window counts under its incident
     // filter (nothing outside the windows: red team 8, F3a, a witness incident outside every
     // window changed the tag). The counts of a source the person has no record of are left
@@ -473,6 +471,33 @@ std::vector<SubjectSet> InputsSets(const std::vector<CohortSubjectIn>& subjects,
   std::sort(case_file.ids.begin(), case_file.ids.end());
   std::sort(police.ids.begin(), police.ids.end());
   return {std::move(case_file), std::move(police)};
+}
+
+std::vector<std::string> ChangedPeople(const SubjectSet& candidate, const SubjectSet& released) {
+  // People alike on their first case are numbered ("tag#0", "tag#1", ...) in an order that one
+  // more or one fewer of them shifts: only people alone on their first case in both are paired.
+  auto split = [](const SubjectSet& set) {
+    std::map<std::string_view, std::string_view> tags;
+    std::map<std::string_view, int> alike;
+    for (const std::string& id : set.ids) {
+      const size_t colon = id.rfind(':');
+      if (colon == std::string::npos) continue;
+      const std::string_view person = std::string_view(id).substr(0, colon);
+      tags[person] = std::string_view(id).substr(colon + 1);
+      ++alike[person.substr(0, person.find('#'))];
+    }
+    std::erase_if(tags, [&](const auto& entry) {
+      return alike[entry.first.substr(0, entry.first.find('#'))] > 1;
+    });
+    return tags;
+  };
+  const auto before = split(released);
+  std::vector<std::string> out;
+  for (const auto& [person, tag] : split(candidate)) {
+    auto it = before.find(person);
+    if (it != before.end() && it->second != tag) out.emplace_back(person);
+  }
+  return out;
 }
 
 namespace {

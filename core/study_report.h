@@ -92,6 +92,10 @@ std::vector<SubjectSet> InputsSets(const std::vector<CohortSubjectIn>& subjects,
                                    const std::vector<SubjectVariables>& cohort,
                                    std::string_view key);
 
+// The people ("tag#k", the part of a versioned id before its last ':') in both `candidate` and
+// `released` (one family) whose tags differ: those whose data changed between the two. Sorted.
+std::vector<std::string> ChangedPeople(const SubjectSet& candidate, const SubjectSet& released);
+
 // Families "linked_incidents" and "linked_convictions" (issue 12, linked counts in
 // differencing): the cohort's people, each as "tag#k:1" (known to the police, or with
 // convictions: any linked record) or "tag#k:0". The tag is a digest keyed by `key` (the

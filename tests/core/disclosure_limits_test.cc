@@ -672,3 +672,59 @@ TEST(Lineage, WhereAKindsRuleFiresOnePersonsCountsOfThatKindChangeNothing) {
 
 }  // namespace
 }  // namespace pprl
+
+namespace pprl {
+namespace {
+
+// Red team 9, R1: a case-file officer copied every person's case into a new kader on its own
+// day, but one person's T on a day the analyst chose. The case-file inputs changed for everyone
+// (a new case each) and the police inputs for T alone when T's window counts on that day
+// differed: the withholding that followed was T's bit, and bisection gave the date of T's only
+// incident. The case-file inputs are now what the study reads (reference day, case variables),
+// so the copies change nobody's but T's: refused, whatever T's counts. Nine people the police
+// do not know moved with T make a group of ten with at most one linked: every count figure is
+// withheld, the same whatever T's counts.
+TEST(ReferenceProbe, ACopiedCaseFileWithOneDayMovedTellsNothingOfThatPerson) {
+  const Study study = NoComparison();
+  for (const bool with_decoys : {false, true}) {
+    std::vector<json> views;
+    for (const bool counts_change : {false, true}) {
+      std::vector<CohortSubjectIn> in = Subjects(120, 7, 0, 4);
+      CohortSubjectIn& target = in[0];
+      const int32_t d0 = target.cases[0].first_discussed_day;
+      // An incident on the reference day is counted after it; one day later, before it.
+      target.incidents = {{d0 - 30, "misdrijf", "verdachte"},
+                          {counts_change ? d0 : d0 + 30, "misdrijf", "verdachte"}};
+      absl::StatusOr<StudyResult> first = AnalyzeStudy(study, in, {}, {}, "key");
+      ASSERT_THAT(first, IsOk());
+      std::vector<size_t> moved = {0};
+      for (size_t i = 3; with_decoys && moved.size() < 10; i += 4) moved.push_back(i);  // unlinked
+      for (size_t i = 0; i < in.size(); ++i) {
+        CohortCaseIn copy = in[i].cases[0];
+        copy.attributes.kader = "kopie";
+        if (std::find(moved.begin(), moved.end(), i) != moved.end()) copy.first_discussed_day += 1;
+        in[i].cases.push_back(copy);
+      }
+      Study probe = study;
+      probe.kaders = {"kopie"};
+      absl::StatusOr<StudyResult> r = AnalyzeStudy(probe, in, {}, first->released_sets, "key");
+      if (!with_decoys) {
+        ASSERT_FALSE(r.ok()) << counts_change;
+        EXPECT_THAT(std::string(r.status().message()), HasSubstr("case file's data"));
+        EXPECT_FALSE(RefusalDependsOnData(r.status()));
+        continue;
+      }
+      ASSERT_THAT(r, IsOk()) << RefusalDetail(r.status());
+      EXPECT_TRUE(r->report["descriptives"]["incidents_year_after"].is_null());
+      EXPECT_FALSE(r->report["descriptives"]["age"].is_null());
+      views.push_back(AnalystView(r));
+    }
+    if (with_decoys) {
+      ASSERT_EQ(views.size(), 2u);
+      EXPECT_EQ(views[0], views[1]);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace pprl
