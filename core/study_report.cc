@@ -437,6 +437,11 @@ std::vector<SubjectSet> InputsSets(const std::vector<CohortSubjectIn>& subjects,
   PrecomputedHmac mac(
       std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(key.data()), key.size()));
   auto tag = [&](const std::string& text) { return KeyedTag(mac, text); };
+  // (person's first-case tag, case-file tag, police tag): people alike on their first case are
+  // numbered by their tags, not by subject id (which another link run may change: a case-file
+  // officer's added extract flipped the numbering of alike people, and their changed ids let
+  // one person's moved reference day pass the case file's rule: red team 9, R1, rerun).
+  std::vector<std::tuple<std::string, std::string, std::string>> people;
   SubjectSet case_file{"inputs", {}, {}}, police{"police_inputs", {}, {}};
   for (const auto& [member, s] : CaseFilePeople(ids, subjects, key)) {
     if (s == nullptr) continue;
@@ -452,7 +457,7 @@ std::vector<SubjectSet> InputsSets(const std::vector<CohortSubjectIn>& subjects,
       if (name.rfind("incidents_", 0) == 0 || name.rfind("convictions_", 0) == 0) continue;
       read.push_back(Cat(name, "=", value));
     }
-    case_file.ids.push_back(Cat(member, ":", tag(nlohmann::json(read).dump())));
+    const std::string case_tag = tag(nlohmann::json(read).dump());
     // The figures the study reads from police data: the window counts under its incident
     // filter (nothing outside the windows: red team 8, F3a, a witness incident outside every
     // window changed the tag). The counts of a source the person has no record of are left
@@ -466,7 +471,15 @@ std::vector<SubjectSet> InputsSets(const std::vector<CohortSubjectIn>& subjects,
         continue;
       figures.push_back(Cat(name, "=", value));
     }
-    police.ids.push_back(Cat(member, ":", tag(nlohmann::json(figures).dump())));
+    people.emplace_back(member.substr(0, member.find('#')), case_tag,
+                        tag(nlohmann::json(figures).dump()));
+  }
+  std::sort(people.begin(), people.end());
+  std::map<std::string, int> seen;
+  for (const auto& [first_case, case_tag, police_tag] : people) {
+    const std::string person = Cat(first_case, "#", seen[first_case]++);
+    case_file.ids.push_back(Cat(person, ":", case_tag));
+    police.ids.push_back(Cat(person, ":", police_tag));
   }
   std::sort(case_file.ids.begin(), case_file.ids.end());
   std::sort(police.ids.begin(), police.ids.end());

@@ -690,6 +690,8 @@ TEST(ReferenceProbe, ACopiedCaseFileWithOneDayMovedTellsNothingOfThatPerson) {
     std::vector<json> views;
     for (const bool counts_change : {false, true}) {
       std::vector<CohortSubjectIn> in = Subjects(120, 7, 0, 4);
+      for (size_t i = 1; i < 12; ++i)  // alike on their first case: day, gender, kader, age
+        in[i + 108].cases[0].attributes.age = in[i].cases[0].attributes.age;
       CohortSubjectIn& target = in[0];
       const int32_t d0 = target.cases[0].first_discussed_day;
       // An incident on the reference day is counted after it; one day later, before it.
@@ -705,6 +707,10 @@ TEST(ReferenceProbe, ACopiedCaseFileWithOneDayMovedTellsNothingOfThatPerson) {
         if (std::find(moved.begin(), moved.end(), i) != moved.end()) copy.first_discussed_day += 1;
         in[i].cases.push_back(copy);
       }
+      // Another link run may give subjects other ids: people alike on their first case must
+      // not be told apart by them (their ids were numbered by subject id, and ten such pairs
+      // swapped made the case file differ by twenty, letting the probe pass).
+      for (size_t i = 0; i < in.size(); ++i) in[i].subject_id = Cat("Q", 99999 - i);
       Study probe = study;
       probe.kaders = {"kopie"};
       absl::StatusOr<StudyResult> r = AnalyzeStudy(probe, in, {}, first->released_sets, "key");
