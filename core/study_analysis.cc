@@ -1,6 +1,7 @@
 #include "core/study_analysis.h"
 
 #include <algorithm>
+#include <array>
 #include <functional>
 #include <map>
 #include <set>
@@ -332,6 +333,9 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& as_given,
   // among nine the police do not know gave that person's changed counts through the police
   // inputs' withholding). Withheld whatever that person's data: the group's linked count.
   const std::vector<SubjectSet> linked_sets = LinkedSets(cohort, subjects, inputs_key);
+  std::map<std::string, std::array<bool, 2>> linked_of;  // subject -> any incident, conviction
+  for (const CohortSubjectIn& s : subjects)
+    linked_of[s.subject_id] = {!s.incidents.empty(), !s.convictions.empty()};
   std::vector<std::pair<std::string, std::string>> changed_groups;  // (source, detail)
   for (const SubjectSet& r : released) {
     if (r.family != inputs[0].family) continue;
@@ -339,9 +343,10 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& as_given,
     if (changed.empty()) continue;
     for (size_t k = 0; k < linked_sets.size(); ++k) {
       int64_t linked = 0;
-      for (const std::string& person : changed)
-        linked += std::binary_search(linked_sets[k].ids.begin(), linked_sets[k].ids.end(),
-                                     Cat(person, ":1"));
+      for (const std::string& person : changed) {
+        auto it = linked_of.find(person);
+        linked += it != linked_of.end() && it->second[k];
+      }
       const int64_t rest = static_cast<int64_t>(changed.size()) - linked;
       if (linked < study.min_cell || rest < study.min_cell) {
         changed_groups.emplace_back(

@@ -437,14 +437,19 @@ std::vector<SubjectSet> InputsSets(const std::vector<CohortSubjectIn>& subjects,
   PrecomputedHmac mac(
       std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(key.data()), key.size()));
   auto tag = [&](const std::string& text) { return KeyedTag(mac, text); };
-  // (person's first-case tag, case-file tag, police tag): people alike on their first case are
-  // numbered by their tags, not by subject id (which another link run may change: a case-file
-  // officer's added extract flipped the numbering of alike people, and their changed ids let
-  // one person's moved reference day pass the case file's rule: red team 9, R1, rerun).
-  std::vector<std::tuple<std::string, std::string, std::string>> people;
+  // Each person by their subject id: a linked subject keeps it when extracts are added or
+  // withdrawn (stable subject ids, issue 13). Not by their first case as the case file shows it
+  // (LinkedSets): a case-file officer's copy of every case on its own day in another kader made
+  // that first case another for everyone, in the order the link run listed the cases, so every
+  // tag differed from the released ones and one person's moved reference day passed the case
+  // file's rule (red team 9, R1, rerun); alike people were numbered by subject id anyway.
+  std::map<std::string, const CohortSubjectIn*> by_id;
+  for (const CohortSubjectIn& subject : subjects) by_id[subject.subject_id] = &subject;
   SubjectSet case_file{"inputs", {}, {}}, police{"police_inputs", {}, {}};
-  for (const auto& [member, s] : CaseFilePeople(ids, subjects, key)) {
-    if (s == nullptr) continue;
+  for (const std::string& member : ids) {
+    auto found = by_id.find(member);
+    if (found == by_id.end()) continue;
+    const CohortSubjectIn* s = found->second;
     const SubjectVariables& v = *variables.at(s->subject_id);
     // What the study reads from the case file: the reference day (session 6, the reference
     // shift: a window starting just after someone's first case moved their reference to their
@@ -471,15 +476,8 @@ std::vector<SubjectSet> InputsSets(const std::vector<CohortSubjectIn>& subjects,
         continue;
       figures.push_back(Cat(name, "=", value));
     }
-    people.emplace_back(member.substr(0, member.find('#')), case_tag,
-                        tag(nlohmann::json(figures).dump()));
-  }
-  std::sort(people.begin(), people.end());
-  std::map<std::string, int> seen;
-  for (const auto& [first_case, case_tag, police_tag] : people) {
-    const std::string person = Cat(first_case, "#", seen[first_case]++);
-    case_file.ids.push_back(Cat(person, ":", case_tag));
-    police.ids.push_back(Cat(person, ":", police_tag));
+    case_file.ids.push_back(Cat(member, ":", case_tag));
+    police.ids.push_back(Cat(member, ":", tag(nlohmann::json(figures).dump())));
   }
   std::sort(case_file.ids.begin(), case_file.ids.end());
   std::sort(police.ids.begin(), police.ids.end());
@@ -487,21 +485,13 @@ std::vector<SubjectSet> InputsSets(const std::vector<CohortSubjectIn>& subjects,
 }
 
 std::vector<std::string> ChangedPeople(const SubjectSet& candidate, const SubjectSet& released) {
-  // People alike on their first case are numbered ("tag#0", "tag#1", ...) in an order that one
-  // more or one fewer of them shifts: only people alone on their first case in both are paired.
   auto split = [](const SubjectSet& set) {
     std::map<std::string_view, std::string_view> tags;
-    std::map<std::string_view, int> alike;
     for (const std::string& id : set.ids) {
       const size_t colon = id.rfind(':');
       if (colon == std::string::npos) continue;
-      const std::string_view person = std::string_view(id).substr(0, colon);
-      tags[person] = std::string_view(id).substr(colon + 1);
-      ++alike[person.substr(0, person.find('#'))];
+      tags[std::string_view(id).substr(0, colon)] = std::string_view(id).substr(colon + 1);
     }
-    std::erase_if(tags, [&](const auto& entry) {
-      return alike[entry.first.substr(0, entry.first.find('#'))] > 1;
-    });
     return tags;
   };
   const auto before = split(released);

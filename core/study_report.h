@@ -52,7 +52,7 @@ struct SubjectSet {
 //    small atoms (together min_cell or more) would become known.
 // The same set again is allowed; a candidate of fewer than min_cell subjects (whose figures
 // are suppressed anyway) is checked pairwise only.
-// Families "inputs" and "police_inputs" hold versioned ids ("person:tag", InputsSets): a
+// Families "inputs" and "police_inputs" hold versioned ids ("subject:tag", InputsSets): a
 // person whose data changed between two releases is two members, so a rerun of a set whose
 // inputs changed for 1 to min_cell - 1 of its people differs from the released one by so many.
 // The refusal the analyst reads names no count and no set (RefusalDetail: the auditor's).
@@ -74,8 +74,8 @@ std::vector<SubjectSet> ReleasedSets(const std::vector<SubjectVariables>& cohort
 std::string RefusalDetail(const absl::Status& status);
 bool RefusalDependsOnData(const absl::Status& status);
 
-// The cohort's people as the case file shows them ("tag#k", as LinkedSets'), each with a tag
-// keyed by `key` (the analyzer's secret: the linker stores these sets, and a per-person digest
+// The cohort's people by subject id (a linked subject keeps its id across link runs), each with a
+// tag keyed by `key` (the analyzer's secret: the linker stores these sets, and a per-person digest
 // of small counts and known covariates must not be open to a dictionary), in two families:
 // - "inputs": the person's cases (attributes and days) and the study's reference day for them.
 //   All case file: a rerun whose cases or reference changed for 1 to min_cell - 1 people is
@@ -92,8 +92,8 @@ std::vector<SubjectSet> InputsSets(const std::vector<CohortSubjectIn>& subjects,
                                    const std::vector<SubjectVariables>& cohort,
                                    std::string_view key);
 
-// The people ("tag#k", the part of a versioned id before its last ':') in both `candidate` and
-// `released` (one family) whose tags differ: those whose data changed between the two. Sorted.
+// The people (subject ids, the part of a versioned id before its last ':') in both `candidate`
+// and `released` (one family) whose tags differ: those whose data changed between the two.
 std::vector<std::string> ChangedPeople(const SubjectSet& candidate, const SubjectSet& released);
 
 // Families "linked_incidents" and "linked_convictions" (issue 12, linked counts in
