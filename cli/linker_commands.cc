@@ -1,5 +1,6 @@
 #include "cli/linker_commands.h"
 
+#include <algorithm>
 #include <fstream>
 #include <ostream>
 
@@ -58,9 +59,13 @@ void PrintReport(const v1::LinkageReport& r, std::ostream& out) {
       << "subjects that kept their id from the last link run: " << r.subjects_kept_id() << "\n";
   if (r.encoding_audit_size() > 0) {
     out << "encoding frequency self-audit (records, distinct values, largest share, entropy):\n";
+    // The names column as wide as the longest name (kind names run to 28 characters).
+    int width = 0;
+    for (const v1::EncodingAudit& a : r.encoding_audit())
+      width = std::max(width, static_cast<int>(std::min<size_t>(a.encoding().size(), 64)));
     for (const v1::EncodingAudit& a : r.encoding_audit()) {
-      char line[160];
-      std::snprintf(line, sizeof line, "  %-24s %10lld %10lld %9.6f %6.2f bits\n",
+      char line[200];
+      std::snprintf(line, sizeof line, "  %-*.*s %10lld %10lld %9.6f %6.2f bits\n", width, 64,
                     a.encoding().c_str(), static_cast<long long>(a.records()),
                     static_cast<long long>(a.distinct()), a.largest_share(), a.entropy_bits());
       out << line;

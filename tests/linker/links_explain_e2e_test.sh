@@ -69,6 +69,12 @@ if head < 0:
 rows = re.findall(r"^  (\S+) +(\d+) +(\d+) +([0-9.]+) +([0-9.]+) bits$", text[head:], re.M)
 if len(rows) < 3:
     sys.exit(f"the self-audit lists {len(rows)} encodings:\n" + text[head:])
+# One column each: the records column ends at the same place in every row (names are up to 28
+# characters; the column was 24 wide and the longer names pushed their rows out).
+ends = {m.end(2) - m.start(0) for m in
+        re.finditer(r"^  (\S+) +(\d+) +(\d+) +([0-9.]+) +([0-9.]+) bits$", text[head:], re.M)}
+if len(ends) != 1:
+    sys.exit("the self-audit's columns do not line up:\n" + text[head:])
 for enc, n, distinct, share, bits in rows:
     n, distinct, share, bits = int(n), int(distinct), float(share), float(bits)
     # Every encoding: held by some records (never more than were linked), at least one value,
