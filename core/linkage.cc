@@ -391,9 +391,7 @@ void ProbabilisticStage(const std::vector<LinkInput>& records, const LinkOptions
         size_t e = b;
         std::vector<uint32_t> roots;
         for (; e < found.size() && found[e].first == found[b].first; ++e)
-          roots.push_back(found[e].second);
-        std::sort(roots.begin(), roots.end());
-        roots.erase(std::unique(roots.begin(), roots.end()), roots.end());
+          roots.push_back(found[e].second);  // sorted and distinct, as `found` is
         ambiguous[record] =
             TwinsAmong(roots, sets.Find(record), sets, initials, m_different, options.twin_prior);
         b = e;

@@ -318,7 +318,7 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& as_given,
   absl::Status d = CheckDifferencing(result.released_sets[0], released, study.min_cell);
   if (!d.ok()) return d;
   // F4: the same people with changed data are other members of the "inputs" families. A rerun
-  // whose case-file inputs (cases, reference day) changed for 1 to min_cell - 1 of them is
+  // whose case-file inputs (reference day, case variables) changed for 1 to min_cell - 1 of them is
   // refused like a cohort differing by so many: the case file decides it. One whose police
   // inputs (the window counts it reads) changed for so few is released with every figure over
   // the counts withheld (below, as the linked-count rule withholds them): a refusal there said,
@@ -334,8 +334,8 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& as_given,
   // inputs' withholding). Withheld whatever that person's data: the group's linked count.
   const std::vector<SubjectSet> linked_sets = LinkedSets(cohort, subjects, inputs_key);
   std::map<std::string, std::array<bool, 2>> linked_of;  // subject -> any incident, conviction
-  for (const CohortSubjectIn& s : subjects)
-    linked_of[s.subject_id] = {!s.incidents.empty(), !s.convictions.empty()};
+  for (const SubjectVariables& v : cohort)
+    linked_of[v.subject_id] = {v.linked_incidents, v.linked_convictions};
   std::vector<std::pair<std::string, std::string>> changed_groups;  // (source, detail)
   for (const SubjectSet& r : released) {
     if (r.family != inputs[0].family) continue;
@@ -383,7 +383,6 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& as_given,
   GuardComparisonCounts(study, r);
   // Linked counts in differencing: this cohort's linked counts beside those released before
   // must not give a group's (B minus A all known to the police, or none).
-
   std::map<std::string, json> by_difference;  // source -> the rules and their details
   // pointer -> the rules (and the auditor's details) that withheld it, for the audit entry.
   std::map<std::string, json> audit;

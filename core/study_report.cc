@@ -415,69 +415,50 @@ std::vector<std::pair<std::string, const CohortSubjectIn*>> CaseFilePeople(
 // record (never a value: the key is the analyzer's secret).
 std::string KeyedTag(PrecomputedHmac& mac, const std::string& text) {
   const Sha256Digest d = mac.Compute(text);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (size_t i = 0; i < 8; ++i) {
-    hex += kHex[d[i] >> 4];
-    hex += kHex[d[i] & 15];
-  }
-  return hex;
+  return ToHex(std::span<const uint8_t>(d.data(), 8));
 }
 }  // namespace
 
 std::vector<SubjectSet> InputsSets(const std::vector<CohortSubjectIn>& subjects,
                                    const std::vector<SubjectVariables>& cohort,
                                    std::string_view key) {
-  std::map<std::string, const SubjectVariables*> variables;
-  std::vector<std::string> ids;
-  for (const SubjectVariables& v : cohort) {
-    variables[v.subject_id] = &v;
-    ids.push_back(v.subject_id);
-  }
   PrecomputedHmac mac(
       std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(key.data()), key.size()));
-  auto tag = [&](const std::string& text) { return KeyedTag(mac, text); };
   // Each person by their subject id: a linked subject keeps it when extracts are added or
   // withdrawn (stable subject ids, issue 13). Not by their first case as the case file shows it
   // (LinkedSets): a case-file officer's copy of every case on its own day in another kader made
   // that first case another for everyone, in the order the link run listed the cases, so every
   // tag differed from the released ones and one person's moved reference day passed the case
-  // file's rule (red team 9, R1, rerun); alike people were numbered by subject id anyway.
+  // file's rule (red team 9, R1, rerun).
   std::map<std::string, const CohortSubjectIn*> by_id;
   for (const CohortSubjectIn& subject : subjects) by_id[subject.subject_id] = &subject;
   SubjectSet case_file{"inputs", {}, {}}, police{"police_inputs", {}, {}};
-  for (const std::string& member : ids) {
-    auto found = by_id.find(member);
+  for (const SubjectVariables& v : cohort) {
+    auto found = by_id.find(v.subject_id);
     if (found == by_id.end()) continue;
-    const CohortSubjectIn* s = found->second;
-    const SubjectVariables& v = *variables.at(s->subject_id);
+    const CohortSubjectIn& s = *found->second;
     // What the study reads from the case file: the reference day (session 6, the reference
     // shift: a window starting just after someone's first case moved their reference to their
     // later case, and means over the same set differed by that person's change alone) and the
     // case variables. Not the kader or the cases the study does not read (red team 9, R1: copies
     // of every person's case in a new kader, one of them on another day, changed everyone's
     // tag, and the one person's changed window counts then decided the withholding).
-    std::vector<std::string> read = {Cat("reference:", v.reference_day)};
-    for (const auto& [name, value] : v.values) {
-      if (name.rfind("incidents_", 0) == 0 || name.rfind("convictions_", 0) == 0) continue;
-      read.push_back(Cat(name, "=", value));
-    }
-    const std::string case_tag = tag(nlohmann::json(read).dump());
-    // The figures the study reads from police data: the window counts under its incident
-    // filter (nothing outside the windows: red team 8, F3a, a witness incident outside every
-    // window changed the tag). The counts of a source the person has no record of are left
-    // out: zero (unlinked counted as zero) or absent alike, so the two modes agree.
-    std::vector<std::string> figures;
+    // What it reads from police data: the window counts under its incident filter (nothing
+    // outside the windows: red team 8, F3a, a witness incident outside every window changed the
+    // tag). The counts of a source the person has no record of are left out: zero (unlinked
+    // counted as zero) or absent alike, so the two modes agree.
+    std::vector<std::string> read = {Cat("reference:", v.reference_day)}, figures;
     for (const auto& [name, value] : v.values) {
       const bool incident_count = name.rfind("incidents_", 0) == 0;
       const bool conviction_count = name.rfind("convictions_", 0) == 0;
-      if (!incident_count && !conviction_count) continue;
-      if ((incident_count && s->incidents.empty()) || (conviction_count && s->convictions.empty()))
-        continue;
-      figures.push_back(Cat(name, "=", value));
+      if (!incident_count && !conviction_count) {
+        read.push_back(Cat(name, "=", value));
+      } else if (!(incident_count ? s.incidents : s.convictions).empty()) {
+        figures.push_back(Cat(name, "=", value));
+      }
     }
-    case_file.ids.push_back(Cat(member, ":", case_tag));
-    police.ids.push_back(Cat(member, ":", tag(nlohmann::json(figures).dump())));
+    case_file.ids.push_back(Cat(v.subject_id, ":", KeyedTag(mac, nlohmann::json(read).dump())));
+    police.ids.push_back(Cat(v.subject_id, ":", KeyedTag(mac, nlohmann::json(figures).dump())));
   }
   std::sort(case_file.ids.begin(), case_file.ids.end());
   std::sort(police.ids.begin(), police.ids.end());

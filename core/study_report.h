@@ -77,9 +77,9 @@ bool RefusalDependsOnData(const absl::Status& status);
 // The cohort's people by subject id (a linked subject keeps its id across link runs), each with a
 // tag keyed by `key` (the analyzer's secret: the linker stores these sets, and a per-person digest
 // of small counts and known covariates must not be open to a dictionary), in two families:
-// - "inputs": the person's cases (attributes and days) and the study's reference day for them.
-//   All case file: a rerun whose cases or reference changed for 1 to min_cell - 1 people is
-//   refused (CheckDifferencing), a decision the analyst could have made from the case file.
+// - "inputs": what the study reads from the case file, the reference day and the case
+//   variables. A rerun where they changed for 1 to min_cell - 1 people is refused
+//   (CheckDifferencing), a decision the analyst could have made from the case file.
 // - "police_inputs": the figures the study reads from police data (the window counts under its
 //   incident filter; counts of a source the person has no record of left out). A police update
 //   or another incident filter that changes them for 1 to min_cell - 1 people is NOT refused

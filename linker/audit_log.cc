@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "core/audit_chain.h"
+#include "core/hmac_key.h"
 #include "core/text.h"
 
 namespace pprl {
@@ -35,18 +36,11 @@ constexpr uint64_t kLoadChunk = 4096;
 }  // namespace
 
 absl::StatusOr<std::string> NewAuditNonce() {
-  unsigned char bytes[16];
+  uint8_t bytes[16];
   if (RAND_bytes(bytes, sizeof bytes) != 1) {
     return absl::InternalError("no random bytes for an audit entry's nonce (OpenSSL RAND_bytes)");
   }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * sizeof bytes);
-  for (unsigned char b : bytes) {
-    out.push_back(kHex[b >> 4]);
-    out.push_back(kHex[b & 15]);
-  }
-  return out;
+  return ToHex(bytes);
 }
 
 std::string AuditBody(uint64_t seq, int64_t unix_ms, const std::string& nonce,
