@@ -255,6 +255,7 @@ absl::Status AnalyzerService::Run(const Peer& peer, const std::string& study_tom
                              // the data-dependent ones, the counts behind them): the auditor's.
                              {"withheld", result->withheld},
                              {"cohort_n", result->cohort_n},
+                             {"police_inputs_restored", result->police_inputs_restored},
                              {"inputs_digest", cohort_wire.inputs_digest()}},
                             &details);
     v1::RecordAuditResponse entry;

@@ -1,23 +1,56 @@
 #include "core/cohort_variables.h"
 
 #include <algorithm>
+#include <tuple>
 
 namespace pprl {
 
-WindowCounts CountWindows(const std::vector<int32_t>& days, Date t) {
-  const int32_t t0 = DaysSinceEpoch(t);
-  const int32_t q_before = DaysSinceEpoch(AddMonths(t, -3));
-  const int32_t y_before = DaysSinceEpoch(AddMonths(t, -12));
-  const int32_t q_after = DaysSinceEpoch(AddMonths(t, 3));
-  const int32_t y_after = DaysSinceEpoch(AddMonths(t, 12));
-  WindowCounts c;
+std::array<int32_t, 8> CountQuarters(const std::vector<int32_t>& days, Date t) {
+  std::array<int32_t, 9> bounds;
+  for (int q = 0; q <= 8; ++q) bounds[q] = DaysSinceEpoch(AddMonths(t, 3 * (q - 4)));
+  std::array<int32_t, 8> c{};
   for (int32_t d : days) {
-    if (d >= q_before && d < t0) ++c.quarter_before;
-    if (d >= y_before && d < t0) ++c.year_before;
-    if (d >= t0 && d < q_after) ++c.quarter_after;
-    if (d >= t0 && d < y_after) ++c.year_after;
+    if (d < bounds[0] || d >= bounds[8]) continue;
+    int q = 0;
+    while (d >= bounds[q + 1]) ++q;
+    ++c[q];
   }
   return c;
+}
+
+WindowCounts CountWindows(const std::vector<int32_t>& days, Date t) {
+  const std::array<int32_t, 8> c = CountQuarters(days, t);
+  return {c[3], c[0] + c[1] + c[2] + c[3], c[4], c[4] + c[5] + c[6] + c[7]};
+}
+
+void SetPoliceCounts(SubjectVariables& v, bool linked_incidents, bool linked_convictions,
+                     const std::array<int32_t, 8>& incident_quarters,
+                     const std::array<int32_t, 8>& conviction_quarters, const Study& study) {
+  v.linked_incidents = linked_incidents;
+  v.linked_convictions = linked_convictions;
+  v.in_incident_set = linked_incidents || study.unlinked_as_zero;
+  v.in_conviction_set = linked_convictions || study.unlinked_as_zero;
+  v.incident_quarters = linked_incidents ? incident_quarters : std::array<int32_t, 8>{};
+  v.conviction_quarters = linked_convictions ? conviction_quarters : std::array<int32_t, 8>{};
+  // Quarter q = 3 is the one just before the reference day, 4 the one from it.
+  for (const auto& [kind, in_set, q] :
+       {std::tuple{"incidents", v.in_incident_set, &v.incident_quarters},
+        std::tuple{"convictions", v.in_conviction_set, &v.conviction_quarters}}) {
+    const std::array<int32_t, 8>& c = *q;
+    const std::pair<const char*, double> windows[] = {
+        {"_quarter_before", c[3]},
+        {"_year_before", c[0] + c[1] + c[2] + c[3]},
+        {"_quarter_after", c[4]},
+        {"_year_after", c[4] + c[5] + c[6] + c[7]}};
+    for (const auto& [suffix, count] : windows) {
+      const std::string name = std::string(kind) + suffix;
+      if (in_set) {
+        v.values[name] = count;
+      } else {
+        v.values.erase(name);
+      }
+    }
+  }
 }
 
 bool StudyCountsIncident(const Study& study, const CohortEventIn& e) {
@@ -152,30 +185,13 @@ std::vector<SubjectVariables> BuildCohort(const std::vector<CohortSubjectIn>& su
     if (a.goals && a.decisions && a.actions) {
       v.values["plan"] = (*a.goals ? 1 : 0) + (*a.decisions ? 1 : 0) + (*a.actions ? 1 : 0);
     }
-    v.linked_incidents = !s.incidents.empty();
-    v.linked_convictions = !s.convictions.empty();
-    v.in_incident_set = v.linked_incidents || study.unlinked_as_zero;
-    v.in_conviction_set = v.linked_convictions || study.unlinked_as_zero;
-    if (v.in_incident_set) {
-      std::vector<int32_t> days;
-      for (const CohortEventIn& e : s.incidents) {
-        if (StudyCountsIncident(study, e)) days.push_back(e.day);
-      }
-      WindowCounts w = CountWindows(days, t);
-      v.values["incidents_quarter_before"] = w.quarter_before;
-      v.values["incidents_year_before"] = w.year_before;
-      v.values["incidents_quarter_after"] = w.quarter_after;
-      v.values["incidents_year_after"] = w.year_after;
+    std::vector<int32_t> incident_days, conviction_days;
+    for (const CohortEventIn& e : s.incidents) {
+      if (StudyCountsIncident(study, e)) incident_days.push_back(e.day);
     }
-    if (v.in_conviction_set) {
-      std::vector<int32_t> days;
-      for (const CohortEventIn& e : s.convictions) days.push_back(e.day);
-      WindowCounts w = CountWindows(days, t);
-      v.values["convictions_quarter_before"] = w.quarter_before;
-      v.values["convictions_year_before"] = w.year_before;
-      v.values["convictions_quarter_after"] = w.quarter_after;
-      v.values["convictions_year_after"] = w.year_after;
-    }
+    for (const CohortEventIn& e : s.convictions) conviction_days.push_back(e.day);
+    SetPoliceCounts(v, !s.incidents.empty(), !s.convictions.empty(),
+                    CountQuarters(incident_days, t), CountQuarters(conviction_days, t), study);
     out.push_back(std::move(v));
   }
   return out;

@@ -7,6 +7,7 @@
 #ifndef PPRL_CORE_COHORT_VARIABLES_H_
 #define PPRL_CORE_COHORT_VARIABLES_H_
 
+#include <array>
 #include <map>
 #include <optional>
 #include <string>
@@ -56,7 +57,22 @@ struct SubjectVariables {
   bool linked_convictions = false;
   // By variable name (StudyVariableNames()); absent when missing for this subject.
   std::map<std::string, double> values;
+  // What the study reads from police data, whole: the counted events (incidents under the
+  // study's filter; convictions) in each quarter from a year before the reference day to a year
+  // after, [t + 3(q - 4) months, t + 3(q - 3) months) for q = 0..7; zero for a kind without a
+  // linked record. The window counts in `values` are sums of these (SetPoliceCounts), and the
+  // comparison's treated histories are read from them, so a release's police inputs can be
+  // remembered and given again whole (the analyzer's police-update rule, core/study_analysis.cc).
+  std::array<int32_t, 8> incident_quarters{}, conviction_quarters{};
 };
+
+// Sets `v`'s police part: the linked flags, the set memberships (`study`'s mode), the quarters
+// and the eight window counts derived from them (present for a kind in the person's set).
+void SetPoliceCounts(SubjectVariables& v, bool linked_incidents, bool linked_convictions,
+                     const std::array<int32_t, 8>& incident_quarters,
+                     const std::array<int32_t, 8>& conviction_quarters, const Study& study);
+// The counts of `days` in the eight quarters around `reference` (SubjectVariables).
+std::array<int32_t, 8> CountQuarters(const std::vector<int32_t>& days, Date reference);
 
 // The police data's coverage (the linker's, over every stored record), per kind: the first
 // and last event day, both inclusive, and the months holding at least one record (MonthIndex,

@@ -33,6 +33,16 @@ std::pair<int32_t, int32_t> MonthWindow(int32_t t, int months_from, int months_t
   return {DaysSinceEpoch(AddMonths(d, months_from)), DaysSinceEpoch(AddMonths(d, months_to))};
 }
 
+// Quarter q's count (SubjectVariables' quarters) as that many events on its first day, sorted.
+std::vector<int32_t> DaysOfQuarters(const std::array<int32_t, 8>& counts, int32_t t) {
+  std::vector<int32_t> days;
+  for (int q = 0; q < 8; ++q) {
+    const int32_t first = MonthWindow(t, 3 * (q - 4), 3 * (q - 3)).first;
+    days.insert(days.end(), static_cast<size_t>(counts[q]), first);
+  }
+  return days;
+}
+
 uint64_t Mix(uint64_t x) {  // SplitMix64's finaliser
   x += 0x9e3779b97f4a7c15ULL;
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -622,7 +632,14 @@ std::vector<SubjectSet> AddComparisonToReport(const Study& study,
     for (const CohortCaseIn& c : it->second->cases) {
       if (c.first_discussed_day == v.reference_day) first = &c.attributes;
     }
-    treated.push_back({HistoryOf(*it->second, study, first, v.reference_day), v.reference_day});
+    // The events as the cohort holds them (its quarters, each count on its quarter's first
+    // day): what the comparison reads of a treated person (the four windows, the trajectories'
+    // quarters) is sums of those quarters, so the figures are the records', and a rerun whose
+    // police inputs the analyzer gives as released before (AnalyzeStudy) gives them here too.
+    PersonHistory h = HistoryOf(*it->second, study, first, v.reference_day);
+    h.incidents = DaysOfQuarters(v.incident_quarters, v.reference_day);
+    h.convictions = DaysOfQuarters(v.conviction_quarters, v.reference_day);
+    treated.push_back({std::move(h), v.reference_day});
   }
   std::vector<PersonHistory> histories;
   histories.reserve(pool.size());

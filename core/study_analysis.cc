@@ -47,16 +47,18 @@ std::string LinkedCountReason(const Study& study) {
 json CohortLinkage(const Study& study, const std::vector<CohortSubjectIn>& subjects,
                    const std::vector<SubjectVariables>& cohort,
                    std::vector<std::pair<std::string, std::string>>* suppressed) {
-  std::set<std::string> in_cohort;
-  for (const SubjectVariables& s : cohort) in_cohort.insert(s.subject_id);
+  std::map<std::string, const SubjectVariables*> in_cohort;
+  for (const SubjectVariables& s : cohort) in_cohort[s.subject_id] = &s;
   int64_t cases = 0, linked_incidents = 0, linked_convictions = 0;
   for (const CohortSubjectIn& s : subjects) {
-    if (!in_cohort.contains(s.subject_id)) continue;
+    auto v = in_cohort.find(s.subject_id);
+    if (v == in_cohort.end()) continue;
     for (const CohortCaseIn& c : s.cases) {
       if (!StudySelectsCase(study, c)) continue;
       ++cases;
-      linked_incidents += !s.incidents.empty();
-      linked_convictions += !s.convictions.empty();
+      // The cohort's flags (RestorePoliceInputs may have set a rerun's back), not the records.
+      linked_incidents += v->second->linked_incidents;
+      linked_convictions += v->second->linked_convictions;
     }
   }
   json l = {{"scope", "cohort"},
@@ -306,7 +308,7 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& as_given,
   // Follow-up the police data do not cover is not zero (red team 6, F1): the study runs as if
   // its first_discussed range excluded the cases whose windows run past the coverage.
   const Study study = StudyWithinCoverage(as_given, coverage);
-  const std::vector<SubjectVariables> cohort = BuildCohort(subjects, study);
+  std::vector<SubjectVariables> cohort = BuildCohort(subjects, study);
   StudyResult result;
   result.cohort_n = static_cast<int64_t>(cohort.size());
   result.released_sets = ReleasedSets(cohort);
@@ -324,9 +326,17 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& as_given,
   // the counts withheld (below, as the linked-count rule withholds them): a refusal there said,
   // with fictional fillers beside one person, whether that person's records had changed or held
   // an incident of a category (red team 8, F3).
-  std::vector<SubjectSet> inputs = InputsSets(subjects, cohort, inputs_key);
+  std::vector<SubjectSet> inputs = InputsSets(study, subjects, cohort, inputs_key);
   d = CheckDifferencing(inputs[0], released, study.min_cell);
   if (!d.ok()) return d;
+  // A police update that changed the police inputs of 1 to min_cell - 1 of the same people as
+  // a release that remembers them: those people's inputs are that release's again, so nothing
+  // below (figures, withholding, differencing) differs from a rerun where nothing changed.
+  result.police_inputs_restored = RestorePoliceInputs(study, inputs[1], released, &cohort);
+  if (result.police_inputs_restored > 0) {
+    inputs[1] = InputsSets(study, subjects, cohort, inputs_key)[1];
+    result.released_sets = ReleasedSets(cohort);  // the incident and conviction sets too
+  }
   // The people whose case-file inputs changed since a release of the same people (min_cell or
   // more: fewer were refused above) are a group whose figures the two releases difference:
   // under the linked-count rule like a cohort (red team 9, R1: one person moved to another day
@@ -434,7 +444,7 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& as_given,
     // least min_cell known to the police and min_cell not, else the whole section is withheld.
     // That decision depends on police data: the case file's state is recorded as if released,
     // so a probe 1 to min_cell - 1 cases from it is withheld by the case file's rule above.
-    SubjectSet case_known = CaseFileKnownSet(subjects, inputs_key);
+    SubjectSet case_known = CaseFileKnownSet(subjects, cohort, inputs_key);
     const absl::Status known =
         case_file.ok() ? CheckLinkedCounts(case_known, released, study.min_cell, true) : case_file;
     const absl::Status d =

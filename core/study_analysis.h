@@ -28,6 +28,9 @@ struct StudyResult {
   // "reason" (the text the analyst reads), "rule"} and, where the decision depends on police
   // data, "detail" (the counts behind it, as RefusalDetail; never in the report).
   nlohmann::json withheld = nlohmann::json::array();
+  // How many people's police inputs were those of an earlier release (RestorePoliceInputs):
+  // the auditor's, never the analyst's (that it happened is what it must not tell).
+  int police_inputs_restored = 0;
 };
 
 // `subjects`: those holding a case; `pool`: those never discussed (may be empty when the

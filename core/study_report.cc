@@ -419,7 +419,8 @@ std::string KeyedTag(PrecomputedHmac& mac, const std::string& text) {
 }
 }  // namespace
 
-std::vector<SubjectSet> InputsSets(const std::vector<CohortSubjectIn>& subjects,
+std::vector<SubjectSet> InputsSets(const Study& study,
+                                   const std::vector<CohortSubjectIn>& subjects,
                                    const std::vector<SubjectVariables>& cohort,
                                    std::string_view key) {
   PrecomputedHmac mac(
@@ -449,20 +450,103 @@ std::vector<SubjectSet> InputsSets(const std::vector<CohortSubjectIn>& subjects,
     // counted as zero) or absent alike, so the two modes agree.
     std::vector<std::string> read = {Cat("reference:", v.reference_day)}, figures;
     for (const auto& [name, value] : v.values) {
-      const bool incident_count = name.rfind("incidents_", 0) == 0;
-      const bool conviction_count = name.rfind("convictions_", 0) == 0;
-      if (!incident_count && !conviction_count) {
+      if (name.rfind("incidents_", 0) != 0 && name.rfind("convictions_", 0) != 0)
         read.push_back(Cat(name, "=", value));
-      } else if (!(incident_count ? s.incidents : s.convictions).empty()) {
-        figures.push_back(Cat(name, "=", value));
-      }
     }
+    if (v.linked_incidents) figures.push_back(Cat("incidents:", json(v.incident_quarters).dump()));
+    if (v.linked_convictions)
+      figures.push_back(Cat("convictions:", json(v.conviction_quarters).dump()));
     case_file.ids.push_back(Cat(v.subject_id, ":", KeyedTag(mac, nlohmann::json(read).dump())));
     police.ids.push_back(Cat(v.subject_id, ":", KeyedTag(mac, nlohmann::json(figures).dump())));
   }
   std::sort(case_file.ids.begin(), case_file.ids.end());
   std::sort(police.ids.begin(), police.ids.end());
+  // The police inputs themselves, one row per remembered figure (RememberedRows), in the order
+  // of the sorted ids: what RestorePoliceInputs gives again.
+  std::map<std::string_view, const SubjectVariables*> of;
+  for (const SubjectVariables& v : cohort) of[v.subject_id] = &v;
+  const std::vector<std::string> rows = RememberedRows(study);
+  for (const std::string& row : rows) police.statistics.push_back(row);
+  for (const std::string& id : police.ids) {
+    const SubjectVariables& v = *of.at(std::string_view(id).substr(0, id.rfind(':')));
+    // Day numbers (about 20,000) and counts are exact in a float.
+    std::vector<float> values = {v.linked_incidents ? 1.0f : 0.0f,
+                                 v.linked_convictions ? 1.0f : 0.0f,
+                                 static_cast<float>(v.reference_day)};
+    for (int32_t c : v.incident_quarters) values.push_back(static_cast<float>(c));
+    for (int32_t c : v.conviction_quarters) values.push_back(static_cast<float>(c));
+    for (size_t k = 0; k < rows.size(); ++k) police.rows[rows[k]].push_back(values[k]);
+  }
   return {std::move(case_file), std::move(police)};
+}
+
+std::vector<std::string> RememberedRows(const Study& study) {
+  // The count definition: the incident filter (the windows are fixed, the reference day is the
+  // case file's). Remembered counts are given again only under the same one.
+  std::vector<std::string> excluded = study.excluded_categories, roles = study.roles;
+  std::sort(excluded.begin(), excluded.end());
+  std::sort(roles.begin(), roles.end());
+  const std::string prefix =
+      Cat("remembered[", json({{"excluded", excluded}, {"roles", roles}}).dump(), "]:");
+  std::vector<std::string> rows = {Cat(prefix, "linked_incidents"),
+                                   Cat(prefix, "linked_convictions")};
+  rows.push_back(Cat(prefix, "reference_day"));  // what the quarters are counted around
+  for (const char* kind : {"incidents", "convictions"}) {
+    for (int q = 0; q < 8; ++q) rows.push_back(Cat(prefix, kind, "_q", q));
+  }
+  return rows;
+}
+
+int RestorePoliceInputs(const Study& study, const SubjectSet& candidate,
+                        const std::vector<SubjectSet>& released,
+                        std::vector<SubjectVariables>* cohort) {
+  auto people = [](const SubjectSet& set) {
+    std::vector<std::string_view> out;
+    for (const std::string& id : set.ids) out.push_back(std::string_view(id).substr(0, id.rfind(':')));
+    return out;
+  };
+  const std::vector<std::string> rows = RememberedRows(study);
+  // The baseline: the last release of the same people (by subject id) that remembers its
+  // inputs. Chosen on who the people are and what was released, never on their data.
+  const SubjectSet* base = nullptr;
+  const std::vector<std::string_view> these = people(candidate);
+  for (const SubjectSet& r : released) {
+    if (r.family != candidate.family || r.ids.size() != candidate.ids.size()) continue;
+    bool whole = true;
+    for (const std::string& row : rows) {
+      auto it = r.rows.find(row);
+      whole = whole && it != r.rows.end() && it->second.size() == r.ids.size();
+    }
+    if (whole && people(r) == these) base = &r;
+  }
+  if (base == nullptr) return 0;
+  const std::vector<std::string> changed = ChangedPeople(candidate, *base);
+  if (changed.empty() || static_cast<int>(changed.size()) >= study.min_cell) return 0;
+  std::map<std::string_view, size_t> at;  // subject -> its place in the baseline
+  for (size_t i = 0; i < base->ids.size(); ++i)
+    at[std::string_view(base->ids[i]).substr(0, base->ids[i].rfind(':'))] = i;
+  const std::set<std::string> restore(changed.begin(), changed.end());
+  auto value = [&](const SubjectVariables& v, size_t k) {
+    return base->rows.at(rows[k])[at.at(v.subject_id)];
+  };
+  // The quarters are counted around the reference day: a person whose reference day moved
+  // (the case file's change, under its own rules) has other inputs, not changed ones. Then
+  // nothing is given again.
+  for (const SubjectVariables& v : *cohort) {
+    if (restore.contains(v.subject_id) &&
+        static_cast<int32_t>(value(v, 2)) != v.reference_day)
+      return 0;
+  }
+  for (SubjectVariables& v : *cohort) {
+    if (!restore.contains(v.subject_id)) continue;
+    std::array<int32_t, 8> incidents{}, convictions{};
+    for (size_t q = 0; q < 8; ++q) {
+      incidents[q] = static_cast<int32_t>(value(v, 3 + q));
+      convictions[q] = static_cast<int32_t>(value(v, 11 + q));
+    }
+    SetPoliceCounts(v, value(v, 0) != 0, value(v, 1) != 0, incidents, convictions, study);
+  }
+  return static_cast<int>(changed.size());
 }
 
 std::vector<std::string> ChangedPeople(const SubjectSet& candidate, const SubjectSet& released) {
@@ -530,10 +614,14 @@ std::vector<SubjectSet> LinkedSets(const std::vector<SubjectVariables>& cohort,
                                    std::string_view key) {
   std::vector<std::string> ids;
   for (const SubjectVariables& v : cohort) ids.push_back(v.subject_id);
+  std::map<std::string, const SubjectVariables*> of;
+  for (const SubjectVariables& v : cohort) of[v.subject_id] = &v;
   std::vector<SubjectSet> out = {{"linked_incidents", {}, {}}, {"linked_convictions", {}, {}}};
   for (const auto& [member, s] : CaseFilePeople(ids, subjects, key)) {
-    const bool incidents = s != nullptr && !s->incidents.empty();
-    const bool convictions = s != nullptr && !s->convictions.empty();
+    // The cohort's flags (which a rerun's remembered police inputs may have given again).
+    const SubjectVariables* v = s == nullptr ? nullptr : of.at(s->subject_id);
+    const bool incidents = v != nullptr && v->linked_incidents;
+    const bool convictions = v != nullptr && v->linked_convictions;
     out[0].ids.push_back(Cat(member, incidents ? ":1" : ":0"));
     out[1].ids.push_back(Cat(member, convictions ? ":1" : ":0"));
   }
@@ -541,12 +629,19 @@ std::vector<SubjectSet> LinkedSets(const std::vector<SubjectVariables>& cohort,
   return out;
 }
 
-SubjectSet CaseFileKnownSet(const std::vector<CohortSubjectIn>& subjects, std::string_view key) {
+SubjectSet CaseFileKnownSet(const std::vector<CohortSubjectIn>& subjects,
+                            const std::vector<SubjectVariables>& cohort, std::string_view key) {
   std::vector<std::string> ids;
   for (const CohortSubjectIn& s : subjects) ids.push_back(s.subject_id);
+  std::map<std::string, const SubjectVariables*> of;
+  for (const SubjectVariables& v : cohort) of[v.subject_id] = &v;
   SubjectSet out{"case_file_known", {}, {}};
   for (const auto& [member, s] : CaseFilePeople(ids, subjects, key)) {
-    const bool known = s != nullptr && (!s->incidents.empty() || !s->convictions.empty());
+    // The cohort's people as the cohort holds them (RestorePoliceInputs), the rest by records.
+    auto v = s == nullptr ? of.end() : of.find(s->subject_id);
+    const bool known = v != of.end()
+                           ? v->second->linked_incidents || v->second->linked_convictions
+                           : s != nullptr && (!s->incidents.empty() || !s->convictions.empty());
     out.ids.push_back(Cat(member, known ? ":1" : ":0"));
   }
   std::sort(out.ids.begin(), out.ids.end());

@@ -88,9 +88,32 @@ bool RefusalDependsOnData(const absl::Status& status);
 //   police counts is withheld with the linked-count rule's reason (AnalyzeStudy), which the
 //   same people with few linked get anyway.
 // Both sorted.
-std::vector<SubjectSet> InputsSets(const std::vector<CohortSubjectIn>& subjects,
+std::vector<SubjectSet> InputsSets(const Study& study,
+                                   const std::vector<CohortSubjectIn>& subjects,
                                    const std::vector<SubjectVariables>& cohort,
                                    std::string_view key);
+
+// Police updates (red team 9, R1, the part left in session 8): the "police_inputs" set carries,
+// besides each person's tag, their police inputs themselves (rows named RememberedRows(), one
+// value per id: the two linked flags, the reference day, then the eight incident and eight
+// conviction quarters of SubjectVariables), named after `study`'s count definition (its incident filter). The linker
+// stores them with the release; it holds the records they are counted from anyway, and the
+// analyst never reads them.
+std::vector<std::string> RememberedRows(const Study& study);
+
+// A rerun over the same people whose police inputs changed since the last release of those
+// people that remembers them under the same count definition, for 1 to min_cell - 1 of them: those people's police part of
+// `cohort` is set back to what that release read (SetPoliceCounts), so the rerun's figures are
+// what they would be had nothing changed. Withholding them instead told an analyst who believes
+// the others' records stable whether one person's had changed (red team 9, R1). Once min_cell
+// or more have changed, everyone's are read fresh (and the two releases differ by the changes
+// of min_cell or more people). The baseline is chosen on who the people are, never on their
+// data. Nothing is set back when one of them has another reference day (the quarters are
+// counted around it: the case file changed, under its own rules). Returns how many were set
+// back; the caller recomputes the tags.
+int RestorePoliceInputs(const Study& study, const SubjectSet& candidate,
+                        const std::vector<SubjectSet>& released,
+                        std::vector<SubjectVariables>* cohort);
 
 // The people (subject ids, the part of a versioned id before its last ':') in both `candidate`
 // and `released` (one family) whose tags differ: those whose data changed between the two.
@@ -139,7 +162,8 @@ std::vector<SubjectSet> LinkedSets(const std::vector<SubjectVariables>& cohort,
 // matched controls drawn from it) beside earlier ones is checked by CheckLinkedCounts: the
 // people whose cases were added since must hold min_cell or more known to the police and
 // min_cell or more not. Sorted.
-SubjectSet CaseFileKnownSet(const std::vector<CohortSubjectIn>& subjects, std::string_view key);
+SubjectSet CaseFileKnownSet(const std::vector<CohortSubjectIn>& subjects,
+                            const std::vector<SubjectVariables>& cohort, std::string_view key);
 
 // The subjects a model or the correlations over `variables` are computed over (issue 12, a
 // small group's total): those with every count among the variables (in its set), minus those

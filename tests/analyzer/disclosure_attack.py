@@ -780,9 +780,12 @@ def linked_counts_beside_the_cohort(a):
 
 def police_update_rerun(a, pprl, env, work, cf):
     """F4 (b): the police add one incident for one person of the baseline cohort; the
-    baseline study rerun must not release any figure over the counts (its difference is that
-    person's count). Since red team 8 (F3) it is released with all of them withheld, not
-    refused: a refusal told, beside fictional fillers, whether one person's records changed."""
+    baseline study rerun must not release any figure that differs by that person's count.
+    Red team 8 (F3): a refusal told, beside fictional fillers, whether one person's records
+    changed; red team 9 (R1): so did withholding every count figure, to an analyst who believed
+    the others' records unchanged. The rerun must read exactly as the one just before the update
+    (the analyzer gives the changed person's inputs as that release read them)."""
+    before = a.study("baseline-before-update")
     target = next(c for c in cf.cases if c["t"].year == 2013 and c["kader"] in ("risicoburger", "jeugd", "hic")
                   and c["row"].get("geboortedatum"))
     row = target["row"]
@@ -804,13 +807,18 @@ def police_update_rerun(a, pprl, env, work, cf):
         # Refused by another rule (the run's budget spent by the attacks before): nothing released.
         print("police update of one person, baseline rerun: refused (%s)" % a.refused[-1][1][-90:])
         return
-    shown = [k for k, v in r["descriptives"].items() if k.startswith(("incidents_", "convictions_")) and v is not None]
-    shown += [k for k, v in r["paired_tests"].items() if v is not None]
-    shown += [k for k in ("n_incident_set", "n_conviction_set") if r["cohort"].get(k) is not None]
-    if shown:
-        fail("the baseline rerun after a police update of one person released figures over the counts: %s" % shown)
+    if before is None:
+        print("police update of one person: the rerun before it was refused (%s)" % a.refused[-2][1][-90:])
+        return
+    figures = lambda rep: {k: v for k, v in rep.items() if k not in ("study", "audit")}
+    if figures(r) != figures(before):
+        differ = sorted(k for k in figures(r) if figures(r)[k] != figures(before).get(k))
+        fail("the baseline rerun after a police update of one person differs from the one before "
+             "it (%s)" % differ)
     else:
-        print("police update of one person, baseline rerun: released with every figure over the counts withheld")
+        shown = [k for k, v in r["descriptives"].items() if k.startswith("incidents_") and v is not None]
+        print("police update of one person, baseline rerun: the same as before the update "
+              "(%d incident descriptives released)" % len(shown))
 
 
 def run_ok(cmd):

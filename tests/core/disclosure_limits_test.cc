@@ -740,3 +740,126 @@ TEST(ReferenceProbe, ACopiedCaseFileWithOneDayMovedTellsNothingOfThatPerson) {
 
 }  // namespace
 }  // namespace pprl
+
+namespace pprl {
+namespace {
+
+CohortEventIn Incident(int32_t day) { return {day, "misdrijf", "verdachte"}; }
+
+void AddIncident(CohortSubjectIn& s, int32_t day) {
+  s.incidents.push_back(Incident(day));
+  std::sort(s.incidents.begin(), s.incidents.end(),
+            [](const CohortEventIn& a, const CohortEventIn& b) { return a.day < b.day; });
+}
+
+// Red team 9, R1, the part session 8 left: after a police update, an analyst reruns a released
+// study over people of whom they believe all but one person's records unchanged. Withholding
+// every count figure when 1 to 9 people's inputs changed told them whether that one person's
+// had. Now the rerun reads those people's inputs as the release did: the analyst's view is the
+// same whether the person got a new incident in the year after, became known to the police, or
+// had an incident move from one quarter to another within the year before (the comparison's
+// trajectories read quarters), in both modes, with the comparison, and for another model over
+// the same counts. Ten or more people changed: the figures are fresh, and the next update of
+// one person reads as that release.
+TEST(PoliceUpdate, ARerunAfterOnePersonsRecordsChangedReadsAsIfNothingChanged) {
+  const std::vector<CohortSubjectIn> pool = Pool();
+  for (const bool zero : {false, true}) {
+    Study study;
+    study.kaders = {"hic", "jeugd"};
+    study.unlinked_as_zero = zero;
+    const std::vector<CohortSubjectIn> in = Subjects(120, 7, 0, 4);
+    absl::StatusOr<StudyResult> first = AnalyzeStudy(study, in, pool, {}, "key");
+    ASSERT_THAT(first, IsOk());
+    const std::vector<SubjectSet> released = first->released_sets;
+    const json unchanged = AnalystView(AnalyzeStudy(study, in, pool, released, "key"));
+    ASSERT_FALSE(unchanged.contains("refused"));
+    ASSERT_FALSE(unchanged["descriptives"]["incidents_year_after"].is_null()) << unchanged.dump();
+    ASSERT_FALSE(unchanged["comparison"].is_null());
+    EXPECT_EQ(unchanged, AnalystView(first));
+
+    const int32_t t0 = in[0].cases[0].first_discussed_day;
+    std::vector<CohortSubjectIn> after = in, newly_known = in, moved = in;
+    AddIncident(after[0], t0 + 40);
+    ASSERT_TRUE(newly_known[3].incidents.empty());
+    AddIncident(newly_known[3], newly_known[3].cases[0].first_discussed_day + 40);
+    // Within the year before, outside the quarter before: from its first quarter to its third
+    // (no window count changes; the trajectories do).
+    const int32_t t1 = moved[1].cases[0].first_discussed_day;
+    moved[1].incidents.erase(
+        std::remove_if(moved[1].incidents.begin(), moved[1].incidents.end(),
+                       [&](const CohortEventIn& e) { return e.day >= t1 - 370 && e.day < t1; }),
+        moved[1].incidents.end());
+    AddIncident(moved[1], t1 - 300);
+    absl::StatusOr<StudyResult> before_move = AnalyzeStudy(study, moved, pool, {}, "key");
+    AddIncident(moved[1], t1 - 150);
+    moved[1].incidents.erase(std::find_if(moved[1].incidents.begin(), moved[1].incidents.end(),
+                                          [&](const CohortEventIn& e) { return e.day == t1 - 300; }));
+    ASSERT_THAT(before_move, IsOk());
+    for (const auto& [name, update] : {std::pair{"an incident after", &after},
+                                       std::pair{"newly known", &newly_known}}) {
+      absl::StatusOr<StudyResult> r = AnalyzeStudy(study, *update, pool, released, "key");
+      ASSERT_THAT(r, IsOk());
+      EXPECT_EQ(r->police_inputs_restored, 1) << name;
+      EXPECT_EQ(AnalystView(r), unchanged) << name << " zero " << zero;
+    }
+    {
+      // The quarter move, against its own release.
+      const json base = AnalystView(AnalyzeStudy(study, moved, pool, {}, "key"));
+      absl::StatusOr<StudyResult> r =
+          AnalyzeStudy(study, moved, pool, before_move->released_sets, "key");
+      ASSERT_THAT(r, IsOk());
+      EXPECT_EQ(r->police_inputs_restored, 1);
+      EXPECT_EQ(AnalystView(r), AnalystView(before_move)) << "zero " << zero;
+      EXPECT_NE(base["comparison"]["trajectories"],
+                AnalystView(before_move)["comparison"]["trajectories"]);
+    }
+    // The remembered inputs are counted around the reference day: a person whose reference day
+    // moved too has other inputs, and nothing is given again.
+    {
+      const std::vector<SubjectVariables> original = BuildCohort(in, study);
+      std::vector<SubjectVariables> restored = BuildCohort(after, study);
+      EXPECT_EQ(RestorePoliceInputs(study, InputsSets(study, after, restored, "key")[1], released,
+                                    &restored),
+                1);
+      EXPECT_EQ(restored[0].values, original[0].values);
+      EXPECT_EQ(restored[0].incident_quarters, original[0].incident_quarters);
+      std::vector<CohortSubjectIn> shifted = after;
+      shifted[0].cases[0].first_discussed_day += 1;
+      std::vector<SubjectVariables> moved_day = BuildCohort(shifted, study);
+      EXPECT_EQ(RestorePoliceInputs(study, InputsSets(study, shifted, moved_day, "key")[1],
+                                    released, &moved_day),
+                0);
+    }
+    // Another model over the same counts, first released over the changed data: the same as
+    // over the unchanged data.
+    Study other = study;
+    other.predictors = {"age", "life_domains"};
+    EXPECT_EQ(AnalystView(AnalyzeStudy(other, after, pool, released, "key")),
+              AnalystView(AnalyzeStudy(other, in, pool, released, "key")));
+
+    // Ten people with a new incident: released fresh, their incidents counted.
+    std::vector<CohortSubjectIn> ten = in;
+    int changed = 0;
+    for (size_t i = 0; changed < 10; ++i) {
+      if (ten[i].incidents.empty()) continue;
+      AddIncident(ten[i], ten[i].cases[0].first_discussed_day + 40);
+      ++changed;
+    }
+    absl::StatusOr<StudyResult> fresh = AnalyzeStudy(study, ten, pool, released, "key");
+    ASSERT_THAT(fresh, IsOk());
+    EXPECT_EQ(fresh->police_inputs_restored, 0);
+    const json fresh_view = AnalystView(fresh);
+    ASSERT_FALSE(fresh_view["descriptives"]["incidents_year_after"].is_null());
+    EXPECT_GT(fresh_view["descriptives"]["incidents_year_after"]["mean"].get<double>(),
+              unchanged["descriptives"]["incidents_year_after"]["mean"].get<double>());
+    // Then one more person: as that release.
+    std::vector<SubjectSet> both = released;
+    for (const SubjectSet& s : fresh->released_sets) both.push_back(s);
+    std::vector<CohortSubjectIn> eleven = ten;
+    AddIncident(eleven[2], eleven[2].cases[0].first_discussed_day + 50);
+    EXPECT_EQ(AnalystView(AnalyzeStudy(study, eleven, pool, both, "key")), fresh_view);
+  }
+}
+
+}  // namespace
+}  // namespace pprl
