@@ -734,7 +734,9 @@ absl::StatusOr<std::shared_ptr<LinkageSnapshot>> LinkerCore::Compute() {
     // not yet submitted again) are kept with their ids: a linked person keeps the id through
     // the police records meanwhile, and an unlinked one, then without any record, would
     // otherwise come back under a new id after a link run in between (the same oracle as
-    // above). Cases only: one line each, at most the case files' size.
+    // above). Cases only: one line per case id a site ever sent (a case file's size, not the
+    // police's). They hold what the linker held already (site, case id, subject id), never
+    // leave it, and a case submitted again under its id takes its id back by the vote.
     const std::string cases_prefix = Cat(ExportKindName(ExportKind::kCases), "\x1f");
     std::vector<std::pair<std::string_view, std::string_view>> carried;
     for (const auto& [member, id] : previous) {
