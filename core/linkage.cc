@@ -694,17 +694,17 @@ std::string MemberName(const LinkInput& m) {
   return MemberName(m.source, m.extract_id.str(), m.record_id);
 }
 
-std::string MemberName(ExportKind source, std::string_view extract_id, std::string_view record_id) {
+std::string MemberName(ExportKind source, std::string_view origin, std::string_view record_id) {
   std::string name;
-  MemberNameInto(source, extract_id, record_id, &name);
+  MemberNameInto(source, origin, record_id, &name);
   return name;
 }
 
-void MemberNameInto(ExportKind source, std::string_view extract_id, std::string_view record_id,
+void MemberNameInto(ExportKind source, std::string_view origin, std::string_view record_id,
                     std::string* name) {
   name->assign(ExportKindName(source));
   *name += '\x1f';
-  *name += extract_id;
+  *name += origin;
   *name += '\x1f';
   *name += record_id;
 }

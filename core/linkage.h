@@ -118,12 +118,15 @@ struct LinkageResult {
 
 LinkageResult Link(const std::vector<LinkInput>& records, const LinkOptions& options = {});
 
-// "cases\x1fextract\x1frecord": how a record is named in a persisted membership.
+// "cases\x1forigin\x1frecord": how a record is named in a membership. The linker's origin is
+// the record's site (linker/linker_core.cc: a record id is its site's own and stays when the
+// site exports it again, so a case file withdrawn and submitted again keeps its subjects' ids);
+// MemberName(LinkInput), for callers that know no site, takes the extract id.
 std::string MemberName(const LinkInput& record);
-std::string MemberName(ExportKind source, std::string_view extract_id, std::string_view record_id);
+std::string MemberName(ExportKind source, std::string_view origin, std::string_view record_id);
 // The same into `name` (its old content replaced): a caller naming 10M records reuses one
 // buffer instead of allocating a string for each.
-void MemberNameInto(ExportKind source, std::string_view extract_id, std::string_view record_id,
+void MemberNameInto(ExportKind source, std::string_view origin, std::string_view record_id,
                     std::string* name);
 
 // Stable subject ids across link runs: each subject takes the previous run's id that most of

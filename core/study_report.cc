@@ -425,8 +425,10 @@ std::vector<SubjectSet> InputsSets(const Study& study,
                                    std::string_view key) {
   PrecomputedHmac mac(
       std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(key.data()), key.size()));
-  // Each person by their subject id: a linked subject keeps it when extracts are added or
-  // withdrawn (stable subject ids, issue 13). Not by their first case as the case file shows it
+  // Each person by their subject id: a subject keeps it when extracts are added or withdrawn
+  // (stable subject ids, issue 13), linked or not (a case file withdrawn and submitted again
+  // keeps its unlinked subjects' ids too since ids9: linker/linker_core.cc names members by
+  // site). Not by their first case as the case file shows it
   // (LinkedSets): a case-file officer's copy of every case on its own day in another kader made
   // that first case another for everyone, in the order the link run listed the cases, so every
   // tag differed from the released ones and one person's moved reference day passed the case
@@ -581,8 +583,11 @@ std::vector<std::pair<std::string, const CohortSubjectIn*>> CaseFilePeople(
   PrecomputedHmac mac(
       std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(key.data()), key.size()));
   // A member is the person as the case file shows them (their first case), not their subject
-  // id: a case file withdrawn and resubmitted gives its unlinked subjects new ids (their
-  // records are new), and with ids the same cohort would look like another one.
+  // id. Chosen when a case file withdrawn and resubmitted gave its unlinked subjects new ids
+  // (their records were new extract's): with ids the same cohort would have looked like
+  // another one. Since ids9 the linker keeps those ids (members named by site, not extract;
+  // tests/linker/linker_service_test.cc ACaseFileWithdrawn*), so either key would do; this one
+  // stays so that the families recorded before still compare.
   std::vector<std::tuple<std::string, std::string, const CohortSubjectIn*>> people;
   for (const std::string& id : ids) {
     auto it = by_id.find(id);

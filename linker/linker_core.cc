@@ -40,6 +40,10 @@ std::string FormatEvidence(const LinkEvidence& e) {
 
 namespace {
 
+// The first line of the persisted membership (meta key subject_membership) since members are
+// named by site (ids9); it holds no tab, so a reader of the former form skips it.
+constexpr std::string_view kMembershipHeader = "pprl.membership.v2\n";
+
 std::string_view LevelKey(int level) {
   return level == 0 ? std::string_view("unlinked") : LinkLevelName(static_cast<uint8_t>(level));
 }
@@ -623,6 +627,7 @@ absl::StatusOr<std::shared_ptr<LinkageSnapshot>> LinkerCore::Compute() {
   const size_t n = inputs.size();
   std::vector<ExportKind> sources(n);
   std::vector<ExtractId> extract_ids;  // one per run of records of one extract
+  std::vector<std::string> extract_sites;  // the site of each
   std::vector<uint32_t> extract_starts;
   std::string id_text;
   std::vector<size_t> id_ends(n);
@@ -635,6 +640,7 @@ absl::StatusOr<std::shared_ptr<LinkageSnapshot>> LinkerCore::Compute() {
     sources[i] = inputs[i].source;
     if (extract_ids.empty() || !(inputs[i].extract_id == extract_ids.back())) {
       extract_ids.push_back(inputs[i].extract_id);
+      extract_sites.push_back(runs[kept[i].run].site);
       extract_starts.push_back(static_cast<uint32_t>(i));
     }
     id_text += inputs[i].record_id;
@@ -652,8 +658,18 @@ absl::StatusOr<std::shared_ptr<LinkageSnapshot>> LinkerCore::Compute() {
     if (e + 1 < extract_starts.size() && extract_starts[e + 1] == i) ++e;
     extract_of[i] = static_cast<uint32_t>(e);
   }
+  // A member is named by its site, kind and record id, not by the extract it came in: a
+  // record's id is its site's own and stays across the site's re-exports (SPEC 2: a case file's
+  // case_id is unique; the linker already takes a record sent again by its site and kind for
+  // the same record, above). Named by extract (until ids9), a case file withdrawn and submitted
+  // again (a new extract: another client id, or one field changed) was all new records: its
+  // linked subjects kept their ids through their police records and its unlinked ones, with
+  // nothing else to carry an id, got new ones, so the ids of a rerun cohort told the analyst
+  // who is unknown to the police. The name never reaches an id: an id is kept by the votes of
+  // its members' names, or derived as before (Link(): from the smallest member's extract and
+  // record id), alike for the linked and the unlinked.
   auto member_name = [&](size_t i, std::string* name) {
-    MemberNameInto(sources[i], extract_ids[extract_of[i]].str(), record_id(i), name);
+    MemberNameInto(sources[i], extract_sites[extract_of[i]], record_id(i), name);
   };
   // Stable subject ids: the previous run's membership of subjects holding a case.
   {
@@ -662,13 +678,33 @@ absl::StatusOr<std::shared_ptr<LinkageSnapshot>> LinkerCore::Compute() {
     std::unordered_map<std::string, std::string> previous;
     if (*text) {
       std::string_view rest = **text;
+      // Without the header: a membership of the former form, members named by extract id
+      // ("cases\x1fX...\x1fc12"). Read as the extract's site's (the store keeps withdrawn
+      // extracts' sites too), so that the first run after an upgrade keeps every id; a member
+      // of an extract the store does not know is left out.
+      const bool by_site = rest.substr(0, kMembershipHeader.size()) == kMembershipHeader;
+      absl::flat_hash_map<std::string, std::string> site_of_extract;
+      if (!by_site) {
+        absl::StatusOr<std::vector<ExtractInfo>> extracts = store_->ListExtracts();
+        if (!extracts.ok()) return extracts.status();
+        for (const ExtractInfo& e : *extracts) site_of_extract[e.extract_id] = e.site;
+      }
       while (!rest.empty()) {
         size_t end = rest.find('\n');
         std::string_view line = rest.substr(0, end);
         rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
         size_t tab = line.rfind('\t');
-        if (tab == std::string_view::npos) continue;
-        previous.emplace(std::string(line.substr(0, tab)), std::string(line.substr(tab + 1)));
+        if (tab == std::string_view::npos) continue;  // the header too
+        std::string member(line.substr(0, tab));
+        if (!by_site) {
+          const size_t a = member.find('\x1f');
+          const size_t b = a == std::string::npos ? a : member.find('\x1f', a + 1);
+          if (b == std::string::npos) continue;
+          auto site = site_of_extract.find(member.substr(a + 1, b - a - 1));
+          if (site == site_of_extract.end()) continue;
+          member = Cat(member.substr(0, a + 1), site->second, member.substr(b));
+        }
+        previous.emplace(std::move(member), std::string(line.substr(tab + 1)));
       }
     }
     report.subjects_kept_id = KeepSubjectIds(member_name, previous, &result);
@@ -685,12 +721,30 @@ absl::StatusOr<std::shared_ptr<LinkageSnapshot>> LinkerCore::Compute() {
     for (size_t i = 0; i < n; ++i) {
       if (sources[i] == ExportKind::kCases) persist[result.subject_of[i]] = 1;
     }
+    snap->membership = kMembershipHeader;
+    absl::flat_hash_set<std::string> case_members;  // this run's
     std::string name;
     for (size_t i = 0; i < n; ++i) {
       if (!persist[result.subject_of[i]]) continue;
       member_name(i, &name);
+      if (sources[i] == ExportKind::kCases) case_members.insert(name);
       Append(&snap->membership, name, "\t", result.subject_ids[result.subject_of[i]], "\n");
     }
+    // Cases of the previous membership that this run does not hold (their extract withdrawn,
+    // not yet submitted again) are kept with their ids: a linked person keeps the id through
+    // the police records meanwhile, and an unlinked one, then without any record, would
+    // otherwise come back under a new id after a link run in between (the same oracle as
+    // above). Cases only: one line per case id a site ever sent (a case file's size, not the
+    // police's). They hold what the linker held already (site, case id, subject id), never
+    // leave it, and a case submitted again under its id takes its id back by the vote.
+    const std::string cases_prefix = Cat(ExportKindName(ExportKind::kCases), "\x1f");
+    std::vector<std::pair<std::string_view, std::string_view>> carried;
+    for (const auto& [member, id] : previous) {
+      if (member.rfind(cases_prefix, 0) == 0 && !case_members.contains(member))
+        carried.emplace_back(member, id);
+    }
+    std::sort(carried.begin(), carried.end());  // the map's order is not the same each run
+    for (const auto& [member, id] : carried) Append(&snap->membership, member, "\t", id, "\n");
   }
   PhaseDone("subject_ids");
   // A record sent again with changes (red team 7, M4: a re-export whose overlap had a role

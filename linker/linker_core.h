@@ -94,8 +94,11 @@ struct LinkageSnapshot {
   std::vector<CaseAttributes> case_attributes;       // of the case records
   std::vector<std::string> attribute_values = {""};  // distinct incident categories and roles
   // "member\tsubject id\n" of every record of a subject holding a case or carrying an id of
-  // the run before: persisted after a run so that the next run can keep subject ids
-  // (core/linkage.h KeepSubjectIds).
+  // the run before, and of the cases of the run before that this run does not hold (a case
+  // file withdrawn, to be submitted again), after the line "pprl.membership.v2": persisted
+  // after a run so that the next run can keep subject ids (core/linkage.h KeepSubjectIds). A
+  // member is MemberName(kind, site, record id): named by site, not extract, so that a record
+  // sent again in a new extract of its site keeps its subject's id, linked or not.
   std::string membership;
 };
 

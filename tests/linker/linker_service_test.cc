@@ -956,7 +956,9 @@ TEST(LinkerCore, TheDaemonsPathGivesWhatLinkGives) {
   // What Link() is given: the stored records, in the store's order.
   std::vector<LinkInput> in;
   std::vector<PseudonymousRecord> stored;
+  std::vector<std::string> sites;
   ASSERT_THAT(store->ScanRecords([&](const StoredRecord& r) {
+    sites.push_back(r.extract->site);
     LinkInput i;
     i.source = r.extract->kind;
     i.extract_id = r.extract->extract_id;
@@ -1028,15 +1030,16 @@ TEST(LinkerCore, TheDaemonsPathGivesWhatLinkGives) {
     EXPECT_EQ(report->encoding_audit[k].distinct, audit[k].distinct);
     EXPECT_EQ(report->encoding_audit[k].entropy_bits, audit[k].entropy_bits);
   }
-  // The membership persisted names every record of a subject with a case.
+  // The membership persisted names every record of a subject with a case, by its site.
   std::set<uint32_t> with_case;
   for (size_t i = 0; i < in.size(); ++i) {
     if (in[i].source == ExportKind::kCases) with_case.insert(expected.subject_of[i]);
   }
-  std::string membership;
+  std::string membership = "pprl.membership.v2\n";
   for (size_t i = 0; i < in.size(); ++i) {
     if (!with_case.count(expected.subject_of[i])) continue;
-    membership += MemberName(in[i]) + "\t" + expected.subject_ids[expected.subject_of[i]] + "\n";
+    membership += MemberName(in[i].source, sites[i], in[i].record_id) + "\t" +
+                  expected.subject_ids[expected.subject_of[i]] + "\n";
   }
   EXPECT_EQ(s.membership, membership);
   // A second run keeps every subject's id and gives the same snapshot.
@@ -1267,6 +1270,201 @@ TEST(LinkerCore, AChangedCopyInALaterExtractReplacesTheRecordInItsSubject) {
     // The two identities are one subject (Population's namesakes): one record.
     EXPECT_EQ(r2->repeated_records, 1);
   }
+}
+
+// Stable subject ids across a case file withdrawn and submitted again. The analyzer keys people
+// by subject id (core/study_report.cc: InputsSets, the "cohort" family): a rerun of a released
+// study after the case-file officer withdrew and resubmitted the case file must see the same
+// people under the same ids, the unlinked as the linked. Had only the linked kept theirs (through
+// their police records), the cohort would differ from the released one by its unlinked people,
+// and what the analyzer refused or withheld would tell the analyst who is unknown to the police.
+// Each run is a fresh LinkerCore over the real RocksDB store (as a linker restarted), so what
+// carries the ids is what the store holds.
+struct IdsOfARun {
+  std::map<std::string, std::string> id_of_case;  // case record id -> subject id
+  std::set<std::string> linked_cases;             // cases whose subject holds an incident
+  std::set<std::string> ids_with_case;
+  int64_t kept = 0;
+  std::string membership;
+};
+
+IdsOfARun LinkAndNoteIds(RecordStore& store) {
+  IdsOfARun out;
+  LinkerCore core(&store, [] { return int64_t{0}; });
+  absl::StatusOr<LinkageReportData> report = core.RunLinkage();
+  EXPECT_THAT(report, IsOk());
+  if (!report.ok()) return out;
+  out.kept = report->subjects_kept_id;
+  absl::StatusOr<std::shared_ptr<const LinkageSnapshot>> snap = core.Snapshot();
+  EXPECT_THAT(snap, IsOk());
+  if (!snap.ok()) return out;
+  const LinkageSnapshot& s = **snap;
+  std::set<uint32_t> with_incident;
+  for (const LinkedRecord& r : s.records) {
+    if (r.source == ExportKind::kIncidents) with_incident.insert(r.subject);
+  }
+  for (const LinkedRecord& r : s.records) {
+    if (r.source != ExportKind::kCases) continue;
+    EXPECT_TRUE(out.id_of_case.emplace(r.record_id, s.subject_ids[r.subject]).second)
+        << r.record_id;
+    out.ids_with_case.insert(s.subject_ids[r.subject]);
+    if (with_incident.count(r.subject)) out.linked_cases.insert(r.record_id);
+  }
+  out.membership = s.membership;
+  return out;
+}
+
+// The extract id of the site's extract under `client_id` (not withdrawn).
+std::string ExtractIdOf(RecordStore& store, const std::string& client_id) {
+  absl::StatusOr<std::vector<ExtractInfo>> extracts = store.ListExtracts();
+  EXPECT_THAT(extracts, IsOk());
+  if (!extracts.ok()) return "";
+  for (const ExtractInfo& e : *extracts) {
+    if (e.client_extract_id == client_id && !e.withdrawn) return e.extract_id;
+  }
+  ADD_FAILURE() << "no extract " << client_id;
+  return "";
+}
+
+// Every case of `before` has the same subject id in `after`, and is linked or not alike.
+void ExpectSameIds(const IdsOfARun& before, const IdsOfARun& after) {
+  int linked = 0, unlinked = 0;
+  for (const auto& [case_id, id] : before.id_of_case) {
+    auto it = after.id_of_case.find(case_id);
+    ASSERT_NE(it, after.id_of_case.end()) << case_id;
+    const bool is_linked = before.linked_cases.count(case_id) > 0;
+    EXPECT_EQ(it->second, id) << case_id << (is_linked ? " (linked)" : " (unlinked)");
+    EXPECT_EQ(after.linked_cases.count(case_id) > 0, is_linked) << case_id;
+    ++(is_linked ? linked : unlinked);
+  }
+  // Both kinds are many (the police data cover about half of the case file's people).
+  EXPECT_GE(linked, 50);
+  EXPECT_GE(unlinked, 50);
+}
+
+// Fewer incidents than people: about half the case subjects have none (unlinked).
+std::vector<PseudonymousRecord> HalfLinkedIncidents() {
+  return Population(ExportKind::kIncidents, 300, 2, 400);
+}
+
+TEST(LinkerCore, ACaseFileWithdrawnAndSubmittedAgainKeepsEverySubjectsId) {
+  TempDir dir;
+  int64_t t = 0;
+  absl::StatusOr<std::unique_ptr<RecordStore>> opened =
+      OpenRocksDbRecordStore(dir.File("db"), [&t] { return ++t; });
+  ASSERT_THAT(opened, IsOk());
+  RecordStore& store = **opened;
+  const std::vector<PseudonymousRecord> cases = Population(ExportKind::kCases, 300, 1, 400);
+  Put(store, ExportKind::kCases, "gcos", cases, "2013");
+  Put(store, ExportKind::kIncidents, "police", HalfLinkedIncidents());
+  const IdsOfARun first = LinkAndNoteIds(store);
+  ASSERT_EQ(first.id_of_case.size(), cases.size());
+
+  // The same case file (same case ids, same content) withdrawn and submitted again: a new
+  // extract (the officer's new client id; the agent names it by content, and a re-export
+  // differing in one field gets a new one too).
+  const std::string old_extract = ExtractIdOf(store, "gcos-2013");
+  ASSERT_THAT(store.WithdrawExtract(old_extract), IsOk());
+  Put(store, ExportKind::kCases, "gcos", cases, "2013-again");
+  const std::string new_extract = ExtractIdOf(store, "gcos-2013-again");
+  ASSERT_NE(new_extract, old_extract);
+  const IdsOfARun again = LinkAndNoteIds(store);
+  {
+    SCOPED_TRACE("the same case file submitted again");
+    ExpectSameIds(first, again);
+    EXPECT_EQ(again.kept, static_cast<int64_t>(first.ids_with_case.size()));
+  }
+
+  // Withdrawn again and submitted with one case row added (a new person): every subject of
+  // before keeps its id; the new one gets an id none of them had.
+  ASSERT_THAT(store.WithdrawExtract(new_extract), IsOk());
+  std::vector<PseudonymousRecord> more = cases;
+  PseudonymousRecord added = Population(ExportKind::kCases, 1, 5, 1)[0];
+  {
+    absl::StatusOr<HmacKey> key = HmacKey::FromBytes(std::vector<uint8_t>(32, 7));
+    NormalisedIdentity newcomer{"", "zwaneveld", "q", Date{1961, 2, 3}, "quirijn"};
+    added.keys = {};
+    added.encodings = FieldEncodings();
+    ComputeMatchKeys(*key, newcomer, &added.keys);
+    FieldEncoder(*key).Encode(newcomer, &added.encodings);
+  }
+  added.record_id = "c300";
+  more.push_back(added);
+  Put(store, ExportKind::kCases, "gcos", more, "2014");
+  const IdsOfARun grown = LinkAndNoteIds(store);
+  {
+    SCOPED_TRACE("the case file submitted again with a row added");
+    ExpectSameIds(first, grown);
+    ASSERT_EQ(grown.id_of_case.count("c300"), 1u);
+    EXPECT_EQ(first.ids_with_case.count(grown.id_of_case.at("c300")), 0u);
+    EXPECT_EQ(grown.ids_with_case.size(), first.ids_with_case.size() + 1);
+  }
+}
+
+// The same with a link run between the withdrawal and the resubmission (the case-file officer
+// withdraws today, resubmits next week; the police link in between): the linked subjects keep
+// their ids through their police records, and the unlinked ones, which then have no record at
+// all, must find theirs too, or the ids would tell the two apart.
+TEST(LinkerCore, ACaseFileWithdrawnOverALinkRunKeepsEverySubjectsId) {
+  TempDir dir;
+  int64_t t = 0;
+  absl::StatusOr<std::unique_ptr<RecordStore>> opened =
+      OpenRocksDbRecordStore(dir.File("db"), [&t] { return ++t; });
+  ASSERT_THAT(opened, IsOk());
+  RecordStore& store = **opened;
+  const std::vector<PseudonymousRecord> cases = Population(ExportKind::kCases, 300, 1, 400);
+  Put(store, ExportKind::kCases, "gcos", cases, "2013");
+  Put(store, ExportKind::kIncidents, "police", HalfLinkedIncidents());
+  const IdsOfARun first = LinkAndNoteIds(store);
+  ASSERT_THAT(store.WithdrawExtract(ExtractIdOf(store, "gcos-2013")), IsOk());
+  const IdsOfARun without = LinkAndNoteIds(store);
+  EXPECT_TRUE(without.id_of_case.empty());
+  // Another run without the case file: what it keeps it keeps for good, not for one run.
+  LinkAndNoteIds(store);
+  Put(store, ExportKind::kCases, "gcos", cases, "2013-again");
+  const IdsOfARun back = LinkAndNoteIds(store);
+  ExpectSameIds(first, back);
+  EXPECT_EQ(back.kept, static_cast<int64_t>(first.ids_with_case.size()));
+}
+
+// A membership persisted by a linker before this form (members named by extract id) still
+// keeps the ids: its names are read as the site's (the extract's site from the store, withdrawn
+// extracts included), so an upgrade does not renumber every subject once.
+TEST(LinkerCore, AMembershipNamedByExtractKeepsTheIdsAfterTheUpgrade) {
+  TempDir dir;
+  int64_t t = 0;
+  absl::StatusOr<std::unique_ptr<RecordStore>> opened =
+      OpenRocksDbRecordStore(dir.File("db"), [&t] { return ++t; });
+  ASSERT_THAT(opened, IsOk());
+  RecordStore& store = **opened;
+  const std::vector<PseudonymousRecord> cases = Population(ExportKind::kCases, 300, 1, 400);
+  Put(store, ExportKind::kCases, "gcos", cases, "2013");
+  Put(store, ExportKind::kIncidents, "police", HalfLinkedIncidents());
+  const IdsOfARun first = LinkAndNoteIds(store);
+  // The former form: "kind\x1fextract id\x1frecord id\tsubject id" of every record of a subject
+  // holding a case, no header.
+  std::string former;
+  {
+    LinkerCore core(&store, [] { return int64_t{0}; });
+    absl::StatusOr<std::shared_ptr<const LinkageSnapshot>> snap = core.Snapshot();
+    ASSERT_THAT(snap, IsOk());
+    std::set<uint32_t> with_case;
+    for (const LinkedRecord& r : (**snap).records) {
+      if (r.source == ExportKind::kCases) with_case.insert(r.subject);
+    }
+    for (const LinkedRecord& r : (**snap).records) {
+      if (!with_case.count(r.subject)) continue;
+      former += MemberName(r.source, r.extract_id.str(), r.record_id) + "\t" +
+                (**snap).subject_ids[r.subject] + "\n";
+    }
+  }
+  ASSERT_THAT(store.PutMeta("subject_membership", former), IsOk());
+  ASSERT_THAT(store.WithdrawExtract(ExtractIdOf(store, "gcos-2013")), IsOk());
+  Put(store, ExportKind::kCases, "gcos", cases, "2013-again");
+  const IdsOfARun upgraded = LinkAndNoteIds(store);
+  ExpectSameIds(first, upgraded);
+  EXPECT_EQ(upgraded.kept, static_cast<int64_t>(first.ids_with_case.size()));
+  EXPECT_EQ(upgraded.membership.rfind("pprl.membership.v2\n", 0), 0u);
 }
 
 // The audit's frequencies (now from a radix sort and one pass per kind) are those of the

@@ -9,7 +9,9 @@
 #   3. the first cases extract is withdrawn: relink; the subject still holding a case keeps
 #      its id although its smallest member (which its id was derived from) is gone;
 #   4. an idle relink, then the site submits its corrected cases extract: relink; every person
-#      whose police records stayed gets its old id back (its members carried it all along);
+#      whose police records stayed gets its old id back (its members carried it all along),
+#      and so does the person the police do not know (c8: only its case carried the id, which
+#      the linker keeps while the case file is away; else the ids would tell who is linked);
 #   5. the linker stopped with SIGTERM and started on the same store: links.csv and the report
 #      are unchanged, before and after another link run.
 # Usage: stable_subject_ids_e2e_test.sh BUILD_DIR SOURCE_DIR
@@ -31,6 +33,7 @@ cases_header=$(head -1 "$case01/cases.csv")
   echo "c3,Jansen,Pieter,1971-03-05,m,risicoburger,2013-05-01,2,4,1,1,0"
   echo "c4,Bakker,Sanne,1988-07-21,v,risicoburger,2013-04-01,1,3,0,0,1"
   echo "c5,Vries,Anna,1990-01-30,v,risicoburger,2013-07-01,4,5,1,0,1"
+  echo "c8,Visser,Lotte,1979-04-14,v,jeugd,2013-03-01,1,2,0,0,0"
 } >"$d/cases.csv"
 {
   head -1 "$case01/incidents.csv"
@@ -76,6 +79,12 @@ for c in c1 c2 c3 c4 c5; do
   [ -n "${id1[$c]}" ] || die "run 1: case $c is not in links.csv"
 done
 [ "$(printf '%s\n' "${id1[@]}" | sort -u | wc -l)" -eq 5 ] || die "run 1: five people share subject ids"
+# c8: a person the police do not know (unlinked), a subject of its own.
+id8=$(subject_of "$work/links1.csv" cases c8)
+[ -n "$id8" ] || die "run 1: case c8 is not in links.csv"
+for c in c1 c2 c3 c4 c5; do [ "$id8" != "${id1[$c]}" ] || die "run 1: c8 shares $c's id"; done
+[ "$(awk -F, -v s="$id8" '$1 == s' "$work/links1.csv" | wc -l)" -eq 1 ] ||
+  die "run 1: c8's subject holds police records"
 # The people are linked as they should be (case 01 by the probabilistic stage).
 [ "$(subject_of "$work/links1.csv" incidents i1)" = "${id1[c1]}" ] ||
   die "run 1: outside case 01's incident is not linked to its case"
@@ -102,8 +111,9 @@ id7=$(subject_of "$work/links2.csv" cases c7)
 [ -n "$id7" ] || die "run 2: the new person's case is not in links.csv"
 for c in c1 c2 c3 c4 c5; do [ "$id7" != "${id1[$c]}" ] || die "run 2: the new person took $c's id"; done
 [ "$(subject_of "$work/links2.csv" incidents i11)" = "$id7" ] || die "run 2: i11 not with c7"
-grep -q "^subjects that kept their id from the last link run: 5$" "$work/report2.txt" ||
-  { cat "$work/report2.txt"; die "run 2: the report does not count the 5 subjects that kept their id"; }
+[ "$(subject_of "$work/links2.csv" cases c8)" = "$id8" ] || die "run 2: c8 changed its subject id"
+grep -q "^subjects that kept their id from the last link run: 6$" "$work/report2.txt" ||
+  { cat "$work/report2.txt"; die "run 2: the report does not count the 6 subjects that kept their id"; }
 
 # 3. The first cases extract is withdrawn (by the site, with its agent's certificate).
 "$pprl" extracts withdraw "$cases1" --linker "$linker" $(as agent-vh) >/dev/null ||
@@ -112,7 +122,7 @@ grep -q "^subjects that kept their id from the last link run: 5$" "$work/report2
   die "the withdrawn extract is not listed as withdrawn"
 link >"$work/report3.txt"
 links "$work/links3.csv" >/dev/null
-for c in c1 c2 c3 c4 c5; do
+for c in c1 c2 c3 c4 c5 c8; do
   [ -z "$(subject_of "$work/links3.csv" cases "$c")" ] || die "run 3: withdrawn case $c is still linked"
 done
 [ "$(subject_of "$work/links3.csv" cases c6)" = "${id1[c3]}" ] ||
@@ -135,6 +145,10 @@ for c in c1 c2 c3 c4 c5; do
   [ "$(subject_of "$work/links5.csv" cases "$c")" = "${id1[$c]}" ] ||
     die "run 5: case $c (resubmitted) did not get back the id its police records carried"
 done
+# The unlinked person too, though nothing of it was in runs 3 and 4 (a new extract: its case is
+# named by site and case id, and the linker kept that name's id while the case file was away).
+[ "$(subject_of "$work/links5.csv" cases c8)" = "$id8" ] ||
+  die "run 5: case c8 (resubmitted, unlinked) did not get back its id: the ids tell who is linked"
 [ "$(subject_of "$work/links5.csv" cases c6)" = "${id1[c3]}" ] || die "run 5: c6 left c3's subject"
 [ "$(subject_of "$work/links5.csv" cases c7)" = "$id7" ] || die "run 5: the new person lost its id"
 
@@ -153,7 +167,7 @@ cmp -s "$work/links5.csv" "$work/links7.csv" ||
   { diff "$work/links5.csv" "$work/links7.csv" | head; die "a link run after the restart changed subject ids"; }
 # Every subject holding a case kept its id (Smit, with police records only, never had one kept).
 subjects=$(cut -d, -f1 "$work/links7.csv" | tail -n +2 | sort -u | wc -l)
-[ "$subjects" -eq 6 ] || die "run 7: $subjects subjects hold a case, not 6"
+[ "$subjects" -eq 7 ] || die "run 7: $subjects subjects hold a case, not 7"
 grep -q "^subjects that kept their id from the last link run: $subjects$" "$work/report7.txt" ||
   { cat "$work/report7.txt"; die "after the restart not every subject kept its id"; }
 for n in agent-police agent-vh linker; do stop "$n"; done
