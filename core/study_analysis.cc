@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "core/comparison.h"
 #include "core/disclosure_budget.h"
@@ -342,32 +343,85 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& as_given,
   // under the linked-count rule like a cohort (red team 9, R1: one person moved to another day
   // among nine the police do not know gave that person's changed counts through the police
   // inputs' withholding). Withheld whatever that person's data: the group's linked count.
-  const std::vector<SubjectSet> linked_sets = LinkedSets(cohort, subjects, inputs_key);
+  const std::vector<SubjectSet> linked_sets = LinkedSets(cohort);
   std::map<std::string, std::array<bool, 2>> linked_of;  // subject -> any incident, conviction
   for (const SubjectVariables& v : cohort)
     linked_of[v.subject_id] = {v.linked_incidents, v.linked_convictions};
-  std::vector<std::pair<std::string, std::string>> changed_groups;  // (source, detail)
+  // The same for the people whose reference day moved, a group of its own: they are the ones
+  // whose counts a case-file change moves, and among everyone's changed case variables they
+  // were one person whose counts decided the police inputs' withholding (red team 10, N1).
+  std::vector<std::tuple<std::string, std::string, std::string>> changed_groups;  // source,
+                                                                                   // rule, detail
+  for (const auto& [mine, rule, what] :
+       {std::tuple{&inputs[0], "case_inputs_changed", "case-file inputs changed"},
+        std::tuple{&inputs[2], "reference_days_moved", "reference day moved"}}) {
+    for (const SubjectSet& r : released) {
+      if (r.family != mine->family) continue;
+      const std::vector<std::string> changed = ChangedPeople(*mine, r);
+      if (changed.empty()) continue;
+      for (size_t k = 0; k < linked_sets.size(); ++k) {
+        int64_t linked = 0;
+        for (const std::string& person : changed) {
+          auto it = linked_of.find(person);
+          linked += it != linked_of.end() && it->second[k];
+        }
+        const int64_t rest = static_cast<int64_t>(changed.size()) - linked;
+        if (linked < study.min_cell || rest < study.min_cell) {
+          changed_groups.emplace_back(kBudgetSources[k], rule,
+                                      Cat("a group of ", changed.size(), " people whose ", what,
+                                          ", ", linked, " of them linked (", kBudgetSources[k], ")"));
+        }
+      }
+    }
+  }
+  // The people whose reference day moved since a release of them have counts around another
+  // day: two releases difference their count changes. Whether a moved person's counts changed
+  // is their data, so it must not decide anything alone: a kind's figures are withheld unless
+  // min_cell or more of the moved people hold counts of that kind other than every released
+  // one (none included: red team 10, N1, with nine decoys moved a day, whose counts seldom
+  // change, beside the one person, the release said whether that person's had).
+  std::set<std::string> moved;
   for (const SubjectSet& r : released) {
-    if (r.family != inputs[0].family) continue;
-    const std::vector<std::string> changed = ChangedPeople(inputs[0], r);
-    if (changed.empty()) continue;
-    for (size_t k = 0; k < linked_sets.size(); ++k) {
-      int64_t linked = 0;
-      for (const std::string& person : changed) {
-        auto it = linked_of.find(person);
-        linked += it != linked_of.end() && it->second[k];
+    if (r.family != inputs[2].family) continue;
+    for (std::string& person : ChangedPeople(inputs[2], r)) moved.insert(std::move(person));
+  }
+  if (!moved.empty()) {
+    // Per person, the halves ("incidents.convictions") of each released tag.
+    std::map<std::string, std::array<std::set<std::string>, 2>> released_halves;
+    auto halves = [](const std::string& id) {
+      const size_t colon = id.rfind(':'), dot = id.rfind('.');
+      return std::tuple{id.substr(0, colon), id.substr(colon + 1, dot - colon - 1),
+                        id.substr(dot + 1)};
+    };
+    for (const SubjectSet& r : released) {
+      if (r.family != inputs[1].family) continue;
+      for (const std::string& id : r.ids) {
+        if (id.rfind(':') == std::string::npos || id.rfind('.') < id.rfind(':')) continue;
+        auto [person, incidents, convictions] = halves(id);
+        if (!moved.contains(person)) continue;
+        released_halves[person][0].insert(incidents);
+        released_halves[person][1].insert(convictions);
       }
-      const int64_t rest = static_cast<int64_t>(changed.size()) - linked;
-      if (linked < study.min_cell || rest < study.min_cell) {
-        changed_groups.emplace_back(
-            kBudgetSources[k],
-            Cat("a group of ", changed.size(), " people whose case-file inputs changed, ", linked,
-                " of them linked (", kBudgetSources[k], ")"));
-      }
+    }
+    std::array<int64_t, 2> other = {0, 0};
+    for (const std::string& id : inputs[1].ids) {
+      auto [person, incidents, convictions] = halves(id);
+      auto it = released_halves.find(person);
+      if (it == released_halves.end()) continue;
+      other[0] += !it->second[0].contains(incidents);
+      other[1] += !it->second[1].contains(convictions);
+    }
+    for (size_t k = 0; k < 2; ++k) {
+      if (other[k] >= study.min_cell) continue;
+      changed_groups.emplace_back(
+          kBudgetSources[k], "reference_days_moved",
+          Cat(moved.size(), " people whose reference day moved, ", other[k],
+              " of them with other counts (", kBudgetSources[k], ")"));
     }
   }
   const absl::Status police_changed = CheckDifferencing(inputs[1], released, study.min_cell);
   result.released_sets.push_back(std::move(inputs[0]));
+  result.released_sets.push_back(std::move(inputs[2]));
   if (police_changed.ok()) result.released_sets.push_back(std::move(inputs[1]));
   std::vector<std::pair<std::string, std::string>> linkage_suppressed;
   const json linkage = CohortLinkage(study, subjects, cohort, &linkage_suppressed);
@@ -413,8 +467,8 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& as_given,
       figures_by_difference.insert(kBudgetSources[k]);
     }
   }
-  for (const auto& [source, detail] : changed_groups) {
-    by_difference[source].push_back({{"rule", "case_inputs_changed"}, {"detail", detail}});
+  for (const auto& [source, rule, detail] : changed_groups) {
+    by_difference[source].push_back({{"rule", rule}, {"detail", detail}});
     figures_by_difference.insert(source);
   }
   WithholdLinkedCounts(study, cohort, by_difference, figures_by_difference, r, &audit);
@@ -444,7 +498,7 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& as_given,
     // least min_cell known to the police and min_cell not, else the whole section is withheld.
     // That decision depends on police data: the case file's state is recorded as if released,
     // so a probe 1 to min_cell - 1 cases from it is withheld by the case file's rule above.
-    SubjectSet case_known = CaseFileKnownSet(subjects, cohort, inputs_key);
+    SubjectSet case_known = CaseFileKnownSet(subjects, cohort);
     const absl::Status known =
         case_file.ok() ? CheckLinkedCounts(case_known, released, study.min_cell, true) : case_file;
     const absl::Status d =

@@ -407,9 +407,6 @@ bool RefusalDependsOnData(const absl::Status& status) {
 }
 
 namespace {
-std::vector<std::pair<std::string, const CohortSubjectIn*>> CaseFilePeople(
-    const std::vector<std::string>& ids, const std::vector<CohortSubjectIn>& subjects,
-    std::string_view key);
 
 // The first 8 bytes of the keyed digest of `text`, in hex: a per-person tag of the release
 // record (never a value: the key is the analyzer's secret).
@@ -435,7 +432,8 @@ std::vector<SubjectSet> InputsSets(const Study& study,
   // file's rule (red team 9, R1, rerun).
   std::map<std::string, const CohortSubjectIn*> by_id;
   for (const CohortSubjectIn& subject : subjects) by_id[subject.subject_id] = &subject;
-  SubjectSet case_file{"inputs", {}, {}}, police{"police_inputs", {}, {}};
+  SubjectSet case_file{"inputs", {}, {}}, police{"police_inputs", {}, {}},
+      reference{"reference_days", {}, {}};
   for (const SubjectVariables& v : cohort) {
     auto found = by_id.find(v.subject_id);
     if (found == by_id.end()) continue;
@@ -450,19 +448,26 @@ std::vector<SubjectSet> InputsSets(const Study& study,
     // outside the windows: red team 8, F3a, a witness incident outside every window changed the
     // tag). The counts of a source the person has no record of are left out: zero (unlinked
     // counted as zero) or absent alike, so the two modes agree.
-    std::vector<std::string> read = {Cat("reference:", v.reference_day)}, figures;
+    std::vector<std::string> read = {Cat("reference:", v.reference_day)};
     for (const auto& [name, value] : v.values) {
       if (name.rfind("incidents_", 0) != 0 && name.rfind("convictions_", 0) != 0)
         read.push_back(Cat(name, "=", value));
     }
-    if (v.linked_incidents) figures.push_back(Cat("incidents:", json(v.incident_quarters).dump()));
-    if (v.linked_convictions)
-      figures.push_back(Cat("convictions:", json(v.conviction_quarters).dump()));
+    // One half per kind ("incidents.convictions"), so that the people whose counts of one kind
+    // changed can be told apart (AnalyzeStudy, the moved reference days).
+    const std::string incidents =
+        v.linked_incidents ? Cat("incidents:", json(v.incident_quarters).dump()) : "incidents:-";
+    const std::string convictions =
+        v.linked_convictions ? Cat("convictions:", json(v.conviction_quarters).dump())
+                             : "convictions:-";
     case_file.ids.push_back(Cat(v.subject_id, ":", KeyedTag(mac, nlohmann::json(read).dump())));
-    police.ids.push_back(Cat(v.subject_id, ":", KeyedTag(mac, nlohmann::json(figures).dump())));
+    reference.ids.push_back(Cat(v.subject_id, ":", KeyedTag(mac, Cat("reference:", v.reference_day))));
+    police.ids.push_back(
+        Cat(v.subject_id, ":", KeyedTag(mac, incidents), ".", KeyedTag(mac, convictions)));
   }
   std::sort(case_file.ids.begin(), case_file.ids.end());
   std::sort(police.ids.begin(), police.ids.end());
+  std::sort(reference.ids.begin(), reference.ids.end());
   // The police inputs themselves, one row per remembered figure (RememberedRows), in the order
   // of the sorted ids: what RestorePoliceInputs gives again.
   std::map<std::string_view, const SubjectVariables*> of;
@@ -479,7 +484,7 @@ std::vector<SubjectSet> InputsSets(const Study& study,
     for (int32_t c : v.conviction_quarters) values.push_back(static_cast<float>(c));
     for (size_t k = 0; k < rows.size(); ++k) police.rows[rows[k]].push_back(values[k]);
   }
-  return {std::move(case_file), std::move(police)};
+  return {std::move(case_file), std::move(police), std::move(reference)};
 }
 
 std::vector<std::string> RememberedRows(const Study& study) {
@@ -522,23 +527,24 @@ int RestorePoliceInputs(const Study& study, const SubjectSet& candidate,
     if (whole && people(r) == these) base = &r;
   }
   if (base == nullptr) return 0;
-  const std::vector<std::string> changed = ChangedPeople(candidate, *base);
-  if (changed.empty() || static_cast<int>(changed.size()) >= study.min_cell) return 0;
   std::map<std::string_view, size_t> at;  // subject -> its place in the baseline
   for (size_t i = 0; i < base->ids.size(); ++i)
     at[std::string_view(base->ids[i]).substr(0, base->ids[i].rfind(':'))] = i;
-  const std::set<std::string> restore(changed.begin(), changed.end());
   auto value = [&](const SubjectVariables& v, size_t k) {
     return base->rows.at(rows[k])[at.at(v.subject_id)];
   };
   // The quarters are counted around the reference day: a person whose reference day moved
-  // (the case file's change, under its own rules) has other inputs, not changed ones. Then
-  // nothing is given again.
-  for (const SubjectVariables& v : *cohort) {
-    if (restore.contains(v.subject_id) &&
-        static_cast<int32_t>(value(v, 2)) != v.reference_day)
-      return 0;
+  // (the case file's change, under its own rules: AnalyzeStudy's moved reference days) has
+  // other inputs, not changed ones, and is not counted or set back here.
+  std::map<std::string_view, const SubjectVariables*> of;
+  for (const SubjectVariables& v : *cohort) of[v.subject_id] = &v;
+  std::set<std::string> restore;
+  for (const std::string& person : ChangedPeople(candidate, *base)) {
+    auto v = of.find(person);
+    if (v != of.end() && static_cast<int32_t>(value(*v->second, 2)) == v->second->reference_day)
+      restore.insert(person);
   }
+  if (restore.empty() || static_cast<int>(restore.size()) >= study.min_cell) return 0;
   for (SubjectVariables& v : *cohort) {
     if (!restore.contains(v.subject_id)) continue;
     std::array<int32_t, 8> incidents{}, convictions{};
@@ -548,7 +554,7 @@ int RestorePoliceInputs(const Study& study, const SubjectSet& candidate,
     }
     SetPoliceCounts(v, value(v, 0) != 0, value(v, 1) != 0, incidents, convictions, study);
   }
-  return static_cast<int>(changed.size());
+  return static_cast<int>(restore.size());
 }
 
 std::vector<std::string> ChangedPeople(const SubjectSet& candidate, const SubjectSet& released) {
@@ -572,82 +578,36 @@ std::vector<std::string> ChangedPeople(const SubjectSet& candidate, const Subjec
 
 namespace {
 
-// People as the case file shows them (LinkedSets): for each of `ids` (subjects holding a case),
-// "tag#k", the tag keyed by `key` over their first case, k numbering people alike; with the
-// subject each stands for. Sorted by member.
-std::vector<std::pair<std::string, const CohortSubjectIn*>> CaseFilePeople(
-    const std::vector<std::string>& ids, const std::vector<CohortSubjectIn>& subjects,
-    std::string_view key) {
-  std::map<std::string, const CohortSubjectIn*> by_id;
-  for (const CohortSubjectIn& s : subjects) by_id[s.subject_id] = &s;
-  PrecomputedHmac mac(
-      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(key.data()), key.size()));
-  // A member is the person as the case file shows them (their first case), not their subject
-  // id. Chosen when a case file withdrawn and resubmitted gave its unlinked subjects new ids
-  // (their records were new extract's): with ids the same cohort would have looked like
-  // another one. Since ids9 the linker keeps those ids (members named by site, not extract;
-  // tests/linker/linker_service_test.cc ACaseFileWithdrawn*), so either key would do; this one
-  // stays so that the families recorded before still compare.
-  std::vector<std::tuple<std::string, std::string, const CohortSubjectIn*>> people;
-  for (const std::string& id : ids) {
-    auto it = by_id.find(id);
-    const CohortSubjectIn* subject = it == by_id.end() ? nullptr : it->second;
-    std::string text = Cat("subject:", id);
-    if (subject != nullptr && !subject->cases.empty()) {
-      const CohortCaseIn* first = &subject->cases[0];
-      for (const CohortCaseIn& c : subject->cases) {
-        if (c.first_discussed_day < first->first_discussed_day) first = &c;
-      }
-      const CaseAttributes& a = first->attributes;
-      text = Cat("case:", first->first_discussed_day, ",", a.age ? Cat(*a.age) : std::string("-"),
-                 ",", std::string(1, a.gender), ",", a.kader);
-    }
-    people.emplace_back(KeyedTag(mac, text), id, subject);
-  }
-  std::sort(people.begin(), people.end());
-  std::vector<std::pair<std::string, const CohortSubjectIn*>> out;
-  std::map<std::string, int> seen;  // people alike on their first case: numbered
-  for (const auto& [hex, id, subject] : people)
-    out.emplace_back(Cat(hex, "#", seen[hex]++), subject);
-  return out;
-}
-
 }  // namespace
 
-std::vector<SubjectSet> LinkedSets(const std::vector<SubjectVariables>& cohort,
-                                   const std::vector<CohortSubjectIn>& subjects,
-                                   std::string_view key) {
-  std::vector<std::string> ids;
-  for (const SubjectVariables& v : cohort) ids.push_back(v.subject_id);
-  std::map<std::string, const SubjectVariables*> of;
-  for (const SubjectVariables& v : cohort) of[v.subject_id] = &v;
+std::vector<SubjectSet> LinkedSets(const std::vector<SubjectVariables>& cohort) {
+  // Each person by subject id, which the linker keeps across link runs, for linked and
+  // unlinked subjects alike, also when a case file is withdrawn and submitted again
+  // (tests/linker/linker_service_test.cc, LinkerCore.ACaseFileWithdrawn*). Keyed by their
+  // first case as the case file showed it (until session 9), a same-day copy of every case in
+  // another kader, listed first by the link run, gave everyone a new key, and a cohort of the
+  // released people plus ten fictional fillers published its linked count beside the earlier
+  // one (red team 10, O1). The flags are the cohort's (RestorePoliceInputs may have set them).
   std::vector<SubjectSet> out = {{"linked_incidents", {}, {}}, {"linked_convictions", {}, {}}};
-  for (const auto& [member, s] : CaseFilePeople(ids, subjects, key)) {
-    // The cohort's flags (which a rerun's remembered police inputs may have given again).
-    const SubjectVariables* v = s == nullptr ? nullptr : of.at(s->subject_id);
-    const bool incidents = v != nullptr && v->linked_incidents;
-    const bool convictions = v != nullptr && v->linked_convictions;
-    out[0].ids.push_back(Cat(member, incidents ? ":1" : ":0"));
-    out[1].ids.push_back(Cat(member, convictions ? ":1" : ":0"));
+  for (const SubjectVariables& v : cohort) {
+    out[0].ids.push_back(Cat(v.subject_id, v.linked_incidents ? ":1" : ":0"));
+    out[1].ids.push_back(Cat(v.subject_id, v.linked_convictions ? ":1" : ":0"));
   }
   for (SubjectSet& s : out) std::sort(s.ids.begin(), s.ids.end());
   return out;
 }
 
 SubjectSet CaseFileKnownSet(const std::vector<CohortSubjectIn>& subjects,
-                            const std::vector<SubjectVariables>& cohort, std::string_view key) {
-  std::vector<std::string> ids;
-  for (const CohortSubjectIn& s : subjects) ids.push_back(s.subject_id);
+                            const std::vector<SubjectVariables>& cohort) {
   std::map<std::string, const SubjectVariables*> of;
   for (const SubjectVariables& v : cohort) of[v.subject_id] = &v;
   SubjectSet out{"case_file_known", {}, {}};
-  for (const auto& [member, s] : CaseFilePeople(ids, subjects, key)) {
+  for (const CohortSubjectIn& s : subjects) {
     // The cohort's people as the cohort holds them (RestorePoliceInputs), the rest by records.
-    auto v = s == nullptr ? of.end() : of.find(s->subject_id);
-    const bool known = v != of.end()
-                           ? v->second->linked_incidents || v->second->linked_convictions
-                           : s != nullptr && (!s->incidents.empty() || !s->convictions.empty());
-    out.ids.push_back(Cat(member, known ? ":1" : ":0"));
+    auto v = of.find(s.subject_id);
+    const bool known = v != of.end() ? v->second->linked_incidents || v->second->linked_convictions
+                                     : !s.incidents.empty() || !s.convictions.empty();
+    out.ids.push_back(Cat(s.subject_id, known ? ":1" : ":0"));
   }
   std::sort(out.ids.begin(), out.ids.end());
   return out;

@@ -87,7 +87,13 @@ bool RefusalDependsOnData(const absl::Status& status);
 //   person's records had changed, or held an incident of a category): every figure over the
 //   police counts is withheld with the linked-count rule's reason (AnalyzeStudy), which the
 //   same people with few linked get anyway.
-// Both sorted.
+// - "reference_days": the reference day alone. The people whose reference day moved since a
+//   release of them are the ones whose counts a case-file change can move: a group under the
+//   linked-count rule (AnalyzeStudy), whatever else of the case file changed for others (red
+//   team 10, N1: with every person's times_discussed changed in a copy of the case file, the
+//   group of people whose case-file inputs changed was the whole cohort, and the one person
+//   whose reference day moved decided the police inputs' withholding by their counts).
+// All sorted.
 std::vector<SubjectSet> InputsSets(const Study& study,
                                    const std::vector<CohortSubjectIn>& subjects,
                                    const std::vector<SubjectVariables>& cohort,
@@ -120,19 +126,15 @@ int RestorePoliceInputs(const Study& study, const SubjectSet& candidate,
 std::vector<std::string> ChangedPeople(const SubjectSet& candidate, const SubjectSet& released);
 
 // Families "linked_incidents" and "linked_convictions" (issue 12, linked counts in
-// differencing): the cohort's people, each as "tag#k:1" (known to the police, or with
-// convictions: any linked record) or "tag#k:0". The tag is a digest keyed by `key` (the
-// analyzer's secret, as InputsSets') of the person's first case (day, age, gender, kader), the
-// person as the case file shows them: subject ids of unlinked subjects change when a case file
-// is resubmitted, and with ids the same cohort would look like another; k numbers people alike
-// on their first case. A release whose figures give how many of its cohort are linked (the
-// incident or conviction set's size and every figure over it, or, with unlinked counted as
-// zero, the funnel's linked cases) records them, so later releases can be checked against the
-// numbers the analyst already holds. Sorted. The linker already holds who is linked; these sets
-// add nothing it does not know.
-std::vector<SubjectSet> LinkedSets(const std::vector<SubjectVariables>& cohort,
-                                   const std::vector<CohortSubjectIn>& subjects,
-                                   std::string_view key);
+// differencing): the cohort's people, each as "subject:1" (known to the police, or with
+// convictions: any linked record) or "subject:0", by subject id (kept across link runs and case
+// file resubmissions for linked and unlinked subjects alike). A release whose figures give how
+// many of its cohort are linked (the incident or conviction set's size and every figure over
+// it, or, with unlinked counted as zero, the funnel's linked cases) records them, so later
+// releases can be checked against the numbers the analyst already holds. Sorted. The linker
+// already holds who is linked; these sets add nothing it does not know. (Until session 9 people
+// were keyed by their first case; sets recorded then do not compare with these.)
+std::vector<SubjectSet> LinkedSets(const std::vector<SubjectVariables>& cohort);
 
 // Linked counts in differencing. Each released linked count is a count over its cohort, and
 // two or more of them give the linked counts of differences (B minus A) and of every other
@@ -156,14 +158,14 @@ std::vector<SubjectSet> LinkedSets(const std::vector<SubjectVariables>& cohort,
                                              bool up_to_a_total = false, bool linked_only = false);
 
 // Family "case_file_known" (issue 12, the pool's limit): every subject holding a case, as
-// LinkedSets names people, "tag#k:1" when they hold any police record (so, without their case,
-// they would be in the comparison pool: the pool shrinks by them when their case is added) or
-// "tag#k:0". Recorded with each release of the comparison, so that the pool's size (and the
-// matched controls drawn from it) beside earlier ones is checked by CheckLinkedCounts: the
-// people whose cases were added since must hold min_cell or more known to the police and
-// min_cell or more not. Sorted.
+// LinkedSets names people, "subject:1" when they hold any police record (so, without their
+// case, they would be in the comparison pool: the pool shrinks by them when their case is added)
+// or "subject:0" (the cohort's people by the cohort's flags). Recorded with each release of the
+// comparison, so that the pool's size (and the matched controls drawn from it) beside earlier
+// ones is checked by CheckLinkedCounts: the people whose cases were added since must hold
+// min_cell or more known to the police and min_cell or more not. Sorted.
 SubjectSet CaseFileKnownSet(const std::vector<CohortSubjectIn>& subjects,
-                            const std::vector<SubjectVariables>& cohort, std::string_view key);
+                            const std::vector<SubjectVariables>& cohort);
 
 // The subjects a model or the correlations over `variables` are computed over (issue 12, a
 // small group's total): those with every count among the variables (in its set), minus those
