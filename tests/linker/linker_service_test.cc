@@ -1347,16 +1347,28 @@ std::vector<PseudonymousRecord> HalfLinkedIncidents() {
   return Population(ExportKind::kIncidents, 300, 2, 400);
 }
 
-TEST(LinkerCore, ACaseFileWithdrawnAndSubmittedAgainKeepsEverySubjectsId) {
+// A RocksDB store holding a case file of 300 ("gcos-2013") and the police's incidents for
+// about half of its people.
+struct HalfLinkedStore {
+  HalfLinkedStore() {
+    absl::StatusOr<std::unique_ptr<RecordStore>> store =
+        OpenRocksDbRecordStore(dir.File("db"), [this] { return ++t; });
+    if (!store.ok()) return;
+    opened = std::move(*store);
+    Put(*opened, ExportKind::kCases, "gcos", cases, "2013");
+    Put(*opened, ExportKind::kIncidents, "police", HalfLinkedIncidents());
+  }
   TempDir dir;
   int64_t t = 0;
-  absl::StatusOr<std::unique_ptr<RecordStore>> opened =
-      OpenRocksDbRecordStore(dir.File("db"), [&t] { return ++t; });
-  ASSERT_THAT(opened, IsOk());
-  RecordStore& store = **opened;
+  std::unique_ptr<RecordStore> opened;
   const std::vector<PseudonymousRecord> cases = Population(ExportKind::kCases, 300, 1, 400);
-  Put(store, ExportKind::kCases, "gcos", cases, "2013");
-  Put(store, ExportKind::kIncidents, "police", HalfLinkedIncidents());
+};
+
+TEST(LinkerCore, ACaseFileWithdrawnAndSubmittedAgainKeepsEverySubjectsId) {
+  HalfLinkedStore fixture;
+  ASSERT_NE(fixture.opened, nullptr);
+  RecordStore& store = *fixture.opened;
+  const std::vector<PseudonymousRecord>& cases = fixture.cases;
   const IdsOfARun first = LinkAndNoteIds(store);
   ASSERT_EQ(first.id_of_case.size(), cases.size());
 
@@ -1406,15 +1418,10 @@ TEST(LinkerCore, ACaseFileWithdrawnAndSubmittedAgainKeepsEverySubjectsId) {
 // their ids through their police records, and the unlinked ones, which then have no record at
 // all, must find theirs too, or the ids would tell the two apart.
 TEST(LinkerCore, ACaseFileWithdrawnOverALinkRunKeepsEverySubjectsId) {
-  TempDir dir;
-  int64_t t = 0;
-  absl::StatusOr<std::unique_ptr<RecordStore>> opened =
-      OpenRocksDbRecordStore(dir.File("db"), [&t] { return ++t; });
-  ASSERT_THAT(opened, IsOk());
-  RecordStore& store = **opened;
-  const std::vector<PseudonymousRecord> cases = Population(ExportKind::kCases, 300, 1, 400);
-  Put(store, ExportKind::kCases, "gcos", cases, "2013");
-  Put(store, ExportKind::kIncidents, "police", HalfLinkedIncidents());
+  HalfLinkedStore fixture;
+  ASSERT_NE(fixture.opened, nullptr);
+  RecordStore& store = *fixture.opened;
+  const std::vector<PseudonymousRecord>& cases = fixture.cases;
   const IdsOfARun first = LinkAndNoteIds(store);
   ASSERT_THAT(store.WithdrawExtract(ExtractIdOf(store, "gcos-2013")), IsOk());
   const IdsOfARun without = LinkAndNoteIds(store);
@@ -1431,15 +1438,10 @@ TEST(LinkerCore, ACaseFileWithdrawnOverALinkRunKeepsEverySubjectsId) {
 // keeps the ids: its names are read as the site's (the extract's site from the store, withdrawn
 // extracts included), so an upgrade does not renumber every subject once.
 TEST(LinkerCore, AMembershipNamedByExtractKeepsTheIdsAfterTheUpgrade) {
-  TempDir dir;
-  int64_t t = 0;
-  absl::StatusOr<std::unique_ptr<RecordStore>> opened =
-      OpenRocksDbRecordStore(dir.File("db"), [&t] { return ++t; });
-  ASSERT_THAT(opened, IsOk());
-  RecordStore& store = **opened;
-  const std::vector<PseudonymousRecord> cases = Population(ExportKind::kCases, 300, 1, 400);
-  Put(store, ExportKind::kCases, "gcos", cases, "2013");
-  Put(store, ExportKind::kIncidents, "police", HalfLinkedIncidents());
+  HalfLinkedStore fixture;
+  ASSERT_NE(fixture.opened, nullptr);
+  RecordStore& store = *fixture.opened;
+  const std::vector<PseudonymousRecord>& cases = fixture.cases;
   const IdsOfARun first = LinkAndNoteIds(store);
   // The former form: "kind\x1fextract id\x1frecord id\tsubject id" of every record of a subject
   // holding a case, no header.
