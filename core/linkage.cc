@@ -729,13 +729,28 @@ int64_t KeepSubjectIds(const std::function<void(size_t record, std::string* name
   absl::flat_hash_map<std::string_view, std::string_view> previous_id;
   previous_id.reserve(previous.size());
   for (const auto& [member, id] : previous) previous_id.emplace(member, id);
-  // Votes: (subject, previous id) -> members.
-  absl::flat_hash_map<std::pair<uint32_t, std::string_view>, int64_t> votes;
+  // Votes: (subject, previous id) -> members, and of them case members. A subject holding a
+  // case is voted for by its cases alone: its id is then the case file's, never the police's.
+  // Voted for by its police records too, a person whose case the officer renumbered kept the
+  // id when the police knew them and got a new one when not, and a rerun of a released cohort
+  // was refused exactly when that person was unknown to the police (red team 11, P2 and P3).
+  struct Votes {
+    int64_t all = 0, cases = 0;
+  };
+  absl::flat_hash_map<std::pair<uint32_t, std::string_view>, Votes> votes;
+  std::vector<uint8_t> holds_case(subjects, 0);
+  std::string case_prefix(ExportKindName(ExportKind::kCases));
+  case_prefix += '\x1f';
   std::string name;
   for (size_t i = 0; i < result->subject_of.size(); ++i) {
     member_name(i, &name);
+    const bool is_case = name.compare(0, case_prefix.size(), case_prefix) == 0;
+    if (is_case) holds_case[result->subject_of[i]] = 1;
     auto it = previous_id.find(name);
-    if (it != previous_id.end()) ++votes[{result->subject_of[i], it->second}];
+    if (it == previous_id.end()) continue;
+    Votes& v = votes[{result->subject_of[i], it->second}];
+    ++v.all;
+    v.cases += is_case;
   }
   struct Claim {
     int64_t members;
@@ -744,7 +759,10 @@ int64_t KeepSubjectIds(const std::function<void(size_t record, std::string* name
   };
   std::vector<Claim> claims;
   claims.reserve(votes.size());
-  for (const auto& [key, count] : votes) claims.push_back({count, key.first, key.second});
+  for (const auto& [key, v] : votes) {
+    const int64_t members = holds_case[key.first] ? v.cases : v.all;
+    if (members > 0) claims.push_back({members, key.first, key.second});
+  }
   // A total order: the claims' order in `votes` does not matter.
   std::sort(claims.begin(), claims.end(), [](const Claim& a, const Claim& b) {
     return std::tie(b.members, a.subject, a.id) < std::tie(a.members, b.subject, b.id);

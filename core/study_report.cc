@@ -507,52 +507,53 @@ std::vector<std::string> RememberedRows(const Study& study) {
 int RestorePoliceInputs(const Study& study, const SubjectSet& candidate,
                         const std::vector<SubjectSet>& released,
                         std::vector<SubjectVariables>* cohort) {
-  auto people = [](const SubjectSet& set) {
-    std::vector<std::string_view> out;
-    for (const std::string& id : set.ids) out.push_back(std::string_view(id).substr(0, id.rfind(':')));
-    return out;
+  auto person_of = [](const std::string& id) {
+    return std::string_view(id).substr(0, id.rfind(':'));
   };
   const std::vector<std::string> rows = RememberedRows(study);
-  // The baseline: the last release of the same people (by subject id) that remembers its
-  // inputs. Chosen on who the people are and what was released, never on their data.
-  const SubjectSet* base = nullptr;
-  const std::vector<std::string_view> these = people(candidate);
+  // Each person's last remembered inputs under this filter (the set and the place in it), from
+  // any release that held them: chosen on what was released, never on their data. (From a
+  // release of the same people only, a rerun over a cohort no release had, such as hic and
+  // risicoburger after hic, hic and jeugd, and all three, set back nobody, and the police
+  // inputs' withholding said whether one person's had changed: red team 11, P1.)
+  std::map<std::string_view, std::pair<const SubjectSet*, size_t>> last;
   for (const SubjectSet& r : released) {
-    if (r.family != candidate.family || r.ids.size() != candidate.ids.size()) continue;
+    if (r.family != candidate.family) continue;
     bool whole = true;
     for (const std::string& row : rows) {
       auto it = r.rows.find(row);
       whole = whole && it != r.rows.end() && it->second.size() == r.ids.size();
     }
-    if (whole && people(r) == these) base = &r;
+    if (!whole) continue;
+    for (size_t i = 0; i < r.ids.size(); ++i) last[person_of(r.ids[i])] = {&r, i};
   }
-  if (base == nullptr) return 0;
-  std::map<std::string_view, size_t> at;  // subject -> its place in the baseline
-  for (size_t i = 0; i < base->ids.size(); ++i)
-    at[std::string_view(base->ids[i]).substr(0, base->ids[i].rfind(':'))] = i;
-  auto value = [&](const SubjectVariables& v, size_t k) {
-    return base->rows.at(rows[k])[at.at(v.subject_id)];
+  std::map<std::string_view, SubjectVariables*> of;
+  for (SubjectVariables& v : *cohort) of[v.subject_id] = &v;
+  auto value = [&](const std::pair<const SubjectSet*, size_t>& at, size_t k) {
+    return at.first->rows.at(rows[k])[at.second];
   };
-  // The quarters are counted around the reference day: a person whose reference day moved
-  // (the case file's change, under its own rules: AnalyzeStudy's moved reference days) has
-  // other inputs, not changed ones, and is not counted or set back here.
-  std::map<std::string_view, const SubjectVariables*> of;
-  for (const SubjectVariables& v : *cohort) of[v.subject_id] = &v;
-  std::set<std::string> restore;
-  for (const std::string& person : ChangedPeople(candidate, *base)) {
+  // The people whose inputs differ from their last remembered ones. The quarters are counted
+  // around the reference day: a person whose reference day moved (the case file's change, under
+  // its own rules: AnalyzeStudy's moved reference days) has other inputs, not changed ones, and
+  // is neither counted nor set back here.
+  std::vector<std::pair<SubjectVariables*, std::pair<const SubjectSet*, size_t>>> restore;
+  for (const std::string& id : candidate.ids) {
+    const std::string_view person = person_of(id);
+    auto at = last.find(person);
     auto v = of.find(person);
-    if (v != of.end() && static_cast<int32_t>(value(*v->second, 2)) == v->second->reference_day)
-      restore.insert(person);
+    if (at == last.end() || v == of.end() || at->second.first->ids[at->second.second] == id)
+      continue;
+    if (static_cast<int32_t>(value(at->second, 2)) != v->second->reference_day) continue;
+    restore.emplace_back(v->second, at->second);
   }
   if (restore.empty() || static_cast<int>(restore.size()) >= study.min_cell) return 0;
-  for (SubjectVariables& v : *cohort) {
-    if (!restore.contains(v.subject_id)) continue;
+  for (const auto& [v, at] : restore) {
     std::array<int32_t, 8> incidents{}, convictions{};
     for (size_t q = 0; q < 8; ++q) {
-      incidents[q] = static_cast<int32_t>(value(v, 3 + q));
-      convictions[q] = static_cast<int32_t>(value(v, 11 + q));
+      incidents[q] = static_cast<int32_t>(value(at, 3 + q));
+      convictions[q] = static_cast<int32_t>(value(at, 11 + q));
     }
-    SetPoliceCounts(v, value(v, 0) != 0, value(v, 1) != 0, incidents, convictions, study);
+    SetPoliceCounts(*v, value(at, 0) != 0, value(at, 1) != 0, incidents, convictions, study);
   }
   return static_cast<int>(restore.size());
 }

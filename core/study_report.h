@@ -107,16 +107,16 @@ std::vector<SubjectSet> InputsSets(const Study& study,
 // analyst never reads them.
 std::vector<std::string> RememberedRows(const Study& study);
 
-// A rerun over the same people whose police inputs changed since the last release of those
-// people that remembers them under the same count definition, for 1 to min_cell - 1 of them: those people's police part of
-// `cohort` is set back to what that release read (SetPoliceCounts), so the rerun's figures are
-// what they would be had nothing changed. Withholding them instead told an analyst who believes
-// the others' records stable whether one person's had changed (red team 9, R1). Once min_cell
-// or more have changed, everyone's are read fresh (and the two releases differ by the changes
-// of min_cell or more people). The baseline is chosen on who the people are, never on their
-// data. Nothing is set back when one of them has another reference day (the quarters are
-// counted around it: the case file changed, under its own rules). Returns how many were set
-// back; the caller recomputes the tags.
+// A rerun whose people's police inputs differ, for 1 to min_cell - 1 of them, from the last
+// release that remembers each of them under the same count definition (a police update): those
+// people's police part of `cohort` is set back to what that release read (SetPoliceCounts), so
+// the rerun's figures are what they would be had nothing changed. Withholding them instead told
+// an analyst who believes the others' records stable whether one person's had changed (red
+// team 9, R1). Once min_cell or more have changed, everyone's are read fresh (and two releases
+// differ by the changes of min_cell or more people). Each person's baseline is chosen on what
+// was released, never on their data. A person whose reference day moved is not counted or set
+// back (the quarters are counted around it: the case file changed, under its own rules).
+// Returns how many were set back; the caller recomputes the tags.
 int RestorePoliceInputs(const Study& study, const SubjectSet& candidate,
                         const std::vector<SubjectSet>& released,
                         std::vector<SubjectVariables>* cohort);

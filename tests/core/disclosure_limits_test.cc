@@ -842,6 +842,34 @@ TEST(PoliceUpdate, ARerunAfterOnePersonsRecordsChangedReadsAsIfNothingChanged) {
                                     released, &moved_day),
                 0);
     }
+    // A cohort no release had (red team 11, P1): each person's inputs are set back from the
+    // last release that held them.
+    {
+      // Four groups of 60 (atoms of the three cohorts, each with 15 the police do not know).
+      Study plain = NoComparison();
+      plain.unlinked_as_zero = zero;
+      const std::vector<CohortSubjectIn> in = Subjects(240, 7, 0, 4);
+      std::vector<CohortSubjectIn> after = in;
+      AddIncident(after[0], after[0].cases[0].first_discussed_day + 40);
+      std::set<int> second_half, z_out;
+      for (int i = 120; i < 240; ++i) second_half.insert(i);
+      for (int i = 60; i < 120; ++i) z_out.insert(i);
+      for (int i = 180; i < 240; ++i) z_out.insert(i);
+      absl::StatusOr<StudyResult> x = AnalyzeStudy(plain, Without(in, second_half), {}, {}, "key");
+      ASSERT_THAT(x, IsOk());
+      std::vector<SubjectSet> history = x->released_sets;
+      absl::StatusOr<StudyResult> y = AnalyzeStudy(plain, in, {}, history, "key");
+      ASSERT_THAT(y, IsOk());
+      history.insert(history.end(), y->released_sets.begin(), y->released_sets.end());
+      const json z = AnalystView(AnalyzeStudy(plain, Without(in, z_out), {}, history, "key"));
+      ASSERT_FALSE(z.contains("refused"));
+      ASSERT_FALSE(z["descriptives"]["incidents_year_after"].is_null());
+      absl::StatusOr<StudyResult> z_after =
+          AnalyzeStudy(plain, Without(after, z_out), {}, history, "key");
+      ASSERT_THAT(z_after, IsOk());
+      EXPECT_EQ(z_after->police_inputs_restored, 1);
+      EXPECT_EQ(AnalystView(z_after), z) << "zero " << zero;
+    }
     // Another model over the same counts, first released over the changed data: the same as
     // over the unchanged data.
     Study other = study;

@@ -1434,6 +1434,48 @@ TEST(LinkerCore, ACaseFileWithdrawnOverALinkRunKeepsEverySubjectsId) {
   EXPECT_EQ(back.kept, static_cast<int64_t>(first.ids_with_case.size()));
 }
 
+// Red team 11, P2: the officer resubmitted the case file with one person's case id renumbered.
+// Voted for by its police records, a subject known to the police kept its id and one unknown
+// got a new one, so a rerun of a released cohort was refused exactly when the person was
+// unknown. A subject holding a case is voted for by its cases alone: renumbered, every one gets
+// a new id, linked or not; the others keep theirs.
+TEST(LinkerCore, ARenumberedCaseGivesItsSubjectANewIdWhetherThePoliceKnowItOrNot) {
+  HalfLinkedStore fixture;
+  ASSERT_NE(fixture.opened, nullptr);
+  RecordStore& store = *fixture.opened;
+  const IdsOfARun first = LinkAndNoteIds(store);
+  ASSERT_THAT(store.WithdrawExtract(ExtractIdOf(store, "gcos-2013")), IsOk());
+  std::vector<PseudonymousRecord> renumbered = fixture.cases;
+  std::set<std::string> moved;  // old case ids renumbered: every fourth
+  for (size_t i = 0; i < renumbered.size(); i += 4) {
+    moved.insert(renumbered[i].record_id);
+    renumbered[i].record_id = "r" + renumbered[i].record_id;
+  }
+  Put(store, ExportKind::kCases, "gcos", renumbered, "2013-renumbered");
+  const IdsOfARun again = LinkAndNoteIds(store);
+  // A subject (of the first run) whose cases were all renumbered, or none.
+  std::map<std::string, std::pair<int, int>> cases_of;  // id -> (cases, renumbered)
+  for (const auto& [case_id, id] : first.id_of_case) {
+    ++cases_of[id].first;
+    cases_of[id].second += moved.contains(case_id);
+  }
+  int linked = 0, unlinked = 0;
+  for (const auto& [case_id, id] : first.id_of_case) {
+    const bool was_moved = moved.contains(case_id);
+    auto it = again.id_of_case.find(was_moved ? "r" + case_id : case_id);
+    ASSERT_NE(it, again.id_of_case.end()) << case_id;
+    const auto [cases, renumbered] = cases_of[id];
+    if (renumbered == cases) {
+      EXPECT_NE(it->second, id) << case_id << (first.linked_cases.count(case_id) ? " (linked)" : "");
+      ++(first.linked_cases.count(case_id) ? linked : unlinked);
+    } else if (renumbered == 0) {
+      EXPECT_EQ(it->second, id) << case_id;
+    }
+  }
+  EXPECT_GE(linked, 10);
+  EXPECT_GE(unlinked, 10);
+}
+
 // A membership persisted by a linker before this form (members named by extract id) still
 // keeps the ids: its names are read as the site's (the extract's site from the store, withdrawn
 // extracts included), so an upgrade does not renumber every subject once.
