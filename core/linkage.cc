@@ -692,18 +692,34 @@ LinkageResult Link(const std::vector<LinkInput>& records, const LinkOptions& opt
   std::vector<uint32_t>().swap(smallest);
   std::sort(representatives.begin(), representatives.end(), member_less);
   std::vector<uint32_t> subject_of_root(n, 0);
-  result.subject_ids.reserve(representatives.size());
-  for (uint32_t s = 0; s < representatives.size(); ++s) {
-    const LinkInput& m = records[representatives[s]];
+  for (uint32_t s = 0; s < representatives.size(); ++s)
     subject_of_root[sets.Find(representatives[s])] = s;
-    std::string label = "pprl/subject/v1\x1f";
-    label += ExportKindName(m.source);
-    label += '\x1f';
-    label += m.extract_id;
-    label += '\x1f';
-    label += m.record_id;
-    result.subject_ids.push_back("S" + Sha256Hex(label).substr(0, 16));
+  // Each id a hash of its smallest member: the subjects split over two threads (2.5M hashes at
+  // 10M records, ~2 s on one core).
+  result.subject_ids.resize(representatives.size());
+  auto name_subjects = [&](size_t begin, size_t end) {
+    std::string label;
+    for (size_t s = begin; s < end; ++s) {
+      const LinkInput& m = records[representatives[s]];
+      label = "pprl/subject/v1\x1f";
+      label += ExportKindName(m.source);
+      label += '\x1f';
+      label += m.extract_id;
+      label += '\x1f';
+      label += m.record_id;
+      result.subject_ids[s] = "S" + Sha256Hex(label).substr(0, 16);
+    }
+  };
+  const size_t half = representatives.size() / 2;
+  std::thread other;
+  if (half >= 4096) {
+    try {
+      other = std::thread(name_subjects, half, representatives.size());
+    } catch (const std::system_error&) {
+    }
   }
+  name_subjects(0, other.joinable() ? half : representatives.size());
+  if (other.joinable()) other.join();
   result.subject_of.resize(n);
   for (uint32_t i = 0; i < n; ++i) result.subject_of[i] = subject_of_root[sets.Find(i)];
   result.counts.subjects = static_cast<int64_t>(representatives.size());
