@@ -544,20 +544,39 @@ absl::StatusOr<std::shared_ptr<LinkageSnapshot>> LinkerCore::Compute() {
     std::string site;
   };
   std::vector<Run> runs;
+  uint64_t extract_hash = 0;  // of the extract's site and kind: the start of its records' hashes
+  // The incident attributes of the last record (an extract's are mostly one category and role):
+  // their index without a hash-map lookup of each string.
+  struct LastValue {
+    std::string value;
+    uint32_t index = 0;
+    bool set = false;
+  };
+  LastValue last_category, last_role;
+  auto cached_value = [&](LastValue& last, const std::string& v) {
+    if (!last.set || last.value != v) {
+      last.index = attribute_value(v);
+      last.value = v;
+      last.set = true;
+    }
+    return last.index;
+  };
   absl::Status scan = store_->ScanRecords([&](const StoredRecord& r) {
     if (r.extract->extract_id != last_extract) {
       last_extract = r.extract->extract_id;
       extract_id = ExtractId(last_extract);
       Append(&inputs_list, r.extract->extract_id, ":", r.extract->content_digest, "\n");
       runs.push_back({r.extract->committed_unix_ms, r.extract->site});
+      extract_hash = Mix(std::hash<std::string>()(r.extract->site),
+                         static_cast<uint64_t>(r.extract->kind) + 1);
     }
-    LinkInput in;
+    // Made in place: a LinkInput (~400 bytes) built aside and moved in was copied twice.
+    LinkInput& in = inputs.emplace_back();
     in.source = r.extract->kind;
     in.extract_id = extract_id;
     in.record_id = r.record->record_id;
     in.keys = r.record->keys;
     in.encodings = r.record->encodings;
-    inputs.push_back(std::move(in));
     Kept k{r.record->event_day,
            0,
            0,
@@ -568,13 +587,11 @@ absl::StatusOr<std::shared_ptr<LinkageSnapshot>> LinkerCore::Compute() {
       k.category = static_cast<uint32_t>(snap->case_attributes.size());
       snap->case_attributes.push_back(r.record->case_attributes);
     } else if (r.extract->kind == ExportKind::kIncidents) {
-      k.category = attribute_value(r.record->incident_attributes.category);
-      k.role = attribute_value(r.record->incident_attributes.role);
+      k.category = cached_value(last_category, r.record->incident_attributes.category);
+      k.role = cached_value(last_role, r.record->incident_attributes.role);
     }
     kept.push_back(k);
-    uint64_t h =
-        Mix(std::hash<std::string>()(r.extract->site), static_cast<uint64_t>(r.extract->kind) + 1);
-    h = Mix(h, std::hash<std::string>()(r.record->record_id));
+    uint64_t h = Mix(extract_hash, std::hash<std::string>()(r.record->record_id));
     for (const MatchKey& key : r.record->keys) {
       uint64_t d = 0;
       std::memcpy(&d, key.digest.data(), std::min(sizeof d, key.digest.size()));

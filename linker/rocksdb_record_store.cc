@@ -94,11 +94,33 @@ class BatchQueue {
     room_.notify_one();
     return batch;
   }
+  // The consumer is done with a batch: the reader decodes into its records again, reusing their
+  // buffers (a record's keys were a vector allocated by the reader and freed by the consumer,
+  // 10M times at a link run, a fifth of the reader's time in malloc and free).
+  void Recycle(RecordBatch batch) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (recycled_.size() < kCapacity) recycled_.push_back(std::move(batch));
+  }
+  // A recycled batch (its records hold the last batch's contents) or a new one.
+  RecordBatch Reuse(std::shared_ptr<const ExtractInfo> extract) {
+    RecordBatch batch;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!recycled_.empty()) {
+        batch = std::move(recycled_.front());
+        recycled_.pop_front();
+      }
+    }
+    batch.extract = std::move(extract);
+    batch.status = absl::OkStatus();
+    return batch;
+  }
   // The consumer takes no more: the reader's next Push returns false.
   void Stop() {
     std::lock_guard<std::mutex> lock(mu_);
     stopped_ = true;
     batches_.clear();
+    recycled_.clear();
     room_.notify_one();
   }
 
@@ -107,6 +129,7 @@ class BatchQueue {
   std::mutex mu_;
   std::condition_variable ready_, room_;
   std::deque<RecordBatch> batches_;
+  std::deque<RecordBatch> recycled_;
   bool finished_ = false, stopped_ = false;
 };
 
@@ -325,6 +348,7 @@ class RocksDbRecordStore : public RecordStore {
       for (size_t i = 0; status.ok() && i < batch->records.size(); ++i) {
         status = fn(StoredRecord{batch->extract.get(), &batch->records[i]});
       }
+      queue.Recycle(std::move(*batch));
     }
     queue.Stop();
     reader.join();
@@ -335,7 +359,11 @@ class RocksDbRecordStore : public RecordStore {
   absl::Status ReadBatches(const rocksdb::ReadOptions& ro, BatchQueue& queue) {
     constexpr size_t kBatchRecords = 4096;
     std::unique_ptr<rocksdb::Iterator> ex(db_->NewIterator(ro, extracts_));
-    v1::PseudonymisedRecord proto;
+    // One wire record parsed again and again: its strings and repeated keys keep their buffers.
+    // (Parsed on an arena reset per batch instead, the reader spent as much in malloc and more
+    // in the arena's cleanup: its strings were made anew per record.)
+    v1::PseudonymisedRecord wire;
+    v1::PseudonymisedRecord* proto = &wire;
     for (ex->SeekToFirst(); ex->Valid(); ex->Next()) {
       std::string value = ex->value().ToString();
       absl::StatusOr<ExtractInfo> info = store_internal::ExtractInfoFromJson(value);
@@ -345,26 +373,33 @@ class RocksDbRecordStore : public RecordStore {
       nlohmann::json j = nlohmann::json::parse(value, nullptr, false);
       std::string upload = j.value("upload_id", "");
       std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, records_));
-      RecordBatch batch{extract, {}, absl::OkStatus()};
-      batch.records.reserve(kBatchRecords);
+      // Records are decoded in place into the batch's (recycled) records: `filled` of them hold
+      // this batch's, the rest are dropped when it is pushed.
+      RecordBatch batch = queue.Reuse(extract);
+      size_t filled = 0;
+      auto push = [&] {
+        batch.records.resize(filled);
+        return queue.Push(std::move(batch));
+      };
       for (it->Seek(upload); it->Valid() && it->key().starts_with(upload); it->Next()) {
-        if (!proto.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-          if (!queue.Push(std::move(batch))) return absl::OkStatus();
+        if (!proto->ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+          if (!push()) return absl::OkStatus();
           return absl::DataLossError(Cat("damaged record in extract ", extract->extract_id));
         }
-        absl::StatusOr<PseudonymousRecord> r = FromProto(extract->kind, proto);
+        if (filled == batch.records.size()) batch.records.emplace_back();
+        absl::Status r = FromProto(extract->kind, *proto, &batch.records[filled]);
         if (!r.ok()) {
-          if (!queue.Push(std::move(batch))) return absl::OkStatus();
-          return r.status();
+          if (!push()) return absl::OkStatus();
+          return r;
         }
-        batch.records.push_back(std::move(*r));
-        if (batch.records.size() == kBatchRecords) {
-          if (!queue.Push(std::move(batch))) return absl::OkStatus();  // the consumer stopped
-          batch = RecordBatch{extract, {}, absl::OkStatus()};
-          batch.records.reserve(kBatchRecords);
+        ++filled;
+        if (filled == kBatchRecords) {
+          if (!push()) return absl::OkStatus();  // the consumer stopped
+          batch = queue.Reuse(extract);
+          filled = 0;
         }
       }
-      if (!queue.Push(std::move(batch))) return absl::OkStatus();
+      if (!push()) return absl::OkStatus();
       if (!it->status().ok()) return FromRocks(it->status(), "reading records");
     }
     return FromRocks(ex->status(), "reading extracts");

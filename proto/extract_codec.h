@@ -23,6 +23,10 @@ void ToProto(const PseudonymousRecord& record, v1::PseudonymisedRecord* out);
 // Validates what the wire may carry (key sizes, levels, attribute ranges).
 [[nodiscard]] absl::StatusOr<PseudonymousRecord> FromProto(ExportKind kind,
                                                            const v1::PseudonymisedRecord& in);
+// The same into *out, reusing its buffers (a store's scan decodes 10M records); on an error
+// *out holds part of the record.
+[[nodiscard]] absl::Status FromProto(ExportKind kind, const v1::PseudonymisedRecord& in,
+                                     PseudonymousRecord* out);
 
 // The deterministic serialisation the content digest is computed over.
 void SerializeDeterministic(const v1::PseudonymisedRecord& record, std::string* out);
