@@ -26,6 +26,9 @@ struct CohortEventIn {
 struct CohortCaseIn {
   int32_t first_discussed_day = 0;
   CaseAttributes attributes;
+  // The linker's digest of the case record's keyed identity (LinkageSnapshot::case_identity):
+  // changed when the case file changed the person's identifying fields.
+  std::string identity = {};
 };
 struct CohortSubjectIn {
   std::string subject_id;

@@ -793,6 +793,7 @@ int64_t KeepSubjectIds(const std::function<void(size_t record, std::string* name
     v.cases += is_case;
   }
   struct Claim {
+    int case_holder;  // 1: a subject holding a case; its claims come first
     int64_t members;
     uint32_t subject;  // subjects are numbered by their smallest member: ties go to the smaller
     std::string_view id;
@@ -801,11 +802,16 @@ int64_t KeepSubjectIds(const std::function<void(size_t record, std::string* name
   claims.reserve(votes.size());
   for (const auto& [key, v] : votes) {
     const int64_t members = holds_case[key.first] ? v.cases : v.all;
-    if (members > 0) claims.push_back({members, key.first, key.second});
+    if (members > 0) claims.push_back({holds_case[key.first], members, key.first, key.second});
   }
-  // A total order: the claims' order in `votes` does not matter.
+  // A total order: the claims' order in `votes` does not matter. A case holder's claim before
+  // any other: when the case file changed a person's identifying fields under the same case id,
+  // their police records, split off as a subject without a case, outvoted the case (two or more
+  // records against one) and took its id, so a rerun was refused exactly when the police held
+  // two or more records of that person (red team 12, S1, and the count itself by copies, S1b).
   std::sort(claims.begin(), claims.end(), [](const Claim& a, const Claim& b) {
-    return std::tie(b.members, a.subject, a.id) < std::tie(a.members, b.subject, b.id);
+    return std::tie(b.case_holder, b.members, a.subject, a.id) <
+           std::tie(a.case_holder, a.members, b.subject, b.id);
   });
   std::vector<std::string> ids(subjects);
   // Views of `ids`: each is set once, but for an empty id (an empty view) set again.

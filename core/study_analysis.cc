@@ -485,7 +485,17 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& as_given,
     for (const CohortSubjectIn& p : pool) pool_ids.push_back(p.subject_id);
     std::sort(pool_ids.begin(), pool_ids.end());
     SubjectSet case_subjects{"case_subjects", {}, {}};
-    for (const CohortSubjectIn& s : subjects) case_subjects.ids.push_back(s.subject_id);
+    // Each with who the case file says they are (their cases' identity digests): a case whose
+    // identifying fields changed under the same case id split the person's police records off
+    // into the pool exactly when the police knew them (red team 12, S5); as a case-file change
+    // it withholds the comparison whoever the person is.
+    for (const CohortSubjectIn& s : subjects) {
+      std::set<std::string> identities;
+      for (const CohortCaseIn& c : s.cases) identities.insert(c.identity);
+      std::string member = s.subject_id;
+      for (const std::string& identity : identities) member += Cat(":", identity);
+      case_subjects.ids.push_back(std::move(member));
+    }
     std::sort(case_subjects.ids.begin(), case_subjects.ids.end());
     const absl::Status case_file = CheckDifferencing(case_subjects, released, study.min_cell);
     // Limit (red team 5 A1, at group level): when min_cell or more cases were added, the pool

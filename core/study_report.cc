@@ -449,6 +449,13 @@ std::vector<SubjectSet> InputsSets(const Study& study,
     // tag). The counts of a source the person has no record of are left out: zero (unlinked
     // counted as zero) or absent alike, so the two modes agree.
     std::vector<std::string> read = {Cat("reference:", v.reference_day)};
+    // Who the case file says the person is (the linker's digests of their cases' keyed
+    // identities, each once: an exact copy adds none). Changed under the same case id, the
+    // person's police records may stop linking: a change of the case file, decided on it
+    // (red team 12, S1 to S5), not one the analyzer could only see through the police data.
+    std::set<std::string> identities;
+    for (const CohortCaseIn& c : s.cases) identities.insert(c.identity);
+    read.push_back(Cat("identity:", json(identities).dump()));
     for (const auto& [name, value] : v.values) {
       if (name.rfind("incidents_", 0) != 0 && name.rfind("convictions_", 0) != 0)
         read.push_back(Cat(name, "=", value));

@@ -207,6 +207,25 @@ uint64_t HashFilter(const BloomFilter& f) {
   return a * 0x9e3779b97f4a7c15ull ^ (b + 0x632be59bd9b4e019ull + (a << 6) + (a >> 2));
 }
 
+// A digest of a case record's keyed identity: its match keys (level and digest) and field
+// encodings, none of which the analyzer can read back (they are HMACs under the sites' key). A
+// case whose surname, initials or birth date the case file changed under the same case id gets
+// another, so the analyzer sees that change in the case file itself, not only through whether
+// the person's police records still link (red team 12, S1 to S5).
+std::string CaseIdentity(const PseudonymousRecord& r) {
+  std::string bytes;
+  for (const MatchKey& k : r.keys) {
+    bytes += static_cast<char>(k.level);
+    bytes.append(reinterpret_cast<const char*>(k.digest.data()), k.digest.size());
+  }
+  const FieldEncodings& e = r.encodings;
+  bytes.append(reinterpret_cast<const char*>(e.surname_bloom.data()), e.surname_bloom.size());
+  bytes.append(reinterpret_cast<const char*>(e.first_name_bloom.data()),
+               e.first_name_bloom.size());
+  for (uint64_t t : e.live_tokens) bytes.append(reinterpret_cast<const char*>(&t), sizeof t);
+  return Sha256Hex(bytes).substr(0, 16);
+}
+
 }  // namespace
 
 nlohmann::json LinkageReportData::ToJson() const {
@@ -317,9 +336,12 @@ std::vector<CohortSubjectIn> SubjectsOf(const LinkageSnapshot& s, bool pool) {
     if (static_cast<bool>(has_case[r.subject]) == pool) continue;
     Person& p = people[r.subject];
     if (r.source == ExportKind::kCases) {
-      p.subject.cases.push_back({r.event_day, r.case_attributes >= 0
-                                                  ? s.case_attributes[r.case_attributes]
-                                                  : CaseAttributes()});
+      const bool known = r.case_attributes >= 0;
+      p.subject.cases.push_back(
+          {r.event_day, known ? s.case_attributes[r.case_attributes] : CaseAttributes(),
+           known && static_cast<size_t>(r.case_attributes) < s.case_identity.size()
+               ? s.case_identity[r.case_attributes]
+               : std::string()});
       continue;
     }
     if (r.source == ExportKind::kIncidents) {
@@ -586,6 +608,7 @@ absl::StatusOr<std::shared_ptr<LinkageSnapshot>> LinkerCore::Compute() {
     if (r.extract->kind == ExportKind::kCases) {
       k.category = static_cast<uint32_t>(snap->case_attributes.size());
       snap->case_attributes.push_back(r.record->case_attributes);
+      snap->case_identity.push_back(CaseIdentity(*r.record));
     } else if (r.extract->kind == ExportKind::kIncidents) {
       k.category = cached_value(last_category, r.record->incident_attributes.category);
       k.role = cached_value(last_role, r.record->incident_attributes.role);

@@ -92,6 +92,9 @@ struct LinkageSnapshot {
   std::vector<std::string> subject_ids;
   std::vector<LinkEvidence> evidence;  // probabilistic links made (no values, weights only)
   std::vector<CaseAttributes> case_attributes;       // of the case records
+  // Per case record (as case_attributes): a digest of its match keys and field encodings
+  // (CaseIdentity), sent with the cohort.
+  std::vector<std::string> case_identity;
   std::vector<std::string> attribute_values = {""};  // distinct incident categories and roles
   // "member\tsubject id\n" of every record of a subject holding a case or carrying an id of
   // the run before, and of the cases of the run before that this run does not hold (a case

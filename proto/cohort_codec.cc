@@ -12,6 +12,7 @@ void ToProto(const CohortSubjectIn& s, v1::CohortSubject* out) {
     v1::CohortCase* w = out->add_cases();
     w->set_event_day(c.first_discussed_day);
     ToProto(c.attributes, w->mutable_attributes());
+    w->set_identity(c.identity);
   }
   for (const CohortEventIn& e : s.incidents) {
     v1::CohortEvent* w = out->add_incidents();
@@ -33,6 +34,7 @@ absl::StatusOr<CohortSubjectIn> FromProto(const v1::CohortSubject& in) {
     absl::StatusOr<CaseAttributes> a = FromProto(c.attributes());
     if (!a.ok()) return absl::DataLossError(Cat("a malformed case: ", a.status().message()));
     out.attributes = std::move(*a);
+    out.identity = c.identity();
     s.cases.push_back(std::move(out));
   }
   for (const v1::CohortEvent& e : in.incidents())

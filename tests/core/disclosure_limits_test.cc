@@ -940,3 +940,57 @@ TEST(LinkedCounts, ACopyOfEveryCaseListedFirstMakesNobodyNew) {
 
 }  // namespace
 }  // namespace pprl
+
+namespace pprl {
+namespace {
+
+// Red team 12, S1 to S5: the case-file officer changed a person's surname under the same case id.
+// Known to the police, the person's records split off (a subject without a case, in the
+// comparison pool); unknown, nothing else moved. Reruns were refused, or the pool's figures
+// withheld, exactly when the police knew the person. The case's identity digest (the linker's)
+// is now an input of the case file: a rerun over the person is refused by the case file's rule,
+// and the comparison of a cohort without them is withheld by the case file's own, alike.
+TEST(IdentityChange, ACaseWhoseNameChangedTellsNothingOfThePolice) {
+  std::vector<CohortSubjectIn> in = Subjects(200, 7, 0, 4);
+  for (CohortSubjectIn& s : in) s.cases[0].identity = "id-" + s.subject_id;
+  in[2].incidents.clear();  // in[0] and in[2]: jeugd, the first known to the police, not the second
+  in[2].convictions.clear();
+  ASSERT_FALSE(in[0].incidents.empty());
+  const std::vector<CohortSubjectIn> pool = Pool();
+  Study everyone;
+  everyone.kaders = {"hic", "jeugd"};
+  Study hic;
+  hic.kaders = {"hic"};
+  std::vector<SubjectSet> released;
+  for (const Study* s : {&everyone, &hic}) {
+    absl::StatusOr<StudyResult> r = AnalyzeStudy(*s, in, pool, released, "key");
+    ASSERT_THAT(r, IsOk());
+    released.insert(released.end(), r->released_sets.begin(), r->released_sets.end());
+  }
+  // The known person renamed: their police records a subject of their own in the pool.
+  std::vector<CohortSubjectIn> known = in, known_pool = pool;
+  known[0].cases[0].identity = "renamed";
+  CohortSubjectIn records = known[0];
+  records.subject_id = "P-split";
+  records.cases.clear();
+  known_pool.push_back(records);
+  known[0].incidents.clear();
+  known[0].convictions.clear();
+  // The unknown person renamed: nothing else moves.
+  std::vector<CohortSubjectIn> unknown = in;
+  unknown[2].cases[0].identity = "renamed";
+  for (const Study* s : {&everyone, &hic}) {
+    const json a = AnalystView(AnalyzeStudy(*s, known, known_pool, released, "key"));
+    const json b = AnalystView(AnalyzeStudy(*s, unknown, pool, released, "key"));
+    EXPECT_EQ(a, b) << s->kaders.size();
+    if (s == &everyone) {
+      EXPECT_THAT(a.value("refused", ""), HasSubstr("case file's data"));
+    } else {
+      ASSERT_FALSE(a.contains("refused")) << a.dump();
+      EXPECT_TRUE(a["comparison"].is_null());
+    }
+  }
+}
+
+}  // namespace
+}  // namespace pprl

@@ -1476,6 +1476,56 @@ TEST(LinkerCore, ARenumberedCaseGivesItsSubjectANewIdWhetherThePoliceKnowItOrNot
   EXPECT_GE(unlinked, 10);
 }
 
+// Red team 12, S1: the case file changed a person's surname under the same case id, so the case
+// no longer linked and the person's police records were a subject of their own; with two or
+// more records they outvoted the case (one member) for the old id, and a rerun was refused
+// exactly when the police held two or more records of that person. A case holder's claim comes
+// first: the case keeps its id whatever the police hold, and the changed identity reaches the
+// analyzer as the case's identity digest (a case-file change).
+TEST(LinkerCore, ACaseWhoseNameChangedKeepsItsIdWhateverThePoliceHold) {
+  absl::StatusOr<HmacKey> key = HmacKey::FromBytes(std::vector<uint8_t>(32, 7));
+  FieldEncoder encoder(*key);
+  auto record = [&](ExportKind kind, const std::string& id, const std::string& surname) {
+    PseudonymousRecord r;
+    r.kind = kind;
+    r.record_id = id;
+    r.event_day = 15000;
+    const NormalisedIdentity person{"", surname, "k", Date{1985, 4, 9}, "karel"};
+    ComputeMatchKeys(*key, person, &r.keys);
+    encoder.Encode(person, &r.encodings);
+    if (kind == ExportKind::kCases) {
+      r.case_attributes.kader = "hic";
+    } else {
+      r.person = {'m', 1985};
+      r.incident_attributes = {"misdrijf", "verdachte"};
+    }
+    return r;
+  };
+  TempDir dir;
+  int64_t t = 0;
+  absl::StatusOr<std::unique_ptr<RecordStore>> opened =
+      OpenRocksDbRecordStore(dir.File("db"), [&t] { return ++t; });
+  ASSERT_THAT(opened, IsOk());
+  RecordStore& store = **opened;
+  Put(store, ExportKind::kCases, "gcos",
+      {record(ExportKind::kCases, "c1", "bakker"), record(ExportKind::kCases, "c2", "visser")},
+      "2013");
+  Put(store, ExportKind::kIncidents, "police",
+      {record(ExportKind::kIncidents, "i1", "bakker"), record(ExportKind::kIncidents, "i2", "bakker"),
+       record(ExportKind::kIncidents, "i3", "bakker")});
+  const IdsOfARun first = LinkAndNoteIds(store);
+  ASSERT_EQ(first.linked_cases, std::set<std::string>{"c1"});
+  ASSERT_THAT(store.WithdrawExtract(ExtractIdOf(store, "gcos-2013")), IsOk());
+  Put(store, ExportKind::kCases, "gcos",
+      {record(ExportKind::kCases, "c1", "smit"), record(ExportKind::kCases, "c2", "jansen")},
+      "2013-renamed");
+  const IdsOfARun renamed = LinkAndNoteIds(store);
+  EXPECT_TRUE(renamed.linked_cases.empty());
+  // Known to the police (three records) or not, the case keeps its subject's id.
+  EXPECT_EQ(renamed.id_of_case.at("c1"), first.id_of_case.at("c1"));
+  EXPECT_EQ(renamed.id_of_case.at("c2"), first.id_of_case.at("c2"));
+}
+
 // A membership persisted by a linker before this form (members named by extract id) still
 // keeps the ids: its names are read as the site's (the extract's site from the store, withdrawn
 // extracts included), so an upgrade does not renumber every subject once.
