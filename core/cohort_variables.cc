@@ -18,9 +18,16 @@ std::array<int32_t, 8> CountQuarters(const std::vector<int32_t>& days, Date t) {
   return c;
 }
 
-WindowCounts CountWindows(const std::vector<int32_t>& days, Date t) {
-  const std::array<int32_t, 8> c = CountQuarters(days, t);
+namespace {
+// The four windows as sums of the eight quarters (q = 3 is the one just before the reference
+// day, 4 the one from it).
+WindowCounts WindowsOfQuarters(const std::array<int32_t, 8>& c) {
   return {c[3], c[0] + c[1] + c[2] + c[3], c[4], c[4] + c[5] + c[6] + c[7]};
+}
+}  // namespace
+
+WindowCounts CountWindows(const std::vector<int32_t>& days, Date t) {
+  return WindowsOfQuarters(CountQuarters(days, t));
 }
 
 void SetPoliceCounts(SubjectVariables& v, bool linked_incidents, bool linked_convictions,
@@ -32,16 +39,14 @@ void SetPoliceCounts(SubjectVariables& v, bool linked_incidents, bool linked_con
   v.in_conviction_set = linked_convictions || study.unlinked_as_zero;
   v.incident_quarters = linked_incidents ? incident_quarters : std::array<int32_t, 8>{};
   v.conviction_quarters = linked_convictions ? conviction_quarters : std::array<int32_t, 8>{};
-  // Quarter q = 3 is the one just before the reference day, 4 the one from it.
   for (const auto& [kind, in_set, q] :
        {std::tuple{"incidents", v.in_incident_set, &v.incident_quarters},
         std::tuple{"convictions", v.in_conviction_set, &v.conviction_quarters}}) {
-    const std::array<int32_t, 8>& c = *q;
-    const std::pair<const char*, double> windows[] = {
-        {"_quarter_before", c[3]},
-        {"_year_before", c[0] + c[1] + c[2] + c[3]},
-        {"_quarter_after", c[4]},
-        {"_year_after", c[4] + c[5] + c[6] + c[7]}};
+    const WindowCounts w = WindowsOfQuarters(*q);
+    const std::pair<const char*, double> windows[] = {{"_quarter_before", w.quarter_before},
+                                                      {"_year_before", w.year_before},
+                                                      {"_quarter_after", w.quarter_after},
+                                                      {"_year_after", w.year_after}};
     for (const auto& [suffix, count] : windows) {
       const std::string name = std::string(kind) + suffix;
       if (in_set) {

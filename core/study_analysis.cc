@@ -351,7 +351,8 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& as_given,
   // whose counts a case-file change moves, and among everyone's changed case variables they
   // were one person whose counts decided the police inputs' withholding (red team 10, N1).
   std::vector<std::tuple<std::string, std::string, std::string>> changed_groups;  // source,
-                                                                                   // rule, detail
+                                                                                  // rule, detail
+  std::set<std::string> moved;  // the people whose reference day moved since a release of them
   for (const auto& [mine, rule, what] :
        {std::tuple{&inputs[0], "case_inputs_changed", "case-file inputs changed"},
         std::tuple{&inputs[2], "reference_days_moved", "reference day moved"}}) {
@@ -359,6 +360,7 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& as_given,
       if (r.family != mine->family) continue;
       const std::vector<std::string> changed = ChangedPeople(*mine, r);
       if (changed.empty()) continue;
+      if (mine == &inputs[2]) moved.insert(changed.begin(), changed.end());
       for (size_t k = 0; k < linked_sets.size(); ++k) {
         int64_t linked = 0;
         for (const std::string& person : changed) {
@@ -367,9 +369,10 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& as_given,
         }
         const int64_t rest = static_cast<int64_t>(changed.size()) - linked;
         if (linked < study.min_cell || rest < study.min_cell) {
-          changed_groups.emplace_back(kBudgetSources[k], rule,
-                                      Cat("a group of ", changed.size(), " people whose ", what,
-                                          ", ", linked, " of them linked (", kBudgetSources[k], ")"));
+          changed_groups.emplace_back(
+              kBudgetSources[k], rule,
+              Cat("a group of ", changed.size(), " people whose ", what, ", ", linked,
+                  " of them linked (", kBudgetSources[k], ")"));
         }
       }
     }
@@ -380,11 +383,6 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& as_given,
   // min_cell or more of the moved people hold counts of that kind other than every released
   // one (none included: red team 10, N1, with nine decoys moved a day, whose counts seldom
   // change, beside the one person, the release said whether that person's had).
-  std::set<std::string> moved;
-  for (const SubjectSet& r : released) {
-    if (r.family != inputs[2].family) continue;
-    for (std::string& person : ChangedPeople(inputs[2], r)) moved.insert(std::move(person));
-  }
   if (!moved.empty()) {
     // Per person, the halves ("incidents.convictions") of each released tag.
     std::map<std::string, std::array<std::set<std::string>, 2>> released_halves;
@@ -413,10 +411,9 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& as_given,
     }
     for (size_t k = 0; k < 2; ++k) {
       if (other[k] >= study.min_cell) continue;
-      changed_groups.emplace_back(
-          kBudgetSources[k], "reference_days_moved",
-          Cat(moved.size(), " people whose reference day moved, ", other[k],
-              " of them with other counts (", kBudgetSources[k], ")"));
+      changed_groups.emplace_back(kBudgetSources[k], "reference_days_moved",
+                                  Cat(moved.size(), " people whose reference day moved, ", other[k],
+                                      " of them with other counts (", kBudgetSources[k], ")"));
     }
   }
   const absl::Status police_changed = CheckDifferencing(inputs[1], released, study.min_cell);
@@ -490,10 +487,8 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& as_given,
     // into the pool exactly when the police knew them (red team 12, S5); as a case-file change
     // it withholds the comparison whoever the person is.
     for (const CohortSubjectIn& s : subjects) {
-      std::set<std::string> identities;
-      for (const CohortCaseIn& c : s.cases) identities.insert(c.identity);
       std::string member = s.subject_id;
-      for (const std::string& identity : identities) member += Cat(":", identity);
+      for (const std::string& identity : CaseIdentities(s)) member += Cat(":", identity);
       case_subjects.ids.push_back(std::move(member));
     }
     std::sort(case_subjects.ids.begin(), case_subjects.ids.end());

@@ -416,8 +416,24 @@ std::string KeyedTag(PrecomputedHmac& mac, const std::string& text) {
 }
 }  // namespace
 
-std::vector<SubjectSet> InputsSets(const Study& study,
-                                   const std::vector<CohortSubjectIn>& subjects,
+namespace {
+// The order of RememberedRows (and of the values InputsSets stores under them).
+enum RememberedRow : size_t {
+  kLinkedIncidents,
+  kLinkedConvictions,
+  kReferenceDay,
+  kIncidentQuarters,                            // eight rows
+  kConvictionQuarters = kIncidentQuarters + 8,  // eight rows
+};
+}  // namespace
+
+std::set<std::string> CaseIdentities(const CohortSubjectIn& subject) {
+  std::set<std::string> out;
+  for (const CohortCaseIn& c : subject.cases) out.insert(c.identity);
+  return out;
+}
+
+std::vector<SubjectSet> InputsSets(const Study& study, const std::vector<CohortSubjectIn>& subjects,
                                    const std::vector<SubjectVariables>& cohort,
                                    std::string_view key) {
   PrecomputedHmac mac(
@@ -453,9 +469,7 @@ std::vector<SubjectSet> InputsSets(const Study& study,
     // identities, each once: an exact copy adds none). Changed under the same case id, the
     // person's police records may stop linking: a change of the case file, decided on it
     // (red team 12, S1 to S5), not one the analyzer could only see through the police data.
-    std::set<std::string> identities;
-    for (const CohortCaseIn& c : s.cases) identities.insert(c.identity);
-    read.push_back(Cat("identity:", json(identities).dump()));
+    read.push_back(Cat("identity:", json(CaseIdentities(s)).dump()));
     for (const auto& [name, value] : v.values) {
       if (name.rfind("incidents_", 0) != 0 && name.rfind("convictions_", 0) != 0)
         read.push_back(Cat(name, "=", value));
@@ -464,11 +478,12 @@ std::vector<SubjectSet> InputsSets(const Study& study,
     // changed can be told apart (AnalyzeStudy, the moved reference days).
     const std::string incidents =
         v.linked_incidents ? Cat("incidents:", json(v.incident_quarters).dump()) : "incidents:-";
-    const std::string convictions =
-        v.linked_convictions ? Cat("convictions:", json(v.conviction_quarters).dump())
-                             : "convictions:-";
+    const std::string convictions = v.linked_convictions
+                                        ? Cat("convictions:", json(v.conviction_quarters).dump())
+                                        : "convictions:-";
     case_file.ids.push_back(Cat(v.subject_id, ":", KeyedTag(mac, nlohmann::json(read).dump())));
-    reference.ids.push_back(Cat(v.subject_id, ":", KeyedTag(mac, Cat("reference:", v.reference_day))));
+    reference.ids.push_back(
+        Cat(v.subject_id, ":", KeyedTag(mac, Cat("reference:", v.reference_day))));
     police.ids.push_back(
         Cat(v.subject_id, ":", KeyedTag(mac, incidents), ".", KeyedTag(mac, convictions)));
   }
@@ -483,7 +498,7 @@ std::vector<SubjectSet> InputsSets(const Study& study,
   for (const std::string& row : rows) police.statistics.push_back(row);
   for (const std::string& id : police.ids) {
     const SubjectVariables& v = *of.at(std::string_view(id).substr(0, id.rfind(':')));
-    // Day numbers (about 20,000) and counts are exact in a float.
+    // In RememberedRow order. Day numbers (about 20,000) and counts are exact in a float.
     std::vector<float> values = {v.linked_incidents ? 1.0f : 0.0f,
                                  v.linked_convictions ? 1.0f : 0.0f,
                                  static_cast<float>(v.reference_day)};
@@ -550,17 +565,19 @@ int RestorePoliceInputs(const Study& study, const SubjectSet& candidate,
     auto v = of.find(person);
     if (at == last.end() || v == of.end() || at->second.first->ids[at->second.second] == id)
       continue;
-    if (static_cast<int32_t>(value(at->second, 2)) != v->second->reference_day) continue;
+    if (static_cast<int32_t>(value(at->second, kReferenceDay)) != v->second->reference_day)
+      continue;
     restore.emplace_back(v->second, at->second);
   }
   if (restore.empty() || static_cast<int>(restore.size()) >= study.min_cell) return 0;
   for (const auto& [v, at] : restore) {
     std::array<int32_t, 8> incidents{}, convictions{};
     for (size_t q = 0; q < 8; ++q) {
-      incidents[q] = static_cast<int32_t>(value(at, 3 + q));
-      convictions[q] = static_cast<int32_t>(value(at, 11 + q));
+      incidents[q] = static_cast<int32_t>(value(at, kIncidentQuarters + q));
+      convictions[q] = static_cast<int32_t>(value(at, kConvictionQuarters + q));
     }
-    SetPoliceCounts(*v, value(at, 0) != 0, value(at, 1) != 0, incidents, convictions, study);
+    SetPoliceCounts(*v, value(at, kLinkedIncidents) != 0, value(at, kLinkedConvictions) != 0,
+                    incidents, convictions, study);
   }
   return static_cast<int>(restore.size());
 }
@@ -583,10 +600,6 @@ std::vector<std::string> ChangedPeople(const SubjectSet& candidate, const Subjec
   }
   return out;
 }
-
-namespace {
-
-}  // namespace
 
 std::vector<SubjectSet> LinkedSets(const std::vector<SubjectVariables>& cohort) {
   // Each person by subject id, which the linker keeps across link runs, for linked and

@@ -11,6 +11,7 @@
 
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -94,17 +95,20 @@ bool RefusalDependsOnData(const absl::Status& status);
 //   group of people whose case-file inputs changed was the whole cohort, and the one person
 //   whose reference day moved decided the police inputs' withholding by their counts).
 // All sorted.
-std::vector<SubjectSet> InputsSets(const Study& study,
-                                   const std::vector<CohortSubjectIn>& subjects,
+std::vector<SubjectSet> InputsSets(const Study& study, const std::vector<CohortSubjectIn>& subjects,
                                    const std::vector<SubjectVariables>& cohort,
                                    std::string_view key);
+
+// Who the case file says `subject` is: the linker's digests of their cases' keyed identities
+// (CohortCaseIn::identity), each once (an exact copy of a case adds none).
+std::set<std::string> CaseIdentities(const CohortSubjectIn& subject);
 
 // Police updates (red team 9, R1, the part left in session 8): the "police_inputs" set carries,
 // besides each person's tag, their police inputs themselves (rows named RememberedRows(), one
 // value per id: the two linked flags, the reference day, then the eight incident and eight
-// conviction quarters of SubjectVariables), named after `study`'s count definition (its incident filter). The linker
-// stores them with the release; it holds the records they are counted from anyway, and the
-// analyst never reads them.
+// conviction quarters of SubjectVariables), named after `study`'s count definition (its incident
+// filter). The linker stores them with the release; it holds the records they are counted from
+// anyway, and the analyst never reads them.
 std::vector<std::string> RememberedRows(const Study& study);
 
 // A rerun whose people's police inputs differ, for 1 to min_cell - 1 of them, from the last

@@ -220,8 +220,7 @@ std::string CaseIdentity(const PseudonymousRecord& r) {
   }
   const FieldEncodings& e = r.encodings;
   bytes.append(reinterpret_cast<const char*>(e.surname_bloom.data()), e.surname_bloom.size());
-  bytes.append(reinterpret_cast<const char*>(e.first_name_bloom.data()),
-               e.first_name_bloom.size());
+  bytes.append(reinterpret_cast<const char*>(e.first_name_bloom.data()), e.first_name_bloom.size());
   for (uint64_t t : e.live_tokens) bytes.append(reinterpret_cast<const char*>(&t), sizeof t);
   return Sha256Hex(bytes).substr(0, 16);
 }
@@ -336,12 +335,10 @@ std::vector<CohortSubjectIn> SubjectsOf(const LinkageSnapshot& s, bool pool) {
     if (static_cast<bool>(has_case[r.subject]) == pool) continue;
     Person& p = people[r.subject];
     if (r.source == ExportKind::kCases) {
-      const bool known = r.case_attributes >= 0;
-      p.subject.cases.push_back(
-          {r.event_day, known ? s.case_attributes[r.case_attributes] : CaseAttributes(),
-           known && static_cast<size_t>(r.case_attributes) < s.case_identity.size()
-               ? s.case_identity[r.case_attributes]
-               : std::string()});
+      const bool known = r.case_attributes >= 0;  // case_identity is filled beside it
+      p.subject.cases.push_back({r.event_day,
+                                 known ? s.case_attributes[r.case_attributes] : CaseAttributes(),
+                                 known ? s.case_identity[r.case_attributes] : std::string()});
       continue;
     }
     if (r.source == ExportKind::kIncidents) {
@@ -666,7 +663,7 @@ absl::StatusOr<std::shared_ptr<LinkageSnapshot>> LinkerCore::Compute() {
   // subject ids and the snapshot's records are made from what is kept.
   const size_t n = inputs.size();
   std::vector<ExportKind> sources(n);
-  std::vector<ExtractId> extract_ids;  // one per run of records of one extract
+  std::vector<ExtractId> extract_ids;      // one per run of records of one extract
   std::vector<std::string> extract_sites;  // the site of each
   std::vector<uint32_t> extract_starts;
   std::string id_text;

@@ -91,7 +91,7 @@ struct LinkageSnapshot {
   std::vector<LinkedRecord> records;
   std::vector<std::string> subject_ids;
   std::vector<LinkEvidence> evidence;  // probabilistic links made (no values, weights only)
-  std::vector<CaseAttributes> case_attributes;       // of the case records
+  std::vector<CaseAttributes> case_attributes;  // of the case records
   // Per case record (as case_attributes): a digest of its match keys and field encodings
   // (CaseIdentity), sent with the cohort.
   std::vector<std::string> case_identity;

@@ -693,61 +693,61 @@ namespace {
 TEST(ReferenceProbe, ACopiedCaseFileWithOneDayMovedTellsNothingOfThatPerson) {
   const Study study = NoComparison();
   for (const bool everyone_changed : {false, true})
-  for (const int decoys : {0, 1, 2}) {  // none; nine unknown; nine known and ten unknown
-    const bool with_decoys = decoys > 0;
-    for (const bool new_ids : {false, true}) {
-      std::vector<json> views;
-      for (const bool counts_change : {false, true}) {
-        std::vector<CohortSubjectIn> in = Subjects(120, 7, 0, 4);
-        CohortSubjectIn& target = in[0];
-        const int32_t d0 = target.cases[0].first_discussed_day;
-        // An incident on the reference day is counted after it; one day later, before it.
-        target.incidents = {{d0 - 30, "misdrijf", "verdachte"},
-                            {counts_change ? d0 : d0 + 30, "misdrijf", "verdachte"}};
-        absl::StatusOr<StudyResult> first = AnalyzeStudy(study, in, {}, {}, "key");
-        ASSERT_THAT(first, IsOk());
-        std::vector<size_t> moved = {0};
-        // Unknown to the police: i % 4 == 3.
-        for (size_t i = 3; with_decoys && moved.size() < (decoys == 2 ? 11u : 10u); i += 4)
-          moved.push_back(i);
-        for (size_t i = 1; decoys == 2 && moved.size() < 20; ++i) {
-          if (i % 4 != 3) moved.push_back(i);
-        }
-        for (size_t i = 0; i < in.size(); ++i) {
-          CohortCaseIn copy = in[i].cases[0];
-          copy.attributes.kader = "kopie";
-          if (everyone_changed) copy.attributes.times_discussed = 9;
-          if (std::find(moved.begin(), moved.end(), i) != moved.end())
-            copy.first_discussed_day += 1;
-          // The link run may list a person's cases in any order: with the copy first, the
-          // person's first case (day, age, gender, kader) was the copy's, for everyone.
-          if (new_ids) {
-            in[i].cases.insert(in[i].cases.begin(), copy);
-          } else {
-            in[i].cases.push_back(copy);
+    for (const int decoys : {0, 1, 2}) {  // none; nine unknown; nine known and ten unknown
+      const bool with_decoys = decoys > 0;
+      for (const bool new_ids : {false, true}) {
+        std::vector<json> views;
+        for (const bool counts_change : {false, true}) {
+          std::vector<CohortSubjectIn> in = Subjects(120, 7, 0, 4);
+          CohortSubjectIn& target = in[0];
+          const int32_t d0 = target.cases[0].first_discussed_day;
+          // An incident on the reference day is counted after it; one day later, before it.
+          target.incidents = {{d0 - 30, "misdrijf", "verdachte"},
+                              {counts_change ? d0 : d0 + 30, "misdrijf", "verdachte"}};
+          absl::StatusOr<StudyResult> first = AnalyzeStudy(study, in, {}, {}, "key");
+          ASSERT_THAT(first, IsOk());
+          std::vector<size_t> moved = {0};
+          // Unknown to the police: i % 4 == 3.
+          for (size_t i = 3; with_decoys && moved.size() < (decoys == 2 ? 11u : 10u); i += 4)
+            moved.push_back(i);
+          for (size_t i = 1; decoys == 2 && moved.size() < 20; ++i) {
+            if (i % 4 != 3) moved.push_back(i);
           }
-          if (new_ids && i % 4 == 3) in[i].subject_id = Cat("N", in[i].subject_id);
+          for (size_t i = 0; i < in.size(); ++i) {
+            CohortCaseIn copy = in[i].cases[0];
+            copy.attributes.kader = "kopie";
+            if (everyone_changed) copy.attributes.times_discussed = 9;
+            if (std::find(moved.begin(), moved.end(), i) != moved.end())
+              copy.first_discussed_day += 1;
+            // The link run may list a person's cases in any order: with the copy first, the
+            // person's first case (day, age, gender, kader) was the copy's, for everyone.
+            if (new_ids) {
+              in[i].cases.insert(in[i].cases.begin(), copy);
+            } else {
+              in[i].cases.push_back(copy);
+            }
+            if (new_ids && i % 4 == 3) in[i].subject_id = Cat("N", in[i].subject_id);
+          }
+          Study probe = study;
+          probe.kaders = {"kopie"};
+          absl::StatusOr<StudyResult> r = AnalyzeStudy(probe, in, {}, first->released_sets, "key");
+          if (r.ok()) {
+            EXPECT_TRUE(r->report["descriptives"]["incidents_year_after"].is_null());
+            EXPECT_TRUE(r->report["cohort"]["n_incident_set"].is_null());
+            EXPECT_FALSE(r->report["descriptives"]["age"].is_null());
+          } else {
+            EXPECT_THAT(std::string(r.status().message()), HasSubstr("case file's data"));
+            EXPECT_FALSE(RefusalDependsOnData(r.status()));
+          }
+          views.push_back(AnalystView(r));
         }
-        Study probe = study;
-        probe.kaders = {"kopie"};
-        absl::StatusOr<StudyResult> r = AnalyzeStudy(probe, in, {}, first->released_sets, "key");
-        if (r.ok()) {
-          EXPECT_TRUE(r->report["descriptives"]["incidents_year_after"].is_null());
-          EXPECT_TRUE(r->report["cohort"]["n_incident_set"].is_null());
-          EXPECT_FALSE(r->report["descriptives"]["age"].is_null());
-        } else {
-          EXPECT_THAT(std::string(r.status().message()), HasSubstr("case file's data"));
-          EXPECT_FALSE(RefusalDependsOnData(r.status()));
-        }
-        views.push_back(AnalystView(r));
+        ASSERT_EQ(views.size(), 2u);
+        EXPECT_EQ(views[0], views[1]) << everyone_changed << decoys << new_ids;
+        // Without decoys or new ids, the case file's own rule refuses it.
+        if (!everyone_changed && !with_decoys && !new_ids)
+          EXPECT_TRUE(views[0].contains("refused"));
       }
-      ASSERT_EQ(views.size(), 2u);
-      EXPECT_EQ(views[0], views[1]) << everyone_changed << decoys << new_ids;
-      // Without decoys or new ids, the case file's own rule refuses it.
-      if (!everyone_changed && !with_decoys && !new_ids)
-        EXPECT_TRUE(views[0].contains("refused"));
     }
-  }
 }
 
 }  // namespace
@@ -804,11 +804,12 @@ TEST(PoliceUpdate, ARerunAfterOnePersonsRecordsChangedReadsAsIfNothingChanged) {
     AddIncident(moved[1], t1 - 300);
     absl::StatusOr<StudyResult> before_move = AnalyzeStudy(study, moved, pool, {}, "key");
     AddIncident(moved[1], t1 - 150);
-    moved[1].incidents.erase(std::find_if(moved[1].incidents.begin(), moved[1].incidents.end(),
-                                          [&](const CohortEventIn& e) { return e.day == t1 - 300; }));
+    moved[1].incidents.erase(
+        std::find_if(moved[1].incidents.begin(), moved[1].incidents.end(),
+                     [&](const CohortEventIn& e) { return e.day == t1 - 300; }));
     ASSERT_THAT(before_move, IsOk());
-    for (const auto& [name, update] : {std::pair{"an incident after", &after},
-                                       std::pair{"newly known", &newly_known}}) {
+    for (const auto& [name, update] :
+         {std::pair{"an incident after", &after}, std::pair{"newly known", &newly_known}}) {
       absl::StatusOr<StudyResult> r = AnalyzeStudy(study, *update, pool, released, "key");
       ASSERT_THAT(r, IsOk());
       EXPECT_EQ(r->police_inputs_restored, 1) << name;

@@ -1466,7 +1466,8 @@ TEST(LinkerCore, ARenumberedCaseGivesItsSubjectANewIdWhetherThePoliceKnowItOrNot
     ASSERT_NE(it, again.id_of_case.end()) << case_id;
     const auto [cases, renumbered] = cases_of[id];
     if (renumbered == cases) {
-      EXPECT_NE(it->second, id) << case_id << (first.linked_cases.count(case_id) ? " (linked)" : "");
+      EXPECT_NE(it->second, id) << case_id
+                                << (first.linked_cases.count(case_id) ? " (linked)" : "");
       ++(first.linked_cases.count(case_id) ? linked : unlinked);
     } else if (renumbered == 0) {
       EXPECT_EQ(it->second, id) << case_id;
@@ -1511,7 +1512,8 @@ TEST(LinkerCore, ACaseWhoseNameChangedKeepsItsIdWhateverThePoliceHold) {
       {record(ExportKind::kCases, "c1", "bakker"), record(ExportKind::kCases, "c2", "visser")},
       "2013");
   Put(store, ExportKind::kIncidents, "police",
-      {record(ExportKind::kIncidents, "i1", "bakker"), record(ExportKind::kIncidents, "i2", "bakker"),
+      {record(ExportKind::kIncidents, "i1", "bakker"),
+       record(ExportKind::kIncidents, "i2", "bakker"),
        record(ExportKind::kIncidents, "i3", "bakker")});
   const IdsOfARun first = LinkAndNoteIds(store);
   ASSERT_EQ(first.linked_cases, std::set<std::string>{"c1"});
