@@ -325,49 +325,47 @@ TEST(StableSubjectIdsTest, ASubjectKeepsItsIdWhenExtractsAreAddedOrWithdrawn) {
   EXPECT_EQ(IdOf(withdrawn, third, "c2"), b);
 }
 
+// Three records of one subject, linked, then split: the first (`first_id`, of `first_kind`)
+// loses its key to the other two, which share another.
+struct SplitSubject {
+  SplitSubject(ExportKind first_kind, const std::string& first_id) {
+    in = {Rec(first_kind, first_kind == ExportKind::kCases ? "e" : "p", first_id, 1),
+          Rec(ExportKind::kIncidents, "p", "i1", 1), Rec(ExportKind::kIncidents, "p", "i2", 1)};
+    MatchKey k{KeyLevel::kFirstInitial, {}};
+    k.digest.fill(9);
+    in[1].keys.push_back(k);
+    in[2].keys.push_back(k);
+    first = Link(in);
+    split = in;
+    split[0].keys[0].digest.fill(3);
+    second = Link(split);
+  }
+  std::vector<LinkInput> in, split;
+  LinkageResult first, second;
+};
+
 // A split gives the id to one part only: the part holding the case, whatever the other holds
 // (red team 12, S1: with the larger part first, a person's police records, split off when the
 // case file changed their name, took the case's id exactly when the police held two or more).
 TEST(StableSubjectIdsTest, ASplitGivesTheIdToThePartHoldingTheCase) {
-  std::vector<LinkInput> in = {Rec(ExportKind::kCases, "e", "c1", 1),
-                               Rec(ExportKind::kIncidents, "p", "i1", 1),
-                               Rec(ExportKind::kIncidents, "p", "i2", 1)};
-  // i1 and i2 also share another key, so that the subject splits when c1's key changes.
-  MatchKey k{KeyLevel::kFirstInitial, {}};
-  k.digest.fill(9);
-  in[1].keys.push_back(k);
-  in[2].keys.push_back(k);
-  LinkageResult first = Link(in);
-  const std::string a = IdOf(in, first, "c1");
-  std::vector<LinkInput> split = in;
-  split[0].keys[0].digest.fill(3);
-  LinkageResult second = Link(split);
-  ASSERT_EQ(second.counts.subjects, 2);
-  const std::string police_part = IdOf(split, second, "i1");
-  EXPECT_EQ(KeepSubjectIds(split, Membership(in, first), &second), 1);
-  EXPECT_EQ(IdOf(split, second, "c1"), a);  // one member of three, but the case
-  EXPECT_NE(IdOf(split, second, "i1"), a);
-  EXPECT_EQ(IdOf(split, second, "i1"), police_part);  // derived from its own smallest member
+  SplitSubject s(ExportKind::kCases, "c1");
+  const std::string a = IdOf(s.in, s.first, "c1");
+  ASSERT_EQ(s.second.counts.subjects, 2);
+  const std::string police_part = IdOf(s.split, s.second, "i1");
+  EXPECT_EQ(KeepSubjectIds(s.split, Membership(s.in, s.first), &s.second), 1);
+  EXPECT_EQ(IdOf(s.split, s.second, "c1"), a);  // one member of three, but the case
+  EXPECT_NE(IdOf(s.split, s.second, "i1"), a);
+  EXPECT_EQ(IdOf(s.split, s.second, "i1"), police_part);  // derived from its own smallest member
 }
 
 // Between two parts without a case, the larger one keeps the id.
 TEST(StableSubjectIdsTest, ASplitWithoutACaseGivesTheIdToTheLargerPart) {
-  std::vector<LinkInput> in = {Rec(ExportKind::kIncidents, "p", "i0", 1),
-                               Rec(ExportKind::kIncidents, "p", "i1", 1),
-                               Rec(ExportKind::kIncidents, "p", "i2", 1)};
-  MatchKey k{KeyLevel::kFirstInitial, {}};
-  k.digest.fill(9);
-  in[1].keys.push_back(k);
-  in[2].keys.push_back(k);
-  LinkageResult first = Link(in);
-  const std::string a = IdOf(in, first, "i1");
-  std::vector<LinkInput> split = in;
-  split[0].keys[0].digest.fill(3);
-  LinkageResult second = Link(split);
-  ASSERT_EQ(second.counts.subjects, 2);
-  EXPECT_EQ(KeepSubjectIds(split, Membership(in, first), &second), 1);
-  EXPECT_EQ(IdOf(split, second, "i1"), a);  // two members of three
-  EXPECT_NE(IdOf(split, second, "i0"), a);
+  SplitSubject s(ExportKind::kIncidents, "i0");
+  const std::string a = IdOf(s.in, s.first, "i1");
+  ASSERT_EQ(s.second.counts.subjects, 2);
+  EXPECT_EQ(KeepSubjectIds(s.split, Membership(s.in, s.first), &s.second), 1);
+  EXPECT_EQ(IdOf(s.split, s.second, "i1"), a);  // two members of three
+  EXPECT_NE(IdOf(s.split, s.second, "i0"), a);
 }
 
 }  // namespace
