@@ -1,5 +1,7 @@
 #include "analyzer/analyzer_service.h"
 
+#include <openssl/rand.h>
+
 #include <map>
 #include <set>
 #include <thread>
@@ -24,6 +26,138 @@ absl::Status FromWire(const v1::CohortResponse& wire, std::vector<CohortSubjectI
     out->push_back(std::move(*s));
   }
   return absl::OkStatus();
+}
+
+// Every page of the cohort (`pool` false) or the comparison pool: `first` receives the first
+// page (its coverage and inputs digest), `out` every page's subjects. A page of another link
+// run than the first's is UNAVAILABLE (the study reads the data again).
+absl::Status FetchSubjects(v1::Linker::StubInterface& linker, bool pool, v1::CohortResponse* first,
+                           std::vector<CohortSubjectIn>* out) {
+  uint64_t start = 0;
+  for (bool first_page = true;; first_page = false) {
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx, 600);
+    v1::CohortResponse page;
+    v1::CohortResponse* into = first_page ? first : &page;
+    grpc::Status s;
+    if (pool) {
+      v1::ComparisonPoolRequest request;
+      request.set_start(start);
+      s = linker.GetComparisonPool(&ctx, request, into);
+    } else {
+      v1::CohortRequest request;
+      request.set_start(start);
+      s = linker.GetCohort(&ctx, request, into);
+    }
+    if (!s.ok()) return absl::Status(FromGrpc(s).code(), Cat("the linker: ", s.error_message()));
+    if (into->inputs_digest() != first->inputs_digest()) {
+      return absl::UnavailableError("the linker linked again while the study read its data: retry");
+    }
+    if (first_page) out->reserve(static_cast<size_t>(first->total_subjects()));
+    absl::Status decoded = FromWire(*into, out);
+    if (!decoded.ok()) return decoded;
+    if (!first_page) first->mutable_subjects()->Clear();  // keep one page's worth only
+    if (into->next_start() == 0) break;
+    if (into->next_start() <= start)
+      return absl::DataLossError("the linker sent a page that does not move forward");
+    start = into->next_start();
+  }
+  first->mutable_subjects()->Clear();
+  return absl::OkStatus();
+}
+
+// The released sets the linker keeps, page by page, each put together from its parts, in the
+// order they were stored (the restore reads the last release holding a person).
+absl::StatusOr<std::vector<SubjectSet>> ReadReleasedSets(v1::Linker::StubInterface& linker) {
+  struct Parts {
+    uint64_t position;  // of its first part: the set's place in the order
+    uint32_t parts = 0;
+    std::map<uint32_t, std::string> data;
+  };
+  std::map<std::string, Parts> by_key;
+  uint64_t start = 0, position = 0;
+  while (true) {
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx, 120);
+    v1::GetReleasedCohortsRequest request;
+    request.set_start(start);
+    v1::ReleasedCohorts page;
+    grpc::Status s = linker.GetReleasedCohorts(&ctx, request, &page);
+    if (!s.ok()) return absl::Status(FromGrpc(s).code(), Cat("the linker: ", s.error_message()));
+    for (v1::ReleasedSetPart& part : *page.mutable_parts()) {
+      auto [it, fresh] = by_key.try_emplace(part.set_key(), Parts{position});
+      it->second.parts = part.parts();
+      it->second.data[part.part()] = std::move(*part.mutable_data());
+      ++position;
+    }
+    if (page.next_start() == 0) break;
+    if (page.next_start() <= start)
+      return absl::DataLossError("the linker sent a page that does not move forward");
+    start = page.next_start();
+  }
+  std::vector<std::pair<uint64_t, const Parts*>> order;
+  for (const auto& [key, parts] : by_key) {
+    // A set with a part missing never left: its analyzer stopped between two requests.
+    if (parts.parts == 0 || parts.data.size() != parts.parts ||
+        parts.data.rbegin()->first != parts.parts - 1)
+      continue;
+    order.push_back({parts.position, &parts});
+  }
+  std::sort(order.begin(), order.end());
+  std::vector<SubjectSet> released;
+  released.reserve(order.size());
+  for (const auto& [pos, parts] : order) {
+    std::string bytes;
+    for (const auto& [k, piece] : parts->data) bytes += piece;
+    v1::ReleasedSet set;
+    if (!set.ParseFromString(bytes)) return absl::DataLossError("a released set is damaged");
+    released.push_back({set.family().empty() ? "cohort" : set.family(),
+                        {set.subject_ids().begin(), set.subject_ids().end()},
+                        {set.statistics().begin(), set.statistics().end()}});
+    for (const v1::EquationRow& row : set.rows()) {
+      released.back().rows[row.statistic()].assign(row.weights().begin(), row.weights().end());
+    }
+  }
+  return released;
+}
+
+// Stores `sets` at the linker, each in parts of at most `part_bytes`, in requests of about
+// that much. OK only when every part was acknowledged.
+grpc::Status RecordReleasedSets(v1::Linker::StubInterface& linker,
+                                const std::vector<v1::ReleasedSet>& sets, size_t part_bytes) {
+  v1::ReleasedCohorts request;
+  size_t pending = 0;
+  auto send = [&]() {
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx, 120);
+    v1::AddReleasedCohortsResponse ack;
+    grpc::Status s = linker.AddReleasedCohorts(&ctx, request, &ack);
+    request.Clear();
+    pending = 0;
+    return s;
+  };
+  for (const v1::ReleasedSet& set : sets) {
+    const std::string bytes = set.SerializeAsString();
+    uint8_t random[16];
+    if (RAND_bytes(random, sizeof random) != 1)
+      return grpc::Status(grpc::StatusCode::INTERNAL, "no random bytes for a released set's key");
+    const std::string key = ToHex(random);
+    const size_t parts = std::max<size_t>(1, (bytes.size() + part_bytes - 1) / part_bytes);
+    for (size_t p = 0; p < parts; ++p) {
+      v1::ReleasedSetPart* part = request.add_parts();
+      part->set_set_key(key);
+      part->set_part(static_cast<uint32_t>(p));
+      part->set_parts(static_cast<uint32_t>(parts));
+      part->set_data(bytes.substr(p * part_bytes, part_bytes));
+      pending += part->data().size();
+      if (pending >= part_bytes) {
+        grpc::Status s = send();
+        if (!s.ok()) return s;
+      }
+    }
+  }
+  if (request.parts_size() > 0) return send();
+  return grpc::Status::OK;
 }
 
 // report.json's "audit" member (README, report.json): the release's entry in the linker's signed
@@ -90,48 +224,25 @@ absl::Status AnalyzerService::Run(const Peer& peer, const std::string& study_tom
   if (!allowed.ok()) return refuse(allowed, study->name);
   const std::string digest = StudyDigest(*study);
   v1::CohortResponse cohort_wire;
-  {
-    grpc::ClientContext ctx;
-    SetDeadline(&ctx, 600);
-    grpc::Status s = linker_->GetCohort(&ctx, v1::CohortRequest(), &cohort_wire);
-    if (!s.ok()) return absl::Status(FromGrpc(s).code(), Cat("the linker: ", s.error_message()));
-  }
   std::vector<CohortSubjectIn> subjects;
-  absl::Status decoded = FromWire(cohort_wire, &subjects);
-  if (!decoded.ok()) return decoded;
+  absl::Status fetched = FetchSubjects(*linker_, /*pool=*/false, &cohort_wire, &subjects);
+  if (!fetched.ok()) return fetched;
   absl::StatusOr<PoliceCoverage> coverage = CoverageFromProto(cohort_wire);
   if (!coverage.ok())
     return absl::DataLossError(Cat("the linker sent ", coverage.status().message()));
   std::vector<CohortSubjectIn> pool;
   if (study->comparison.enabled) {
-    grpc::ClientContext ctx;
-    SetDeadline(&ctx, 600);
     v1::CohortResponse pool_wire;
-    grpc::Status s = linker_->GetComparisonPool(&ctx, v1::ComparisonPoolRequest(), &pool_wire);
-    if (!s.ok()) return absl::Status(FromGrpc(s).code(), Cat("the linker: ", s.error_message()));
+    fetched = FetchSubjects(*linker_, /*pool=*/true, &pool_wire, &pool);
+    if (!fetched.ok()) return fetched;
     if (pool_wire.inputs_digest() != cohort_wire.inputs_digest()) {
       return absl::UnavailableError("the linker linked again while the study read its data: retry");
     }
-    decoded = FromWire(pool_wire, &pool);
-    if (!decoded.ok()) return decoded;
   }
   std::lock_guard<std::mutex> lock(mu_);
-  std::vector<SubjectSet> released;
-  {
-    grpc::ClientContext ctx;
-    SetDeadline(&ctx, 60);
-    v1::ReleasedCohorts wire;
-    grpc::Status s = linker_->GetReleasedCohorts(&ctx, v1::GetReleasedCohortsRequest(), &wire);
-    if (!s.ok()) return absl::Status(FromGrpc(s).code(), Cat("the linker: ", s.error_message()));
-    for (const v1::ReleasedSet& set : wire.sets()) {
-      released.push_back({set.family().empty() ? "cohort" : set.family(),
-                          {set.subject_ids().begin(), set.subject_ids().end()},
-                          {set.statistics().begin(), set.statistics().end()}});
-      for (const v1::EquationRow& row : set.rows()) {
-        released.back().rows[row.statistic()].assign(row.weights().begin(), row.weights().end());
-      }
-    }
-  }
+  absl::StatusOr<std::vector<SubjectSet>> read = ReadReleasedSets(*linker_);
+  if (!read.ok()) return read.status();
+  const std::vector<SubjectSet>& released = *read;
   absl::StatusOr<StudyResult> result =
       AnalyzeStudy(*study, subjects, pool, released, inputs_key_, *coverage);
   if (!result.ok()) {
@@ -155,14 +266,10 @@ absl::Status AnalyzerService::Run(const Peer& peer, const std::string& study_tom
       for (const SubjectSet& set : released)
         known = known || (set.family == cohort.family && set.ids == cohort.ids);
       if (!known && !cohort.ids.empty()) {
-        grpc::ClientContext ctx;
-        SetDeadline(&ctx, 60);
-        v1::ReleasedCohorts add;
-        v1::ReleasedSet* w = add.add_sets();
-        w->set_family(cohort.family);
-        for (const std::string& id : cohort.ids) w->add_subject_ids(id);
-        v1::AddReleasedCohortsResponse ack;
-        grpc::Status s = linker_->AddReleasedCohorts(&ctx, add, &ack);
+        v1::ReleasedSet w;
+        w.set_family(cohort.family);
+        for (const std::string& id : cohort.ids) w.add_subject_ids(id);
+        grpc::Status s = RecordReleasedSets(*linker_, {w}, released_part_bytes_);
         if (!s.ok()) LogError("cannot record the refused cohort", {{"error", s.error_message()}});
       }
     }
@@ -183,14 +290,12 @@ absl::Status AnalyzerService::Run(const Peer& peer, const std::string& study_tom
   }
   {
     // Remember the released sets before the report leaves: if this fails, nothing is released.
-    grpc::ClientContext ctx;
-    SetDeadline(&ctx, 60);
     // Sets (and statistics) released before are not stored again: the record grows only by
     // what is new (the comparison pool, the same each time, is large).
     std::map<std::pair<std::string, std::vector<std::string>>, std::set<std::string>> stored;
     for (const SubjectSet& set : released)
       stored[{set.family, set.ids}].insert(set.statistics.begin(), set.statistics.end());
-    v1::ReleasedCohorts add;
+    std::vector<v1::ReleasedSet> add;
     for (const SubjectSet& set : sets) {
       if (set.ids.empty()) continue;
       auto known = stored.find({set.family, set.ids});
@@ -199,20 +304,19 @@ absl::Status AnalyzerService::Run(const Peer& peer, const std::string& study_tom
         if (known == stored.end() || !known->second.contains(key)) fresh.push_back(key);
       }
       if (known != stored.end() && fresh.empty()) continue;
-      v1::ReleasedSet* w = add.add_sets();
-      w->set_family(set.family);
-      for (const std::string& id : set.ids) w->add_subject_ids(id);
+      v1::ReleasedSet& w = add.emplace_back();
+      w.set_family(set.family);
+      for (const std::string& id : set.ids) w.add_subject_ids(id);
       for (const std::string& key : fresh) {
-        w->add_statistics(key);
+        w.add_statistics(key);
         if (auto row = set.rows.find(key); row != set.rows.end()) {
-          v1::EquationRow* r = w->add_rows();
+          v1::EquationRow* r = w.add_rows();
           r->set_statistic(key);
           r->mutable_weights()->Assign(row->second.begin(), row->second.end());
         }
       }
     }
-    v1::AddReleasedCohortsResponse ack;
-    grpc::Status s = linker_->AddReleasedCohorts(&ctx, add, &ack);
+    grpc::Status s = RecordReleasedSets(*linker_, add, released_part_bytes_);
     if (!s.ok()) {
       response->Clear();
       return absl::Status(FromGrpc(s).code(),

@@ -39,6 +39,8 @@ class AnalyzerService final : public v1::Analyzer::CallbackService {
   // core/study_report.h): main derives it from the analyzer's private TLS key, which only the
   // analyzer reads, so the linker's store holds no per-person digest open to a dictionary.
   void set_inputs_key(std::string key) { inputs_key_ = std::move(key); }
+  // The largest part a released set is stored in at the linker (tests set it low).
+  void set_released_part_bytes(size_t bytes) { released_part_bytes_ = bytes; }
 
   grpc::ServerUnaryReactor* Analyze(grpc::CallbackServerContext* context,
                                     const v1::AnalyzeRequest* request,
@@ -52,6 +54,7 @@ class AnalyzerService final : public v1::Analyzer::CallbackService {
   std::shared_ptr<v1::Linker::StubInterface> linker_;
   const DisclosurePolicy policy_;
   std::string inputs_key_;
+  size_t released_part_bytes_ = 16 << 20;
   CallAdmission admission_;
   std::mutex mu_;  // one check-and-release at a time
   CallWatchdog watchdog_;

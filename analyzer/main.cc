@@ -25,6 +25,11 @@ int main(int argc, char** argv) {
   app.add_option("--min-residual-df", min_residual_df,
                  "regressions and the release budget keep this many residual df (policy; 10)")
       ->check(CLI::Range(1, 1000));
+  // A released set is stored at the linker in parts of at most this much (tests set it low).
+  size_t part_bytes = 16 << 20;
+  app.add_option("--released-part-bytes", part_bytes,
+                 "the largest part a released set is stored in (16 MiB)")
+      ->check(CLI::Range(size_t{64}, size_t{48} << 20));
   CLI11_PARSE(app, argc, argv);
   absl::StatusOr<pprl::DaemonConfig> resolved = flags.Resolve();
   if (!resolved.ok()) {
@@ -50,6 +55,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   pprl::AnalyzerService service(pprl::v1::Linker::NewStub(*channel), config.limits, policy);
+  service.set_released_part_bytes(part_bytes);
   {
     // The per-subject input tags of the release record are keyed by a secret only the analyzer
     // holds: derived (domain-separated) from its private TLS key.

@@ -320,52 +320,76 @@ absl::StatusOr<LinkageReportData> LinkageReportData::FromJson(const std::string&
   }
 }
 
-std::vector<CohortSubjectIn> SubjectsOf(const LinkageSnapshot& s, bool pool) {
-  std::vector<uint8_t> has_case(s.subject_ids.size(), 0);
+SubjectOrder OrderSubjects(const LinkageSnapshot& s, bool pool) {
+  const size_t n_subjects = s.subject_ids.size();
+  std::vector<uint8_t> has_case(n_subjects, 0);
   for (const LinkedRecord& r : s.records) {
     if (r.source == ExportKind::kCases) has_case[r.subject] = 1;
   }
-  struct Person {
-    CohortSubjectIn subject;
-    std::map<char, int> gender;
-    std::map<int, int> band;
-  };
-  std::map<uint32_t, Person> people;  // ordered by subject number: stable
+  // A counting sort of the records by subject number; within a subject, in record order.
+  std::vector<uint32_t> count(n_subjects + 1, 0);
   for (const LinkedRecord& r : s.records) {
-    if (static_cast<bool>(has_case[r.subject]) == pool) continue;
-    Person& p = people[r.subject];
+    if (static_cast<bool>(has_case[r.subject]) != pool) ++count[r.subject + 1];
+  }
+  SubjectOrder order;
+  order.starts.push_back(0);
+  for (size_t k = 0; k < n_subjects; ++k) {
+    if (count[k + 1] == 0) continue;
+    order.subjects.push_back(static_cast<uint32_t>(k));
+    order.starts.push_back(order.starts.back() + count[k + 1]);
+  }
+  for (size_t k = 1; k <= n_subjects; ++k) count[k] += count[k - 1];  // each subject's start
+  order.records.resize(order.starts.back());
+  for (size_t i = 0; i < s.records.size(); ++i) {
+    const LinkedRecord& r = s.records[i];
+    if (static_cast<bool>(has_case[r.subject]) != pool) {
+      order.records[count[r.subject]++] = static_cast<uint32_t>(i);
+    }
+  }
+  return order;
+}
+
+CohortSubjectIn SubjectAt(const LinkageSnapshot& s, const SubjectOrder& order, size_t k) {
+  CohortSubjectIn subject;
+  std::map<char, int> gender;
+  std::map<int, int> band;
+  for (uint32_t i = order.starts[k]; i < order.starts[k + 1]; ++i) {
+    const LinkedRecord& r = s.records[order.records[i]];
     if (r.source == ExportKind::kCases) {
       const bool known = r.case_attributes >= 0;  // case_identity is filled beside it
-      p.subject.cases.push_back({r.event_day,
-                                 known ? s.case_attributes[r.case_attributes] : CaseAttributes(),
-                                 known ? s.case_identity[r.case_attributes] : std::string()});
+      subject.cases.push_back({r.event_day,
+                               known ? s.case_attributes[r.case_attributes] : CaseAttributes(),
+                               known ? s.case_identity[r.case_attributes] : std::string()});
       continue;
     }
     if (r.source == ExportKind::kIncidents) {
-      p.subject.incidents.push_back(
+      subject.incidents.push_back(
           {r.event_day, s.attribute_values[r.category], s.attribute_values[r.role]});
     } else {
-      p.subject.convictions.push_back({r.event_day, "", ""});
+      subject.convictions.push_back({r.event_day, "", ""});
     }
-    if (r.person.gender != 'o') ++p.gender[r.person.gender];
-    if (r.person.birth_band != 0) ++p.band[r.person.birth_band];
+    if (r.person.gender != 'o') ++gender[r.person.gender];
+    if (r.person.birth_band != 0) ++band[r.person.birth_band];
   }
   auto most_frequent = [](const auto& counts, auto none) {
     auto best = none;
     int n = 0;
-    for (const auto& [value, count] : counts) {
-      if (count > n) best = value, n = count;  // ties: the smallest value
+    for (const auto& [value, c] : counts) {
+      if (c > n) best = value, n = c;  // ties: the smallest value
     }
     return best;
   };
+  subject.subject_id = s.subject_ids[order.subjects[k]];
+  subject.gender = most_frequent(gender, 'o');
+  subject.birth_band = most_frequent(band, 0);
+  return subject;
+}
+
+std::vector<CohortSubjectIn> SubjectsOf(const LinkageSnapshot& s, bool pool) {
+  const SubjectOrder order = OrderSubjects(s, pool);
   std::vector<CohortSubjectIn> out;
-  out.reserve(people.size());
-  for (auto& [number, p] : people) {
-    p.subject.subject_id = s.subject_ids[number];
-    p.subject.gender = most_frequent(p.gender, 'o');
-    p.subject.birth_band = most_frequent(p.band, 0);
-    out.push_back(std::move(p.subject));
-  }
+  out.reserve(order.subjects.size());
+  for (size_t k = 0; k < order.subjects.size(); ++k) out.push_back(SubjectAt(s, order, k));
   return out;
 }
 

@@ -119,6 +119,17 @@ std::vector<LinkageReportData::EncodingAudit> AuditEncodings(const std::vector<L
 // the most frequent known values among the subject's police records.
 std::vector<CohortSubjectIn> SubjectsOf(const LinkageSnapshot& snapshot, bool pool);
 
+// The same subjects as an index into the snapshot's records, so that they can be served in
+// pages without building them all (a national pool holds millions).
+struct SubjectOrder {
+  std::vector<uint32_t> subjects;  // subject numbers, ascending
+  std::vector<uint32_t> starts;    // subjects[k]'s records: records[starts[k] .. starts[k + 1])
+  std::vector<uint32_t> records;   // indexes into the snapshot's records, in record order
+};
+SubjectOrder OrderSubjects(const LinkageSnapshot& snapshot, bool pool);
+// The k-th subject of `order` (SubjectsOf(snapshot, pool)[k]).
+CohortSubjectIn SubjectAt(const LinkageSnapshot& snapshot, const SubjectOrder& order, size_t k);
+
 class LinkerCore {
  public:
   // `audit`: the audit log (linker/audit_log.h) on `store`, not owned; without one, the core

@@ -422,20 +422,33 @@ grpc::ServerUnaryReactor* LinkerService::GetLinks(grpc::CallbackServerContext* c
 }
 
 grpc::ServerUnaryReactor* LinkerService::GetCohort(grpc::CallbackServerContext* context,
-                                                   const v1::CohortRequest*,
+                                                   const v1::CohortRequest* request,
                                                    v1::CohortResponse* response) {
-  return Subjects(context, /*pool=*/false, response);
+  return Subjects(context, /*pool=*/false, request->start(), response);
 }
 
 grpc::ServerUnaryReactor* LinkerService::GetComparisonPool(grpc::CallbackServerContext* context,
-                                                           const v1::ComparisonPoolRequest*,
+                                                           const v1::ComparisonPoolRequest* request,
                                                            v1::CohortResponse* response) {
-  return Subjects(context, /*pool=*/true, response);
+  return Subjects(context, /*pool=*/true, request->start(), response);
+}
+
+std::shared_ptr<const SubjectOrder> LinkerService::OrderOf(
+    const std::shared_ptr<const LinkageSnapshot>& snapshot, bool pool) {
+  std::lock_guard<std::mutex> lock(order_mu_);
+  if (order_of_.lock() != snapshot) {
+    order_of_ = snapshot;
+    orders_[0].reset();
+    orders_[1].reset();
+  }
+  std::shared_ptr<const SubjectOrder>& order = orders_[pool ? 1 : 0];
+  if (!order) order = std::make_shared<const SubjectOrder>(OrderSubjects(*snapshot, pool));
+  return order;
 }
 
 grpc::ServerUnaryReactor* LinkerService::Subjects(grpc::CallbackServerContext* context, bool pool,
-                                                  v1::CohortResponse* response) {
-  return Unary(context, [this, context, pool, response]() -> absl::Status {
+                                                  uint64_t start, v1::CohortResponse* response) {
+  return Unary(context, [this, context, pool, start, response]() -> absl::Status {
     Peer peer = PeerOf(*context);
     const char* rpc = pool ? "GetComparisonPool" : "GetCohort";
     absl::Status allowed = Authorize(peer, rpc, {Role::kAnalyzer});
@@ -445,16 +458,34 @@ grpc::ServerUnaryReactor* LinkerService::Subjects(grpc::CallbackServerContext* c
     absl::StatusOr<std::shared_ptr<const LinkageSnapshot>> snap = core_->Snapshot();
     if (!snap.ok()) return snap.status();
     const LinkageSnapshot& s = **snap;
-    for (const CohortSubjectIn& subject : SubjectsOf(s, pool)) {
-      ToProto(subject, response->add_subjects());
+    // The subjects in pages of about subject_page_bytes_ (at least one subject a page), in the
+    // order of this snapshot; the analyzer checks that every page carries the same inputs
+    // digest, so pages of two link runs are never mixed.
+    std::shared_ptr<const SubjectOrder> order = OrderOf(*snap, pool);
+    const size_t total = order->subjects.size();
+    if (start > total) {
+      return absl::OutOfRangeError(Cat("no subject at position ", start, " (", total, " in all)"));
     }
+    size_t k = static_cast<size_t>(start);
+    size_t bytes = 0;
+    while (k < total && (k == start || bytes < subject_page_bytes_)) {
+      v1::CohortSubject* out = response->add_subjects();
+      ToProto(SubjectAt(s, *order, k), out);
+      bytes += out->ByteSizeLong() + 8;
+      ++k;
+    }
+    response->set_next_start(k < total ? k : 0);
+    response->set_total_subjects(total);
     response->set_inputs_digest(s.report.inputs_digest);
     // The police data's coverage, over every stored record (not only the cohort's): the
     // analyzer leaves out cases whose windows run past it.
     if (!pool) SetPoliceCoverage(s, response);
     absl::StatusOr<uint64_t> seq = core_->Audit(
         peer.name, "analyzer", pool ? "comparison_pool_request" : "cohort_request", "released",
-        {{"subjects", response->subjects_size()}, {"inputs_digest", s.report.inputs_digest}});
+        {{"subjects", response->subjects_size()},
+         {"from", start},
+         {"total_subjects", total},
+         {"inputs_digest", s.report.inputs_digest}});
     return seq.status();
   });
 }
@@ -594,18 +625,82 @@ grpc::ServerUnaryReactor* LinkerService::RecordAudit(grpc::CallbackServerContext
   });
 }
 
-grpc::ServerUnaryReactor* LinkerService::GetReleasedCohorts(grpc::CallbackServerContext* context,
-                                                            const v1::GetReleasedCohortsRequest*,
-                                                            v1::ReleasedCohorts* response) {
+namespace {
+
+// The released sets are stored part by part ("released_part/<position>", 12 digits), with the
+// number of parts acknowledged in "released_parts": parts are written first, the number last,
+// so a part past the number (a write the linker never acknowledged) is never read, and the
+// next write takes its place. Until session 10 the record was one value, "released_cohorts",
+// rewritten whole at every release and read whole by every study, which stopped working once
+// it passed a message (a national comparison pool's ids are tens of megabytes); it is read
+// once, as parts, when "released_parts" is absent.
+constexpr char kReleasedParts[] = "released_parts";
+constexpr char kFormerReleasedRecord[] = "released_cohorts";
+
+std::string ReleasedPartKey(uint64_t position) {
+  char key[40];
+  std::snprintf(key, sizeof key, "released_part/%012llu",
+                static_cast<unsigned long long>(position));
+  return key;
+}
+
+absl::StatusOr<uint64_t> StoredReleasedParts(RecordStore& store) {
+  absl::StatusOr<std::optional<std::string>> n = store.GetMeta(kReleasedParts);
+  if (!n.ok()) return n.status();
+  if (*n) {
+    uint64_t parts = 0;
+    if (!absl::SimpleAtoi(**n, &parts))
+      return absl::DataLossError("the released sets' part count is damaged");
+    return parts;
+  }
+  // The former record: each of its sets becomes one part.
+  absl::StatusOr<std::optional<std::string>> blob = store.GetMeta(kFormerReleasedRecord);
+  if (!blob.ok()) return blob.status();
+  uint64_t parts = 0;
+  if (*blob) {
+    v1::ReleasedCohorts former;
+    if (!former.ParseFromString(**blob))
+      return absl::DataLossError("the released cohorts record is damaged");
+    for (const v1::ReleasedSet& set : former.sets()) {
+      v1::ReleasedSetPart part;
+      part.set_set_key(Cat("former-", parts));
+      part.set_part(0);
+      part.set_parts(1);
+      part.set_data(set.SerializeAsString());
+      absl::Status s = store.PutMeta(ReleasedPartKey(parts), part.SerializeAsString());
+      if (!s.ok()) return s;
+      ++parts;
+    }
+  }
+  absl::Status s = store.PutMeta(kReleasedParts, std::to_string(parts));
+  if (!s.ok()) return s;
+  return parts;
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* LinkerService::GetReleasedCohorts(
+    grpc::CallbackServerContext* context, const v1::GetReleasedCohortsRequest* request,
+    v1::ReleasedCohorts* response) {
   return Unary(context, [&]() -> absl::Status {
     absl::Status allowed = Authorize(PeerOf(*context), "GetReleasedCohorts", {Role::kAnalyzer});
     if (!allowed.ok()) return allowed;
     std::lock_guard<std::mutex> lock(released_mu_);
-    absl::StatusOr<std::optional<std::string>> blob = core_->store().GetMeta("released_cohorts");
-    if (!blob.ok()) return blob.status();
-    if (*blob && !response->ParseFromString(**blob)) {
-      return absl::DataLossError("the released cohorts record is damaged");
+    absl::StatusOr<uint64_t> parts = StoredReleasedParts(core_->store());
+    if (!parts.ok()) return parts.status();
+    uint64_t k = request->start();
+    if (k > *parts) return absl::OutOfRangeError(Cat("no part at position ", k, " (", *parts, ")"));
+    size_t bytes = 0;
+    while (k < *parts && (k == request->start() || bytes < released_page_bytes_)) {
+      absl::StatusOr<std::optional<std::string>> stored =
+          core_->store().GetMeta(ReleasedPartKey(k));
+      if (!stored.ok()) return stored.status();
+      if (!*stored || !response->add_parts()->ParseFromString(**stored))
+        return absl::DataLossError(Cat("the released sets' part ", k, " is missing or damaged"));
+      bytes += (*stored)->size();
+      ++k;
     }
+    response->set_next_start(k < *parts ? k : 0);
     return absl::OkStatus();
   });
 }
@@ -617,17 +712,33 @@ grpc::ServerUnaryReactor* LinkerService::AddReleasedCohorts(
     absl::Status allowed = Authorize(PeerOf(*context), "AddReleasedCohorts", {Role::kAnalyzer});
     if (!allowed.ok()) return allowed;
     std::lock_guard<std::mutex> lock(released_mu_);
-    v1::ReleasedCohorts all;
-    absl::StatusOr<std::optional<std::string>> blob = core_->store().GetMeta("released_cohorts");
-    if (!blob.ok()) return blob.status();
-    if (*blob && !all.ParseFromString(**blob))
-      return absl::DataLossError("the released cohorts record is damaged");
-    for (const v1::ReleasedSet& set : request->sets()) {
-      if (set.subject_ids_size() > 0) *all.add_sets() = set;
+    absl::StatusOr<uint64_t> parts = StoredReleasedParts(core_->store());
+    if (!parts.ok()) return parts.status();
+    uint64_t n = *parts;
+    auto put = [&](const v1::ReleasedSetPart& part) {
+      absl::Status s = core_->store().PutMeta(ReleasedPartKey(n), part.SerializeAsString());
+      if (s.ok()) ++n;
+      return s;
+    };
+    for (const v1::ReleasedSetPart& part : request->parts()) {
+      if (part.set_key().empty() || part.parts() == 0 || part.part() >= part.parts())
+        return absl::InvalidArgumentError("a released set's part without a key or number");
+      absl::Status s = put(part);
+      if (!s.ok()) return s;
     }
-    absl::Status s = core_->store().PutMeta("released_cohorts", all.SerializeAsString());
+    // A whole set in the former field is one part of its own.
+    for (const v1::ReleasedSet& set : request->sets()) {
+      if (set.subject_ids_size() == 0) continue;
+      v1::ReleasedSetPart part;
+      part.set_set_key(Cat("set-", n));
+      part.set_parts(1);
+      part.set_data(set.SerializeAsString());
+      absl::Status s = put(part);
+      if (!s.ok()) return s;
+    }
+    absl::Status s = core_->store().PutMeta(kReleasedParts, std::to_string(n));
     if (!s.ok()) return s;
-    response->set_total_sets(static_cast<uint64_t>(all.sets_size()));
+    response->set_total_sets(n);
     return absl::OkStatus();
   });
 }

@@ -85,18 +85,31 @@ class LinkerService final : public v1::Linker::CallbackService {
     return it == agents_.end() ? nullptr : &it->second;
   }
   StreamLimits& stream_limits() { return stream_limits_; }
+  // About how many bytes of subjects a page of the cohort or the pool holds (tests set it low).
+  void set_subject_page_bytes(size_t bytes) { subject_page_bytes_ = bytes; }
+  // Likewise for a page of released sets' parts.
+  void set_released_page_bytes(size_t bytes) { released_page_bytes_ = bytes; }
 
  private:
   // An agent certificate outside the allowlist: logged, audited, PERMISSION_DENIED.
   [[nodiscard]] absl::Status AgentNotAllowed(const Peer& peer, std::string_view rpc);
   // The cohort (subjects holding a case) or the comparison pool (police records only).
+  // One page of them from position `start`.
   grpc::ServerUnaryReactor* Subjects(grpc::CallbackServerContext* context, bool pool,
-                                     v1::CohortResponse* response);
+                                     uint64_t start, v1::CohortResponse* response);
+  // The order of the cohort's or the pool's subjects in `snapshot`, made once per snapshot.
+  std::shared_ptr<const SubjectOrder> OrderOf(
+      const std::shared_ptr<const LinkageSnapshot>& snapshot, bool pool);
 
   LinkerCore* core_;
   StreamLimits stream_limits_;  // uploads per agent certificate, and their deadline
   std::mutex released_mu_;      // read-modify-write of the released sets
   std::map<std::string, AgentGrant> agents_;
+  size_t subject_page_bytes_ = 16 << 20;
+  size_t released_page_bytes_ = 16 << 20;
+  std::mutex order_mu_;  // the subject orders of the latest snapshot served
+  std::weak_ptr<const LinkageSnapshot> order_of_;
+  std::shared_ptr<const SubjectOrder> orders_[2];  // cohort, pool
 };
 
 void ToProto(const ExtractInfo& info, v1::ExtractSummary* out);

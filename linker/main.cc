@@ -29,6 +29,11 @@ int main(int argc, char** argv) {
   CLI::App app{"pprl-linker: stores pseudonymised extracts, links them, keeps the audit log"};
   pprl::DaemonFlags flags(app, {pprl::DaemonFlag::kDataDir, pprl::DaemonFlag::kAuditKey,
                                 pprl::DaemonFlag::kAgentGrants});
+  // A page of the cohort, the pool or the released sets holds about this much (under the
+  // 64 MiB message limit; the tests page with a few hundred bytes).
+  size_t page_bytes = 16 << 20;
+  app.add_option("--page-bytes", page_bytes, "about how large a page of subjects is (16 MiB)")
+      ->check(CLI::Range(size_t{256}, size_t{48} << 20));
   CLI11_PARSE(app, argc, argv);
 
   absl::StatusOr<pprl::DaemonConfig> resolved = flags.Resolve();
@@ -66,6 +71,8 @@ int main(int argc, char** argv) {
   }
   pprl::LinkerCore core(store->get(), NowMs, audit->get());
   pprl::LinkerService service(&core, config.limits, config.agents);
+  service.set_subject_page_bytes(page_bytes);
+  service.set_released_page_bytes(page_bytes);
   int code = pprl::RunDaemon(
       config, {&service},
       {{"data_dir", config.data_dir}, {"agents", std::to_string(config.agents.size())}});

@@ -40,15 +40,7 @@ class AnalyzerServiceTest : public ::testing::Test {
     ASSERT_THAT(MakeDevCertificates(dir_.File("certs")), IsOk());
     std::ostringstream log;
     ASSERT_THAT(RunKeygen({dir_.File("site.key")}, log), IsOk());
-    linker_ = std::make_unique<DaemonProcess>(
-        PPRL_LINKER_BIN,
-        std::vector<std::string>{"--listen", "127.0.0.1:0", "--data-dir", dir_.File("db"),
-                                 "--tls-ca", Cert("ca.pem"), "--tls-cert", Cert("linker.pem"),
-                                 "--tls-key", Cert("linker.key"), "--allow-agent",
-                                 "police=police:incidents,convictions", "--allow-agent",
-                                 "veiligheidshuis=veiligheidshuis:cases"},
-        dir_.File("linker.port"), dir_.File("linker.log"));
-    ASSERT_TRUE(linker_->running());
+    StartLinker();
     StartAnalyzer();
     // The hand-written exports, pseudonymised and uploaded with the sites' certificates.
     const std::string data = std::string(PPRL_SOURCE_DIR) + "/tests/cli/testdata/handmade/";
@@ -66,6 +58,20 @@ class AnalyzerServiceTest : public ::testing::Test {
       ASSERT_THAT(RunUpload(Linker(agent), p.output, "", log), IsOk());
     }
     ASSERT_THAT(RunLink(Linker("auditor"), log), IsOk());
+  }
+
+  void StartLinker(const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> args = {"--listen",      "127.0.0.1:0",
+                                     "--data-dir",    dir_.File("db"),
+                                     "--tls-ca",      Cert("ca.pem"),
+                                     "--tls-cert",    Cert("linker.pem"),
+                                     "--tls-key",     Cert("linker.key"),
+                                     "--allow-agent", "police=police:incidents,convictions",
+                                     "--allow-agent", "veiligheidshuis=veiligheidshuis:cases"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    linker_ = std::make_unique<DaemonProcess>(PPRL_LINKER_BIN, args, dir_.File("linker.port"),
+                                              dir_.File("linker.log"));
+    ASSERT_TRUE(linker_->running());
   }
 
   void StartAnalyzer(const std::vector<std::string>& extra = {}) {
@@ -464,6 +470,42 @@ TEST_F(AnalyzerServiceTest, AStudyMayNotLowerTheServersMinCell) {
   EXPECT_THAT(audit.str(), HasSubstr("\"action\":\"query_refused\""));
   // A stricter study is fine.
   EXPECT_TRUE(Analyze("analyst", "[disclosure]\nmin_cell = 15\n", &r).ok());
+}
+
+// The cohort, the pool and the released sets travel in pages and parts (a national pool is far
+// larger than one message): read in pages of a few hundred bytes, and the released sets
+// stored in parts of 64 bytes, the report is the one read whole, and the rerun of a released
+// cohort one case smaller is still refused, so the sets read back whole from their parts.
+TEST_F(AnalyzerServiceTest, TheCohortThePoolAndTheReleasedSetsComeInPages) {
+  const std::string study = "[comparison]\nenabled = true\n";
+  v1::AnalyzeResponse whole, paged;
+  ASSERT_TRUE(Analyze("analyst", study, &whole).ok());
+  analyzer_.reset();
+  linker_.reset();
+  StartLinker({"--page-bytes", "256"});
+  StartAnalyzer({"--released-part-bytes", "64"});
+  ASSERT_TRUE(Analyze("analyst", study, &paged).ok());
+  nlohmann::json a = nlohmann::json::parse(whole.report_json());
+  nlohmann::json b = nlohmann::json::parse(paged.report_json());
+  a.erase("audit");
+  b.erase("audit");
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(b["cohort"]["n"], 20);
+  // Stored in parts by this analyzer, read back by the next.
+  analyzer_.reset();
+  StartAnalyzer({"--released-part-bytes", "64"});
+  grpc::Status s = Analyze("analyst", "[cohort]\nfirst_discussed_to = \"2013-11-30\"\n", &paged);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("by fewer than 10 subjects"));
+  // Every page is in the audit log with where it started.
+  size_t pages = 0, later_pages = 0;
+  for (const auto& [seq, body] : AuditEntries()) {
+    if (body.find("\"action\":\"cohort_request\"") == std::string::npos) continue;
+    ++pages;
+    if (body.find("\"from\":0") == std::string::npos) ++later_pages;
+  }
+  EXPECT_GT(later_pages, 2u);
+  EXPECT_GT(pages, later_pages);
 }
 
 }  // namespace

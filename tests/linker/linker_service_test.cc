@@ -667,6 +667,81 @@ TEST_F(LinkerServiceTest, TheStoredOrderSaysNothingOfTheExportsRowOrder) {
   EXPECT_LT(std::abs(spearman), 0.3) << spearman;
 }
 
+// The released sets are stored part by part and served in pages: the record of the former
+// form (one value) is read as one part a set, parts added after it follow in order, a page
+// ends at about --page-bytes, and a part past the acknowledged count is never served.
+TEST_F(LinkerServiceTest, TheReleasedSetsAreStoredInPartsAndServedInPages) {
+  v1::ReleasedCohorts former;
+  for (int i = 0; i < 3; ++i) {
+    v1::ReleasedSet* set = former.add_sets();
+    set->set_family("cohort");
+    for (int k = 0; k < 12; ++k) set->add_subject_ids("S" + std::to_string(100 * i + k));
+  }
+  {
+    absl::StatusOr<std::unique_ptr<RecordStore>> store =
+        OpenRocksDbRecordStore(dir_.File("db"), [] { return int64_t{0}; });
+    ASSERT_THAT(store, IsOk());
+    ASSERT_THAT((*store)->PutMeta("released_cohorts", former.SerializeAsString()), IsOk());
+  }
+  StartLinker({"--page-bytes", "256"});
+  auto analyzer = Stub("analyzer");
+  v1::ReleasedCohorts add;
+  for (uint32_t p = 0; p < 2; ++p) {
+    v1::ReleasedSetPart* part = add.add_parts();
+    part->set_set_key("new");
+    part->set_part(p);
+    part->set_parts(2);
+    part->set_data(std::string(200, static_cast<char>('a' + p)));
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::AddReleasedCohortsResponse ack;
+    ASSERT_TRUE(analyzer->AddReleasedCohorts(&ctx, add, &ack).ok());
+    EXPECT_EQ(ack.total_sets(), 5u);
+  }
+  // A part without a key is refused, and nothing of its request is counted.
+  {
+    v1::ReleasedCohorts bad = add;
+    bad.mutable_parts(1)->clear_set_key();
+    grpc::ClientContext ctx;
+    v1::AddReleasedCohortsResponse ack;
+    EXPECT_EQ(analyzer->AddReleasedCohorts(&ctx, bad, &ack).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  std::vector<v1::ReleasedSetPart> parts;
+  int pages = 0;
+  uint64_t start = 0;
+  do {
+    grpc::ClientContext ctx;
+    v1::GetReleasedCohortsRequest q;
+    q.set_start(start);
+    v1::ReleasedCohorts page;
+    ASSERT_TRUE(analyzer->GetReleasedCohorts(&ctx, q, &page).ok());
+    ++pages;
+    ASSERT_GT(page.parts_size(), 0);
+    parts.insert(parts.end(), page.parts().begin(), page.parts().end());
+    start = page.next_start();
+  } while (start != 0 && pages < 10);
+  EXPECT_EQ(pages, 2);  // the former three and the first new part (a page ends past 256 bytes)
+  ASSERT_EQ(parts.size(), 5u);
+  for (int i = 0; i < 3; ++i) {
+    v1::ReleasedSet set;
+    ASSERT_TRUE(set.ParseFromString(parts[i].data()));
+    EXPECT_EQ(set.SerializeAsString(), former.sets(i).SerializeAsString());
+    EXPECT_EQ(parts[i].parts(), 1u);
+  }
+  EXPECT_EQ(parts[3].set_key(), "new");
+  EXPECT_EQ(parts[4].part(), 1u);
+  EXPECT_EQ(parts[4].data(), std::string(200, 'b'));
+  // A page past the end is an error, not an empty page.
+  grpc::ClientContext ctx;
+  v1::GetReleasedCohortsRequest q;
+  q.set_start(6);
+  v1::ReleasedCohorts page;
+  EXPECT_EQ(analyzer->GetReleasedCohorts(&ctx, q, &page).error_code(),
+            grpc::StatusCode::OUT_OF_RANGE);
+}
+
 // A message larger than the limit (64 MiB) is refused, and the linker carries on.
 TEST_F(LinkerServiceTest, OversizedMessagesAreRefused) {
   StartLinker();
