@@ -290,24 +290,13 @@ absl::Status AnalyzerService::Run(const Peer& peer, const std::string& study_tom
   }
   {
     // Remember the released sets before the report leaves: if this fails, nothing is released.
-    // Sets (and statistics) released before are not stored again: the record grows only by
-    // what is new (the comparison pool, the same each time, is large).
-    std::map<std::pair<std::string, std::vector<std::string>>, std::set<std::string>> stored;
-    for (const SubjectSet& set : released)
-      stored[{set.family, set.ids}].insert(set.statistics.begin(), set.statistics.end());
+    // Only what the record lacks (NotYetRecorded: the record grows by what is new).
     std::vector<v1::ReleasedSet> add;
-    for (const SubjectSet& set : sets) {
-      if (set.ids.empty()) continue;
-      auto known = stored.find({set.family, set.ids});
-      std::vector<std::string> fresh;
-      for (const std::string& key : set.statistics) {
-        if (known == stored.end() || !known->second.contains(key)) fresh.push_back(key);
-      }
-      if (known != stored.end() && fresh.empty()) continue;
+    for (const SubjectSet& set : NotYetRecorded(*study, sets, released)) {
       v1::ReleasedSet& w = add.emplace_back();
       w.set_family(set.family);
       for (const std::string& id : set.ids) w.add_subject_ids(id);
-      for (const std::string& key : fresh) {
+      for (const std::string& key : set.statistics) {
         w.add_statistics(key);
         if (auto row = set.rows.find(key); row != set.rows.end()) {
           v1::EquationRow* r = w.add_rows();

@@ -526,29 +526,43 @@ std::vector<std::string> RememberedRows(const Study& study) {
   return rows;
 }
 
-int RestorePoliceInputs(const Study& study, const SubjectSet& candidate,
-                        const std::vector<SubjectSet>& released,
-                        std::vector<SubjectVariables>* cohort) {
-  auto person_of = [](const std::string& id) {
-    return std::string_view(id).substr(0, id.rfind(':'));
-  };
-  const std::vector<std::string> rows = RememberedRows(study);
-  // Each person's last remembered inputs under this filter (the set and the place in it), from
-  // any release that held them: chosen on what was released, never on their data. (From a
-  // release of the same people only, a rerun over a cohort no release had, such as hic and
-  // risicoburger after hic, hic and jeugd, and all three, set back nobody, and the police
-  // inputs' withholding said whether one person's had changed: red team 11, P1.)
+namespace {
+
+std::string_view PersonOf(const std::string& id) {
+  return std::string_view(id).substr(0, id.rfind(':'));
+}
+
+// Each person's last remembered police inputs under `rows` (RememberedRows of a count
+// definition): the last released set of `family` holding them with every row whole, and
+// their place in it. Chosen on what was released, never on their data.
+std::map<std::string_view, std::pair<const SubjectSet*, size_t>> LastRemembered(
+    const std::string& family, const std::vector<std::string>& rows,
+    const std::vector<SubjectSet>& released) {
   std::map<std::string_view, std::pair<const SubjectSet*, size_t>> last;
   for (const SubjectSet& r : released) {
-    if (r.family != candidate.family) continue;
+    if (r.family != family) continue;
     bool whole = true;
     for (const std::string& row : rows) {
       auto it = r.rows.find(row);
       whole = whole && it != r.rows.end() && it->second.size() == r.ids.size();
     }
     if (!whole) continue;
-    for (size_t i = 0; i < r.ids.size(); ++i) last[person_of(r.ids[i])] = {&r, i};
+    for (size_t i = 0; i < r.ids.size(); ++i) last[PersonOf(r.ids[i])] = {&r, i};
   }
+  return last;
+}
+
+}  // namespace
+
+int RestorePoliceInputs(const Study& study, const SubjectSet& candidate,
+                        const std::vector<SubjectSet>& released,
+                        std::vector<SubjectVariables>* cohort) {
+  const std::vector<std::string> rows = RememberedRows(study);
+  // Each person's last remembered inputs under this filter, from any release that held them
+  // (from a release of the same people only, a rerun over a cohort no release had, such as hic
+  // and risicoburger after hic, hic and jeugd, and all three, set back nobody, and the police
+  // inputs' withholding said whether one person's had changed: red team 11, P1).
+  const auto last = LastRemembered(candidate.family, rows, released);
   std::map<std::string_view, SubjectVariables*> of;
   for (SubjectVariables& v : *cohort) of[v.subject_id] = &v;
   auto value = [&](const std::pair<const SubjectSet*, size_t>& at, size_t k) {
@@ -560,7 +574,7 @@ int RestorePoliceInputs(const Study& study, const SubjectSet& candidate,
   // is neither counted nor set back here.
   std::vector<std::pair<SubjectVariables*, std::pair<const SubjectSet*, size_t>>> restore;
   for (const std::string& id : candidate.ids) {
-    const std::string_view person = person_of(id);
+    const std::string_view person = PersonOf(id);
     auto at = last.find(person);
     auto v = of.find(person);
     if (at == last.end() || v == of.end() || at->second.first->ids[at->second.second] == id)
@@ -580,6 +594,43 @@ int RestorePoliceInputs(const Study& study, const SubjectSet& candidate,
                     incidents, convictions, study);
   }
   return static_cast<int>(restore.size());
+}
+
+std::vector<SubjectSet> NotYetRecorded(const Study& study, const std::vector<SubjectSet>& sets,
+                                       const std::vector<SubjectSet>& released) {
+  std::map<std::pair<std::string, std::vector<std::string>>, std::set<std::string>> stored;
+  for (const SubjectSet& set : released)
+    stored[{set.family, set.ids}].insert(set.statistics.begin(), set.statistics.end());
+  const std::vector<std::string> rows = RememberedRows(study);
+  std::vector<SubjectSet> out;
+  for (const SubjectSet& set : sets) {
+    if (set.ids.empty()) continue;
+    // Police inputs whose people's last remembered ones are another release's (the police data
+    // went back to a state released before: B after A, then A again) are stored again whole,
+    // so that the restore's baseline is the last release, not the last stored. Else the next
+    // update of one person, against B's inputs of ten or more others, read fresh, and differed
+    // from the release just before by that one person's counts.
+    bool again = false;
+    if (set.rows.contains(rows[0])) {
+      const auto last = LastRemembered(set.family, rows, released);
+      for (size_t i = 0; i < set.ids.size() && !again; ++i) {
+        auto at = last.find(PersonOf(set.ids[i]));
+        again = at == last.end() || at->second.first->ids[at->second.second] != set.ids[i] ||
+                at->second.first->rows.at(rows[kReferenceDay])[at->second.second] !=
+                    set.rows.at(rows[kReferenceDay])[i];
+      }
+    }
+    auto known = stored.find({set.family, set.ids});
+    SubjectSet fresh{set.family, set.ids, {}};
+    for (const std::string& key : set.statistics) {
+      if (!again && known != stored.end() && known->second.contains(key)) continue;
+      fresh.statistics.push_back(key);
+      if (auto row = set.rows.find(key); row != set.rows.end()) fresh.rows[key] = row->second;
+    }
+    if (known != stored.end() && fresh.statistics.empty()) continue;
+    out.push_back(std::move(fresh));
+  }
+  return out;
 }
 
 std::vector<std::string> ChangedPeople(const SubjectSet& candidate, const SubjectSet& released) {

@@ -125,6 +125,14 @@ int RestorePoliceInputs(const Study& study, const SubjectSet& candidate,
                         const std::vector<SubjectSet>& released,
                         std::vector<SubjectVariables>* cohort);
 
+// What of a release's `sets` the release record (`released`, in the order stored) lacks: a
+// set stored before is not stored again, only its statistics not stored before (the comparison
+// pool, the same each time, is large); empty sets are not stored. A police inputs set whose
+// people's last remembered inputs (RestorePoliceInputs) are not all its own is stored again
+// whole, so that "the last release that held them" is the last released.
+std::vector<SubjectSet> NotYetRecorded(const Study& study, const std::vector<SubjectSet>& sets,
+                                       const std::vector<SubjectSet>& released);
+
 // The people (subject ids, the part of a versioned id before its last ':') in both `candidate`
 // and `released` (one family) whose tags differ: those whose data changed between the two.
 std::vector<std::string> ChangedPeople(const SubjectSet& candidate, const SubjectSet& released);

@@ -902,6 +902,51 @@ TEST(PoliceUpdate, ARerunAfterOnePersonsRecordsChangedReadsAsIfNothingChanged) {
   }
 }
 
+// The restore's baseline is the last release, not the last stored (session 9's edge): the
+// record does not store a set twice, so police data that went back to a state released before
+// (A, then B with ten people changed, then A again) left B's inputs as everyone's last, and
+// the next update of one person, eleven apart from B, read fresh: that release and the one
+// just before (A again) differed by that one person's counts. Recorded as the analyzer records
+// (NotYetRecorded), A again is stored again and the update reads as A.
+TEST(PoliceUpdate, DataThatWentBackAreTheBaselineOfTheNextUpdate) {
+  Study study = NoComparison();
+  const std::vector<CohortSubjectIn> a = Subjects(120, 7, 0, 4);
+  std::vector<SubjectSet> history;
+  auto release = [&](const std::vector<CohortSubjectIn>& data) {
+    absl::StatusOr<StudyResult> r = AnalyzeStudy(study, data, {}, history, "key");
+    EXPECT_THAT(r, IsOk());
+    if (!r.ok()) return std::pair{json(), -1};
+    for (SubjectSet& s : NotYetRecorded(study, r->released_sets, history))
+      history.push_back(std::move(s));
+    return std::pair{AnalystView(r), r->police_inputs_restored};
+  };
+  const auto [view_a, restored_a] = release(a);
+  ASSERT_FALSE(view_a["descriptives"]["incidents_year_after"].is_null());
+  std::vector<CohortSubjectIn> b = a;
+  std::set<size_t> ten;
+  for (size_t i = 1; ten.size() < 10; ++i) {
+    if (b[i].incidents.empty()) continue;
+    AddIncident(b[i], b[i].cases[0].first_discussed_day + 40);
+    ten.insert(i);
+  }
+  EXPECT_EQ(release(b).second, 0);
+  const size_t before_again = history.size();
+  const auto [view_again, restored_again] = release(a);
+  EXPECT_EQ(restored_again, 0);
+  EXPECT_EQ(view_again, view_a);
+  EXPECT_GT(history.size(), before_again);  // the police inputs stored again
+  std::vector<CohortSubjectIn> c = a;
+  ASSERT_FALSE(ten.contains(0));
+  AddIncident(c[0], c[0].cases[0].first_discussed_day + 40);
+  const auto [view_c, restored_c] = release(c);
+  EXPECT_EQ(restored_c, 1);
+  EXPECT_EQ(view_c, view_a);
+  // A rerun on unchanged data stores nothing new.
+  const size_t settled = history.size();
+  release(c);
+  EXPECT_EQ(history.size(), settled);
+}
+
 }  // namespace
 }  // namespace pprl
 
