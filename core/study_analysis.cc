@@ -338,88 +338,53 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& as_given,
     inputs[1] = InputsSets(study, subjects, cohort, inputs_key)[1];
     result.released_sets = ReleasedSets(cohort);  // the incident and conviction sets too
   }
-  // The people whose case-file inputs changed since a release of the same people (min_cell or
-  // more: fewer were refused above) are a group whose figures the two releases difference:
-  // under the linked-count rule like a cohort (red team 9, R1: one person moved to another day
-  // among nine the police do not know gave that person's changed counts through the police
-  // inputs' withholding). Withheld whatever that person's data: the group's linked count.
+  // Case-file changes (min_cell or more people: fewer were refused above) are decided on the
+  // case file alone (red team 13). Until session 10 the people whose case-file inputs changed,
+  // and those whose reference day moved, were groups under the linked-count rule (at least
+  // min_cell linked and min_cell not, and for the moved at least min_cell with other counts),
+  // decided on their police data. The case-file officer picks such a group and pads it with
+  // people of known status: fictional cases are certainly unlinked, renamed people known to the
+  // police certainly change, people moved to a day released before certainly keep their
+  // counts. The threshold then asked about one person: whether they are known to the police
+  // (T5, T1: 30 of 30 and 20 of 20), whether an update changed their counts (T2), the dates of
+  // their incidents (T3: one person's only incident to the day). Now:
+  //  - people whose reference day moved or whose identity changed since a release of them have
+  //    other police counts for a reason the case file gave: every figure over the police
+  //    counts is withheld while there are any, whatever their data;
+  //  - a change of case variables alone leaves everyone's counts as they were (the counts'
+  //    figures stand, and the budget counts the models on the new data as new equations: F4),
+  //    but with unlinked subjects left out, whether a model over the linked changed at all
+  //    said whether the changed people are linked (nine fictional cases beside one person): the
+  //    models and correlations are withheld while anyone's case variables differ from a
+  //    release of them. With unlinked counted as zero everyone is in them, linked or not.
   const std::vector<SubjectSet> linked_sets = LinkedSets(cohort);
-  std::map<std::string, std::array<bool, 2>> linked_of;  // subject -> any incident, conviction
-  for (const SubjectVariables& v : cohort)
-    linked_of[v.subject_id] = {v.linked_incidents, v.linked_convictions};
-  // The same for the people whose reference day moved, a group of its own: they are the ones
-  // whose counts a case-file change moves, and among everyone's changed case variables they
-  // were one person whose counts decided the police inputs' withholding (red team 10, N1).
+  std::set<std::string> recounted;  // identity changed or reference day moved
+  bool case_variables_changed = false;
+  for (const SubjectSet& r : released) {
+    for (const SubjectSet* mine : {&inputs[2], &inputs[3]}) {
+      if (r.family != mine->family) continue;
+      for (std::string& person : ChangedPeople(*mine, r)) recounted.insert(std::move(person));
+    }
+    if (r.family == inputs[0].family && !ChangedPeople(inputs[0], r).empty())
+      case_variables_changed = true;
+  }
   std::vector<std::tuple<std::string, std::string, std::string>> changed_groups;  // source,
                                                                                   // rule, detail
-  std::set<std::string> moved;  // the people whose reference day moved since a release of them
-  for (const auto& [mine, rule, what] :
-       {std::tuple{&inputs[0], "case_inputs_changed", "case-file inputs changed"},
-        std::tuple{&inputs[2], "reference_days_moved", "reference day moved"}}) {
-    for (const SubjectSet& r : released) {
-      if (r.family != mine->family) continue;
-      const std::vector<std::string> changed = ChangedPeople(*mine, r);
-      if (changed.empty()) continue;
-      if (mine == &inputs[2]) moved.insert(changed.begin(), changed.end());
-      for (size_t k = 0; k < linked_sets.size(); ++k) {
-        int64_t linked = 0;
-        for (const std::string& person : changed) {
-          auto it = linked_of.find(person);
-          linked += it != linked_of.end() && it->second[k];
-        }
-        const int64_t rest = static_cast<int64_t>(changed.size()) - linked;
-        if (linked < study.min_cell || rest < study.min_cell) {
-          changed_groups.emplace_back(
-              kBudgetSources[k], rule,
-              Cat("a group of ", changed.size(), " people whose ", what, ", ", linked,
-                  " of them linked (", kBudgetSources[k], ")"));
-        }
-      }
-    }
-  }
-  // The people whose reference day moved since a release of them have counts around another
-  // day: two releases difference their count changes. Whether a moved person's counts changed
-  // is their data, so it must not decide anything alone: a kind's figures are withheld unless
-  // min_cell or more of the moved people hold counts of that kind other than every released
-  // one (none included: red team 10, N1, with nine decoys moved a day, whose counts seldom
-  // change, beside the one person, the release said whether that person's had).
-  if (!moved.empty()) {
-    // Per person, the halves ("incidents.convictions") of each released tag.
-    std::map<std::string, std::array<std::set<std::string>, 2>> released_halves;
-    auto halves = [](const std::string& id) {
-      const size_t colon = id.rfind(':'), dot = id.rfind('.');
-      return std::tuple{id.substr(0, colon), id.substr(colon + 1, dot - colon - 1),
-                        id.substr(dot + 1)};
-    };
-    for (const SubjectSet& r : released) {
-      if (r.family != inputs[1].family) continue;
-      for (const std::string& id : r.ids) {
-        if (id.rfind(':') == std::string::npos || id.rfind('.') < id.rfind(':')) continue;
-        auto [person, incidents, convictions] = halves(id);
-        if (!moved.contains(person)) continue;
-        released_halves[person][0].insert(incidents);
-        released_halves[person][1].insert(convictions);
-      }
-    }
-    std::array<int64_t, 2> other = {0, 0};
-    for (const std::string& id : inputs[1].ids) {
-      auto [person, incidents, convictions] = halves(id);
-      auto it = released_halves.find(person);
-      if (it == released_halves.end()) continue;
-      other[0] += !it->second[0].contains(incidents);
-      other[1] += !it->second[1].contains(convictions);
-    }
-    for (size_t k = 0; k < 2; ++k) {
-      if (other[k] >= study.min_cell) continue;
-      changed_groups.emplace_back(kBudgetSources[k], "reference_days_moved",
-                                  Cat(moved.size(), " people whose reference day moved, ", other[k],
-                                      " of them with other counts (", kBudgetSources[k], ")"));
+  if (!recounted.empty()) {
+    for (const char* source : kBudgetSources) {
+      changed_groups.emplace_back(
+          source, "case_file_moved_counts",
+          Cat(recounted.size(),
+              " people whose reference day or identity the case file changed since a release"));
     }
   }
   const absl::Status police_changed = CheckDifferencing(inputs[1], released, study.min_cell);
   result.released_sets.push_back(std::move(inputs[0]));
   result.released_sets.push_back(std::move(inputs[2]));
-  if (police_changed.ok()) result.released_sets.push_back(std::move(inputs[1]));
+  result.released_sets.push_back(std::move(inputs[3]));
+  // Police inputs whose figures are withheld whatever they are are not released.
+  if (police_changed.ok() && recounted.empty())
+    result.released_sets.push_back(std::move(inputs[1]));
   std::vector<std::pair<std::string, std::string>> linkage_suppressed;
   const json linkage = CohortLinkage(study, subjects, cohort, &linkage_suppressed);
   absl::StatusOr<nlohmann::json> report = BuildStudyReport(study, cohort, linkage);
@@ -469,6 +434,19 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& as_given,
     figures_by_difference.insert(source);
   }
   WithholdLinkedCounts(study, cohort, by_difference, figures_by_difference, r, &audit);
+  if (case_variables_changed && !study.unlinked_as_zero) {
+    for (const char* pointer : {"/regression", "/regression_fixed_alpha", "/correlations/n",
+                                "/correlations/p", "/correlations/r"}) {
+      json::json_pointer p(pointer);
+      if (!r.contains(p) || r[p].is_null()) continue;
+      r[p] = nullptr;
+      Suppress(r, pointer,
+               "withheld: the case file changed what this study reads of some of these people "
+               "since an earlier release of them, and with unlinked subjects left out, whether "
+               "a model over the linked changed would tell whether those people are linked");
+      audit[pointer] = json::array({{{"rule", "case_variables_changed"}}});
+    }
+  }
   // Figures about the whole pool (its size, its means before matching) change when one
   // person moves from the pool into a case file: they are released only when the pool passes
   // the differencing check like any other set, and it joins the released sets. Issue 12 (the
@@ -493,49 +471,29 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& as_given,
     }
     std::sort(case_subjects.ids.begin(), case_subjects.ids.end());
     const absl::Status case_file = CheckDifferencing(case_subjects, released, study.min_cell);
-    // Limit (red team 5 A1, at group level): when min_cell or more cases were added, the pool
-    // shrank by those of their people known to the police, and whether none, 1 to min_cell - 1,
-    // or all but a few of them were showed in the pool's figures (released unchanged, withheld
-    // as a few apart, or released smaller) and in the matched controls. An analyst who had ten
-    // cases added, nine of people they know to be unknown to the police, read the tenth's. So
-    // the people whose cases were added or removed since a release of the comparison are a
-    // group under the linked-count rule (CheckLinkedCounts, up to the pool's unknown total): at
-    // least min_cell known to the police and min_cell not, else the whole section is withheld.
-    // That decision depends on police data: the case file's state is recorded as if released,
-    // so a probe 1 to min_cell - 1 cases from it is withheld by the case file's rule above.
-    SubjectSet case_known = CaseFileKnownSet(subjects, cohort);
-    const absl::Status known =
-        case_file.ok() ? CheckLinkedCounts(case_known, released, study.min_cell, true) : case_file;
-    const absl::Status d =
-        known.ok() ? CheckDifferencing({"pool", pool_ids, {}}, released, study.min_cell) : known;
-    if (case_file.ok() && !known.ok()) {
-      pool_ids.clear();
-      r["comparison"] = nullptr;
-      Suppress(r, "/comparison",
-               Cat("withheld: with the comparisons released before, it would tell how many of the "
-                   "people whose cases were added or removed since are known to the police, "
-                   "where that number or the rest of them is below ",
-                   study.min_cell, " (none and all included)"));
-      audit["/comparison"] = json::array(
-          {{{"rule", "case_file_changes_known_to_the_police"}, {"detail", RefusalDetail(known)}}});
-      result.released_sets.push_back(std::move(case_subjects));
-    } else if (!case_file.ok()) {
-      // The matched controls come from the pool too: whether the new case's person was one of
-      // them (so known to the police) showed in the matched counts, the estimates and the
-      // budget's withholding of them (red team 5, A1). The whole section goes, with one text.
-      pool_ids.clear();
-      r["comparison"] = nullptr;
-      Suppress(r, "/comparison", Cat("the comparison pool: ", d.message()));
-      audit["/comparison"] =
-          json::array({{{"rule", "case_file_differencing"}, {"detail", RefusalDetail(d)}}});
-    } else if (!d.ok()) {
-      // The pool alone changed by a few (police data the analyst does not control): its own
-      // figures go; the matched sets face the budget's differencing like any other.
+    // When min_cell or more cases were added or removed since a release of the comparison, the
+    // pool changed by those of their people known to the police: its figures (its size, its
+    // means before matching) beside the earlier ones gave how many (red team 5, A1), and a
+    // person who had been a matched control left the pool and changed the matched figures.
+    // Until session 10 those people were a group under the linked-count rule (at least min_cell
+    // known and min_cell not, else the section withheld): a decision on police data over a
+    // group the case file chose, which certified decoys and fictional cases turned into whether
+    // one person is known to the police (red team 13, T6: 11 of 11, the target in no cohort).
+    // Now the comparison is withheld whenever the case holders differ from those of a release
+    // of it, whoever they are (a simulatable decision: the case file's alone).
+    bool holders_changed = false;
+    for (const SubjectSet& earlier : released) {
+      holders_changed = holders_changed || (earlier.family == case_subjects.family &&
+                                            earlier.ids != case_subjects.ids);
+    }
+    const absl::Status d = case_file.ok()
+                               ? CheckDifferencing({"pool", pool_ids, {}}, released, study.min_cell)
+                               : case_file;
+    auto withhold_pool_figures = [&](const std::string& reason, const json& rules) {
       pool_ids.clear();
       c["pool_subjects"] = nullptr;
-      Suppress(r, "/comparison/pool_subjects", Cat("the comparison pool: ", d.message()));
-      audit["/comparison/pool_subjects"] =
-          json::array({{{"rule", "pool_differencing"}, {"detail", RefusalDetail(d)}}});
+      Suppress(r, "/comparison/pool_subjects", reason);
+      audit["/comparison/pool_subjects"] = rules;
       if (c["balance"].is_array()) {
         for (size_t i = 0; i < c["balance"].size(); ++i) {
           for (const char* f : {"pool_mean", "smd_before"}) {
@@ -544,10 +502,35 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& as_given,
           }
         }
       }
+    };
+    if (!case_file.ok()) {
+      // The matched controls come from the pool too: whether the new case's person was one of
+      // them (so known to the police) showed in the matched counts, the estimates and the
+      // budget's withholding of them (red team 5, A1). The whole section goes, with one text.
+      pool_ids.clear();
+      r["comparison"] = nullptr;
+      Suppress(r, "/comparison", Cat("the comparison pool: ", d.message()));
+      audit["/comparison"] =
+          json::array({{{"rule", "case_file_differencing"}, {"detail", RefusalDetail(d)}}});
+    } else if (holders_changed) {
+      pool_ids.clear();
+      r["comparison"] = nullptr;
+      Suppress(r, "/comparison",
+               "withheld: the case file changed who holds a case since an earlier release of the "
+               "comparison, and the pool is everyone else the police know, so its figures and "
+               "the matched controls drawn from it beside the earlier ones would tell about "
+               "those people");
+      audit["/comparison"] = json::array({{{"rule", "case_holders_changed"}}});
+      result.released_sets.push_back(std::move(case_subjects));
+    } else if (!d.ok()) {
+      // The pool alone changed by a few (police data the analyst does not control): its own
+      // figures go; the matched sets face the budget's differencing like any other.
+      withhold_pool_figures(
+          Cat("the comparison pool: ", d.message()),
+          json::array({{{"rule", "pool_differencing"}, {"detail", RefusalDetail(d)}}}));
     } else {
       result.released_sets.push_back({"pool", pool_ids, {}});
       result.released_sets.push_back(std::move(case_subjects));
-      result.released_sets.push_back(std::move(case_known));
     }
   }
   // The budget: every statistic about police counts is an equation in them. When the report

@@ -449,7 +449,7 @@ std::vector<SubjectSet> InputsSets(const Study& study, const std::vector<CohortS
   std::map<std::string, const CohortSubjectIn*> by_id;
   for (const CohortSubjectIn& subject : subjects) by_id[subject.subject_id] = &subject;
   SubjectSet case_file{"inputs", {}, {}}, police{"police_inputs", {}, {}},
-      reference{"reference_days", {}, {}};
+      reference{"reference_days", {}, {}}, identities{"case_identities", {}, {}};
   for (const SubjectVariables& v : cohort) {
     auto found = by_id.find(v.subject_id);
     if (found == by_id.end()) continue;
@@ -469,7 +469,9 @@ std::vector<SubjectSet> InputsSets(const Study& study, const std::vector<CohortS
     // identities, each once: an exact copy adds none). Changed under the same case id, the
     // person's police records may stop linking: a change of the case file, decided on it
     // (red team 12, S1 to S5), not one the analyzer could only see through the police data.
-    read.push_back(Cat("identity:", json(CaseIdentities(s)).dump()));
+    const std::string identity = Cat("identity:", json(CaseIdentities(s)).dump());
+    read.push_back(identity);
+    identities.ids.push_back(Cat(v.subject_id, ":", KeyedTag(mac, identity)));
     for (const auto& [name, value] : v.values) {
       if (name.rfind("incidents_", 0) != 0 && name.rfind("convictions_", 0) != 0)
         read.push_back(Cat(name, "=", value));
@@ -490,6 +492,7 @@ std::vector<SubjectSet> InputsSets(const Study& study, const std::vector<CohortS
   std::sort(case_file.ids.begin(), case_file.ids.end());
   std::sort(police.ids.begin(), police.ids.end());
   std::sort(reference.ids.begin(), reference.ids.end());
+  std::sort(identities.ids.begin(), identities.ids.end());
   // The police inputs themselves, one row per remembered figure (RememberedRows), in the order
   // of the sorted ids: what RestorePoliceInputs gives again.
   std::map<std::string_view, const SubjectVariables*> of;
@@ -506,7 +509,7 @@ std::vector<SubjectSet> InputsSets(const Study& study, const std::vector<CohortS
     for (int32_t c : v.conviction_quarters) values.push_back(static_cast<float>(c));
     for (size_t k = 0; k < rows.size(); ++k) police.rows[rows[k]].push_back(values[k]);
   }
-  return {std::move(case_file), std::move(police), std::move(reference)};
+  return {std::move(case_file), std::move(police), std::move(reference), std::move(identities)};
 }
 
 std::vector<std::string> RememberedRows(const Study& study) {
@@ -666,22 +669,6 @@ std::vector<SubjectSet> LinkedSets(const std::vector<SubjectVariables>& cohort) 
     out[1].ids.push_back(Cat(v.subject_id, v.linked_convictions ? ":1" : ":0"));
   }
   for (SubjectSet& s : out) std::sort(s.ids.begin(), s.ids.end());
-  return out;
-}
-
-SubjectSet CaseFileKnownSet(const std::vector<CohortSubjectIn>& subjects,
-                            const std::vector<SubjectVariables>& cohort) {
-  std::map<std::string, const SubjectVariables*> of;
-  for (const SubjectVariables& v : cohort) of[v.subject_id] = &v;
-  SubjectSet out{"case_file_known", {}, {}};
-  for (const CohortSubjectIn& s : subjects) {
-    // The cohort's people as the cohort holds them (RestorePoliceInputs), the rest by records.
-    auto v = of.find(s.subject_id);
-    const bool known = v != of.end() ? v->second->linked_incidents || v->second->linked_convictions
-                                     : !s.incidents.empty() || !s.convictions.empty();
-    out.ids.push_back(Cat(s.subject_id, known ? ":1" : ":0"));
-  }
-  std::sort(out.ids.begin(), out.ids.end());
   return out;
 }
 

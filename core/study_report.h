@@ -77,7 +77,7 @@ bool RefusalDependsOnData(const absl::Status& status);
 
 // The cohort's people by subject id (a linked subject keeps its id across link runs), each with a
 // tag keyed by `key` (the analyzer's secret: the linker stores these sets, and a per-person digest
-// of small counts and known covariates must not be open to a dictionary), in two families:
+// of small counts and known covariates must not be open to a dictionary), in four families:
 // - "inputs": what the study reads from the case file, the reference day and the case
 //   variables. A rerun where they changed for 1 to min_cell - 1 people is refused
 //   (CheckDifferencing), a decision the analyst could have made from the case file.
@@ -88,12 +88,11 @@ bool RefusalDependsOnData(const absl::Status& status);
 //   person's records had changed, or held an incident of a category): every figure over the
 //   police counts is withheld with the linked-count rule's reason (AnalyzeStudy), which the
 //   same people with few linked get anyway.
-// - "reference_days": the reference day alone. The people whose reference day moved since a
-//   release of them are the ones whose counts a case-file change can move: a group under the
-//   linked-count rule (AnalyzeStudy), whatever else of the case file changed for others (red
-//   team 10, N1: with every person's times_discussed changed in a copy of the case file, the
-//   group of people whose case-file inputs changed was the whole cohort, and the one person
-//   whose reference day moved decided the police inputs' withholding by their counts).
+// - "reference_days": the reference day alone, and
+// - "case_identities": who the case file says the person is (the linker's identity digests).
+//   The people whose reference day moved or whose identity changed since a release of them are
+//   the ones a case-file change can give other police counts: while there are any, every
+//   figure over the police counts is withheld (AnalyzeStudy), a decision on the case file alone.
 // All sorted.
 std::vector<SubjectSet> InputsSets(const Study& study, const std::vector<CohortSubjectIn>& subjects,
                                    const std::vector<SubjectVariables>& cohort,
@@ -168,16 +167,6 @@ std::vector<SubjectSet> LinkedSets(const std::vector<SubjectVariables>& cohort);
 [[nodiscard]] absl::Status CheckLinkedCounts(const SubjectSet& candidate,
                                              const std::vector<SubjectSet>& released, int min_cell,
                                              bool up_to_a_total = false, bool linked_only = false);
-
-// Family "case_file_known" (issue 12, the pool's limit): every subject holding a case, as
-// LinkedSets names people, "subject:1" when they hold any police record (so, without their
-// case, they would be in the comparison pool: the pool shrinks by them when their case is added)
-// or "subject:0" (the cohort's people by the cohort's flags). Recorded with each release of the
-// comparison, so that the pool's size (and the matched controls drawn from it) beside earlier
-// ones is checked by CheckLinkedCounts: the people whose cases were added since must hold
-// min_cell or more known to the police and min_cell or more not. Sorted.
-SubjectSet CaseFileKnownSet(const std::vector<CohortSubjectIn>& subjects,
-                            const std::vector<SubjectVariables>& cohort);
 
 // The subjects a model or the correlations over `variables` are computed over (issue 12, a
 // small group's total): those with every count among the variables (in its set), minus those

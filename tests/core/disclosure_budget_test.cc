@@ -757,31 +757,49 @@ TEST(Oracle, ARerunOnChangedDataIsANewEquationAndAFewChangesReadAsTheRelease) {
   for (const std::string& k : StatisticKeys(twelve->released_sets)) fresh += !before.contains(k);
   EXPECT_GT(fresh, 0);
   // Case-file revisions of one covariate, round after round (the red-teamer's 20 rounds):
-  // each round's models are new equations; the budget withholds them before the counts can
-  // be solved.
-  std::vector<SubjectSet> history = released;
-  std::vector<CohortSubjectIn> revised = in;
-  Study solve = NoComparison();
-  solve.predictors = {"times_discussed", "life_domains_capped", "plan"};
-  int models = 0, withheld = 0;
-  for (int round = 0; round < 20; ++round) {
-    for (size_t i = 0; i < revised.size(); ++i)
-      revised[i].cases[0].attributes.times_discussed =
-          10 + 5 * round + static_cast<int>((i * 7) % 5);
-    absl::StatusOr<StudyResult> r = AnalyzeStudy(solve, revised, {}, history, "secret");
-    if (!r.ok()) {
-      ADD_FAILURE() << RefusalDetail(r.status());
-      continue;
+  // each round's models are new equations; with unlinked counted as zero the budget withholds
+  // them before the counts can be solved. With unlinked subjects left out, a model over the
+  // linked that changed or not said whether the revised people are linked (red team 13, T5):
+  // the models are withheld while case variables differ from a release, the counts stand.
+  for (const bool zero : {true, false}) {
+    std::vector<SubjectSet> history = released;
+    std::vector<CohortSubjectIn> revised = in;
+    Study solve = NoComparison();
+    solve.predictors = {"times_discussed", "life_domains_capped", "plan"};
+    solve.unlinked_as_zero = zero;
+    int models = 0, withheld = 0;
+    for (int round = 0; round < 20; ++round) {
+      for (size_t i = 0; i < revised.size(); ++i)
+        revised[i].cases[0].attributes.times_discussed =
+            10 + 5 * round + static_cast<int>((i * 7) % 5);
+      absl::StatusOr<StudyResult> r = AnalyzeStudy(solve, revised, {}, history, "secret");
+      if (!r.ok()) {
+        ADD_FAILURE() << RefusalDetail(r.status());
+        continue;
+      }
+      if (!r->report["regression"].is_null()) {
+        ++models;
+      } else {
+        ++withheld;
+        if (!zero) {
+          const json& rep = r->report;
+          std::string reason;
+          for (size_t i = 0; i < rep["suppressed"].size(); ++i)
+            if (rep["suppressed"][i] == "/regression") reason = rep["suppressed_reasons"][i];
+          EXPECT_THAT(reason, HasSubstr("whether a model over the linked changed"));
+          EXPECT_FALSE(r->report["descriptives"]["convictions_year_after"].is_null());
+        }
+      }
+      history.insert(history.end(), r->released_sets.begin(), r->released_sets.end());
     }
-    if (!r->report["regression"].is_null())
-      ++models;
-    else
-      ++withheld;
-    history.insert(history.end(), r->released_sets.begin(), r->released_sets.end());
+    if (zero) {
+      EXPECT_GT(models, 0);
+      EXPECT_GT(withheld, 0);
+    } else {
+      EXPECT_EQ(models, 0);
+    }
+    EXPECT_THAT(CheckReleaseBudget({}, history, 10), IsOk());
   }
-  EXPECT_GT(models, 0);
-  EXPECT_GT(withheld, 0);
-  EXPECT_THAT(CheckReleaseBudget({}, history, 10), IsOk());
   // The tags are keyed: another key, other tags.
   const std::vector<SubjectVariables> cohort = BuildCohort(in, NoComparison());
   for (size_t f = 0; f < 2; ++f) {

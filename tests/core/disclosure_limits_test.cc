@@ -214,22 +214,14 @@ TEST(Comparison, ItsCountsDoNotDependOnTheLinkedSetsReleasedBefore) {
   study.kaders = {"hic", "jeugd"};
   std::set<int> twelve;
   for (int i = 0; i < 12; ++i) twelve.insert(i);
-  absl::StatusOr<StudyResult> a = AnalyzeStudy(study, Without(in, twelve), pool, {});
+  // A: the twelve's cases in a kader the study does not read; B: in its kaders. The case
+  // holders are the same (a comparison after they changed is withheld whole: red team 13, T6).
+  std::vector<CohortSubjectIn> outside = in;
+  for (int i : twelve) outside[static_cast<size_t>(i)].cases[0].attributes.kader = "veelpleger";
+  absl::StatusOr<StudyResult> a = AnalyzeStudy(study, outside, pool, {});
   ASSERT_THAT(a, IsOk());
   ASSERT_FALSE(a->report["comparison"].is_null());
-  // The twelve's cases were added with twelve of people unknown to the police (outside the
-  // study's kaders): as a group, the added people hold enough of both for the comparison to be
-  // released (CasesAddedByTenDoNotTellHowManyOfTheirPeopleCameFromThePool).
-  std::vector<CohortSubjectIn> b = in;
-  for (int i = 0; i < 12; ++i) {
-    CohortSubjectIn stranger;
-    stranger.subject_id = Cat("S9", 1000 + i);
-    CohortCaseIn outside;
-    outside.first_discussed_day = DaysSinceEpoch({2013, 6, 1 + i});
-    outside.attributes.kader = "veelpleger";
-    stranger.cases.push_back(outside);
-    b.push_back(stranger);
-  }
+  const std::vector<CohortSubjectIn>& b = in;
   absl::StatusOr<StudyResult> alone = AnalyzeStudy(study, b, pool, {});
   absl::StatusOr<StudyResult> after = AnalyzeStudy(study, b, pool, a->released_sets);
   ASSERT_THAT(alone, IsOk());
@@ -332,9 +324,10 @@ TEST(Comparison, NothingInItTellsWhetherANewCasesPersonWasAMatchedControl) {
 // Limit 3, at group level: ten cases added outside the study, the analyst knowing that nine of
 // their people are unknown to the police. Before, when the tenth was known to the police (a
 // pool subject now holding a case) the pool shrank by one and its figures were withheld as a
-// few apart; when not, they were released unchanged: the tenth's police status. Now the added
-// people are a group under the linked-count rule: fewer than min_cell of them known (or not)
-// withholds the whole comparison, whoever they are; thirty added with fifteen known release it.
+// few apart; when not, they were released unchanged: the tenth's police status. Then (until
+// session 10) the added people were a group under the linked-count rule, which fictional cases
+// and certified decoys made a one-person question (red team 13, T6). Now the comparison is
+// withheld whenever the case holders changed, whoever they are.
 TEST(Comparison, CasesAddedByTenDoNotTellHowManyOfTheirPeopleCameFromThePool) {
   const std::vector<CohortSubjectIn> in = Subjects(200, 7, 0, 4);
   const std::vector<CohortSubjectIn> pool = Pool();
@@ -375,16 +368,17 @@ TEST(Comparison, CasesAddedByTenDoNotTellHowManyOfTheirPeopleCameFromThePool) {
   EXPECT_EQ(none->report["suppressed"], one->report["suppressed"]);
   EXPECT_EQ(none->report["suppressed_reasons"], one->report["suppressed_reasons"]);
   EXPECT_TRUE(one->report["comparison"].is_null());
-  // The withholding is the auditor's to read, with the group's counts.
+  EXPECT_THAT(ReasonFor(one->report, "/comparison"),
+              HasSubstr("the case file changed who holds a case"));
   bool named = false;
   for (const json& w : one->withheld)
-    named = named || (w["pointer"] == "/comparison" &&
-                      w["rules"][0]["rule"] == "case_file_changes_known_to_the_police");
+    named =
+        named || (w["pointer"] == "/comparison" && w["rules"][0]["rule"] == "case_holders_changed");
   EXPECT_TRUE(named);
-  // Fifteen known and fifteen not: a group fact the rule allows; the comparison is released.
+  // Thirty added, fifteen known: the same.
   absl::StatusOr<StudyResult> thirty = run(15, 15);
   ASSERT_THAT(thirty, IsOk());
-  EXPECT_TRUE(thirty->report["comparison"].is_object());
+  EXPECT_TRUE(thirty->report["comparison"].is_null());
   // A probe one case from a withheld state is withheld by the case file's own rule (the state
   // was recorded as if released), so the decision cannot be stepped person by person.
   std::vector<SubjectSet> history = first->released_sets;
@@ -1035,6 +1029,173 @@ TEST(IdentityChange, ACaseWhoseNameChangedTellsNothingOfThePolice) {
       ASSERT_FALSE(a.contains("refused")) << a.dump();
       EXPECT_TRUE(a["comparison"].is_null());
     }
+  }
+}
+
+}  // namespace
+}  // namespace pprl
+
+namespace pprl {
+namespace {
+
+// What the analyst reads of which figures were withheld, and why.
+json Withheld(const absl::StatusOr<StudyResult>& r) {
+  if (!r.ok()) return json{{"refused", std::string(r.status().message())}};
+  return json{{"suppressed", r->report["suppressed"]},
+              {"reasons", r->report["suppressed_reasons"]}};
+}
+
+// Red team 13: the case-file officer chose a group whose police data decided a withholding,
+// and padded it with people of known status (fictional cases, certainly unlinked; renamed
+// people known to the police, certainly changed; people moved to a released day), so that the
+// threshold asked about one person. Each shape twice, the target known to the police or not
+// (or their incidents around the new day changed or not): the analyst reads the same withheld
+// figures with the same reasons, and with case variables alone changed, the same count figures
+// as the release.
+TEST(CaseFileGroups, APaddedGroupTellsNothingOfOnePerson) {
+  for (const bool zero : {false, true}) {
+    Study study = NoComparison();
+    study.unlinked_as_zero = zero;
+    std::vector<CohortSubjectIn> base = Subjects(120, 7, 0, 4);  // i % 4 == 3: not linked
+    // Ten fictional cases (no police record: certainly unlinked).
+    std::vector<CohortSubjectIn> fictional = Subjects(10, 9, 500, 1);
+    for (CohortSubjectIn& f : fictional) {
+      f.incidents.clear();
+      f.convictions.clear();
+      f.subject_id = Cat("F", f.subject_id);
+      base.push_back(f);
+    }
+    const size_t first_fictional = 120;
+    absl::StatusOr<StudyResult> r0 = AnalyzeStudy(study, base, {}, {}, "key");
+    ASSERT_THAT(r0, IsOk());
+    ASSERT_FALSE(r0->report["descriptives"]["incidents_year_after"].is_null());
+    auto rerun = [&](const std::vector<CohortSubjectIn>& data) {
+      return AnalyzeStudy(study, data, {}, r0->released_sets, "key");
+    };
+    const size_t known = 0, unknown = 3;  // the targets
+    ASSERT_FALSE(base[known].incidents.empty());
+    ASSERT_TRUE(base[unknown].incidents.empty() && base[unknown].convictions.empty());
+    // T5: case variables of nine fictional cases and the target.
+    {
+      std::vector<json> views;
+      for (const size_t t : {known, unknown}) {
+        std::vector<CohortSubjectIn> data = base;
+        for (size_t i = first_fictional; i < first_fictional + 9; ++i)
+          data[i].cases[0].attributes.times_discussed = 9;
+        data[t].cases[0].attributes.times_discussed = 9;
+        absl::StatusOr<StudyResult> r = rerun(data);
+        ASSERT_THAT(r, IsOk());
+        EXPECT_EQ(r->report["descriptives"]["incidents_year_after"],
+                  r0->report["descriptives"]["incidents_year_after"]);
+        EXPECT_EQ(r->report["cohort"], r0->report["cohort"]);
+        views.push_back(Withheld(r));
+      }
+      EXPECT_EQ(views[0], views[1]) << "T5, zero " << zero;
+    }
+    // T1 and T2: ten people renamed (their police records no longer link), everyone's case
+    // variables changed; the ten all known to the police, or one of them not.
+    {
+      std::vector<json> views;
+      for (const size_t t : {known, unknown}) {
+        std::vector<CohortSubjectIn> data = base;
+        for (CohortSubjectIn& s : data) s.cases[0].attributes.times_discussed = 7;
+        std::vector<size_t> group = {t};
+        for (size_t i = 4; group.size() < 10; ++i) {
+          if (i % 4 != 3) group.push_back(i);
+        }
+        for (size_t i : group) {
+          data[i].cases[0].identity = "renamed";
+          data[i].incidents.clear();
+          data[i].convictions.clear();
+        }
+        absl::StatusOr<StudyResult> r = rerun(data);
+        ASSERT_THAT(r, IsOk());
+        EXPECT_TRUE(r->report["descriptives"]["incidents_year_after"].is_null());
+        views.push_back(Withheld(r));
+      }
+      EXPECT_EQ(views[0], views[1]) << "T1, zero " << zero;
+    }
+    // T3: nine renamed people and the target moved a day; the target's incidents around the
+    // new day the same or not.
+    {
+      std::vector<json> views;
+      for (const bool change : {false, true}) {
+        std::vector<CohortSubjectIn> data = base;
+        for (CohortSubjectIn& s : data) s.cases[0].attributes.times_discussed = 7;
+        for (size_t i = 4, n = 0; n < 9; ++i) {
+          if (i % 4 == 3) continue;
+          data[i].cases[0].identity = "renamed";
+          data[i].cases[0].first_discussed_day += 1;
+          data[i].incidents.clear();
+          data[i].convictions.clear();
+          ++n;
+        }
+        CohortSubjectIn& t = data[known];
+        const int32_t d0 = t.cases[0].first_discussed_day;
+        t.cases[0].first_discussed_day += 1;
+        t.incidents = {{d0 - 30, "misdrijf", "verdachte"},
+                       {change ? d0 : d0 + 30, "misdrijf", "verdachte"}};
+        absl::StatusOr<StudyResult> r = rerun(data);
+        ASSERT_THAT(r, IsOk());
+        views.push_back(Withheld(r));
+      }
+      EXPECT_EQ(views[0], views[1]) << "T3, zero " << zero;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace pprl
+
+namespace pprl {
+namespace {
+
+// Red team 13, T6: the officer removes the cases of thirty people of a kader the study does not
+// read, fictional ones and the target's (in no cohort); those the police know join the
+// comparison pool. The people whose cases were removed were a group under the linked-count
+// rule, so the comparison was released exactly when the target was unknown (11 of 11). Now the
+// comparison is withheld whenever the case holders changed, whoever they are.
+TEST(CaseFileGroups, RemovedCasesTellNothingOfOnePersonThroughThePool) {
+  for (const bool zero : {false, true}) {
+    Study study;
+    study.kaders = {"hic", "jeugd"};
+    study.unlinked_as_zero = zero;
+    std::vector<CohortSubjectIn> base = Subjects(160, 7, 0, 4);  // i % 4 == 3: not linked
+    for (size_t i = 120; i < 160; ++i) base[i].cases[0].attributes.kader = "risicoburger";
+    for (size_t i = 0; i < 10; ++i) {
+      CohortSubjectIn f = Subjects(1, 20 + i, 900 + static_cast<int>(i), 1)[0];
+      f.incidents.clear();
+      f.convictions.clear();
+      f.subject_id = Cat("F", i);
+      f.cases[0].attributes.kader = "risicoburger";
+      base.push_back(f);
+    }
+    const std::vector<CohortSubjectIn> pool = Pool();
+    absl::StatusOr<StudyResult> r0 = AnalyzeStudy(study, base, pool, {}, "key");
+    ASSERT_THAT(r0, IsOk());
+    ASSERT_FALSE(r0->report["comparison"]["pool_subjects"].is_null());
+    std::vector<json> views;
+    for (const size_t target : {size_t{120}, size_t{123}}) {  // known; not known
+      std::vector<CohortSubjectIn> cases, more_pool = pool;
+      for (size_t i = 0; i < base.size(); ++i) {
+        // Seven of the thirty are not known to the police: with two fictional cases and the
+        // target, the old rule's unlinked count was 9 or 10.
+        const bool removed = (i >= 124 && i < 154) || i == target || i >= 168;
+        if (!removed) {
+          cases.push_back(base[i]);
+        } else if (!base[i].incidents.empty() || !base[i].convictions.empty()) {
+          CohortSubjectIn p = base[i];
+          p.cases.clear();
+          more_pool.push_back(p);
+        }
+      }
+      absl::StatusOr<StudyResult> r =
+          AnalyzeStudy(study, cases, more_pool, r0->released_sets, "key");
+      ASSERT_THAT(r, IsOk());
+      EXPECT_TRUE(r->report["comparison"].is_null());
+      views.push_back(Withheld(r));
+    }
+    EXPECT_EQ(views[0], views[1]) << "zero " << zero;
   }
 }
 
