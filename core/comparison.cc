@@ -187,21 +187,20 @@ class BandIndex {
     char gender;
     std::array<double, 4> counts;  // the PriorIn order
     std::vector<Entry> entries;    // in no particular order
+    // The bucket a member moves to when an event passes a bound (Apply), once known.
+    std::array<uint32_t, 12> next;
   };
 
   BandIndex(const std::vector<PersonHistory>& pool, const std::vector<size_t>& members,
             const std::vector<uint64_t>& pool_hash)
-      : members_(members),
-        counts_(members.size(), {0, 0, 0, 0}),
-        bucket_of_(members.size()),
-        position_(members.size()) {
+      : members_(members), state_(members.size()) {
     for (uint32_t p = 0; p < static_cast<uint32_t>(members_.size()); ++p) {
       const PersonHistory& h = pool[members_[p]];
       for (int32_t d : h.incidents) events_.push_back({d, p, false});
       for (int32_t d : h.convictions) events_.push_back({d, p, true});
-      const uint32_t b = BucketFor(h.gender, counts_[p]);
-      bucket_of_[p] = b;
-      position_[p] = static_cast<uint32_t>(buckets_[b].entries.size());
+      const uint32_t b = BucketFor(h.gender, state_[p].counts);
+      state_[p].bucket = b;
+      state_[p].position = static_cast<uint32_t>(buckets_[b].entries.size());
       buckets_[b].entries.push_back({pool_hash[members_[p]], p});
     }
     std::sort(events_.begin(), events_.end(),
@@ -212,6 +211,10 @@ class BandIndex {
   // those before the window's start (CountIn's lower bounds). Any order of days works; in
   // ascending order each event passes each bound once.
   void MoveTo(int32_t year_before, int32_t quarter_before, int32_t t) {
+    if (before_t_ == before_quarter_ && before_t_ == before_year_) {
+      // No event between the bounds, so all counts are zero: the bounds jump together.
+      before_t_ = before_quarter_ = before_year_ = Before(year_before);
+    }
     Move(&before_t_, t, kT);
     Move(&before_quarter_, quarter_before, kQuarter);
     Move(&before_year_, year_before, kYear);
@@ -226,37 +229,51 @@ class BandIndex {
     uint32_t local;
     bool conviction;
   };
+  struct State {
+    std::array<int, 4> counts = {0, 0, 0, 0};
+    uint32_t bucket = 0, position = 0;
+  };
   enum Bound { kT, kQuarter, kYear };
+  static constexpr uint32_t kUnknown = std::numeric_limits<uint32_t>::max();
+
+  size_t Before(int32_t day) const {
+    return static_cast<size_t>(
+        std::lower_bound(events_.begin(), events_.end(), day,
+                         [](const Event& e, int32_t d) { return e.day < d; }) -
+        events_.begin());
+  }
 
   void Move(size_t* at, int32_t day, Bound bound) {
-    const size_t target =
-        static_cast<size_t>(std::lower_bound(events_.begin(), events_.end(), day,
-                                             [](const Event& e, int32_t d) { return e.day < d; }) -
-                            events_.begin());
+    const size_t target = Before(day);
     while (*at < target) Apply(events_[(*at)++], bound, 1);
     while (*at > target) Apply(events_[--*at], bound, -1);
   }
 
   // An event now before (sign 1) or no longer before (-1) the bound.
   void Apply(const Event& e, Bound bound, int sign) {
-    std::array<int, 4>& c = counts_[e.local];
+    State& m = state_[e.local];
     const int quarter = e.conviction ? 2 : 0, year = quarter + 1;
     if (bound == kT) {
-      c[quarter] += sign;
-      c[year] += sign;
+      m.counts[quarter] += sign;
+      m.counts[year] += sign;
     } else {
-      c[bound == kQuarter ? quarter : year] -= sign;
+      m.counts[bound == kQuarter ? quarter : year] -= sign;
     }
     // Into the bucket of its new counts (BucketFor may add a bucket: no reference kept).
-    const uint32_t from = bucket_of_[e.local], pos = position_[e.local];
+    const uint32_t from = m.bucket, pos = m.position;
+    const size_t move = (static_cast<size_t>(bound) * 2 + e.conviction) * 2 + (sign > 0);
+    uint32_t to = buckets_[from].next[move];
+    if (to == kUnknown) {
+      to = BucketFor(buckets_[from].gender, m.counts);
+      buckets_[from].next[move] = to;
+    }
     std::vector<Entry>& entries = buckets_[from].entries;
     const Entry moved = entries[pos];
     entries[pos] = entries.back();
-    position_[entries[pos].local] = pos;
+    state_[entries[pos].local].position = pos;
     entries.pop_back();
-    const uint32_t to = BucketFor(buckets_[from].gender, c);
-    bucket_of_[e.local] = to;
-    position_[e.local] = static_cast<uint32_t>(buckets_[to].entries.size());
+    m.bucket = to;
+    m.position = static_cast<uint32_t>(buckets_[to].entries.size());
     buckets_[to].entries.push_back(moved);
   }
 
@@ -264,18 +281,20 @@ class BandIndex {
     auto [it, added] = bucket_ids_.try_emplace({gender, c[0], c[1], c[2], c[3]},
                                                static_cast<uint32_t>(buckets_.size()));
     if (added) {
-      buckets_.push_back({gender,
-                          {static_cast<double>(c[0]), static_cast<double>(c[1]),
-                           static_cast<double>(c[2]), static_cast<double>(c[3])},
-                          {}});
+      Bucket b{gender,
+               {static_cast<double>(c[0]), static_cast<double>(c[1]), static_cast<double>(c[2]),
+                static_cast<double>(c[3])},
+               {},
+               {}};
+      b.next.fill(kUnknown);
+      buckets_.push_back(std::move(b));
     }
     return it->second;
   }
 
   std::vector<size_t> members_;  // pool indices, ascending
   std::vector<Event> events_;    // incidents and convictions, by day
-  std::vector<std::array<int, 4>> counts_;
-  std::vector<uint32_t> bucket_of_, position_;
+  std::vector<State> state_;     // per member
   std::vector<Bucket> buckets_;
   std::map<std::tuple<char, int, int, int, int>, uint32_t> bucket_ids_;
   size_t before_t_ = 0, before_quarter_ = 0, before_year_ = 0;
