@@ -168,6 +168,140 @@ PriorCounts PriorCountsAt(const PersonHistory& h, int32_t t) {
           static_cast<int>(x[3])};
 }
 
+namespace {
+
+// The pool subjects of one birth band, grouped by what the matching reads of them at a
+// reference day: those with the same gender and the same four prior counts are one bucket, all
+// at the same distance from a cohort subject (so ranked among themselves by the tie-break hash
+// alone). The counts follow a moving reference day (MoveTo) through the band's events sorted by
+// day, so going through the cohort subjects in date order touches each event a few times
+// instead of counting every pool subject's windows for every cohort subject; most pool
+// subjects have no event in the year before, and stay in their gender's all-zero bucket.
+class BandIndex {
+ public:
+  struct Entry {
+    uint64_t hash;   // pool_hash of the subject
+    uint32_t local;  // index into members
+  };
+  struct Bucket {
+    char gender;
+    std::array<double, 4> counts;  // the PriorIn order
+    std::vector<Entry> entries;    // in no particular order
+    // The bucket a member moves to when an event passes a bound (Apply), once known.
+    std::array<uint32_t, 12> next;
+  };
+
+  BandIndex(const std::vector<PersonHistory>& pool, const std::vector<size_t>& members,
+            const std::vector<uint64_t>& pool_hash)
+      : members_(members), state_(members.size()) {
+    for (uint32_t p = 0; p < static_cast<uint32_t>(members_.size()); ++p) {
+      const PersonHistory& h = pool[members_[p]];
+      for (int32_t d : h.incidents) events_.push_back({d, p, false});
+      for (int32_t d : h.convictions) events_.push_back({d, p, true});
+      const uint32_t b = BucketFor(h.gender, state_[p].counts);
+      state_[p].bucket = b;
+      state_[p].position = static_cast<uint32_t>(buckets_[b].entries.size());
+      buckets_[b].entries.push_back({pool_hash[members_[p]], p});
+    }
+    std::sort(events_.begin(), events_.end(),
+              [](const Event& x, const Event& y) { return x.day < y.day; });
+  }
+
+  // Every member's counts in [quarter_before, t) and [year_before, t): events before t minus
+  // those before the window's start (CountIn's lower bounds). Any order of days works; in
+  // ascending order each event passes each bound once.
+  void MoveTo(int32_t year_before, int32_t quarter_before, int32_t t) {
+    if (before_t_ == before_quarter_ && before_t_ == before_year_) {
+      // No event between the bounds, so all counts are zero: the bounds jump together.
+      before_t_ = before_quarter_ = before_year_ = Before(year_before);
+    }
+    Move(&before_t_, t, kT);
+    Move(&before_quarter_, quarter_before, kQuarter);
+    Move(&before_year_, year_before, kYear);
+  }
+
+  const std::vector<Bucket>& buckets() const { return buckets_; }
+  size_t pool_index(uint32_t local) const { return members_[local]; }
+
+ private:
+  struct Event {
+    int32_t day;
+    uint32_t local;
+    bool conviction;
+  };
+  struct State {
+    std::array<int, 4> counts = {0, 0, 0, 0};
+    uint32_t bucket = 0, position = 0;
+  };
+  enum Bound { kT, kQuarter, kYear };
+  static constexpr uint32_t kUnknown = std::numeric_limits<uint32_t>::max();
+
+  size_t Before(int32_t day) const {
+    return static_cast<size_t>(
+        std::lower_bound(events_.begin(), events_.end(), day,
+                         [](const Event& e, int32_t d) { return e.day < d; }) -
+        events_.begin());
+  }
+
+  void Move(size_t* at, int32_t day, Bound bound) {
+    const size_t target = Before(day);
+    while (*at < target) Apply(events_[(*at)++], bound, 1);
+    while (*at > target) Apply(events_[--*at], bound, -1);
+  }
+
+  // An event now before (sign 1) or no longer before (-1) the bound.
+  void Apply(const Event& e, Bound bound, int sign) {
+    State& m = state_[e.local];
+    const int quarter = e.conviction ? 2 : 0, year = quarter + 1;
+    if (bound == kT) {
+      m.counts[quarter] += sign;
+      m.counts[year] += sign;
+    } else {
+      m.counts[bound == kQuarter ? quarter : year] -= sign;
+    }
+    // Into the bucket of its new counts (BucketFor may add a bucket: no reference kept).
+    const uint32_t from = m.bucket, pos = m.position;
+    const size_t move = (static_cast<size_t>(bound) * 2 + e.conviction) * 2 + (sign > 0);
+    uint32_t to = buckets_[from].next[move];
+    if (to == kUnknown) {
+      to = BucketFor(buckets_[from].gender, m.counts);
+      buckets_[from].next[move] = to;
+    }
+    std::vector<Entry>& entries = buckets_[from].entries;
+    const Entry moved = entries[pos];
+    entries[pos] = entries.back();
+    state_[entries[pos].local].position = pos;
+    entries.pop_back();
+    m.bucket = to;
+    m.position = static_cast<uint32_t>(buckets_[to].entries.size());
+    buckets_[to].entries.push_back(moved);
+  }
+
+  uint32_t BucketFor(char gender, const std::array<int, 4>& c) {
+    auto [it, added] = bucket_ids_.try_emplace({gender, c[0], c[1], c[2], c[3]},
+                                               static_cast<uint32_t>(buckets_.size()));
+    if (added) {
+      Bucket b{gender,
+               {static_cast<double>(c[0]), static_cast<double>(c[1]), static_cast<double>(c[2]),
+                static_cast<double>(c[3])},
+               {},
+               {}};
+      b.next.fill(kUnknown);
+      buckets_.push_back(std::move(b));
+    }
+    return it->second;
+  }
+
+  std::vector<size_t> members_;  // pool indices, ascending
+  std::vector<Event> events_;    // incidents and convictions, by day
+  std::vector<State> state_;     // per member
+  std::vector<Bucket> buckets_;
+  std::map<std::tuple<char, int, int, int, int>, uint32_t> bucket_ids_;
+  size_t before_t_ = 0, before_quarter_ = 0, before_year_ = 0;
+};
+
+}  // namespace
+
 Matching MatchComparison(const std::vector<Treated>& treated,
                          const std::vector<PersonHistory>& pool, const ComparisonSettings& s) {
   // Strata by birth band; gender is exact where both sides have one (police exports may carry
@@ -193,43 +327,93 @@ Matching MatchComparison(const std::vector<Treated>& treated,
       scale[k] = std::max(0.5, std::sqrt(WeightedMoments(v[k], ones).second));
     }
   }
-  Matching m;
-  std::vector<std::tuple<double, uint64_t, size_t>> candidates;
+  // The candidates of a cohort subject are the pool subjects of its band (and gender) within
+  // the calipers, ranked by (distance, Mix(key ^ pool_hash), pool index); the first k are its
+  // controls. Per band, the cohort subjects in date order against a BandIndex: a bucket is
+  // within the calipers or not as a whole, all at one distance, so only the nearest buckets
+  // holding k candidates (and those tied with the last of them) are ranked member by member,
+  // and of each such bucket only its k smallest hashes can be chosen.
+  const size_t k = static_cast<size_t>(s.k);
+  std::map<int, std::vector<size_t>> treated_by_band;
   for (size_t i = 0; i < treated.size(); ++i) {
-    const Treated& t = treated[i];
-    auto it = strata.find(t.history.birth_band);
-    if (t.history.birth_band == 0 || it == strata.end()) {
-      ++m.unmatched;
-      continue;
-    }
-    const Windows w = WindowsAt(t.reference_day);
-    const std::array<double, 4> a = PriorIn(t.history, w);
-    const uint64_t key = Mix(s.seed ^ Fnv1a(t.history.subject_id));
-    candidates.clear();
-    for (size_t j : it->second) {
-      if (t.history.gender != 'o' && pool[j].gender != 'o' && pool[j].gender != t.history.gender)
-        continue;
-      const std::array<double, 4> c = PriorIn(pool[j], w);
-      const double dq = std::fabs(a[0] - c[0]), dy = std::fabs(a[1] - c[1]);
-      const double cq = std::fabs(a[2] - c[2]), cy = std::fabs(a[3] - c[3]);
-      if (dq > s.caliper_quarter || cq > s.caliper_quarter || dy > s.caliper_year ||
-          cy > s.caliper_year) {
-        continue;
+    const int band = treated[i].history.birth_band;
+    if (band != 0 && strata.count(band)) treated_by_band[band].push_back(i);
+  }
+  std::vector<int64_t> candidates_of(treated.size(), 0);  // 0: unmatched
+  std::vector<std::vector<size_t>> controls_of(treated.size());
+  std::vector<std::pair<double, uint32_t>> near;  // (distance, bucket)
+  std::vector<std::pair<uint64_t, size_t>> best;  // a bucket's smallest (hash, index), a heap
+  std::vector<std::tuple<double, uint64_t, size_t>> ranked;
+  for (auto& [band, cohort] : treated_by_band) {
+    BandIndex index(pool, strata[band], pool_hash);
+    std::stable_sort(cohort.begin(), cohort.end(), [&](size_t x, size_t y) {
+      return treated[x].reference_day < treated[y].reference_day;
+    });
+    for (size_t i : cohort) {
+      const Treated& t = treated[i];
+      const Windows w = WindowsAt(t.reference_day);
+      index.MoveTo(w.year_before, w.quarter_before, w.t);
+      const std::array<double, 4> a = PriorIn(t.history, w);
+      const uint64_t key = Mix(s.seed ^ Fnv1a(t.history.subject_id));
+      near.clear();
+      int64_t total = 0;
+      const std::vector<BandIndex::Bucket>& buckets = index.buckets();
+      for (uint32_t b = 0; b < static_cast<uint32_t>(buckets.size()); ++b) {
+        const BandIndex::Bucket& bucket = buckets[b];
+        if (bucket.entries.empty()) continue;
+        if (t.history.gender != 'o' && bucket.gender != 'o' && bucket.gender != t.history.gender)
+          continue;
+        const std::array<double, 4>& c = bucket.counts;
+        const double dq = std::fabs(a[0] - c[0]), dy = std::fabs(a[1] - c[1]);
+        const double cq = std::fabs(a[2] - c[2]), cy = std::fabs(a[3] - c[3]);
+        if (dq > s.caliper_quarter || cq > s.caliper_quarter || dy > s.caliper_year ||
+            cy > s.caliper_year) {
+          continue;
+        }
+        near.emplace_back(dq / scale[0] + dy / scale[1] + cq / scale[2] + cy / scale[3], b);
+        total += static_cast<int64_t>(bucket.entries.size());
       }
-      candidates.emplace_back(dq / scale[0] + dy / scale[1] + cq / scale[2] + cy / scale[3],
-                              Mix(key ^ pool_hash[j]), j);
+      candidates_of[i] = total;
+      if (total == 0 || k == 0) continue;
+      std::sort(near.begin(), near.end());
+      ranked.clear();
+      size_t held = 0;  // members of the buckets ranked so far
+      for (const auto& [distance, b] : near) {
+        if (held >= k && distance > std::get<0>(ranked.back())) break;
+        best.clear();
+        for (const BandIndex::Entry& e : buckets[b].entries) {
+          const uint64_t h = Mix(key ^ e.hash);
+          if (best.size() == k && h > best.front().first) continue;
+          const std::pair<uint64_t, size_t> c(h, index.pool_index(e.local));
+          if (best.size() < k) {
+            best.push_back(c);
+            std::push_heap(best.begin(), best.end());
+          } else if (c < best.front()) {
+            std::pop_heap(best.begin(), best.end());
+            best.back() = c;
+            std::push_heap(best.begin(), best.end());
+          }
+        }
+        for (const auto& [h, j] : best) ranked.emplace_back(distance, h, j);
+        held += buckets[b].entries.size();
+        // ranked.back() has this bucket's distance: the cut once k are held.
+      }
+      const size_t take = std::min(static_cast<size_t>(total), k);
+      std::partial_sort(ranked.begin(), ranked.begin() + static_cast<ptrdiff_t>(take),
+                        ranked.end());
+      for (size_t c = 0; c < take; ++c) controls_of[i].push_back(std::get<2>(ranked[c]));
     }
-    if (candidates.empty()) {
+  }
+  Matching m;
+  for (size_t i = 0; i < treated.size(); ++i) {
+    if (candidates_of[i] == 0) {
       ++m.unmatched;
       continue;
     }
-    const size_t take = std::min(candidates.size(), static_cast<size_t>(s.k));
-    std::partial_sort(candidates.begin(), candidates.begin() + static_cast<ptrdiff_t>(take),
-                      candidates.end());
     MatchedSet set;
     set.treated = i;
-    for (size_t c = 0; c < take; ++c) set.controls.push_back(std::get<2>(candidates[c]));
-    if (take < static_cast<size_t>(s.k)) ++m.fewer_than_k;
+    set.controls = std::move(controls_of[i]);
+    if (set.controls.size() < k) ++m.fewer_than_k;
     m.sets.push_back(std::move(set));
   }
   return m;
@@ -400,20 +584,24 @@ ComparisonOutput BuildComparison(const Study& study, const std::vector<Treated>&
   // Balance at the (pseudo) reference dates. Before matching: every treated subject against
   // the whole pool, each pool subject at the reference date of a treated subject drawn by the
   // seed; after: matched subjects against their weighted controls.
-  std::vector<int32_t> pool_date(pool.size());
-  for (size_t j = 0; j < pool.size(); ++j) {
-    pool_date[j] =
-        treated.empty()
-            ? 0
-            : treated[Mix(cs.seed ^ Fnv1a(pool[j].subject_id)) % treated.size()].reference_day;
-  }
   // Every profile the balance and the estimates need, computed once: treated subjects at
   // their reference dates, pool subjects at their drawn dates, controls at their set's date.
+  // (The windows are the treated subjects', computed once each, not once per pool subject.)
+  std::vector<Windows> treated_windows;
+  treated_windows.reserve(treated.size());
+  for (const Treated& t : treated) treated_windows.push_back(WindowsAt(t.reference_day));
+  const Windows no_date = WindowsAt(0);
   std::vector<Profile> treated_profile, pool_profile;
-  for (const Treated& t : treated)
-    treated_profile.push_back(ProfileAt(t.history, WindowsAt(t.reference_day)));
-  for (size_t j = 0; j < pool.size(); ++j)
-    pool_profile.push_back(ProfileAt(pool[j], WindowsAt(pool_date[j])));
+  treated_profile.reserve(treated.size());
+  pool_profile.reserve(pool.size());
+  for (size_t i = 0; i < treated.size(); ++i)
+    treated_profile.push_back(ProfileAt(treated[i].history, treated_windows[i]));
+  for (size_t j = 0; j < pool.size(); ++j) {
+    pool_profile.push_back(ProfileAt(
+        pool[j], treated.empty()
+                     ? no_date
+                     : treated_windows[Mix(cs.seed ^ Fnv1a(pool[j].subject_id)) % treated.size()]));
+  }
   std::vector<std::vector<Profile>> control_profile;  // per matched set
   for (const MatchedSet& set : m.sets) {
     const Windows w = WindowsAt(treated[set.treated].reference_day);
