@@ -1073,6 +1073,26 @@ TEST(CaseFileGroups, APaddedGroupTellsNothingOfOnePerson) {
       return AnalyzeStudy(study, data, {}, r0->released_sets, "key");
     };
     const size_t known = 0, unknown = 3;  // the targets
+    // Everyone's case variables changed, the people `renamed` renamed (their police records no
+    // longer link) and moved `days`.
+    auto renamed = [&](const std::vector<size_t>& people, int32_t days) {
+      std::vector<CohortSubjectIn> data = base;
+      for (CohortSubjectIn& s : data) s.cases[0].attributes.times_discussed = 7;
+      for (size_t i : people) {
+        data[i].cases[0].identity = "renamed";
+        data[i].cases[0].first_discussed_day += days;
+        data[i].incidents.clear();
+        data[i].convictions.clear();
+      }
+      return data;
+    };
+    auto known_people = [](size_t first, size_t count) {
+      std::vector<size_t> out;
+      for (size_t i = first; out.size() < count; ++i) {
+        if (i % 4 != 3) out.push_back(i);
+      }
+      return out;
+    };
     ASSERT_FALSE(base[known].incidents.empty());
     ASSERT_TRUE(base[unknown].incidents.empty() && base[unknown].convictions.empty());
     // T5: case variables of nine fictional cases and the target.
@@ -1097,18 +1117,9 @@ TEST(CaseFileGroups, APaddedGroupTellsNothingOfOnePerson) {
     {
       std::vector<json> views;
       for (const size_t t : {known, unknown}) {
-        std::vector<CohortSubjectIn> data = base;
-        for (CohortSubjectIn& s : data) s.cases[0].attributes.times_discussed = 7;
-        std::vector<size_t> group = {t};
-        for (size_t i = 4; group.size() < 10; ++i) {
-          if (i % 4 != 3) group.push_back(i);
-        }
-        for (size_t i : group) {
-          data[i].cases[0].identity = "renamed";
-          data[i].incidents.clear();
-          data[i].convictions.clear();
-        }
-        absl::StatusOr<StudyResult> r = rerun(data);
+        std::vector<size_t> group = known_people(4, 9);
+        group.push_back(t);
+        absl::StatusOr<StudyResult> r = rerun(renamed(group, 0));
         ASSERT_THAT(r, IsOk());
         EXPECT_TRUE(r->report["descriptives"]["incidents_year_after"].is_null());
         views.push_back(Withheld(r));
@@ -1120,16 +1131,7 @@ TEST(CaseFileGroups, APaddedGroupTellsNothingOfOnePerson) {
     {
       std::vector<json> views;
       for (const bool change : {false, true}) {
-        std::vector<CohortSubjectIn> data = base;
-        for (CohortSubjectIn& s : data) s.cases[0].attributes.times_discussed = 7;
-        for (size_t i = 4, n = 0; n < 9; ++i) {
-          if (i % 4 == 3) continue;
-          data[i].cases[0].identity = "renamed";
-          data[i].cases[0].first_discussed_day += 1;
-          data[i].incidents.clear();
-          data[i].convictions.clear();
-          ++n;
-        }
+        std::vector<CohortSubjectIn> data = renamed(known_people(4, 9), 1);
         CohortSubjectIn& t = data[known];
         const int32_t d0 = t.cases[0].first_discussed_day;
         t.cases[0].first_discussed_day += 1;
