@@ -4,6 +4,7 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <numeric>
 #include <system_error>
@@ -238,7 +239,7 @@ class FilterFrequencies {
       if (BloomPopCount(f) == 0) continue;
       seen.emplace_back(FilterHash(f), sets.Find(i));
     }
-    std::sort(seen.begin(), seen.end());
+    SortOnTwoThreads(seen);  // pairs of values: the same order on one thread or two
     seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
     double sum = 0, sum_sq = 0;
     for (size_t b = 0; b < seen.size();) {
@@ -300,14 +301,37 @@ void ProbabilisticStage(const std::vector<LinkInput>& records, const LinkOptions
     // big without making it costly or ambiguous.
     std::vector<std::pair<uint64_t, uint32_t>> matched;   // (token, record)
     std::vector<std::pair<uint64_t, uint32_t>> clusters;  // (token, cascade root)
-    for (uint32_t i = 0; i < n; ++i) {
-      uint64_t t = records[i].encodings.token(kind);
-      if (t == 0) continue;
-      auto it = by_token.find(t);
-      if (it == by_token.end()) continue;
-      matched.emplace_back(t, i);
-      clusters.emplace_back(t, sets.Find(i));
+    // The records holding a token of an anchor: looked up on two threads, a half of the records
+    // each (the table is only read), the second half's appended to the first's: in record order,
+    // as on one thread (11 scans of 10M records, a third of the stage on one core).
+    auto match = [&](uint32_t begin, uint32_t end,
+                     std::vector<std::pair<uint64_t, uint32_t>>& out) {
+      for (uint32_t i = begin; i < end; ++i) {
+        uint64_t t = records[i].encodings.token(kind);
+        if (t != 0 && by_token.contains(t)) out.emplace_back(t, i);
+      }
+    };
+    {
+      std::vector<std::pair<uint64_t, uint32_t>> second_half;
+      const uint32_t half = n / 2;
+      std::thread other;
+      if (n >= (uint32_t{1} << 16)) {
+        // Reserved here, not grown on the other thread: its buffers stayed with that thread's
+        // arena (50 MB more resident at 10M records). A page is resident once written.
+        second_half.reserve(n - half);
+        try {
+          other = std::thread(match, half, n, std::ref(second_half));
+        } catch (const std::system_error&) {
+        }
+      }
+      match(0, other.joinable() ? half : n, matched);
+      if (other.joinable()) {
+        other.join();
+        matched.insert(matched.end(), second_half.begin(), second_half.end());
+      }
     }
+    clusters.reserve(matched.size());
+    for (const auto& [t, i] : matched) clusters.emplace_back(t, sets.Find(i));
     SortOnTwoThreads(clusters);
     clusters.erase(std::unique(clusters.begin(), clusters.end()), clusters.end());
     absl::flat_hash_map<uint64_t, uint32_t> hits;  // token -> cascade clusters holding it
@@ -383,7 +407,8 @@ void ProbabilisticStage(const std::vector<LinkInput>& records, const LinkOptions
     ev.weight = ev.partial[0] + ev.partial[1] + ev.partial[2];
     if (ev.weight >= options.possible_threshold) evidence.push_back(ev);
   }
-  std::sort(evidence.begin(), evidence.end(), [](const LinkEvidence& x, const LinkEvidence& y) {
+  // Every pair once: the order is total, the same on one thread or two.
+  SortOnTwoThreads(evidence, [](const LinkEvidence& x, const LinkEvidence& y) {
     return std::tie(y.weight, x.a, x.b) < std::tie(x.weight, y.a, y.b);
   });
 
@@ -630,10 +655,12 @@ LinkageResult Link(const std::vector<LinkInput>& records, const LinkOptions& opt
             root = merged;
             ++result.counts.links_by_level[static_cast<int>(level)];
           }
+          const uint32_t joined = sets.Find(root);  // one look-up, not one per record
           for (size_t e = begin; e < end; ++e) {
             uint32_t r = entries[e].record;
-            if (result.joined_at_level[r] == 0 && sets.Size(sets.Find(r)) > 1 &&
-                sets.Find(r) == sets.Find(root))
+            if (result.joined_at_level[r] != 0) continue;
+            const uint32_t at = sets.Find(r);
+            if (sets.Size(at) > 1 && at == joined)
               result.joined_at_level[r] = static_cast<uint8_t>(level);
           }
         }
