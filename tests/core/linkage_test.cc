@@ -7,6 +7,8 @@
 #include <numeric>
 #include <random>
 #include <set>
+#include <string>
+#include <tuple>
 
 #include "core/field_encodings.h"
 
@@ -125,6 +127,47 @@ TEST(Linkage, SameRecordsInAnyOrderGiveTheSameSubjects) {
   for (size_t k = 0; k < order.size(); ++k) {
     EXPECT_EQ(a.subject_ids[a.subject_of[order[k]]], b.subject_ids[b.subject_of[k]]);
   }
+}
+
+// Subjects are numbered in the order of their smallest members by kind, extract id and record
+// id (bytes compared as unsigned, a prefix first), whatever the input order: ids longer than
+// eight bytes that share their first eight, ids that are prefixes of others, bytes above 0x7f
+// and extracts met in another order than their ids'.
+TEST(Linkage, SubjectsAreNumberedByKindExtractAndRecordId) {
+  const std::string ids[] = {"incident-00012",
+                             "incident-00011",
+                             "incident-0001",
+                             "incident",
+                             "incid",
+                             "incident-0001\x01",
+                             "incident\xe9",
+                             "Z",
+                             "a",
+                             "",
+                             std::string("a\0b", 3)};
+  const char* extracts[] = {"X9", "X10", "X1"};
+  const ExportKind kinds[] = {kConv, kCase, kInc};
+  std::vector<LinkInput> in;
+  int person = 0;
+  for (ExportKind kind : kinds) {
+    for (const char* extract : extracts) {
+      for (const std::string& id : ids) {
+        // A birth year of its own for each record (no two share a key): one subject a record.
+        in.push_back(Rec(kind, id, "jansen", "a", {1900 + person++, 1, 1}, "", extract));
+      }
+    }
+  }
+  std::mt19937 rng(11);
+  std::shuffle(in.begin(), in.end(), rng);
+  LinkageResult r = Link(in);
+  ASSERT_EQ(r.counts.subjects, static_cast<int64_t>(in.size()));
+  std::vector<size_t> order(in.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return std::tie(in[a].source, in[a].extract_id.str(), in[a].record_id) <
+           std::tie(in[b].source, in[b].extract_id.str(), in[b].record_id);
+  });
+  for (size_t k = 0; k < order.size(); ++k) EXPECT_EQ(r.subject_of[order[k]], k) << k;
 }
 
 TEST(Linkage, SubjectIdsSurviveAnAddedExtract) {
