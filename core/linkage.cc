@@ -304,10 +304,12 @@ void ProbabilisticStage(const std::vector<LinkInput>& records, const LinkOptions
     // The records holding a token of an anchor: looked up on two threads, a half of the records
     // each (the table is only read), the second half's appended to the first's: in record order,
     // as on one thread (11 scans of 10M records, a third of the stage on one core).
+    // A copy: a lambda may not capture a structured binding before C++20 (clang, the fuzz build).
+    const auto police_kind = kind;
     auto match = [&](uint32_t begin, uint32_t end,
                      std::vector<std::pair<uint64_t, uint32_t>>& out) {
       for (uint32_t i = begin; i < end; ++i) {
-        uint64_t t = records[i].encodings.token(kind);
+        uint64_t t = records[i].encodings.token(police_kind);
         if (t != 0 && by_token.contains(t)) out.emplace_back(t, i);
       }
     };
