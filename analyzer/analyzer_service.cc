@@ -56,13 +56,12 @@ absl::Status FetchSubjects(v1::Linker::StubInterface& linker, bool pool, v1::Coh
     if (first_page) out->reserve(static_cast<size_t>(first->total_subjects()));
     absl::Status decoded = FromWire(*into, out);
     if (!decoded.ok()) return decoded;
-    if (!first_page) first->mutable_subjects()->Clear();  // keep one page's worth only
+    if (first_page) first->mutable_subjects()->Clear();  // decoded: only its header is kept
     if (into->next_start() == 0) break;
     if (into->next_start() <= start)
       return absl::DataLossError("the linker sent a page that does not move forward");
     start = into->next_start();
   }
-  first->mutable_subjects()->Clear();
   return absl::OkStatus();
 }
 

@@ -421,7 +421,7 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& as_given,
           {{"rule", "linked_counts_in_differencing"}, {"detail", RefusalDetail(s)}});
     }
     if (study.unlinked_as_zero && !s.ok() &&
-        !CheckLinkedCounts(linked_sets[k], released, study.min_cell, false, true).ok())
+        !CheckLinkedCounts(linked_sets[k], released, study.min_cell, true).ok())
       figures_by_difference.insert(kBudgetSources[k]);
     if (!police_changed.ok()) {
       by_difference[kBudgetSources[k]].push_back(
@@ -489,20 +489,6 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& as_given,
     const absl::Status d = case_file.ok()
                                ? CheckDifferencing({"pool", pool_ids, {}}, released, study.min_cell)
                                : case_file;
-    auto withhold_pool_figures = [&](const std::string& reason, const json& rules) {
-      pool_ids.clear();
-      c["pool_subjects"] = nullptr;
-      Suppress(r, "/comparison/pool_subjects", reason);
-      audit["/comparison/pool_subjects"] = rules;
-      if (c["balance"].is_array()) {
-        for (size_t i = 0; i < c["balance"].size(); ++i) {
-          for (const char* f : {"pool_mean", "smd_before"}) {
-            c["balance"][i][f] = nullptr;
-            Suppress(r, Cat("/comparison/balance/", i, "/", f), "as /comparison/pool_subjects");
-          }
-        }
-      }
-    };
     if (!case_file.ok()) {
       // The matched controls come from the pool too: whether the new case's person was one of
       // them (so known to the police) showed in the matched counts, the estimates and the
@@ -525,9 +511,19 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& as_given,
     } else if (!d.ok()) {
       // The pool alone changed by a few (police data the analyst does not control): its own
       // figures go; the matched sets face the budget's differencing like any other.
-      withhold_pool_figures(
-          Cat("the comparison pool: ", d.message()),
-          json::array({{{"rule", "pool_differencing"}, {"detail", RefusalDetail(d)}}}));
+      pool_ids.clear();
+      c["pool_subjects"] = nullptr;
+      Suppress(r, "/comparison/pool_subjects", Cat("the comparison pool: ", d.message()));
+      audit["/comparison/pool_subjects"] =
+          json::array({{{"rule", "pool_differencing"}, {"detail", RefusalDetail(d)}}});
+      if (c["balance"].is_array()) {
+        for (size_t i = 0; i < c["balance"].size(); ++i) {
+          for (const char* f : {"pool_mean", "smd_before"}) {
+            c["balance"][i][f] = nullptr;
+            Suppress(r, Cat("/comparison/balance/", i, "/", f), "as /comparison/pool_subjects");
+          }
+        }
+      }
     } else {
       result.released_sets.push_back({"pool", pool_ids, {}});
       result.released_sets.push_back(std::move(case_subjects));

@@ -673,7 +673,7 @@ std::vector<SubjectSet> LinkedSets(const std::vector<SubjectVariables>& cohort) 
 }
 
 absl::Status CheckLinkedCounts(const SubjectSet& candidate, const std::vector<SubjectSet>& released,
-                               int min_cell, bool up_to_a_total, bool linked_only) {
+                               int min_cell, bool linked_only) {
   std::vector<const std::vector<std::string>*> sets;
   std::set<std::vector<std::string>> seen;
   for (const SubjectSet& r : released) {
@@ -707,7 +707,6 @@ absl::Status CheckLinkedCounts(const SubjectSet& candidate, const std::vector<Su
   for (auto& [sig, a] : atoms) {
     if (!a.touched && in_candidate.contains(sig)) a.touched = true;  // split: its rest is new
     if (!a.touched || a.size < min_cell) continue;
-    if (up_to_a_total && sig.size() == sets.size()) continue;  // in every state: never differenced
     if (a.linked >= min_cell && (linked_only || a.size - a.linked >= min_cell)) continue;
     return Refusal(
         Cat("withheld: with the linked counts released before, it would tell how many of a "

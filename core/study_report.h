@@ -158,15 +158,11 @@ std::vector<SubjectSet> LinkedSets(const std::vector<SubjectVariables>& cohort);
 // any combination of them be derived, and with every larger atom holding min_cell of each kind
 // no combination of the counts can pin any atom to none or all. The same cohort with the same
 // members again is allowed.
-// `up_to_a_total`: the released figures give the family's counts only up to a total the analyst
-// does not know (family "case_file_known": the comparison pool's size is every police subject
-// minus the case holders known to the police), so only differences between the sets are known
-// and the atom in every set is not checked.
 // `linked_only`: only a group with fewer than min_cell linked is refused (with unlinked counted
 // as zero, a group's figures are its linked members' sums; they do not give the rest).
 [[nodiscard]] absl::Status CheckLinkedCounts(const SubjectSet& candidate,
                                              const std::vector<SubjectSet>& released, int min_cell,
-                                             bool up_to_a_total = false, bool linked_only = false);
+                                             bool linked_only = false);
 
 // The subjects a model or the correlations over `variables` are computed over (issue 12, a
 // small group's total): those with every count among the variables (in its set), minus those

@@ -478,8 +478,9 @@ grpc::ServerUnaryReactor* LinkerService::Subjects(grpc::CallbackServerContext* c
     response->set_total_subjects(total);
     response->set_inputs_digest(s.report.inputs_digest);
     // The police data's coverage, over every stored record (not only the cohort's): the
-    // analyzer leaves out cases whose windows run past it.
-    if (!pool) SetPoliceCoverage(s, response);
+    // analyzer leaves out cases whose windows run past it. A scan of every record: sent with
+    // the first page only, which is where the analyzer reads it.
+    if (!pool && start == 0) SetPoliceCoverage(s, response);
     absl::StatusOr<uint64_t> seq = core_->Audit(
         peer.name, "analyzer", pool ? "comparison_pool_request" : "cohort_request", "released",
         {{"subjects", response->subjects_size()},
