@@ -330,14 +330,6 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& as_given,
   std::vector<SubjectSet> inputs = InputsSets(study, subjects, cohort, inputs_key);
   d = CheckDifferencing(inputs[0], released, study.min_cell);
   if (!d.ok()) return d;
-  // A police update that changed the police inputs of 1 to min_cell - 1 of the same people as
-  // a release that remembers them: those people's inputs are that release's again, so nothing
-  // below (figures, withholding, differencing) differs from a rerun where nothing changed.
-  result.police_inputs_restored = RestorePoliceInputs(study, inputs[1], released, &cohort);
-  if (result.police_inputs_restored > 0) {
-    inputs[1] = InputsSets(study, subjects, cohort, inputs_key)[1];
-    result.released_sets = ReleasedSets(cohort);  // the incident and conviction sets too
-  }
   // Case-file changes (min_cell or more people: fewer were refused above) are decided on the
   // case file alone (red team 13). Until session 10 the people whose case-file inputs changed,
   // and those whose reference day moved, were groups under the linked-count rule (at least
@@ -357,7 +349,6 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& as_given,
   //    said whether the changed people are linked (nine fictional cases beside one person): the
   //    models and correlations are withheld while anyone's case variables differ from a
   //    release of them. With unlinked counted as zero everyone is in them, linked or not.
-  const std::vector<SubjectSet> linked_sets = LinkedSets(cohort);
   std::set<std::string> recounted;  // identity changed or reference day moved
   bool case_variables_changed = false;
   for (const SubjectSet& r : released) {
@@ -368,6 +359,21 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& as_given,
     if (r.family == inputs[0].family && !ChangedPeople(inputs[0], r).empty())
       case_variables_changed = true;
   }
+  // A police update that changed the police inputs of 1 to min_cell - 1 of the same people as
+  // a release that remembers them: those people's inputs are that release's again, so nothing
+  // below (figures, withholding, differencing) differs from a rerun where nothing changed.
+  // Not when the case file moved people's counts: every figure over the counts is withheld
+  // below whatever they are, and a restore decided on their police data (renamed people known
+  // to the police changed, unknown ones did not) would show in the auditor's entries only
+  // (red team 14, L1). The linked-count and police-update rules are skipped then for the same
+  // reason.
+  if (recounted.empty())
+    result.police_inputs_restored = RestorePoliceInputs(study, inputs[1], released, &cohort);
+  if (result.police_inputs_restored > 0) {
+    inputs[1] = InputsSets(study, subjects, cohort, inputs_key)[1];
+    result.released_sets = ReleasedSets(cohort);  // the incident and conviction sets too
+  }
+  const std::vector<SubjectSet> linked_sets = LinkedSets(cohort);
   std::vector<std::tuple<std::string, std::string, std::string>> changed_groups;  // source,
                                                                                   // rule, detail
   if (!recounted.empty()) {
@@ -414,7 +420,7 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& as_given,
   std::map<std::string, json> audit;
   // With unlinked counted as zero, the sources where a group has fewer than min_cell linked.
   std::set<std::string> figures_by_difference;
-  for (size_t k = 0; k < linked_sets.size(); ++k) {
+  for (size_t k = 0; k < linked_sets.size() && recounted.empty(); ++k) {
     const absl::Status s = CheckLinkedCounts(linked_sets[k], released, study.min_cell);
     if (!s.ok()) {
       by_difference[kBudgetSources[k]].push_back(

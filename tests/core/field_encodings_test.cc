@@ -5,6 +5,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <random>
+
 #include "core/probabilistic_linkage.h"
 #include "proto/extract_codec.h"
 
@@ -296,6 +299,69 @@ TEST(CompareTest, InitialsNamesakesOfOneYearDifferInTheirDate) {
   EXPECT_EQ(LevelName(CompareField::kBirthDate, d.level[2]), "one_part");
   EXPECT_GT(DefaultParameters().Weight(CompareField::kBirthDate, d.level[2]), 0);
   EXPECT_LT(DefaultParameters().Weight(CompareField::kBirthDate, c.level[2]), 0);
+}
+
+}  // namespace
+}  // namespace pprl
+
+namespace pprl {
+namespace {
+
+// Comparison vectors drawn from a known mixture: a share `lambda` of matches with levels by
+// `m`, the rest by the defaults' u (EM keeps u fixed). Uninformative levels are never drawn.
+std::vector<Comparison> DrawPairs(size_t count, double lambda,
+                                  const std::array<std::array<double, kMaxLevels>, 3>& m,
+                                  uint32_t seed) {
+  const FsParameters defaults = DefaultParameters();
+  std::mt19937 rng(seed);
+  std::bernoulli_distribution is_match(lambda);
+  std::vector<Comparison> out(count);
+  for (Comparison& c : out) {
+    const bool match = is_match(rng);
+    for (int f = 0; f < kCompareFields; ++f) {
+      const CompareField field = static_cast<CompareField>(f);
+      std::vector<double> weights;
+      for (int l = 0; l < LevelCount(field); ++l) {
+        const bool informative = IsInformative(field, static_cast<uint8_t>(l));
+        weights.push_back(!informative ? 0 : match ? m[f][l] : defaults.u[f][l]);
+      }
+      c.level[f] = static_cast<uint8_t>(
+          std::discrete_distribution<int>(weights.begin(), weights.end())(rng));
+    }
+  }
+  return out;
+}
+
+// EM (issue 13: weights estimated without labels) finds a known match share and m from the
+// comparison vectors alone, starting from the defaults, and invents no matches where none are.
+TEST(EstimateParametersTest, RecoversAKnownMixtureAndInventsNoMatches) {
+  std::array<std::array<double, kMaxLevels>, 3> m{};
+  // surname: exact, close, similar, swapped, different, (unknown), part
+  m[0] = {0.70, 0.10, 0.06, 0.02, 0.10, 0, 0.02};
+  // first name: exact, similar, initial, different, (3 missing/unknown), initials_agree
+  m[1] = {0.60, 0.10, 0.15, 0.05, 0, 0, 0, 0.10};
+  // birth date: exact, one_part, swapped, different, (missing)
+  m[2] = {0.80, 0.12, 0.03, 0.05, 0};
+  const double lambda = 0.2;
+  const std::vector<Comparison> pairs = DrawPairs(60000, lambda, m, 7);
+  const FsParameters start = DefaultParameters();
+  const FsParameters p = EstimateParameters(pairs, start, 200);
+  EXPECT_TRUE(p.estimated);
+  EXPECT_GT(p.iterations, 1);
+  EXPECT_NEAR(p.lambda, lambda, 0.01);
+  for (int f = 0; f < kCompareFields; ++f) {
+    const CompareField field = static_cast<CompareField>(f);
+    for (int l = 0; l < LevelCount(field); ++l) {
+      if (!IsInformative(field, static_cast<uint8_t>(l))) continue;
+      EXPECT_NEAR(p.m[f][l], m[f][l], 0.02) << CompareFieldName(field) << " level " << l;
+      EXPECT_EQ(p.u[f][l], start.u[f][l]);  // u stays fixed
+    }
+  }
+  // The estimate moved from the defaults toward the truth (the defaults' exact surname: 0.87).
+  EXPECT_LT(std::fabs(p.m[0][0] - m[0][0]), std::fabs(start.m[0][0] - m[0][0]));
+
+  const FsParameters none = EstimateParameters(DrawPairs(60000, 0.0, m, 8), start, 200);
+  EXPECT_LT(none.lambda, 0.005);
 }
 
 }  // namespace
