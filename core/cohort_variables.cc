@@ -199,7 +199,29 @@ std::vector<SubjectVariables> BuildCohort(const std::vector<CohortSubjectIn>& su
                     CountQuarters(incident_days, t), CountQuarters(conviction_days, t), study);
     out.push_back(std::move(v));
   }
+  // A case attribute the case file lacks is the median of the cohort's known values (the lower
+  // one of two), for models and correlations; one nobody in the cohort has stays missing. All of
+  // this is the case file's, which the analyst holds: who is filled does not depend on police
+  // data, and every subject of a count's set is in the models over it.
+  for (const char* name :
+       {"age", "times_discussed", "life_domains", "life_domains_capped", "plan"}) {
+    std::vector<double> known;
+    for (const SubjectVariables& v : out) {
+      if (auto it = v.values.find(name); it != v.values.end()) known.push_back(it->second);
+    }
+    if (known.empty()) continue;
+    std::sort(known.begin(), known.end());
+    const double median = known[(known.size() - 1) / 2];
+    for (SubjectVariables& v : out) {
+      if (!v.values.contains(name)) v.filled[name] = median;
+    }
+  }
   return out;
+}
+
+double AnalysisValue(const SubjectVariables& s, const std::string& variable) {
+  if (auto it = s.values.find(variable); it != s.values.end()) return it->second;
+  return s.filled.at(variable);
 }
 
 }  // namespace pprl

@@ -60,6 +60,11 @@ struct SubjectVariables {
   bool linked_convictions = false;
   // By variable name (StudyVariableNames()); absent when missing for this subject.
   std::map<std::string, double> values;
+  // The case attributes `values` lacks, filled with the median of the cohort's known values
+  // (BuildCohort), for models and correlations only (AnalysisValue): leaving such a subject out
+  // of a model over its set made the model's n beside the set's tell whether that one person
+  // is linked (red team 15, A1). Descriptives read `values` alone.
+  std::map<std::string, double> filled;
   // What the study reads from police data, whole: the counted events (incidents under the
   // study's filter; convictions) in each quarter from a year before the reference day to a year
   // after, [t + 3(q - 4) months, t + 3(q - 3) months) for q = 0..7; zero for a kind without a
@@ -68,6 +73,10 @@ struct SubjectVariables {
   // remembered and given again whole (the analyzer's police-update rule, core/study_analysis.cc).
   std::array<int32_t, 8> incident_quarters{}, conviction_quarters{};
 };
+
+// `variable` of `s` for a model or the correlations: its value, or the cohort's median when the
+// case file lacks it (SubjectVariables::filled). Only for variables AnalysisSubjects kept `s` for.
+double AnalysisValue(const SubjectVariables& s, const std::string& variable);
 
 // Sets `v`'s police part: the linked flags, the set memberships (`study`'s mode), the quarters
 // and the eight window counts derived from them (present for a kind in the person's set).

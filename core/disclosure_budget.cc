@@ -240,7 +240,7 @@ std::vector<SubjectSet> ReleasedStatistics(const Study& study,
   const json& corr = report["correlations"];
   if (Has(corr, "r") && corr.contains("variables")) {
     std::vector<std::string> vars = corr["variables"].get<std::vector<std::string>>();
-    const auto ids = IdsOf(AnalysisSubjects(cohort, vars, study.min_cell));
+    const auto ids = IdsOf(AnalysisSubjects(cohort, vars));
     for (size_t a = 0; a < vars.size(); ++a) {
       for (size_t b = a + 1; b < vars.size(); ++b) {
         if (corr["r"][a][b].is_null()) continue;
@@ -251,7 +251,7 @@ std::vector<SubjectSet> ReleasedStatistics(const Study& study,
         for (auto [v, other] : {std::pair{vars[a], vars[b]}, {vars[b], vars[a]}}) {
           std::vector<double> row;
           if (SourceOf(other) == nullptr) {
-            for (const std::string& id : ids) row.push_back(by_id.at(id)->values.at(other));
+            for (const std::string& id : ids) row.push_back(AnalysisValue(*by_id.at(id), other));
           }
           ledger.Add(ids, SourceOf(v), Cat("r:", vars[a], ":", vars[b]), "", {vars[a], vars[b]},
                      row.empty() ? nullptr : &row);
@@ -270,7 +270,7 @@ std::vector<SubjectSet> ReleasedStatistics(const Study& study,
     for (const std::string& v : used) {
       if (const char* s = SourceOf(v)) sources.insert(s);
     }
-    const auto ids = IdsOf(AnalysisSubjects(cohort, used, study.min_cell));
+    const auto ids = IdsOf(AnalysisSubjects(cohort, used));
     json model = {which, study.outcome, study.predictors, NormalisedStudy(study)["interactions"]};
     const std::string m = Short(model.dump());
     std::vector<std::string> keys;
@@ -285,11 +285,9 @@ std::vector<SubjectSet> ReleasedStatistics(const Study& study,
       // Poisson one): linear in the outcome's counts once b and theta are published.
       auto term_value = [&](const SubjectVariables& s, const std::string& term) {
         if (term == "(Intercept)") return 1.0;
-        if (auto v = s.values.find(term); v != s.values.end()) return v->second;
         const size_t colon = term.find(':');
-        if (colon == std::string::npos) return 0.0;
-        auto a = s.values.find(term.substr(0, colon)), b = s.values.find(term.substr(colon + 1));
-        return a == s.values.end() || b == s.values.end() ? 0.0 : a->second * b->second;
+        if (colon == std::string::npos) return AnalysisValue(s, term);
+        return AnalysisValue(s, term.substr(0, colon)) * AnalysisValue(s, term.substr(colon + 1));
       };
       double theta = std::numeric_limits<double>::infinity();
       if (std::string(which) == "regression_fixed_alpha")

@@ -105,38 +105,12 @@ json DescriptivesFor(const std::vector<double>& v, const std::string& pointer, S
   return j;
 }
 
-// Issue 12 (a small group's total): see AnalysisSubjects.
-std::vector<const SubjectVariables*> AnalysisSet(const std::vector<const SubjectVariables*>& set,
-                                                 const std::vector<std::string>& attributes,
-                                                 int min_cell) {
-  auto complete = [&](const SubjectVariables& s) {
-    return std::all_of(attributes.begin(), attributes.end(),
-                       [&](const std::string& a) { return s.values.contains(a); });
-  };
-  std::vector<const SubjectVariables*> kept;
-  for (const SubjectVariables* s : set)
-    if (complete(*s)) kept.push_back(s);
-  const int64_t left_out = static_cast<int64_t>(set.size() - kept.size());
-  if (left_out == 0 || left_out >= min_cell) return kept;
-  std::vector<std::pair<std::string, const SubjectVariables*>> order;
-  for (const SubjectVariables* s : kept) order.emplace_back(Sha256Hex(s->subject_id), s);
-  std::sort(order.begin(), order.end());
-  std::set<const SubjectVariables*> drop;
-  for (size_t i = 0; i < order.size() && static_cast<int64_t>(i) < min_cell - left_out; ++i)
-    drop.insert(order[i].second);
-  std::vector<const SubjectVariables*> out;
-  for (const SubjectVariables* s : kept)
-    if (!drop.contains(s)) out.push_back(s);
-  return out;
-}
-
 bool CountVariable(const std::string& v) { return IncidentVariable(v) || ConvictionVariable(v); }
 
 }  // namespace
 
 std::vector<const SubjectVariables*> AnalysisSubjects(const std::vector<SubjectVariables>& cohort,
-                                                      const std::vector<std::string>& variables,
-                                                      int min_cell) {
+                                                      const std::vector<std::string>& variables) {
   std::vector<std::string> counts, attributes;
   for (const std::string& v : variables) (CountVariable(v) ? counts : attributes).push_back(v);
   std::vector<const SubjectVariables*> set;
@@ -145,7 +119,16 @@ std::vector<const SubjectVariables*> AnalysisSubjects(const std::vector<SubjectV
     for (const std::string& v : counts) in = in && InSetFor(s, v) && s.values.contains(v);
     if (in) set.push_back(&s);
   }
-  return AnalysisSet(set, attributes, min_cell);
+  // Case attributes the case file lacks are filled (SubjectVariables::filled); one nobody in the
+  // cohort has leaves everyone out.
+  std::vector<const SubjectVariables*> out;
+  for (const SubjectVariables* s : set) {
+    bool known = true;
+    for (const std::string& a : attributes)
+      known = known && (s->values.contains(a) || s->filled.contains(a));
+    if (known) out.push_back(s);
+  }
+  return out;
 }
 
 namespace {
@@ -156,7 +139,7 @@ json RegressionFor(const Study& study, const std::vector<SubjectVariables>& coho
   // it (AnalysisSubjects).
   std::vector<std::string> used = study.predictors;
   used.push_back(study.outcome);
-  const std::vector<const SubjectVariables*> rows = AnalysisSubjects(cohort, used, study.min_cell);
+  const std::vector<const SubjectVariables*> rows = AnalysisSubjects(cohort, used);
   const Eigen::Index n = static_cast<Eigen::Index>(rows.size());
   if (n < study.min_cell) {
     sup.Add(pointer, sup.TooFew(n));
@@ -168,12 +151,13 @@ json RegressionFor(const Study& study, const std::vector<SubjectVariables>& coho
   Eigen::MatrixXd x(n, static_cast<Eigen::Index>(terms.size()));
   Eigen::VectorXd y(n);
   for (Eigen::Index i = 0; i < n; ++i) {
-    const auto& v = rows[static_cast<size_t>(i)]->values;
-    y[i] = v.at(study.outcome);
+    const SubjectVariables& v = *rows[static_cast<size_t>(i)];
+    y[i] = AnalysisValue(v, study.outcome);
     x(i, 0) = 1;
     Eigen::Index c = 1;
-    for (const std::string& p : study.predictors) x(i, c++) = v.at(p);
-    for (const auto& [a, b] : study.interactions) x(i, c++) = v.at(a) * v.at(b);
+    for (const std::string& p : study.predictors) x(i, c++) = AnalysisValue(v, p);
+    for (const auto& [a, b] : study.interactions)
+      x(i, c++) = AnalysisValue(v, a) * AnalysisValue(v, b);
   }
   // ONS/ESSnet output rules for models: enough residual degrees of freedom (no saturated or
   // near-saturated model), and no category of a two-valued term held by fewer than min_cell
@@ -636,6 +620,22 @@ std::vector<SubjectSet> NotYetRecorded(const Study& study, const std::vector<Sub
   return out;
 }
 
+std::set<std::string> ReleasedUnderAnotherFilter(const Study& study,
+                                                 const std::vector<SubjectSet>& released,
+                                                 const std::vector<SubjectVariables>& cohort) {
+  const std::string mine = RememberedRows(study)[0];
+  std::set<std::string_view> people;
+  for (const SubjectSet& r : released) {
+    if (r.family != "police_inputs" || r.rows.empty() || r.rows.contains(mine)) continue;
+    for (const std::string& id : r.ids) people.insert(PersonOf(id));
+  }
+  std::set<std::string> out;
+  for (const SubjectVariables& v : cohort) {
+    if (people.contains(v.subject_id)) out.insert(v.subject_id);
+  }
+  return out;
+}
+
 std::vector<std::string> ChangedPeople(const SubjectSet& candidate, const SubjectSet& released) {
   auto split = [](const SubjectSet& set) {
     std::map<std::string_view, std::string_view> tags;
@@ -872,8 +872,8 @@ absl::StatusOr<json> BuildStudyReport(const Study& study,
                                          "plan",
                                          "life_domains_capped"};
   std::vector<std::vector<double>> columns(vars.size());
-  for (const SubjectVariables* s : AnalysisSubjects(cohort, vars, study.min_cell)) {
-    for (size_t k = 0; k < vars.size(); ++k) columns[k].push_back(s->values.at(vars[k]));
+  for (const SubjectVariables* s : AnalysisSubjects(cohort, vars)) {
+    for (size_t k = 0; k < vars.size(); ++k) columns[k].push_back(AnalysisValue(*s, vars[k]));
   }
   json corr = {{"variables", vars}, {"n", columns[0].size()}};
   if (static_cast<int>(columns[0].size()) < study.min_cell) {

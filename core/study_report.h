@@ -136,6 +136,14 @@ std::vector<SubjectSet> NotYetRecorded(const Study& study, const std::vector<Sub
 // and `released` (one family) whose tags differ: those whose data changed between the two.
 std::vector<std::string> ChangedPeople(const SubjectSet& candidate, const SubjectSet& released);
 
+// The people of `cohort` whose police inputs a release recorded under another incident filter
+// (excluded categories or roles) than `study`'s: their counts under this one beside those are
+// equations in the incidents the two filters count differently (red team 15, F1). Decided on
+// the release record and the study definition alone.
+std::set<std::string> ReleasedUnderAnotherFilter(const Study& study,
+                                                 const std::vector<SubjectSet>& released,
+                                                 const std::vector<SubjectVariables>& cohort);
+
 // Families "linked_incidents" and "linked_convictions" (issue 12, linked counts in
 // differencing): the cohort's people, each as "subject:1" (known to the police, or with
 // convictions: any linked record) or "subject:0", by subject id (kept across link runs and case
@@ -164,20 +172,17 @@ std::vector<SubjectSet> LinkedSets(const std::vector<SubjectVariables>& cohort);
                                              const std::vector<SubjectSet>& released, int min_cell,
                                              bool linked_only = false);
 
-// The subjects a model or the correlations over `variables` are computed over (issue 12, a
-// small group's total): those with every count among the variables (in its set), minus those
-// lacking a case attribute among them; when 1 to min_cell - 1 of them are left out so, further
-// subjects, first by a fixed digest of their pseudonymous id (which the analyst cannot
-// compute), are left out until min_cell are. A mean over the counts' set beside a model over
-// all but k of it would give the k's total, and the model's n would tell how many of those
-// lacking an attribute (the case file names them) are linked; now the two sets are none or
-// min_cell apart and n tells only whether any of them is (see the README's limits). In the
-// cohort's order. (Padding whenever anyone in the cohort lacks an attribute would hide that
-// too, but the padded group, split by the matched subjects into atoms below min_cell, made
-// the combination rule withhold the default study's models.)
+// The subjects a model or the correlations over `variables` are computed over: every member of
+// the counts' sets (those with every count among the variables). A case attribute the case file
+// lacks is the cohort's median there (SubjectVariables::filled, AnalysisValue), so nobody of a
+// set is left out of a model over it for a missing attribute. Until session 11 they were, and
+// 1 to min_cell - 1 so left out were padded to min_cell by a digest of the subject ids: the
+// model's n beside the set's then told whether anyone lacking an attribute was in the set, and
+// with one case added without attributes, whether the police know that person or the courts
+// convicted them (red team 15, A1: 45 of 45). An attribute nobody in the cohort has leaves
+// everyone out. In the cohort's order.
 std::vector<const SubjectVariables*> AnalysisSubjects(const std::vector<SubjectVariables>& cohort,
-                                                      const std::vector<std::string>& variables,
-                                                      int min_cell);
+                                                      const std::vector<std::string>& variables);
 
 // The whole report.json. `linkage` is the linker's report (counts). Refuses a cohort smaller
 // than min_cell.

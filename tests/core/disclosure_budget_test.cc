@@ -688,8 +688,9 @@ TEST(Oracle, ARerunOnChangedDataIsANewEquationAndAFewChangesReadAsTheRelease) {
   for (size_t k = 9; k < 12; ++k) nine[convicted[k]] = in[convicted[k]];
   as_released(nine, 9);
   // Under another incident filter (another count definition) a release's counts are not given
-  // again: a few changed withhold every figure over the counts, with the linked-count rule's
-  // one reason (F3).
+  // again: every figure over the counts is withheld, with the linked-count rule's one reason
+  // (F3), whether a few changed or none (since session 11, rule incident_filter_changed: red
+  // team 15, F1).
   auto counts_withheld = [&](const std::vector<CohortSubjectIn>& data) {
     Study other = NoComparison();
     other.excluded_categories.push_back("overig");
@@ -718,12 +719,13 @@ TEST(Oracle, ARerunOnChangedDataIsANewEquationAndAFewChangesReadAsTheRelease) {
     }
     bool audited = false;
     for (const json& w : r->withheld)
-      audited = audited || w.dump().find("police_inputs_changed") != std::string::npos;
+      audited = audited || w.dump().find("incident_filter_changed") != std::string::npos;
     EXPECT_TRUE(audited);
   };
   std::vector<CohortSubjectIn> one = in;
   add_conviction(one[convicted[0]]);
   counts_withheld(one);
+  counts_withheld(in);
   absl::StatusOr<StudyResult> twelve = AnalyzeStudy(NoComparison(), update, {}, released, "secret");
   ASSERT_THAT(twelve, IsOk()) << RefusalDetail(twelve.status());
   EXPECT_FALSE(twelve->report["descriptives"]["convictions_year_after"].is_null());
