@@ -602,10 +602,31 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& as_given,
   };
   std::vector<SubjectSet> ledger =
       ReleasedStatistics(study, cohort, r, matched_ids, control_ids, pool_ids);
+  // The leverage bound is decided over each set's subjects, which in "exclude" mode are the
+  // linked: for a person with outlying case attributes and terms picked to single them out, a
+  // released model said they were not in the conviction set, since their leverage over the
+  // whole cohort (a lower bound for any set holding them) was above the bound (red team 16,
+  // V1: 7 of 7 "never convicted"). So the report's equations are first bounded over the whole
+  // cohort as if everyone were in every set (their rows need only case attributes and the
+  // published coefficients): whether that fires does not depend on who is linked. This closes
+  // the reading for one study's equations; rows of earlier studies are kept over their sets
+  // only, so a reading from several studies' rows together is narrowed, not closed (README).
+  std::vector<SubjectVariables> everyone = cohort;
+  for (SubjectVariables& v : everyone) {
+    v.in_incident_set = v.in_conviction_set = true;
+    for (const std::string& name : StudyVariableNames()) {
+      if (name.rfind("incidents_", 0) == 0 || name.rfind("convictions_", 0) == 0)
+        v.values.try_emplace(name, 0.0);
+    }
+  }
   auto check = [&](const std::vector<SubjectSet>& candidate) {
     absl::Status s = CheckReleaseBudget(candidate, released, study.min_residual_df);
     if (s.ok()) s = CheckStatisticSets(candidate, released, study.min_cell);
-    return s.ok() ? CheckLeverage(candidate, released, study.max_leverage) : s;
+    if (s.ok()) s = CheckLeverage(candidate, released, study.max_leverage);
+    if (s.ok() && !study.unlinked_as_zero) {
+      s = CheckLeverage(ReleasedStatistics(study, everyone, r, {}, {}, {}), {}, study.max_leverage);
+    }
+    return s;
   };
   absl::Status budget = check(ledger);
   for (size_t next = 0; !budget.ok() && next < order.size(); ++next) {

@@ -391,6 +391,34 @@ TEST(Leverage, ASmallGroupsTotalIsStoppedForOnePersonOnly) {
   ExpectLeverageRefusal(CheckLeverage(intercept_over(3), mean, 0.3), "leverage of 0.333");
 }
 
+// Red team 16, V1: the bound decided over the conviction set ("exclude" mode) told, for a person
+// with outlying case attributes and terms picked to single them out, whether they are in the
+// set: a released model meant their leverage there would have passed the bound, which their
+// leverage over the whole cohort (a lower bound) excluded. The report's equations are now also
+// bounded over the whole cohort: the analyst reads the same withheld parts and reasons whether
+// that person was ever convicted or not.
+TEST(Leverage, AnOutliersModelIsWithheldWhetherOrNotTheyAreInTheSet) {
+  std::vector<json> views;
+  for (const bool convicted : {true, false}) {
+    std::vector<CohortSubjectIn> in = Subjects(80);
+    CohortSubjectIn& t = in[0];
+    t.cases[0].attributes.times_discussed = 14;  // the others: 1 to 4
+    t.cases[0].attributes.goals = t.cases[0].attributes.decisions = t.cases[0].attributes.actions =
+        true;
+    if (!convicted) t.convictions.clear();
+    ASSERT_EQ(t.convictions.empty(), !convicted);
+    Study study = NoComparison();
+    study.outcome = "convictions_year_after";
+    study.predictors = {"times_discussed", "plan"};
+    study.interactions = {{"times_discussed", "times_discussed"}, {"times_discussed", "plan"}};
+    absl::StatusOr<StudyResult> r = AnalyzeStudy(study, in, {}, {});
+    ASSERT_THAT(r, IsOk());
+    EXPECT_TRUE(r->report["regression"].is_null()) << convicted;
+    views.push_back({r->report["suppressed"], r->report["suppressed_reasons"]});
+  }
+  EXPECT_EQ(views[0], views[1]);
+}
+
 TEST(Leverage, RepeatedModelsOfOneCohortKeepEveryoneBelowTheBound) {
   // AnalyzeStudy end to end: studies of one cohort with other predictors until the budget or
   // the bound withholds them; over everything released, no subject's leverage exceeds 0.5.
