@@ -399,6 +399,7 @@ absl::Status CheckReleaseBudget(const std::vector<SubjectSet>& candidate,
     std::map<std::vector<std::string>, std::set<std::string>> groups;
     auto add = [&](const std::vector<SubjectSet>& sets) {
       for (const SubjectSet& set : sets) {
+        if (set.family == kCohortRowsFamily) continue;  // not statistics about these people
         for (const std::string& key : set.statistics) {
           if (StartsWith(key, prefix)) groups[set.ids].insert(key);
         }
@@ -577,6 +578,7 @@ absl::Status CheckLeverage(const std::vector<SubjectSet>& candidate,
     std::vector<Equation> equations;
     auto add = [&](const std::vector<SubjectSet>& sets, bool fresh) {
       for (const SubjectSet& set : sets) {
+        if (set.family == kCohortRowsFamily) continue;  // read by the cohort-wide check only
         const std::vector<std::string>* ids = canonical.emplace(set.ids, &set.ids).first->second;
         for (const std::string& key : set.statistics) {
           if (!StartsWith(key, prefix)) continue;

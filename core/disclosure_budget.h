@@ -77,6 +77,11 @@ inline constexpr const char* kBudgetSources[] = {"incidents", "convictions"};
 // Cost: O(S R^2) time and O(S R) memory for R distinct rows over the S subjects connected to
 // the candidate's (one indicator row per set; stored rows of a statistic released before are
 // not repeated).
+// The family of a release's equations over its whole cohort, as if everyone were in every set
+// (AnalyzeStudy's cohort-wide leverage check, red team 16 V1 and 17 W1): read by that check
+// alone; the budget's checks skip it (they are not statistics about those people's counts).
+inline constexpr char kCohortRowsFamily[] = "cohort_rows";
+
 [[nodiscard]] absl::Status CheckLeverage(const std::vector<SubjectSet>& candidate,
                                          const std::vector<SubjectSet>& released,
                                          double max_leverage);

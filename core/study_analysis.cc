@@ -588,7 +588,7 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& as_given,
   // Statistics released before cost nothing again: withholding them would not help.
   std::map<std::vector<std::string>, std::set<std::string>> known_keys;
   for (const SubjectSet& set : released) {
-    if (!set.statistics.empty())
+    if (!set.statistics.empty() && set.family != kCohortRowsFamily)
       known_keys[set.ids].insert(set.statistics.begin(), set.statistics.end());
   }
   auto new_keys = [&](const std::vector<SubjectSet>& ledger) {
@@ -619,6 +619,15 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& as_given,
         v.values.try_emplace(name, 0.0);
     }
   }
+  // Earlier releases' equations over their cohorts: two studies each under the bound alone
+  // gave an outlier's leverage over the cohort above it together (red team 17, W1: the same
+  // design over all kaders and over all but one is a model over that one).
+  std::vector<SubjectSet> cohort_rows_before;
+  for (const SubjectSet& set : released) {
+    if (set.family != kCohortRowsFamily) continue;
+    cohort_rows_before.push_back(set);
+    cohort_rows_before.back().family = "ledger";
+  }
   auto check = [&](const std::vector<SubjectSet>& candidate) {
     absl::Status s = CheckReleaseBudget(candidate, released, study.min_residual_df);
     if (s.ok()) s = CheckStatisticSets(candidate, released, study.min_cell);
@@ -638,7 +647,7 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& as_given,
       const double f = static_cast<double>(std::max<int64_t>(smallest, 1)) /
                        static_cast<double>(everyone.size());
       const double m = study.max_leverage;
-      s = CheckLeverage(ReleasedStatistics(study, everyone, r, {}, {}, {}), {},
+      s = CheckLeverage(ReleasedStatistics(study, everyone, r, {}, {}, {}), cohort_rows_before,
                         m * f / (1 - m + m * f));
     }
     return s;
@@ -698,6 +707,12 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& as_given,
   }
   if (!budget.ok()) return budget;
   for (SubjectSet& set : ledger) result.released_sets.push_back(std::move(set));
+  if (!study.unlinked_as_zero && !everyone.empty()) {
+    for (SubjectSet& set : ReleasedStatistics(study, everyone, r, {}, {}, {})) {
+      set.family = kCohortRowsFamily;
+      result.released_sets.push_back(std::move(set));
+    }
+  }
   // Every withheld figure for the audit entry: its reason, and the rule that withheld it with
   // the auditor's detail where the decision depends on data (a pointer without a note was
   // withheld by a rule of the report itself: too few, dominance, the model output rules).
