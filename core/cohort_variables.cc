@@ -203,8 +203,8 @@ std::vector<SubjectVariables> BuildCohort(const std::vector<CohortSubjectIn>& su
   // one of two), for models and correlations; one nobody in the cohort has stays missing. All of
   // this is the case file's, which the analyst holds: who is filled does not depend on police
   // data, and every subject of a count's set is in the models over it.
-  for (const char* name :
-       {"age", "times_discussed", "life_domains", "life_domains_capped", "plan"}) {
+  for (const std::string& name : StudyVariableNames()) {
+    if (PoliceCountVariable(name)) continue;
     std::vector<double> known;
     for (const SubjectVariables& v : out) {
       if (auto it = v.values.find(name); it != v.values.end()) known.push_back(it->second);

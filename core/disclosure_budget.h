@@ -48,7 +48,7 @@ inline constexpr const char* kBudgetSources[] = {"incidents", "convictions"};
 
 // Refuses (FailedPrecondition) when `candidate` (sets with statistics) together with
 // `released` would break the budget for a source. The message says how many statistics
-// about how many subjects.
+// about how many subjects. Sets of family kCohortRowsFamily (below) are not read.
 [[nodiscard]] absl::Status CheckReleaseBudget(const std::vector<SubjectSet>& candidate,
                                               const std::vector<SubjectSet>& released,
                                               int min_residual_df);
@@ -66,6 +66,11 @@ inline constexpr const char* kBudgetSources[] = {"incidents", "convictions"};
                                               const std::vector<SubjectSet>& released,
                                               int min_cell);
 
+// The family of a release's equations over its whole cohort, as if everyone were in every set
+// (AnalyzeStudy's cohort-wide leverage check, red team 16 V1 and 17 W1): read by that check
+// alone; the budget's checks skip it (they are not statistics about those people's counts).
+inline constexpr char kCohortRowsFamily[] = "cohort_rows";
+
 // The leverage bound. Each released statistic that is linear in subjects' counts is a row over
 // them: a sum or mean the indicator of its set, a regression coefficient its score equation's
 // weights x_ik / (1 + mu_i / theta), a correlation (given the means and sds) the other
@@ -76,12 +81,7 @@ inline constexpr const char* kBudgetSources[] = {"incidents", "convictions"};
 // same counts over subjects connected to them, lift anyone's leverage above `max_leverage`.
 // Cost: O(S R^2) time and O(S R) memory for R distinct rows over the S subjects connected to
 // the candidate's (one indicator row per set; stored rows of a statistic released before are
-// not repeated).
-// The family of a release's equations over its whole cohort, as if everyone were in every set
-// (AnalyzeStudy's cohort-wide leverage check, red team 16 V1 and 17 W1): read by that check
-// alone; the budget's checks skip it (they are not statistics about those people's counts).
-inline constexpr char kCohortRowsFamily[] = "cohort_rows";
-
+// not repeated). Sets of family kCohortRowsFamily are not read.
 [[nodiscard]] absl::Status CheckLeverage(const std::vector<SubjectSet>& candidate,
                                          const std::vector<SubjectSet>& released,
                                          double max_leverage);

@@ -28,6 +28,10 @@ const std::vector<std::string>& StudyVariableNames() {
   return *k;
 }
 
+bool PoliceCountVariable(std::string_view name) {
+  return name.rfind("incidents_", 0) == 0 || name.rfind("convictions_", 0) == 0;
+}
+
 namespace {
 
 absl::Status StringList(const toml::node_view<const toml::node>& node, std::string_view key,

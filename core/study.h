@@ -114,6 +114,9 @@ std::string StudyDigest(const Study& study);
 
 // The variables a study may use as outcome or predictor.
 const std::vector<std::string>& StudyVariableNames();
+// A window count of incidents or convictions (police data); the other variables are case
+// attributes (the case file's).
+bool PoliceCountVariable(std::string_view name);
 
 // Parses and validates; errors name the key and, for syntax, the line.
 [[nodiscard]] absl::StatusOr<Study> ParseStudy(std::string_view toml_text);

@@ -608,15 +608,14 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& as_given,
   // whole cohort (a lower bound for any set holding them) was above the bound (red team 16,
   // V1: 7 of 7 "never convicted"). So the report's equations are first bounded over the whole
   // cohort as if everyone were in every set (their rows need only case attributes and the
-  // published coefficients): whether that fires does not depend on who is linked. This closes
-  // the reading for one study's equations; rows of earlier studies are kept over their sets
-  // only, so a reading from several studies' rows together is narrowed, not closed (README).
+  // published coefficients): whether that fires does not depend on who is linked. Each
+  // release's equations over its cohort are kept (family kCohortRowsFamily) and count in later
+  // studies' bound over theirs.
   std::vector<SubjectVariables> everyone = cohort;
   for (SubjectVariables& v : everyone) {
     v.in_incident_set = v.in_conviction_set = true;
     for (const std::string& name : StudyVariableNames()) {
-      if (name.rfind("incidents_", 0) == 0 || name.rfind("convictions_", 0) == 0)
-        v.values.try_emplace(name, 0.0);
+      if (PoliceCountVariable(name)) v.values.try_emplace(name, 0.0);
     }
   }
   // Earlier releases' equations over their cohorts: two studies each under the bound alone
@@ -628,6 +627,8 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& as_given,
     cohort_rows_before.push_back(set);
     cohort_rows_before.back().family = "ledger";
   }
+  // The report's equations over the cohort as last checked: recorded with the release.
+  std::vector<SubjectSet> cohort_rows;
   auto check = [&](const std::vector<SubjectSet>& candidate) {
     absl::Status s = CheckReleaseBudget(candidate, released, study.min_residual_df);
     if (s.ok()) s = CheckStatisticSets(candidate, released, study.min_cell);
@@ -647,8 +648,8 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& as_given,
       const double f = static_cast<double>(std::max<int64_t>(smallest, 1)) /
                        static_cast<double>(everyone.size());
       const double m = study.max_leverage;
-      s = CheckLeverage(ReleasedStatistics(study, everyone, r, {}, {}, {}), cohort_rows_before,
-                        m * f / (1 - m + m * f));
+      cohort_rows = ReleasedStatistics(study, everyone, r, {}, {}, {});
+      s = CheckLeverage(cohort_rows, cohort_rows_before, m * f / (1 - m + m * f));
     }
     return s;
   };
@@ -707,11 +708,10 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& as_given,
   }
   if (!budget.ok()) return budget;
   for (SubjectSet& set : ledger) result.released_sets.push_back(std::move(set));
-  if (!study.unlinked_as_zero && !everyone.empty()) {
-    for (SubjectSet& set : ReleasedStatistics(study, everyone, r, {}, {}, {})) {
-      set.family = kCohortRowsFamily;
-      result.released_sets.push_back(std::move(set));
-    }
+  // The last check passed on the report as it stands, so cohort_rows are its equations.
+  for (SubjectSet& set : cohort_rows) {
+    set.family = kCohortRowsFamily;
+    result.released_sets.push_back(std::move(set));
   }
   // Every withheld figure for the audit entry: its reason, and the rule that withheld it with
   // the auditor's detail where the decision depends on data (a pointer without a note was

@@ -105,14 +105,13 @@ json DescriptivesFor(const std::vector<double>& v, const std::string& pointer, S
   return j;
 }
 
-bool CountVariable(const std::string& v) { return IncidentVariable(v) || ConvictionVariable(v); }
-
 }  // namespace
 
 std::vector<const SubjectVariables*> AnalysisSubjects(const std::vector<SubjectVariables>& cohort,
                                                       const std::vector<std::string>& variables) {
   std::vector<std::string> counts, attributes;
-  for (const std::string& v : variables) (CountVariable(v) ? counts : attributes).push_back(v);
+  for (const std::string& v : variables)
+    (PoliceCountVariable(v) ? counts : attributes).push_back(v);
   std::vector<const SubjectVariables*> set;
   for (const SubjectVariables& s : cohort) {
     bool in = true;
@@ -457,8 +456,7 @@ std::vector<SubjectSet> InputsSets(const Study& study, const std::vector<CohortS
     read.push_back(identity);
     identities.ids.push_back(Cat(v.subject_id, ":", KeyedTag(mac, identity)));
     for (const auto& [name, value] : v.values) {
-      if (name.rfind("incidents_", 0) != 0 && name.rfind("convictions_", 0) != 0)
-        read.push_back(Cat(name, "=", value));
+      if (!PoliceCountVariable(name)) read.push_back(Cat(name, "=", value));
     }
     // One half per kind ("incidents.convictions"), so that the people whose counts of one kind
     // changed can be told apart (AnalyzeStudy, the moved reference days).
