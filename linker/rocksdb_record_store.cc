@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
+#include <array>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
@@ -59,11 +60,14 @@ std::string NewUploadId() {
 }
 constexpr size_t kUploadIdSize = 25;
 
-// Records decoded by ScanAt's reader, with their extract; or the reader's failure.
+// Records decoded by one of ScanAt's readers (one chunk of an extract's keys), with their
+// extract; a failure after the records before it; or the end of the reader's part of an
+// extract.
 struct RecordBatch {
   std::shared_ptr<const ExtractInfo> extract;
   std::vector<PseudonymousRecord> records;
   absl::Status status;
+  bool end_of_extract = false;
 };
 
 // ScanAt's hand-over from its reader thread to the caller's: a few batches at most (a few MB),
@@ -113,6 +117,7 @@ class BatchQueue {
     }
     batch.extract = std::move(extract);
     batch.status = absl::OkStatus();
+    batch.end_of_extract = false;
     return batch;
   }
   // The consumer takes no more: the reader's next Push returns false.
@@ -330,34 +335,69 @@ class RocksDbRecordStore : public RecordStore {
     return status;
   }
 
-  // Reading and decoding (RocksDB, the protobuf parse, FromProto) run on a thread of their own,
-  // a few batches ahead of `fn`, which runs on the caller's thread in store order: the load of
-  // a link run (10M records) did both on one core, ~16 s. A failure of either side stops both;
-  // the reader's comes after `fn` saw every record before it, as when one thread did both.
+  // Reading and decoding (RocksDB, the protobuf parse, FromProto) run on two threads of their
+  // own, a few batches ahead of `fn`, which runs on the caller's thread in store order. One
+  // reader decoding for the caller (session 9) kept its core busy while the caller's used a
+  // quarter of its own: the load of a 10M-record link run took ~16 s. Each reader takes every
+  // other chunk of kScanChunk keys of an extract (its records are keyed by upload id and a
+  // count from 0), so the caller takes chunk 0 from the first reader, chunk 1 from the second,
+  // and so on. A failure of either side stops all three; a reader's comes after `fn` saw every
+  // record before it, as when one thread did both.
+  static constexpr uint64_t kScanChunk = 4096;
   absl::Status ScanAt(const rocksdb::ReadOptions& ro,
                       const std::function<absl::Status(const StoredRecord&)>& fn) {
-    BatchQueue queue;
-    std::thread reader([&] {
-      absl::Status s = ReadBatches(ro, queue);
-      if (!s.ok()) queue.Push(RecordBatch{nullptr, {}, s});
-      queue.Finish();
-    });
+    constexpr int kReaders = 2;
+    std::array<BatchQueue, kReaders> queues;
+    std::vector<std::thread> readers;
+    for (int t = 0; t < kReaders; ++t) {
+      readers.emplace_back([&, t] {
+        absl::Status s = ReadChunks(ro, t, kReaders, queues[t]);
+        if (!s.ok()) queues[t].Push(RecordBatch{nullptr, {}, s});
+        queues[t].Finish();
+      });
+    }
     absl::Status status;
-    for (std::optional<RecordBatch> batch; status.ok() && (batch = queue.Pop());) {
-      status = batch->status;
+    // The chunks of an extract alternate between the readers from the first; both say where
+    // their part of it ends (the second's end follows the first's at once: the chunk after an
+    // empty one is empty too).
+    int t = 0;
+    int ended = 0;
+    while (status.ok()) {
+      std::optional<RecordBatch> batch = queues[t].Pop();
+      if (!batch) break;
       for (size_t i = 0; status.ok() && i < batch->records.size(); ++i) {
         status = fn(StoredRecord{batch->extract.get(), &batch->records[i]});
       }
-      queue.Recycle(std::move(*batch));
+      if (status.ok()) status = batch->status;
+      const bool end = batch->end_of_extract;
+      queues[t].Recycle(std::move(*batch));
+      if (end && ++ended < kReaders) {
+        t = (t + 1) % kReaders;
+      } else if (end) {
+        ended = 0;
+        t = 0;
+      } else {
+        t = (t + 1) % kReaders;
+      }
     }
-    queue.Stop();
-    reader.join();
+    // A reader's failure after the last extract (its listing) is in the queue not read last.
+    for (int r = 0; status.ok() && r < kReaders; ++r) {
+      while (std::optional<RecordBatch> batch = queues[r].Pop()) {
+        if (!batch->status.ok()) {
+          status = batch->status;
+          break;
+        }
+      }
+    }
+    for (BatchQueue& q : queues) q.Stop();
+    for (std::thread& r : readers) r.join();
     return status;
   }
 
-  // The reader's side of ScanAt: every record decoded, in batches onto `queue`.
-  absl::Status ReadBatches(const rocksdb::ReadOptions& ro, BatchQueue& queue) {
-    constexpr size_t kBatchRecords = 4096;
+  // Reader `reader` of ScanAt's `readers`: chunks reader, reader + readers, ... of every extract
+  // decoded, each onto `queue` as one batch, then the end of its part of the extract.
+  absl::Status ReadChunks(const rocksdb::ReadOptions& ro, int reader, int readers,
+                          BatchQueue& queue) {
     std::unique_ptr<rocksdb::Iterator> ex(db_->NewIterator(ro, extracts_));
     // One wire record parsed again and again: its strings and repeated keys keep their buffers.
     // (Parsed on an arena reset per batch instead, the reader spent as much in malloc and more
@@ -371,36 +411,43 @@ class RocksDbRecordStore : public RecordStore {
       if (info->withdrawn) continue;
       auto extract = std::make_shared<const ExtractInfo>(std::move(*info));
       nlohmann::json j = nlohmann::json::parse(value, nullptr, false);
-      std::string upload = j.value("upload_id", "");
+      const std::string upload = j.value("upload_id", "");
       std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, records_));
-      // Records are decoded in place into the batch's (recycled) records: `filled` of them hold
-      // this batch's, the rest are dropped when it is pushed.
-      RecordBatch batch = queue.Reuse(extract);
-      size_t filled = 0;
-      auto push = [&] {
+      for (uint64_t chunk = static_cast<uint64_t>(reader);; chunk += readers) {
+        const std::string begin = upload + BigEndian(chunk * kScanChunk);
+        const std::string end = upload + BigEndian((chunk + 1) * kScanChunk);
+        it->Seek(begin);
+        if (!it->status().ok()) return FromRocks(it->status(), "reading records");
+        if (!it->Valid() || !it->key().starts_with(upload)) {
+          RecordBatch last = queue.Reuse(extract);
+          last.records.clear();
+          last.end_of_extract = true;
+          if (!queue.Push(std::move(last))) return absl::OkStatus();  // the consumer stopped
+          break;
+        }
+        // Records are decoded in place into the batch's (recycled) records: `filled` of them
+        // hold this chunk's, the rest are dropped when it is pushed.
+        RecordBatch batch = queue.Reuse(extract);
+        size_t filled = 0;
+        for (; it->Valid() && it->key().starts_with(upload) && it->key().compare(end) < 0;
+             it->Next()) {
+          if (!proto->ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+            batch.status =
+                absl::DataLossError(Cat("damaged record in extract ", extract->extract_id));
+            break;
+          }
+          if (filled == batch.records.size()) batch.records.emplace_back();
+          batch.status = FromProto(extract->kind, *proto, &batch.records[filled]);
+          if (!batch.status.ok()) break;
+          ++filled;
+        }
+        if (batch.status.ok() && !it->status().ok())
+          batch.status = FromRocks(it->status(), "reading records");
         batch.records.resize(filled);
-        return queue.Push(std::move(batch));
-      };
-      for (it->Seek(upload); it->Valid() && it->key().starts_with(upload); it->Next()) {
-        if (!proto->ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-          if (!push()) return absl::OkStatus();
-          return absl::DataLossError(Cat("damaged record in extract ", extract->extract_id));
-        }
-        if (filled == batch.records.size()) batch.records.emplace_back();
-        absl::Status r = FromProto(extract->kind, *proto, &batch.records[filled]);
-        if (!r.ok()) {
-          if (!push()) return absl::OkStatus();
-          return r;
-        }
-        ++filled;
-        if (filled == kBatchRecords) {
-          if (!push()) return absl::OkStatus();  // the consumer stopped
-          batch = queue.Reuse(extract);
-          filled = 0;
-        }
+        const bool failed = !batch.status.ok();
+        if (!queue.Push(std::move(batch))) return absl::OkStatus();
+        if (failed) return absl::OkStatus();  // the failure is in the batch, after its records
       }
-      if (!push()) return absl::OkStatus();
-      if (!it->status().ok()) return FromRocks(it->status(), "reading records");
     }
     return FromRocks(ex->status(), "reading extracts");
   }

@@ -121,28 +121,30 @@ TEST_P(RecordStoreTest, CommitsInChunksAndReadsBackInOrder) {
   EXPECT_EQ(key->value_or(""), kKey);
 }
 
-// More records than the RocksDB store decodes in one batch on its reading thread (4096): all
-// reach the callback in order; a failing callback stops the scan at once with its status, and
-// the store scans again afterwards.
+// More records than the RocksDB store decodes in one chunk on one of its two reading threads
+// (4096; the threads take every other chunk): all reach the callback in order, whether an
+// extract ends within the second reader's chunk (b), the first's (a) or at a chunk's end (c);
+// a failing callback stops the scan at once with its status, and the store scans again
+// afterwards.
 TEST_P(RecordStoreTest, AScanOfManyBatchesIsInOrderAndStopsAtTheCallbacksError) {
   auto first = Records(9000, "A");
   auto second = Records(3000, "B");
+  auto third = Records(8192, "C");
   ASSERT_THAT(Upload(Announce("a", first), first, 1000), IsOk());
   ASSERT_THAT(Upload(Announce("b", second), second, 1000), IsOk());
+  ASSERT_THAT(Upload(Announce("c", third), third, 1000), IsOk());
   std::vector<std::string> ids = StoredIds();
-  ASSERT_EQ(ids.size(), 12000u);
-  EXPECT_EQ(ids[0], "a:A0");
-  EXPECT_EQ(ids[4096], "a:A4096");
-  EXPECT_EQ(ids[8999], "a:A8999");
-  EXPECT_EQ(ids[9000], "b:B0");
-  EXPECT_EQ(ids[11999], "b:B2999");
+  ASSERT_EQ(ids.size(), 20192u);
+  for (size_t i = 0; i < 9000; ++i) ASSERT_EQ(ids[i], "a:A" + std::to_string(i));
+  for (size_t i = 0; i < 3000; ++i) ASSERT_EQ(ids[9000 + i], "b:B" + std::to_string(i));
+  for (size_t i = 0; i < 8192; ++i) ASSERT_EQ(ids[12000 + i], "c:C" + std::to_string(i));
   int seen = 0;
   EXPECT_THAT(store().ScanRecords([&](const StoredRecord&) {
     return ++seen == 5000 ? absl::AbortedError("enough") : absl::OkStatus();
   }),
               StatusIs(absl::StatusCode::kAborted, HasSubstr("enough")));
   EXPECT_EQ(seen, 5000);
-  EXPECT_EQ(StoredIds().size(), 12000u);
+  EXPECT_EQ(StoredIds().size(), 20192u);
 }
 
 TEST_P(RecordStoreTest, RetryIsIdempotentAndAnotherUploadUnderTheSameIdIsRefused) {
@@ -447,10 +449,13 @@ INSTANTIATE_TEST_SUITE_P(Stores, RecordStoreTest,
                          });
 
 // A damaged record ends the scan with DataLoss, after the callback saw every record before it
-// (the store reads and decodes on a thread of its own, ahead of the callback).
-TEST(RocksDbScan, ADamagedRecordStopsTheScanAfterTheRecordsBeforeIt) {
+// (the store reads and decodes on two threads of its own, ahead of the callback): in the
+// second reader's chunk (4500) and in the first's (8200, the other reader then ahead of it).
+class RocksDbScan : public ::testing::TestWithParam<int> {};
+TEST_P(RocksDbScan, ADamagedRecordStopsTheScanAfterTheRecordsBeforeIt) {
+  const int damaged = GetParam();
   ::pprl::testing::TempDir dir;
-  auto records = Records(6000);
+  auto records = Records(12000);
   {
     absl::StatusOr<std::unique_ptr<RecordStore>> store =
         OpenRocksDbRecordStore(dir.File("db"), [] { return int64_t{1000}; });
@@ -474,7 +479,7 @@ TEST(RocksDbScan, ADamagedRecordStopsTheScanAfterTheRecordsBeforeIt) {
     std::unique_ptr<rocksdb::Iterator> it(
         db->NewIterator(rocksdb::ReadOptions(), handles[records_cf]));
     it->SeekToFirst();
-    for (int i = 0; i < 4500 && it->Valid(); ++i) it->Next();
+    for (int i = 0; i < damaged && it->Valid(); ++i) it->Next();
     ASSERT_TRUE(it->Valid());
     const std::string key = it->key().ToString();
     it.reset();
@@ -491,9 +496,10 @@ TEST(RocksDbScan, ADamagedRecordStopsTheScanAfterTheRecordsBeforeIt) {
     return absl::OkStatus();
   }),
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr("damaged record in extract")));
-  ASSERT_EQ(seen.size(), 4500u);
-  EXPECT_EQ(seen[4499], "I4499");
+  ASSERT_EQ(seen.size(), static_cast<size_t>(damaged));
+  EXPECT_EQ(seen.back(), "I" + std::to_string(damaged - 1));
 }
+INSTANTIATE_TEST_SUITE_P(Chunks, RocksDbScan, ::testing::Values(4500, 8200));
 
 // The store holds every site's pseudonyms: its directory is made 0700, and an existing one
 // that others could read is narrowed to 0700.
