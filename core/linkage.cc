@@ -99,14 +99,22 @@ class DisjointSets {
 };
 
 // The first-initial digests of each cluster, for the twins test. Most clusters have one (or
-// none), so it is kept flat per root, with a side table for clusters that gathered more.
+// none), so it is kept flat per root, with a side table for clusters that gathered more. A
+// digest is named by a record holding it (a record holds one key a level), not copied: 4 bytes
+// a record where the digest took 16 (120 MB less at 10M records, held through the cascade
+// beside the linker's encoding audit).
 class InitialSets {
  public:
   // Name flags of a cluster: it holds a case with a given name (first name or initial), a
   // police record with one.
   static constexpr uint8_t kNamedCase = 1, kNamedPolice = 2;
 
-  explicit InitialSets(size_t n) : first_(n), has_(n, 0), flags_(n, 0) {}
+  // `records` must outlive this.
+  explicit InitialSets(const std::vector<LinkInput>& records)
+      : records_(&records),
+        first_(records.size()),
+        has_(records.size(), 0),
+        flags_(records.size(), 0) {}
   void SetFlags(uint32_t record, uint8_t flags) { flags_[record] |= flags; }
   uint8_t Flags(uint32_t root) const { return flags_[root]; }
   // Outside cases 05 and 08: a cluster without any given name may join one whose given names
@@ -118,12 +126,13 @@ class InitialSets {
     };
     return !refused(a, b) && !refused(b, a);
   }
-  void Set(uint32_t record, const Digest& d) {
+  // Adds the first-initial digest of record `holder` to `record`'s set.
+  void Set(uint32_t record, uint32_t holder) {
     if (!has_[record]) {
-      first_[record] = d;
+      first_[record] = holder;
       has_[record] = 1;
-    } else if (first_[record] != d) {
-      AddExtra(record, d);
+    } else if (DigestOf(first_[record]) != DigestOf(holder)) {
+      AddExtra(record, holder);
     }
   }
   bool Empty(uint32_t root) const { return !has_[root]; }
@@ -131,37 +140,55 @@ class InitialSets {
   bool Disjoint(uint32_t a, uint32_t b) const {
     if (!has_[a] || !has_[b]) return false;
     bool shared = false;
-    ForEach(a, [&](const Digest& x) {
-      ForEach(b, [&](const Digest& y) { shared = shared || x == y; });
+    ForEach(a, [&](uint32_t x) {
+      ForEach(b, [&](uint32_t y) { shared = shared || DigestOf(x) == DigestOf(y); });
     });
     return !shared;
+  }
+  // Lets go of every set (the numbering does not need them).
+  void Release() {
+    first_ = {};
+    has_ = {};
+    flags_ = {};
+    extra_ = {};
   }
   // Moves `gone`'s set into `root`'s.
   void Merge(uint32_t root, uint32_t gone) {
     flags_[root] |= flags_[gone];
     if (!has_[gone]) return;
-    ForEach(gone, [&](const Digest& d) { Set(root, d); });
+    ForEach(gone, [&](uint32_t holder) { Set(root, holder); });
     has_[gone] = 0;
     extra_.erase(gone);
   }
 
  private:
+  // The first-initial digest of a record that holds one.
+  const Digest& DigestOf(uint32_t holder) const {
+    for (const MatchKey& k : (*records_)[holder].keys) {
+      if (k.level == KeyLevel::kFirstInitial) return k.digest;
+    }
+    static const Digest kNone{};
+    return kNone;  // not reached: only holders are named
+  }
   template <typename F>
   void ForEach(uint32_t r, F f) const {
     if (!has_[r]) return;
     f(first_[r]);
     if (auto it = extra_.find(r); it != extra_.end()) {
-      for (const Digest& d : it->second) f(d);
+      for (uint32_t holder : it->second) f(holder);
     }
   }
-  void AddExtra(uint32_t r, const Digest& d) {
-    std::vector<Digest>& v = extra_[r];
-    if (std::find(v.begin(), v.end(), d) == v.end()) v.push_back(d);
+  void AddExtra(uint32_t r, uint32_t holder) {
+    std::vector<uint32_t>& v = extra_[r];
+    const Digest& d = DigestOf(holder);
+    if (std::none_of(v.begin(), v.end(), [&](uint32_t h) { return DigestOf(h) == d; }))
+      v.push_back(holder);
   }
-  std::vector<Digest> first_;
+  const std::vector<LinkInput>* records_;
+  std::vector<uint32_t> first_;  // a holder of each root's first digest
   std::vector<uint8_t> has_;
   std::vector<uint8_t> flags_;
-  std::unordered_map<uint32_t, std::vector<Digest>> extra_;
+  std::unordered_map<uint32_t, std::vector<uint32_t>> extra_;
 };
 
 // The m of a different first name before EM (DefaultParameters()), for the cascade's twins test.
@@ -536,13 +563,13 @@ LinkageResult Link(const std::vector<LinkInput>& records, const LinkOptions& opt
   result.joined_at_level.assign(n, 0);
   DisjointSets sets(n);
   // First-initial digests per cluster root: the twins test at surname_dob.
-  InitialSets initials(n);
+  InitialSets initials(records);
   // Records holding a surname_dob key that was ambiguous between twins.
   std::vector<uint8_t> twin_key(n, 0);
   for (size_t i = 0; i < n; ++i) {
     for (const MatchKey& k : records[i].keys) {
       if (k.level != KeyLevel::kFirstInitial) continue;
-      initials.Set(static_cast<uint32_t>(i), k.digest);
+      initials.Set(static_cast<uint32_t>(i), static_cast<uint32_t>(i));
       initials.SetFlags(static_cast<uint32_t>(i), records[i].source == ExportKind::kCases
                                                       ? InitialSets::kNamedCase
                                                       : InitialSets::kNamedPolice);
@@ -563,6 +590,7 @@ LinkageResult Link(const std::vector<LinkInput>& records, const LinkOptions& opt
       LinkOptions alone = options;
       alone.case_groups_first = false;
       alone.different_first_name_vetoes = true;
+      alone.after_cascade = nullptr;
       case_only = Link(cases, alone);
       std::vector<uint32_t> first_of_group(case_only.subject_ids.size(), UINT32_MAX);
       for (size_t c = 0; c < case_records.size(); ++c) {
@@ -673,6 +701,7 @@ LinkageResult Link(const std::vector<LinkInput>& records, const LinkOptions& opt
 
   entries.clear();
   entries.shrink_to_fit();  // the cascade's key entries: not needed by the probabilistic stage
+  if (options.after_cascade) options.after_cascade();
   if (options.probabilistic) {
     ProbabilisticStage(records, options, sets, initials, twin_key, &result);
   } else {
@@ -697,9 +726,9 @@ LinkageResult Link(const std::vector<LinkInput>& records, const LinkOptions& opt
     }
   }
   case_only = LinkageResult();
-  // Not needed by the numbering: let go before it allocates (18 bytes a record of the linker's
-  // peak memory at 10M records; issue 13).
-  initials = InitialSets(0);
+  // Not needed by the numbering: let go before it allocates (6 bytes a record of the linker's
+  // peak memory at 10M records; 18 while a digest was kept per record; issue 13).
+  initials.Release();
   std::vector<uint8_t>().swap(twin_key);
 
   // Subjects: number them by their smallest member, so the numbering is input-order free.

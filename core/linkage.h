@@ -71,6 +71,10 @@ struct LinkOptions {
   // over the cases: the case file holds one row per subject, so two rows differing in first
   // name with one surname and birth date are twins, not a registration error).
   bool different_first_name_vetoes = false;
+  // Called once when the exact cascade is done, before the probabilistic stage: the linker
+  // runs its encoding audit beside the cascade and joins it here, so that the audit's working
+  // memory and the probabilistic stage's are never held at once. Not passed to the inner run.
+  std::function<void()> after_cascade;
 };
 
 // Why a probabilistic link (or possible link) was made: levels and partial weights, no value.

@@ -162,8 +162,9 @@ class LinkerCore {
   RecordStore& store() { return *store_; }
 
   // Benchmarks: called at the end of each phase of a link run with the phase's name ("load",
-  // "link", "audit", "subject_ids", "records"), to take its time and peak memory. Set before
-  // the first run, not while one runs.
+  // "cascade_and_audit": the exact cascade and the encoding audit, run together; "link": the
+  // probabilistic stage and the numbering; "subject_ids", "records"), to take its time and peak
+  // memory. Set before the first run, not while one runs.
   void set_phase_observer(std::function<void(std::string_view phase)> observer) {
     phase_observer_ = std::move(observer);
   }
