@@ -132,6 +132,37 @@ std::vector<const SubjectVariables*> AnalysisSubjects(const std::vector<SubjectV
 
 namespace {
 
+// Unit-weight leverage of each row of `x` over its column space (the hat matrix's diagonal).
+Eigen::VectorXd DesignLeverage(const Eigen::MatrixXd& x) {
+  if (x.rows() == 0 || x.cols() == 0) return Eigen::VectorXd::Zero(x.rows());
+  Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(x);
+  qr.setThreshold(1e-7);  // as R's lm.fit / glm.fit tolerance
+  const Eigen::Index rank = qr.rank();
+  Eigen::MatrixXd q = qr.householderQ() * Eigen::MatrixXd::Identity(x.rows(), rank);
+  return q.rowwise().squaredNorm();
+}
+
+// The columns of `x` that are constant or a combination of the columns before them (in order,
+// as R's glm drops terms).
+std::vector<bool> AliasedColumns(const Eigen::MatrixXd& x) {
+  std::vector<bool> aliased(static_cast<size_t>(x.cols()), false);
+  std::vector<Eigen::Index> kept;
+  for (Eigen::Index k = 0; k < x.cols(); ++k) {
+    Eigen::MatrixXd trial(x.rows(), static_cast<Eigen::Index>(kept.size()) + 1);
+    for (size_t j = 0; j < kept.size(); ++j)
+      trial.col(static_cast<Eigen::Index>(j)) = x.col(kept[j]);
+    trial.col(trial.cols() - 1) = x.col(k);
+    Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(trial);
+    qr.setThreshold(1e-7);
+    if (qr.rank() == trial.cols()) {
+      kept.push_back(k);
+    } else {
+      aliased[static_cast<size_t>(k)] = true;
+    }
+  }
+  return aliased;
+}
+
 json RegressionFor(const Study& study, const std::vector<SubjectVariables>& cohort,
                    Dispersion dispersion, const std::string& pointer, Suppressions& sup) {
   // Complete cases of the outcome's set (where the outcome is defined), min_cell or none from
@@ -158,9 +189,40 @@ json RegressionFor(const Study& study, const std::vector<SubjectVariables>& coho
     for (const auto& [a, b] : study.interactions)
       x(i, c++) = AnalysisValue(v, a) * AnalysisValue(v, b);
   }
+  // The terms of case attributes alone over the whole cohort (filled where the case file lacks
+  // them), the intercept included: what is decided about the model's design is decided there,
+  // on the case file alone. Decided over the set's subjects (the linked ones, in "exclude"
+  // mode), a term aliased, two-valued or carried by one person told whether that person is in
+  // the set (red team 18: A1, a case recording 9 life domains made life_domains_capped
+  // "aliased" exactly when they were not in the incident or conviction set, 40 of 40 and 40 of
+  // 40 read right; T1, a third value of a term held by one person, 63 of 63).
+  std::vector<std::vector<std::string>> parts = {{}};  // each term's variables
+  for (const std::string& v : study.predictors) parts.push_back({v});
+  for (const auto& [a, b] : study.interactions) parts.push_back({a, b});
+  std::vector<Eigen::Index> attribute_terms;
+  std::vector<std::string> attribute_variables;
+  for (size_t k = 0; k < parts.size(); ++k) {
+    if (std::any_of(parts[k].begin(), parts[k].end(), PoliceCountVariable)) continue;
+    attribute_terms.push_back(static_cast<Eigen::Index>(k));
+    attribute_variables.insert(attribute_variables.end(), parts[k].begin(), parts[k].end());
+  }
+  const std::vector<const SubjectVariables*> everyone =
+      AnalysisSubjects(cohort, attribute_variables);
+  Eigen::MatrixXd xc(static_cast<Eigen::Index>(everyone.size()),
+                     static_cast<Eigen::Index>(attribute_terms.size()));
+  for (Eigen::Index i = 0; i < xc.rows(); ++i) {
+    for (Eigen::Index j = 0; j < xc.cols(); ++j) {
+      double value = 1;
+      for (const std::string& v :
+           parts[static_cast<size_t>(attribute_terms[static_cast<size_t>(j)])])
+        value *= AnalysisValue(*everyone[static_cast<size_t>(i)], v);
+      xc(i, j) = value;
+    }
+  }
   // ONS/ESSnet output rules for models: enough residual degrees of freedom (no saturated or
   // near-saturated model), and no category of a two-valued term held by fewer than min_cell
-  // (its score equation would be about those few).
+  // (its score equation would be about those few): over the cohort for a term of case
+  // attributes, over the set for one of police counts.
   const Eigen::Index p = x.cols() + (dispersion == Dispersion::kMaximumLikelihood ? 1 : 0);
   if (n - p < study.min_residual_df) {
     // n is how many are linked: the reason carries no count.
@@ -168,18 +230,34 @@ json RegressionFor(const Study& study, const std::vector<SubjectVariables>& coho
                          " residual degrees of freedom (subjects minus parameters)"));
     return nullptr;
   }
-  for (Eigen::Index k = 1; k < x.cols(); ++k) {
+  auto two_valued_with_few = [&](const Eigen::MatrixXd& m, Eigen::Index column) {
     std::map<double, int64_t> values;
-    for (Eigen::Index i = 0; i < n && values.size() <= 2; ++i) ++values[x(i, k)];
-    if (values.size() != 2) continue;
-    for (const auto& [value, count] : values) {
-      if (count < study.min_cell) {
-        sup.Add(pointer, Cat("a value of the two-valued term ", terms[static_cast<size_t>(k)],
-                             " is held by fewer than ", study.min_cell, " subjects"));
-        return nullptr;
-      }
+    for (Eigen::Index i = 0; i < m.rows() && values.size() <= 2; ++i) ++values[m(i, column)];
+    return values.size() == 2 && std::any_of(values.begin(), values.end(), [&](const auto& v) {
+             return v.second < study.min_cell;
+           });
+  };
+  for (Eigen::Index k = 1; k < x.cols(); ++k) {
+    const auto at = std::find(attribute_terms.begin(), attribute_terms.end(), k);
+    const bool few = at == attribute_terms.end()
+                         ? two_valued_with_few(x, k)
+                         : two_valued_with_few(xc, at - attribute_terms.begin());
+    if (few) {
+      sup.Add(pointer, Cat("a value of the two-valued term ", terms[static_cast<size_t>(k)],
+                           " is held by fewer than ", study.min_cell, " subjects"));
+      return nullptr;
     }
   }
+  // One person's case attributes carrying a term (their leverage over the design of the whole
+  // cohort at the policy's bound): withheld whether or not they are in the set.
+  if (xc.rows() > 0 && DesignLeverage(xc).maxCoeff() >= study.max_leverage) {
+    sup.Add(pointer,
+            "one subject's case attributes carry a term of the model (their leverage over the "
+            "design of the whole cohort reaches the policy's bound), whether or not they are in "
+            "the set");
+    return nullptr;
+  }
+  const std::vector<bool> aliased_over_cohort = AliasedColumns(xc);
   NbOptions options;
   options.dispersion = dispersion;
   options.fixed_alpha = 1;
@@ -193,6 +271,17 @@ json RegressionFor(const Study& study, const std::vector<SubjectVariables>& coho
         std::any_of(why.begin(), why.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
     sup.Add(pointer, Cat("not estimable", figures ? std::string() : Cat(": ", why)));
     return nullptr;
+  }
+  // A term of case attributes aliased over the set but not over the cohort: the people who
+  // carry it (three or more: fewer reach the leverage bound above) are all outside the set.
+  for (size_t j = 0; j < attribute_terms.size(); ++j) {
+    const NbCoefficient& c = fit->coefficients[static_cast<size_t>(attribute_terms[j])];
+    if (c.aliased && !aliased_over_cohort[j]) {
+      sup.Add(pointer,
+              "a term of case attributes is a combination of the others over the set's subjects "
+              "but not over the cohort's");
+      return nullptr;
+    }
   }
   // An aliased term (constant, or a combination of the terms before it) is dropped as R's glm
   // drops it: its row stays, "aliased": true, its figures null (R: NA).
@@ -886,10 +975,47 @@ absl::StatusOr<json> BuildStudyReport(const Study& study,
       constant[a] = std::all_of(columns[a].begin(), columns[a].end(),
                                 [&](double v) { return v == columns[a][0]; });
     }
+    // Red team 18, C1: two case attributes correlated over the conviction set are figures of
+    // the case file restricted to that set, under no rule: an added case discussed 16 times
+    // moved them by 4 to 5 sd, and 24 of 24 read right whether that person was ever convicted.
+    // They are withheld (the case file gives them over the cohort), and an attribute one
+    // person's value carries over the cohort (their leverage in [1, attribute] at the policy's
+    // bound) is withheld with every count, whether or not they are in the set.
+    std::vector<bool> attribute(vars.size()), carried(vars.size(), false);
+    for (size_t a = 0; a < vars.size(); ++a) {
+      attribute[a] = !PoliceCountVariable(vars[a]);
+      if (!attribute[a]) continue;
+      const std::vector<const SubjectVariables*> all = AnalysisSubjects(cohort, {vars[a]});
+      Eigen::MatrixXd xa(static_cast<Eigen::Index>(all.size()), 2);
+      for (Eigen::Index i = 0; i < xa.rows(); ++i) {
+        xa(i, 0) = 1;
+        xa(i, 1) = AnalysisValue(*all[static_cast<size_t>(i)], vars[a]);
+      }
+      carried[a] = xa.rows() > 0 && DesignLeverage(xa).maxCoeff() >= study.max_leverage;
+    }
     json rm = json::array(), pm = json::array();
     for (size_t a = 0; a < vars.size(); ++a) {
       json rr = json::array(), pr = json::array();
       for (size_t b = 0; b < vars.size(); ++b) {
+        if (a != b && attribute[a] && attribute[b]) {
+          rr.push_back(nullptr);
+          pr.push_back(nullptr);
+          if (a < b)
+            sup.Add(Cat("/correlations/r/", a, "/", b),
+                    "two case attributes: over the linked subjects they would tell who is linked "
+                    "(the case file gives them over the cohort)");
+          continue;
+        }
+        if (a != b && (carried[a] || carried[b])) {
+          rr.push_back(nullptr);
+          pr.push_back(nullptr);
+          if (a < b)
+            sup.Add(Cat("/correlations/r/", a, "/", b),
+                    Cat("one subject's ", vars[carried[a] ? a : b],
+                        " carries its variance over the cohort (leverage at the policy's "
+                        "bound), whether or not they are in the set"));
+          continue;
+        }
         if (constant[a] || constant[b]) {
           rr.push_back(nullptr);
           pr.push_back(nullptr);

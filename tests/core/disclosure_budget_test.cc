@@ -476,6 +476,112 @@ TEST(Leverage, TwoStudiesTogetherTellNothingOfAnOutliersSet) {
   EXPECT_EQ(views[0], views[1]);
 }
 
+// The models of a report, and every reason a part of them was withheld for.
+json ModelsView(const json& report) {
+  json out = {report["regression"].is_null(), report["regression_fixed_alpha"].is_null()};
+  for (const char* model : {"regression", "regression_fixed_alpha"}) {
+    if (!report[model].is_null()) out.push_back(report[model]["aliased"]);
+  }
+  for (size_t i = 0; i < report["suppressed"].size(); ++i) {
+    const std::string pointer = report["suppressed"][i];
+    if (pointer.rfind("/regression", 0) == 0)
+      out.push_back({pointer, report["suppressed_reasons"][i]});
+  }
+  return out;
+}
+
+// Red team 18, A1: a case recording 9 life domains (everyone else 8 or fewer) made
+// life_domains_capped "aliased" exactly when that person was not in the set (the incident
+// set: known to the police; the conviction set: ever convicted), and the model was withheld
+// by the leverage bound when they were. What is decided about the design is now decided over
+// the cohort: the same models and reasons either way.
+TEST(DesignOverTheCohort, ATermOnePersonCarriesTellsNothingOfTheirSet) {
+  for (const char* outcome : {"incidents_year_after", "convictions_year_after"}) {
+    std::vector<json> views;
+    for (const bool in_set : {true, false}) {
+      std::vector<CohortSubjectIn> in = Subjects(80);
+      CohortSubjectIn& t = in[0];
+      ASSERT_FALSE(t.incidents.empty());
+      t.cases[0].attributes.life_domains = 9;
+      if (t.convictions.empty()) t.convictions.push_back({t.incidents[0].day + 30, "", ""});
+      if (!in_set) {
+        t.convictions.clear();
+        if (std::string(outcome) == "incidents_year_after") t.incidents.clear();
+      }
+      Study study = NoComparison();
+      study.outcome = outcome;
+      study.predictors = {"age", "times_discussed", "plan", "life_domains", "life_domains_capped"};
+      absl::StatusOr<StudyResult> r = AnalyzeStudy(study, in, {}, {});
+      ASSERT_THAT(r, IsOk());
+      EXPECT_TRUE(r->report["regression"].is_null()) << outcome << " " << in_set;
+      views.push_back(ModelsView(r->report));
+    }
+    EXPECT_EQ(views[0], views[1]) << outcome;
+  }
+}
+
+// Red team 18, T1: a term two-valued over the set (plan 0 or 1, 0 held by a few) but for one
+// person's third value (plan 2) withheld the model by the two-valued rule exactly when that
+// person was not in the set. The rule is now decided over the cohort.
+TEST(DesignOverTheCohort, ATwoValuedTermIsDecidedOverTheCohort) {
+  std::vector<json> views;
+  for (const bool convicted : {true, false}) {
+    std::vector<CohortSubjectIn> in = Subjects(80, 11, 0, 0);
+    for (size_t i = 0; i < in.size(); ++i) {
+      CaseAttributes& a = in[i].cases[0].attributes;
+      a.goals = i == 0 || i > 5;  // plan 0 for five
+      a.decisions = i == 0;       // plan 2 for one
+      a.actions = false;
+    }
+    CohortSubjectIn& t = in[0];
+    if (t.convictions.empty()) t.convictions.push_back({t.incidents[0].day + 30, "", ""});
+    if (!convicted) t.convictions.clear();
+    Study study = NoComparison();
+    study.outcome = "convictions_year_after";
+    study.predictors = {"age", "plan"};
+    absl::StatusOr<StudyResult> r = AnalyzeStudy(study, in, {}, {});
+    ASSERT_THAT(r, IsOk());
+    views.push_back(ModelsView(r->report));
+    EXPECT_THAT(r->report["suppressed_reasons"].dump(), Not(HasSubstr("two-valued"))) << convicted;
+  }
+  EXPECT_EQ(views[0], views[1]);
+}
+
+// Red team 18, C1: correlations of two case attributes over the conviction set told, beside
+// the case file, whether an added case discussed 16 times was ever convicted (24 of 24). They
+// are withheld; an attribute one person's value carries over the cohort is withheld with the
+// counts too, convicted or not.
+TEST(DesignOverTheCohort, CorrelationsOfCaseAttributesTellNothingOfTheSet) {
+  std::vector<json> views;
+  for (const bool convicted : {true, false}) {
+    std::vector<CohortSubjectIn> in = Subjects(80);
+    CohortSubjectIn& t = in[0];
+    t.cases[0].attributes.times_discussed = 16;  // the others: 1 to 4
+    if (t.convictions.empty()) t.convictions.push_back({t.incidents[0].day + 30, "", ""});
+    if (!convicted) t.convictions.clear();
+    Study study = NoComparison();
+    study.predictors = {"age"};
+    absl::StatusOr<StudyResult> r = AnalyzeStudy(study, in, {}, {});
+    ASSERT_THAT(r, IsOk());
+    const json& corr = r->report["correlations"];
+    ASSERT_TRUE(corr["r"].is_array()) << r->report["suppressed_reasons"].dump();
+    json view = json::array();
+    for (size_t a = 0; a < 8; ++a) {
+      for (size_t b = 0; b < 8; ++b) {
+        const bool attributes = a >= 4 && b >= 4;
+        const bool times =
+            corr["variables"][a] == "times_discussed" || corr["variables"][b] == "times_discussed";
+        if (a != b && (attributes || times)) {
+          EXPECT_TRUE(corr["r"][a][b].is_null()) << a << " " << b << " " << convicted;
+        }
+        if (attributes || times) view.push_back(corr["r"][a][b]);
+      }
+    }
+    views.push_back(view);
+  }
+  EXPECT_EQ(views[0], views[1]);
+}
+
 TEST(Leverage, RepeatedModelsOfOneCohortKeepEveryoneBelowTheBound) {
   // AnalyzeStudy end to end: studies of one cohort with other predictors until the budget or
   // the bound withholds them; over everything released, no subject's leverage exceeds 0.5.
