@@ -395,7 +395,8 @@ std::vector<CohortSubjectIn> SubjectsOf(const LinkageSnapshot& s, bool pool) {
   return out;
 }
 
-std::vector<LinkageReportData::EncodingAudit> AuditEncodings(const std::vector<LinkInput>& inputs) {
+std::vector<LinkageReportData::EncodingAudit> AuditEncodings(const std::vector<LinkInput>& inputs,
+                                                             bool one_thread) {
   std::vector<LinkageReportData::EncodingAudit> out(2);
   // The two name filters at once, one on a thread of its own (their hashes and sorts: 320 MB at
   // 10M records, less than the token kinds' below).
@@ -414,7 +415,7 @@ std::vector<LinkageReportData::EncodingAudit> AuditEncodings(const std::vector<L
         [](const FieldEncodings& e) -> const BloomFilter& { return e.first_name_bloom; }, &out[1]);
   };
   // Below, a thread costs more than it saves (as RadixSort).
-  const bool two_threads = inputs.size() >= (size_t{1} << 16);
+  const bool two_threads = !one_thread && inputs.size() >= (size_t{1} << 16);
   {
     std::thread other;
     if (two_threads) {
@@ -448,10 +449,12 @@ std::vector<LinkageReportData::EncodingAudit> AuditEncodings(const std::vector<L
     }
     return x;
   };
-  struct Held {
+  // 12 bytes, not 16 (padded): with its radix sort's copy, 80 MB less at 10M records.
+  struct __attribute__((packed)) Held {
     uint64_t token;
     uint32_t record;
   };
+  static_assert(sizeof(Held) == 12);
   std::vector<Held> held;
   auto join_equal_tokens = [&] {
     for (size_t j = 1; j < held.size(); ++j) {
@@ -757,7 +760,7 @@ absl::StatusOr<std::shared_ptr<LinkageSnapshot>> LinkerCore::Compute() {
   // ~8 s of audit, then ~15 s of cascade). Alone when no thread can be started.
   std::thread audit;
   try {
-    audit = std::thread([&] { report.encoding_audit = AuditEncodings(inputs); });
+    audit = std::thread([&] { report.encoding_audit = AuditEncodings(inputs, true); });
   } catch (const std::system_error&) {
     report.encoding_audit = AuditEncodings(inputs);
   }

@@ -112,7 +112,11 @@ std::string FormatEvidence(const LinkEvidence& evidence);
 // The self-audit of the field encodings over the records linked: the frequency of every
 // encoding's values, then "token_graph_components": the components of records chained through
 // shared tokens (largest_share: the largest component's share of records; core/field_encodings.h).
-std::vector<LinkageReportData::EncodingAudit> AuditEncodings(const std::vector<LinkInput>& inputs);
+// `one_thread`: the audit runs beside the link run's cascade, which has the other core; its own
+// threads then held more at once (the two name filters' sorts, a kind's tokens gathered in two
+// halves) than the 4 GiB budget has room for beside the cascade.
+std::vector<LinkageReportData::EncodingAudit> AuditEncodings(const std::vector<LinkInput>& inputs,
+                                                             bool one_thread = false);
 
 // The subjects holding a case (the cohort), or with `pool` those holding police records only
 // (never discussed: the comparison pool), ordered by subject number. Gender and birth band are
