@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <exception>
 #include <functional>
 #include <map>
 #include <numeric>
@@ -759,14 +760,22 @@ absl::StatusOr<std::shared_ptr<LinkageSnapshot>> LinkerCore::Compute() {
   // after the other, each ran mostly on one core and left the other idle (at 10M records
   // ~8 s of audit, then ~15 s of cascade). Alone when no thread can be started.
   std::thread audit;
+  std::exception_ptr audit_failed;  // (out of memory): thrown on the caller's thread
   try {
-    audit = std::thread([&] { report.encoding_audit = AuditEncodings(inputs, true); });
+    audit = std::thread([&] {
+      try {
+        report.encoding_audit = AuditEncodings(inputs, true);
+      } catch (...) {
+        audit_failed = std::current_exception();
+      }
+    });
   } catch (const std::system_error&) {
     report.encoding_audit = AuditEncodings(inputs);
   }
   auto join_audit = [&] {
     if (!audit.joinable()) return;
     audit.join();
+    if (audit_failed) std::rethrow_exception(audit_failed);
     ReleaseFreedMemory();  // the audit's sorts: not the probabilistic stage's
     PhaseDone("cascade_and_audit");
   };
