@@ -481,7 +481,8 @@ Interval BootstrapDid(const std::vector<SetChanges>& sets, int replicates, uint6
 
 ComparisonOutput BuildComparison(const Study& study, const std::vector<Treated>& treated,
                                  const std::vector<PersonHistory>& pool,
-                                 const std::vector<SubjectSet>& released) {
+                                 const std::vector<SubjectSet>& released,
+                                 bool cohort_without_gender) {
   const ComparisonSettings& cs = study.comparison;
   const int min_cell = study.min_cell;
   ComparisonOutput out;
@@ -504,7 +505,11 @@ ComparisonOutput BuildComparison(const Study& study, const std::vector<Treated>&
   json notes = json::array();
   const bool pool_without_gender =
       std::all_of(pool.begin(), pool.end(), [](const PersonHistory& p) { return p.gender == 'o'; });
+  // Decided over the pool and the whole cohort (the treated are among its cases): decided over
+  // the treated, the incident set, the note told whether the person behind a case without a
+  // gender is known to the police (red team 19, GN: 18 of 18).
   const bool some_without_gender =
+      cohort_without_gender ||
       std::any_of(pool.begin(), pool.end(),
                   [](const PersonHistory& p) { return p.gender == 'o'; }) ||
       std::any_of(treated.begin(), treated.end(),
@@ -832,7 +837,18 @@ std::vector<SubjectSet> AddComparisonToReport(const Study& study,
   std::vector<PersonHistory> histories;
   histories.reserve(pool.size());
   for (const CohortSubjectIn& p : pool) histories.push_back(HistoryOf(p, study));
-  ComparisonOutput out = BuildComparison(study, treated, histories, released);
+  bool cohort_without_gender = false;
+  for (const SubjectVariables& v : cohort) {
+    auto it = by_id.find(v.subject_id);
+    if (it == by_id.end()) continue;
+    for (const CohortCaseIn& c : it->second->cases) {
+      if (c.first_discussed_day == v.reference_day && c.attributes.gender != 'm' &&
+          c.attributes.gender != 'v')
+        cohort_without_gender = true;
+    }
+  }
+  ComparisonOutput out =
+      BuildComparison(study, treated, histories, released, cohort_without_gender);
   if (!out.control_ids.empty()) {
     absl::Status d =
         CheckDifferencing({"comparison", out.control_ids, {}}, released, study.min_cell);

@@ -91,9 +91,12 @@ struct ComparisonOutput {
 // not; their number is reported. `released` is the report's own sets (AnalyzeStudy): the
 // number withheld then follows from this cohort's data alone, never from which linked sets were
 // released before (issue 12); those are the release budget's statistic differencing.
+// `cohort_without_gender`: a case of the cohort, linked or not, records no gender (the note
+// on missing genders is then given whoever is linked).
 ComparisonOutput BuildComparison(const Study& study, const std::vector<Treated>& treated,
                                  const std::vector<PersonHistory>& pool,
-                                 const std::vector<SubjectSet>& released = {});
+                                 const std::vector<SubjectSet>& released = {},
+                                 bool cohort_without_gender = false);
 
 // Adds report["comparison"] (null when the study turns it off) for the cohort subjects in the
 // incident set, with `pool` (subjects never discussed) to draw from, and appends its

@@ -582,6 +582,59 @@ TEST(DesignOverTheCohort, CorrelationsOfCaseAttributesTellNothingOfTheSet) {
   EXPECT_EQ(views[0], views[1]);
 }
 
+// Red team 19, G3: three people alone carried a term (9, 10 and 11 life domains, everyone else
+// 8 or fewer; here 9 each); two of them could never link, so the model withheld for aliasing over
+// the set meant the third was not in it (16 of 16). A term so few carry is withheld over the
+// cohort.
+TEST(DesignOverTheCohort, ATermAFewCarryTellsNothingOfTheirSet) {
+  std::vector<json> views;
+  for (const bool convicted : {true, false}) {
+    std::vector<CohortSubjectIn> in = Subjects(80);
+    for (int k = 0; k < 3; ++k) in[static_cast<size_t>(k)].cases[0].attributes.life_domains = 9;
+    for (int k = 1; k < 3; ++k) {
+      in[static_cast<size_t>(k)].incidents.clear();
+      in[static_cast<size_t>(k)].convictions.clear();
+    }
+    CohortSubjectIn& t = in[0];
+    if (t.convictions.empty()) t.convictions.push_back({t.incidents[0].day + 30, "", ""});
+    if (!convicted) t.convictions.clear();
+    Study study = NoComparison();
+    study.outcome = "convictions_year_after";
+    study.predictors = {"age", "times_discussed", "plan", "life_domains", "life_domains_capped"};
+    absl::StatusOr<StudyResult> r = AnalyzeStudy(study, in, {}, {});
+    ASSERT_THAT(r, IsOk());
+    EXPECT_TRUE(r->report["regression"].is_null()) << convicted;
+    views.push_back(ModelsView(r->report));
+  }
+  EXPECT_EQ(views[0], views[1]);
+}
+
+// Red team 19, GN: the comparison's note on missing genders was decided over the pool and the
+// treated (the incident set), so a case without a gender told whether that person is known to
+// the police (18 of 18). It is decided over the pool and the whole cohort.
+TEST(DesignOverTheCohort, TheNoteOnMissingGendersTellsNothingOfTheSet) {
+  std::vector<json> notes;
+  for (const bool known : {true, false}) {
+    std::vector<CohortSubjectIn> in = Subjects(120);
+    CohortSubjectIn& t = in[0];
+    t.cases[0].attributes.gender = 'o';
+    if (!known) {
+      t.incidents.clear();
+      t.convictions.clear();
+    }
+    std::vector<CohortSubjectIn> pool = Subjects(300, 9, 1000, 0);
+    for (CohortSubjectIn& p : pool) p.cases.clear();
+    Study study;
+    study.comparison.bootstrap_replicates = 50;
+    absl::StatusOr<StudyResult> r = AnalyzeStudy(study, in, pool, {});
+    ASSERT_THAT(r, IsOk());
+    ASSERT_TRUE(r->report["comparison"].is_object()) << known;
+    notes.push_back(r->report["comparison"]["notes"]);
+  }
+  EXPECT_EQ(notes[0], notes[1]);
+  EXPECT_THAT(notes[0].dump(), HasSubstr("some subjects have no gender"));
+}
+
 TEST(Leverage, RepeatedModelsOfOneCohortKeepEveryoneBelowTheBound) {
   // AnalyzeStudy end to end: studies of one cohort with other predictors until the budget or
   // the bound withholds them; over everything released, no subject's leverage exceeds 0.5.
