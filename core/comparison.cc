@@ -817,14 +817,19 @@ std::vector<SubjectSet> AddComparisonToReport(const Study& study,
   std::map<std::string, const CohortSubjectIn*> by_id;
   for (const CohortSubjectIn& s : subjects) by_id[s.subject_id] = &s;
   std::vector<Treated> treated;
+  // Whether a case of the cohort, linked or not, records no gender (red team 19, GN: decided
+  // over the treated, the note on missing genders told who is known to the police).
+  bool cohort_without_gender = false;
   for (const SubjectVariables& v : cohort) {
-    if (!v.in_incident_set) continue;
     auto it = by_id.find(v.subject_id);
     if (it == by_id.end()) continue;
     const CaseAttributes* first = nullptr;
     for (const CohortCaseIn& c : it->second->cases) {
-      if (c.first_discussed_day == v.reference_day) first = &c.attributes;
+      if (c.first_discussed_day != v.reference_day) continue;
+      first = &c.attributes;
+      if (c.attributes.gender != 'm' && c.attributes.gender != 'v') cohort_without_gender = true;
     }
+    if (!v.in_incident_set) continue;
     // The events as the cohort holds them (its quarters, each count on its quarter's first
     // day): what the comparison reads of a treated person (the four windows, the trajectories'
     // quarters) is sums of those quarters, so the figures are the records', and a rerun whose
@@ -837,16 +842,6 @@ std::vector<SubjectSet> AddComparisonToReport(const Study& study,
   std::vector<PersonHistory> histories;
   histories.reserve(pool.size());
   for (const CohortSubjectIn& p : pool) histories.push_back(HistoryOf(p, study));
-  bool cohort_without_gender = false;
-  for (const SubjectVariables& v : cohort) {
-    auto it = by_id.find(v.subject_id);
-    if (it == by_id.end()) continue;
-    for (const CohortCaseIn& c : it->second->cases) {
-      if (c.first_discussed_day == v.reference_day && c.attributes.gender != 'm' &&
-          c.attributes.gender != 'v')
-        cohort_without_gender = true;
-    }
-  }
   ComparisonOutput out =
       BuildComparison(study, treated, histories, released, cohort_without_gender);
   if (!out.control_ids.empty()) {

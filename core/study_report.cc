@@ -132,11 +132,17 @@ std::vector<const SubjectVariables*> AnalysisSubjects(const std::vector<SubjectV
 
 namespace {
 
+// A rank-revealing QR of `x` at R's lm.fit / glm.fit tolerance.
+Eigen::ColPivHouseholderQR<Eigen::MatrixXd> RankQr(const Eigen::MatrixXd& x) {
+  Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(x);
+  qr.setThreshold(1e-7);
+  return qr;
+}
+
 // Unit-weight leverage of each row of `x` over its column space (the hat matrix's diagonal).
 Eigen::VectorXd DesignLeverage(const Eigen::MatrixXd& x) {
   if (x.rows() == 0 || x.cols() == 0) return Eigen::VectorXd::Zero(x.rows());
-  Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(x);
-  qr.setThreshold(1e-7);  // as R's lm.fit / glm.fit tolerance
+  const Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr = RankQr(x);
   const Eigen::Index rank = qr.rank();
   Eigen::MatrixXd q = qr.householderQ() * Eigen::MatrixXd::Identity(x.rows(), rank);
   return q.rowwise().squaredNorm();
@@ -152,9 +158,7 @@ std::vector<bool> AliasedColumns(const Eigen::MatrixXd& x) {
     for (size_t j = 0; j < kept.size(); ++j)
       trial.col(static_cast<Eigen::Index>(j)) = x.col(kept[j]);
     trial.col(trial.cols() - 1) = x.col(k);
-    Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(trial);
-    qr.setThreshold(1e-7);
-    if (qr.rank() == trial.cols()) {
+    if (RankQr(trial).rank() == trial.cols()) {
       kept.push_back(k);
     } else {
       aliased[static_cast<size_t>(k)] = true;
@@ -163,8 +167,97 @@ std::vector<bool> AliasedColumns(const Eigen::MatrixXd& x) {
   return aliased;
 }
 
+// Whether column `column` of `m` takes exactly two values, one held by fewer than `min_cell`
+// rows (ONS/ESSnet: its score equation would be about those few).
+bool TwoValuedWithFew(const Eigen::MatrixXd& m, Eigen::Index column, int min_cell) {
+  std::map<double, int64_t> values;
+  for (Eigen::Index i = 0; i < m.rows() && values.size() <= 2; ++i) ++values[m(i, column)];
+  return values.size() == 2 && std::any_of(values.begin(), values.end(),
+                                           [&](const auto& v) { return v.second < min_cell; });
+}
+
+// What is decided about a study's model design over the whole cohort (both models share it).
+struct CohortDesign {
+  std::vector<Eigen::Index> attribute_terms;  // the terms of case attributes, intercept first
+  std::vector<bool> two_valued_with_few;      // of each of them, over the cohort
+  std::vector<bool> aliased;                  // of each of them, over the cohort
+  std::string withheld;                       // the reason both models are withheld, if any
+};
+
+CohortDesign CohortDesignOf(const Study& study, const std::vector<SubjectVariables>& cohort) {
+  // The terms of case attributes alone over the whole cohort (filled where the case file lacks
+  // them), the intercept included: what is decided about the model's design is decided there,
+  // on the case file alone. Decided over the set's subjects (the linked ones, in "exclude"
+  // mode), a term aliased, two-valued or carried by one person told whether that person is in
+  // the set (red team 18: A1, a case recording 9 life domains made life_domains_capped
+  // "aliased" exactly when they were not in the incident or conviction set, 40 of 40 and 40 of
+  // 40 read right; T1, a third value of a term held by one person, 63 of 63).
+  std::vector<std::vector<std::string>> parts = {{}};  // each term's variables
+  for (const std::string& v : study.predictors) parts.push_back({v});
+  for (const auto& [a, b] : study.interactions) parts.push_back({a, b});
+  CohortDesign design;
+  std::vector<Eigen::Index>& attribute_terms = design.attribute_terms;
+  std::vector<std::string> attribute_variables;
+  for (size_t k = 0; k < parts.size(); ++k) {
+    if (std::any_of(parts[k].begin(), parts[k].end(), PoliceCountVariable)) continue;
+    attribute_terms.push_back(static_cast<Eigen::Index>(k));
+    attribute_variables.insert(attribute_variables.end(), parts[k].begin(), parts[k].end());
+  }
+  const std::vector<const SubjectVariables*> everyone =
+      AnalysisSubjects(cohort, attribute_variables);
+  Eigen::MatrixXd xc(static_cast<Eigen::Index>(everyone.size()),
+                     static_cast<Eigen::Index>(attribute_terms.size()));
+  for (Eigen::Index i = 0; i < xc.rows(); ++i) {
+    for (Eigen::Index j = 0; j < xc.cols(); ++j) {
+      double value = 1;
+      for (const std::string& v :
+           parts[static_cast<size_t>(attribute_terms[static_cast<size_t>(j)])])
+        value *= AnalysisValue(*everyone[static_cast<size_t>(i)], v);
+      xc(i, j) = value;
+    }
+  }
+  // The two-valued rule's verdict for each term of case attributes, over the cohort.
+  for (Eigen::Index j = 0; j < xc.cols(); ++j)
+    design.two_valued_with_few.push_back(TwoValuedWithFew(xc, j, study.min_cell));
+  // One person's case attributes carrying a term (their leverage over the design of the whole
+  // cohort at the policy's bound): withheld whether or not they are in the set.
+  if (xc.rows() > 0 && DesignLeverage(xc).maxCoeff() >= study.max_leverage) {
+    design.withheld =
+        "one subject's case attributes carry a term of the model (their leverage over the "
+        "design of the whole cohort reaches the policy's bound), whether or not they are in "
+        "the set";
+    return design;
+  }
+  design.aliased = AliasedColumns(xc);
+  // A term that few of the cohort carry (its part the other terms do not explain lies on few
+  // rows: fewer than half of min_cell by the participation ratio 1 / sum of squared shares) is
+  // withheld too: three carriers, two of them cases the case file shows can never link, made
+  // the model withheld for aliasing over the set exactly when the third was not in it (red
+  // team 19, G3: 16 of 16 and 12 of 12). Half, not min_cell itself: in a cohort of 20 an
+  // ordinary attribute's ratio is 7 to 13 (outside case 21: plan 7.2), and its model stays.
+  for (Eigen::Index j = 1; j < xc.cols(); ++j) {
+    if (design.aliased[static_cast<size_t>(j)]) continue;
+    Eigen::MatrixXd others(xc.rows(), xc.cols() - 1);
+    for (Eigen::Index c = 0, o = 0; c < xc.cols(); ++c) {
+      if (c != j) others.col(o++) = xc.col(c);
+    }
+    const Eigen::VectorXd residual = xc.col(j) - others * RankQr(others).solve(xc.col(j));
+    const double total = residual.squaredNorm();
+    if (!(total > 0)) continue;
+    const double concentration = (residual.array().square() / total).square().sum();
+    if (1 / concentration < study.min_cell / 2.0) {
+      design.withheld =
+          "a term of case attributes is carried by too few subjects of the cohort (by its "
+          "participation ratio, fewer than half of min_cell), whether or not they are in the set";
+      return design;
+    }
+  }
+  return design;
+}
+
 json RegressionFor(const Study& study, const std::vector<SubjectVariables>& cohort,
-                   Dispersion dispersion, const std::string& pointer, Suppressions& sup) {
+                   const CohortDesign& design, Dispersion dispersion, const std::string& pointer,
+                   Suppressions& sup) {
   // Complete cases of the outcome's set (where the outcome is defined), min_cell or none from
   // it (AnalysisSubjects).
   std::vector<std::string> used = study.predictors;
@@ -189,36 +282,6 @@ json RegressionFor(const Study& study, const std::vector<SubjectVariables>& coho
     for (const auto& [a, b] : study.interactions)
       x(i, c++) = AnalysisValue(v, a) * AnalysisValue(v, b);
   }
-  // The terms of case attributes alone over the whole cohort (filled where the case file lacks
-  // them), the intercept included: what is decided about the model's design is decided there,
-  // on the case file alone. Decided over the set's subjects (the linked ones, in "exclude"
-  // mode), a term aliased, two-valued or carried by one person told whether that person is in
-  // the set (red team 18: A1, a case recording 9 life domains made life_domains_capped
-  // "aliased" exactly when they were not in the incident or conviction set, 40 of 40 and 40 of
-  // 40 read right; T1, a third value of a term held by one person, 63 of 63).
-  std::vector<std::vector<std::string>> parts = {{}};  // each term's variables
-  for (const std::string& v : study.predictors) parts.push_back({v});
-  for (const auto& [a, b] : study.interactions) parts.push_back({a, b});
-  std::vector<Eigen::Index> attribute_terms;
-  std::vector<std::string> attribute_variables;
-  for (size_t k = 0; k < parts.size(); ++k) {
-    if (std::any_of(parts[k].begin(), parts[k].end(), PoliceCountVariable)) continue;
-    attribute_terms.push_back(static_cast<Eigen::Index>(k));
-    attribute_variables.insert(attribute_variables.end(), parts[k].begin(), parts[k].end());
-  }
-  const std::vector<const SubjectVariables*> everyone =
-      AnalysisSubjects(cohort, attribute_variables);
-  Eigen::MatrixXd xc(static_cast<Eigen::Index>(everyone.size()),
-                     static_cast<Eigen::Index>(attribute_terms.size()));
-  for (Eigen::Index i = 0; i < xc.rows(); ++i) {
-    for (Eigen::Index j = 0; j < xc.cols(); ++j) {
-      double value = 1;
-      for (const std::string& v :
-           parts[static_cast<size_t>(attribute_terms[static_cast<size_t>(j)])])
-        value *= AnalysisValue(*everyone[static_cast<size_t>(i)], v);
-      xc(i, j) = value;
-    }
-  }
   // ONS/ESSnet output rules for models: enough residual degrees of freedom (no saturated or
   // near-saturated model), and no category of a two-valued term held by fewer than min_cell
   // (its score equation would be about those few): over the cohort for a term of case
@@ -230,59 +293,22 @@ json RegressionFor(const Study& study, const std::vector<SubjectVariables>& coho
                          " residual degrees of freedom (subjects minus parameters)"));
     return nullptr;
   }
-  auto two_valued_with_few = [&](const Eigen::MatrixXd& m, Eigen::Index column) {
-    std::map<double, int64_t> values;
-    for (Eigen::Index i = 0; i < m.rows() && values.size() <= 2; ++i) ++values[m(i, column)];
-    return values.size() == 2 && std::any_of(values.begin(), values.end(), [&](const auto& v) {
-             return v.second < study.min_cell;
-           });
-  };
+  const std::vector<Eigen::Index>& attribute_terms = design.attribute_terms;
   for (Eigen::Index k = 1; k < x.cols(); ++k) {
     const auto at = std::find(attribute_terms.begin(), attribute_terms.end(), k);
-    const bool few = at == attribute_terms.end()
-                         ? two_valued_with_few(x, k)
-                         : two_valued_with_few(xc, at - attribute_terms.begin());
+    const bool few =
+        at == attribute_terms.end()
+            ? TwoValuedWithFew(x, k, study.min_cell)
+            : design.two_valued_with_few[static_cast<size_t>(at - attribute_terms.begin())];
     if (few) {
       sup.Add(pointer, Cat("a value of the two-valued term ", terms[static_cast<size_t>(k)],
                            " is held by fewer than ", study.min_cell, " subjects"));
       return nullptr;
     }
   }
-  // One person's case attributes carrying a term (their leverage over the design of the whole
-  // cohort at the policy's bound): withheld whether or not they are in the set.
-  if (xc.rows() > 0 && DesignLeverage(xc).maxCoeff() >= study.max_leverage) {
-    sup.Add(pointer,
-            "one subject's case attributes carry a term of the model (their leverage over the "
-            "design of the whole cohort reaches the policy's bound), whether or not they are in "
-            "the set");
+  if (!design.withheld.empty()) {
+    sup.Add(pointer, design.withheld);
     return nullptr;
-  }
-  const std::vector<bool> aliased_over_cohort = AliasedColumns(xc);
-  // A term that few of the cohort carry (its part the other terms do not explain lies on few
-  // rows: fewer than half of min_cell by the participation ratio 1 / sum of squared shares) is
-  // withheld too: three carriers, two of them cases the case file shows can never link, made
-  // the model withheld for aliasing over the set exactly when the third was not in it (red
-  // team 19, G3: 16 of 16 and 12 of 12). Half, not min_cell itself: in a cohort of 20 an
-  // ordinary attribute's ratio is 7 to 13 (outside case 21: plan 7.2), and its model stays.
-  for (Eigen::Index j = 1; j < xc.cols(); ++j) {
-    if (aliased_over_cohort[static_cast<size_t>(j)]) continue;
-    Eigen::MatrixXd others(xc.rows(), xc.cols() - 1);
-    for (Eigen::Index c = 0, o = 0; c < xc.cols(); ++c) {
-      if (c != j) others.col(o++) = xc.col(c);
-    }
-    Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(others);
-    qr.setThreshold(1e-7);
-    const Eigen::VectorXd residual = xc.col(j) - others * qr.solve(xc.col(j));
-    const double total = residual.squaredNorm();
-    if (!(total > 0)) continue;
-    const double concentration = (residual.array().square() / total).square().sum();
-    if (1 / concentration < study.min_cell / 2.0) {
-      sup.Add(pointer,
-              "a term of case attributes is carried by too few subjects of the cohort (by its "
-              "participation ratio, fewer than half of min_cell), whether or not they are in "
-              "the set");
-      return nullptr;
-    }
   }
   NbOptions options;
   options.dispersion = dispersion;
@@ -299,10 +325,10 @@ json RegressionFor(const Study& study, const std::vector<SubjectVariables>& coho
     return nullptr;
   }
   // A term of case attributes aliased over the set but not over the cohort: the people who
-  // carry it (three or more: fewer reach the leverage bound above) are all outside the set.
+  // carry it (enough of them to pass the cohort's rules above) are all outside the set.
   for (size_t j = 0; j < attribute_terms.size(); ++j) {
     const NbCoefficient& c = fit->coefficients[static_cast<size_t>(attribute_terms[j])];
-    if (c.aliased && !aliased_over_cohort[j]) {
+    if (c.aliased && !design.aliased[j]) {
       sup.Add(pointer,
               "a term of case attributes is a combination of the others over the set's subjects "
               "but not over the cohort's");
@@ -1075,10 +1101,11 @@ absl::StatusOr<json> BuildStudyReport(const Study& study,
     corr["p"] = pm;
   }
   r["correlations"] = corr;
+  const CohortDesign design = CohortDesignOf(study, cohort);
   r["regression"] =
-      RegressionFor(study, cohort, Dispersion::kMaximumLikelihood, "/regression", sup);
+      RegressionFor(study, cohort, design, Dispersion::kMaximumLikelihood, "/regression", sup);
   r["regression_fixed_alpha"] =
-      RegressionFor(study, cohort, Dispersion::kFixedAlpha, "/regression_fixed_alpha", sup);
+      RegressionFor(study, cohort, design, Dispersion::kFixedAlpha, "/regression_fixed_alpha", sup);
   r["suppressed"] = sup.pointers();
   r["suppressed_reasons"] = sup.reasons();
   return r;

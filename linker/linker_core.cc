@@ -788,7 +788,7 @@ absl::StatusOr<std::shared_ptr<LinkageSnapshot>> LinkerCore::Compute() {
     if (audit.joinable()) audit.join();
     throw;
   }
-  join_audit();  // when Link() returned before its cascade was done (no records)
+  join_audit();  // a guard: Link() joins it once its cascade is done (after_cascade)
   ReleaseFreedMemory();
   PhaseDone("link");
   // The record ids packed (a few bytes each, not a 32-byte string), then the inputs let go:

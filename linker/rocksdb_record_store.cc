@@ -47,6 +47,12 @@ std::string BigEndian(uint64_t v) {
   return out;
 }
 
+// A record's key: its upload's id and its place in the upload, counted from 0 (ScanAt reads an
+// extract in chunks of these).
+std::string RecordKey(std::string_view upload_id, uint64_t index) {
+  return Cat(upload_id, BigEndian(index));
+}
+
 uint64_t FromBigEndian(std::string_view s) {
   uint64_t v = 0;
   for (char c : s.substr(0, 8)) v = (v << 8) | static_cast<uint8_t>(c);
@@ -371,9 +377,7 @@ class RocksDbRecordStore : public RecordStore {
       if (status.ok()) status = batch->status;
       const bool end = batch->end_of_extract;
       queues[t].Recycle(std::move(*batch));
-      if (end && ++ended < kReaders) {
-        t = (t + 1) % kReaders;
-      } else if (end) {
+      if (end && ++ended == kReaders) {  // the extract is done: the next starts at the first
         ended = 0;
         t = 0;
       } else {
@@ -414,8 +418,8 @@ class RocksDbRecordStore : public RecordStore {
       const std::string upload = j.value("upload_id", "");
       std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, records_));
       for (uint64_t chunk = static_cast<uint64_t>(reader);; chunk += readers) {
-        const std::string begin = upload + BigEndian(chunk * kScanChunk);
-        const std::string end = upload + BigEndian((chunk + 1) * kScanChunk);
+        const std::string begin = RecordKey(upload, chunk * kScanChunk);
+        const std::string end = RecordKey(upload, (chunk + 1) * kScanChunk);
         it->Seek(begin);
         if (!it->status().ok()) return FromRocks(it->status(), "reading records");
         if (!it->Valid() || !it->key().starts_with(upload)) {
@@ -563,7 +567,7 @@ absl::Status RocksDbExtractWriter::Add(const std::vector<PseudonymousRecord>& re
     ToProto(r, &scratch_);
     SerializeDeterministic(scratch_, &bytes);  // once: digested and stored
     digester_.AddSerialized(bytes);
-    batch.Put(store_->records_cf(), upload_id_ + BigEndian(count_++), bytes);
+    batch.Put(store_->records_cf(), RecordKey(upload_id_, count_++), bytes);
   }
   return store_->WriteStaged(&batch);
 }
