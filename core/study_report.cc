@@ -4,7 +4,9 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <map>
+#include <numeric>
 #include <set>
 #include <tuple>
 
@@ -167,6 +169,59 @@ std::vector<bool> AliasedColumns(const Eigen::MatrixXd& x) {
   return aliased;
 }
 
+// The part of column `j` of `x` the other columns do not explain: its residual on them.
+Eigen::VectorXd Unexplained(const Eigen::MatrixXd& x, Eigen::Index j) {
+  Eigen::MatrixXd others(x.rows(), x.cols() - 1);
+  for (Eigen::Index c = 0, o = 0; c < x.cols(); ++c) {
+    if (c != j) others.col(o++) = x.col(c);
+  }
+  return x.col(j) - others * RankQr(others).solve(x.col(j));
+}
+
+// How many rows a residual lies on: 1 / the sum of the squared shares of its squares (the
+// participation ratio); 0 when it is zero.
+double ParticipationRatio(const Eigen::VectorXd& residual) {
+  const double total = residual.squaredNorm();
+  if (!(total > 0)) return 0;
+  return 1 / (residual.array().square() / total).square().sum();
+}
+
+// The few rows whose removal leaves column `j` of `x` a combination of the columns before it
+// (aliased, as R's glm decides it): found greedily, each step removing the row whose removal
+// lowers the residual sum of squares most (its squared residual over one minus its leverage),
+// at most `cap` of them; none when the term stays estimable after `cap`. `subjects` names the
+// rows; the result is sorted.
+std::vector<const SubjectVariables*> CarrierGroup(
+    const Eigen::MatrixXd& x, Eigen::Index j, int cap,
+    const std::vector<const SubjectVariables*>& subjects) {
+  std::vector<Eigen::Index> kept(static_cast<size_t>(x.rows()));
+  std::iota(kept.begin(), kept.end(), 0);
+  std::vector<const SubjectVariables*> group;
+  for (;;) {
+    Eigen::MatrixXd xk(static_cast<Eigen::Index>(kept.size()), j + 1);
+    for (size_t r = 0; r < kept.size(); ++r)
+      xk.row(static_cast<Eigen::Index>(r)) = x.row(kept[r]).head(j + 1);
+    if (RankQr(xk).rank() == RankQr(xk.leftCols(j)).rank()) {
+      std::sort(group.begin(), group.end());
+      return group;
+    }
+    if (static_cast<int>(group.size()) == cap) return {};
+    const Eigen::VectorXd residual = Unexplained(xk, j);
+    const Eigen::VectorXd leverage = DesignLeverage(xk.leftCols(j));
+    Eigen::Index worst = 0;
+    double most = -1;
+    for (Eigen::Index r = 0; r < residual.size(); ++r) {
+      const double gain = residual[r] * residual[r] / std::max(1 - leverage[r], 1e-12);
+      if (gain > most) {
+        most = gain;
+        worst = r;
+      }
+    }
+    group.push_back(subjects[static_cast<size_t>(kept[static_cast<size_t>(worst)])]);
+    kept.erase(kept.begin() + worst);
+  }
+}
+
 // Whether column `column` of `m` takes exactly two values, one held by fewer than `min_cell`
 // rows (ONS/ESSnet: its score equation would be about those few).
 bool TwoValuedWithFew(const Eigen::MatrixXd& m, Eigen::Index column, int min_cell) {
@@ -181,7 +236,10 @@ struct CohortDesign {
   std::vector<Eigen::Index> attribute_terms;  // the terms of case attributes, intercept first
   std::vector<bool> two_valued_with_few;      // of each of them, over the cohort
   std::vector<bool> aliased;                  // of each of them, over the cohort
-  std::string withheld;                       // the reason both models are withheld, if any
+  // Of each term but the intercept, the few subjects of the cohort without whom it would be
+  // aliased (CarrierGroup), sorted; none when it takes more than twice min_cell.
+  std::vector<std::vector<const SubjectVariables*>> carriers;
+  std::string withheld;  // the reason both models are withheld, if any
 };
 
 CohortDesign CohortDesignOf(const Study& study, const std::vector<SubjectVariables>& cohort) {
@@ -235,22 +293,19 @@ CohortDesign CohortDesignOf(const Study& study, const std::vector<SubjectVariabl
   // the model withheld for aliasing over the set exactly when the third was not in it (red
   // team 19, G3: 16 of 16 and 12 of 12). Half, not min_cell itself: in a cohort of 20 an
   // ordinary attribute's ratio is 7 to 13 (outside case 21: plan 7.2), and its model stays.
+  // Over the set the bound is a quarter (RegressionFor), so that a release never means all
+  // of a term's carriers are in the set, nor a withholding that none are.
+  design.carriers.resize(attribute_terms.size());
   for (Eigen::Index j = 1; j < xc.cols(); ++j) {
     if (design.aliased[static_cast<size_t>(j)]) continue;
-    Eigen::MatrixXd others(xc.rows(), xc.cols() - 1);
-    for (Eigen::Index c = 0, o = 0; c < xc.cols(); ++c) {
-      if (c != j) others.col(o++) = xc.col(c);
-    }
-    const Eigen::VectorXd residual = xc.col(j) - others * RankQr(others).solve(xc.col(j));
-    const double total = residual.squaredNorm();
-    if (!(total > 0)) continue;
-    const double concentration = (residual.array().square() / total).square().sum();
-    if (1 / concentration < study.min_cell / 2.0) {
+    const Eigen::VectorXd residual = Unexplained(xc, j);
+    if (ParticipationRatio(residual) < study.min_cell / 2.0 && residual.squaredNorm() > 0) {
       design.withheld =
           "a term of case attributes is carried by too few subjects of the cohort (by its "
           "participation ratio, fewer than half of min_cell), whether or not they are in the set";
       return design;
     }
+    design.carriers[static_cast<size_t>(j)] = CarrierGroup(xc, j, 2 * study.min_cell, everyone);
   }
   return design;
 }
@@ -310,6 +365,27 @@ json RegressionFor(const Study& study, const std::vector<SubjectVariables>& coho
     sup.Add(pointer, design.withheld);
     return nullptr;
   }
+  // A term of case attributes whose carriers over the cohort (the subjects its unexplained part
+  // lies on) are few in the set, under a quarter of min_cell and none included, withholds the
+  // model with one reason. Withheld only when none of them were in the set (the term aliased
+  // there), the model told, for a group of five to nine whom the cohort's rule lets pass, that
+  // none of them is (ACRO: zeros are disclosive); now it tells only that few of them are. A
+  // count of people, not a share of variance: one person moves it by one, outlier or not.
+  const std::string few_in_set =
+      "a term of case attributes lies on too few of the set's subjects (fewer than a quarter "
+      "of min_cell of those who carry it over the cohort; none counts as too few)";
+  for (size_t j = 1; j < attribute_terms.size(); ++j) {
+    if (design.aliased[j]) continue;
+    const std::vector<const SubjectVariables*>& carriers = design.carriers[j];
+    if (carriers.empty()) continue;
+    const auto in_set = std::count_if(rows.begin(), rows.end(), [&](const SubjectVariables* s) {
+      return std::binary_search(carriers.begin(), carriers.end(), s);
+    });
+    if (static_cast<double>(in_set) < study.min_cell / 4.0) {
+      sup.Add(pointer, few_in_set);
+      return nullptr;
+    }
+  }
   NbOptions options;
   options.dispersion = dispersion;
   options.fixed_alpha = 1;
@@ -324,14 +400,12 @@ json RegressionFor(const Study& study, const std::vector<SubjectVariables>& coho
     sup.Add(pointer, Cat("not estimable", figures ? std::string() : Cat(": ", why)));
     return nullptr;
   }
-  // A term of case attributes aliased over the set but not over the cohort: the people who
-  // carry it (enough of them to pass the cohort's rules above) are all outside the set.
+  // A term of case attributes aliased over the set but not over the cohort by R's tolerance
+  // where the ratio above did not see it: the same reason.
   for (size_t j = 0; j < attribute_terms.size(); ++j) {
     const NbCoefficient& c = fit->coefficients[static_cast<size_t>(attribute_terms[j])];
     if (c.aliased && !design.aliased[j]) {
-      sup.Add(pointer,
-              "a term of case attributes is a combination of the others over the set's subjects "
-              "but not over the cohort's");
+      sup.Add(pointer, few_in_set);
       return nullptr;
     }
   }
@@ -1033,7 +1107,15 @@ absl::StatusOr<json> BuildStudyReport(const Study& study,
     // They are withheld (the case file gives them over the cohort), and an attribute one
     // person's value carries over the cohort (their leverage in [1, attribute] at the policy's
     // bound) is withheld with every count, whether or not they are in the set.
-    std::vector<bool> attribute(vars.size()), carried(vars.size(), false);
+    //
+    // An attribute whose variance few of the cohort carry (participation ratio under half of
+    // min_cell) is withheld with the counts as for the models. One that few of the set's
+    // subjects hold another value of than the set's most common (under a quarter of min_cell),
+    // none included, is withheld with one reason: "not computable, constant" over the set but
+    // not the cohort told that none of a group with another value was in the set. A count of
+    // people: one person moves it by one, outlier or not.
+    std::vector<bool> attribute(vars.size()), carried(vars.size(), false),
+        few_in_cohort(vars.size(), false), few_in_set(vars.size(), false);
     for (size_t a = 0; a < vars.size(); ++a) {
       attribute[a] = !PoliceCountVariable(vars[a]);
       if (!attribute[a]) continue;
@@ -1043,7 +1125,17 @@ absl::StatusOr<json> BuildStudyReport(const Study& study,
         xa(i, 0) = 1;
         xa(i, 1) = AnalysisValue(*all[static_cast<size_t>(i)], vars[a]);
       }
-      carried[a] = xa.rows() > 0 && DesignLeverage(xa).maxCoeff() >= study.max_leverage;
+      // Constant over the cohort: "not computable" below, decided on the case file alone.
+      if ((xa.col(1).array() == xa(0, 1)).all()) continue;
+      carried[a] = DesignLeverage(xa).maxCoeff() >= study.max_leverage;
+      few_in_cohort[a] = ParticipationRatio(Unexplained(xa, 1)) < study.min_cell / 2.0;
+      std::map<double, int64_t> held;
+      for (double v : columns[a]) ++held[v];
+      int64_t most = 0;
+      for (const auto& [value, count] : held) most = std::max(most, count);
+      few_in_set[a] = static_cast<double>(static_cast<int64_t>(columns[a].size()) - most) <
+                      study.min_cell / 4.0;
+      constant[a] = false;
     }
     json rm = json::array(), pm = json::array();
     for (size_t a = 0; a < vars.size(); ++a) {
@@ -1066,6 +1158,26 @@ absl::StatusOr<json> BuildStudyReport(const Study& study,
                     Cat("one subject's ", vars[carried[a] ? a : b],
                         " carries its variance over the cohort (leverage at the policy's "
                         "bound), whether or not they are in the set"));
+          continue;
+        }
+        if (a != b && (few_in_cohort[a] || few_in_cohort[b])) {
+          rr.push_back(nullptr);
+          pr.push_back(nullptr);
+          if (a < b)
+            sup.Add(Cat("/correlations/r/", a, "/", b),
+                    Cat(vars[few_in_cohort[a] ? a : b],
+                        " varies on too few subjects of the cohort (by its participation ratio, "
+                        "fewer than half of min_cell), whether or not they are in the set"));
+          continue;
+        }
+        if (few_in_set[a] || few_in_set[b]) {
+          rr.push_back(nullptr);
+          pr.push_back(nullptr);
+          if (a <= b)
+            sup.Add(Cat("/correlations/r/", a, "/", b),
+                    Cat(vars[few_in_set[a] ? a : b],
+                        ": too few of the set's subjects hold another value than its most "
+                        "common (fewer than a quarter of min_cell; none counts as too few)"));
           continue;
         }
         if (constant[a] || constant[b]) {

@@ -612,6 +612,71 @@ TEST(DesignOverTheCohort, ATermAFewCarryTellsNothingOfTheirSet) {
   EXPECT_EQ(views[0], views[1]);
 }
 
+// Seven people alone carried a term (10 life domains, everyone else 8 or fewer), enough for the
+// cohort's rule; the model was withheld for aliasing over the set exactly when none of them was
+// in it, and released when two were: a zero cell for a group, read as "none of the seven ever
+// convicted". A term whose carriers are few in the set, none included, withholds with one
+// reason; when most of them are in, the model is released.
+TEST(DesignOverTheCohort, AGroupOfCarriersTellsNothingOfTheirSetWhenFewAreIn) {
+  std::vector<json> views;
+  for (const int convicted : {0, 2, 7}) {
+    std::vector<CohortSubjectIn> in = Subjects(80, 7, 0, 0);
+    for (int k = 0; k < 7; ++k) {
+      CohortSubjectIn& c = in[static_cast<size_t>(k)];
+      c.cases[0].attributes.life_domains = 10;
+      SetConvicted(c, k < convicted);
+    }
+    Study study = NoComparison();
+    study.outcome = "convictions_year_after";
+    study.predictors = {"age", "times_discussed", "plan", "life_domains", "life_domains_capped"};
+    absl::StatusOr<StudyResult> r = AnalyzeStudy(study, in, {}, {});
+    ASSERT_THAT(r, IsOk());
+    EXPECT_EQ(r->report["regression"].is_null(), convicted < 7)
+        << convicted << " " << r->report["suppressed_reasons"].dump();
+    views.push_back(ModelsView(r->report));
+  }
+  EXPECT_EQ(views[0], views[1]);
+  EXPECT_THAT(views[0].dump(), HasSubstr("too few of the set's subjects"));
+}
+
+// Eight people alone had a plan; a correlation of plan over the conviction set was "not
+// computable: plan is constant" exactly when none of them was ever convicted, and a number when
+// one was. Few in the set, none included, is one reason.
+TEST(DesignOverTheCohort, AnAttributeConstantOverTheSetTellsNothingOfAGroup) {
+  std::vector<json> views;
+  for (const int convicted : {0, 1}) {
+    std::vector<CohortSubjectIn> in = Subjects(80, 7, 0, 0);
+    for (size_t i = 0; i < in.size(); ++i) {
+      CaseAttributes& a = in[i].cases[0].attributes;
+      a.goals = i < 8;
+      a.decisions = a.actions = false;
+      if (i < 8) SetConvicted(in[i], static_cast<int>(i) < convicted);
+    }
+    Study study = NoComparison();
+    study.predictors = {"age"};
+    absl::StatusOr<StudyResult> r = AnalyzeStudy(study, in, {}, {});
+    ASSERT_THAT(r, IsOk());
+    const json& corr = r->report["correlations"];
+    ASSERT_TRUE(corr["r"].is_array()) << r->report["suppressed_reasons"].dump();
+    const json& names = corr["variables"];
+    const size_t plan =
+        static_cast<size_t>(std::find(names.begin(), names.end(), json("plan")) - names.begin());
+    ASSERT_LT(plan, 8u);
+    json view = json::array();
+    for (size_t b = 0; b < 8; ++b) {
+      EXPECT_TRUE(corr["r"][plan][b].is_null()) << convicted << " " << b;
+      view.push_back(corr["r"][plan][b]);
+    }
+    for (size_t i = 0; i < r->report["suppressed"].size(); ++i) {
+      const std::string pointer = r->report["suppressed"][i];
+      if (pointer.rfind("/correlations", 0) == 0)
+        view.push_back({pointer, r->report["suppressed_reasons"][i]});
+    }
+    views.push_back(view);
+  }
+  EXPECT_EQ(views[0], views[1]);
+}
+
 // Red team 19, GN: the comparison's note on missing genders was decided over the pool and the
 // treated (the incident set), so a case without a gender told whether that person is known to
 // the police (18 of 18). It is decided over the pool and the whole cohort.
