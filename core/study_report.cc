@@ -190,35 +190,58 @@ double ParticipationRatio(const Eigen::VectorXd& residual) {
 // (aliased, as R's glm decides it): found greedily, each step removing the row whose removal
 // lowers the residual sum of squares most (its squared residual over one minus its leverage),
 // at most `cap` of them; none when the term stays estimable after `cap`. `subjects` names the
-// rows; the result is sorted.
+// rows; the result is sorted. Each removal updates the fit in place (Sherman-Morrison on the
+// earlier columns' orthonormal basis Q: over the kept rows the fit is Q M Q'y with
+// M = (Q_kept' Q_kept)^-1), so a step costs a pass over the rows, not a factorisation; an
+// aliasing the residual sum of squares suggests is confirmed by RankQr on the kept rows.
 std::vector<const SubjectVariables*> CarrierGroup(
     const Eigen::MatrixXd& x, Eigen::Index j, int cap,
     const std::vector<const SubjectVariables*>& subjects) {
-  std::vector<Eigen::Index> kept(static_cast<size_t>(x.rows()));
-  std::iota(kept.begin(), kept.end(), 0);
-  std::vector<const SubjectVariables*> group;
+  const Eigen::VectorXd y = x.col(j);
+  const Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr = RankQr(x.leftCols(j));
+  const Eigen::Index rank = qr.rank();
+  const Eigen::MatrixXd q = qr.householderQ() * Eigen::MatrixXd::Identity(x.rows(), rank);
+  Eigen::MatrixXd m = Eigen::MatrixXd::Identity(rank, rank);
+  Eigen::VectorXd b = q.transpose() * y;
+  std::vector<bool> kept(static_cast<size_t>(x.rows()), true);
+  double yy = y.squaredNorm();
+  std::vector<Eigen::Index> group;
   for (;;) {
-    Eigen::MatrixXd xk(static_cast<Eigen::Index>(kept.size()), j + 1);
-    for (size_t r = 0; r < kept.size(); ++r)
-      xk.row(static_cast<Eigen::Index>(r)) = x.row(kept[r]).head(j + 1);
-    if (RankQr(xk).rank() == RankQr(xk.leftCols(j)).rank()) {
-      std::sort(group.begin(), group.end());
-      return group;
-    }
-    if (static_cast<int>(group.size()) == cap) return {};
-    const Eigen::VectorXd residual = Unexplained(xk, j);
-    const Eigen::VectorXd leverage = DesignLeverage(xk.leftCols(j));
-    Eigen::Index worst = 0;
-    double most = -1;
-    for (Eigen::Index r = 0; r < residual.size(); ++r) {
-      const double gain = residual[r] * residual[r] / std::max(1 - leverage[r], 1e-12);
+    const Eigen::VectorXd e = y - q * (m * b);
+    const Eigen::VectorXd leverage = ((q * m).array() * q.array()).rowwise().sum();
+    double rss = 0, most = -1;
+    Eigen::Index worst = -1;
+    for (Eigen::Index r = 0; r < x.rows(); ++r) {
+      if (!kept[static_cast<size_t>(r)]) continue;
+      const double h = leverage[r];
+      rss += e[r] * e[r];
+      const double gain = 1 - h > 1e-9 ? e[r] * e[r] / (1 - h) : 0;
       if (gain > most) {
         most = gain;
         worst = r;
       }
     }
-    group.push_back(subjects[static_cast<size_t>(kept[static_cast<size_t>(worst)])]);
-    kept.erase(kept.begin() + worst);
+    if (rss <= 1e-10 * yy || group.size() == static_cast<size_t>(cap) || worst < 0) {
+      // Confirmed on the kept rows (or not: then no small group carries the term).
+      Eigen::MatrixXd xk(x.rows() - static_cast<Eigen::Index>(group.size()), j + 1);
+      for (Eigen::Index r = 0, k = 0; r < x.rows(); ++r) {
+        if (kept[static_cast<size_t>(r)]) xk.row(k++) = x.row(r).head(j + 1);
+      }
+      if (RankQr(xk).rank() == RankQr(xk.leftCols(j)).rank()) {
+        std::vector<const SubjectVariables*> out;
+        for (Eigen::Index r : group) out.push_back(subjects[static_cast<size_t>(r)]);
+        std::sort(out.begin(), out.end());
+        return out;
+      }
+      if (group.size() == static_cast<size_t>(cap) || worst < 0) return {};
+    }
+    const Eigen::VectorXd u = m * q.row(worst).transpose();
+    const double h = q.row(worst).dot(u);
+    m += u * u.transpose() / (1 - h);
+    b -= q.row(worst).transpose() * y[worst];
+    yy -= y[worst] * y[worst];
+    kept[static_cast<size_t>(worst)] = false;
+    group.push_back(worst);
   }
 }
 
