@@ -639,6 +639,35 @@ TEST(DesignOverTheCohort, AGroupOfCarriersTellsNothingOfTheirSetWhenFewAreIn) {
   EXPECT_THAT(views[0].dump(), HasSubstr("too few of the set's subjects"));
 }
 
+// The carrier search over groups of other sizes, their values spread (9 to 11 life domains: the
+// farthest carriers lever the fit most) and a term of an interaction: none or two of the group
+// in the set read the same.
+TEST(DesignOverTheCohort, CarrierGroupsOfOtherSizesAndShapesAreFound) {
+  for (const int group : {6, 9, 14, 20}) {
+    for (const bool interaction : {false, true}) {
+      std::vector<json> views;
+      for (const int convicted : {0, 2}) {
+        std::vector<CohortSubjectIn> in = Subjects(160, 11, 0, 0);
+        for (int k = 0; k < group; ++k) {
+          CohortSubjectIn& c = in[static_cast<size_t>(k)];
+          c.cases[0].attributes.life_domains = 9 + k % 3;
+          SetConvicted(c, k < convicted);
+        }
+        Study study = NoComparison();
+        study.outcome = "convictions_year_after";
+        study.predictors = {"age", "plan", "life_domains", "life_domains_capped"};
+        if (interaction) study.interactions = {{"age", "life_domains_capped"}};
+        absl::StatusOr<StudyResult> r = AnalyzeStudy(study, in, {}, {});
+        ASSERT_THAT(r, IsOk());
+        EXPECT_TRUE(r->report["regression"].is_null()) << group << " " << convicted;
+        views.push_back(ModelsView(r->report));
+      }
+      EXPECT_EQ(views[0], views[1]) << group << " " << interaction;
+      EXPECT_THAT(views[0].dump(), HasSubstr("too few of the set's subjects")) << group;
+    }
+  }
+}
+
 // Eight people alone had a plan; a correlation of plan over the conviction set was "not
 // computable: plan is constant" exactly when none of them was ever convicted, and a number when
 // one was. Few in the set, none included, is one reason.
