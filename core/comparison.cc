@@ -649,6 +649,16 @@ ComparisonOutput BuildComparison(const Study& study, const std::vector<Treated>&
                 {"matched_mean", Number(Mean(m_t))},
                 {"control_mean", Number(WeightedMoments(m_c, control_weight).first)},
                 {"smd_after", Number(StandardisedMeanDifference(m_t, m_c, control_weight))}};
+    if (std::string(v.name) != "male" && std::string(v.name) != "birth_band" &&
+        (FewDiffer(all_t, min_cell) || FewDiffer(m_t, min_cell))) {
+      // Police counts of the treated that few of them differ in (all 0, say) would give each
+      // one's count: the treated side withheld, with the report's one reason.
+      const size_t index = balance.size();
+      for (const char* f : {"treated_mean", "smd_before", "matched_mean", "smd_after"}) {
+        row[f] = nullptr;
+        suppress(Cat("/balance/", index, "/", f), FewDifferReason("count", min_cell));
+      }
+    }
     if (std::string(v.name) == "male") {
       // A share reveals a count: held back when either gender is a small cell (as the
       // descriptives' gender shares are).
@@ -722,6 +732,19 @@ ComparisonOutput BuildComparison(const Study& study, const std::vector<Treated>&
     json e = {{"outcome", o.name},          {"n_matched", matched},
               {"treated_before", Mean(tb)}, {"treated_after", Mean(ta)},
               {"control_before", Mean(cb)}, {"control_after", Mean(ca)}};
+    std::vector<double> treated_change(tb.size());
+    for (size_t i = 0; i < tb.size(); ++i) treated_change[i] = ta[i] - tb[i];
+    if (FewDiffer(tb, min_cell) || FewDiffer(ta, min_cell) || FewDiffer(treated_change, min_cell)) {
+      // The treated's counts, or their changes, that few of them differ in would give each
+      // one's: every figure of the treated withheld, the controls' means stay.
+      for (const char* f : {"treated_before", "treated_after", "before_after", "did", "nb"}) {
+        e[f] = nullptr;
+        suppress(Cat(base, "/", f), FewDifferReason("count before, after or change", min_cell));
+      }
+      estimates.push_back(e);
+      ++outcome_index;
+      continue;
+    }
     if (absl::StatusOr<PairedTest> t = PairedTTest(tb, ta); t.ok() && t->t_defined) {
       e["before_after"] = {
           {"mean_diff", t->mean_diff}, {"ci_low", t->ci_low}, {"ci_high", t->ci_high}, {"p", t->p}};
@@ -780,16 +803,27 @@ ComparisonOutput BuildComparison(const Study& study, const std::vector<Treated>&
     json treated_means = json::array(), control_means = json::array();
     for (int q = -4; q < 4; ++q) {
       double st = 0, sc = 0;
+      std::vector<double> counts;  // of each treated in the quarter
       for (const MatchedSet& set : m.sets) {
         const Treated& t = treated[set.treated];
         auto [from, to] = MonthWindow(t.reference_day, 3 * q, 3 * q + 3);
-        st += CountIn(incidents ? t.history.incidents : t.history.convictions, from, to);
+        counts.push_back(
+            CountIn(incidents ? t.history.incidents : t.history.convictions, from, to));
+        st += counts.back();
         double s = 0;
         for (size_t j : set.controls)
           s += CountIn(incidents ? pool[j].incidents : pool[j].convictions, from, to);
         sc += s / static_cast<double>(set.controls.size());
       }
-      treated_means.push_back(st / static_cast<double>(matched));
+      if (FewDiffer(counts, min_cell)) {
+        // A quarter nobody (or one or two) of the treated differ in: withheld, one reason.
+        suppress(Cat("/trajectories/", incidents ? "incidents" : "convictions", "/treated/",
+                     treated_means.size()),
+                 FewDifferReason("count in the quarter", min_cell));
+        treated_means.push_back(nullptr);
+      } else {
+        treated_means.push_back(st / static_cast<double>(matched));
+      }
       control_means.push_back(sc / static_cast<double>(matched));
     }
     traj[incidents ? "incidents" : "convictions"] = {{"treated", treated_means},

@@ -85,6 +85,10 @@ json DescriptivesFor(const std::vector<double>& v, const std::string& pointer, S
     sup.Add(pointer, sup.TooFew(static_cast<int64_t>(v.size())));
     return nullptr;
   }
+  if (dominance != nullptr && FewDiffer(v, sup.min_cell())) {
+    sup.Add(pointer, FewDifferReason("count", sup.min_cell()));
+    return nullptr;
+  }
   if (dominance != nullptr && Dominated(v, dominance->dominance_n, dominance->dominance_k)) {
     sup.Add(pointer, Cat("dominated: ", dominance->dominance_n, " subjects hold more than ",
                          static_cast<int>(dominance->dominance_k * 100), "% of the total"));
@@ -108,6 +112,21 @@ json DescriptivesFor(const std::vector<double>& v, const std::string& pointer, S
 }
 
 }  // namespace
+
+bool FewDiffer(const std::vector<double>& v, int min_cell) {
+  std::map<double, int64_t> held;
+  for (double x : v) ++held[x];
+  int64_t most = 0;
+  for (const auto& [value, count] : held) most = std::max(most, count);
+  return static_cast<double>(static_cast<int64_t>(v.size()) - most) < min_cell / 4.0;
+}
+
+std::string FewDifferReason(const std::string& what, int min_cell) {
+  return Cat("fewer than ", min_cell / 4.0, " (a quarter of min_cell) of the set hold another ",
+             what,
+             " than its most common, none counted as too few: the figures would give each "
+             "one's count");
+}
 
 std::vector<const SubjectVariables*> AnalysisSubjects(const std::vector<SubjectVariables>& cohort,
                                                       const std::vector<std::string>& variables) {
@@ -359,6 +378,21 @@ json RegressionFor(const Study& study, const std::vector<SubjectVariables>& coho
     for (const std::string& p : study.predictors) x(i, c++) = AnalysisValue(v, p);
     for (const auto& [a, b] : study.interactions)
       x(i, c++) = AnalysisValue(v, a) * AnalysisValue(v, b);
+  }
+  // An outcome or a term of police counts that few of the set hold another value of than the
+  // most common (constant included: an outcome of 1 for everyone gives an intercept of log 1)
+  // would give each one's count: one reason, none or a few, before the rules below can tell
+  // the two apart.
+  std::vector<bool> attribute_term(static_cast<size_t>(x.cols()), false);
+  for (Eigen::Index k : design.attribute_terms) attribute_term[static_cast<size_t>(k)] = true;
+  for (Eigen::Index k = 0; k <= x.cols(); ++k) {
+    if (k < x.cols() && attribute_term[static_cast<size_t>(k)]) continue;
+    const Eigen::VectorXd column = k < x.cols() ? Eigen::VectorXd(x.col(k)) : y;
+    if (FewDiffer(std::vector<double>(column.data(), column.data() + column.size()),
+                  study.min_cell)) {
+      sup.Add(pointer, FewDifferReason("count of a term or the outcome", study.min_cell));
+      return nullptr;
+    }
   }
   // ONS/ESSnet output rules for models: enough residual degrees of freedom (no saturated or
   // near-saturated model), and no category of a two-valued term held by fewer than min_cell
@@ -1061,6 +1095,14 @@ absl::StatusOr<json> BuildStudyReport(const Study& study,
         sup.Add(pointer, sup.TooFew(static_cast<int64_t>(before.size())));
         continue;
       }
+      std::vector<double> differences(before.size());
+      for (size_t i = 0; i < before.size(); ++i) differences[i] = before[i] - after[i];
+      if (FewDiffer(before, study.min_cell) || FewDiffer(after, study.min_cell) ||
+          FewDiffer(differences, study.min_cell)) {
+        paired[name] = nullptr;
+        sup.Add(pointer, FewDifferReason("count before, after or difference", study.min_cell));
+        continue;
+      }
       absl::StatusOr<PairedTest> t = PairedTTest(before, after);
       if (!t.ok()) {
         paired[name] = nullptr;
@@ -1141,7 +1183,13 @@ absl::StatusOr<json> BuildStudyReport(const Study& study,
         few_in_cohort(vars.size(), false), few_in_set(vars.size(), false);
     for (size_t a = 0; a < vars.size(); ++a) {
       attribute[a] = !PoliceCountVariable(vars[a]);
-      if (!attribute[a]) continue;
+      if (!attribute[a]) {
+        // A police count few of the set hold another value of (constant included) would give
+        // each one's count: one reason, none or a few.
+        few_in_set[a] = FewDiffer(columns[a], study.min_cell);
+        constant[a] = false;
+        continue;
+      }
       const std::vector<const SubjectVariables*> all = AnalysisSubjects(cohort, {vars[a]});
       Eigen::MatrixXd xa(static_cast<Eigen::Index>(all.size()), 2);
       for (Eigen::Index i = 0; i < xa.rows(); ++i) {
@@ -1152,12 +1200,7 @@ absl::StatusOr<json> BuildStudyReport(const Study& study,
       if ((xa.col(1).array() == xa(0, 1)).all()) continue;
       carried[a] = DesignLeverage(xa).maxCoeff() >= study.max_leverage;
       few_in_cohort[a] = ParticipationRatio(Unexplained(xa, 1)) < study.min_cell / 2.0;
-      std::map<double, int64_t> held;
-      for (double v : columns[a]) ++held[v];
-      int64_t most = 0;
-      for (const auto& [value, count] : held) most = std::max(most, count);
-      few_in_set[a] = static_cast<double>(static_cast<int64_t>(columns[a].size()) - most) <
-                      study.min_cell / 4.0;
+      few_in_set[a] = FewDiffer(columns[a], study.min_cell);
       constant[a] = false;
     }
     json rm = json::array(), pm = json::array();
@@ -1198,9 +1241,12 @@ absl::StatusOr<json> BuildStudyReport(const Study& study,
           pr.push_back(nullptr);
           if (a <= b)
             sup.Add(Cat("/correlations/r/", a, "/", b),
-                    Cat(vars[few_in_set[a] ? a : b],
-                        ": too few of the set's subjects hold another value than its most "
-                        "common (fewer than a quarter of min_cell; none counts as too few)"));
+                    attribute[few_in_set[a] ? a : b]
+                        ? Cat(vars[few_in_set[a] ? a : b],
+                              ": too few of the set's subjects hold another value than its most "
+                              "common (fewer than a quarter of min_cell; none counts as too few)")
+                        : Cat(vars[few_in_set[a] ? a : b], ": ",
+                              FewDifferReason("count", study.min_cell)));
           continue;
         }
         if (constant[a] || constant[b]) {

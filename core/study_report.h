@@ -172,6 +172,15 @@ std::vector<SubjectSet> LinkedSets(const std::vector<SubjectVariables>& cohort);
                                              const std::vector<SubjectSet>& released, int min_cell,
                                              bool linked_only = false);
 
+// Whether fewer than a quarter of `min_cell` of `v` hold another value than its most common,
+// none included: figures of police counts over such a set give each one's count (all the same:
+// a mean of 0 or an sd of 0 says what every one of them had; ACRO: zeros are disclosive), or
+// all but one or two of theirs.
+bool FewDiffer(const std::vector<double>& v, int min_cell);
+
+// The reason a figure of police counts is withheld for FewDiffer; `what` names the counts.
+std::string FewDifferReason(const std::string& what, int min_cell);
+
 // The subjects a model or the correlations over `variables` are computed over: every member of
 // the counts' sets (those with every count among the variables). A case attribute the case file
 // lacks is the cohort's median there (SubjectVariables::filled, AnalysisValue), so nobody of a

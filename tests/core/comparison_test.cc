@@ -235,6 +235,10 @@ Groups MakeGroups(int n, int women = 0) {
     const int q = 1 + static_cast<int>(rng() % 4);
     std::vector<int32_t> days = QuarterBefore(t, q);
     days.push_back(t + 20);
+    // Counts after that differ among the treated (figures of counts the same for nearly all of
+    // them are withheld: FewDiffer).
+    if (i % 2) days.push_back(t + 50);
+    if (i % 3 == 0) days.push_back(t + 120);
     std::vector<int32_t> convictions = {t - 200};
     if (i % 3 == 0) convictions.push_back(t + 30);
     if (i % 4 == 0) convictions.push_back(t - 20);
@@ -271,13 +275,49 @@ TEST(ComparisonSection, HasEveryPartAndIsReproducible) {
   }
   EXPECT_EQ(c["trajectories"]["quarters"].size(), 8u);
   EXPECT_EQ(c["trajectories"]["incidents"]["treated"].size(), 8u);
-  EXPECT_TRUE(a.suppressed.empty()) << a.suppressed[0].first << ": " << a.suppressed[0].second;
+  // Only quarters of the trajectories that (nearly) none of the treated differ in are withheld.
+  for (const auto& [pointer, reason] : a.suppressed) {
+    EXPECT_THAT(pointer, HasSubstr("/comparison/trajectories/")) << reason;
+    EXPECT_THAT(reason, HasSubstr("would give each one's count"));
+  }
   EXPECT_EQ(a.matched_ids.size(), 40u);
   EXPECT_TRUE(std::is_sorted(a.control_ids.begin(), a.control_ids.end()));
   // Matching on the prior quarter brings the groups together.
   const nlohmann::json& q = c["balance"][0];
   EXPECT_EQ(q["variable"], "incidents_quarter_before");
   EXPECT_LT(std::fabs(q["smd_after"].get<double>()), std::fabs(q["smd_before"].get<double>()));
+}
+
+// None of the treated convicted in the quarter after their first discussion: a treated mean of 0
+// would say so of each of them. The treated side of that outcome is withheld with the report's
+// one reason (as for one or two convicted); the controls' means and the other outcomes stay.
+TEST(ComparisonSection, CountsNoneOfTheTreatedDifferInAreWithheld) {
+  Groups g = MakeGroups(40, 12);
+  for (Treated& t : g.treated) {
+    std::vector<int32_t>& c = t.history.convictions;
+    c.erase(
+        std::remove_if(c.begin(), c.end(),
+                       [&](int32_t d) { return d >= t.reference_day && d < t.reference_day + 85; }),
+        c.end());
+  }
+  Study study;
+  study.comparison.bootstrap_replicates = 50;
+  ComparisonOutput out = BuildComparison(study, g.treated, g.pool);
+  const nlohmann::json& e = out.section["estimates"];
+  ASSERT_EQ(e.size(), 4u);
+  ASSERT_EQ(e[2]["outcome"], "convictions_quarter");
+  for (const char* f : {"treated_before", "treated_after", "before_after", "did", "nb"})
+    EXPECT_TRUE(e[2][f].is_null()) << f;
+  EXPECT_TRUE(e[2]["control_after"].is_number());
+  EXPECT_TRUE(e[0]["treated_after"].is_number());
+  bool reasoned = false;
+  for (const auto& [pointer, reason] : out.suppressed) {
+    if (pointer == "/comparison/estimates/2/treated_after")
+      reasoned = reason.find("would give each one's count") != std::string::npos;
+  }
+  EXPECT_TRUE(reasoned);
+  // The quarter after in the trajectory: nobody convicted, withheld.
+  EXPECT_TRUE(out.section["trajectories"]["convictions"]["treated"][4].is_null());
 }
 
 TEST(ComparisonSection, TooFewMatchedSubjectsSuppressesTheFigures) {

@@ -133,8 +133,12 @@ TEST(Disclosure, AMaxHeldByOneSubjectIsSuppressed) {
   ASSERT_THAT(r, IsOk());
   EXPECT_TRUE((*r)["descriptives"]["age"]["max"].is_null());
   EXPECT_THAT((*r)["suppressed"], Contains("/descriptives/age/max"));
-  // The min of a count many share (zero) stays.
-  EXPECT_FALSE((*r)["descriptives"]["convictions_quarter_after"]["min"].is_null());
+  // The min of a count many share (zero) stays where a third hold another count.
+  EXPECT_FALSE((*r)["descriptives"]["convictions_year_after"]["min"].is_null());
+  // A count nobody holds another value of (0 in the quarter after, for all 40) would give each
+  // one's count: withheld whole.
+  EXPECT_TRUE((*r)["descriptives"]["convictions_quarter_after"].is_null());
+  EXPECT_THAT((*r)["suppressed"], Contains("/descriptives/convictions_quarter_after"));
   EXPECT_EQ((*r)["suppressed"].size(), (*r)["suppressed_reasons"].size());
 }
 
