@@ -205,17 +205,15 @@ double ParticipationRatio(const Eigen::VectorXd& residual) {
   return 1 / (residual.array().square() / total).square().sum();
 }
 
-// The few rows whose removal leaves column `j` of `x` a combination of the columns before it
-// (aliased, as R's glm decides it): found greedily, each step removing the row whose removal
-// lowers the residual sum of squares most (its squared residual over one minus its leverage),
-// at most `cap` of them; none when the term stays estimable after `cap`. `subjects` names the
-// rows; the result is sorted. Each removal updates the fit in place (Sherman-Morrison on the
-// earlier columns' orthonormal basis Q: over the kept rows the fit is Q M Q'y with
-// M = (Q_kept' Q_kept)^-1), so a step costs a pass over the rows, not a factorisation; an
-// aliasing the residual sum of squares suggests is confirmed by RankQr on the kept rows.
-std::vector<const SubjectVariables*> CarrierGroup(
-    const Eigen::MatrixXd& x, Eigen::Index j, int cap,
-    const std::vector<const SubjectVariables*>& subjects) {
+// Whether removing at most `cap` rows leaves column `j` of `x` a combination of the columns
+// before it (aliased, as R's glm decides it): a term that differs from the others on so few
+// rows. Found greedily, each step removing the row whose removal lowers the residual sum of
+// squares most (its squared residual over one minus its leverage). Each removal updates the fit
+// in place (Sherman-Morrison on the earlier columns' orthonormal basis Q: over the kept rows the
+// fit is Q M Q'y with M = (Q_kept' Q_kept)^-1), so a step costs a pass over the rows, not a
+// factorisation; an aliasing the residual sum of squares suggests is confirmed by RankQr on the
+// kept rows.
+bool AliasedWithoutAFew(const Eigen::MatrixXd& x, Eigen::Index j, int cap) {
   const Eigen::VectorXd y = x.col(j);
   const Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr = RankQr(x.leftCols(j));
   const Eigen::Index rank = qr.rank();
@@ -246,13 +244,8 @@ std::vector<const SubjectVariables*> CarrierGroup(
       for (Eigen::Index r = 0, k = 0; r < x.rows(); ++r) {
         if (kept[static_cast<size_t>(r)]) xk.row(k++) = x.row(r).head(j + 1);
       }
-      if (RankQr(xk).rank() == RankQr(xk.leftCols(j)).rank()) {
-        std::vector<const SubjectVariables*> out;
-        for (Eigen::Index r : group) out.push_back(subjects[static_cast<size_t>(r)]);
-        std::sort(out.begin(), out.end());
-        return out;
-      }
-      if (group.size() == static_cast<size_t>(cap) || worst < 0) return {};
+      if (RankQr(xk).rank() == RankQr(xk.leftCols(j)).rank()) return true;
+      if (group.size() == static_cast<size_t>(cap) || worst < 0) return false;
     }
     const Eigen::VectorXd u = m * q.row(worst).transpose();
     const double h = q.row(worst).dot(u);
@@ -278,10 +271,7 @@ struct CohortDesign {
   std::vector<Eigen::Index> attribute_terms;  // the terms of case attributes, intercept first
   std::vector<bool> two_valued_with_few;      // of each of them, over the cohort
   std::vector<bool> aliased;                  // of each of them, over the cohort
-  // Of each term but the intercept, the few subjects of the cohort without whom it would be
-  // aliased (CarrierGroup), sorted; none when it takes more than twice min_cell.
-  std::vector<std::vector<const SubjectVariables*>> carriers;
-  std::string withheld;  // the reason both models are withheld, if any
+  std::string withheld;                       // the reason both models are withheld, if any
 };
 
 CohortDesign CohortDesignOf(const Study& study, const std::vector<SubjectVariables>& cohort) {
@@ -335,9 +325,6 @@ CohortDesign CohortDesignOf(const Study& study, const std::vector<SubjectVariabl
   // the model withheld for aliasing over the set exactly when the third was not in it (red
   // team 19, G3: 16 of 16 and 12 of 12). Half, not min_cell itself: in a cohort of 20 an
   // ordinary attribute's ratio is 7 to 13 (outside case 21: plan 7.2), and its model stays.
-  // Over the set the bound is a quarter (RegressionFor), so that a release never means all
-  // of a term's carriers are in the set, nor a withholding that none are.
-  design.carriers.resize(attribute_terms.size());
   for (Eigen::Index j = 1; j < xc.cols(); ++j) {
     if (design.aliased[static_cast<size_t>(j)]) continue;
     const Eigen::VectorXd residual = Unexplained(xc, j);
@@ -347,7 +334,24 @@ CohortDesign CohortDesignOf(const Study& study, const std::vector<SubjectVariabl
           "participation ratio, fewer than half of min_cell), whether or not they are in the set";
       return design;
     }
-    design.carriers[static_cast<size_t>(j)] = CarrierGroup(xc, j, 2 * study.min_cell, everyone);
+    // A term that differs from a combination of the others on a few of the cohort only (up to
+    // five times min_cell: life_domains_capped beside life_domains differs on those with 9 to
+    // 11 life domains) has a score equation about those few alone, whatever its participation
+    // ratio: with the released coefficients and their case attributes it is one equation in
+    // their few small counts, and red team 20 solved it (D: 37 of 37 memberships and exact
+    // counts, no case added). Over the set a count of them (0, 1 or 2 withheld, once) was not
+    // enough. Withheld whoever is linked.
+    // "Few" is also at most a quarter of the cohort: in a cohort of 60 a term of four values
+    // is constant once the 38 holding the other three are removed, and that equation is about
+    // most of the cohort.
+    const int few = std::min<int>(5 * study.min_cell, static_cast<int>(xc.rows() / 4));
+    if (AliasedWithoutAFew(xc, j, few)) {
+      design.withheld =
+          "a term of case attributes differs from a combination of the others on few subjects "
+          "of the cohort (at most five times min_cell and a quarter of the cohort), so its "
+          "equation would be about them, whether or not they are in the set";
+      return design;
+    }
   }
   return design;
 }
@@ -422,27 +426,6 @@ json RegressionFor(const Study& study, const std::vector<SubjectVariables>& coho
     sup.Add(pointer, design.withheld);
     return nullptr;
   }
-  // A term of case attributes whose carriers over the cohort (the subjects its unexplained part
-  // lies on) are few in the set, under a quarter of min_cell and none included, withholds the
-  // model with one reason. Withheld only when none of them were in the set (the term aliased
-  // there), the model told, for a group of five to nine whom the cohort's rule lets pass, that
-  // none of them is (ACRO: zeros are disclosive); now it tells only that few of them are. A
-  // count of people, not a share of variance: one person moves it by one, outlier or not.
-  const std::string few_in_set =
-      "a term of case attributes lies on too few of the set's subjects (fewer than a quarter "
-      "of min_cell of those who carry it over the cohort; none counts as too few)";
-  for (size_t j = 1; j < attribute_terms.size(); ++j) {
-    if (design.aliased[j]) continue;
-    const std::vector<const SubjectVariables*>& carriers = design.carriers[j];
-    if (carriers.empty()) continue;
-    const auto in_set = std::count_if(rows.begin(), rows.end(), [&](const SubjectVariables* s) {
-      return std::binary_search(carriers.begin(), carriers.end(), s);
-    });
-    if (static_cast<double>(in_set) < study.min_cell / 4.0) {
-      sup.Add(pointer, few_in_set);
-      return nullptr;
-    }
-  }
   NbOptions options;
   options.dispersion = dispersion;
   options.fixed_alpha = 1;
@@ -457,12 +440,14 @@ json RegressionFor(const Study& study, const std::vector<SubjectVariables>& coho
     sup.Add(pointer, Cat("not estimable", figures ? std::string() : Cat(": ", why)));
     return nullptr;
   }
-  // A term of case attributes aliased over the set but not over the cohort by R's tolerance
-  // where the ratio above did not see it: the same reason.
+  // A term of case attributes aliased over the set but not over the cohort: more than five
+  // times min_cell carry it (the cohort's rules above withhold fewer), all outside the set.
   for (size_t j = 0; j < attribute_terms.size(); ++j) {
     const NbCoefficient& c = fit->coefficients[static_cast<size_t>(attribute_terms[j])];
     if (c.aliased && !design.aliased[j]) {
-      sup.Add(pointer, few_in_set);
+      sup.Add(pointer,
+              "a term of case attributes is a combination of the others over the set's subjects "
+              "but not over the cohort's");
       return nullptr;
     }
   }
