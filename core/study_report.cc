@@ -7,6 +7,7 @@
 #include <limits>
 #include <map>
 #include <numeric>
+#include <queue>
 #include <set>
 #include <tuple>
 
@@ -217,43 +218,63 @@ bool AliasedWithoutAFew(const Eigen::MatrixXd& x, Eigen::Index j, int cap) {
   const Eigen::VectorXd y = x.col(j);
   const Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr = RankQr(x.leftCols(j));
   const Eigen::Index rank = qr.rank();
-  const Eigen::MatrixXd q = qr.householderQ() * Eigen::MatrixXd::Identity(x.rows(), rank);
+  // The basis row by row (each row's coordinates contiguous).
+  const Eigen::MatrixXd qt =
+      (qr.householderQ() * Eigen::MatrixXd::Identity(x.rows(), rank)).transpose();
   Eigen::MatrixXd m = Eigen::MatrixXd::Identity(rank, rank);
-  Eigen::VectorXd b = q.transpose() * y;
+  Eigen::VectorXd b = qt * y;
   std::vector<bool> kept(static_cast<size_t>(x.rows()), true);
   double yy = y.squaredNorm();
-  std::vector<Eigen::Index> group;
+  int removed = 0;
+  Eigen::VectorXd u(rank);
   for (;;) {
-    const Eigen::VectorXd e = y - q * (m * b);
-    const Eigen::VectorXd leverage = ((q * m).array() * q.array()).rowwise().sum();
+    const Eigen::VectorXd c = m * b;
+    // The largest gains the steps left could take, kept in a min-heap.
+    std::priority_queue<double, std::vector<double>, std::greater<double>> top;
+    const size_t left = static_cast<size_t>(cap - removed);
     double rss = 0, most = -1;
     Eigen::Index worst = -1;
     for (Eigen::Index r = 0; r < x.rows(); ++r) {
       if (!kept[static_cast<size_t>(r)]) continue;
-      const double h = leverage[r];
-      rss += e[r] * e[r];
-      const double gain = 1 - h > 1e-9 ? e[r] * e[r] / (1 - h) : 0;
+      const auto t = qt.col(r);
+      u.noalias() = m * t;
+      const double h = t.dot(u);
+      const double e = y[r] - t.dot(c);
+      rss += e * e;
+      const double gain = 1 - h > 1e-9 ? e * e / (1 - h) : 0;
       if (gain > most) {
         most = gain;
         worst = r;
       }
+      if (top.size() < left) {
+        top.push(gain);
+      } else if (left > 0 && gain > top.top()) {
+        top.pop();
+        top.push(gain);
+      }
     }
-    if (rss <= 1e-10 * yy || group.size() == static_cast<size_t>(cap) || worst < 0) {
+    if (rss <= 1e-10 * yy || removed == cap || worst < 0) {
       // Confirmed on the kept rows (or not: then no small group carries the term).
-      Eigen::MatrixXd xk(x.rows() - static_cast<Eigen::Index>(group.size()), j + 1);
-      for (Eigen::Index r = 0, k = 0; r < x.rows(); ++r) {
-        if (kept[static_cast<size_t>(r)]) xk.row(k++) = x.row(r).head(j + 1);
+      Eigen::MatrixXd xk(x.rows() - removed, j + 1);
+      for (Eigen::Index r = 0, n = 0; r < x.rows(); ++r) {
+        if (kept[static_cast<size_t>(r)]) xk.row(n++) = x.row(r).head(j + 1);
       }
       if (RankQr(xk).rank() == RankQr(xk.leftCols(j)).rank()) return true;
-      if (group.size() == static_cast<size_t>(cap) || worst < 0) return false;
+      if (removed == cap || worst < 0) return false;
     }
-    const Eigen::VectorXd u = m * q.row(worst).transpose();
-    const double h = q.row(worst).dot(u);
+    // Out of reach: the steps left, each at most the largest gains now (four times over, for
+    // rows that lever the fit more once others are gone), cannot take the residual to zero.
+    double reach = 0;
+    for (; !top.empty(); top.pop()) reach += top.top();
+    if (4 * reach < rss) return false;
+    const auto t = qt.col(worst);
+    u.noalias() = m * t;
+    const double h = t.dot(u);
     m += u * u.transpose() / (1 - h);
-    b -= q.row(worst).transpose() * y[worst];
+    b -= t * y[worst];
     yy -= y[worst] * y[worst];
     kept[static_cast<size_t>(worst)] = false;
-    group.push_back(worst);
+    ++removed;
   }
 }
 
