@@ -178,6 +178,13 @@ std::vector<SubjectSet> LinkedSets(const std::vector<SubjectVariables>& cohort);
 // all but one or two of theirs.
 bool FewDiffer(const std::vector<double>& v, int min_cell);
 
+// How many of `v` hold another value than its most common.
+int64_t Differing(const std::vector<double>& v);
+
+// The reason a model or a correlation of a police count is withheld when fewer than min_cell
+// hold another count than the most common (Differing).
+std::string FewHoldAnotherCountReason(int min_cell);
+
 // The reason a figure of police counts is withheld for FewDiffer; `what` names the counts.
 std::string FewDifferReason(const std::string& what, int min_cell);
 
