@@ -217,18 +217,11 @@ double ParticipationRatio(const Eigen::VectorXd& residual) {
 }
 
 // Whether removing at most `cap` rows leaves column `j` of `x` a combination of the columns
-// before it (aliased, as R's glm decides it): a term that differs from the others on so few
-// rows. Found greedily, each step removing the row whose removal lowers the residual sum of
-// squares most (its squared residual over one minus its leverage). Each removal updates the fit
-// in place (Sherman-Morrison on the earlier columns' orthonormal basis Q: over the kept rows the
-// fit is Q M Q'y with M = (Q_kept' Q_kept)^-1), so a step costs a pass over the rows, not a
-// factorisation; an aliasing the residual sum of squares suggests is confirmed by RankQr on the
-// kept rows.
-// The same question by concentration steps (least trimmed squares' C-steps): fit on the rows,
-// keep the all but `cap` with the smallest residuals, refit on them, until they settle. A large
-// group of alike carriers pulls a full fit toward itself, so that removing one of them at a time
-// gains little (masking: red team 21's BIG, 22 carriers of which 21 alike, and 35 of 214 alike
-// here); a fit on the majority leaves them all with large residuals at once.
+// before it, by concentration steps (least trimmed squares' C-steps): fit on the rows, keep all
+// but the `cap` rows with the largest residuals, refit on them, until they settle (at most four
+// times). A large group of alike carriers pulls a full fit toward itself, so that removing one
+// of them at a time gains little (masking: red team 21's BIG, 22 carriers of which 21 alike, and
+// 35 of 214 alike here); a fit on the majority leaves them all with large residuals at once.
 bool AliasedOnAllButAFew(const Eigen::MatrixXd& x, Eigen::Index j, int cap) {
   const Eigen::Index keep = x.rows() - cap;
   if (cap <= 0 || keep <= j) return false;
@@ -253,6 +246,15 @@ bool AliasedOnAllButAFew(const Eigen::MatrixXd& x, Eigen::Index j, int cap) {
   return false;
 }
 
+// Whether removing at most `cap` rows leaves column `j` of `x` a combination of the columns
+// before it (aliased, as R's glm decides it): a term that differs from the others on so few
+// rows. Found greedily, each step removing the row whose removal lowers the residual sum of
+// squares most (its squared residual over one minus its leverage). Each removal updates the fit
+// in place (Sherman-Morrison on the earlier columns' orthonormal basis Q: over the kept rows the
+// fit is Q M Q'y with M = (Q_kept' Q_kept)^-1), so a step costs a pass over the rows, not a
+// factorisation; an aliasing the residual sum of squares suggests is confirmed by RankQr on the
+// kept rows. Where it finds no group, the concentration steps (AliasedOnAllButAFew) have the
+// last word.
 bool AliasedWithoutAFew(const Eigen::MatrixXd& x, Eigen::Index j, int cap) {
   const Eigen::VectorXd y = x.col(j);
   const Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr = RankQr(x.leftCols(j));
