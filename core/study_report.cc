@@ -462,12 +462,11 @@ json RegressionFor(const Study& study, const std::vector<SubjectVariables>& coho
     sup.Add(pointer, FewHoldAnotherCountReason(study.min_cell));
     return nullptr;
   }
-  for (Eigen::Index k = 0; k <= x.cols(); ++k) {
-    if (k < x.cols() && attribute_term[static_cast<size_t>(k)]) continue;
-    const Eigen::VectorXd column = k < x.cols() ? Eigen::VectorXd(x.col(k)) : y;
-    if (FewDiffer(std::vector<double>(column.data(), column.data() + column.size()),
-                  study.min_cell)) {
-      sup.Add(pointer, FewDifferReason("count of a term or the outcome", study.min_cell));
+  // A term of police counts few of the set differ in (the outcome's stricter rule is above).
+  for (Eigen::Index k = 0; k < x.cols(); ++k) {
+    if (attribute_term[static_cast<size_t>(k)]) continue;
+    if (FewDiffer(std::vector<double>(x.col(k).data(), x.col(k).data() + n), study.min_cell)) {
+      sup.Add(pointer, FewDifferReason("count of a term", study.min_cell));
       return nullptr;
     }
   }

@@ -482,6 +482,15 @@ void SetConvicted(CohortSubjectIn& t, bool convicted) {
   if (!convicted) t.convictions.clear();
 }
 
+// A study of convictions in the year after on both life-domain terms beside the others: the
+// design whose capped term only those with 9 or more life domains carry.
+Study LifeDomainsStudy() {
+  Study study = NoComparison();
+  study.outcome = "convictions_year_after";
+  study.predictors = {"age", "times_discussed", "plan", "life_domains", "life_domains_capped"};
+  return study;
+}
+
 // The models of a report, and every reason a part of them was withheld for.
 json ModelsView(const json& report) {
   json out = {report["regression"].is_null(), report["regression_fixed_alpha"].is_null()};
@@ -514,9 +523,8 @@ TEST(DesignOverTheCohort, ATermOnePersonCarriesTellsNothingOfTheirSet) {
         t.convictions.clear();
         if (std::string(outcome) == "incidents_year_after") t.incidents.clear();
       }
-      Study study = NoComparison();
+      Study study = LifeDomainsStudy();
       study.outcome = outcome;
-      study.predictors = {"age", "times_discussed", "plan", "life_domains", "life_domains_capped"};
       absl::StatusOr<StudyResult> r = AnalyzeStudy(study, in, {}, {});
       ASSERT_THAT(r, IsOk());
       EXPECT_TRUE(r->report["regression"].is_null()) << outcome << " " << in_set;
@@ -601,9 +609,7 @@ TEST(DesignOverTheCohort, ATermAFewCarryTellsNothingOfTheirSet) {
     }
     CohortSubjectIn& t = in[0];
     SetConvicted(t, convicted);
-    Study study = NoComparison();
-    study.outcome = "convictions_year_after";
-    study.predictors = {"age", "times_discussed", "plan", "life_domains", "life_domains_capped"};
+    Study study = LifeDomainsStudy();
     absl::StatusOr<StudyResult> r = AnalyzeStudy(study, in, {}, {});
     ASSERT_THAT(r, IsOk());
     EXPECT_TRUE(r->report["regression"].is_null()) << convicted;
@@ -630,10 +636,8 @@ TEST(DesignOverTheCohort, AGroupOfCarriersTellsNothingOfTheirSetOrCounts) {
         c.cases[0].attributes.life_domains = 10;
         SetConvicted(c, k < convicted);
       }
-      Study study = NoComparison();
+      Study study = LifeDomainsStudy();
       study.unlinked_as_zero = zero;
-      study.outcome = "convictions_year_after";
-      study.predictors = {"age", "times_discussed", "plan", "life_domains", "life_domains_capped"};
       absl::StatusOr<StudyResult> r = AnalyzeStudy(study, in, {}, {});
       ASSERT_THAT(r, IsOk());
       EXPECT_TRUE(r->report["regression"].is_null())
