@@ -21,6 +21,7 @@ constexpr IntKey kIntKeys[] = {
     {"min_cell", 2, 1000, &DisclosurePolicy::min_cell},
     {"min_residual_df", 1, 1000, &DisclosurePolicy::min_residual_df},
     {"dominance_n", 1, 100, &DisclosurePolicy::dominance_n},
+    {"lattice_margin", 1, 100, &DisclosurePolicy::lattice_margin},
     {"max_name_length", 1, 10000, &DisclosurePolicy::max_name_length},
     {"max_list_items", 1, 1000, &DisclosurePolicy::max_list_items},
     {"max_item_length", 1, 10000, &DisclosurePolicy::max_item_length},

@@ -5,6 +5,8 @@
 //   min_residual_df = 10          # regressions: n - p at least this; the release budget's margin
 //   dominance_n = 2               # a mean of counts is suppressed when the n largest ...
 //   dominance_k = 0.9             # ... hold more than this share of the total
+//   max_leverage = 0.5            # no subject's leverage over released equations above this
+//   lattice_margin = 2            # models with known weights: half the lattice threshold
 //   max_name_length = 120         # caps on what a study file may ask for
 //   max_list_items = 20
 //   max_item_length = 64

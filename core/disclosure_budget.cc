@@ -196,6 +196,29 @@ bool Has(const json& j, const std::string& key) {
 
 }  // namespace
 
+int64_t KnownWeightsCost(const std::vector<double>& counts, int margin) {
+  if (margin <= 0) return 1;  // tests of the other rules alone
+  const double n = static_cast<double>(counts.size());
+  if (counts.size() < 2) return kMaxEquationCost;
+  double mean = 0, ss = 0;
+  for (double y : counts) mean += y / n;
+  for (double y : counts) ss += (y - mean) * (y - mean);
+  const double bits_per_subject = std::log2(std::sqrt(2 * M_PI * M_E) * std::sqrt(ss / (n - 1)));
+  if (!(bits_per_subject > 0)) return kMaxEquationCost;
+  const double cost = std::ceil(margin * kBitsPerFigure / bits_per_subject);
+  return std::min<int64_t>(kMaxEquationCost, std::max<int64_t>(1, static_cast<int64_t>(cost)));
+}
+
+int64_t EquationCost(const std::string& key) {
+  const std::string stat = key.substr(key.rfind('|') + 1);
+  const size_t at = stat.find(":cost");
+  if (at == std::string::npos) return 1;
+  int64_t cost = 0;
+  for (size_t i = at + 5; i < stat.size() && std::isdigit(static_cast<unsigned char>(stat[i])); ++i)
+    cost = std::min<int64_t>(kMaxEquationCost, cost * 10 + (stat[i] - '0'));
+  return std::max<int64_t>(1, cost);
+}
+
 std::vector<SubjectSet> ReleasedStatistics(const Study& study,
                                            const std::vector<SubjectVariables>& cohort,
                                            const json& report,
@@ -279,6 +302,27 @@ std::vector<SubjectSet> ReleasedStatistics(const Study& study,
     // the weights depend on unknown counts and the equation is not linear in them.
     bool attributes_only = true;
     for (const std::string& p : study.predictors) attributes_only &= SourceOf(p) == nullptr;
+    double theta = std::numeric_limits<double>::infinity();
+    if (std::string(which) == "regression_fixed_alpha")
+      theta = 1;
+    else if (Has(g, "theta") && g["theta"].is_number())
+      theta = g["theta"].get<double>();
+    // Such a model's equations have weights the analyst computes from the case file and the
+    // published figures, in general position unless the fit is Poisson (theta infinite: the
+    // weights are the case attributes, whole numbers, and the equations sums like a
+    // correlation's): each costs more than a subject (KnownWeightsCost), and the cost, fixed
+    // by the set's counts, is part of the key (the same study again is the same key). Poisson
+    // by the report's own word: a theta withheld for another reason is one number an analyst
+    // can search over.
+    const bool poisson =
+        std::string(which) == "regression" && g.value("dispersion", "") == "poisson";
+    std::string cost;
+    if (attributes_only && !poisson) {
+      std::vector<double> counts;
+      for (const std::string& id : ids)
+        counts.push_back(AnalysisValue(*by_id.at(id), study.outcome));
+      cost = Cat(":cost", KnownWeightsCost(counts, study.lattice_margin));
+    }
     if (g.contains("coefficients")) {
       // The score equation of coefficient k: sum_i w_ik (y_i - mu_i) = 0 with
       // w_ik = x_ik / (1 + mu_i / theta) (theta 1 in the fixed-alpha fit, infinite in a
@@ -289,11 +333,6 @@ std::vector<SubjectSet> ReleasedStatistics(const Study& study,
         if (colon == std::string::npos) return AnalysisValue(s, term);
         return AnalysisValue(s, term.substr(0, colon)) * AnalysisValue(s, term.substr(colon + 1));
       };
-      double theta = std::numeric_limits<double>::infinity();
-      if (std::string(which) == "regression_fixed_alpha")
-        theta = 1;
-      else if (Has(g, "theta") && g["theta"].is_number())
-        theta = g["theta"].get<double>();
       std::vector<double> mu;
       for (const std::string& id : ids) {
         double eta = 0;
@@ -306,7 +345,7 @@ std::vector<SubjectSet> ReleasedStatistics(const Study& study,
       for (const json& c : g["coefficients"]) {
         if (!Has(c, "b")) continue;
         const std::string term = c.value("term", "");
-        keys.push_back(Cat("model:", m, ":b:", term));
+        keys.push_back(Cat("model:", m, cost, ":b:", term));
         std::vector<double> row;
         for (size_t i = 0; i < ids.size(); ++i)
           row.push_back(term_value(*by_id.at(ids[i]), term) /
@@ -316,11 +355,11 @@ std::vector<SubjectSet> ReleasedStatistics(const Study& study,
       }
     }
     if (Has(g, "theta") && std::string(which) == "regression") {
-      keys.push_back(Cat("model:", m, ":theta"));
+      keys.push_back(Cat("model:", m, cost, ":theta"));
       rows.emplace_back();
     }
     if (Has(g, "log_likelihood")) {
-      keys.push_back(Cat("model:", m, ":loglik"));
+      keys.push_back(Cat("model:", m, cost, ":loglik"));
       rows.emplace_back();
     }
     for (const std::string& s : sources) {
@@ -416,7 +455,9 @@ absl::Status CheckReleaseBudget(const std::vector<SubjectSet>& candidate,
       auto b = before.find(ids);
       if (b == before.end() || b->second < keys.size()) changed.push_back(ids_of.size());
       ids_of.push_back(&ids);
-      d.push_back(static_cast<int64_t>(keys.size()));
+      int64_t demand = 0;
+      for (const std::string& key : keys) demand += EquationCost(key);
+      d.push_back(demand);
     }
     if (changed.empty()) continue;
     // Atoms: subjects in exactly the same groups.
@@ -472,7 +513,9 @@ absl::Status CheckReleaseBudget(const std::vector<SubjectSet>& candidate,
               " residual degrees of freedom in the statistics about people's police counts: "
               "solving them could give people's counts (rerunning an identical study on the "
               "same data is always allowed; a smaller analysis or a larger cohort may be)"),
-          Cat(stats, " statistics about the ", source, " counts of ", covered, " subjects"), true);
+          Cat(stats, " subjects' worth of statistics about the ", source, " counts of ", covered,
+              " subjects"),
+          true);
     }
   }
   return absl::OkStatus();

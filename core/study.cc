@@ -234,6 +234,7 @@ absl::Status ApplyDisclosurePolicy(const DisclosurePolicy& policy, Study* study)
   study->max_leverage =
       study->requested_max_leverage != 0 ? study->requested_max_leverage : policy.max_leverage;
   study->dominance_n = policy.dominance_n;
+  study->lattice_margin = policy.lattice_margin;
   study->dominance_k = policy.dominance_k;
   if (static_cast<int>(study->name.size()) > policy.max_name_length)
     return refuse(
@@ -270,6 +271,7 @@ nlohmann::json DisclosurePolicyJson(const DisclosurePolicy& p) {
           {"dominance_n", p.dominance_n},
           {"dominance_k", p.dominance_k},
           {"max_leverage", p.max_leverage},
+          {"lattice_margin", p.lattice_margin},
           {"max_name_length", p.max_name_length},
           {"max_list_items", p.max_list_items},
           {"max_predictors", p.max_predictors},

@@ -64,6 +64,7 @@ struct Study {
   int dominance_n = 2;        // a mean or sd of counts is suppressed when the n largest ...
   double dominance_k = 0.9;   // ... hold more than this share of the total (the policy's)
   double max_leverage = 0.5;  // no subject's leverage over released equations above this
+  int lattice_margin = 2;     // the policy's (core/disclosure_budget.h, KnownWeightsCost)
   // What the study file asked for ([disclosure]); 0: nothing (the analyzer's policy applies).
   int requested_min_cell = 0;
   int requested_min_residual_df = 0;
@@ -89,6 +90,9 @@ struct DisclosurePolicy {
   // to-be-avoided design points; above it a subject's own count outweighs everyone else's in
   // their fitted value (ONS/ESSnet: no near-saturated models).
   double max_leverage = 0.5;
+  // Whole-number solving: how far below the Gaussian heuristic's threshold the equations of
+  // models with known weights are kept (core/disclosure_budget.h, KnownWeightsCost).
+  int lattice_margin = 2;
   // Caps on what one study may ask for (issue 12 item 6).
   int max_name_length = 120;
   int max_list_items = 20;   // kaders, excluded categories, roles

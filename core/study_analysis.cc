@@ -566,7 +566,7 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& as_given,
       return true;
     };
   };
-  const std::vector<Withhold> order = {
+  std::vector<Withhold> order = {
       {"/correlations/r",
        [](json& report) {
          if (report["correlations"]["r"].is_null()) return false;
@@ -585,6 +585,17 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& as_given,
       {"/paired_tests/incidents_year", null_at("/paired_tests/incidents_year")},
       {"/paired_tests/convictions_year", null_at("/paired_tests/convictions_year")},
   };
+  // A model whose predictors are all case attributes costs many subjects an equation unless
+  // it is a Poisson fit (KnownWeightsCost): it goes before the correlations, which cost one
+  // each. The fixed-alpha fit always has theta 1.
+  bool attributes_only = study.lattice_margin > 0;
+  for (const std::string& p : study.predictors) attributes_only &= !PoliceCountVariable(p);
+  const bool negative_binomial =
+      r["regression"].is_object() && r["regression"].value("dispersion", "") != "poisson";
+  if (attributes_only && negative_binomial)
+    std::rotate(order.begin(), order.begin() + 1, order.begin() + 3);
+  else if (attributes_only)
+    std::swap(order[0], order[1]);
   // Statistics released before cost nothing again: withholding them would not help.
   std::map<std::vector<std::string>, std::set<std::string>> known_keys;
   for (const SubjectSet& set : released) {
@@ -738,6 +749,7 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& as_given,
     }
     if (shown) result.released_sets.push_back(linked_sets[k]);
   }
+  RoundFigures(result.report);
   return result;
 }
 

@@ -3,6 +3,8 @@
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <limits>
 #include <map>
@@ -1057,6 +1059,18 @@ std::vector<SubjectSet> ReleasedSets(const std::vector<SubjectVariables>& cohort
   return sets;
 }
 
+void RoundFigures(json& report) {
+  if (report.is_structured()) {
+    for (json& v : report) RoundFigures(v);
+  } else if (report.is_number_float()) {
+    const double v = report.get<double>();
+    if (!std::isfinite(v) || v == std::floor(v)) return;
+    char text[32];
+    std::snprintf(text, sizeof text, "%.5e", v);
+    report = std::strtod(text, nullptr);
+  }
+}
+
 absl::StatusOr<json> BuildStudyReport(const Study& study,
                                       const std::vector<SubjectVariables>& cohort,
                                       const json& linkage) {
@@ -1346,6 +1360,7 @@ absl::StatusOr<json> BuildStudyReport(const Study& study,
       RegressionFor(study, cohort, design, Dispersion::kFixedAlpha, "/regression_fixed_alpha", sup);
   r["suppressed"] = sup.pointers();
   r["suppressed_reasons"] = sup.reasons();
+  RoundFigures(r);
   return r;
 }
 

@@ -200,6 +200,14 @@ std::string FewDifferReason(const std::string& what, int min_cell);
 std::vector<const SubjectVariables*> AnalysisSubjects(const std::vector<SubjectVariables>& cohort,
                                                       const std::vector<std::string>& variables);
 
+// Every figure of `report` that is not a whole number, rounded to 6 significant digits: the
+// precision the contract asks agreement with R to (SPEC section 5), and no more. A model's
+// published coefficients are equations in the subjects' counts whose weights the analyst can
+// compute from the case file; at full double precision a few of them over a small set have one
+// whole-number solution (lattice reduction finds it). Six digits bound what each carries,
+// which the release budget's cost of such an equation rests on (core/disclosure_budget.h).
+void RoundFigures(nlohmann::json& report);
+
 // The whole report.json. `linkage` is the linker's report (counts). Refuses a cohort smaller
 // than min_cell.
 [[nodiscard]] absl::StatusOr<nlohmann::json> BuildStudyReport(

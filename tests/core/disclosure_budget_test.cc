@@ -131,8 +131,9 @@ TEST(Budget, CountsDistinctStatisticsAgainstTheSubjects) {
   // names no count and no source; the auditor's detail does; the decision depends on data.
   EXPECT_THAT(std::string(over.message()), Not(HasSubstr("30")));
   EXPECT_THAT(std::string(over.message()), Not(HasSubstr("convictions")));
-  EXPECT_THAT(RefusalDetail(over),
-              HasSubstr("21 statistics about the convictions counts of 30 subjects"));
+  EXPECT_THAT(
+      RefusalDetail(over),
+      HasSubstr("21 subjects' worth of statistics about the convictions counts of 30 subjects"));
   EXPECT_TRUE(RefusalDependsOnData(over));
   // Another source has its own budget.
   SubjectSet incidents = Group(0, 30, {});
@@ -435,6 +436,7 @@ TEST(Leverage, TwoStudiesTogetherTellNothingOfAnOutliersSet) {
     return in;
   };
   Study first = NoComparison();
+  first.lattice_margin = 0;  // the cohort-wide leverage bound alone (not the lattice cost)
   first.kaders = {"hic", "jeugd"};
   first.outcome = "convictions_year_after";
   first.predictors = {"age", "times_discussed", "plan", "life_domains"};
@@ -814,6 +816,7 @@ TEST(Leverage, RepeatedModelsOfOneCohortKeepEveryoneBelowTheBound) {
   int leverage_withheld = 0, models_released = 0;
   for (int k = 0; k < 12; ++k) {
     Study study = NoComparison();
+    study.lattice_margin = 0;  // the bound alone (the lattice cost: Lattice.*)
     // Outcomes many hold counts other than 0 of (a sparser one withholds its models: SP).
     study.outcome = k % 2 ? "convictions_year_after" : "incidents_year_after";
     study.predictors = {vars[static_cast<size_t>(k) % vars.size()],
@@ -1182,6 +1185,7 @@ TEST(Oracle, ARerunOnChangedDataIsANewEquationAndAFewChangesReadAsTheRelease) {
     std::vector<SubjectSet> history = released;
     std::vector<CohortSubjectIn> revised = in;
     Study solve = NoComparison();
+    solve.lattice_margin = 0;  // the equations of changed data alone (the lattice cost: Lattice.*)
     solve.predictors = {"times_discussed", "life_domains_capped", "plan"};
     solve.unlinked_as_zero = zero;
     int models = 0, withheld = 0;

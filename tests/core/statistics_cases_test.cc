@@ -32,8 +32,11 @@ using ::testing::Contains;
 
 HmacKey TestKey() { return std::move(*HmacKey::FromBytes(std::vector<uint8_t>(32, 0x5a))); }
 
+// Agreement to 6 significant digits (SPEC section 5), the precision the report states its
+// figures to (RoundFigures): half a unit in the sixth digit of R's value, and R's own error.
 void ExpectSame(double got, double want, const std::string& what) {
-  EXPECT_NEAR(got, want, 5e-7 * std::max(std::fabs(want), 1e-300)) << what;
+  const double unit = want == 0 ? 0 : std::pow(10.0, std::floor(std::log10(std::fabs(want))) - 5);
+  EXPECT_NEAR(got, want, 0.5 * unit * (1 + 1e-6) + 1e-9 * std::fabs(want) + 1e-300) << what;
 }
 
 // Pseudonymises the three exports of a case and links them: the cohort as the default study
