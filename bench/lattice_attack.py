@@ -69,6 +69,34 @@ def lll(b, delta=0.99):
     return b
 
 
+def solve_counts(equations, total, n, scales=(1.0,)):
+    """Whole, non-negative counts with the given total that meet each (weights, rhs, bound)
+    equation within its bound, by LLL on the embedding
+    [I | M A^T | 1000 | 0 ; -c | -M rhs | -1000 total | 1] (M: each equation's scale over its
+    bound, capped at 1e6; c the rounded mean). Each scale in turn; the first candidate that
+    meets every equation, or None."""
+    centre = round(total / n)
+    for scale in scales:
+        basis = []
+        for i in range(n):
+            row = [0] * n
+            row[i] = 1
+            row += [round(min(scale / e, CAP) * w[i]) for w, _, e in equations] + [1000, 0]
+            basis.append(row)
+        basis.append([-centre] * n + [-round(min(scale / e, CAP) * r) for _, r, e in equations] +
+                     [-1000 * total, 1])
+        lll(basis)
+        for row in basis:
+            if abs(row[-1]) != 1:
+                continue
+            cand = [row[-1] * v + centre for v in row[:n]]
+            if min(cand) < 0:
+                continue
+            if all(abs(sum(wi * ci for wi, ci in zip(w, cand)) - r) <= e for w, r, e in equations):
+                return cand
+    return None
+
+
 def rounded(x, digits):
     return x if digits is None or x == 0 else float("%.*g" % (digits, x))
 
@@ -122,23 +150,7 @@ def trial(n, digits, designs, seed):
             rhs = sum(wi * m for wi, m in zip(w, mu))
             error = abs(sum(wi * yi for wi, yi in zip(w, y)) - rhs)
             equations.append((w, rhs, max(error, 1e-12)))
-    total = sum(y)
-    centre = round(total / n)
-    basis = []
-    for i in range(n):
-        row = [0] * n
-        row[i] = 1
-        row += [round(min(1 / e, CAP) * w[i]) for w, _, e in equations] + [1000, 0]
-        basis.append(row)
-    basis.append([-centre] * n + [-round(min(1 / e, CAP) * r) for _, r, e in equations] +
-                 [-1000 * total, 1])
-    lll(basis)
-    for row in basis:
-        if abs(row[-1]) == 1:
-            candidate = [row[-1] * v + centre for v in row[:n]]
-            if min(candidate) >= 0:
-                return candidate == y, len(equations)
-    return False, len(equations)
+    return solve_counts(equations, sum(y), n) == y, len(equations)
 
 
 def main():

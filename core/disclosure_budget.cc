@@ -209,6 +209,18 @@ int64_t KnownWeightsCost(const std::vector<double>& counts, int margin) {
   return std::min<int64_t>(kMaxEquationCost, std::max<int64_t>(1, static_cast<int64_t>(cost)));
 }
 
+bool IsPoissonFit(const json& model) {
+  return model.is_object() && model.value("dispersion", "") == "poisson";
+}
+
+bool ModelWeightsKnown(const Study& study, bool poisson) {
+  if (poisson) return false;
+  for (const std::string& p : study.predictors) {
+    if (PoliceCountVariable(p)) return false;
+  }
+  return true;
+}
+
 int64_t EquationCost(const std::string& key) {
   const std::string stat = key.substr(key.rfind('|') + 1);
   const size_t at = stat.find(":cost");
@@ -300,24 +312,12 @@ std::vector<SubjectSet> ReleasedStatistics(const Study& study,
     std::vector<std::vector<double>> rows;  // per key: its score equation's weights, or empty
     // Rows only for models whose predictors are all case attributes: with a count among them
     // the weights depend on unknown counts and the equation is not linear in them.
-    bool attributes_only = true;
-    for (const std::string& p : study.predictors) attributes_only &= SourceOf(p) == nullptr;
-    double theta = std::numeric_limits<double>::infinity();
-    if (std::string(which) == "regression_fixed_alpha")
-      theta = 1;
-    else if (Has(g, "theta") && g["theta"].is_number())
-      theta = g["theta"].get<double>();
-    // Such a model's equations have weights the analyst computes from the case file and the
-    // published figures, in general position unless the fit is Poisson (theta infinite: the
-    // weights are the case attributes, whole numbers, and the equations sums like a
-    // correlation's): each costs more than a subject (KnownWeightsCost), and the cost, fixed
-    // by the set's counts, is part of the key (the same study again is the same key). Poisson
-    // by the report's own word: a theta withheld for another reason is one number an analyst
-    // can search over.
-    const bool poisson =
-        std::string(which) == "regression" && g.value("dispersion", "") == "poisson";
+    const bool attributes_only = ModelWeightsKnown(study, false);
+    // Such a model's equations, unless it is a Poisson fit, each cost more than a subject
+    // (ModelWeightsKnown, KnownWeightsCost); the cost, fixed by the set's counts, is part of
+    // the key (the same study again is the same key).
     std::string cost;
-    if (attributes_only && !poisson) {
+    if (ModelWeightsKnown(study, std::string(which) == "regression" && IsPoissonFit(g))) {
       std::vector<double> counts;
       for (const std::string& id : ids)
         counts.push_back(AnalysisValue(*by_id.at(id), study.outcome));
@@ -333,6 +333,11 @@ std::vector<SubjectSet> ReleasedStatistics(const Study& study,
         if (colon == std::string::npos) return AnalysisValue(s, term);
         return AnalysisValue(s, term.substr(0, colon)) * AnalysisValue(s, term.substr(colon + 1));
       };
+      double theta = std::numeric_limits<double>::infinity();
+      if (std::string(which) == "regression_fixed_alpha")
+        theta = 1;
+      else if (Has(g, "theta") && g["theta"].is_number())
+        theta = g["theta"].get<double>();
       std::vector<double> mu;
       for (const std::string& id : ids) {
         double eta = 0;

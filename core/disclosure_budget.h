@@ -62,6 +62,14 @@ namespace pprl {
 // largest cost: no such model.
 inline constexpr double kBitsPerFigure = 20;
 inline constexpr int64_t kMaxEquationCost = 1000;
+// Whether a model's weights x_ik / (1 + mu_i / theta) are the analyst's to compute: every
+// predictor a case attribute (a count among them puts unknown counts in the weights) and the
+// fit not Poisson (theta infinite: the weights are the attributes themselves, whole numbers,
+// and the equations sums like a correlation's). Poisson by the report's own word
+// (IsPoissonFit: "dispersion"): a theta withheld for another reason is one number an analyst
+// can search over.
+bool ModelWeightsKnown(const Study& study, bool poisson);
+bool IsPoissonFit(const nlohmann::json& model);
 // (margin 0: 1, the cost of any other statistic; tests of the other rules alone.)
 int64_t KnownWeightsCost(const std::vector<double>& counts, int margin);
 // The cost of a statistic by its key: 1, or the cost recorded in it (":cost<N>").

@@ -585,16 +585,15 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& as_given,
       {"/paired_tests/incidents_year", null_at("/paired_tests/incidents_year")},
       {"/paired_tests/convictions_year", null_at("/paired_tests/convictions_year")},
   };
-  // A model whose predictors are all case attributes costs many subjects an equation unless
-  // it is a Poisson fit (KnownWeightsCost): it goes before the correlations, which cost one
-  // each. The fixed-alpha fit always has theta 1.
-  bool attributes_only = study.lattice_margin > 0;
-  for (const std::string& p : study.predictors) attributes_only &= !PoliceCountVariable(p);
-  const bool negative_binomial =
-      r["regression"].is_object() && r["regression"].value("dispersion", "") != "poisson";
-  if (attributes_only && negative_binomial)
+  // A model whose weights the analyst knows costs many subjects an equation (KnownWeightsCost):
+  // it goes before the correlations, which cost one each. The fixed-alpha fit (theta 1) is
+  // never Poisson; the ML fit may be. Order: [fixed-alpha, ML,] correlations[, ML].
+  const bool fixed_known = study.lattice_margin > 0 && ModelWeightsKnown(study, false);
+  const bool ml_known = fixed_known && r["regression"].is_object() &&
+                        ModelWeightsKnown(study, IsPoissonFit(r["regression"]));
+  if (ml_known)
     std::rotate(order.begin(), order.begin() + 1, order.begin() + 3);
-  else if (attributes_only)
+  else if (fixed_known)
     std::swap(order[0], order[1]);
   // Statistics released before cost nothing again: withholding them would not help.
   std::map<std::vector<std::string>, std::set<std::string>> known_keys;
@@ -749,6 +748,8 @@ absl::StatusOr<StudyResult> AnalyzeStudy(const Study& as_given,
     }
     if (shown) result.released_sets.push_back(linked_sets[k]);
   }
+  // BuildStudyReport rounded its own figures (the ledger's rows above read its published b);
+  // the comparison and the notes added here since are rounded now.
   RoundFigures(result.report);
   return result;
 }

@@ -10,6 +10,7 @@ figure suppressed, and every refusal must be in the linker's audit log.
 Usage: disclosure_attack.py BUILD_DIR [WORK_DIR]   (standard library only)
 """
 import collections
+import csv
 import datetime
 import json
 import math
@@ -21,6 +22,9 @@ import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
+from lattice_attack import solve_counts  # noqa: E402  (the whole-number solve, issue 12)
 
 MIN_CELL = 10
 MAX_LEVERAGE = 0.5  # the analyzer's default [disclosure] max_leverage (the demo's)
@@ -350,7 +354,6 @@ class CaseFile:
                 pass
         # Incidents of the default study's categories (all but verkeer and administratief).
         incidents = collections.defaultdict(list)
-        import csv
         with open(os.path.join(data, "incidents.csv"), encoding="utf-8", newline="") as f:
             for row in csv.DictReader(f):
                 person = truth.get(("incidents", row.get("incident_id", "")))
@@ -410,34 +413,6 @@ def orthonormal_rows(rows, rhs):
             basis.append([x / norm for x in v])
             values.append(c / norm)
     return basis, values
-
-
-def whole_number_solve(equations, total, n):
-    """LLL (bench/lattice_attack.py) on the embedding of whole, non-negative counts with the
-    given total that meet each equation within its bound; tighter scales tried too, and the
-    first candidate that meets every equation kept. None when none does."""
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
-    from lattice_attack import lll
-    centre = round(total / n)
-    for tighter in (1.0, 10.0, 30.0, 100.0):
-        basis = []
-        for i in range(n):
-            row = [0] * n
-            row[i] = 1
-            row += [round(min(tighter / e, 1e6) * w[i]) for w, _, e in equations] + [1000, 0]
-            basis.append(row)
-        basis.append([-centre] * n + [-round(min(tighter / e, 1e6) * r) for _, r, e in equations]
-                     + [-1000 * total, 1])
-        lll(basis)
-        for row in basis:
-            if abs(row[-1]) != 1:
-                continue
-            cand = [row[-1] * v + centre for v in row[:n]]
-            if min(cand) < 0:
-                continue
-            if all(abs(sum(wi * ci for wi, ci in zip(w, cand)) - r) <= e for w, r, e in equations):
-                return cand
-    return None
 
 
 def model_outputs(a, env):
@@ -562,7 +537,8 @@ def model_outputs(a, env):
     lattice_right = 0
     if model_eqs and means_seen:
         started = time.time()
-        found = whole_number_solve(model_eqs, round(means_seen[-1] * n), n)
+        # The error bounds are loose: tighter scales are tried too.
+        found = solve_counts(model_eqs, round(means_seen[-1] * n), n, (1.0, 10.0, 30.0, 100.0))
         if found is not None:
             lattice_right = sum(1 for g, c in zip(found, cohort) if g == c[truth])
         print("model outputs: whole-number solve (LLL) of %d model equations and the total over "
